@@ -1,0 +1,45 @@
+import { resolve } from 'node:path'
+import { defineConfig } from 'electron-vite'
+import type { Plugin } from 'vite'
+import vue from '@vitejs/plugin-vue'
+import { contentSecurityPolicy } from './src/shared/csp'
+
+/** The CSP meta tag: strict in builds, relaxed only for the dev server's HMR. */
+function cspMetaTag(): Plugin {
+  let dev = false
+  return {
+    name: 'voxloop-csp-meta',
+    configResolved(config) {
+      dev = config.command === 'serve'
+    },
+    transformIndexHtml() {
+      return [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy({ dev, meta: true }) }, injectTo: 'head-prepend' }]
+    }
+  }
+}
+
+export default defineConfig({
+  main: {
+    build: {
+      // One bundle per entry point: Electron main, the engine process, and the CLI (plain Node).
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          cli: resolve(__dirname, 'src/main/cli/index.ts'),
+          engine: resolve(__dirname, 'src/engine/index.ts')
+        }
+      }
+    }
+  },
+  preload: {
+    // A sandboxed preload cannot require packages, so zod and the contract are bundled into it.
+    build: { externalizeDeps: false }
+  },
+  renderer: {
+    root: resolve(__dirname, 'src/renderer'),
+    plugins: [vue(), cspMetaTag()],
+    build: {
+      rollupOptions: { input: resolve(__dirname, 'src/renderer/index.html') }
+    }
+  }
+})

@@ -1,0 +1,53 @@
+/**
+ * The engine process: all TensorFlow.js work runs here, never on a thread that owns UI or IPC.
+ * Started by main through src/main/engine (utilityProcess in the app, fork in serve mode and CLI).
+ */
+import type { BackendReport } from '../shared/backends'
+import type { EngineMethod, EngineMethods, MainToEngine } from '../shared/engineProtocol'
+import { serializeError, VoxloopError } from '../shared/errors'
+import { activateBackend } from './backends/activateBackend'
+import { parseBackendPreference } from './backends/chooseBackend'
+import { connectToParent, type ParentPort } from './parentPort'
+
+type Handlers = { [M in EngineMethod]: (...args: EngineMethods[M]['args']) => Promise<EngineMethods[M]['result']> }
+
+function buildHandlers(backend: BackendReport): Handlers {
+  return {
+    'engine:backend': async () => backend,
+    'engine:ping': async (value: number) => ({ echo: value })
+  }
+}
+
+function serve(port: ParentPort, handlers: Handlers): void {
+  port.onMessage((message: MainToEngine) => {
+    if (message.kind !== 'call') return
+    const handler = handlers[message.method] as ((...args: unknown[]) => Promise<unknown>) | undefined
+    if (!handler) {
+      port.send({ kind: 'result', id: message.id, ok: false, error: serializeError(new VoxloopError('UNKNOWN_CHANNEL', `Unknown engine method ${message.method}`)) })
+      return
+    }
+    handler(...message.args).then(
+      (value) => port.send({ kind: 'result', id: message.id, ok: true, value }),
+      (error: unknown) => port.send({ kind: 'result', id: message.id, ok: false, error: serializeError(error) })
+    )
+  })
+}
+
+function readBackendArg(argv: readonly string[]): string | undefined {
+  const arg = argv.find((a) => a.startsWith('--backend='))
+  return arg?.slice('--backend='.length)
+}
+
+async function main(): Promise<void> {
+  const port = connectToParent()
+  try {
+    const preference = parseBackendPreference(readBackendArg(process.argv))
+    const backend = await activateBackend(preference)
+    serve(port, buildHandlers(backend))
+    port.send({ kind: 'ready', backend })
+  } catch (error) {
+    port.send({ kind: 'startFailed', error: serializeError(error) })
+  }
+}
+
+void main()

@@ -1,0 +1,31 @@
+import type { EngineToMain, MainToEngine } from '../shared/engineProtocol'
+
+/** The engine's side of the one adapter: Electron utilityProcess or Node child_process.fork. */
+export interface ParentPort {
+  send(message: EngineToMain): void
+  onMessage(listener: (message: MainToEngine) => void): void
+}
+
+interface ElectronParentPort {
+  postMessage(message: unknown): void
+  on(event: 'message', listener: (event: { data: unknown }) => void): void
+}
+
+export function connectToParent(): ParentPort {
+  // Electron sets process.parentPort inside a utilityProcess; Node sets process.send under fork.
+  const electronPort = (process as NodeJS.Process & { parentPort?: ElectronParentPort }).parentPort
+  if (electronPort) {
+    return {
+      send: (message) => electronPort.postMessage(message),
+      onMessage: (listener) => electronPort.on('message', (event) => listener(event.data as MainToEngine))
+    }
+  }
+  const send = process.send?.bind(process)
+  if (!send) throw new Error('The engine must be started by Voxloop (no parent process channel)')
+  return {
+    send: (message) => {
+      send(message)
+    },
+    onMessage: (listener) => process.on('message', (message) => listener(message as MainToEngine))
+  }
+}

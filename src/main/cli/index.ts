@@ -1,0 +1,88 @@
+/**
+ * The `voxloop` command line (bin/voxloop.cjs loads the build of this file). Same services as the
+ * desktop app, no Electron.
+ */
+import { version } from '../../../package.json'
+import { VoxloopError } from '../../shared/errors'
+import { parseBackendPreference } from '../../engine/backends/chooseBackend'
+import { resolveAppDataDir } from '../app/appDataDir'
+import { VoxloopApp } from '../app/VoxloopApp'
+import { forkEngine } from '../engine/forkEngine'
+import { runtimePaths } from '../runtimePaths'
+import { backendsCommand } from './commands/backendsCommand'
+import { serveCommand } from './commands/serveCommand'
+import { integerFlag, parseArgs, stringFlag } from './parseArgs'
+
+const USAGE = `Voxloop ${version}: label 3D medical volumes and train segmentation models, offline.
+
+Usage: voxloop <command> [options]
+
+Commands:
+  backends [--json] [--backend B]   compute backends available here and the one that would be chosen
+  serve [--port N] [--backend B]    serve the app on 127.0.0.1 for a browser (prints the URL with its token)
+
+Options:
+  --backend B   auto (default), tfjs-node-gpu, tfjs-node, wasm or cpu
+  --version     print the version
+  --help        this text
+`
+
+async function createApp(backendFlag: string | undefined): Promise<VoxloopApp> {
+  return VoxloopApp.create({
+    appVersion: version,
+    appDataDir: resolveAppDataDir(),
+    host: { mode: 'serve' },
+    engine: { launcher: forkEngine, spec: { entry: runtimePaths.engineEntry } },
+    ...(backendFlag !== undefined ? { backendOverride: parseBackendPreference(backendFlag) } : {}),
+    log: (message) => process.stderr.write(`${message}\n`)
+  })
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['json', 'help', 'version'])
+  if (args.flags.has('version')) {
+    process.stdout.write(`${version}\n`)
+    return 0
+  }
+  const [command] = args.positionals
+  if (!command || args.flags.has('help')) {
+    process.stdout.write(USAGE)
+    return command || args.flags.has('help') ? 0 : 2
+  }
+  const backend = stringFlag(args, 'backend')
+  switch (command) {
+    case 'backends': {
+      const app = await createApp(backend)
+      try {
+        await backendsCommand(app.engine, args.flags.has('json'))
+      } finally {
+        app.dispose()
+      }
+      return 0
+    }
+    case 'serve': {
+      const port = integerFlag(args, 'port', { min: 0, max: 65535 }) ?? 0
+      const app = await createApp(backend)
+      try {
+        await serveCommand(app, port)
+      } finally {
+        app.dispose()
+      }
+      return 0
+    }
+    default:
+      process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`)
+      return 2
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    const message = error instanceof VoxloopError ? `${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error)
+    process.stderr.write(`voxloop: ${message}\n`)
+    process.exitCode = 1
+  }
+)

@@ -1,0 +1,69 @@
+/**
+ * Electron main: the desktop app's composition root. Builds the shared VoxloopApp with the
+ * desktop's host adapter (native folder dialog, utilityProcess engine) and binds the IPC transport.
+ */
+import { app, BrowserWindow, dialog, session } from 'electron'
+import { parseBackendPreference } from '../engine/backends/chooseBackend'
+import { VoxloopApp } from './app/VoxloopApp'
+import { createMainWindow, type MainWindow } from './electron/createMainWindow'
+import { hardenSession } from './electron/hardenSession'
+import { utilityEngine } from './electron/utilityEngine'
+import { registerIpc } from './ipc/registerIpc'
+import { runtimePaths } from './runtimePaths'
+
+// Every renderer is sandboxed, whatever a future window forgets to set.
+app.enableSandbox()
+
+const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined
+let mainWindow: MainWindow | null = null
+
+function backendFlag(): string | undefined {
+  const arg = process.argv.find((a) => a.startsWith('--backend='))
+  return arg?.slice('--backend='.length)
+}
+
+async function start(): Promise<void> {
+  await app.whenReady()
+  hardenSession(session.defaultSession, devServerUrl)
+  const flag = backendFlag()
+  const voxloop = await VoxloopApp.create({
+    appVersion: app.getVersion(),
+    appDataDir: process.env.VOXLOOP_HOME ?? app.getPath('userData'),
+    host: {
+      mode: 'desktop',
+      pickFolder: async (title) => {
+        const owner = mainWindow?.window
+        const options = { title: title ?? 'Open a Voxloop project folder', properties: ['openDirectory', 'createDirectory'] as Array<'openDirectory' | 'createDirectory'> }
+        const result = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options)
+        return result.canceled ? null : (result.filePaths[0] ?? null)
+      }
+    },
+    engine: { launcher: utilityEngine, spec: { entry: runtimePaths.engineEntry } },
+    ...(flag !== undefined ? { backendOverride: parseBackendPreference(flag) } : {})
+  })
+  const unregister = registerIpc(voxloop, () => mainWindow)
+  mainWindow = createMainWindow(devServerUrl)
+  mainWindow.window.on('closed', () => {
+    mainWindow = null
+  })
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow(devServerUrl)
+  })
+  app.on('will-quit', () => {
+    unregister()
+    voxloop.dispose()
+  })
+}
+
+app.on('web-contents-created', (_event, contents) => {
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }))
+})
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit()
+})
+
+start().catch((error: unknown) => {
+  dialog.showErrorBox('Voxloop could not start', error instanceof Error ? error.message : String(error))
+  app.exit(1)
+})

@@ -1,0 +1,23 @@
+import { z } from 'zod'
+import { EngineStatusSchema } from '../system'
+
+/** Events pushed from main to the renderer. */
+export const events = {
+  'engine:status': EngineStatusSchema,
+  'app:notice': z.object({ level: z.enum(['info', 'warning', 'error']), message: z.string() })
+} as const
+
+export type Events = typeof events
+export type EventName = keyof Events
+export type EventPayload<E extends EventName> = z.output<Events[E]>
+
+export const EVENT_NAMES = Object.keys(events) as EventName[]
+
+export function isEventName(value: unknown): value is EventName {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(events, value)
+}
+
+export interface EventMessage<E extends EventName = EventName> {
+  name: E
+  payload: EventPayload<E>
+}

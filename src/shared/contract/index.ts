@@ -1,0 +1,5 @@
+export * from './channels'
+export * from './events'
+export * from './validate'
+export * from './api'
+export * from './defineChannel'

@@ -1,0 +1,73 @@
+/**
+ * One error type crosses every boundary (IPC, HTTP, engine messages) as `{ code, message }`.
+ * Codes are stable strings so that the UI and tests can react to a kind of failure without
+ * parsing messages; messages are for people and name the file or argument at fault.
+ */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'UNKNOWN_CHANNEL',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PATH_OUTSIDE_PROJECT',
+  'NOT_A_PROJECT',
+  'PROJECT_CORRUPT',
+  'NIFTI_INVALID',
+  'NIFTI_UNSUPPORTED',
+  'GRID_MISMATCH',
+  'BACKEND_UNAVAILABLE',
+  'ENGINE_FAILED',
+  'CANCELLED',
+  'UNSUPPORTED_IN_THIS_MODE',
+  'INTERNAL'
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+export interface SerializedError {
+  code: ErrorCode
+  message: string
+  details?: unknown
+}
+
+export class VoxloopError extends Error {
+  readonly code: ErrorCode
+  readonly details?: unknown
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'VoxloopError'
+    this.code = code
+    if (options.details !== undefined) this.details = options.details
+  }
+
+  toJSON(): SerializedError {
+    return serializeError(this)
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value)
+}
+
+/** Anything thrown becomes `{ code, message }`; unknown failures keep their message under INTERNAL. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof VoxloopError) {
+    const out: SerializedError = { code: error.code, message: error.message }
+    if (error.details !== undefined) out.details = error.details
+    return out
+  }
+  if (error instanceof Error) return { code: 'INTERNAL', message: error.message }
+  return { code: 'INTERNAL', message: String(error) }
+}
+
+export function deserializeError(value: unknown): VoxloopError {
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>
+    const code = isErrorCode(record.code) ? record.code : 'INTERNAL'
+    const message = typeof record.message === 'string' ? record.message : 'Unknown error'
+    return new VoxloopError(code, message, { details: record.details })
+  }
+  return new VoxloopError('INTERNAL', String(value))
+}

@@ -1,0 +1,110 @@
+/**
+ * Binary-safe framing for the HTTP transport: volumes and label edits travel as raw typed-array
+ * bytes next to a small JSON document, never as JSON numbers or base64 (STYLE.md rule 7).
+ *
+ * Layout: "VXW1" | u32 LE json byte length | json (utf-8) | padding to 8 | blob 0 | pad | blob 1 …
+ * A typed array in the value is replaced in the JSON by { "$wire": index, "type", "offset", "length" }.
+ */
+const MAGIC = 0x31575856 // "VXW1" read as little-endian u32
+export const WIRE_CONTENT_TYPE = 'application/x-voxloop-wire'
+
+const TYPED_ARRAYS = {
+  Uint8Array,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array
+} as const
+type TypedArrayName = keyof typeof TYPED_ARRAYS
+type AnyTypedArray = InstanceType<(typeof TYPED_ARRAYS)[TypedArrayName]>
+
+interface Placeholder {
+  $wire: number
+  type: TypedArrayName
+  offset: number
+  length: number
+}
+
+function typedArrayName(value: unknown): TypedArrayName | null {
+  if (!ArrayBuffer.isView(value) || value instanceof DataView) return null
+  const name = value.constructor.name
+  return name in TYPED_ARRAYS ? (name as TypedArrayName) : null
+}
+
+/** True when the value holds at least one typed array (so JSON alone cannot carry it). */
+export function containsBinary(value: unknown): boolean {
+  if (typedArrayName(value)) return true
+  if (Array.isArray(value)) return value.some(containsBinary)
+  if (value !== null && typeof value === 'object') return Object.values(value).some(containsBinary)
+  return false
+}
+
+const align8 = (n: number): number => (n + 7) & ~7
+
+export function encodeWire(value: unknown): Uint8Array {
+  const blobs: AnyTypedArray[] = []
+  let blobBytes = 0
+  const json = JSON.stringify(value, (_key, v: unknown) => {
+    const type = typedArrayName(v)
+    if (!type) return v
+    const array = v as AnyTypedArray
+    const offset = align8(blobBytes)
+    const placeholder: Placeholder = { $wire: blobs.length, type, offset, length: array.length }
+    blobs.push(array)
+    blobBytes = offset + array.byteLength
+    return placeholder
+  })
+  const jsonBytes = new TextEncoder().encode(json ?? 'null')
+  const dataStart = align8(8 + jsonBytes.length)
+  const out = new Uint8Array(dataStart + align8(blobBytes))
+  const view = new DataView(out.buffer)
+  view.setUint32(0, MAGIC, true)
+  view.setUint32(4, jsonBytes.length, true)
+  out.set(jsonBytes, 8)
+  let offset = dataStart
+  for (const blob of blobs) {
+    out.set(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength), offset)
+    offset = align8(offset + blob.byteLength)
+  }
+  return out
+}
+
+export function decodeWire(bytes: Uint8Array): unknown {
+  if (bytes.byteLength < 8) throw new Error('wire message too short')
+  // Typed-array views need aligned offsets, so work on an 8-aligned copy when the input is not.
+  const source = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice()
+  const view = new DataView(source.buffer, source.byteOffset, source.byteLength)
+  if (view.getUint32(0, true) !== MAGIC) throw new Error('not a wire message (bad magic)')
+  const jsonLength = view.getUint32(4, true)
+  if (8 + jsonLength > source.byteLength) throw new Error('wire message truncated in its JSON part')
+  const json = new TextDecoder().decode(source.subarray(8, 8 + jsonLength))
+  const dataStart = align8(8 + jsonLength)
+  return JSON.parse(json, (_key, v: unknown) => {
+    if (!isPlaceholder(v)) return v
+    const Ctor = TYPED_ARRAYS[v.type]
+    const start = dataStart + v.offset
+    const byteLength = v.length * Ctor.BYTES_PER_ELEMENT
+    if (start + byteLength > source.byteLength) throw new Error('wire message truncated in its binary part')
+    return new Ctor(source.buffer as ArrayBuffer, source.byteOffset + start, v.length)
+  })
+}
+
+function isPlaceholder(value: unknown): value is Placeholder {
+  if (value === null || typeof value !== 'object') return false
+  const record = value as Record<string, unknown>
+  return (
+    typeof record.$wire === 'number' &&
+    typeof record.type === 'string' &&
+    record.type in TYPED_ARRAYS &&
+    typeof record.offset === 'number' &&
+    Number.isInteger(record.offset) &&
+    record.offset % 8 === 0 &&
+    record.offset >= 0 &&
+    typeof record.length === 'number' &&
+    Number.isInteger(record.length) &&
+    record.length >= 0
+  )
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest'
+import {
+  CHANNEL_NAMES,
+  channels,
+  parseChannelArgs,
+  type ChannelArgs,
+  type ChannelName
+} from '../../../../src/shared/contract'
+import { VoxloopError } from '../../../../src/shared/errors'
+
+// A valid call for every channel. Typed over ChannelName, so a new channel without an example
+// here fails the type-check.
+const validArgs: { [C in ChannelName]: ChannelArgs<C> } = {
+  'app:ping': [1],
+  'system:info': [],
+  'system:backends': [],
+  'settings:get': [],
+  'settings:update': [{ computeBackend: 'wasm' }],
+  'projects:recent': [],
+  'projects:forget': ['/tmp/project'],
+  'projects:pickFolder': [{ title: 'Pick' }],
+  'projects:open': ['/tmp/project']
+}
+
+function wrongValueFor(valid: unknown): unknown {
+  return typeof valid === 'object' && valid !== null ? 42 : { bogus: true }
+}
+
+function expectInvalid(channel: ChannelName, args: unknown, mentions: RegExp): void {
+  let caught: unknown
+  try {
+    parseChannelArgs(channel, args)
+  } catch (error) {
+    caught = error
+  }
+  expect(caught, `${channel} accepted ${JSON.stringify(args)}`).toBeInstanceOf(VoxloopError)
+  const error = caught as VoxloopError
+  expect(error.code).toBe('INVALID_ARGUMENT')
+  expect(error.message.startsWith(`${channel}: `)).toBe(true)
+  expect(error.message).toMatch(mentions)
+}
+
+describe('the contract', () => {
+  it('names every channel domain:verb', () => {
+    for (const name of CHANNEL_NAMES) expect(name).toMatch(/^[a-z]+:[a-zA-Z]+$/)
+  })
+
+  describe.each(CHANNEL_NAMES)('%s', (channel) => {
+    const valid = validArgs[channel] as unknown[]
+
+    it('accepts a well-formed call', () => {
+      expect(() => parseChannelArgs(channel, valid)).not.toThrow()
+    })
+
+    it('rejects arguments that are not an array', () => {
+      expectInvalid(channel, { 0: valid[0] }, /arguments must be an array/)
+      expectInvalid(channel, 'oops', /arguments must be an array, got string/)
+    })
+
+    it('rejects an extra argument', () => {
+      expectInvalid(channel, [...valid, 'extra'], /argument|arguments/)
+    })
+
+    it.each(valid.map((_, index) => index))('rejects a wrong type in argument %i', (index) => {
+      const args = [...valid]
+      args[index] = wrongValueFor(valid[index])
+      expectInvalid(channel, args, new RegExp(`argument ${index + 1}`))
+    })
+
+    it('rejects a missing required argument', () => {
+      const required = (channels[channel].args.def.items as Array<{ safeParse(v: unknown): { success: boolean } }>).filter(
+        (schema) => !schema.safeParse(undefined).success
+      )
+      if (required.length === 0) return
+      expectInvalid(channel, [], /argument 1|arguments/)
+    })
+  })
+
+  it('refuses an unknown channel', () => {
+    expect(() => parseChannelArgs('system:format-disk', [])).toThrow(expect.objectContaining({ code: 'UNKNOWN_CHANNEL' }))
+  })
+
+  it('explains which field of an object argument is wrong', () => {
+    expectInvalid('settings:update', [{ computeBackend: 'quantum' }], /argument 1 \(computeBackend\)/)
+    expectInvalid('settings:update', [{ theme: 'dark' }], /argument 1/)
+  })
+
+  it('rejects empty and whitespace-only paths', () => {
+    expectInvalid('projects:open', [''], /must not be empty/)
+    expectInvalid('projects:open', ['   '], /must not be empty/)
+  })
+})

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Two cores here: heavy tests (tfjs, gzip of real volumes) fight each other beyond two workers.
+    pool: 'forks',
+    maxWorkers: 2
+  }
+})
