@@ -49,9 +49,14 @@ async function start(): Promise<void> {
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow(devServerUrl)
   })
-  app.on('will-quit', () => {
+  // Closing the project flushes the label journal and releases its lock: let it finish first.
+  let quitting = false
+  app.on('before-quit', (event) => {
+    if (quitting) return
+    event.preventDefault()
+    quitting = true
     unregister()
-    voxloop.dispose()
+    void voxloop.dispose().finally(() => app.quit())
   })
 }
 

@@ -9,7 +9,9 @@ import { SettingsStore } from '../services/settings/SettingsStore'
 import { SystemService } from '../services/system/SystemService'
 import { EventHub } from './EventHub'
 import type { Handlers } from './handlers'
-import { inspectProjectFolder } from './projectFolders'
+import path from 'node:path'
+import type { ProjectOverview } from '../../shared/contract'
+import { ActiveProjectService } from '../services/activeProject/ActiveProjectService'
 
 /** What differs between the desktop app and serve mode; everything else is shared. */
 export interface HostAdapter {
@@ -38,6 +40,7 @@ export class VoxloopApp {
   readonly recent: RecentProjectsStore
   readonly system: SystemService
   readonly engine: EngineClient
+  readonly project: ActiveProjectService
   readonly handlers: Handlers
 
   private constructor(options: VoxloopAppOptions, backend: BackendPreference) {
@@ -49,6 +52,7 @@ export class VoxloopApp {
       spec: { ...options.engine.spec, argv: engineArgv({ backend }) }
     })
     this.engine.onStatus((status) => this.events.emit('engine:status', status))
+    this.project = new ActiveProjectService(this.events, path.join(options.appDataDir, 'demo-project'))
     this.system = new SystemService({
       appVersion: options.appVersion,
       host: { mode: options.host.mode, canPickFolders: options.host.pickFolder !== undefined },
@@ -68,7 +72,8 @@ export class VoxloopApp {
     return app
   }
 
-  dispose(): void {
+  async dispose(): Promise<void> {
+    await this.project.dispose().catch((error: unknown) => console.warn(`Closing the project failed: ${(error as Error).message}`))
     this.engine.dispose()
     this.events.dispose()
     this.settings.dispose()
@@ -91,11 +96,31 @@ export class VoxloopApp {
         }
         return host.pickFolder(options?.title)
       },
-      'projects:open': async (folder) => {
-        const project = await inspectProjectFolder(folder)
-        await this.recent.remember(project)
-        return project
-      }
+      'projects:open': (folder) => this.remembered(this.project.open(folder)),
+      'projects:create': (input) => this.remembered(this.project.create(input)),
+      'projects:createDemo': (options) => this.remembered(this.project.openDemo(options?.folder)),
+      'projects:demoFolder': async () => this.project.defaultDemoFolder(),
+      'projects:current': async () => this.project.current(),
+      'projects:close': async () => {
+        await this.project.close()
+        return null
+      },
+      'projects:import': (source) => this.project.importFrom(source),
+      'projects:exportLabels': (options) => this.project.exportLabels(options),
+      'projects:exportMsd': (options) => this.project.exportMsd(options.folder),
+      'projects:updateLabels': (labels) => this.project.updateLabels(labels),
+      'cases:list': async () => this.project.listCases(),
+      'cases:setStatus': (caseId, status) => this.project.setStatus(caseId, status),
+      'cases:load': (caseId) => this.project.loadCase(caseId),
+      'labels:edit': (caseId, edit) => this.project.applyLabelEdit(caseId, edit),
+      'labels:save': (caseId) => this.project.saveLabel(caseId),
+      'labels:discard': (caseId) => this.project.discardLabel(caseId)
     }
+  }
+
+  private async remembered(opening: Promise<ProjectOverview>): Promise<ProjectOverview> {
+    const project = await opening
+    await this.recent.remember({ path: project.path, name: project.name })
+    return project
   }
 }

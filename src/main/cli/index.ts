@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         await backendsCommand(app.engine, args.flags.has('json'))
       } finally {
-        app.dispose()
+        await app.dispose()
       }
       return 0
     }
@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         await serveCommand(app, port)
       } finally {
-        app.dispose()
+        await app.dispose()
       }
       return 0
     }

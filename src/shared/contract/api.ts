@@ -14,6 +14,13 @@ export type Api = {
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void
 }
 
+/** `f(undefined)` must mean `f()`: JSON would turn the undefined into a null the schema refuses. */
+function withoutTrailingUndefined(args: unknown[]): unknown[] {
+  let end = args.length
+  while (end > 0 && args[end - 1] === undefined) end--
+  return end === args.length ? args : args.slice(0, end)
+}
+
 /** What a transport provides; `createApi` turns it into the typed `Api` object. */
 export interface Transport {
   invoke(channel: ChannelName, args: unknown[]): Promise<unknown>
@@ -25,7 +32,7 @@ export function createApi(transport: Transport): Api {
   for (const channel of CHANNEL_NAMES) {
     const [domain, verb] = channel.split(':') as [string, string]
     const target = (domains[domain] ??= {})
-    target[verb] = (...args: unknown[]) => transport.invoke(channel, args)
+    target[verb] = (...args: unknown[]) => transport.invoke(channel, withoutTrailingUndefined(args))
   }
   const on = (event: EventName, listener: (payload: unknown) => void): (() => void) =>
     transport.subscribe((name, payload) => {

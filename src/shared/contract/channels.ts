@@ -2,16 +2,59 @@ import { z } from 'zod'
 import { BackendReportSchema } from '../backends'
 import { SettingsPatchSchema, SettingsSchema, RecentProjectSchema } from '../settings'
 import { SystemInfoSchema } from '../system'
+import {
+  CaseIdSchema,
+  CaseStatusSchema,
+  CaseSummarySchema,
+  ExportReportSchema,
+  ImportReportSchema,
+  LabelDefSchema,
+  ModalitySchema,
+  ProjectManifestSchema,
+  RecoveryReportSchema
+} from '../project'
+import type { LabelVolume, Volume } from '../volume'
 import { defineChannel } from './defineChannel'
 
 /** An absolute or relative folder path typed by the user or returned by a picker. */
 const FolderPathSchema = z.string().trim().min(1, 'path must not be empty').max(4096, 'path is too long')
 
-export const OpenedProjectSchema = z.object({
+export const ProjectOverviewSchema = z.object({
   path: z.string(),
-  name: z.string()
+  name: z.string(),
+  manifest: ProjectManifestSchema,
+  cases: z.array(CaseSummarySchema),
+  /** What opening found and repaired (unsaved edits replayed from the journal, …). */
+  recovery: RecoveryReportSchema
 })
-export type OpenedProject = z.infer<typeof OpenedProjectSchema>
+export type ProjectOverview = z.infer<typeof ProjectOverviewSchema>
+
+const CreateProjectSchema = z
+  .object({
+    folder: FolderPathSchema,
+    name: z.string().trim().min(1).max(200),
+    modality: ModalitySchema.default('MR'),
+    channelNames: z.array(z.string().trim().min(1).max(100)).min(1).max(64).optional(),
+    labels: z.array(LabelDefSchema).max(1000).optional()
+  })
+  .strict()
+
+/** A label edit: flat voxel indices and the absolute new value of each. */
+const LabelEditSchema = z
+  .object({
+    indices: z.custom<Uint32Array>((v) => v instanceof Uint32Array, 'indices must be a Uint32Array'),
+    values: z.custom<Uint8Array | Uint16Array>((v) => v instanceof Uint8Array || v instanceof Uint16Array, 'values must be a Uint8Array or Uint16Array')
+  })
+  .strict()
+  .refine((edit) => edit.indices.length === edit.values.length, 'indices and values must have the same length')
+
+export const CaseDataSchema = z.object({
+  caseId: z.string(),
+  image: z.custom<Volume>(),
+  label: z.custom<LabelVolume>(),
+  prediction: z.custom<LabelVolume>().nullable()
+})
+export type CaseData = z.infer<typeof CaseDataSchema>
 
 /**
  * The one contract: channel name → argument tuple schema and result schema. Names are
@@ -50,7 +93,50 @@ export const channels = {
     z.tuple([z.object({ title: z.string().max(200).optional() }).strict().optional()]),
     z.string().nullable()
   ),
-  'projects:open': defineChannel('Open the project in a folder.', z.tuple([FolderPathSchema]), OpenedProjectSchema)
+  'projects:open': defineChannel(
+    'Open the project in a folder; replays unsaved edits left by a crash and says what it recovered.',
+    z.tuple([FolderPathSchema]),
+    ProjectOverviewSchema
+  ),
+  'projects:create': defineChannel('Create an empty project in a new or empty folder and open it.', z.tuple([CreateProjectSchema]), ProjectOverviewSchema),
+  'projects:createDemo': defineChannel(
+    'Create (or reopen) the built-in demo project: small generated MR-like cases, some labelled.',
+    z.tuple([z.object({ folder: FolderPathSchema.optional() }).strict().optional()]),
+    ProjectOverviewSchema
+  ),
+  'projects:demoFolder': defineChannel('Where the demo project is created by default.', z.tuple([]), z.string()),
+  'projects:current': defineChannel('The open project, or null.', z.tuple([]), ProjectOverviewSchema.nullable()),
+  'projects:close': defineChannel('Close the open project (unsaved edits stay in its journal).', z.tuple([]), z.null()),
+  'projects:import': defineChannel(
+    'Import a folder of NIfTI files or a Medical Segmentation Decathlon folder into the open project.',
+    z.tuple([FolderPathSchema]),
+    ImportReportSchema
+  ),
+  'projects:exportLabels': defineChannel(
+    'Write labels (and optionally predictions) as NIfTI on their images\' grids into a folder.',
+    z.tuple([z.object({ folder: FolderPathSchema, includePredictions: z.boolean().default(false), caseIds: z.array(CaseIdSchema).optional() }).strict()]),
+    ExportReportSchema
+  ),
+  'projects:exportMsd': defineChannel(
+    'Export the whole project as a Medical Segmentation Decathlon folder.',
+    z.tuple([z.object({ folder: FolderPathSchema }).strict()]),
+    ExportReportSchema
+  ),
+  'projects:updateLabels': defineChannel(
+    'Replace the label table (a removed label becomes background in every label).',
+    z.tuple([z.array(LabelDefSchema).max(65535)]),
+    ProjectManifestSchema
+  ),
+  'cases:list': defineChannel('The open project\'s cases with status, label counts and volumes.', z.tuple([]), z.array(CaseSummarySchema)),
+  'cases:setStatus': defineChannel('Change a case\'s status (e.g. mark it done).', z.tuple([CaseIdSchema, CaseStatusSchema]), CaseSummarySchema),
+  'cases:load': defineChannel('A case\'s image, current label and prediction, as typed arrays.', z.tuple([CaseIdSchema]), CaseDataSchema),
+  'labels:edit': defineChannel(
+    'Record a label edit; resolves once it is in the crash-safe journal on disk.',
+    z.tuple([CaseIdSchema, LabelEditSchema]),
+    z.object({ caseId: z.string(), voxelsChanged: z.number().int() })
+  ),
+  'labels:save': defineChannel('Save a case\'s label to labels/<case>.nii.gz (atomic).', z.tuple([CaseIdSchema]), CaseSummarySchema),
+  'labels:discard': defineChannel('Drop a case\'s unsaved edits.', z.tuple([CaseIdSchema]), CaseSummarySchema)
 } as const
 
 export type Channels = typeof channels

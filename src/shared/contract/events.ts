@@ -4,7 +4,9 @@ import { EngineStatusSchema } from '../system'
 /** Events pushed from main to the renderer. */
 export const events = {
   'engine:status': EngineStatusSchema,
-  'app:notice': z.object({ level: z.enum(['info', 'warning', 'error']), message: z.string() })
+  'app:notice': z.object({ level: z.enum(['info', 'warning', 'error']), message: z.string() }),
+  /** The case list changed (import, save, status): the renderer refreshes it. */
+  'cases:changed': z.object({ caseIds: z.array(z.string()) })
 } as const
 
 export type Events = typeof events

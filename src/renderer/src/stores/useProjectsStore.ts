@@ -1,52 +1,146 @@
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
-import type { OpenedProject } from '../../../shared/contract'
+import { computed, ref } from 'vue'
+import type { ProjectOverview } from '../../../shared/contract'
+import type { CaseStatus, CaseSummary, ExportReport, ImportReport } from '../../../shared/project'
 import type { RecentProject } from '../../../shared/settings'
 import { api } from '../bridge/api'
 
-/** Recent projects and the open one (ids and metadata only; volumes never live in a store). */
+/** Recent projects, the open project and its case list (ids and metadata only, never voxels). */
 export const useProjectsStore = defineStore('projects', () => {
   const recent = ref<RecentProject[]>([])
-  const current = ref<OpenedProject | null>(null)
-  const busy = ref(false)
+  const current = ref<ProjectOverview | null>(null)
+  const cases = ref<CaseSummary[]>([])
+  const busy = ref<string | null>(null)
   const error = ref<string | null>(null)
+  const notice = ref<string | null>(null)
+  const lastImport = ref<ImportReport | null>(null)
+  const lastExport = ref<ExportReport | null>(null)
+  const demoFolder = ref('')
+
+  const labels = computed(() => current.value?.manifest.labels ?? [])
 
   async function loadRecent(): Promise<void> {
     recent.value = await api.projects.recent()
+    if (!demoFolder.value) demoFolder.value = await api.projects.demoFolder()
+  }
+
+  async function run<T>(what: string, action: () => Promise<T>): Promise<T | null> {
+    busy.value = what
+    error.value = null
+    try {
+      return await action()
+    } catch (cause) {
+      error.value = (cause as Error).message
+      return null
+    } finally {
+      busy.value = null
+    }
+  }
+
+  function adopt(project: ProjectOverview): void {
+    current.value = project
+    cases.value = project.cases
+    const recovered = project.recovery.recovered
+    notice.value = recovered.length
+      ? `Recovered unsaved edits from the last session: ${recovered
+          .map((r) => `${r.caseId} (${r.edits} edit${r.edits === 1 ? '' : 's'}, ${r.voxelsChanged.toLocaleString()} voxels)`)
+          .join(', ')}. They are saved.`
+      : null
   }
 
   async function open(folder: string): Promise<boolean> {
-    busy.value = true
-    error.value = null
-    try {
-      current.value = await api.projects.open(folder)
-      await loadRecent()
-      return true
-    } catch (cause) {
-      error.value = (cause as Error).message
-      return false
-    } finally {
-      busy.value = false
-    }
+    const project = await run('Opening project…', () => api.projects.open(folder))
+    if (!project) return false
+    adopt(project)
+    await loadRecent()
+    return true
+  }
+
+  async function createDemo(folder?: string): Promise<boolean> {
+    const project = await run('Creating the demo project…', () => api.projects.createDemo(folder ? { folder } : undefined))
+    if (!project) return false
+    adopt(project)
+    await loadRecent()
+    return true
   }
 
   async function pickAndOpen(): Promise<void> {
-    error.value = null
-    try {
-      const folder = await api.projects.pickFolder({ title: 'Open a Voxloop project folder' })
-      if (folder) await open(folder)
-    } catch (cause) {
-      error.value = (cause as Error).message
-    }
+    const folder = await run('', () => api.projects.pickFolder({ title: 'Open a Voxloop project folder' }))
+    if (folder) await open(folder)
+  }
+
+  async function importFrom(source: string): Promise<void> {
+    const report = await run('Importing…', () => api.projects.import(source))
+    if (!report) return
+    lastImport.value = report
+    await refreshCases()
+    const manifest = await api.projects.current()
+    if (manifest) current.value = manifest
+  }
+
+  async function exportLabels(folder: string, includePredictions: boolean): Promise<void> {
+    const report = await run('Exporting labels…', () => api.projects.exportLabels({ folder, includePredictions }))
+    if (report) lastExport.value = report
+  }
+
+  async function exportMsd(folder: string): Promise<void> {
+    const report = await run('Exporting as MSD…', () => api.projects.exportMsd({ folder }))
+    if (report) lastExport.value = report
+  }
+
+  async function refreshCases(): Promise<void> {
+    if (!current.value) return
+    cases.value = await api.cases.list()
+  }
+
+  async function setStatus(caseId: string, status: CaseStatus): Promise<void> {
+    const summary = await run('', () => api.cases.setStatus(caseId, status))
+    if (summary) replaceCase(summary)
+  }
+
+  function replaceCase(summary: CaseSummary): void {
+    cases.value = cases.value.map((c) => (c.id === summary.id ? summary : c))
   }
 
   async function forget(folder: string): Promise<void> {
     recent.value = await api.projects.forget(folder)
   }
 
-  function close(): void {
+  async function close(): Promise<void> {
+    await api.projects.close()
     current.value = null
+    cases.value = []
+    notice.value = null
+    lastImport.value = null
+    lastExport.value = null
   }
 
-  return { recent, current, busy, error, loadRecent, open, pickAndOpen, forget, close }
+  api.on('cases:changed', () => {
+    void refreshCases()
+  })
+
+  return {
+    recent,
+    current,
+    cases,
+    labels,
+    busy,
+    error,
+    notice,
+    lastImport,
+    lastExport,
+    demoFolder,
+    loadRecent,
+    open,
+    createDemo,
+    pickAndOpen,
+    importFrom,
+    exportLabels,
+    exportMsd,
+    refreshCases,
+    setStatus,
+    replaceCase,
+    forget,
+    close
+  }
 })

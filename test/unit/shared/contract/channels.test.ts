@@ -19,7 +19,22 @@ const validArgs: { [C in ChannelName]: ChannelArgs<C> } = {
   'projects:recent': [],
   'projects:forget': ['/tmp/project'],
   'projects:pickFolder': [{ title: 'Pick' }],
-  'projects:open': ['/tmp/project']
+  'projects:open': ['/tmp/project'],
+  'projects:create': [{ folder: '/tmp/new', name: 'Liver', modality: 'CT', labels: [{ id: 1, name: 'liver', color: '#ff0000' }] }],
+  'projects:createDemo': [{ folder: '/tmp/demo' }],
+  'projects:demoFolder': [],
+  'projects:current': [],
+  'projects:close': [],
+  'projects:import': ['/data/Task04_Hippocampus'],
+  'projects:exportLabels': [{ folder: '/tmp/out', includePredictions: true }],
+  'projects:exportMsd': [{ folder: '/tmp/msd' }],
+  'projects:updateLabels': [[{ id: 1, name: 'anterior', color: '#00ff00' }]],
+  'cases:list': [],
+  'cases:setStatus': ['hippocampus_001', 'done'],
+  'cases:load': ['hippocampus_001'],
+  'labels:edit': ['hippocampus_001', { indices: new Uint32Array([1, 2]), values: new Uint8Array([1, 1]) }],
+  'labels:save': ['hippocampus_001'],
+  'labels:discard': ['hippocampus_001']
 }
 
 function wrongValueFor(valid: unknown): unknown {
@@ -83,6 +98,18 @@ describe('the contract', () => {
   it('explains which field of an object argument is wrong', () => {
     expectInvalid('settings:update', [{ computeBackend: 'quantum' }], /argument 1 \(computeBackend\)/)
     expectInvalid('settings:update', [{ theme: 'dark' }], /argument 1/)
+  })
+
+  it('refuses case ids that could escape the project folder', () => {
+    for (const id of ['../etc/passwd', '/abs', 'a/b', '..', 'x..y', '', '.hidden']) {
+      expectInvalid('cases:load', [id], /argument 1/)
+    }
+  })
+
+  it('refuses label edits whose arrays are not typed or differ in length', () => {
+    expectInvalid('labels:edit', ['c1', { indices: [1, 2], values: new Uint8Array(2) }], /Uint32Array/)
+    expectInvalid('labels:edit', ['c1', { indices: new Uint32Array(2), values: new Float32Array(2) }], /Uint8Array or Uint16Array/)
+    expectInvalid('labels:edit', ['c1', { indices: new Uint32Array(2), values: new Uint8Array(3) }], /same length/)
   })
 
   it('rejects empty and whitespace-only paths', () => {

@@ -1,0 +1,162 @@
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+import type { CaseData, ProjectOverview } from '../../../shared/contract'
+import { VoxloopError } from '../../../shared/errors'
+import type {
+  CaseStatus,
+  CaseSummary,
+  ExportReport,
+  ImportReport,
+  LabelDef,
+  Modality,
+  ProjectManifest,
+  RecoveryReport
+} from '../../../shared/project'
+import type { EventHub } from '../../app/EventHub'
+import { createDemoProject } from '../demo/createDemoProject'
+import { exportLabels, exportMsd } from '../project/exportProject'
+import { importDataset } from '../project/importDataset'
+import type { LabelEdit } from '../project/labelJournal'
+import { ProjectStore } from '../project/ProjectStore'
+
+const EMPTY_RECOVERY: RecoveryReport = { recovered: [], problems: [], adoptedCases: [], missingImages: [], caseIndexRebuilt: false }
+
+export interface CreateProjectInput {
+  folder: string
+  name: string
+  modality: Modality
+  channelNames?: string[]
+  labels?: LabelDef[]
+}
+
+/**
+ * The one open project of this app instance: opening, creating, the demo, import and export, and
+ * the calls the case list and the viewer make. Everything else about the folder is ProjectStore's.
+ */
+export class ActiveProjectService {
+  private store: ProjectStore | null = null
+  private recovery: RecoveryReport = EMPTY_RECOVERY
+
+  constructor(
+    private readonly events: EventHub,
+    private readonly demoFolder: string
+  ) {}
+
+  defaultDemoFolder(): string {
+    return this.demoFolder
+  }
+
+  async open(folder: string): Promise<ProjectOverview> {
+    const resolved = path.resolve(folder)
+    if (this.store?.root === resolved) return this.overview()
+    await this.close()
+    const { store, recovery } = await ProjectStore.open(resolved)
+    this.store = store
+    this.recovery = recovery
+    return this.overview()
+  }
+
+  async create(input: CreateProjectInput): Promise<ProjectOverview> {
+    await this.close()
+    this.store = await ProjectStore.create(path.resolve(input.folder), {
+      name: input.name,
+      modality: input.modality,
+      ...(input.channelNames ? { channelNames: input.channelNames } : {}),
+      ...(input.labels ? { labels: input.labels } : {})
+    })
+    this.recovery = EMPTY_RECOVERY
+    return this.overview()
+  }
+
+  /** Opens the demo project, generating it first if its folder holds none yet. */
+  async openDemo(folder = this.demoFolder): Promise<ProjectOverview> {
+    const resolved = path.resolve(folder)
+    const exists = await stat(path.join(resolved, 'voxloop.json')).then(
+      () => true,
+      () => false
+    )
+    if (!exists) {
+      await this.close()
+      const store = await createDemoProject(resolved)
+      await store.dispose()
+    }
+    return this.open(resolved)
+  }
+
+  current(): ProjectOverview | null {
+    return this.store ? this.overview() : null
+  }
+
+  async close(): Promise<void> {
+    const store = this.store
+    this.store = null
+    this.recovery = EMPTY_RECOVERY
+    await store?.dispose()
+  }
+
+  async importFrom(source: string): Promise<ImportReport> {
+    const report = await importDataset(this.requireStore(), path.resolve(source))
+    this.events.emit('cases:changed', { caseIds: report.imported.map((c) => c.caseId) })
+    return report
+  }
+
+  exportLabels(options: { folder: string; includePredictions: boolean; caseIds?: string[] }): Promise<ExportReport> {
+    return exportLabels(this.requireStore(), path.resolve(options.folder), {
+      includePredictions: options.includePredictions,
+      ...(options.caseIds ? { caseIds: options.caseIds } : {})
+    })
+  }
+
+  exportMsd(folder: string): Promise<ExportReport> {
+    return exportMsd(this.requireStore(), path.resolve(folder))
+  }
+
+  updateLabels(labels: LabelDef[]): Promise<ProjectManifest> {
+    return this.requireStore().updateLabelTable(labels)
+  }
+
+  listCases(): CaseSummary[] {
+    return this.requireStore().listCases()
+  }
+
+  async setStatus(caseId: string, status: CaseStatus): Promise<CaseSummary> {
+    const summary = await this.requireStore().setStatus(caseId, status)
+    this.events.emit('cases:changed', { caseIds: [caseId] })
+    return summary
+  }
+
+  async loadCase(caseId: string): Promise<CaseData> {
+    const store = this.requireStore()
+    const [image, label, prediction] = await Promise.all([store.loadImage(caseId), store.loadLabel(caseId), store.loadPrediction(caseId)])
+    return { caseId, image, label, prediction }
+  }
+
+  applyLabelEdit(caseId: string, edit: LabelEdit): Promise<{ caseId: string; voxelsChanged: number }> {
+    return this.requireStore().applyLabelEdit(caseId, edit)
+  }
+
+  async saveLabel(caseId: string): Promise<CaseSummary> {
+    const summary = await this.requireStore().saveLabel(caseId)
+    this.events.emit('cases:changed', { caseIds: [caseId] })
+    return summary
+  }
+
+  discardLabel(caseId: string): Promise<CaseSummary> {
+    return this.requireStore().discardUnsavedEdits(caseId)
+  }
+
+  async dispose(): Promise<void> {
+    await this.close()
+  }
+
+  private overview(): ProjectOverview {
+    const store = this.requireStore()
+    const manifest = store.getManifest()
+    return { path: store.root, name: manifest.name, manifest, cases: store.listCases(), recovery: this.recovery }
+  }
+
+  private requireStore(): ProjectStore {
+    if (!this.store) throw new VoxloopError('NOT_FOUND', 'No project is open')
+    return this.store
+  }
+}

@@ -1,0 +1,368 @@
+import { defineStore } from 'pinia'
+import { computed, nextTick, reactive, ref, shallowRef } from 'vue'
+import type { CaseStatus, LabelDef } from '../../../shared/project'
+import type { LabelArray } from '../../../shared/volume'
+import { api } from '../bridge/api'
+import {
+  applySliceInterpolation,
+  countVoxelsPerLabel,
+  gridFromHeader,
+  keepLargestComponent,
+  OVERWRITE_ANY,
+  reassignLabel,
+  removeSmallIslands,
+  viewAxisOfNormal,
+  VoxelEditor,
+  type IntensityRange
+} from '../tools'
+import type { ColormapName } from '../viewer/colormaps'
+import type { HoverInfo, Layout, OverlayKind, VolumeViewer } from '../viewer/VolumeViewer'
+import type { WindowLevel } from '../viewer/windowLevel'
+import { EditSync, type EditSyncState } from '../workspace/EditSync'
+import { clampRadius, ToolController, type ToolName, type ToolSettings } from '../workspace/ToolController'
+import { useProjectsStore } from './useProjectsStore'
+
+export type SaveState = 'saved' | 'journaling' | 'unsaved' | 'saving' | 'error'
+
+/**
+ * The open case: tool settings, display settings and save state. The volume, the label array, the
+ * editor and the viewer live outside reactivity (plain variables): Vue only sees small values.
+ */
+export const useWorkspaceStore = defineStore('workspace', () => {
+  const projects = useProjectsStore()
+  const caseId = ref<string | null>(null)
+  const loading = ref(false)
+  const error = ref<string | null>(null)
+  const message = ref<string | null>(null)
+  const tools = reactive<ToolSettings>({
+    tool: 'brush',
+    activeLabel: 1,
+    radiusMm: 3,
+    shape: 'disk',
+    overwrite: OVERWRITE_ANY,
+    threshold: null,
+    fillDimension: '2d',
+    fillBound: 'label'
+  })
+  const thresholdEnabled = ref(false)
+  const thresholdRange = reactive<IntensityRange>({ min: 0, max: 0 })
+  const display = reactive({
+    opacity: 0.5,
+    outline: false,
+    colormap: 'grey' as ColormapName,
+    layout: 'grid' as Layout,
+    overlay: 'none' as OverlayKind,
+    channel: 0,
+    clip3d: false
+  })
+  const hidden = ref<number[]>([])
+  const windowLevel = ref<WindowLevel>({ center: 0, width: 1 })
+  const intensityRange = ref<[number, number]>([0, 1])
+  const hover = ref<HoverInfo | null>(null)
+  const sync = ref<EditSyncState>({ pending: 0, error: null })
+  const saving = ref(false)
+  const dirty = ref(false)
+  const canUndo = ref(false)
+  const canRedo = ref(false)
+  const labelCounts = shallowRef<Map<number, number>>(new Map())
+  const hasPrediction = ref(false)
+  const hasUncertainty = ref(false)
+  const firstFrameMs = ref<number | null>(null)
+
+  let viewer: VolumeViewer | null = null
+  let editor: VoxelEditor | null = null
+  let controller: ToolController | null = null
+  let editSync: EditSync | null = null
+  let labels: LabelArray | null = null
+  const unsubscribers: Array<() => void> = []
+
+  const saveState = computed<SaveState>(() => {
+    if (sync.value.error) return 'error'
+    if (saving.value) return 'saving'
+    if (sync.value.pending > 0) return 'journaling'
+    return dirty.value ? 'unsaved' : 'saved'
+  })
+
+  const currentCase = computed(() => projects.cases.find((c) => c.id === caseId.value) ?? null)
+
+  function attachViewer(instance: VolumeViewer | null): void {
+    viewer = instance
+  }
+
+  function paletteEntries(labelDefs: readonly LabelDef[]): Array<{ id: number; color: string; visible: boolean }> {
+    return labelDefs.map((l) => ({ id: l.id, color: l.color, visible: !hidden.value.includes(l.id) }))
+  }
+
+  async function openCase(id: string): Promise<void> {
+    await closeCase()
+    caseId.value = id
+    loading.value = true
+    error.value = null
+    try {
+      const data = await api.cases.load(id)
+      // The workspace view mounts (and attaches its viewer) once caseId is set.
+      if (!viewer) await nextTick()
+      if (!viewer) throw new Error('The viewer is not ready')
+      labels = data.label.data
+      const grid = gridFromHeader(data.image.header)
+      editor = new VoxelEditor(labels, grid)
+      editSync = new EditSync(
+        (change) => api.labels.edit(id, change),
+        (state) => {
+          sync.value = state
+        }
+      )
+      unsubscribers.push(
+        editor.onChange((change) => {
+          editSync?.push(change)
+          dirty.value = true
+          canUndo.value = editor?.canUndo ?? false
+          canRedo.value = editor?.canRedo ?? false
+        })
+      )
+      const summary = currentCase.value
+      dirty.value = summary?.hasUnsavedEdits ?? false
+      hasPrediction.value = data.prediction !== null
+      hasUncertainty.value = false
+      display.overlay = 'none'
+      display.channel = 0
+      const modality = projects.current?.manifest.modality
+      viewer.load(
+        { image: data.image, labels, prediction: data.prediction?.data ?? null },
+        { labels: paletteEntries(projects.labels), ...(modality === 'CT' ? { window: { center: 50, width: 400 } } : {}) }
+      )
+      viewer.setLabelStyle(display.opacity, display.outline)
+      windowLevel.value = viewer.getWindow()
+      intensityRange.value = viewer.getIntensityRange()
+      unsubscribers.push(
+        viewer.on('hover', (info) => {
+          hover.value = info
+        }),
+        viewer.on('window', (w) => {
+          windowLevel.value = w
+        }),
+        viewer.on('frame', (f) => {
+          firstFrameMs.value = f.firstFrameMs
+        })
+      )
+      controller = new ToolController(viewer, editor, data.image.data, () => effectiveTools(), () => display.channel, {
+        edited: () => refreshCounts(),
+        message: (text) => {
+          message.value = text
+        },
+        thresholdPicked: (range) => {
+          thresholdRange.min = range.min
+          thresholdRange.max = range.max
+          thresholdEnabled.value = true
+          tools.tool = 'brush'
+        }
+      })
+      viewer.setInteraction(controller)
+      if (!projects.labels.some((l) => l.id === tools.activeLabel)) tools.activeLabel = projects.labels[0]?.id ?? 1
+      refreshCounts()
+    } catch (cause) {
+      error.value = (cause as Error).message
+      caseId.value = null
+    } finally {
+      loading.value = false
+    }
+  }
+
+  /** The settings the controller sees: threshold applied only while enabled. */
+  function effectiveTools(): ToolSettings {
+    tools.threshold = thresholdEnabled.value ? { min: thresholdRange.min, max: thresholdRange.max } : null
+    return tools
+  }
+
+  function refreshCounts(): void {
+    if (labels) labelCounts.value = countVoxelsPerLabel(labels)
+    canUndo.value = editor?.canUndo ?? false
+    canRedo.value = editor?.canRedo ?? false
+  }
+
+  function afterBulkEdit(): void {
+    const region = editor?.takeDirty()
+    if (region) viewer?.labelsChanged({ slices: [new Set(region.sagittal), new Set(region.coronal), new Set(region.axial)] })
+    refreshCounts()
+  }
+
+  function undo(): void {
+    if (editor?.undo()) afterBulkEdit()
+  }
+
+  function redo(): void {
+    if (editor?.redo()) afterBulkEdit()
+  }
+
+  function interpolate(): void {
+    if (!editor || !viewer) return
+    const axis = viewAxisOfNormal(viewer.sliceAxisOf(viewer.activeView()))
+    const result = applySliceInterpolation(editor, { label: tools.activeLabel, axis })
+    message.value = result.voxelCount
+      ? `Interpolated ${result.voxelCount.toLocaleString()} voxels across ${result.filledSlices.length} ${axis} slices`
+      : `Nothing to interpolate: label the first and last ${axis} slices of the structure (label ${tools.activeLabel}) first`
+    afterBulkEdit()
+  }
+
+  function removeIslands(minVoxels: number): void {
+    if (!editor) return
+    const result = removeSmallIslands(editor, { minVoxels, label: null })
+    message.value = `Removed ${result.voxelCount.toLocaleString()} voxels in islands smaller than ${minVoxels} voxels`
+    afterBulkEdit()
+  }
+
+  function keepLargest(): void {
+    if (!editor) return
+    const result = keepLargestComponent(editor, { label: tools.activeLabel })
+    message.value = `Kept the largest component of label ${tools.activeLabel}; removed ${result.voxelCount.toLocaleString()} voxels`
+    afterBulkEdit()
+  }
+
+  async function save(): Promise<void> {
+    if (!caseId.value || !editSync) return
+    saving.value = true
+    try {
+      await editSync.flush()
+      const summary = await api.labels.save(caseId.value)
+      projects.replaceCase(summary)
+      editor?.markSaved()
+      dirty.value = false
+    } catch (cause) {
+      error.value = (cause as Error).message
+    } finally {
+      saving.value = false
+    }
+  }
+
+  async function setStatus(status: CaseStatus): Promise<void> {
+    if (!caseId.value) return
+    if (status === 'done' && (dirty.value || sync.value.pending > 0)) await save()
+    await projects.setStatus(caseId.value, status)
+  }
+
+  async function closeCase(): Promise<void> {
+    if (caseId.value && (dirty.value || sync.value.pending > 0)) await save()
+    viewer?.setInteraction(null)
+    for (const off of unsubscribers.splice(0)) off()
+    editSync?.dispose()
+    editSync = null
+    editor?.dispose()
+    editor = null
+    controller = null
+    labels = null
+    caseId.value = null
+    hover.value = null
+    message.value = null
+  }
+
+  function setTool(tool: ToolName): void {
+    tools.tool = tool
+    viewer?.setInteraction(controller)
+  }
+
+  function setRadius(radiusMm: number): void {
+    tools.radiusMm = clampRadius(radiusMm)
+  }
+
+  function setWindow(window: WindowLevel): void {
+    viewer?.setWindow(window)
+  }
+
+  function autoWindow(): void {
+    viewer?.autoWindow()
+  }
+
+  function applyDisplay(): void {
+    if (!viewer) return
+    viewer.setLabelStyle(display.opacity, display.outline)
+    viewer.setColormap(display.colormap)
+    viewer.setLayout(display.layout)
+    viewer.setOverlay(display.overlay)
+    viewer.set3dOptions({ clip: display.clip3d })
+  }
+
+  function setChannel(channel: number): void {
+    display.channel = channel
+    viewer?.setChannel(channel)
+  }
+
+  function toggleLabelVisibility(id: number): void {
+    hidden.value = hidden.value.includes(id) ? hidden.value.filter((h) => h !== id) : [...hidden.value, id]
+    viewer?.setLabelTable(paletteEntries(projects.labels))
+  }
+
+  async function updateLabelTable(next: LabelDef[]): Promise<void> {
+    const manifest = await api.projects.updateLabels(next)
+    if (projects.current) projects.current = { ...projects.current, manifest, name: manifest.name }
+    viewer?.setLabelTable(paletteEntries(manifest.labels))
+  }
+
+  /** Deleting a label: its voxels become background here (one undo unit), then in every saved label. */
+  async function deleteLabel(id: number): Promise<void> {
+    if (editor) {
+      reassignLabel(editor, { from: id, to: 0, description: `Delete label ${id}` })
+      afterBulkEdit()
+      await save()
+    }
+    await updateLabelTable(projects.labels.filter((l) => l.id !== id))
+    if (tools.activeLabel === id) tools.activeLabel = projects.labels[0]?.id ?? 1
+  }
+
+  function resetViews(): void {
+    viewer?.resetViews()
+  }
+
+  function scrollActive(delta: number): void {
+    if (viewer) viewer.scrollSlice(viewer.activeView(), delta)
+  }
+
+  function inputLatencies(): readonly number[] {
+    return viewer?.getInputLatencies() ?? []
+  }
+
+  return {
+    caseId,
+    currentCase,
+    loading,
+    error,
+    message,
+    tools,
+    thresholdEnabled,
+    thresholdRange,
+    display,
+    hidden,
+    windowLevel,
+    intensityRange,
+    hover,
+    sync,
+    saveState,
+    canUndo,
+    canRedo,
+    labelCounts,
+    hasPrediction,
+    hasUncertainty,
+    firstFrameMs,
+    attachViewer,
+    openCase,
+    closeCase,
+    undo,
+    redo,
+    interpolate,
+    removeIslands,
+    keepLargest,
+    save,
+    setStatus,
+    setTool,
+    setRadius,
+    setWindow,
+    autoWindow,
+    applyDisplay,
+    setChannel,
+    toggleLabelVisibility,
+    updateLabelTable,
+    deleteLabel,
+    resetViews,
+    scrollActive,
+    inputLatencies
+  }
+})

@@ -1,0 +1,329 @@
+import {
+  BufferGeometry,
+  DataTexture,
+  FloatType,
+  Float32BufferAttribute,
+  GLSL3,
+  LineBasicMaterial,
+  LineSegments,
+  Mesh,
+  NearestFilter,
+  OrthographicCamera,
+  PlaneGeometry,
+  RedFormat,
+  RGBAFormat,
+  Scene,
+  ShaderMaterial,
+  UnsignedByteType,
+  WebGLRenderer,
+  LineLoop,
+  type Texture
+} from 'three'
+import type { VolumeHeader } from '../../../shared/volume'
+import { SLICE_FRAGMENT, SLICE_VERTEX } from './shaders'
+import { sliceSize } from './sliceExtraction'
+import { viewMapping, type ViewMapping, type ViewName } from './viewOrientation'
+
+const CROSSHAIR_COLORS: Record<ViewName, number> = { axial: 0xf2b84b, coronal: 0x3ecf8e, sagittal: 0x4fb0ff }
+
+/** A continuous voxel position [i, j, k] (voxel centres at integers). */
+export type VoxelPoint = [number, number, number]
+
+/**
+ * One slice view (axial, coronal or sagittal) drawn with three.js. World units are millimetres in
+ * the slice plane, so the physical aspect comes from the spacing and a brush ring of r mm is round.
+ * The view holds no volume: the viewer hands it extracted slices (only when they change).
+ */
+export class SliceView {
+  readonly canvas: HTMLCanvasElement
+  readonly mapping: ViewMapping
+  private readonly renderer: WebGLRenderer
+  private readonly scene = new Scene()
+  private readonly camera = new OrthographicCamera(-1, 1, 1, -1, -10, 10)
+  private readonly material: ShaderMaterial
+  private readonly plane: Mesh
+  private readonly crosshair: LineSegments
+  private readonly cursorRing: LineLoop
+  private readonly imageTexture: DataTexture
+  private readonly labelTexture: DataTexture
+  private overlayTexture: DataTexture
+  private readonly letters: HTMLDivElement[] = []
+  private readonly sliceLabel: HTMLDivElement
+  readonly width: number
+  readonly height: number
+  /** mm per pixel along screen x and y. */
+  readonly pixelMm: [number, number]
+  private zoom = 1
+  private pan: [number, number] = [0, 0]
+
+  constructor(
+    readonly container: HTMLElement,
+    readonly view: ViewName,
+    header: VolumeHeader,
+    shared: { palette: Texture; colormap: Texture }
+  ) {
+    this.mapping = viewMapping(view, header.rasFromIjk)
+    const size = sliceSize(this.mapping, header.dims)
+    this.width = size.width
+    this.height = size.height
+    this.pixelMm = [header.spacing[this.mapping.xAxis], header.spacing[this.mapping.yAxis]]
+
+    this.canvas = document.createElement('canvas')
+    this.canvas.className = 'slice-canvas'
+    this.canvas.dataset.view = view
+    container.appendChild(this.canvas)
+    this.renderer = new WebGLRenderer({ canvas: this.canvas, antialias: false, preserveDrawingBuffer: true, powerPreference: 'high-performance' })
+    this.renderer.setPixelRatio(window.devicePixelRatio || 1)
+    this.renderer.setClearColor(0x000000, 1)
+
+    this.imageTexture = makeTexture(new Float32Array(this.width * this.height), this.width, this.height, FloatType)
+    this.labelTexture = makeTexture(new Uint8Array(this.width * this.height), this.width, this.height, UnsignedByteType)
+    this.overlayTexture = makeTexture(new Float32Array(1), 1, 1, FloatType)
+    this.material = new ShaderMaterial({
+      glslVersion: GLSL3,
+      vertexShader: SLICE_VERTEX,
+      fragmentShader: SLICE_FRAGMENT,
+      uniforms: {
+        uImage: { value: this.imageTexture },
+        uLabel: { value: this.labelTexture },
+        uPalette: { value: shared.palette },
+        uColormap: { value: shared.colormap },
+        uOverlay: { value: this.overlayTexture },
+        uWindowLow: { value: 0 },
+        uWindowHigh: { value: 1 },
+        uLabelOpacity: { value: 0.5 },
+        uOutline: { value: false },
+        uShowOverlay: { value: false },
+        uOverlayOpacity: { value: 0.6 },
+        uTexel: { value: [1 / this.width, 1 / this.height] }
+      }
+    })
+    const widthMm = this.width * this.pixelMm[0]
+    const heightMm = this.height * this.pixelMm[1]
+    this.plane = new Mesh(new PlaneGeometry(widthMm, heightMm), this.material)
+    this.scene.add(this.plane)
+
+    const crossGeometry = new BufferGeometry()
+    crossGeometry.setAttribute('position', new Float32BufferAttribute(new Float32Array(12), 3))
+    this.crosshair = new LineSegments(crossGeometry, new LineBasicMaterial({ color: CROSSHAIR_COLORS[view], transparent: true, opacity: 0.75 }))
+    this.crosshair.position.z = 1
+    this.scene.add(this.crosshair)
+
+    const ringGeometry = new BufferGeometry()
+    const ring = new Float32Array(64 * 3)
+    for (let s = 0; s < 64; s++) {
+      ring[s * 3] = Math.cos((s / 64) * Math.PI * 2)
+      ring[s * 3 + 1] = Math.sin((s / 64) * Math.PI * 2)
+    }
+    ringGeometry.setAttribute('position', new Float32BufferAttribute(ring, 3))
+    this.cursorRing = new LineLoop(ringGeometry, new LineBasicMaterial({ color: 0xffffff }))
+    this.cursorRing.position.z = 2
+    this.cursorRing.visible = false
+    this.scene.add(this.cursorRing)
+
+    for (const edge of ['left', 'right', 'top', 'bottom'] as const) {
+      const letter = document.createElement('div')
+      letter.className = `orientation-letter ${edge}`
+      letter.dataset.edge = edge
+      letter.textContent = this.mapping.letters[edge]
+      container.appendChild(letter)
+      this.letters.push(letter)
+    }
+    this.sliceLabel = document.createElement('div')
+    this.sliceLabel.className = 'slice-label'
+    container.appendChild(this.sliceLabel)
+  }
+
+  /** Upload a new image slice (screen order, as extractSlice writes it). */
+  setImageSlice(data: Float32Array): void {
+    ;(this.imageTexture.image.data as Float32Array).set(data)
+    this.imageTexture.needsUpdate = true
+  }
+
+  setLabelSlice(data: Uint8Array): void {
+    ;(this.labelTexture.image.data as Uint8Array).set(data)
+    this.labelTexture.needsUpdate = true
+  }
+
+  /** Heat map values in 0..1 in screen order, or null to hide it. */
+  setOverlaySlice(data: Float32Array | null, opacity = 0.6): void {
+    if (!data) {
+      this.material.uniforms.uShowOverlay!.value = false
+      return
+    }
+    if (this.overlayTexture.image.width !== this.width) {
+      this.overlayTexture.dispose()
+      this.overlayTexture = makeTexture(new Float32Array(this.width * this.height), this.width, this.height, FloatType)
+      this.material.uniforms.uOverlay!.value = this.overlayTexture
+    }
+    ;(this.overlayTexture.image.data as Float32Array).set(data)
+    this.overlayTexture.needsUpdate = true
+    this.material.uniforms.uShowOverlay!.value = true
+    this.material.uniforms.uOverlayOpacity!.value = opacity
+  }
+
+  setWindow(low: number, high: number): void {
+    this.material.uniforms.uWindowLow!.value = low
+    this.material.uniforms.uWindowHigh!.value = high
+  }
+
+  setLabelStyle(opacity: number, outline: boolean): void {
+    this.material.uniforms.uLabelOpacity!.value = opacity
+    this.material.uniforms.uOutline!.value = outline
+  }
+
+  setSliceText(text: string): void {
+    this.sliceLabel.textContent = text
+  }
+
+  /** Crosshair through the given voxel's in-plane position. */
+  setCrosshair(point: VoxelPoint): void {
+    const [x, y] = this.planeFromVoxel(point)
+    const halfW = (this.width * this.pixelMm[0]) / 2
+    const halfH = (this.height * this.pixelMm[1]) / 2
+    const attribute = this.crosshair.geometry.getAttribute('position') as Float32BufferAttribute
+    attribute.array.set([-halfW, y, 0, halfW, y, 0, x, -halfH, 0, x, halfH, 0])
+    attribute.needsUpdate = true
+  }
+
+  /** The brush footprint ring: radius in mm, centred on a voxel position; null hides it. */
+  setCursorRing(point: VoxelPoint | null, radiusMm: number): void {
+    if (!point) {
+      this.cursorRing.visible = false
+      return
+    }
+    const [x, y] = this.planeFromVoxel(point)
+    this.cursorRing.position.set(x, y, 2)
+    this.cursorRing.scale.set(radiusMm, radiusMm, 1)
+    this.cursorRing.visible = true
+  }
+
+  zoomBy(factor: number, anchor?: { clientX: number; clientY: number }): void {
+    const before = anchor ? this.planeFromClient(anchor.clientX, anchor.clientY) : null
+    this.zoom = Math.min(40, Math.max(0.2, this.zoom * factor))
+    this.updateCamera()
+    if (before && anchor) {
+      const after = this.planeFromClient(anchor.clientX, anchor.clientY)
+      this.pan[0] += before[0] - after[0]
+      this.pan[1] += before[1] - after[1]
+      this.updateCamera()
+    }
+  }
+
+  panByPixels(dx: number, dy: number): void {
+    const mmPerPixel = this.mmPerScreenPixel()
+    this.pan[0] -= dx * mmPerPixel
+    this.pan[1] += dy * mmPerPixel
+    this.updateCamera()
+  }
+
+  resetView(): void {
+    this.zoom = 1
+    this.pan = [0, 0]
+    this.updateCamera()
+  }
+
+  resize(): void {
+    const { clientWidth, clientHeight } = this.container
+    if (clientWidth === 0 || clientHeight === 0) return
+    this.renderer.setSize(clientWidth, clientHeight, false)
+    this.canvas.style.width = `${clientWidth}px`
+    this.canvas.style.height = `${clientHeight}px`
+    this.updateCamera()
+  }
+
+  render(): void {
+    this.renderer.render(this.scene, this.camera)
+  }
+
+  /** Client (pointer) coordinates → continuous voxel position on the current slice, or null outside. */
+  voxelFromClient(clientX: number, clientY: number, sliceIndex: number): VoxelPoint | null {
+    const [px, py] = this.planeFromClient(clientX, clientY)
+    const column = px / this.pixelMm[0] + this.width / 2 - 0.5
+    const row = py / this.pixelMm[1] + this.height / 2 - 0.5
+    if (column < -0.5 || row < -0.5 || column > this.width - 0.5 || row > this.height - 0.5) return null
+    const point: VoxelPoint = [0, 0, 0]
+    point[this.mapping.sliceAxis] = sliceIndex
+    point[this.mapping.xAxis] = this.mapping.flipX ? this.width - 1 - column : column
+    point[this.mapping.yAxis] = this.mapping.flipY ? this.height - 1 - row : row
+    return point
+  }
+
+  /** Screen pixels per voxel along x, for scaling gestures. */
+  mmPerScreenPixel(): number {
+    const { clientWidth, clientHeight } = this.container
+    const fit = this.fitHalfExtent(clientWidth, clientHeight)
+    return (2 * fit[0]) / this.zoom / Math.max(clientWidth, 1)
+  }
+
+  dispose(): void {
+    this.imageTexture.dispose()
+    this.labelTexture.dispose()
+    this.overlayTexture.dispose()
+    this.material.dispose()
+    this.plane.geometry.dispose()
+    this.crosshair.geometry.dispose()
+    this.cursorRing.geometry.dispose()
+    this.renderer.dispose()
+    this.canvas.remove()
+    for (const letter of this.letters) letter.remove()
+    this.sliceLabel.remove()
+  }
+
+  private planeFromVoxel(point: VoxelPoint): [number, number] {
+    const vx = point[this.mapping.xAxis]
+    const vy = point[this.mapping.yAxis]
+    const column = this.mapping.flipX ? this.width - 1 - vx : vx
+    const row = this.mapping.flipY ? this.height - 1 - vy : vy
+    return [(column + 0.5 - this.width / 2) * this.pixelMm[0], (row + 0.5 - this.height / 2) * this.pixelMm[1]]
+  }
+
+  private planeFromClient(clientX: number, clientY: number): [number, number] {
+    const rect = this.canvas.getBoundingClientRect()
+    const ndcX = ((clientX - rect.left) / Math.max(rect.width, 1)) * 2 - 1
+    const ndcY = 1 - ((clientY - rect.top) / Math.max(rect.height, 1)) * 2
+    return [
+      this.camera.left / this.camera.zoom + ((ndcX + 1) / 2) * ((this.camera.right - this.camera.left) / this.camera.zoom) + this.camera.position.x,
+      this.camera.bottom / this.camera.zoom + ((ndcY + 1) / 2) * ((this.camera.top - this.camera.bottom) / this.camera.zoom) + this.camera.position.y
+    ]
+  }
+
+  /** Half extents (mm) that fit the whole slice in the viewport at zoom 1, keeping square pixels. */
+  private fitHalfExtent(viewWidth: number, viewHeight: number): [number, number] {
+    const widthMm = this.width * this.pixelMm[0] * 1.04
+    const heightMm = this.height * this.pixelMm[1] * 1.04
+    const viewAspect = Math.max(viewWidth, 1) / Math.max(viewHeight, 1)
+    return widthMm / heightMm > viewAspect ? [widthMm / 2, widthMm / 2 / viewAspect] : [(heightMm / 2) * viewAspect, heightMm / 2]
+  }
+
+  private updateCamera(): void {
+    const { clientWidth, clientHeight } = this.container
+    const [halfW, halfH] = this.fitHalfExtent(clientWidth, clientHeight)
+    this.camera.left = -halfW
+    this.camera.right = halfW
+    this.camera.top = halfH
+    this.camera.bottom = -halfH
+    this.camera.zoom = this.zoom
+    this.camera.position.set(this.pan[0], this.pan[1], 5)
+    this.camera.updateProjectionMatrix()
+  }
+}
+
+function makeTexture(data: Float32Array | Uint8Array, width: number, height: number, type: typeof FloatType | typeof UnsignedByteType): DataTexture {
+  const texture = new DataTexture(data, width, height, RedFormat, type)
+  texture.minFilter = NearestFilter
+  texture.magFilter = NearestFilter
+  texture.generateMipmaps = false
+  texture.unpackAlignment = 1
+  texture.needsUpdate = true
+  return texture
+}
+
+export function makeLookupTexture(table: Uint8Array): DataTexture {
+  const texture = new DataTexture(table, table.length / 4, 1, RGBAFormat, UnsignedByteType)
+  texture.minFilter = NearestFilter
+  texture.magFilter = NearestFilter
+  texture.generateMipmaps = false
+  texture.needsUpdate = true
+  return texture
+}

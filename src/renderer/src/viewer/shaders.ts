@@ -1,0 +1,60 @@
+/**
+ * The slice shader: window/level and a colour map on the image, then the label map blended on
+ * top (filled or as outlines), then an optional heat-map overlay (prediction uncertainty).
+ * Textures hold raw values; all mapping happens here so that window changes cost no upload.
+ */
+export const SLICE_VERTEX = /* glsl */ `
+out vec2 vUv;
+void main() {
+  vUv = uv;
+  gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
+}
+`
+
+export const SLICE_FRAGMENT = /* glsl */ `
+precision highp float;
+precision highp sampler2D;
+in vec2 vUv;
+out vec4 outColor;
+uniform sampler2D uImage;
+uniform sampler2D uLabel;
+uniform sampler2D uPalette;
+uniform sampler2D uColormap;
+uniform sampler2D uOverlay;
+uniform float uWindowLow;
+uniform float uWindowHigh;
+uniform float uLabelOpacity;
+uniform bool uOutline;
+uniform bool uShowOverlay;
+uniform float uOverlayOpacity;
+uniform vec2 uTexel;
+
+float labelAt(vec2 uv) {
+  return floor(texture(uLabel, uv).r * 255.0 + 0.5);
+}
+
+void main() {
+  float value = texture(uImage, vUv).r;
+  float t = clamp((value - uWindowLow) / max(uWindowHigh - uWindowLow, 1e-6), 0.0, 1.0);
+  vec3 color = texture(uColormap, vec2(t * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb;
+
+  if (uShowOverlay) {
+    float heat = clamp(texture(uOverlay, vUv).r, 0.0, 1.0);
+    vec3 heatColor = mix(vec3(0.1, 0.1, 0.9), vec3(1.0, 0.9, 0.1), heat);
+    color = mix(color, heatColor, uOverlayOpacity * heat);
+  }
+
+  float label = labelAt(vUv);
+  if (label > 0.5) {
+    vec4 entry = texture(uPalette, vec2((label + 0.5) / 256.0, 0.5));
+    float alpha = entry.a * uLabelOpacity;
+    if (uOutline) {
+      bool edge = labelAt(vUv + vec2(uTexel.x, 0.0)) != label || labelAt(vUv - vec2(uTexel.x, 0.0)) != label ||
+                  labelAt(vUv + vec2(0.0, uTexel.y)) != label || labelAt(vUv - vec2(0.0, uTexel.y)) != label;
+      alpha = edge ? entry.a : 0.0;
+    }
+    color = mix(color, entry.rgb, alpha);
+  }
+  outColor = vec4(color, 1.0);
+}
+`

@@ -1,0 +1,6 @@
+export * from './mat4'
+export * from './ijkRas'
+export * from './spacing'
+export * from './orientation'
+export * from './niftiAffine'
+export { svd3, orthogonalFactor, type Mat3, type Svd3 } from './svd3'

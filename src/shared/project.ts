@@ -1,0 +1,299 @@
+import { z } from 'zod'
+
+/**
+ * The project folder's metadata: what `voxloop.json`, `cases.json` and `audit.jsonl` hold, and the
+ * summaries the renderer shows. Pure zod, shared by main, the contract and the renderer.
+ * On-disk layout and crash-safety: docs/DATASTORE.md.
+ */
+
+/** Bumped when the on-disk layout changes in a way older readers cannot follow. */
+export const PROJECT_FORMAT_VERSION = 1
+
+/**
+ * Case ids become file names (`images/<id>.nii.gz`), so they are strict: a letter or digit first,
+ * then letters, digits, `.`, `_`, `-`; at most 128 characters. No separators, no `..` segments.
+ */
+export const CASE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+
+export const MODALITIES = ['CT', 'MR', 'other'] as const
+export const ModalitySchema = z.enum(MODALITIES)
+export type Modality = z.infer<typeof ModalitySchema>
+
+/** unlabeled → predicted → in-review → done (curated). Only `done` cases train by default. */
+export const CASE_STATUSES = ['unlabeled', 'predicted', 'in-review', 'done'] as const
+export const CaseStatusSchema = z.enum(CASE_STATUSES)
+export type CaseStatus = z.infer<typeof CaseStatusSchema>
+
+/** Device names Windows reserves with or without an extension ("CON.nii.gz" is CON). */
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i
+
+/**
+ * Whether `id` can name a case's files on every platform: the pattern, no "..", no Windows device
+ * name, and not ending in ".uncertainty" (predictions/<id>.uncertainty.nii.gz belongs to case <id>).
+ */
+export function isValidCaseId(id: string): boolean {
+  if (!CASE_ID_PATTERN.test(id) || id.includes('..') || /\.uncertainty$/i.test(id)) return false
+  return !WINDOWS_RESERVED.test(id.split('.')[0] ?? id)
+}
+
+export const CaseIdSchema = z
+  .string()
+  .refine(isValidCaseId, 'case id: a letter or digit, then letters, digits, ".", "_" or "-" (at most 128, no "..")')
+
+/** Label ids are voxel values: 1..65535 (0 is background and never in the table). */
+export const LabelIdSchema = z.number().int().min(1).max(65535)
+
+export const LabelColorSchema = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'colour must be "#rrggbb"')
+
+export const LabelDefSchema = z.object({
+  id: LabelIdSchema,
+  name: z.string().trim().min(1).max(100),
+  color: LabelColorSchema
+})
+export type LabelDef = z.infer<typeof LabelDefSchema>
+
+/** A label table: unique ids and unique names. */
+export const LabelTableSchema = z
+  .array(LabelDefSchema)
+  .max(65535)
+  .superRefine((labels, ctx) => {
+    const ids = new Set<number>()
+    const names = new Set<string>()
+    for (const label of labels) {
+      if (ids.has(label.id)) ctx.addIssue({ code: 'custom', message: `label id ${label.id} appears twice` })
+      const name = label.name.toLowerCase()
+      if (names.has(name)) ctx.addIssue({ code: 'custom', message: `label name "${label.name}" appears twice` })
+      ids.add(label.id)
+      names.add(name)
+    }
+  })
+
+/** Project settings: open-ended JSON so later features add keys without a format bump. */
+export const ProjectSettingsSchema = z.record(z.string(), z.json())
+export type ProjectSettings = z.infer<typeof ProjectSettingsSchema>
+
+/** `voxloop.json`: rewritten only when the name, label table, channels or settings change. */
+export const ProjectManifestSchema = z.object({
+  formatVersion: z.number().int().min(1),
+  name: z.string().trim().min(1).max(200),
+  modality: ModalitySchema,
+  /** One name per image channel (e.g. ['FLAIR', 'T1w', 't1gd', 'T2w']); length = channels per image. */
+  channelNames: z.array(z.string().min(1).max(100)).min(1).max(64),
+  labels: LabelTableSchema,
+  createdAt: z.string(),
+  settings: ProjectSettingsSchema.default({})
+})
+export type ProjectManifest = z.infer<typeof ProjectManifestSchema>
+
+const Vec3Schema = z.tuple([z.number(), z.number(), z.number()])
+const DimsSchema = z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)])
+
+/** One case's entry in `cases.json`. Label voxel counts are keyed by label id (as a string). */
+export const CaseRecordSchema = z.object({
+  id: CaseIdSchema,
+  status: CaseStatusSchema,
+  dims: DimsSchema,
+  /** mm per voxel along i, j, k. */
+  spacing: Vec3Schema,
+  channels: z.number().int().min(1),
+  /** Where the image came from (absolute path or description), for the user's reference only. */
+  sourceFile: z.string(),
+  importedAt: z.string(),
+  /** Whether labels/<id>.nii.gz exists. */
+  hasLabel: z.boolean(),
+  /** Time of the newest label edit folded into labels/, or null if never edited. */
+  lastEditedAt: z.string().nullable(),
+  /** Voxel count per non-zero label value in the saved label. */
+  labelVoxels: z.record(z.string(), z.number().int().min(0))
+})
+export type CaseRecord = z.infer<typeof CaseRecordSchema>
+
+/** `cases.json`: per-case metadata, written atomically on import, save and status change. */
+export const CaseIndexSchema = z.object({
+  formatVersion: z.number().int().min(1),
+  cases: z.array(CaseRecordSchema)
+})
+export type CaseIndex = z.infer<typeof CaseIndexSchema>
+
+export const LabelStatSchema = z.object({
+  labelId: z.number().int().min(1),
+  voxels: z.number().int().min(0),
+  /** voxels × voxel volume (mm³) / 1000. */
+  volumeMl: z.number().min(0)
+})
+export type LabelStat = z.infer<typeof LabelStatSchema>
+
+/** What the case list shows: the stored record plus the state of unsaved edits. */
+export const CaseSummarySchema = z.object({
+  id: CaseIdSchema,
+  status: CaseStatusSchema,
+  dims: DimsSchema,
+  spacing: Vec3Schema,
+  channels: z.number().int().min(1),
+  sourceFile: z.string(),
+  importedAt: z.string(),
+  hasLabel: z.boolean(),
+  hasPrediction: z.boolean(),
+  /** True when journalled edits are not yet folded into labels/<id>.nii.gz. */
+  hasUnsavedEdits: z.boolean(),
+  lastEditedAt: z.string().nullable(),
+  /** Per non-zero label value in the current label (saved file + unsaved edits), by label id. */
+  labelStats: z.array(LabelStatSchema)
+})
+export type CaseSummary = z.infer<typeof CaseSummarySchema>
+
+export const SkippedFileSchema = z.object({
+  file: z.string(),
+  reason: z.string()
+})
+export type SkippedFile = z.infer<typeof SkippedFileSchema>
+
+export const ImportedCaseSchema = z.object({
+  caseId: CaseIdSchema,
+  imageFile: z.string(),
+  labelFile: z.string().nullable()
+})
+export type ImportedCase = z.infer<typeof ImportedCaseSchema>
+
+export const ImportReportSchema = z.object({
+  source: z.string(),
+  format: z.enum(['msd', 'folder']),
+  imported: z.array(ImportedCaseSchema),
+  skipped: z.array(SkippedFileSchema),
+  /** Labels added to the project's table (from dataset.json or values found in label files). */
+  labelsAdded: z.array(LabelDefSchema)
+})
+export type ImportReport = z.infer<typeof ImportReportSchema>
+
+export const RecoveredCaseSchema = z.object({
+  caseId: z.string(),
+  /** Journal records replayed. */
+  edits: z.number().int().min(0),
+  /** Voxels whose value differs from the label file as it was before recovery. */
+  voxelsChanged: z.number().int().min(0),
+  /** Bytes at the end of the journal that did not form a complete, checksummed record (a torn write). */
+  droppedBytes: z.number().int().min(0)
+})
+export type RecoveredCase = z.infer<typeof RecoveredCaseSchema>
+
+export const RecoveryReportSchema = z.object({
+  /** Cases whose unsaved edits were replayed from the journal and saved. */
+  recovered: z.array(RecoveredCaseSchema),
+  /** Journal files that could not be replayed (unknown case, unreadable), left in journal/ untouched. */
+  problems: z.array(SkippedFileSchema),
+  /** Images found in images/ without a record in cases.json (added by other tools or an interrupted import). */
+  adoptedCases: z.array(z.string()),
+  /** Records in cases.json whose image file is gone; dropped from the index. */
+  missingImages: z.array(z.string()),
+  /** True when cases.json was missing or unreadable and was rebuilt from images/ and labels/. */
+  caseIndexRebuilt: z.boolean()
+})
+export type RecoveryReport = z.infer<typeof RecoveryReportSchema>
+
+export const ExportReportSchema = z.object({
+  destination: z.string(),
+  /** Files written, relative to the destination. */
+  files: z.array(z.string()),
+  skipped: z.array(SkippedFileSchema)
+})
+export type ExportReport = z.infer<typeof ExportReportSchema>
+
+/** Voxels that changed per label value in one save: gained = became this label, lost = stopped being it. */
+export const LabelChangeSchema = z.object({
+  labelId: z.number().int().min(0),
+  gained: z.number().int().min(0),
+  lost: z.number().int().min(0)
+})
+export type LabelChange = z.infer<typeof LabelChangeSchema>
+
+const AuditBase = {
+  at: z.string(),
+  /** Who or what: 'user', 'import', 'recovery', 'model:<version>'. */
+  actor: z.string()
+}
+
+/** One line of `audit.jsonl`. Append-only; readers skip a torn last line. */
+export const AuditEntrySchema = z.discriminatedUnion('type', [
+  z.object({
+    ...AuditBase,
+    type: z.literal('project-created'),
+    name: z.string()
+  }),
+  z.object({
+    ...AuditBase,
+    type: z.literal('import'),
+    source: z.string(),
+    cases: z.array(z.object({ caseId: z.string(), imageFile: z.string(), labelFile: z.string().nullable() })),
+    skipped: z.number().int().min(0)
+  }),
+  z.object({
+    ...AuditBase,
+    type: z.literal('label-save'),
+    caseId: z.string(),
+    edits: z.number().int().min(0),
+    voxelsChanged: z.number().int().min(0),
+    changes: z.array(LabelChangeSchema)
+  }),
+  z.object({
+    ...AuditBase,
+    type: z.literal('label-discard'),
+    caseId: z.string(),
+    edits: z.number().int().min(0)
+  }),
+  z.object({
+    ...AuditBase,
+    type: z.literal('status'),
+    caseId: z.string(),
+    from: CaseStatusSchema,
+    to: CaseStatusSchema
+  }),
+  z.object({
+    ...AuditBase,
+    type: z.literal('label-table'),
+    labels: z.array(LabelDefSchema),
+    removedIds: z.array(z.number().int()),
+    /** Voxels reset to background per case because their label was removed. */
+    voxelsCleared: z.record(z.string(), z.number().int().min(0))
+  }),
+  z.object({
+    ...AuditBase,
+    type: z.literal('prediction'),
+    caseId: z.string(),
+    modelVersion: z.string()
+  }),
+  z.object({
+    ...AuditBase,
+    type: z.literal('model-version'),
+    modelVersion: z.string(),
+    metrics: z.record(z.string(), z.number()).optional()
+  })
+])
+export type AuditEntry = z.infer<typeof AuditEntrySchema>
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+/** An audit entry before the store stamps its time. */
+export type AuditEntryInput = DistributiveOmit<AuditEntry, 'at'>
+
+/** Twelve distinguishable label colours, used in order for labels that arrive without one. */
+export const DEFAULT_LABEL_COLORS = [
+  '#e6194b',
+  '#3cb44b',
+  '#4363d8',
+  '#f58231',
+  '#911eb4',
+  '#46f0f0',
+  '#f032e6',
+  '#bcf60c',
+  '#fabebe',
+  '#008080',
+  '#e6beff',
+  '#9a6324'
+] as const
+
+export function defaultLabelColor(labelId: number): string {
+  return DEFAULT_LABEL_COLORS[(labelId - 1) % DEFAULT_LABEL_COLORS.length] ?? '#ffffff'
+}
+
+/** mL of `voxels` voxels of the given spacing (mm). */
+export function voxelsToMl(voxels: number, spacing: readonly [number, number, number]): number {
+  return (voxels * Math.abs(spacing[0] * spacing[1] * spacing[2])) / 1000
+}
