@@ -56,6 +56,14 @@ export const useProjectsStore = defineStore('projects', () => {
     return true
   }
 
+  async function create(input: { folder: string; name: string; modality: 'CT' | 'MR' | 'other' }): Promise<boolean> {
+    const project = await run('Creating the project…', () => api.projects.create(input))
+    if (!project) return false
+    adopt(project)
+    await loadRecent()
+    return true
+  }
+
   async function createDemo(folder?: string): Promise<boolean> {
     const project = await run('Creating the demo project…', () => api.projects.createDemo(folder ? { folder } : undefined))
     if (!project) return false
@@ -132,6 +140,7 @@ export const useProjectsStore = defineStore('projects', () => {
     demoFolder,
     loadRecent,
     open,
+    create,
     createDemo,
     pickAndOpen,
     importFrom,

@@ -22,6 +22,8 @@ export interface ViewerCase {
 
 export interface HoverInfo {
   view: ViewName
+  /** Continuous voxel position under the pointer (what a tool would use). */
+  point: [number, number, number]
   ijk: [number, number, number]
   ras: [number, number, number]
   intensity: number
@@ -297,15 +299,17 @@ export class VolumeViewer {
     return this.hoverView
   }
 
-  hoverInfoAt(view: ViewName, ijk: [number, number, number]): HoverInfo | null {
+  hoverInfoAt(view: ViewName, point: readonly [number, number, number]): HoverInfo | null {
     if (!this.data) return null
     const { header, data } = this.data.image
+    const ijk = point.map((v, a) => Math.min(header.dims[a]! - 1, Math.max(0, Math.round(v)))) as [number, number, number]
     const [nx, ny] = header.dims
     const index = ijk[0] + nx * (ijk[1] + ny * ijk[2])
     const m = header.rasFromIjk
     const ras = [0, 1, 2].map((r) => m[r]![0] * ijk[0] + m[r]![1] * ijk[1] + m[r]![2] * ijk[2] + m[r]![3]) as [number, number, number]
     return {
       view,
+      point: [...point],
       ijk,
       ras,
       intensity: data[this.channel * this.voxelsPerChannel() + index] as number,
@@ -485,8 +489,7 @@ export class VolumeViewer {
     const onMove = (event: PointerEvent): void => {
       this.hoverView = name
       const point = pointFrom(event)
-      const rounded = point ? (point.map((v) => Math.round(v)) as [number, number, number]) : null
-      this.emit('hover', rounded ? this.hoverInfoAt(name, rounded) : null)
+      this.emit('hover', point ? this.hoverInfoAt(name, point) : null)
       const radius = this.interaction?.cursorRadiusMm?.() ?? null
       view.setCursorRing(point && radius !== null ? point : null, radius ?? 0)
       if (radius !== null) this.dirtyViews.add(name)

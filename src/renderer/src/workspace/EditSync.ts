@@ -25,7 +25,8 @@ export class EditSync {
 
   push(change: LabelChange): void {
     if (change.indices.length === 0) return
-    this.queue.push(change)
+    // Only the voxels travel: editor events carry extra fields the API (strictly) refuses.
+    this.queue.push({ indices: change.indices, values: change.values })
     this.update({ pending: this.state.pending + 1 })
     this.pump()
   }

@@ -1,0 +1,823 @@
+import { mkdir, readdir, rm } from 'node:fs/promises'
+import { VoxloopError } from '../../../shared/errors'
+import {
+  LabelTableSchema,
+  ModalitySchema,
+  ProjectSettingsSchema,
+  voxelsToMl,
+  type AuditEntry,
+  type CaseRecord,
+  type CaseStatus,
+  type CaseSummary,
+  type LabelDef,
+  type Modality,
+  type ProjectManifest,
+  type ProjectSettings,
+  type RecoveryReport
+} from '../../../shared/project'
+import type { LabelArray, LabelVolume, Volume, VolumeHeader } from '../../../shared/volume'
+import {
+  assertSameGrid,
+  encodeLabelNifti,
+  readLabelNifti,
+  readNifti,
+  readNiftiHeader,
+  writeLabelNifti
+} from '../volumes/nifti'
+import { encodeImageNifti } from '../volumes/nifti/writeImageNifti'
+import { AuditLog, readAuditLog } from './audit'
+import { CaseIndexWriter, readCaseIndex, writeCaseIndex } from './caseIndex'
+import { CaseSession } from './CaseSession'
+import { newCaseRecord } from './caseRecord'
+import { fsyncDir, isErrno } from './fsUtil'
+import { ImportStaging } from './importStaging'
+import { labelHeaderFor, zeroLabelsFor } from './labelHeader'
+import { encodeJournalRecord, listJournalSegments, type LabelEdit } from './labelJournal'
+import { clearLabels, countLabels, countsFromRecord, countsToRecord, diffLabels, validateEdit } from './labelOps'
+import { newManifest, parseManifest, readManifest, writeManifest, type NewManifestOptions } from './manifest'
+import { acquireProjectLock, type ProjectLock } from './projectLock'
+import { PROJECT_DIRS, ProjectPaths, assertCaseId } from './projectPaths'
+import { assertEmptyFolder, prepareFolders, renameNoClobber } from './projectFolder'
+import { reconcileCaseIndex } from './reconcileCases'
+import { recoverJournals } from './recoverJournals'
+
+export interface CreateProjectOptions extends NewManifestOptions {
+  /** Clock, for tests. */
+  now?: () => Date
+}
+
+export interface OpenProjectOptions {
+  now?: () => Date
+  /** Open even if the lock file names a live owner (e.g. a stale lock left on another host). */
+  takeOverLock?: boolean
+}
+
+export interface OpenedProjectStore {
+  store: ProjectStore
+  /** What the start-up found and repaired; the UI tells the user about recovered edits. */
+  recovery: RecoveryReport
+}
+
+export interface LabelEditResult {
+  caseId: string
+  /** Voxels whose value actually changed (an edit may repaint voxels with their own value). */
+  voxelsChanged: number
+}
+
+export interface ProjectInfoPatch {
+  name?: string
+  modality?: Modality
+  channelNames?: string[]
+  settings?: ProjectSettings
+}
+
+/** A case whose files an import has written into a staging folder inside the project. */
+export interface StagedCase {
+  record: CaseRecord
+  /** Absolute path of the staged images/<id>.nii.gz. */
+  stagedImage: string
+  /** Absolute path of the staged labels/<id>.nii.gz, or null. */
+  stagedLabel: string | null
+  /** For the audit trail: the files it came from. */
+  imageFile: string
+  labelFile: string | null
+}
+
+export interface ImportCommit {
+  source: string
+  cases: StagedCase[]
+  /** Labels to add to the table (ids not yet in it). */
+  labelsToAdd: LabelDef[]
+  /** Applied only while the project has no cases (a new project takes the dataset's description). */
+  describeEmptyProject?: { modality: Modality; channelNames: string[] }
+  /** Files the import skipped, for the audit entry. */
+  skipped?: number
+  actor?: string
+}
+
+/** A case made in memory (the demo project, tests): written as .nii.gz and committed like an import. */
+export interface AddCaseInput {
+  id: string
+  image: Volume
+  labels?: LabelArray | null
+  /** Default: 'done' with labels, 'unlabeled' without. */
+  status?: CaseStatus
+  /** Shown to the user as where the case came from. */
+  sourceFile?: string
+  actor?: string
+}
+
+export interface SavePredictionOptions {
+  modelVersion: string
+  /** Change an 'unlabeled' case to 'predicted'. Default true. */
+  markPredicted?: boolean
+}
+
+/**
+ * The project folder: manifest, case index, images, labels (saved file + crash-safe journal of
+ * unsaved edits), predictions and the audit log. One store per folder and process (a lock file
+ * enforces it). No Electron here; the transports call it. Layout and crash-safety:
+ * docs/DATASTORE.md.
+ */
+export class ProjectStore {
+  private readonly sessions = new Map<string, CaseSession>()
+  private readonly sessionLoads = new Map<string, Promise<CaseSession>>()
+  private readonly imageHeaders = new Map<string, VolumeHeader>()
+  private readonly caseQueues = new Map<string, Promise<unknown>>()
+  private projectQueue: Promise<unknown> = Promise.resolve()
+  private readonly indexWriter: CaseIndexWriter
+  private disposed = false
+
+  private constructor(
+    readonly paths: ProjectPaths,
+    private manifest: ProjectManifest,
+    private readonly records: Map<string, CaseRecord>,
+    private readonly predictions: Set<string>,
+    private readonly auditLog: AuditLog,
+    private readonly lock: ProjectLock,
+    private readonly now: () => Date
+  ) {
+    this.indexWriter = new CaseIndexWriter(() => writeCaseIndex(this.paths.caseIndex, this.records.values()))
+  }
+
+  /** Creates a project in `dir` (created if missing; must be empty). voxloop.json is written last. */
+  static async create(dir: string, options: CreateProjectOptions): Promise<ProjectStore> {
+    const now = options.now ?? (() => new Date())
+    const manifest = newManifest(options, now())
+    await mkdir(dir, { recursive: true })
+    const paths = await ProjectPaths.forFolder(dir)
+    await assertEmptyFolder(paths.root)
+    const lock = await acquireProjectLock(paths.lock, paths.root)
+    try {
+      for (const name of PROJECT_DIRS) await mkdir(paths.dir(name), { recursive: true })
+      await writeCaseIndex(paths.caseIndex, [])
+      const audit = await AuditLog.open(paths.audit, now)
+      await audit.append({ type: 'project-created', actor: 'user', name: manifest.name })
+      await writeManifest(paths.manifest, manifest)
+      await fsyncDir(paths.root)
+      return new ProjectStore(paths, manifest, new Map(), new Set(), audit, lock, now)
+    } catch (error) {
+      await lock.release()
+      throw error
+    }
+  }
+
+  /**
+   * Opens the project in `dir`: takes the lock, rebuilds or reconciles cases.json with images/,
+   * replays unfinished journals into labels/ and reports what it did.
+   */
+  static async open(dir: string, options: OpenProjectOptions = {}): Promise<OpenedProjectStore> {
+    const now = options.now ?? (() => new Date())
+    const paths = await ProjectPaths.forFolder(dir)
+    const manifest = await readManifest(paths.manifest)
+    const lock = await acquireProjectLock(paths.lock, paths.root, { force: options.takeOverLock ?? false })
+    let audit: AuditLog | null = null
+    try {
+      await prepareFolders(paths)
+      audit = await AuditLog.open(paths.audit, now)
+      const store = new ProjectStore(paths, manifest, new Map(), new Set(), audit, lock, now)
+      const recovery = await store.startUp()
+      return { store, recovery }
+    } catch (error) {
+      await audit?.close().catch(() => undefined)
+      await lock.release()
+      throw error
+    }
+  }
+
+  get root(): string {
+    return this.paths.root
+  }
+
+  getManifest(): ProjectManifest {
+    return structuredClone(this.manifest)
+  }
+
+  listCases(): CaseSummary[] {
+    return [...this.records.values()].sort((a, b) => a.id.localeCompare(b.id)).map((record) => this.summarize(record))
+  }
+
+  getCase(caseId: string): CaseSummary {
+    return this.summarize(this.requireCase(caseId))
+  }
+
+  hasCase(caseId: string): boolean {
+    return this.findCaseInsensitive(caseId) !== null
+  }
+
+  async loadImageHeader(caseId: string): Promise<VolumeHeader> {
+    this.requireCase(caseId)
+    const cached = this.imageHeaders.get(caseId)
+    if (cached) return cached
+    const header = await readNiftiHeader(await this.paths.confine(this.paths.image(caseId)))
+    this.imageHeaders.set(caseId, header)
+    return header
+  }
+
+  async loadImage(caseId: string): Promise<Volume> {
+    this.requireCase(caseId)
+    return readNifti(await this.paths.confine(this.paths.image(caseId)))
+  }
+
+  /** The current label: the saved file plus acknowledged unsaved edits, or zeros on the image grid. */
+  async loadLabel(caseId: string): Promise<LabelVolume> {
+    this.requireCase(caseId)
+    const header = await this.loadImageHeader(caseId)
+    const session = this.sessions.get(caseId)
+    const data = session ? session.working.slice() : await this.readSavedLabel(caseId, header)
+    return { header: labelHeaderFor(header, data), data }
+  }
+
+  /**
+   * Appends the edit to the case's journal and resolves once it is fsynced — the acknowledgement
+   * that it survives a crash. Values are absolute; a later duplicate index wins.
+   */
+  async applyLabelEdit(caseId: string, edit: LabelEdit): Promise<LabelEditResult> {
+    this.assertOpen()
+    this.requireCase(caseId)
+    // Re-check after every await: a discard or an idle save may retire the session meanwhile, and
+    // from here to the append everything runs without yielding.
+    let session: CaseSession
+    do session = await this.session(caseId)
+    while (this.sessions.get(caseId) !== session)
+    validateEdit(edit, session.working.length, this.labelIds(), caseId)
+    if (edit.indices.length === 0) return { caseId, voxelsChanged: 0 }
+    const copy: LabelEdit = { indices: edit.indices.slice(), values: edit.values.slice() }
+    const atMs = this.now().getTime()
+    let voxelsChanged = 0
+    session.unsavedEdits += 1
+    try {
+      await session.currentAppender().append(encodeJournalRecord(copy, atMs), () => {
+        voxelsChanged = session.applyDurableEdit(copy, atMs)
+      })
+    } catch (error) {
+      session.unsavedEdits = Math.max(0, session.unsavedEdits - 1)
+      throw error
+    }
+    return { caseId, voxelsChanged }
+  }
+
+  /** Folds the journal into labels/<id>.nii.gz (atomic), then deletes the folded journal files. */
+  saveLabel(caseId: string): Promise<CaseSummary> {
+    this.assertOpen()
+    this.requireCase(caseId)
+    return this.serial(caseId, () => this.foldLocked(caseId, 'user'))
+  }
+
+  /** Drops unsaved edits: the label returns to the saved file. */
+  discardUnsavedEdits(caseId: string): Promise<CaseSummary> {
+    this.assertOpen()
+    this.requireCase(caseId)
+    return this.serial(caseId, () => this.discardLocked(caseId))
+  }
+
+  async setStatus(caseId: string, status: CaseStatus, actor = 'user'): Promise<CaseSummary> {
+    this.assertOpen()
+    const record = this.requireCase(caseId)
+    const from = record.status
+    if (from === status) return this.summarize(record)
+    record.status = status
+    try {
+      await this.indexWriter.persist()
+    } catch (error) {
+      record.status = from
+      throw error
+    }
+    await this.auditLog.append({ type: 'status', actor, caseId, from, to: status })
+    return this.summarize(record)
+  }
+
+  /**
+   * Replaces the label table. A removed label id is cleared to background in every saved label
+   * (unsaved edits are folded first). Predictions are model output and keep their values.
+   */
+  updateLabelTable(labels: LabelDef[]): Promise<ProjectManifest> {
+    this.assertOpen()
+    const parsed = LabelTableSchema.safeParse(labels)
+    if (!parsed.success) {
+      throw new VoxloopError('INVALID_ARGUMENT', `Label table: ${parsed.error.issues.map((i) => i.message).join('; ')}`)
+    }
+    return this.exclusive(() => this.replaceLabelTable(parsed.data))
+  }
+
+  updateProjectInfo(patch: ProjectInfoPatch): Promise<ProjectManifest> {
+    this.assertOpen()
+    return this.exclusive(async () => {
+      const next = parseManifest(
+        {
+          ...this.manifest,
+          ...(patch.name === undefined ? {} : { name: patch.name }),
+          ...(patch.modality === undefined ? {} : { modality: ModalitySchema.parse(patch.modality) }),
+          ...(patch.channelNames === undefined ? {} : { channelNames: patch.channelNames }),
+          ...(patch.settings === undefined ? {} : { settings: ProjectSettingsSchema.parse(patch.settings) })
+        },
+        'Project info'
+      )
+      if (patch.channelNames && patch.channelNames.length !== this.manifest.channelNames.length && this.records.size > 0) {
+        throw new VoxloopError('INVALID_ARGUMENT', 'The number of channels cannot change once the project has cases')
+      }
+      await writeManifest(this.paths.manifest, next)
+      this.manifest = next
+      return this.getManifest()
+    })
+  }
+
+  /**
+   * Moves staged case files into images/ and labels/, then records them (manifest, cases.json,
+   * audit). Cases only ever add files; on failure every file moved in is removed again and the
+   * manifest and index are restored, so the project is as it was. Used by importDataset and addCase.
+   */
+  commitImport(commit: ImportCommit): Promise<CaseSummary[]> {
+    this.assertOpen()
+    return this.exclusive(() => this.commitLocked(commit))
+  }
+
+  async addCase(input: AddCaseInput): Promise<CaseSummary> {
+    this.assertOpen()
+    this.assertNewCaseId(input.id)
+    this.assertFitsProject(input)
+    const staging = await ImportStaging.create(this.paths)
+    try {
+      const stagedImage = staging.imagePath(input.id)
+      await staging.write(stagedImage, encodeImageNifti(input.image))
+      const labels = input.labels ?? null
+      const stagedLabel = labels ? staging.labelPath(input.id) : null
+      if (labels && stagedLabel) await staging.write(stagedLabel, encodeLabelNifti(labels, input.image.header))
+      const sourceFile = input.sourceFile ?? 'generated'
+      const [summary] = await this.commitImport({
+        source: sourceFile,
+        actor: input.actor ?? 'user',
+        cases: [
+          {
+            record: newCaseRecord(input.id, input.image.header, {
+              status: input.status ?? (labels ? 'done' : 'unlabeled'),
+              sourceFile,
+              importedAt: this.now().toISOString(),
+              labelVoxels: labels ? countsToRecord(countLabels(labels)) : null
+            }),
+            stagedImage,
+            stagedLabel,
+            imageFile: sourceFile,
+            labelFile: labels ? sourceFile : null
+          }
+        ],
+        labelsToAdd: []
+      })
+      if (!summary) throw new VoxloopError('INTERNAL', `Case ${input.id} was not added`)
+      return summary
+    } finally {
+      await staging.dispose()
+    }
+  }
+
+  /** Writes a model's label prediction for a case (predictions/<id>.nii.gz, on the image grid). */
+  async savePrediction(caseId: string, labels: LabelArray, options: SavePredictionOptions): Promise<CaseSummary> {
+    this.assertOpen()
+    const record = this.requireCase(caseId)
+    const header = await this.loadImageHeader(caseId)
+    await writeLabelNifti(await this.paths.confine(this.paths.prediction(caseId)), labels, header)
+    this.predictions.add(caseId)
+    await this.auditLog.append({ type: 'prediction', actor: `model:${options.modelVersion}`, caseId, modelVersion: options.modelVersion })
+    if ((options.markPredicted ?? true) && record.status === 'unlabeled') {
+      return this.setStatus(caseId, 'predicted', `model:${options.modelVersion}`)
+    }
+    return this.summarize(record)
+  }
+
+  async loadPrediction(caseId: string): Promise<LabelVolume | null> {
+    this.requireCase(caseId)
+    if (!this.predictions.has(caseId)) return null
+    const file = await this.paths.confine(this.paths.prediction(caseId))
+    const prediction = await readLabelNifti(file)
+    assertSameGrid(await this.loadImageHeader(caseId), prediction.header, file)
+    return prediction
+  }
+
+  /** Appends an entry to audit.jsonl (e.g. a model version from the training service). */
+  async appendAudit(entry: Parameters<AuditLog['append']>[0]): Promise<AuditEntry> {
+    this.assertOpen()
+    return this.auditLog.append(entry)
+  }
+
+  readAudit(): Promise<AuditEntry[]> {
+    return readAuditLog(this.paths.audit)
+  }
+
+  /** Waits until every acknowledged write is done (journal appends, index writes). */
+  async flush(): Promise<void> {
+    for (const session of this.sessions.values()) await session.appender?.drain()
+    await this.indexWriter.idle()
+  }
+
+  /**
+   * Finishes pending writes and releases the folder. Unsaved edits stay in the journal and are
+   * replayed (and reported) at the next open.
+   */
+  async dispose(): Promise<void> {
+    if (this.disposed) return
+    this.disposed = true
+    await this.projectQueue.catch(() => undefined)
+    await Promise.all([...this.caseQueues.values()].map((queue) => queue.catch(() => undefined)))
+    for (const session of this.sessions.values()) await session.close().catch(() => undefined)
+    await this.indexWriter.idle()
+    await this.auditLog.close()
+    await this.lock.release()
+  }
+
+  // ---- start-up ------------------------------------------------------------------------------
+
+  private async startUp(): Promise<RecoveryReport> {
+    const index = await readCaseIndex(this.paths.caseIndex)
+    const reconciled = await reconcileCaseIndex({
+      paths: this.paths,
+      records: index.records,
+      statusHistory: () => readAuditLog(this.paths.audit),
+      describeLabel: (caseId, header) => this.readLabelFileCounts(caseId, header),
+      readImageHeader: (caseId) => this.loadImageHeaderUnchecked(caseId),
+      now: this.now
+    })
+    for (const record of reconciled.records) this.records.set(record.id, record)
+    await this.scanPredictions()
+    const journals = await recoverJournals({
+      listing: await listJournalSegments(this.paths.dir('journal')),
+      paths: this.paths,
+      hasCase: (caseId) => this.records.has(caseId),
+      loadBase: async (caseId) => {
+        const header = await this.loadImageHeader(caseId)
+        return { header, labels: await this.readSavedLabel(caseId, header) }
+      },
+      saveRecovered: (caseId, labels, header, lastEditAtMs) => this.writeRecoveredLabel(caseId, labels, header, lastEditAtMs),
+      audit: this.auditLog
+    })
+    if (reconciled.changed || journals.recovered.length > 0) await this.indexWriter.persist()
+    return {
+      recovered: journals.recovered,
+      problems: [...reconciled.problems, ...journals.problems],
+      adoptedCases: reconciled.adopted,
+      missingImages: reconciled.missing,
+      caseIndexRebuilt: index.records === null
+    }
+  }
+
+  private async scanPredictions(): Promise<void> {
+    for (const name of await readdir(this.paths.dir('predictions'))) {
+      const match = /^(.+)\.nii\.gz$/.exec(name)
+      const caseId = match?.[1]
+      if (caseId && !caseId.endsWith('.uncertainty') && this.records.has(caseId)) this.predictions.add(caseId)
+    }
+  }
+
+  private async loadImageHeaderUnchecked(caseId: string): Promise<VolumeHeader> {
+    return readNiftiHeader(await this.paths.confine(this.paths.image(caseId)))
+  }
+
+  private async readLabelFileCounts(caseId: string, header: VolumeHeader): Promise<Record<string, number> | null> {
+    const file = await this.paths.confine(this.paths.label(caseId))
+    try {
+      const label = await readLabelNifti(file)
+      assertSameGrid(header, label.header, file)
+      return countsToRecord(countLabels(label.data))
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return null
+      throw error
+    }
+  }
+
+  private async writeRecoveredLabel(
+    caseId: string,
+    labels: LabelArray,
+    header: VolumeHeader,
+    lastEditAtMs: number | null
+  ): Promise<void> {
+    await this.writeLabelFile(caseId, labels, header)
+    const record = this.requireCase(caseId)
+    record.hasLabel = true
+    record.labelVoxels = countsToRecord(countLabels(labels))
+    if (lastEditAtMs !== null) record.lastEditedAt = new Date(lastEditAtMs).toISOString()
+  }
+
+  // ---- labels ---------------------------------------------------------------------------------
+
+  private async readSavedLabel(caseId: string, header: VolumeHeader): Promise<LabelArray> {
+    const record = this.requireCase(caseId)
+    if (!record.hasLabel) return zeroLabelsFor(header, this.needsWideLabels())
+    const file = await this.paths.confine(this.paths.label(caseId))
+    const label = await readLabelNifti(file)
+    assertSameGrid(header, label.header, file)
+    return label.data
+  }
+
+  private async writeLabelFile(caseId: string, labels: LabelArray, header: VolumeHeader): Promise<void> {
+    await writeLabelNifti(await this.paths.confine(this.paths.label(caseId)), labels, header)
+  }
+
+  private session(caseId: string): Promise<CaseSession> {
+    const existing = this.sessions.get(caseId)
+    if (existing) return Promise.resolve(existing)
+    let loading = this.sessionLoads.get(caseId)
+    if (!loading) {
+      loading = this.serial(caseId, async () => {
+        const session = this.sessions.get(caseId) ?? (await this.loadSession(caseId))
+        this.sessions.set(caseId, session)
+        return session
+      }).finally(() => this.sessionLoads.delete(caseId))
+      this.sessionLoads.set(caseId, loading)
+    }
+    return loading
+  }
+
+  private async loadSession(caseId: string): Promise<CaseSession> {
+    const header = await this.loadImageHeader(caseId)
+    const base = await this.readSavedLabel(caseId, header)
+    const listing = await listJournalSegments(this.paths.dir('journal'))
+    const generations = listing.segments.get(caseId) ?? []
+    const nextGeneration = (generations[generations.length - 1] ?? 0) + 1
+    return new CaseSession(caseId, header, base, nextGeneration, (generation) =>
+      this.paths.journalSegment(caseId, generation)
+    )
+  }
+
+  /** Call only inside `serial(caseId)`. */
+  private async foldLocked(caseId: string, actor: string): Promise<CaseSummary> {
+    const session = this.sessions.get(caseId)
+    if (!session) return this.getCase(caseId)
+    if (session.unsavedEdits === 0) {
+      this.retireIfIdle(session)
+      return this.getCase(caseId)
+    }
+    const { sealed, sealedGeneration, edits } = session.rotate()
+    await sealed?.drain()
+    const snapshot = session.working.slice()
+    const diff = diffLabels(session.base, snapshot)
+    await this.writeLabelFile(caseId, snapshot, session.imageHeader)
+    session.base = snapshot
+    session.unsavedEdits = Math.max(0, session.unsavedEdits - edits)
+    const record = this.requireCase(caseId)
+    record.hasLabel = true
+    record.labelVoxels = countsToRecord(countLabels(snapshot))
+    if (session.lastEditAtMs !== null) record.lastEditedAt = new Date(session.lastEditAtMs).toISOString()
+    await this.indexWriter.persist()
+    await sealed?.close()
+    await this.removeSegments(caseId, sealedGeneration)
+    await this.auditLog.append({ type: 'label-save', actor, caseId, edits, voxelsChanged: diff.voxelsChanged, changes: diff.changes })
+    this.retireIfIdle(session)
+    return this.getCase(caseId)
+  }
+
+  /** Call only inside `serial(caseId)`. */
+  private async discardLocked(caseId: string): Promise<CaseSummary> {
+    const session = this.sessions.get(caseId)
+    if (!session) return this.getCase(caseId)
+    this.sessions.delete(caseId)
+    const edits = session.unsavedEdits
+    await session.close()
+    await this.removeSegments(caseId, session.generation)
+    if (edits > 0) await this.auditLog.append({ type: 'label-discard', actor: 'user', caseId, edits })
+    return this.getCase(caseId)
+  }
+
+  /** Drops a session with nothing unsaved so its arrays can be collected. */
+  private retireIfIdle(session: CaseSession): void {
+    if (session.unsavedEdits === 0 && session.appender === null && this.sessions.get(session.caseId) === session) {
+      this.sessions.delete(session.caseId)
+    }
+  }
+
+  /**
+   * Deletes journal generations ≤ `upTo`, newest first: if a crash interrupts, what remains is an
+   * older prefix of the edits, never a later generation without the earlier ones.
+   */
+  private async removeSegments(caseId: string, upTo: number): Promise<void> {
+    const listing = await listJournalSegments(this.paths.dir('journal'))
+    const generations = (listing.segments.get(caseId) ?? []).filter((generation) => generation <= upTo)
+    for (const generation of generations.reverse()) {
+      await rm(this.paths.journalSegment(caseId, generation), { force: true })
+    }
+  }
+
+  private async replaceLabelTable(labels: LabelDef[]): Promise<ProjectManifest> {
+    const previous = this.manifest
+    const kept = new Set(labels.map((label) => label.id))
+    const removed = new Set(previous.labels.map((label) => label.id).filter((id) => !kept.has(id)))
+    const next = { ...previous, labels }
+    // Switch first so that no new edit can paint a label being removed.
+    this.manifest = next
+    const voxelsCleared: Record<string, number> = {}
+    try {
+      for (const record of this.records.values()) {
+        if (!this.caseUsesAny(record, removed)) continue
+        const cleared = await this.serial(record.id, () => this.clearLabelsLocked(record.id, removed))
+        if (cleared > 0) voxelsCleared[record.id] = cleared
+      }
+      await this.indexWriter.persist()
+      await writeManifest(this.paths.manifest, next)
+    } catch (error) {
+      this.manifest = previous
+      throw error
+    }
+    await this.auditLog.append({ type: 'label-table', actor: 'user', labels, removedIds: [...removed], voxelsCleared })
+    return this.getManifest()
+  }
+
+  private caseUsesAny(record: CaseRecord, labelIds: ReadonlySet<number>): boolean {
+    const counts = this.sessions.get(record.id)?.counts ?? countsFromRecord(record.labelVoxels)
+    return [...labelIds].some((labelId) => (counts.get(labelId) ?? 0) > 0)
+  }
+
+  /** Folds the journal, then clears `removed` labels in the saved file. Call inside `serial`. */
+  private async clearLabelsLocked(caseId: string, removed: ReadonlySet<number>): Promise<number> {
+    await this.foldLocked(caseId, 'user')
+    const record = this.requireCase(caseId)
+    const session = this.sessions.get(caseId)
+    if (!record.hasLabel) return 0
+    const header = await this.loadImageHeader(caseId)
+    const labels = session ? session.base : await this.readSavedLabel(caseId, header)
+    const cleared = clearLabels(labels, removed)
+    if (session) {
+      clearLabels(session.working, removed)
+      session.recount()
+    }
+    if (cleared === 0) return 0
+    await this.writeLabelFile(caseId, labels, header)
+    record.labelVoxels = countsToRecord(countLabels(labels))
+    return cleared
+  }
+
+  // ---- import ---------------------------------------------------------------------------------
+
+  private async commitLocked(commit: ImportCommit): Promise<CaseSummary[]> {
+    for (const staged of commit.cases) this.assertNewCaseId(staged.record.id)
+    const previousManifest = this.manifest
+    const moved: string[] = []
+    let recordsAdded = false
+    try {
+      for (const staged of commit.cases) await this.moveStagedCase(staged, moved)
+      await fsyncDir(this.paths.dir('images'))
+      await fsyncDir(this.paths.dir('labels'))
+      const manifest = this.manifestAfterImport(commit)
+      if (manifest !== previousManifest) {
+        await writeManifest(this.paths.manifest, manifest)
+        this.manifest = manifest
+      }
+      for (const staged of commit.cases) this.records.set(staged.record.id, structuredClone(staged.record))
+      recordsAdded = true
+      await this.indexWriter.persist()
+    } catch (error) {
+      await this.rollBackImport(commit, moved, previousManifest, recordsAdded)
+      throw error
+    }
+    await this.auditLog.append({
+      type: 'import',
+      actor: commit.actor ?? 'import',
+      source: commit.source,
+      cases: commit.cases.map((staged) => ({
+        caseId: staged.record.id,
+        imageFile: staged.imageFile,
+        labelFile: staged.labelFile
+      })),
+      skipped: commit.skipped ?? 0
+    })
+    return commit.cases.map((staged) => this.getCase(staged.record.id))
+  }
+
+  private async moveStagedCase(staged: StagedCase, moved: string[]): Promise<void> {
+    const image = await this.paths.confine(this.paths.image(staged.record.id))
+    await renameNoClobber(staged.stagedImage, image)
+    moved.push(image)
+    if (staged.stagedLabel) {
+      const label = await this.paths.confine(this.paths.label(staged.record.id))
+      await renameNoClobber(staged.stagedLabel, label)
+      moved.push(label)
+    }
+  }
+
+  private manifestAfterImport(commit: ImportCommit): ProjectManifest {
+    const known = new Set(this.manifest.labels.map((label) => label.id))
+    const added = commit.labelsToAdd.filter((label) => !known.has(label.id))
+    const describe = this.records.size === 0 ? commit.describeEmptyProject : undefined
+    if (added.length === 0 && !describe) return this.manifest
+    return parseManifest(
+      {
+        ...this.manifest,
+        ...(describe ?? {}),
+        labels: [...this.manifest.labels, ...added].sort((a, b) => a.id - b.id)
+      },
+      'Manifest after import'
+    )
+  }
+
+  private async rollBackImport(
+    commit: ImportCommit,
+    moved: string[],
+    previousManifest: ProjectManifest,
+    recordsAdded: boolean
+  ): Promise<void> {
+    for (const file of moved) await rm(file, { force: true }).catch(() => undefined)
+    if (this.manifest !== previousManifest) {
+      this.manifest = previousManifest
+      await writeManifest(this.paths.manifest, previousManifest).catch(() => undefined)
+    }
+    if (!recordsAdded) return
+    for (const staged of commit.cases) this.records.delete(staged.record.id)
+    await this.indexWriter.persist().catch(() => undefined)
+  }
+
+  private assertNewCaseId(caseId: string): void {
+    assertCaseId(caseId)
+    const existing = this.findCaseInsensitive(caseId)
+    if (existing !== null) {
+      throw new VoxloopError('ALREADY_EXISTS', `Case ${caseId} already exists in the project (as ${existing})`)
+    }
+  }
+
+  private assertFitsProject(input: AddCaseInput): void {
+    const { header, data } = input.image
+    const where = `Case ${input.id}`
+    if (header.channels !== this.manifest.channelNames.length) {
+      throw new VoxloopError(
+        'INVALID_ARGUMENT',
+        `${where}: the image has ${header.channels} channel(s) but the project has ${this.manifest.channelNames.length}`
+      )
+    }
+    if (input.labels) {
+      const voxels = header.dims[0] * header.dims[1] * header.dims[2]
+      if (data.length !== voxels * header.channels || input.labels.length !== voxels) {
+        throw new VoxloopError('INVALID_ARGUMENT', `${where}: image and label sizes do not match the grid ${header.dims.join('x')}`)
+      }
+      const allowed = this.labelIds()
+      for (const labelId of countLabels(input.labels).keys()) {
+        if (!allowed.has(labelId)) throw new VoxloopError('INVALID_ARGUMENT', `${where}: label ${labelId} is not in the label table`)
+      }
+    }
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private summarize(record: CaseRecord): CaseSummary {
+    const session = this.sessions.get(record.id)
+    const counts = session?.counts ?? countsFromRecord(record.labelVoxels)
+    const labelStats = [...counts]
+      .filter(([, voxels]) => voxels > 0)
+      .sort((a, b) => a[0] - b[0])
+      .map(([labelId, voxels]) => ({ labelId, voxels, volumeMl: voxelsToMl(voxels, record.spacing) }))
+    const lastEditAtMs = session?.lastEditAtMs ?? null
+    return {
+      id: record.id,
+      status: record.status,
+      dims: [...record.dims],
+      spacing: [...record.spacing],
+      channels: record.channels,
+      sourceFile: record.sourceFile,
+      importedAt: record.importedAt,
+      hasLabel: record.hasLabel,
+      hasPrediction: this.predictions.has(record.id),
+      hasUnsavedEdits: (session?.unsavedEdits ?? 0) > 0,
+      lastEditedAt: lastEditAtMs === null ? record.lastEditedAt : new Date(lastEditAtMs).toISOString(),
+      labelStats
+    }
+  }
+
+  private requireCase(caseId: string): CaseRecord {
+    assertCaseId(caseId)
+    const record = this.records.get(caseId)
+    if (!record) throw new VoxloopError('NOT_FOUND', `No case ${caseId} in project ${this.manifest.name}`)
+    return record
+  }
+
+  private findCaseInsensitive(caseId: string): string | null {
+    const wanted = caseId.toLowerCase()
+    for (const id of this.records.keys()) if (id.toLowerCase() === wanted) return id
+    return null
+  }
+
+  private labelIds(): Set<number> {
+    return new Set(this.manifest.labels.map((label) => label.id))
+  }
+
+  private needsWideLabels(): boolean {
+    return this.manifest.labels.some((label) => label.id > 255)
+  }
+
+  private assertOpen(): void {
+    if (this.disposed) throw new VoxloopError('INTERNAL', `Project ${this.paths.root} is closed`)
+  }
+
+  /** Runs `task` after every earlier task of the same case (saves, discards, session loads). */
+  private serial<T>(caseId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.caseQueues.get(caseId) ?? Promise.resolve()
+    const run = previous.then(task)
+    const tail = run.catch(() => undefined)
+    this.caseQueues.set(caseId, tail)
+    void tail.then(() => {
+      if (this.caseQueues.get(caseId) === tail) this.caseQueues.delete(caseId)
+    })
+    return run
+  }
+
+  /** Runs `task` after every earlier project-wide task (imports, label table, project info). */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.projectQueue.then(task)
+    this.projectQueue = run.catch(() => undefined)
+    return run
+  }
+}

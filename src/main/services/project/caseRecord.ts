@@ -1,0 +1,25 @@
+import type { CaseRecord, CaseStatus } from '../../../shared/project'
+import type { VolumeHeader } from '../../../shared/volume'
+
+export interface NewCaseRecordOptions {
+  status: CaseStatus
+  sourceFile: string
+  importedAt: string
+  /** Voxel counts of the label imported with the image, or null without one. */
+  labelVoxels: Record<string, number> | null
+}
+
+export function newCaseRecord(caseId: string, imageHeader: VolumeHeader, options: NewCaseRecordOptions): CaseRecord {
+  return {
+    id: caseId,
+    status: options.status,
+    dims: [...imageHeader.dims],
+    spacing: [...imageHeader.spacing],
+    channels: imageHeader.channels,
+    sourceFile: options.sourceFile,
+    importedAt: options.importedAt,
+    hasLabel: options.labelVoxels !== null,
+    lastEditedAt: null,
+    labelVoxels: options.labelVoxels ?? {}
+  }
+}

@@ -1,0 +1,298 @@
+import { readFile, readdir, stat } from 'node:fs/promises'
+import path from 'node:path'
+import type { SkippedFile } from '../../../shared/project'
+import { parseMsdDescriptor, type MsdDescriptor } from './msdDescriptor'
+import { isInside, isValidCaseId } from './projectPaths'
+
+/**
+ * Finds the cases in a folder to import, without reading any volume:
+ * - an MSD / nnU-Net folder (dataset.json and/or imagesTr/, labelsTr/, imagesTs/), cases taken from
+ *   dataset.json's lists when present, else from the folders; channels split over `<case>_0000`…
+ *   files are grouped;
+ * - a folder with images/ and labels/ holding files of the same names;
+ * - a flat folder of NIfTI files, where `<case>_seg`, `_label(s)`, `_mask`, `_gt`, `_segmentation`
+ *   (also with `-` or `.`) pair a label with image `<case>`.
+ * Everything else is listed as skipped with the reason.
+ */
+
+export interface PlannedCase {
+  caseId: string
+  /** One file, or one per channel in channel order. */
+  imageFiles: string[]
+  labelFile: string | null
+}
+
+export interface ImportPlan {
+  format: 'msd' | 'folder'
+  cases: PlannedCase[]
+  skipped: SkippedFile[]
+  descriptor: MsdDescriptor | null
+}
+
+const NIFTI_NAME = /\.(nii\.gz|nii|hdr\.gz|hdr)$/i
+const PAIR_DATA_NAME = /\.(img|img\.gz)$/i
+const LABEL_SUFFIX = /[-_.](seg|segmentation|label|labels|labelmap|mask|gt)$/i
+const CHANNEL_SUFFIX = /_(\d{4})$/
+const MSD_FOLDERS = ['imagesTr', 'labelsTr', 'imagesTs']
+
+export function niftiStem(name: string): string | null {
+  const match = NIFTI_NAME.exec(name)
+  return match ? name.slice(0, -match[0].length) : null
+}
+
+/** A valid case id made from a file stem: unsafe characters become `_`; null if nothing is left. */
+export function caseIdFromStem(stem: string): string | null {
+  const cleaned = stem
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/\.{2,}/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128)
+  return isValidCaseId(cleaned) ? cleaned : null
+}
+
+interface Listing {
+  nifti: string[]
+  dirs: string[]
+  skipped: SkippedFile[]
+}
+
+/** NIfTI files and sub-folders of `dir`; anything else is reported (the .img half of a pair is not). */
+async function listFolder(dir: string, reportAs: (name: string) => string): Promise<Listing> {
+  const listing: Listing = { nifti: [], dirs: [], skipped: [] }
+  const entries = await readdir(dir, { withFileTypes: true })
+  const names = new Set(entries.map((entry) => entry.name.toLowerCase()))
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const name = entry.name
+    if (name === '.DS_Store' || name === 'Thumbs.db') continue
+    if (entry.isDirectory()) {
+      if (!name.startsWith('.')) listing.dirs.push(name)
+      continue
+    }
+    if (name.startsWith('._')) listing.skipped.push({ file: reportAs(name), reason: 'macOS resource-fork file (._*), not an image' })
+    else if (name.startsWith('.')) listing.skipped.push({ file: reportAs(name), reason: 'hidden file' })
+    else if (NIFTI_NAME.test(name)) listing.nifti.push(name)
+    else if (PAIR_DATA_NAME.test(name) && names.has(name.replace(/\.img(\.gz)?$/i, '.hdr$1').toLowerCase())) continue
+    else listing.skipped.push({ file: reportAs(name), reason: 'not a NIfTI file (.nii, .nii.gz, .hdr/.img)' })
+  }
+  return listing
+}
+
+async function isDirectory(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => null))?.isDirectory() ?? false
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => null))?.isFile() ?? false
+}
+
+export async function planImport(sourceDir: string): Promise<ImportPlan> {
+  const datasetJson = path.join(sourceDir, 'dataset.json')
+  if ((await isFile(datasetJson)) || (await isDirectory(path.join(sourceDir, 'imagesTr')))) return planMsd(sourceDir)
+  if (await isDirectory(path.join(sourceDir, 'images'))) return planImagesLabels(sourceDir)
+  return planFlat(sourceDir)
+}
+
+// ---- flat folders ----------------------------------------------------------------------------
+
+function addCase(plan: ImportPlan, seen: Set<string>, stem: string, imageFiles: string[], labelFile: string | null): void {
+  const caseId = caseIdFromStem(stem)
+  const report = imageFiles[0] ?? stem
+  if (!caseId) {
+    plan.skipped.push({ file: report, reason: `cannot make a case id from the name "${stem}"` })
+    if (labelFile) plan.skipped.push({ file: labelFile, reason: 'its image was skipped' })
+    return
+  }
+  if (seen.has(caseId.toLowerCase())) {
+    plan.skipped.push({ file: report, reason: `another file in this import also becomes case ${caseId}` })
+    if (labelFile) plan.skipped.push({ file: labelFile, reason: 'its image was skipped' })
+    return
+  }
+  seen.add(caseId.toLowerCase())
+  plan.cases.push({ caseId, imageFiles, labelFile })
+}
+
+async function planFlat(sourceDir: string): Promise<ImportPlan> {
+  const listing = await listFolder(sourceDir, (name) => path.join(sourceDir, name))
+  const plan: ImportPlan = { format: 'folder', cases: [], skipped: listing.skipped, descriptor: null }
+  for (const dir of listing.dirs) plan.skipped.push({ file: path.join(sourceDir, dir), reason: 'sub-folder, not searched' })
+  const byStem = new Map(listing.nifti.map((name) => [niftiStem(name) ?? name, name]))
+  const labelOf = new Map<string, string>()
+  for (const [stem, name] of byStem) {
+    const match = LABEL_SUFFIX.exec(stem)
+    if (!match) continue
+    const imageStem = stem.slice(0, -match[0].length)
+    if (byStem.has(imageStem) && !labelOf.has(imageStem)) labelOf.set(imageStem, name)
+    else plan.skipped.push({ file: path.join(sourceDir, name), reason: `looks like a label but there is no image named ${imageStem}` })
+  }
+  const seen = new Set<string>()
+  for (const [stem, name] of byStem) {
+    if (LABEL_SUFFIX.test(stem)) continue
+    const label = labelOf.get(stem)
+    addCase(plan, seen, stem, [path.join(sourceDir, name)], label ? path.join(sourceDir, label) : null)
+  }
+  return plan
+}
+
+async function planImagesLabels(sourceDir: string): Promise<ImportPlan> {
+  const imagesDir = path.join(sourceDir, 'images')
+  const labelsDir = path.join(sourceDir, 'labels')
+  const images = await listFolder(imagesDir, (name) => path.join(imagesDir, name))
+  const labels = (await isDirectory(labelsDir)) ? await listFolder(labelsDir, (name) => path.join(labelsDir, name)) : null
+  const plan: ImportPlan = { format: 'folder', cases: [], skipped: [...images.skipped, ...(labels?.skipped ?? [])], descriptor: null }
+  const labelByStem = new Map((labels?.nifti ?? []).map((name) => [niftiStem(name) ?? name, name]))
+  const seen = new Set<string>()
+  for (const name of images.nifti) {
+    const stem = niftiStem(name) ?? name
+    const label = labelByStem.get(stem)
+    labelByStem.delete(stem)
+    addCase(plan, seen, stem, [path.join(imagesDir, name)], label ? path.join(labelsDir, label) : null)
+  }
+  for (const name of labelByStem.values()) plan.skipped.push({ file: path.join(labelsDir, name), reason: 'no image of the same name in images/' })
+  return plan
+}
+
+// ---- MSD / nnU-Net -----------------------------------------------------------------------------
+
+interface MsdContext {
+  sourceDir: string
+  plan: ImportPlan
+  seen: Set<string>
+  /** Files (absolute) used by some case, to report the rest of imagesTr/labelsTr/imagesTs. */
+  used: Set<string>
+  /** Folders listed file by file (their other entries were reported while scanning). */
+  scanned: Set<string>
+  channels: number
+}
+
+async function planMsd(sourceDir: string): Promise<ImportPlan> {
+  const datasetJson = path.join(sourceDir, 'dataset.json')
+  const descriptor = (await isFile(datasetJson)) ? parseMsdDescriptor(await readFile(datasetJson, 'utf8'), datasetJson) : null
+  const plan: ImportPlan = { format: 'msd', cases: [], skipped: [], descriptor }
+  const context: MsdContext = {
+    sourceDir,
+    plan,
+    seen: new Set(),
+    used: new Set(),
+    scanned: new Set(),
+    channels: descriptor?.channelNames.length ?? 1
+  }
+  const top = await listFolder(sourceDir, (name) => path.join(sourceDir, name))
+  for (const entry of top.skipped) if (path.basename(entry.file) !== 'dataset.json') plan.skipped.push(entry)
+  for (const name of top.nifti) plan.skipped.push({ file: path.join(sourceDir, name), reason: 'not inside imagesTr/ or imagesTs/' })
+  for (const dir of top.dirs) {
+    if (!MSD_FOLDERS.includes(dir)) plan.skipped.push({ file: path.join(sourceDir, dir), reason: 'sub-folder, not part of the dataset layout' })
+  }
+  if (descriptor?.training) await planListedTraining(context, descriptor.training)
+  else await planScannedFolder(context, 'imagesTr', 'labelsTr')
+  if (descriptor?.test) await planListedTest(context, descriptor.test)
+  else await planScannedFolder(context, 'imagesTs', null)
+  await reportUnused(context)
+  return plan
+}
+
+/** A path from dataset.json, resolved and kept inside the dataset folder. */
+function resolveListed(context: MsdContext, listed: string): string | null {
+  const resolved = path.resolve(context.sourceDir, listed)
+  if (!isInside(context.sourceDir, resolved)) {
+    context.plan.skipped.push({ file: listed, reason: 'dataset.json points outside the dataset folder' })
+    return null
+  }
+  return resolved
+}
+
+/** The image file itself, or its channel files `<stem>_0000.nii.gz`, … as nnU-Net lists them. */
+async function imageFilesFor(context: MsdContext, imageFile: string): Promise<string[] | null> {
+  if (await isFile(imageFile)) return [imageFile]
+  const stem = niftiStem(path.basename(imageFile)) ?? path.basename(imageFile)
+  const ending = imageFile.slice(path.dirname(imageFile).length + 1 + stem.length) || '.nii.gz'
+  const channels: string[] = []
+  for (let channel = 0; channel < Math.max(1, context.channels); channel++) {
+    const candidate = path.join(path.dirname(imageFile), `${stem}_${String(channel).padStart(4, '0')}${ending}`)
+    if (!(await isFile(candidate))) return null
+    channels.push(candidate)
+  }
+  return channels
+}
+
+async function planListedTraining(context: MsdContext, training: { image: string; label: string }[]): Promise<void> {
+  for (const entry of training) {
+    const image = resolveListed(context, entry.image)
+    const label = resolveListed(context, entry.label)
+    if (!image) continue
+    const imageFiles = await imageFilesFor(context, image)
+    if (!imageFiles) {
+      context.plan.skipped.push({ file: image, reason: 'listed in dataset.json but not found' })
+      continue
+    }
+    let labelFile = label
+    if (label && !(await isFile(label))) {
+      context.plan.skipped.push({ file: label, reason: 'listed in dataset.json but not found; image imported without label' })
+      labelFile = null
+    }
+    imageFiles.forEach((file) => context.used.add(file))
+    if (labelFile) context.used.add(labelFile)
+    addCase(context.plan, context.seen, niftiStem(path.basename(image)) ?? path.basename(image), imageFiles, labelFile)
+  }
+}
+
+async function planListedTest(context: MsdContext, test: string[]): Promise<void> {
+  for (const listed of test) {
+    const image = resolveListed(context, listed)
+    if (!image) continue
+    const imageFiles = await imageFilesFor(context, image)
+    if (!imageFiles) {
+      context.plan.skipped.push({ file: image, reason: 'listed in dataset.json but not found' })
+      continue
+    }
+    imageFiles.forEach((file) => context.used.add(file))
+    addCase(context.plan, context.seen, niftiStem(path.basename(image)) ?? path.basename(image), imageFiles, null)
+  }
+}
+
+/** Groups `<case>_0000`… channel files when the dataset uses them, else one file per case. */
+function groupChannels(names: string[], channels: number): Map<string, string[]> {
+  const stems = names.map((name) => niftiStem(name) ?? name)
+  const allSuffixed = stems.length > 0 && stems.every((stem) => CHANNEL_SUFFIX.test(stem))
+  const groups = new Map<string, string[]>()
+  names.forEach((name, n) => {
+    const stem = stems[n] ?? name
+    const caseStem = allSuffixed || channels > 1 ? stem.replace(CHANNEL_SUFFIX, '') : stem
+    groups.set(caseStem, [...(groups.get(caseStem) ?? []), name])
+  })
+  for (const files of groups.values()) files.sort()
+  return groups
+}
+
+async function planScannedFolder(context: MsdContext, imagesName: string, labelsName: string | null): Promise<void> {
+  const imagesDir = path.join(context.sourceDir, imagesName)
+  if (!(await isDirectory(imagesDir))) return
+  context.scanned.add(imagesName)
+  if (labelsName) context.scanned.add(labelsName)
+  const images = await listFolder(imagesDir, (name) => path.join(imagesDir, name))
+  context.plan.skipped.push(...images.skipped)
+  const labelsDir = labelsName ? path.join(context.sourceDir, labelsName) : null
+  const labels = labelsDir && (await isDirectory(labelsDir)) ? await listFolder(labelsDir, (name) => path.join(labelsDir, name)) : null
+  if (labels) context.plan.skipped.push(...labels.skipped)
+  const labelByStem = new Map((labels?.nifti ?? []).map((name) => [niftiStem(name) ?? name, name]))
+  for (const [caseStem, files] of groupChannels(images.nifti, context.channels)) {
+    const imageFiles = files.map((name) => path.join(imagesDir, name))
+    const label = labelByStem.get(caseStem)
+    const labelFile = label && labelsDir ? path.join(labelsDir, label) : null
+    imageFiles.forEach((file) => context.used.add(file))
+    if (labelFile) context.used.add(labelFile)
+    addCase(context.plan, context.seen, caseStem, imageFiles, labelFile)
+  }
+}
+
+async function reportUnused(context: MsdContext): Promise<void> {
+  for (const folder of MSD_FOLDERS) {
+    const dir = path.join(context.sourceDir, folder)
+    if (!(await isDirectory(dir))) continue
+    const listing = await listFolder(dir, (name) => path.join(dir, name))
+    if (!context.scanned.has(folder)) context.plan.skipped.push(...listing.skipped)
+    for (const name of listing.nifti) {
+      const file = path.join(dir, name)
+      if (!context.used.has(file)) context.plan.skipped.push({ file, reason: 'not listed in dataset.json' })
+    }
+  }
+}
