@@ -36,6 +36,7 @@ export default defineConfig({
         }
       }
     },
+    { name: 'cli', testMatch: /.*\.cli\.spec\.ts$/ },
     { name: 'electron', testMatch: /.*\.electron\.spec\.ts$/ }
   ]
 })

@@ -10,6 +10,8 @@ import { VoxloopApp } from '../app/VoxloopApp'
 import { forkEngine } from '../engine/forkEngine'
 import { runtimePaths } from '../runtimePaths'
 import { backendsCommand } from './commands/backendsCommand'
+import { infoCommand } from './commands/infoCommand'
+import { exportCommand, importCommand } from './commands/projectCommands'
 import { serveCommand } from './commands/serveCommand'
 import { integerFlag, parseArgs, stringFlag } from './parseArgs'
 
@@ -18,8 +20,14 @@ const USAGE = `Voxloop ${version}: label 3D medical volumes and train segmentati
 Usage: voxloop <command> [options]
 
 Commands:
-  backends [--json] [--backend B]   compute backends available here and the one that would be chosen
-  serve [--port N] [--backend B]    serve the app on 127.0.0.1 for a browser (prints the URL with its token)
+  info <file> [--json]                      dims, spacing, affine, orientation, datatype, intensities,
+                                            and voxels per value for label maps, of a NIfTI file
+  import <source> <project> [--json]        import a folder of NIfTI files or an MSD folder (dataset.json,
+                                            imagesTr/, labelsTr/) into a project (created if needed)
+  export <project> <folder> [--msd] [--predictions] [--json]
+                                            labels (and predictions) as NIfTI, or the project as MSD
+  backends [--json] [--backend B]           compute backends available here and the one that would be chosen
+  serve [--port N] [--backend B]            serve the app on 127.0.0.1 for a browser (prints the URL)
 
 Options:
   --backend B   auto (default), tfjs-node-gpu, tfjs-node, wasm or cpu
@@ -39,7 +47,7 @@ async function createApp(backendFlag: string | undefined): Promise<VoxloopApp> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json', 'help', 'version'])
+  const args = parseArgs(argv, ['json', 'help', 'version', 'msd', 'predictions'])
   if (args.flags.has('version')) {
     process.stdout.write(`${version}\n`)
     return 0
@@ -50,11 +58,27 @@ async function main(argv: string[]): Promise<number> {
     return command || args.flags.has('help') ? 0 : 2
   }
   const backend = stringFlag(args, 'backend')
+  const json = args.flags.has('json')
+  const [, first, second] = args.positionals
+  const need = (value: string | undefined, what: string): string => {
+    if (!value) throw new VoxloopError('INVALID_ARGUMENT', `voxloop ${command}: missing ${what} (see voxloop --help)`)
+    return value
+  }
   switch (command) {
+    case 'info':
+      await infoCommand(need(first, '<file>'), json)
+      return 0
+    case 'import': {
+      const report = await importCommand(need(first, '<source>'), need(second, '<project>'), json)
+      return report.imported.length > 0 || report.skipped.length === 0 ? 0 : 1
+    }
+    case 'export':
+      await exportCommand(need(first, '<project>'), need(second, '<folder>'), { msd: args.flags.has('msd'), predictions: args.flags.has('predictions'), json })
+      return 0
     case 'backends': {
       const app = await createApp(backend)
       try {
-        await backendsCommand(app.engine, args.flags.has('json'))
+        await backendsCommand(app.engine, json)
       } finally {
         await app.dispose()
       }

@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { expect, test } from '@playwright/test'
+import { SHARED_DATA_DIR } from './fixtures/sharedData'
+
+const run = promisify(execFile)
+const repoRoot = path.resolve(__dirname, '../..')
+const voxloop = (...args: string[]): Promise<{ stdout: string; stderr: string }> =>
+  run(process.execPath, [path.join(repoRoot, 'bin', 'voxloop.cjs'), ...args], { cwd: repoRoot, env: { ...process.env, VOXLOOP_HOME: os.tmpdir() } })
+
+test('--version prints the package version', async () => {
+  const pkg = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }
+  expect((await voxloop('--version')).stdout.trim()).toBe(pkg.version)
+})
+
+test('backends --json tells the truth about this machine', async () => {
+  const report = JSON.parse((await voxloop('backends', '--json')).stdout) as {
+    chosen: string
+    probes: Array<{ id: string; available: boolean; reason: string }>
+  }
+  const requireHere = createRequire(__filename)
+  const installed = (name: string): boolean => {
+    try {
+      requireHere.resolve(`${name}/package.json`)
+      return true
+    } catch {
+      return false
+    }
+  }
+  expect(report.probes.map((p) => p.id)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'])
+  for (const id of ['tfjs-node-gpu', 'tfjs-node']) {
+    if (!installed(`@tensorflow/${id}`)) expect(report.probes.find((p) => p.id === id)?.reason).toBe('not installed')
+  }
+  expect(report.probes.find((p) => p.id === 'wasm')?.available).toBe(true)
+  expect(report.chosen).toBe(report.probes.find((p) => p.available)?.id)
+})
+
+test('info --json gives dims, spacing, affine, datatype and orientation of an LPS file', async () => {
+  const file = path.join(SHARED_DATA_DIR, 'labeled', 'totalsegmentator_examples', 'imagesTr', 'example_mr_sm.nii.gz')
+  const info = JSON.parse((await voxloop('info', file, '--json')).stdout) as Record<string, unknown>
+  expect(info.dims).toEqual([117, 91, 20])
+  expect(info.spacing).toEqual([3, 3, 3])
+  expect(info.datatype).toBe('int16')
+  expect(info.orientation).toBe('LPS')
+  const affine = info.affine as number[][]
+  expect(affine).toHaveLength(4)
+  expect(affine[0]?.[0]).toBeCloseTo(-3)
+  expect(affine[1]?.[1]).toBeCloseTo(-3)
+  expect(affine[3]).toEqual([0, 0, 0, 1])
+})
+
+test('info refuses a file that is not NIfTI, naming it', async () => {
+  const file = path.join(SHARED_DATA_DIR, 'nifti-suite', 'nifti-reader-js', 'not-nifti.nii')
+  const failure = await voxloop('info', file).then(
+    () => null,
+    (error: { code: number; stderr: string }) => error
+  )
+  expect(failure?.code).toBe(1)
+  expect(failure?.stderr).toContain(`${file}: not a NIfTI file`)
+})
+
+test('import an MSD folder into a new project, then export it as MSD', async () => {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'voxloop-cli-'))
+  try {
+    const project = path.join(tmp, 'hippocampus')
+    const report = JSON.parse((await voxloop('import', path.join(SHARED_DATA_DIR, 'labeled', 'msd_task04_hippocampus'), project, '--json')).stdout) as {
+      format: string
+      imported: unknown[]
+    }
+    expect(report.format).toBe('msd')
+    expect(report.imported).toHaveLength(41)
+    const manifest = JSON.parse(await readFile(path.join(project, 'voxloop.json'), 'utf8')) as { modality: string; labels: Array<{ name: string }> }
+    expect(manifest.modality).toBe('MR')
+    expect(manifest.labels.map((l) => l.name)).toEqual(['Anterior', 'Posterior'])
+    await voxloop('export', project, path.join(tmp, 'out'), '--msd')
+    expect((await readdir(path.join(tmp, 'out', 'labelsTr'))).length).toBe(41)
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
+  }
+})
