@@ -174,10 +174,20 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     return tools
   }
 
+  let countTimer: ReturnType<typeof setTimeout> | null = null
+
+  /**
+   * Voxel counts per label touch every voxel (a quarter second on 512×512×300), so they are
+   * recounted once editing pauses, never between the strokes of a fast user.
+   */
   function refreshCounts(): void {
-    if (labels) labelCounts.value = countVoxelsPerLabel(labels)
     canUndo.value = editor?.canUndo ?? false
     canRedo.value = editor?.canRedo ?? false
+    if (countTimer) clearTimeout(countTimer)
+    countTimer = setTimeout(() => {
+      countTimer = null
+      if (labels) labelCounts.value = countVoxelsPerLabel(labels)
+    }, 400)
   }
 
   function afterBulkEdit(): void {

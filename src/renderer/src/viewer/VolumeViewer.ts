@@ -65,6 +65,7 @@ export class VolumeViewer {
   private intensityRange: [number, number] = [0, 1]
   private channel = 0
   private overlay: OverlayKind = 'none'
+  private clip3d = false
   private labelOpacity = 0.5
   private outline = false
   private layout: Layout = 'grid'
@@ -84,11 +85,14 @@ export class VolumeViewer {
   /** Time of the oldest tool input not yet on screen, for the input-to-pixel latency figure. */
   private pendingInputAt: number | null = null
   private readonly inputLatencies: number[] = []
+  private readonly frameWorkMs: number[] = []
   private readonly resizeObserver: ResizeObserver
   private readonly cleanups: Array<() => void> = []
 
   constructor(private readonly root: HTMLElement) {
     root.classList.add('voxloop-viewer')
+    // Benchmarks and tests read frame statistics through the element (no global variable).
+    Object.defineProperty(root, 'voxloopViewer', { value: this, configurable: true })
     for (const name of [...SLICE_VIEWS, '3d'] as const) {
       const cell = document.createElement('div')
       cell.className = `viewer-cell view-${name}`
@@ -163,13 +167,15 @@ export class VolumeViewer {
     }
     this.view3d?.setCrosshair(this.cursor)
     this.emit('cursor', this.getCursor())
-    this.requestRender('all')
+    // The 3D view only shows the crosshair through its cut-away: skip its costly redraw otherwise.
+    this.requestRender(this.clip3d ? 'all' : 'slices')
   }
 
   /** Move the slice of a view by `delta` (wheel, arrow keys, Page Up/Down). */
   scrollSlice(view: ViewName, delta: number): void {
     const slice = this.views.get(view)
     if (!slice) return
+    this.pendingInputAt ??= performance.now()
     const next = this.getCursor()
     next[slice.mapping.sliceAxis] += delta
     this.setCursor(next)
@@ -243,6 +249,7 @@ export class VolumeViewer {
   }
 
   set3dOptions(options: { showImage?: boolean; showLabels?: boolean; clip?: boolean }): void {
+    if (options.clip !== undefined) this.clip3d = options.clip
     this.view3d?.setOptions(options)
     this.requestRender('3d')
   }
@@ -257,7 +264,10 @@ export class VolumeViewer {
    * Labels changed in these slices (per voxel axis, from the voxel editor) or everywhere. Only the
    * views showing a dirty slice re-extract and upload; the 3D labels follow a moment later.
    */
-  labelsChanged(dirty: { slices: [ReadonlySet<number>, ReadonlySet<number>, ReadonlySet<number>] } | 'all'): void {
+  labelsChanged(
+    dirty: { slices: [ReadonlySet<number>, ReadonlySet<number>, ReadonlySet<number>] } | 'all',
+    options: { immediate?: boolean } = {}
+  ): void {
     for (const [name, view] of this.views) {
       if (dirty === 'all' || dirty.slices[view.mapping.sliceAxis].has(this.cursor[view.mapping.sliceAxis])) {
         this.refreshLabelSlice(name)
@@ -265,7 +275,10 @@ export class VolumeViewer {
       }
     }
     this.scheduleLabels3d()
-    this.requestRender()
+    // A brush stroke draws at once from the pointer handler instead of waiting for the next
+    // animation frame: the paint appears in the very frame the input arrived in.
+    if (options.immediate) this.renderFrame()
+    else this.requestRender()
   }
 
   resetViews(): void {
@@ -283,6 +296,16 @@ export class VolumeViewer {
   /** Milliseconds from each tool pointer event to the end of the frame that drew its result. */
   getInputLatencies(): readonly number[] {
     return this.inputLatencies
+  }
+
+  /** Milliseconds spent drawing each frame (slice views, and the 3D view when it changed). */
+  getFrameWorkMs(): readonly number[] {
+    return this.frameWorkMs
+  }
+
+  clearStatistics(): void {
+    this.inputLatencies.length = 0
+    this.frameWorkMs.length = 0
   }
 
   getFirstFrameMs(): number | null {
@@ -429,6 +452,7 @@ export class VolumeViewer {
   }
 
   private renderFrame(): void {
+    const frameStart = performance.now()
     this.frameRequested = false
     const dirty = this.dirtyViews
     this.dirtyViews = new Set()
@@ -447,6 +471,7 @@ export class VolumeViewer {
     if (this.firstFrameMs === null && this.views.size > 0) {
       this.firstFrameMs = performance.now() - this.loadStartedAt
       this.root.dataset.firstFrameMs = this.firstFrameMs.toFixed(1)
+      this.root.dataset.firstFrameAt = performance.now().toFixed(1)
       this.emit('frame', { firstFrameMs: this.firstFrameMs })
       // The 3D textures are built after the slices are on screen, so opening feels instant.
       setTimeout(() => {
@@ -455,6 +480,8 @@ export class VolumeViewer {
       }, 0)
     }
     if (dirty.has('3d') && !this.cells.get('3d')?.hidden) this.view3d?.render()
+    this.frameWorkMs.push(performance.now() - frameStart)
+    if (this.frameWorkMs.length > 2000) this.frameWorkMs.shift()
     this.root.dataset.frames = String(Number(this.root.dataset.frames ?? '0') + 1)
   }
 
@@ -476,11 +503,13 @@ export class VolumeViewer {
       cell.setPointerCapture(event.pointerId)
       if (event.button === 2) drag = { mode: 'window', x: event.clientX, y: event.clientY, window: this.getWindow() }
       else if (event.button === 1 || (event.button === 0 && event.shiftKey)) drag = { mode: 'pan', x: event.clientX, y: event.clientY, window: this.getWindow() }
-      else if (event.button === 0 && point && this.interaction?.pointerDown(name, point, event)) {
-        drag = { mode: 'tool', x: event.clientX, y: event.clientY, window: this.getWindow() }
+      else if (event.button === 0 && point && this.interaction) {
+        // Set before the tool runs: a stroke draws from inside its handler.
         this.pendingInputAt ??= event.timeStamp
+        if (this.interaction.pointerDown(name, point, event)) drag = { mode: 'tool', x: event.clientX, y: event.clientY, window: this.getWindow() }
+        else this.pendingInputAt = null
       }
-      else if (event.button === 0 && point) {
+      if (!drag && event.button === 0 && point) {
         drag = { mode: 'cursor', x: event.clientX, y: event.clientY, window: this.getWindow() }
         this.setCursor(point)
       }
@@ -502,11 +531,20 @@ export class VolumeViewer {
         drag.y = event.clientY
       } else if (drag?.mode === 'cursor' && point) {
         this.setCursor(point)
-      } else if (drag?.mode === 'tool') {
-        this.interaction?.pointerMove(name, point, event)
+      } else if (drag?.mode === 'tool' && !rawUpdates) {
         this.pendingInputAt ??= event.timeStamp
+        this.interaction?.pointerMove(name, point, event)
       }
       this.requestRender()
+    }
+    // Chromium delivers pointermove once per animation frame, up to a frame after the input
+    // arrived; pointerrawupdate comes at once. Strokes use it where it exists.
+    const rawUpdates = 'onpointerrawupdate' in window
+    const onRawUpdate = (event: Event): void => {
+      if (drag?.mode !== 'tool') return
+      const pointer = event as PointerEvent
+      this.pendingInputAt ??= pointer.timeStamp
+      this.interaction?.pointerMove(name, pointFrom(pointer), pointer)
     }
     const onUp = (event: PointerEvent): void => {
       if (drag?.mode === 'tool') this.interaction?.pointerUp(name, pointFrom(event), event)
@@ -541,6 +579,7 @@ export class VolumeViewer {
     const onContext = (event: Event): void => event.preventDefault()
     cell.addEventListener('pointerdown', onDown)
     cell.addEventListener('pointermove', onMove)
+    if (rawUpdates) cell.addEventListener('pointerrawupdate', onRawUpdate)
     cell.addEventListener('pointerup', onUp)
     cell.addEventListener('pointercancel', onUp)
     cell.addEventListener('pointerleave', onLeave)
@@ -549,6 +588,7 @@ export class VolumeViewer {
     this.cleanups.push(() => {
       cell.removeEventListener('pointerdown', onDown)
       cell.removeEventListener('pointermove', onMove)
+      cell.removeEventListener('pointerrawupdate', onRawUpdate)
       cell.removeEventListener('pointerup', onUp)
       cell.removeEventListener('pointercancel', onUp)
       cell.removeEventListener('pointerleave', onLeave)

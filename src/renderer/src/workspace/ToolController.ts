@@ -146,7 +146,7 @@ export class ToolController implements PointerInteraction {
   private pushDirty(): void {
     const dirty = this.editor.takeDirty()
     if (!dirty) return
-    this.viewer.labelsChanged({ slices: [new Set(dirty.sagittal), new Set(dirty.coronal), new Set(dirty.axial)] })
+    this.viewer.labelsChanged({ slices: [new Set(dirty.sagittal), new Set(dirty.coronal), new Set(dirty.axial)] }, { immediate: true })
   }
 }
 

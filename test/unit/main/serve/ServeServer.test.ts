@@ -1,4 +1,5 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { request } from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -75,8 +76,19 @@ describe('serve mode', () => {
   })
 
   it('refuses other Host headers (DNS rebinding) and other origins', async () => {
-    const rebound = await fetch(`${base}/api/app:ping`, { method: 'POST', headers: { ...auth(), Host: 'attacker.example' }, body: '[1]' })
-    expect(rebound.status).toBe(403)
+    // fetch() drops a custom Host header, so send this one by hand.
+    const reboundStatus = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: server.port, path: '/api/app:ping', method: 'POST', headers: { ...auth(), Host: `attacker.example:${server.port}`, 'Content-Type': 'application/json' } },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        }
+      )
+      req.on('error', reject)
+      req.end('[1]')
+    })
+    expect(reboundStatus).toBe(403)
     const crossSite = await post('app:ping', [1], { ...auth(), Origin: 'https://attacker.example' })
     expect(crossSite.status).toBe(403)
     const sameSite = await post('app:ping', [1], { ...auth(), Origin: base })

@@ -1,0 +1,49 @@
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { writeFileAtomic } from '../../../../../src/main/services/storage/writeFileAtomic'
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'voxloop-atomic-'))
+afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+
+describe('writeFileAtomic', () => {
+  it('creates a file from a string (UTF-8) or bytes, leaving no temporary file', async () => {
+    const text = path.join(tmp, 'voxloop.json')
+    await writeFileAtomic(text, '{"name":"Hippocampus – ü"}')
+    expect(readFileSync(text, 'utf8')).toBe('{"name":"Hippocampus – ü"}')
+    const bytes = path.join(tmp, 'label.bin')
+    await writeFileAtomic(bytes, Uint8Array.from([0, 1, 2, 255]))
+    expect(Array.from(readFileSync(bytes))).toEqual([0, 1, 2, 255])
+    expect(readdirSync(tmp).sort()).toEqual(['label.bin', 'voxloop.json'])
+  })
+
+  it('replaces an existing file and keeps its permission bits', async () => {
+    const file = path.join(tmp, 'replace.txt')
+    writeFileSync(file, 'old')
+    if (process.platform !== 'win32') chmodSync(file, 0o600)
+    await writeFileAtomic(file, 'new')
+    expect(readFileSync(file, 'utf8')).toBe('new')
+    if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600)
+  })
+
+  it('handles many concurrent writers to one file: the result is one complete version', async () => {
+    const file = path.join(tmp, 'race.txt')
+    const versions = Array.from({ length: 20 }, (_, i) => `version ${i} `.repeat(5000))
+    await Promise.all(versions.map((v) => writeFileAtomic(file, v)))
+    expect(versions).toContain(readFileSync(file, 'utf8'))
+    expect(readdirSync(tmp).filter((n) => n.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('fails with the Node error and cleans up when the folder does not exist', async () => {
+    const file = path.join(tmp, 'missing-folder', 'x.txt')
+    await expect(writeFileAtomic(file, 'x')).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('fails without leaving a temporary file when the target is a folder', async () => {
+    const target = path.join(tmp, 'a-folder')
+    await import('node:fs/promises').then((fs) => fs.mkdir(target))
+    await expect(writeFileAtomic(target, 'x')).rejects.toThrow()
+    expect(readdirSync(tmp).filter((n) => n.endsWith('.tmp'))).toEqual([])
+  })
+})
