@@ -80,12 +80,19 @@ test('label a real LPS case: orientation, paint, erase, undo, redo, save, and ex
   await page.mouse.up()
   await saveScreenshot(page, 'painted-and-erased')
 
-  const labelOneCount = page.getByTestId('label-table').locator('li').first().locator('.count')
-  const afterErase = await labelOneCount.textContent()
+  // Counts are recounted once editing pauses; the table says when they are fresh.
+  const labelTable = page.getByTestId('label-table')
+  const labelOneCount = labelTable.locator('li').first().locator('.count')
+  const settledCount = async (): Promise<string> => {
+    await expect(labelTable).toHaveAttribute('data-counts-fresh', 'true')
+    return (await labelOneCount.textContent()) ?? ''
+  }
+  const afterErase = await settledCount()
   await page.getByTestId('undo').click()
-  await expect(labelOneCount).not.toHaveText(afterErase ?? '')
+  const afterUndo = await settledCount()
+  expect(afterUndo).not.toBe(afterErase)
   await page.getByTestId('redo').click()
-  await expect(labelOneCount).toHaveText(afterErase ?? '')
+  expect(await settledCount()).toBe(afterErase)
 
   await page.getByTestId('save').click()
   await expect.poll(() => workspace.saveState()).toBe('saved')

@@ -65,6 +65,8 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   const canUndo = ref(false)
   const canRedo = ref(false)
   const labelCounts = shallowRef<Map<number, number>>(new Map())
+  /** False while a recount is pending after an edit (tests and the UI can wait for fresh counts). */
+  const countsFresh = ref(false)
   const hasPrediction = ref(false)
   const hasUncertainty = ref(false)
   const firstFrameMs = ref<number | null>(null)
@@ -184,9 +186,11 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     canUndo.value = editor?.canUndo ?? false
     canRedo.value = editor?.canRedo ?? false
     if (countTimer) clearTimeout(countTimer)
+    countsFresh.value = false
     countTimer = setTimeout(() => {
       countTimer = null
       if (labels) labelCounts.value = countVoxelsPerLabel(labels)
+      countsFresh.value = true
     }, 400)
   }
 
@@ -349,6 +353,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     canUndo,
     canRedo,
     labelCounts,
+    countsFresh,
     hasPrediction,
     hasUncertainty,
     firstFrameMs,
