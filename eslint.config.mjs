@@ -62,7 +62,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [noElectron] }] }
   },
   {
-    files: ['**/*.cjs', 'bin/**', 'bench/**/*.mjs', '.ci/**'],
+    files: ['**/*.cjs', 'bin/**', 'bench/**/*.mjs', '.ci/**', 'scripts/**'],
     languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' }
   }
