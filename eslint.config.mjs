@@ -63,7 +63,7 @@ export default tseslint.config(
   },
   {
     files: ['**/*.cjs', 'bin/**', 'bench/**/*.mjs', '.ci/**', 'scripts/**'],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly', URL: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' }
   }
 )
