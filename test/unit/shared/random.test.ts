@@ -1,7 +1,7 @@
 // Tests src/shared/random.ts, the seeded generator the data pipeline is built on.
 import { describe, expect, it } from 'vitest'
 import { createRandom, deriveSeed, restoreRandom } from '../../../src/shared/random'
-import { meanStd } from './fixtures'
+import { meanStd } from '../engine/data/fixtures'
 
 describe('seeded random', () => {
   it('repeats for a seed and differs between nearby seeds', () => {
