@@ -78,3 +78,22 @@ test('opening a folder that is not a project says so, naming the folder', async 
   await expect(page.getByTestId('open-error')).toContainText(served.home)
   await expect(page.getByTestId('open-error')).toContainText('not a Voxloop project')
 })
+
+test('choosing another compute backend restarts the engine on it, and a missing one says why', async ({ page }) => {
+  await page.goto(served.url)
+  await expect(page.getByTestId('compute-backend')).toContainText(/Compute: (tfjs-node-gpu|tfjs-node|wasm)/)
+  await page.getByTestId('backend-choice').selectOption('cpu')
+  await expect(page.getByTestId('compute-backend')).toContainText('Compute: cpu')
+  await expect(page.getByTestId('compute-reason')).toContainText('forced')
+  await page.getByTestId('backend-choice').selectOption('auto')
+  await expect(page.getByTestId('compute-reason')).toContainText('first available')
+  const reason = (await page.getByTestId('compute-reason').textContent()) ?? ''
+  if (reason.includes('tfjs-node-gpu: not installed')) {
+    await page.getByTestId('backend-choice').selectOption('tfjs-node-gpu')
+    await expect(page.getByTestId('system-error')).toContainText('"tfjs-node-gpu" was requested but is not available: not installed')
+    await expect(page.getByTestId('compute-backend')).toContainText('Compute: failed')
+    await page.getByTestId('backend-choice').selectOption('auto')
+  } else {
+    console.log('[backend test] tfjs-node-gpu is available here; the missing-backend message is not exercised')
+  }
+})

@@ -1,5 +1,6 @@
 import { VoxloopError } from '../../shared/errors'
 import type { BackendPreference } from '../../shared/backends'
+import type { Settings, SettingsPatch } from '../../shared/settings'
 import { engineArgv } from '../../shared/engineProtocol'
 import type { HostInfo } from '../../shared/system'
 import { EngineClient } from '../engine/EngineClient'
@@ -43,7 +44,10 @@ export class VoxloopApp {
   readonly project: ActiveProjectService
   readonly handlers: Handlers
 
+  private readonly backendOverride: BackendPreference | undefined
+
   private constructor(options: VoxloopAppOptions, backend: BackendPreference) {
+    this.backendOverride = options.backendOverride
     const log = options.log ?? ((message: string) => console.warn(message))
     this.settings = new SettingsStore(options.appDataDir, log)
     this.recent = new RecentProjectsStore(options.appDataDir, log)
@@ -87,7 +91,7 @@ export class VoxloopApp {
       'system:info': () => this.system.info(),
       'system:backends': async () => this.engine.start(),
       'settings:get': () => this.settings.get(),
-      'settings:update': (patch) => this.settings.update(patch),
+      'settings:update': (patch) => this.updateSettings(patch),
       'projects:recent': () => this.recent.list(),
       'projects:forget': (folder) => this.recent.forget(folder),
       'projects:pickFolder': async (options) => {
@@ -116,6 +120,18 @@ export class VoxloopApp {
       'labels:save': (caseId) => this.project.saveLabel(caseId),
       'labels:discard': (caseId) => this.project.discardLabel(caseId)
     }
+  }
+
+  /** A new compute backend applies at once: the engine restarts with it (unless --backend pinned one). */
+  private async updateSettings(patch: SettingsPatch): Promise<Settings> {
+    const before = await this.settings.get()
+    const after = await this.settings.update(patch)
+    if (after.computeBackend !== before.computeBackend && this.backendOverride === undefined) {
+      this.engine.restart(engineArgv({ backend: after.computeBackend })).catch((error: unknown) => {
+        this.events.emit('app:notice', { level: 'error', message: `Compute engine failed to start: ${(error as Error).message}` })
+      })
+    }
+    return after
   }
 
   private async remembered(opening: Promise<ProjectOverview>): Promise<ProjectOverview> {

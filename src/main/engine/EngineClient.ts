@@ -55,6 +55,21 @@ export class EngineClient {
     })
   }
 
+  /**
+   * Stops the process and starts a new one with other arguments (a different backend). Calls in
+   * flight fail with ENGINE_FAILED; the caller decides when that is acceptable.
+   */
+  restart(argv: string[]): Promise<BackendReport> {
+    const old = this.channel
+    this.channel = null
+    old?.kill()
+    this.failPending(new VoxloopError('ENGINE_FAILED', 'The compute engine was restarted'))
+    this.options.spec.argv = argv
+    this.setStatus({ state: 'starting' })
+    this.readyPromise = this.launch()
+    return this.readyPromise
+  }
+
   dispose(): void {
     this.channel?.kill()
     this.channel = null
