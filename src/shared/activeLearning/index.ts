@@ -1,0 +1,3 @@
+export * from './ranking'
+export * from './effort'
+export * from './efficiencyCurve'
