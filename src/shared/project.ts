@@ -88,6 +88,29 @@ export type ProjectManifest = z.infer<typeof ProjectManifestSchema>
 const Vec3Schema = z.tuple([z.number(), z.number(), z.number()])
 const DimsSchema = z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)])
 
+/** The last model output for a case: which version, how unsure (the case score), when. */
+export const PredictionInfoSchema = z.object({
+  modelVersion: z.string(),
+  /** Case score: mean normalised entropy over the voxels that matter (higher = less sure). */
+  uncertainty: z.number(),
+  predictedAt: z.string(),
+  tta: z.boolean().default(false)
+})
+export type PredictionInfo = z.infer<typeof PredictionInfoSchema>
+
+/** What accepting a corrected prediction recorded: the correction effort and the proposal's quality. */
+export const ReviewInfoSchema = z.object({
+  modelVersion: z.string(),
+  voxelsChanged: z.number().int().min(0),
+  perLabel: z.array(z.object({ labelId: z.number().int(), added: z.number().int().min(0), removed: z.number().int().min(0) })),
+  /** Dice of the proposal against the accepted label, per label id. */
+  dice: z.record(z.string(), z.number()),
+  /** Active time spent on the case (idle gaps capped). */
+  seconds: z.number().min(0),
+  curatedAt: z.string()
+})
+export type ReviewInfo = z.infer<typeof ReviewInfoSchema>
+
 /** One case's entry in `cases.json`. Label voxel counts are keyed by label id (as a string). */
 export const CaseRecordSchema = z.object({
   id: CaseIdSchema,
@@ -104,7 +127,9 @@ export const CaseRecordSchema = z.object({
   /** Time of the newest label edit folded into labels/, or null if never edited. */
   lastEditedAt: z.string().nullable(),
   /** Voxel count per non-zero label value in the saved label. */
-  labelVoxels: z.record(z.string(), z.number().int().min(0))
+  labelVoxels: z.record(z.string(), z.number().int().min(0)),
+  prediction: PredictionInfoSchema.nullable().default(null),
+  review: ReviewInfoSchema.nullable().default(null)
 })
 export type CaseRecord = z.infer<typeof CaseRecordSchema>
 
@@ -138,7 +163,9 @@ export const CaseSummarySchema = z.object({
   hasUnsavedEdits: z.boolean(),
   lastEditedAt: z.string().nullable(),
   /** Per non-zero label value in the current label (saved file + unsaved edits), by label id. */
-  labelStats: z.array(LabelStatSchema)
+  labelStats: z.array(LabelStatSchema),
+  prediction: PredictionInfoSchema.nullable(),
+  review: ReviewInfoSchema.nullable()
 })
 export type CaseSummary = z.infer<typeof CaseSummarySchema>
 

@@ -13,7 +13,8 @@ import {
   type Modality,
   type ProjectManifest,
   type ProjectSettings,
-  type RecoveryReport
+  type RecoveryReport,
+  type ReviewInfo
 } from '../../../shared/project'
 import type { LabelArray, LabelVolume, Volume, VolumeHeader } from '../../../shared/volume'
 import {
@@ -24,7 +25,7 @@ import {
   readNiftiHeader,
   writeLabelNifti
 } from '../volumes/nifti'
-import { encodeImageNifti } from '../volumes/nifti/writeImageNifti'
+import { encodeImageNifti, writeImageNifti } from '../volumes/nifti/writeImageNifti'
 import { AuditLog, readAuditLog } from './audit'
 import { CaseIndexWriter, readCaseIndex, writeCaseIndex } from './caseIndex'
 import { CaseSession } from './CaseSession'
@@ -109,6 +110,9 @@ export interface AddCaseInput {
 
 export interface SavePredictionOptions {
   modelVersion: string
+  /** The voxel uncertainty map (entropy, same grid) and the case score; written beside the labels. */
+  uncertainty?: { map: Float32Array; score: number }
+  tta?: boolean
   /** Change an 'unlabeled' case to 'predicted'. Default true. */
   markPredicted?: boolean
 }
@@ -376,7 +380,20 @@ export class ProjectStore {
     const record = this.requireCase(caseId)
     const header = await this.loadImageHeader(caseId)
     await writeLabelNifti(await this.paths.confine(this.paths.prediction(caseId)), labels, header)
+    if (options.uncertainty) {
+      await writeImageNifti(await this.paths.confine(this.paths.uncertainty(caseId)), {
+        header: { ...header, channels: 1 },
+        data: options.uncertainty.map
+      })
+    }
     this.predictions.add(caseId)
+    record.prediction = {
+      modelVersion: options.modelVersion,
+      uncertainty: options.uncertainty?.score ?? 0,
+      predictedAt: this.now().toISOString(),
+      tta: options.tta ?? false
+    }
+    await this.indexWriter.persist()
     await this.auditLog.append({ type: 'prediction', actor: `model:${options.modelVersion}`, caseId, modelVersion: options.modelVersion })
     if ((options.markPredicted ?? true) && record.status === 'unlabeled') {
       return this.setStatus(caseId, 'predicted', `model:${options.modelVersion}`)
@@ -391,6 +408,29 @@ export class ProjectStore {
     const prediction = await readLabelNifti(file)
     assertSameGrid(await this.loadImageHeader(caseId), prediction.header, file)
     return prediction
+  }
+
+  /** The voxel uncertainty map written with the last prediction, or null. */
+  async loadUncertainty(caseId: string): Promise<Float32Array | null> {
+    this.requireCase(caseId)
+    if (!this.predictions.has(caseId)) return null
+    const file = await this.paths.confine(this.paths.uncertainty(caseId))
+    const volume = await readNifti(file).catch((error: unknown) => {
+      if (error instanceof VoxloopError && error.code === 'NOT_FOUND') return null
+      throw error
+    })
+    if (!volume) return null
+    assertSameGrid(await this.loadImageHeader(caseId), volume.header, file)
+    return volume.data instanceof Float32Array ? volume.data : Float32Array.from(volume.data)
+  }
+
+  /** Records the review of a corrected prediction (correction effort, Dice of the proposal). */
+  async recordReview(caseId: string, review: ReviewInfo): Promise<CaseSummary> {
+    this.assertOpen()
+    const record = this.requireCase(caseId)
+    record.review = review
+    await this.indexWriter.persist()
+    return this.summarize(record)
   }
 
   /** Appends an entry to audit.jsonl (e.g. a model version from the training service). */
@@ -590,7 +630,8 @@ export class ProjectStore {
   private async removeSegments(caseId: string, upTo: number): Promise<void> {
     const listing = await listJournalSegments(this.paths.dir('journal'))
     const generations = (listing.segments.get(caseId) ?? []).filter((generation) => generation <= upTo)
-    for (const generation of generations.reverse()) {
+    // Oldest first, so a crash part-way leaves only a suffix of the journal (see recoverJournals).
+    for (const generation of generations.sort((a, b) => a - b)) {
       await rm(this.paths.journalSegment(caseId, generation), { force: true })
     }
   }
@@ -773,7 +814,9 @@ export class ProjectStore {
       hasPrediction: this.predictions.has(record.id),
       hasUnsavedEdits: (session?.unsavedEdits ?? 0) > 0,
       lastEditedAt: lastEditAtMs === null ? record.lastEditedAt : new Date(lastEditAtMs).toISOString(),
-      labelStats
+      labelStats,
+      prediction: record.prediction,
+      review: record.review
     }
   }
 

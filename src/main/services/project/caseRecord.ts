@@ -20,6 +20,8 @@ export function newCaseRecord(caseId: string, imageHeader: VolumeHeader, options
     importedAt: options.importedAt,
     hasLabel: options.labelVoxels !== null,
     lastEditedAt: null,
-    labelVoxels: options.labelVoxels ?? {}
+    labelVoxels: options.labelVoxels ?? {},
+    prediction: null,
+    review: null
   }
 }

@@ -21,6 +21,8 @@ export interface RecoverJournalsInput {
   loadBase: (caseId: string) => Promise<{ header: VolumeHeader; labels: LabelArray }>
   saveRecovered: (caseId: string, labels: LabelArray, header: VolumeHeader, lastEditAtMs: number | null) => Promise<void>
   audit: AuditLog
+  /** Deletes one journal segment; tests replace it to simulate a crash between deletions. */
+  removeSegment?: (file: string) => Promise<void>
 }
 
 export interface RecoverJournalsResult {
@@ -69,7 +71,11 @@ async function recoverCase(input: RecoverJournalsInput, caseId: string, generati
   const replay = await replaySegments(input.paths, caseId, generations, base)
   const diff = diffLabels(base, replay.labels)
   if (diff.voxelsChanged > 0) await input.saveRecovered(caseId, replay.labels, header, replay.lastEditAtMs)
-  for (const generation of [...generations].reverse()) await rm(segmentFile(input.paths, caseId, generation), { force: true })
+  // Oldest first: a crash part-way leaves a suffix of the journal, and replaying a suffix on top of
+  // a label that already holds every edit changes nothing. A leftover older generation would instead
+  // put back values that newer edits had overwritten.
+  const remove = input.removeSegment ?? ((file: string) => rm(file, { force: true }))
+  for (const generation of [...generations].sort((a, b) => a - b)) await remove(segmentFile(input.paths, caseId, generation))
   if (diff.voxelsChanged > 0) {
     await input.audit.append({
       type: 'label-save',
