@@ -1,0 +1,45 @@
+/**
+ * Training runs on wasm, whose stock kernels have had wrong 3D gradients (docs/KERNELS.md). Every
+ * weight gradient of both U-Nets on wasm (project Conv3D kernels, stock pooling, softmax, …) must
+ * match the cpu backend's, whose kernels are the reference.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { describe, expect, it } from 'vitest'
+import { buildReferenceUNet, buildUNet3d } from '../../../../src/engine/model'
+import { diceCrossEntropyLoss } from '../../../../src/engine/train/losses'
+import { relativeError, seededTensor, useBackend, type TestBackend } from './tfBackends'
+
+async function weightGradients(model: tf.LayersModel, backend: TestBackend, inputShape: number[], classes: number): Promise<Map<string, Float32Array>> {
+  await useBackend(backend)
+  const x = seededTensor(inputShape, 7)
+  const yTrue = tf.tidy(() => tf.oneHot(tf.argMax(seededTensor([...inputShape.slice(0, 4), classes], 8), -1), classes).toFloat())
+  // LayerVariable.read() is typed Tensor; for trainable weights it is the tf.Variable itself.
+  const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable)
+  const { value, grads } = tf.variableGrads(() => diceCrossEntropyLoss(yTrue, model.apply(x) as tf.Tensor), variables)
+  const out = new Map<string, Float32Array>()
+  for (const variable of variables) out.set(variable.name, (await grads[variable.name]?.data()) as Float32Array)
+  tf.dispose([x, yTrue, value, ...Object.values(grads)])
+  return out
+}
+
+describe('U-Net weight gradients on wasm match cpu', () => {
+  it.each([
+    ['reference U-Net (max pooling, ReLU, biases)', () => buildReferenceUNet({ seed: 3 }), [1, 8, 8, 8, 1], 2],
+    [
+      'residual U-Net (strided 4³ convs, instance norm, leaky ReLU, 3³ up-conv)',
+      () => buildUNet3d({ inputChannels: 2, numClasses: 3, depth: 2, baseFilters: 4, residualUnits: 2, activation: 'leakyRelu', upsamplingKernelSize: 3, seed: 3 }),
+      [2, 8, 4, 8, 2],
+      3
+    ]
+  ] as const)('%s', async (_name, build, inputShape, classes) => {
+    await useBackend('cpu')
+    const model = build()
+    const cpu = await weightGradients(model, 'cpu', [...inputShape], classes)
+    const wasm = await weightGradients(model, 'wasm', [...inputShape], classes)
+    expect(cpu.size).toBe(model.trainableWeights.length)
+    for (const [name, expected] of cpu) {
+      expect(relativeError(wasm.get(name) ?? [], expected), name).toBeLessThan(1e-3)
+    }
+    model.dispose()
+  })
+})
