@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, nextTick, reactive, ref, shallowRef } from 'vue'
+import { activeSeconds, correctionEffort, dicePerLabel } from '../../../shared/activeLearning'
 import type { CaseStatus, LabelDef } from '../../../shared/project'
 import type { LabelArray } from '../../../shared/volume'
 import { api } from '../bridge/api'
@@ -70,12 +71,19 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   const hasPrediction = ref(false)
   const hasUncertainty = ref(false)
   const firstFrameMs = ref<number | null>(null)
+  /** The model version whose prediction is loaded as the proposal, or null. */
+  const proposalVersion = ref<string | null>(null)
+  /** The case has both a human label and a different prediction: replacing needs confirmation. */
+  const predictionDiffers = ref(false)
 
   let viewer: VolumeViewer | null = null
   let editor: VoxelEditor | null = null
   let controller: ToolController | null = null
   let editSync: EditSync | null = null
   let labels: LabelArray | null = null
+  let proposal: LabelArray | null = null
+  /** Times of the reviewer's actions on this case, for the active time spent on it. */
+  let activity: number[] = []
   const unsubscribers: Array<() => void> = []
 
   const saveState = computed<SaveState>(() => {
@@ -125,12 +133,16 @@ export const useWorkspaceStore = defineStore('workspace', () => {
       const summary = currentCase.value
       dirty.value = summary?.hasUnsavedEdits ?? false
       hasPrediction.value = data.prediction !== null
-      hasUncertainty.value = false
+      hasUncertainty.value = data.uncertainty !== null
+      proposal = data.prediction?.data ?? null
+      proposalVersion.value = proposal ? (summary?.prediction?.modelVersion ?? 'unknown') : null
+      predictionDiffers.value = false
+      activity = [Date.now()]
       display.overlay = 'none'
       display.channel = 0
       const modality = projects.current?.manifest.modality
       viewer.load(
-        { image: data.image, labels, prediction: data.prediction?.data ?? null },
+        { image: data.image, labels, prediction: data.prediction?.data ?? null, uncertainty: data.uncertainty },
         { labels: paletteEntries(projects.labels), ...(modality === 'CT' ? { window: { center: 50, width: 400 } } : {}) }
       )
       viewer.setLabelStyle(display.opacity, display.outline)
@@ -161,6 +173,16 @@ export const useWorkspaceStore = defineStore('workspace', () => {
       })
       viewer.setInteraction(controller)
       if (!projects.labels.some((l) => l.id === tools.activeLabel)) tools.activeLabel = projects.labels[0]?.id ?? 1
+      unsubscribers.push(editor.onChange(() => activity.push(Date.now())))
+      if (proposal) {
+        if (isEmpty(labels)) {
+          // The model's proposal becomes the editable draft: one undo unit, journalled like any edit.
+          loadProposal('Load prediction as draft')
+          message.value = `Prediction of model ${proposalVersion.value} loaded as a draft: correct it, then press Done (D)`
+        } else {
+          predictionDiffers.value = !sameLabels(labels, proposal)
+        }
+      }
       refreshCounts()
     } catch (cause) {
       error.value = (cause as Error).message
@@ -168,6 +190,40 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     } finally {
       loading.value = false
     }
+  }
+
+  function isEmpty(array: LabelArray): boolean {
+    for (let i = 0; i < array.length; i++) if (array[i] !== 0) return false
+    return true
+  }
+
+  function sameLabels(a: LabelArray, b: LabelArray): boolean {
+    if (a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+    return true
+  }
+
+  /** Writes the proposal into the label through the editor (only voxels that differ). */
+  function loadProposal(description: string): void {
+    if (!editor || !labels || !proposal) return
+    const changed: number[] = []
+    for (let i = 0; i < proposal.length; i++) if (labels[i] !== proposal[i]) changed.push(i)
+    const indices = Uint32Array.from(changed)
+    const values = proposal instanceof Uint16Array ? new Uint16Array(indices.length) : new Uint8Array(indices.length)
+    for (let n = 0; n < indices.length; n++) values[n] = proposal[indices[n] as number] as number
+    editor.applyEdit(description, (e) => e.write(indices, values))
+    afterBulkEdit()
+  }
+
+  /** After explicit confirmation: the prediction replaces the human label (undoable; the old one stays in history). */
+  function replaceWithPrediction(): void {
+    loadProposal('Replace label with prediction')
+    predictionDiffers.value = false
+    message.value = 'The prediction replaced your label. Undo (Ctrl+Z) brings yours back.'
+  }
+
+  function noteActivity(): void {
+    activity.push(Date.now())
   }
 
   /** The settings the controller sees: threshold applied only while enabled. */
@@ -251,6 +307,19 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   async function setStatus(status: CaseStatus): Promise<void> {
     if (!caseId.value) return
     if (status === 'done' && (dirty.value || sync.value.pending > 0)) await save()
+    if (status === 'done' && proposal && labels && proposalVersion.value) {
+      // Accepting a corrected proposal: how much it needed changing is the loop's measure of progress.
+      const effort = correctionEffort(proposal, labels)
+      const review = await api.cases.recordReview(caseId.value, {
+        modelVersion: proposalVersion.value,
+        voxelsChanged: effort.voxelsChanged,
+        perLabel: effort.perLabel,
+        dice: dicePerLabel(proposal, labels, projects.labels.map((l) => l.id)),
+        seconds: activeSeconds([...activity, Date.now()]),
+        curatedAt: new Date().toISOString()
+      })
+      projects.replaceCase(review)
+    }
     await projects.setStatus(caseId.value, status)
   }
 
@@ -264,6 +333,9 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     editor = null
     controller = null
     labels = null
+    proposal = null
+    proposalVersion.value = null
+    predictionDiffers.value = false
     caseId.value = null
     hover.value = null
     message.value = null
@@ -357,6 +429,10 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     hasPrediction,
     hasUncertainty,
     firstFrameMs,
+    proposalVersion,
+    predictionDiffers,
+    replaceWithPrediction,
+    noteActivity,
     attachViewer,
     openCase,
     closeCase,

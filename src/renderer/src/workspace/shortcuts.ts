@@ -26,7 +26,8 @@ export const SHORTCUT_GROUPS: Array<{ title: string; items: Shortcut[] }> = [
       { keys: 'Ctrl + Z', action: 'Undo' },
       { keys: 'Ctrl + Shift + Z, Ctrl + Y', action: 'Redo' },
       { keys: 'Ctrl + S', action: 'Save the label' },
-      { keys: 'D', action: 'Mark the case done (curated)' }
+      { keys: 'D', action: 'Mark the case done (curated)' },
+      { keys: 'Shift + N', action: 'Next case: the least certain one not done' }
     ]
   },
   {
