@@ -1,0 +1,55 @@
+/**
+ * Prediction for the active-learning loop: the label map on the case's own grid, the voxel
+ * uncertainty map (normalised entropy of the averaged softmax) on that grid too, and the case score
+ * that ranks cases for review.
+ */
+import type * as tf from '@tensorflow/tfjs'
+import { predictionToOriginalGrid, valuesToOriginalGrid, type PreparedCase } from '../data/prepareCase'
+import { argmaxChannelsLast, type Shape3 } from '../data/layout'
+import type { TrainingClass } from '../../shared/training'
+import { withFlipTta } from './flipTta'
+import { slidingWindowPredict, type SlidingWindowOptions } from './slidingWindow'
+import { caseUncertaintyScore, normalisedEntropy } from './uncertainty'
+
+export interface ReviewPredictionOptions {
+  patchShape: Shape3
+  /** Output channel → project label id (channel 0 is background). */
+  classes: readonly TrainingClass[]
+  /** Mirror test-time augmentation (4 passes per patch). Default false. */
+  tta?: boolean
+  /** Default 0.5. */
+  overlap?: number
+  /** Patches per forward pass; default 2. */
+  batchSize?: number
+  betweenBatches?: SlidingWindowOptions['betweenBatches']
+}
+
+export interface ReviewPrediction {
+  /** Project label ids on the case's original grid. */
+  labels: Uint8Array
+  /** Normalised entropy 0..1 on the original grid. */
+  uncertainty: Float32Array
+  /** Case score (see caseUncertaintyScore). */
+  score: number
+}
+
+export async function predictForReview(model: tf.LayersModel, prepared: PreparedCase, options: ReviewPredictionOptions): Promise<ReviewPrediction> {
+  const classCount = options.classes.length + 1
+  const plain = (batch: tf.Tensor5D): tf.Tensor5D => model.predict(batch) as tf.Tensor5D
+  const probabilities = await slidingWindowPredict(prepared, options.tta ? withFlipTta(plain) : plain, classCount, {
+    patchShape: options.patchShape,
+    overlap: options.overlap ?? 0.5,
+    batchSize: options.batchSize ?? 2,
+    padValues: prepared.padValues,
+    ...(options.betweenBatches ? { betweenBatches: options.betweenBatches } : {})
+  })
+  const entropy = normalisedEntropy(probabilities, classCount)
+  const score = caseUncertaintyScore(entropy, argmaxChannelsLast(probabilities, classCount))
+  const classIndices = predictionToOriginalGrid(probabilities, classCount, prepared)
+  const labelOfClass = new Uint8Array(classCount)
+  for (const c of options.classes) labelOfClass[c.index] = c.labelId
+  const labels = new Uint8Array(classIndices.length)
+  for (let v = 0; v < classIndices.length; v++) labels[v] = labelOfClass[classIndices[v] as number] as number
+  return { labels, uncertainty: valuesToOriginalGrid(entropy, 1, prepared), score }
+}
+
