@@ -35,3 +35,34 @@ export function parseNvidiaSmiCsv(csv: string): GpuInfo[] {
     })
     .filter((gpu) => gpu.name.length > 0)
 }
+
+export interface GpuUtilisation {
+  name: string
+  utilizationPercent: number | null
+  memoryUsedMiB: number | null
+  memoryTotalMiB: number | null
+}
+
+/** Live GPU use from nvidia-smi; empty where there is no NVIDIA GPU. */
+export function queryGpuUtilisation(timeoutMs = 3000): Promise<GpuUtilisation[]> {
+  return new Promise((resolve) => {
+    execFile(
+      'nvidia-smi',
+      ['--query-gpu=name,utilization.gpu,memory.used,memory.total', '--format=csv,noheader,nounits'],
+      { timeout: timeoutMs, windowsHide: true },
+      (error, stdout) => resolve(error ? [] : parseGpuUtilisationCsv(stdout))
+    )
+  })
+}
+
+export function parseGpuUtilisationCsv(csv: string): GpuUtilisation[] {
+  const number = (field: string | undefined): number | null => {
+    const value = Number.parseFloat(field ?? '')
+    return Number.isFinite(value) ? value : null
+  }
+  return csv
+    .split('\n')
+    .map((line) => line.split(',').map((field) => field.trim()))
+    .filter((fields) => (fields[0] ?? '').length > 0)
+    .map(([name = '', util, used, total]) => ({ name, utilizationPercent: number(util), memoryUsedMiB: number(used), memoryTotalMiB: number(total) }))
+}

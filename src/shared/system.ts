@@ -34,3 +34,12 @@ export const SystemInfoSchema = z.object({
   host: HostInfoSchema
 })
 export type SystemInfo = z.infer<typeof SystemInfoSchema>
+
+/** Live load for the training panel: whole-machine CPU and memory, and NVIDIA GPUs when present. */
+export const SystemLoadSchema = z.object({
+  cpuPercent: z.number(),
+  memoryUsedBytes: z.number(),
+  memoryTotalBytes: z.number(),
+  gpus: z.array(z.object({ name: z.string(), utilizationPercent: z.number().nullable(), memoryUsedMiB: z.number().nullable(), memoryTotalMiB: z.number().nullable() }))
+})
+export type SystemLoad = z.infer<typeof SystemLoadSchema>

@@ -14,3 +14,13 @@ describe('nvidia-smi', () => {
     expect(Array.isArray(gpus)).toBe(true)
   })
 })
+
+describe('nvidia-smi utilisation', () => {
+  it('parses utilisation and memory, leaving unknown fields null', async () => {
+    const { parseGpuUtilisationCsv } = await import('../../../src/node/nvidiaSmi')
+    expect(parseGpuUtilisationCsv('NVIDIA H200, 87, 40000, 143771\nTesla T4, [N/A], 10, 15360\n')).toEqual([
+      { name: 'NVIDIA H200', utilizationPercent: 87, memoryUsedMiB: 40000, memoryTotalMiB: 143771 },
+      { name: 'Tesla T4', utilizationPercent: null, memoryUsedMiB: 10, memoryTotalMiB: 15360 }
+    ])
+  })
+})

@@ -1,6 +1,7 @@
 import os from 'node:os'
-import type { HostInfo, SystemInfo } from '../../../shared/system'
-import { findNvidiaGpus } from '../../../node/nvidiaSmi'
+import si from 'systeminformation'
+import type { HostInfo, SystemInfo, SystemLoad } from '../../../shared/system'
+import { findNvidiaGpus, queryGpuUtilisation } from '../../../node/nvidiaSmi'
 import type { EngineStatus } from '../../../shared/system'
 
 export interface SystemServiceDeps {
@@ -34,6 +35,12 @@ export class SystemService {
       engine: this.deps.engineStatus(),
       host: this.deps.host
     }
+  }
+
+  /** CPU % since the previous call (systeminformation), memory in use, and GPU use if any. */
+  async load(): Promise<SystemLoad> {
+    const [cpu, memory, gpus] = await Promise.all([si.currentLoad(), si.mem(), queryGpuUtilisation()])
+    return { cpuPercent: cpu.currentLoad, memoryUsedBytes: memory.active, memoryTotalBytes: memory.total, gpus }
   }
 
   dispose(): void {}
