@@ -3,18 +3,29 @@
  * Started by main through src/main/engine (utilityProcess in the app, fork in serve mode and CLI).
  */
 import type { BackendReport } from '../shared/backends'
-import type { EngineMethod, EngineMethods, MainToEngine } from '../shared/engineProtocol'
+import type { EngineEvents, EngineMethod, EngineMethods, MainToEngine } from '../shared/engineProtocol'
 import { serializeError, VoxloopError } from '../shared/errors'
 import { activateBackend } from './backends/activateBackend'
 import { parseBackendPreference } from './backends/chooseBackend'
 import { connectToParent, type ParentPort } from './parentPort'
+import { PredictionRunner } from './infer/PredictionRunner'
+import { TrainingRunner } from './train/TrainingRunner'
 
 type Handlers = { [M in EngineMethod]: (...args: EngineMethods[M]['args']) => Promise<EngineMethods[M]['result']> }
 
-function buildHandlers(backend: BackendReport): Handlers {
+function buildHandlers(backend: BackendReport, port: ParentPort): Handlers {
+  const emit = <E extends keyof EngineEvents>(name: E, payload: EngineEvents[E]): void => port.send({ kind: 'event', name, payload })
+  const training = new TrainingRunner(emit)
+  const prediction = new PredictionRunner()
   return {
     'engine:backend': async () => backend,
-    'engine:ping': async (value: number) => ({ echo: value })
+    'engine:ping': async (value: number) => ({ echo: value }),
+    'train:start': (request) => training.train(request),
+    'train:cancel': async (runId) => training.cancel(runId),
+    'model:evaluate': (request) => training.evaluate(request),
+    'infer:predictCase': (request) => prediction.predict(request),
+    'infer:cancel': async () => prediction.cancel(),
+    'infer:release': async () => prediction.release()
   }
 }
 
@@ -43,7 +54,7 @@ async function main(): Promise<void> {
   try {
     const preference = parseBackendPreference(readBackendArg(process.argv))
     const backend = await activateBackend(preference)
-    serve(port, buildHandlers(backend))
+    serve(port, buildHandlers(backend, port))
     port.send({ kind: 'ready', backend })
   } catch (error) {
     port.send({ kind: 'startFailed', error: serializeError(error) })

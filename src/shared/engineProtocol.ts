@@ -1,5 +1,59 @@
 import type { BackendPreference, BackendReport } from './backends'
 import type { SerializedError } from './errors'
+import type { LabelDef, Modality } from './project'
+import type { EvaluationReport, TrainingEpochEvent, TrainingOptionsSchema, TrainingProgress, TrainingResult, TrainingStarted } from './training'
+import type { z } from 'zod'
+
+/** A case's files as main confined them inside the project folder; the engine reads them itself. */
+export interface CaseFiles {
+  id: string
+  imagePath: string
+  /** The saved label (labels/<id>.nii.gz); null for a case without one (inference only). */
+  labelPath: string | null
+}
+
+/**
+ * Everything the engine needs to train, so that it never opens the project store (main holds its
+ * lock): the curated cases, the label table, the modality and where model versions live.
+ */
+export interface TrainRequest {
+  /** Chosen by main so that events can be matched before the engine answers. */
+  runId: string
+  options: z.output<typeof TrainingOptionsSchema>
+  /** <project>/models */
+  modelsDir: string
+  cases: CaseFiles[]
+  labels: LabelDef[]
+  modality: Modality
+  /** Stop (status 'stopped', resumable) once this epoch's checkpoint is written; tests use it to simulate a crash. */
+  stopAfterEpoch?: number
+}
+
+export interface PredictCaseRequest {
+  modelsDir: string
+  version: string
+  case: CaseFiles
+  /** Mirror test-time augmentation. */
+  tta: boolean
+}
+
+export interface PredictCaseResult {
+  caseId: string
+  version: string
+  /** Project label ids on the case's own grid. */
+  labels: Uint8Array
+  /** Normalised entropy 0..1 on the case's own grid. */
+  uncertainty: Float32Array
+  score: number
+  seconds: number
+}
+
+export interface EvaluateRequest {
+  version: string
+  modelsDir: string
+  /** Cases with a saved label to score against. */
+  cases: CaseFiles[]
+}
 
 /**
  * Messages between main and the engine process. The same shapes travel over Electron's
@@ -8,11 +62,28 @@ import type { SerializedError } from './errors'
 export interface EngineMethods {
   'engine:backend': { args: []; result: BackendReport }
   'engine:ping': { args: [number]; result: { echo: number } }
+  /** Trains until done, early-stopped, cancelled or failed; progress comes as events meanwhile. */
+  'train:start': { args: [TrainRequest]; result: TrainingResult }
+  /** Asks the run to stop after the step under way; false when no such run is live. */
+  'train:cancel': { args: [runId: string]; result: { cancelled: boolean } }
+  /** Predicts one case for review: label map, uncertainty map and case score, on the case's grid. */
+  'infer:predictCase': { args: [PredictCaseRequest]; result: PredictCaseResult }
+  /** Stops the prediction under way (it fails with CANCELLED). */
+  'infer:cancel': { args: []; result: { cancelled: boolean } }
+  /** Frees the model kept loaded between predictions. */
+  'infer:release': { args: []; result: null }
+  /** Predicts each case whole with a version's best model and scores it against its label. */
+  'model:evaluate': { args: [EvaluateRequest]; result: EvaluationReport }
 }
 export type EngineMethod = keyof EngineMethods
 
 export interface EngineEvents {
   'engine:log': { level: 'info' | 'warning' | 'error'; message: string }
+  /** The run is planned, its data loaded and its version folder created. */
+  'train:started': TrainingStarted
+  'train:progress': TrainingProgress
+  /** An epoch ended and its checkpoint is on disk. */
+  'train:epoch': TrainingEpochEvent
 }
 export type EngineEventName = keyof EngineEvents
 
@@ -24,6 +95,8 @@ export type EngineToMain =
   | { kind: 'result'; id: number; ok: true; value: unknown }
   | { kind: 'result'; id: number; ok: false; error: SerializedError }
   | { kind: 'event'; name: EngineEventName; payload: unknown }
+
+export type EngineEventMessage = { [E in EngineEventName]: { kind: 'event'; name: E; payload: EngineEvents[E] } }[EngineEventName]
 
 /** How main tells a starting engine what to do; passed as argv so both launchers carry it. */
 export interface EngineStartOptions {

@@ -13,6 +13,8 @@ import type { Handlers } from './handlers'
 import path from 'node:path'
 import type { ProjectOverview } from '../../shared/contract'
 import { ActiveProjectService } from '../services/activeProject/ActiveProjectService'
+import { TrainingService } from '../services/training/TrainingService'
+import { PredictionService } from '../services/prediction/PredictionService'
 
 /** What differs between the desktop app and serve mode; everything else is shared. */
 export interface HostAdapter {
@@ -42,6 +44,8 @@ export class VoxloopApp {
   readonly system: SystemService
   readonly engine: EngineClient
   readonly project: ActiveProjectService
+  readonly training: TrainingService
+  readonly predictions: PredictionService
   readonly handlers: Handlers
 
   private readonly backendOverride: BackendPreference | undefined
@@ -57,6 +61,18 @@ export class VoxloopApp {
     })
     this.engine.onStatus((status) => this.events.emit('engine:status', status))
     this.project = new ActiveProjectService(this.events, path.join(options.appDataDir, 'demo-project'))
+    this.training = new TrainingService({ engine: this.engine, events: this.events, store: () => this.project.activeStore(), log })
+    this.predictions = new PredictionService({
+      engine: this.engine,
+      events: this.events,
+      store: () => this.project.activeStore(),
+      defaultModel: async () => {
+        const active = this.project.activeModel()
+        if (active) return active
+        const usable = (await this.training.listModels()).filter((m) => m.usable)
+        return usable.at(-1)?.version ?? null
+      }
+    })
     this.system = new SystemService({
       appVersion: options.appVersion,
       host: { mode: options.host.mode, canPickFolders: options.host.pickFolder !== undefined },
@@ -77,6 +93,8 @@ export class VoxloopApp {
   }
 
   async dispose(): Promise<void> {
+    this.training.dispose()
+    this.predictions.dispose()
     await this.project.dispose().catch((error: unknown) => console.warn(`Closing the project failed: ${(error as Error).message}`))
     this.engine.dispose()
     this.events.dispose()
@@ -89,6 +107,7 @@ export class VoxloopApp {
     return {
       'app:ping': async (value) => ({ echo: value, receivedAt: Date.now() }),
       'system:info': () => this.system.info(),
+      'system:load': () => this.system.load(),
       'system:backends': async () => this.engine.start(),
       'settings:get': () => this.settings.get(),
       'settings:update': (patch) => this.updateSettings(patch),
@@ -116,9 +135,19 @@ export class VoxloopApp {
       'cases:list': async () => this.project.listCases(),
       'cases:setStatus': (caseId, status) => this.project.setStatus(caseId, status),
       'cases:load': (caseId) => this.project.loadCase(caseId),
+      'cases:recordReview': (caseId, review) => this.project.recordReview(caseId, review),
+      'models:activate': (version) => this.project.activateModel(version),
       'labels:edit': (caseId, edit) => this.project.applyLabelEdit(caseId, edit),
       'labels:save': (caseId) => this.project.saveLabel(caseId),
-      'labels:discard': (caseId) => this.project.discardLabel(caseId)
+      'labels:discard': (caseId) => this.project.discardLabel(caseId),
+      'training:start': (options) => this.training.start(options),
+      'training:cancel': () => this.training.cancel(),
+      'training:status': async () => this.training.getStatus(),
+      'models:list': () => this.training.listModels(),
+      'models:evaluate': (request) => this.training.evaluate(request.version, request.caseIds),
+      'predictions:run': (request) => this.predictions.start(request ?? {}),
+      'predictions:cancel': () => this.predictions.cancel(),
+      'predictions:status': async () => this.predictions.getStatus()
     }
   }
 

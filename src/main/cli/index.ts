@@ -13,6 +13,8 @@ import { backendsCommand } from './commands/backendsCommand'
 import { infoCommand } from './commands/infoCommand'
 import { exportCommand, importCommand } from './commands/projectCommands'
 import { serveCommand } from './commands/serveCommand'
+import { evaluateCommand, trainCommand } from './commands/trainCommand'
+import { predictCommand } from './commands/predictCommand'
 import { integerFlag, parseArgs, stringFlag } from './parseArgs'
 
 const USAGE = `Voxloop ${version}: label 3D medical volumes and train segmentation models, offline.
@@ -28,6 +30,25 @@ Commands:
                                             labels (and predictions) as NIfTI, or the project as MSD
   backends [--json] [--backend B]           compute backends available here and the one that would be chosen
   serve [--port N] [--backend B]            serve the app on 127.0.0.1 for a browser (prints the URL)
+  train <project> [options] [--json]        train a segmentation model on the curated (done) cases in the
+                                            compute engine; progress on stderr, validation metrics at the end
+  predict <project|file.nii.gz> [--model <version|dir>] [--out <dir>] [--tta] [--json]
+                                            predict a project's cases not done (default: active model), or one
+                                            file (writes <out>/<case>.nii.gz and <case>.uncertainty.nii.gz)
+  evaluate <project> --model <version> [--json]
+                                            predict the curated cases with a model version; Dice per case and label
+
+Training options (defaults are picked from the data):
+  --epochs N          epochs (default 10); each ends with validation and a checkpoint
+  --steps N           optimiser steps per epoch
+  --patch N|DxHxW     patch size in voxels (multiples of 2^depth)
+  --batch N           patches per step
+  --lr X              peak learning rate (Adam 1e-3, SGD 1e-2)
+  --optimizer adam|sgd, --schedule poly|cosine|constant
+  --val F             share of cases held out for validation (0.2)
+  --seed N, --patience N, --depth N, --base-filters N, --no-augment
+  --from <version>    fine-tune that model version
+  --resume [version]  continue an interrupted run (the newest one if no version is given)
 
 Options:
   --backend B   auto (default), tfjs-node-gpu, tfjs-node, wasm or cpu
@@ -47,7 +68,7 @@ async function createApp(backendFlag: string | undefined): Promise<VoxloopApp> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json', 'help', 'version', 'msd', 'predictions'])
+  const args = parseArgs(argv, ['json', 'help', 'version', 'msd', 'predictions', 'no-augment', 'tta'])
   if (args.flags.has('version')) {
     process.stdout.write(`${version}\n`)
     return 0
@@ -93,6 +114,38 @@ async function main(argv: string[]): Promise<number> {
         await app.dispose()
       }
       return 0
+    }
+    case 'train': {
+      const app = await createApp(backend)
+      try {
+        const result = await trainCommand(app, need(first, '<project>'), args, { json })
+        return result.status === 'failed' ? 1 : result.status === 'cancelled' ? 130 : 0
+      } finally {
+        await app.dispose()
+      }
+    }
+    case 'evaluate': {
+      const version = stringFlag(args, 'model')
+      const app = await createApp(backend)
+      try {
+        await evaluateCommand(app, need(first, '<project>'), need(version, '--model <version>'), json)
+      } finally {
+        await app.dispose()
+      }
+      return 0
+    }
+    case 'predict': {
+      const app = await createApp(backend)
+      try {
+        return await predictCommand(app, need(first, '<project|file.nii.gz>'), {
+          model: stringFlag(args, 'model'),
+          out: stringFlag(args, 'out'),
+          tta: args.flags.has('tta'),
+          json
+        })
+      } finally {
+        await app.dispose()
+      }
     }
     default:
       process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`)

@@ -1,5 +1,5 @@
 import type { BackendReport } from '../../shared/backends'
-import type { EngineMethod, EngineMethods, EngineToMain } from '../../shared/engineProtocol'
+import type { EngineEventMessage, EngineMethod, EngineMethods, EngineToMain } from '../../shared/engineProtocol'
 import { deserializeError, VoxloopError } from '../../shared/errors'
 import type { EngineStatus } from '../../shared/system'
 import type { EngineChannel, EngineLaunchSpec, EngineLauncher } from './engineChannel'
@@ -22,8 +22,13 @@ export class EngineClient {
   private status: EngineStatus = { state: 'starting' }
   private readonly pending = new Map<number, Pending>()
   private readonly statusListeners = new Set<(status: EngineStatus) => void>()
+  private readonly eventListeners = new Set<(event: EngineEventMessage) => void>()
   private nextId = 1
   private readyPromise: Promise<BackendReport> | null = null
+  /** The process exited after it was ready (a crash, a kill): the next restartIfExited() starts a new one. */
+  private exited = false
+  /** Pending start-up deadline; cleared on ready, failure and dispose (it would keep a CLI process alive). */
+  private startTimer: NodeJS.Timeout | null = null
 
   constructor(private readonly options: EngineClientOptions) {}
 
@@ -36,10 +41,29 @@ export class EngineClient {
     return () => this.statusListeners.delete(listener)
   }
 
+  /** Events the engine pushes while it works (training progress, logs). */
+  onEvent(listener: (event: EngineEventMessage) => void): () => void {
+    this.eventListeners.add(listener)
+    return () => this.eventListeners.delete(listener)
+  }
+
   /** Starts the process once; later calls share the same start. */
   start(): Promise<BackendReport> {
     this.readyPromise ??= this.launch()
     return this.readyPromise
+  }
+
+  /**
+   * Like start(), but first replaces an engine process that died after starting (killed, out of
+   * memory), so that one crash does not leave the app without compute until it restarts.
+   */
+  restartIfExited(): Promise<BackendReport> {
+    if (this.exited) {
+      this.exited = false
+      this.readyPromise = null
+      this.setStatus({ state: 'starting' })
+    }
+    return this.start()
   }
 
   async call<M extends EngineMethod>(method: M, ...args: EngineMethods[M]['args']): Promise<EngineMethods[M]['result']> {
@@ -71,6 +95,8 @@ export class EngineClient {
   }
 
   dispose(): void {
+    if (this.startTimer) clearTimeout(this.startTimer)
+    this.startTimer = null
     this.channel?.kill()
     this.channel = null
     this.failPending(new VoxloopError('ENGINE_FAILED', 'The compute engine was stopped'))
@@ -84,7 +110,9 @@ export class EngineClient {
         fail(new VoxloopError('ENGINE_FAILED', `The compute engine did not start within ${this.options.startTimeoutMs ?? 60000} ms`))
         channel.kill()
       }, this.options.startTimeoutMs ?? 60_000)
+      this.startTimer = timer
       let settled = false
+      let wasReady = false
       const fail = (error: VoxloopError): void => {
         this.setStatus({ state: 'failed', message: error.message })
         this.failPending(error)
@@ -97,6 +125,7 @@ export class EngineClient {
       channel.onMessage((message: EngineToMain) => {
         if (message.kind === 'ready') {
           settled = true
+          wasReady = true
           clearTimeout(timer)
           this.setStatus({ state: 'ready', backend: message.backend })
           resolve(message.backend)
@@ -108,11 +137,14 @@ export class EngineClient {
           this.pending.delete(message.id)
           if (message.ok) pending.resolve(message.value)
           else pending.reject(deserializeError(message.error))
+        } else if (message.kind === 'event') {
+          for (const listener of this.eventListeners) listener(message as EngineEventMessage)
         }
       })
       channel.onExit((code) => {
         if (this.channel !== channel) return
         this.channel = null
+        this.exited = wasReady
         fail(new VoxloopError('ENGINE_FAILED', `The compute engine exited (code ${code ?? 'signal'})`))
       })
     })

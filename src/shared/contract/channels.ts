@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import { BackendReportSchema } from '../backends'
 import { SettingsPatchSchema, SettingsSchema, RecentProjectSchema } from '../settings'
-import { SystemInfoSchema } from '../system'
+import { SystemInfoSchema, SystemLoadSchema } from '../system'
+import { PredictionRequestSchema, PredictionStatusSchema } from '../prediction'
 import {
   CaseIdSchema,
   CaseStatusSchema,
@@ -11,9 +12,18 @@ import {
   LabelDefSchema,
   ModalitySchema,
   ProjectManifestSchema,
-  RecoveryReportSchema
+  RecoveryReportSchema,
+  ReviewInfoSchema
 } from '../project'
 import type { LabelVolume, Volume } from '../volume'
+import {
+  EvaluationReportSchema,
+  ModelVersionInfoSchema,
+  ModelVersionSchema,
+  TrainingOptionsSchema,
+  TrainingStartedSchema,
+  TrainingStatusSchema
+} from '../training'
 import { defineChannel } from './defineChannel'
 
 /** An absolute or relative folder path typed by the user or returned by a picker. */
@@ -52,7 +62,9 @@ export const CaseDataSchema = z.object({
   caseId: z.string(),
   image: z.custom<Volume>(),
   label: z.custom<LabelVolume>(),
-  prediction: z.custom<LabelVolume>().nullable()
+  prediction: z.custom<LabelVolume>().nullable(),
+  /** Voxel entropy of the last prediction, on the image grid (0 = sure). */
+  uncertainty: z.custom<Float32Array>().nullable()
 })
 export type CaseData = z.infer<typeof CaseDataSchema>
 
@@ -76,6 +88,7 @@ export const channels = {
     z.tuple([]),
     BackendReportSchema
   ),
+  'system:load': defineChannel('CPU, memory and GPU use right now (for the training panel).', z.tuple([]), SystemLoadSchema),
   'settings:get': defineChannel('Current settings.', z.tuple([]), SettingsSchema),
   'settings:update': defineChannel(
     'Change some settings; returns all of them.',
@@ -135,8 +148,42 @@ export const channels = {
     z.tuple([CaseIdSchema, LabelEditSchema]),
     z.object({ caseId: z.string(), voxelsChanged: z.number().int() })
   ),
+  'cases:recordReview': defineChannel(
+    'Record how much a reviewer changed a model proposal (effort, Dice, time) when accepting a case.',
+    z.tuple([CaseIdSchema, ReviewInfoSchema]),
+    CaseSummarySchema
+  ),
   'labels:save': defineChannel('Save a case\'s label to labels/<case>.nii.gz (atomic).', z.tuple([CaseIdSchema]), CaseSummarySchema),
-  'labels:discard': defineChannel('Drop a case\'s unsaved edits.', z.tuple([CaseIdSchema]), CaseSummarySchema)
+  'labels:discard': defineChannel('Drop a case\'s unsaved edits.', z.tuple([CaseIdSchema]), CaseSummarySchema),
+  'training:start': defineChannel(
+    'Train a new model version on the curated cases (or fine-tune one, or resume one) in the compute engine; answers once the run is planned, then sends training:progress, training:epoch and training:finished.',
+    z.tuple([TrainingOptionsSchema]),
+    TrainingStartedSchema
+  ),
+  'training:cancel': defineChannel(
+    'Stop the live training run after the step under way; its last epoch checkpoint stays and can be resumed.',
+    z.tuple([]),
+    z.object({ cancelled: z.boolean() })
+  ),
+  'training:status': defineChannel('The live training run (plan, latest progress and epoch) and how the previous one ended.', z.tuple([]), TrainingStatusSchema),
+  'predictions:run': defineChannel(
+    'Predict cases with a model version in the background (default: the active model on every case not in review or done).',
+    z.tuple([PredictionRequestSchema.optional()]),
+    PredictionStatusSchema
+  ),
+  'predictions:cancel': defineChannel('Stop the background prediction run.', z.tuple([]), PredictionStatusSchema),
+  'predictions:status': defineChannel('The background prediction run, if any.', z.tuple([]), PredictionStatusSchema),
+  'models:activate': defineChannel(
+    'Make a model version the project\'s active model (the one that predicts); an older one rolls back.',
+    z.tuple([CaseIdSchema]),
+    ProjectManifestSchema
+  ),
+  'models:list': defineChannel('The open project\'s model versions with their status and validation metrics, oldest first.', z.tuple([]), z.array(ModelVersionInfoSchema)),
+  'models:evaluate': defineChannel(
+    'Predict cases whole with a model version and score them against their saved labels (default: every curated case).',
+    z.tuple([z.object({ version: ModelVersionSchema, caseIds: z.array(CaseIdSchema).min(1).optional() }).strict()]),
+    EvaluationReportSchema
+  )
 } as const
 
 export type Channels = typeof channels

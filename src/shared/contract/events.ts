@@ -1,12 +1,23 @@
 import { z } from 'zod'
 import { EngineStatusSchema } from '../system'
+import { PredictionFinishedSchema, PredictionProgressSchema } from '../prediction'
+import { TrainingEpochEventSchema, TrainingProgressSchema, TrainingResultSchema } from '../training'
 
 /** Events pushed from main to the renderer. */
 export const events = {
   'engine:status': EngineStatusSchema,
   'app:notice': z.object({ level: z.enum(['info', 'warning', 'error']), message: z.string() }),
   /** The case list changed (import, save, status): the renderer refreshes it. */
-  'cases:changed': z.object({ caseIds: z.array(z.string()) })
+  'cases:changed': z.object({ caseIds: z.array(z.string()) }),
+  /** One more case predicted (background prediction run). */
+  'predictions:progress': PredictionProgressSchema,
+  'predictions:finished': PredictionFinishedSchema,
+  /** A training run's step, validation or checkpoint phase (a few per second at most). */
+  'training:progress': TrainingProgressSchema,
+  /** An epoch ended: loss, validation Dice per label, whether it is the new best. */
+  'training:epoch': TrainingEpochEventSchema,
+  /** A run ended: completed, early-stopped, cancelled, stopped or failed. */
+  'training:finished': TrainingResultSchema
 } as const
 
 export type Events = typeof events

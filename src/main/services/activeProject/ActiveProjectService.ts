@@ -10,7 +10,8 @@ import type {
   LabelDef,
   Modality,
   ProjectManifest,
-  RecoveryReport
+  RecoveryReport,
+  ReviewInfo
 } from '../../../shared/project'
 import type { EventHub } from '../../app/EventHub'
 import { createDemoProject } from '../demo/createDemoProject'
@@ -83,6 +84,11 @@ export class ActiveProjectService {
     return this.open(resolved)
   }
 
+  /** The open project's store, for services that work on the folder (training); NOT_FOUND when none is open. */
+  activeStore(): ProjectStore {
+    return this.requireStore()
+  }
+
   current(): ProjectOverview | null {
     return this.store ? this.overview() : null
   }
@@ -111,6 +117,22 @@ export class ActiveProjectService {
     return exportMsd(this.requireStore(), path.resolve(folder))
   }
 
+  /** The active model predicts for the project; switching back to an older version is the rollback. */
+  async activateModel(version: string): Promise<ProjectManifest> {
+    const store = this.requireStore()
+    const runRecord = path.join(store.root, 'models', version, 'run.json')
+    if (!(await stat(runRecord).then(() => true, () => false))) {
+      throw new VoxloopError('NOT_FOUND', `${runRecord}: no model version ${version} in this project`)
+    }
+    const manifest = store.getManifest()
+    return store.updateProjectInfo({ settings: { ...manifest.settings, activeModel: version } })
+  }
+
+  activeModel(): string | null {
+    const value = this.store?.getManifest().settings.activeModel
+    return typeof value === 'string' ? value : null
+  }
+
   updateLabels(labels: LabelDef[]): Promise<ProjectManifest> {
     return this.requireStore().updateLabelTable(labels)
   }
@@ -127,8 +149,19 @@ export class ActiveProjectService {
 
   async loadCase(caseId: string): Promise<CaseData> {
     const store = this.requireStore()
-    const [image, label, prediction] = await Promise.all([store.loadImage(caseId), store.loadLabel(caseId), store.loadPrediction(caseId)])
-    return { caseId, image, label, prediction }
+    const [image, label, prediction, uncertainty] = await Promise.all([
+      store.loadImage(caseId),
+      store.loadLabel(caseId),
+      store.loadPrediction(caseId),
+      store.loadUncertainty(caseId)
+    ])
+    return { caseId, image, label, prediction, uncertainty }
+  }
+
+  async recordReview(caseId: string, review: ReviewInfo): Promise<CaseSummary> {
+    const summary = await this.requireStore().recordReview(caseId, review)
+    this.events.emit('cases:changed', { caseIds: [caseId] })
+    return summary
   }
 
   applyLabelEdit(caseId: string, edit: LabelEdit): Promise<{ caseId: string; voxelsChanged: number }> {

@@ -14,6 +14,11 @@ const validArgs: { [C in ChannelName]: ChannelArgs<C> } = {
   'app:ping': [1],
   'system:info': [],
   'system:backends': [],
+  'system:load': [],
+  'models:activate': ['v0001-20261121-063000'],
+  'predictions:run': [{ caseIds: ['hippocampus_001'], model: 'v0001-20261121-063000', tta: true }],
+  'predictions:cancel': [],
+  'predictions:status': [],
   'settings:get': [],
   'settings:update': [{ computeBackend: 'wasm' }],
   'projects:recent': [],
@@ -33,8 +38,17 @@ const validArgs: { [C in ChannelName]: ChannelArgs<C> } = {
   'cases:setStatus': ['hippocampus_001', 'done'],
   'cases:load': ['hippocampus_001'],
   'labels:edit': ['hippocampus_001', { indices: new Uint32Array([1, 2]), values: new Uint8Array([1, 1]) }],
+  'cases:recordReview': [
+    'hippocampus_001',
+    { modelVersion: 'v0001', voxelsChanged: 10, perLabel: [{ labelId: 1, added: 4, removed: 6 }], dice: { '1': 0.9 }, seconds: 42, curatedAt: '2026-11-21T06:00:00Z' }
+  ],
   'labels:save': ['hippocampus_001'],
-  'labels:discard': ['hippocampus_001']
+  'labels:discard': ['hippocampus_001'],
+  'training:start': [{ epochs: 5, patchSize: [32, 48, 32], batchSize: 2, learningRate: 1e-3, optimizer: 'adam', validationFraction: 0.2, augment: true, seed: 1 }],
+  'training:cancel': [],
+  'training:status': [],
+  'models:list': [],
+  'models:evaluate': [{ version: 'v0001-20250131-142502' }]
 }
 
 function wrongValueFor(valid: unknown): unknown {
@@ -110,6 +124,15 @@ describe('the contract', () => {
     expectInvalid('labels:edit', ['c1', { indices: [1, 2], values: new Uint8Array(2) }], /Uint32Array/)
     expectInvalid('labels:edit', ['c1', { indices: new Uint32Array(2), values: new Float32Array(2) }], /Uint8Array or Uint16Array/)
     expectInvalid('labels:edit', ['c1', { indices: new Uint32Array(2), values: new Uint8Array(3) }], /same length/)
+  })
+
+  it('refuses training options out of range, naming the option', () => {
+    expectInvalid('training:start', [{ epochs: 0 }], /argument 1 \(epochs\)/)
+    expectInvalid('training:start', [{ epochs: 2, optimizer: 'rmsprop' }], /argument 1 \(optimizer\)/)
+    expectInvalid('training:start', [{ epochs: 2, patchSize: [32, 32] }], /argument 1 \(patchSize/)
+    expectInvalid('training:start', [{ epochs: 2, validationFraction: 1 }], /argument 1 \(validationFraction\)/)
+    expectInvalid('training:start', [{ epochs: 2, resume: '../elsewhere' }], /argument 1 \(resume\)/)
+    expectInvalid('training:start', [{ epochs: 2, steps: 10 }], /argument 1/)
   })
 
   it('rejects empty and whitespace-only paths', () => {

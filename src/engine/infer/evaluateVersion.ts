@@ -1,0 +1,38 @@
+/**
+ * `voxloop evaluate`: a version's best model on cases with saved labels, each predicted whole and
+ * scored on its own grid against its label (per label Dice, IoU, sensitivity, specificity).
+ */
+import type { EvaluateRequest } from '../../shared/engineProtocol'
+import { VoxloopError } from '../../shared/errors'
+import type { CaseEvaluation, EvaluationReport } from '../../shared/training'
+import { prepareCaseVolumes, readCaseVolumes } from '../train/caseVolumes'
+import { averageScores, caseScores, meanForegroundDice } from '../train/validationScores'
+import { loadVersionModel } from './loadVersionModel'
+import { predictPreparedCase } from './predictCase'
+
+export async function evaluateVersion(request: EvaluateRequest, betweenBatches: () => Promise<void>): Promise<EvaluationReport> {
+  const startedAt = performance.now()
+  const { model, plan } = await loadVersionModel(request.modelsDir, request.version)
+  try {
+    const cases: CaseEvaluation[] = []
+    for (const files of request.cases) {
+      if (!files.labelPath) throw new VoxloopError('INVALID_ARGUMENT', `case ${files.id} has no saved label to evaluate against`)
+      const volumes = await readCaseVolumes(files, plan.classes)
+      const prepared = prepareCaseVolumes({ ...volumes, classLabels: null }, { targetSpacingMm: plan.targetSpacingMm, modality: plan.modality })
+      const { classIndices } = await predictPreparedCase(model, prepared, plan.classes.length + 1, { patchShape: plan.patchSize, batchSize: plan.batchSize, betweenBatches })
+      const perLabel = caseScores(classIndices, volumes.classLabels as Uint8Array, plan.classes)
+      cases.push({ caseId: files.id, perLabel, meanForegroundDice: meanForegroundDice(perLabel) })
+    }
+    return {
+      version: request.version,
+      cases,
+      mean: averageScores(
+        cases.map((c) => c.perLabel),
+        plan.classes
+      ),
+      seconds: (performance.now() - startedAt) / 1000
+    }
+  } finally {
+    model.dispose()
+  }
+}

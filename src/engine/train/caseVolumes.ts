@@ -1,0 +1,49 @@
+/**
+ * Reading a run's cases in the engine: the NIfTI files main named (the engine never opens the
+ * project store, whose lock main holds), labels turned into class indices, then prepared
+ * (resampled, normalised) by the data pipeline.
+ */
+import type { CaseFiles } from '../../shared/engineProtocol'
+import { VoxloopError } from '../../shared/errors'
+import type { Modality } from '../../shared/project'
+import type { TrainingClass } from '../../shared/training'
+import type { Vec3, Volume } from '../../shared/volume'
+// Plain Node code shared with main (no Electron, no store): the one NIfTI reader of the app.
+import { readLabelNifti, readNifti } from '../../main/services/volumes/nifti'
+import { prepareCase, type PreparedCase } from '../data/prepareCase'
+import { classIndexVolume } from './trainingClasses'
+
+export interface CaseVolumes {
+  id: string
+  image: Volume
+  /** Class indices on the image's grid, or null without a label. */
+  classLabels: Uint8Array | null
+}
+
+export async function readCaseVolumes(files: CaseFiles, classes: readonly TrainingClass[]): Promise<CaseVolumes> {
+  const image = await readNifti(files.imagePath)
+  if (!files.labelPath) return { id: files.id, image, classLabels: null }
+  const label = await readLabelNifti(files.labelPath)
+  if (label.header.dims.join() !== image.header.dims.join()) {
+    throw new VoxloopError('GRID_MISMATCH', `case ${files.id}: label dims ${label.header.dims.join('×')} differ from image dims ${image.header.dims.join('×')}`)
+  }
+  return { id: files.id, image, classLabels: classIndexVolume(label, classes).data as Uint8Array }
+}
+
+export interface PrepareOptions {
+  targetSpacingMm: Vec3
+  modality: Modality
+}
+
+export function prepareCaseVolumes(volumes: CaseVolumes, options: PrepareOptions): PreparedCase {
+  const label = volumes.classLabels ? { header: { ...volumes.image.header, channels: 1, datatype: 'uint8' as const }, data: volumes.classLabels } : null
+  return prepareCase(volumes.image, label, { targetSpacing: options.targetSpacingMm, modality: options.modality, id: volumes.id })
+}
+
+/** The files of each id, in the order given; NOT_FOUND naming the ids main did not send. */
+export function filesForIds(ids: readonly string[], cases: readonly CaseFiles[], why: string): CaseFiles[] {
+  const byId = new Map(cases.map((c) => [c.id, c]))
+  const missing = ids.filter((id) => !byId.has(id))
+  if (missing.length > 0) throw new VoxloopError('NOT_FOUND', `${why}: case(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} are not among the cases given`)
+  return ids.map((id) => byId.get(id) as CaseFiles)
+}

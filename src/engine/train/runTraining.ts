@@ -1,0 +1,338 @@
+/**
+ * The training loop of one run, in the engine process:
+ *
+ *   plan (or read the plan of the run being resumed) → read and prepare the cases → model
+ *   (new, fine-tuned from a version, or the last checkpoint) → per epoch: steps, validation of the
+ *   held-out cases, early stopping, checkpoint + run.json → result.
+ *
+ * Reproducible: the weights' initialisers, the split, every batch and its augmentation derive from
+ * the run seed, and the learning rate is a function of the step; a checkpoint holds the rest (weights,
+ * optimiser slots, sampler and early-stopping state), so a resumed run repeats the uninterrupted one.
+ * Responsive: the loop yields to the event loop after every step and every validation batch, so a
+ * cancel message is seen within one step.
+ */
+import * as tf from '@tensorflow/tfjs'
+import type { TrainRequest } from '../../shared/engineProtocol'
+import { serializeError, VoxloopError } from '../../shared/errors'
+import { deriveSeed } from '../../shared/random'
+import {
+  RUN_FORMAT_VERSION,
+  type EpochSummary,
+  type RunStatus,
+  type TrainingEpochEvent,
+  type TrainingPlan,
+  type TrainingProgress,
+  type TrainingResult,
+  type TrainingRunRecord,
+  type TrainingStarted,
+  type ValidationScores
+} from '../../shared/training'
+import { BatchSampler } from '../data/BatchSampler'
+import { shapeFromDims } from '../data/layout'
+import { buildUNet3d } from '../model'
+import { filesForIds, prepareCaseVolumes, readCaseVolumes, type CaseVolumes } from './caseVolumes'
+import { checkpointName, loadCheckpointModel, pruneCheckpoints, readCheckpointContents, writeCheckpoint, type CheckpointContents } from './checkpoint'
+import { INITIAL_EARLY_STOPPING, updateEarlyStopping } from './earlyStopping'
+import { learningRateAt } from './lrSchedule'
+import { createOptimizer } from './optimizers'
+import { ProgressMeter } from './progressMeter'
+import { createVersionFolder, readRunRecord, versionDir, writeRunRecord } from './runRecord'
+import { classesFromLabels } from './trainingClasses'
+import { planTraining, unetOptionsOf, type BasePlan } from './trainingPlan'
+import { stepModel, trainStep } from './trainStep'
+import { validateModel, type HeldOutCase } from './validate'
+
+export interface TrainingEventSink {
+  started(payload: TrainingStarted): void
+  progress(payload: TrainingProgress): void
+  epoch(payload: TrainingEpochEvent): void
+}
+
+export interface RunControl {
+  /** Read before every step and validation batch. */
+  readonly cancelRequested: boolean
+}
+
+export interface RunTrainingOptions {
+  events: TrainingEventSink
+  control: RunControl
+  /** Milliseconds clock; default performance.now. */
+  now?: () => number
+  /** Fewest milliseconds between two step progress events (the last step of an epoch always sends one); default 250. */
+  progressIntervalMs?: number
+  /** Seed for runs that give none; default random (it is recorded in the plan). */
+  drawSeed?: () => number
+}
+
+const RESUMABLE: ReadonlySet<RunStatus> = new Set(['running', 'cancelled', 'stopped', 'failed'])
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Seeds of the run's independent random streams. */
+const samplerSeed = (plan: TrainingPlan): number => deriveSeed(plan.seed, 0xba7c)
+
+interface RunSetup {
+  dir: string
+  version: string
+  record: TrainingRunRecord
+  checkpoint: CheckpointContents | null
+  /** Volumes of plan.trainingCaseIds then plan.validationCaseIds. */
+  volumes: CaseVolumes[]
+  base: { dir: string; best: string } | null
+}
+
+async function readVolumes(request: TrainRequest, ids: readonly string[], classes: TrainingPlan['classes'], why: string): Promise<CaseVolumes[]> {
+  const files = filesForIds(ids, request.cases, why)
+  const volumes: CaseVolumes[] = []
+  for (const file of files) {
+    if (!file.labelPath) throw new VoxloopError('INVALID_ARGUMENT', `case ${file.id} has no saved label; only labelled cases can train`)
+    volumes.push(await readCaseVolumes(file, classes))
+  }
+  return volumes
+}
+
+async function resumeSetup(request: TrainRequest, version: string): Promise<RunSetup> {
+  const dir = versionDir(request.modelsDir, version)
+  const record = await readRunRecord(dir)
+  if (!RESUMABLE.has(record.status)) throw new VoxloopError('INVALID_ARGUMENT', `model ${version} finished (${record.status}); there is nothing to resume`)
+  const checkpoint = record.checkpoints.last ? await readCheckpointContents(dir, record.checkpoints.last) : null
+  const { plan } = record
+  const volumes = await readVolumes(request, [...plan.trainingCaseIds, ...plan.validationCaseIds], plan.classes, `resuming ${version}`)
+  let base: RunSetup['base'] = null
+  if (!checkpoint && plan.fromModel) base = await baseModelOf(request, plan.fromModel)
+  return { dir, version, record: { ...record, status: 'running', error: null }, checkpoint, volumes, base }
+}
+
+async function baseModelOf(request: TrainRequest, version: string): Promise<{ dir: string; best: string; plan: BasePlan }> {
+  const dir = versionDir(request.modelsDir, version)
+  const record = await readRunRecord(dir)
+  if (!record.checkpoints.best) throw new VoxloopError('INVALID_ARGUMENT', `model ${version} has no trained epoch to fine-tune from`)
+  return { dir, best: record.checkpoints.best, plan: { version, plan: record.plan } }
+}
+
+async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () => number): Promise<RunSetup> {
+  const { options } = request
+  const base = options.fromModel ? await baseModelOf(request, options.fromModel) : null
+  const classes = base ? base.plan.plan.classes : classesFromLabels(request.labels)
+  const ids = request.cases.map((c) => c.id)
+  const all = await readVolumes(request, ids, classes, 'training')
+  const plan = planTraining({
+    options,
+    cases: all.map((v) => ({ id: v.id, shape: shapeFromDims(v.image.header.dims), spacingMm: v.image.header.spacing, channels: v.image.header.channels })),
+    labels: request.labels,
+    modality: request.modality,
+    backend,
+    seed: options.seed ?? drawSeed(),
+    base: base?.plan ?? null
+  })
+  const byId = new Map(all.map((v) => [v.id, v]))
+  const volumes = [...plan.trainingCaseIds, ...plan.validationCaseIds].map((id) => byId.get(id) as CaseVolumes)
+  const { version, dir } = await createVersionFolder(request.modelsDir)
+  const now = new Date().toISOString()
+  const record: TrainingRunRecord = {
+    formatVersion: RUN_FORMAT_VERSION,
+    version,
+    runId: request.runId,
+    status: 'running',
+    createdAt: now,
+    updatedAt: now,
+    plan,
+    history: [],
+    bestEpoch: null,
+    bestDice: null,
+    checkpoints: { best: null, last: null },
+    error: null
+  }
+  await writeRunRecord(dir, record)
+  return { dir, version, record, checkpoint: null, volumes, base: base ? { dir: base.dir, best: base.best } : null }
+}
+
+function memory(): { numTensors: number; numBytes: number } {
+  const { numTensors, numBytes } = tf.memory()
+  return { numTensors, numBytes }
+}
+
+/** Trains one run to its end; throws (after recording 'failed' in run.json) when it fails. */
+export async function runTraining(request: TrainRequest, options: RunTrainingOptions): Promise<TrainingResult> {
+  const now = options.now ?? (() => performance.now())
+  const startedAt = now()
+  const backend = tf.getBackend()
+  const setup = request.options.resume ? await resumeSetup(request, request.options.resume) : await newRunSetup(request, backend, options.drawSeed ?? (() => Math.floor(Math.random() * 0x100000000)))
+  const { dir, version, record, checkpoint } = setup
+  const plan = record.plan
+  record.runId = request.runId
+
+  let model: tf.LayersModel | null = null
+  let optimizer: ReturnType<typeof createOptimizer> | null = null
+  try {
+    const trainingCount = plan.trainingCaseIds.length
+    const prepareOptions = { targetSpacingMm: plan.targetSpacingMm, modality: plan.modality }
+    const training = setup.volumes.slice(0, trainingCount).map((v) => prepareCaseVolumes(v, prepareOptions))
+    const heldOut: HeldOutCase[] = setup.volumes.slice(trainingCount).map((v) => ({ id: v.id, prepared: prepareCaseVolumes(v, prepareOptions), reference: v.classLabels as Uint8Array }))
+    setup.volumes.length = 0 // the raw volumes are no longer needed
+
+    model = checkpoint && record.checkpoints.last
+      ? await loadCheckpointModel(dir, record.checkpoints.last)
+      : setup.base
+        ? await loadCheckpointModel(setup.base.dir, setup.base.best)
+        : buildUNet3d(unetOptionsOf(plan))
+    const target = stepModel(model)
+    optimizer = createOptimizer({ kind: plan.optimizer, learningRate: plan.learningRate, momentum: plan.momentum })
+    if (checkpoint) await optimizer.setState(checkpoint.optimizer)
+    const sampler = new BatchSampler(
+      training,
+      {
+        patchShape: plan.patchSize,
+        batchSize: plan.batchSize,
+        foregroundProbability: plan.foregroundProbability,
+        foregroundMode: 'quota',
+        augmentation: plan.augment ? {} : null,
+        seed: samplerSeed(plan)
+      },
+      checkpoint?.sampler
+    )
+
+    let epochsDone = checkpoint?.epoch ?? 0
+    let step = checkpoint?.step ?? 0
+    let early = checkpoint?.earlyStopping ?? INITIAL_EARLY_STOPPING
+    const history: EpochSummary[] = [...(checkpoint?.history ?? [])]
+    const totalSteps = plan.epochs * plan.stepsPerEpoch
+    const schedule = { kind: plan.schedule, peak: plan.learningRate, totalSteps, warmupSteps: plan.warmupSteps }
+    const meter = new ProgressMeter({ batchSize: plan.batchSize, stepsPerEpoch: plan.stepsPerEpoch, totalSteps })
+    let lastValidation: ValidationScores | null = history.at(-1)?.validation ?? null
+    let lastLoss: number | null = null
+    let learningRate = learningRateAt(Math.min(step, totalSteps - 1), schedule)
+    let lastProgressAt = -Infinity
+
+    options.events.started({ runId: request.runId, version, resumed: request.options.resume !== undefined, startEpoch: epochsDone + 1, plan })
+    const progress = (phase: TrainingProgress['phase'], epoch: number, stepInEpoch: number): void => {
+      lastProgressAt = now()
+      options.events.progress({
+        runId: request.runId,
+        version,
+        phase,
+        epoch,
+        epochs: plan.epochs,
+        step,
+        stepInEpoch,
+        stepsPerEpoch: plan.stepsPerEpoch,
+        totalSteps,
+        loss: lastLoss,
+        learningRate,
+        patchesPerSecond: meter.patchesPerSecond(),
+        etaSeconds: meter.etaSeconds(step),
+        elapsedSeconds: (now() - startedAt) / 1000,
+        memory: memory(),
+        lastValidation
+      })
+    }
+    const betweenValidationBatches = async (): Promise<void> => {
+      await yieldToEventLoop()
+      if (options.control.cancelRequested) throw new VoxloopError('CANCELLED', 'training cancelled during validation')
+    }
+
+    let status: RunStatus = 'completed'
+    progress('preparing', epochsDone + 1, 0)
+    epochs: for (let epoch = epochsDone + 1; epoch <= plan.epochs; epoch++) {
+      const epochStartedAt = now()
+      let lossSum = 0
+      for (let stepInEpoch = 0; stepInEpoch < plan.stepsPerEpoch; stepInEpoch++) {
+        if (options.control.cancelRequested) {
+          status = 'cancelled'
+          break epochs
+        }
+        learningRate = learningRateAt(step, schedule)
+        optimizer.setLearningRate(learningRate)
+        const stepStartedAt = now()
+        lastLoss = trainStep(target, optimizer.optimizer, sampler.next())
+        step++
+        lossSum += lastLoss
+        meter.recordStep((now() - stepStartedAt) / 1000)
+        const lastOfEpoch = stepInEpoch === plan.stepsPerEpoch - 1
+        if (lastOfEpoch || now() - lastProgressAt >= (options.progressIntervalMs ?? 250)) progress('training', epoch, stepInEpoch + 1)
+        await yieldToEventLoop()
+      }
+
+      const overheadStartedAt = now()
+      progress('validating', epoch, plan.stepsPerEpoch)
+      let validation: ValidationScores | null
+      try {
+        validation = await validateModel(model, heldOut, plan, betweenValidationBatches)
+      } catch (error) {
+        if (error instanceof VoxloopError && error.code === 'CANCELLED') {
+          status = 'cancelled'
+          break
+        }
+        throw error
+      }
+      lastValidation = validation ?? lastValidation
+      const update = updateEarlyStopping(early, epoch, validation?.meanForegroundDice ?? null, plan.patience)
+      early = update.state
+      history.push({ epoch, trainLoss: lossSum / plan.stepsPerEpoch, validation, learningRate, seconds: (now() - epochStartedAt) / 1000, step })
+
+      progress('saving', epoch, plan.stepsPerEpoch)
+      const path = await writeCheckpoint(
+        dir,
+        checkpointName(epoch),
+        model,
+        { epoch, step, optimizer: await optimizer.getState(), sampler: sampler.getState(), earlyStopping: early, history },
+        {
+          architecture: { builder: 'unet3d', options: plan.model },
+          training: { runId: request.runId, version, epoch, step, classes: plan.classes, patchSize: plan.patchSize, targetSpacingMm: plan.targetSpacingMm, validation }
+        }
+      )
+      epochsDone = epoch
+      const stop: RunStatus | null = update.stop && epoch < plan.epochs ? 'early-stopped' : request.stopAfterEpoch === epoch && epoch < plan.epochs ? 'stopped' : null
+      Object.assign(record, {
+        status: stop ?? (epoch === plan.epochs ? 'completed' : 'running'),
+        updatedAt: new Date().toISOString(),
+        history: [...history],
+        bestEpoch: early.bestEpoch,
+        bestDice: early.bestScore,
+        checkpoints: { best: update.improved ? path : record.checkpoints.best, last: path }
+      })
+      await writeRunRecord(dir, record)
+      await pruneCheckpoints(dir, [record.checkpoints.best, record.checkpoints.last])
+      meter.recordEpochOverhead((now() - overheadStartedAt) / 1000)
+      options.events.epoch({
+        ...(history.at(-1) as EpochSummary),
+        runId: request.runId,
+        version,
+        epochs: plan.epochs,
+        bestEpoch: early.bestEpoch,
+        improved: update.improved,
+        epochsWithoutImprovement: early.epochsWithoutImprovement,
+        memory: memory()
+      })
+      if (stop) {
+        status = stop
+        break
+      }
+    }
+
+    record.status = status
+    record.updatedAt = new Date().toISOString()
+    await writeRunRecord(dir, record)
+    const bestEntry = history.find((h) => h.epoch === early.bestEpoch)
+    return {
+      runId: request.runId,
+      version,
+      status,
+      epochsCompleted: epochsDone,
+      step,
+      bestEpoch: early.bestEpoch,
+      best: bestEntry?.validation ?? null,
+      last: history.at(-1)?.validation ?? null,
+      history,
+      seconds: (now() - startedAt) / 1000,
+      error: null
+    }
+  } catch (error) {
+    const serialized = serializeError(error)
+    await writeRunRecord(dir, { ...record, status: 'failed', updatedAt: new Date().toISOString(), error: { code: serialized.code, message: serialized.message } }).catch(() => undefined)
+    throw error
+  } finally {
+    optimizer?.dispose()
+    model?.dispose()
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * One optimiser step on one batch: forward in training mode, soft Dice + cross-entropy, gradients of
+ * the trainable weights, update. Everything but the weights and the optimiser's slots is disposed.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { VoxloopError } from '../../shared/errors'
+import type { Batch } from '../data/BatchSampler'
+import { diceCrossEntropyLoss, oneHotLabels } from './losses'
+
+export interface StepModel {
+  model: tf.LayersModel
+  /** The trainable weights, in a fixed order (the optimiser's slots are matched by position). */
+  variables: tf.Variable[]
+  numClasses: number
+}
+
+export function stepModel(model: tf.LayersModel): StepModel {
+  const output = model.outputs[0]
+  const numClasses = output?.shape[output.shape.length - 1]
+  if (typeof numClasses !== 'number') throw new VoxloopError('INVALID_ARGUMENT', `model ${model.name} has no fixed number of output classes`)
+  return { model, variables: model.trainableWeights.map((weight) => weight.read() as tf.Variable), numClasses }
+}
+
+/** Runs the step and returns its loss; ENGINE_FAILED if the loss is not finite (diverged). */
+export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Batch): number {
+  const [b, d, h, w, c] = batch.shape
+  const loss = tf.tidy(() => {
+    const x = tf.tensor5d(batch.image, [b, d, h, w, c])
+    const y = oneHotLabels(batch.label, [b, d, h, w], target.numClasses)
+    const cost = optimizer.minimize(() => diceCrossEntropyLoss(y, target.model.apply(x, { training: true }) as tf.Tensor), true, target.variables)
+    if (!cost) throw new VoxloopError('INTERNAL', 'the optimiser returned no loss')
+    return cost.dataSync()[0] as number
+  })
+  if (!Number.isFinite(loss)) {
+    throw new VoxloopError('ENGINE_FAILED', `training diverged at step ${batch.step + 1} (loss ${loss}); try a lower learning rate`)
+  }
+  return loss
+}

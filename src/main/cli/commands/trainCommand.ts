@@ -1,0 +1,149 @@
+/**
+ * `voxloop train <project> [options]` and `voxloop evaluate <project> --model <version>`: the same
+ * TrainingService as the app, so the run happens in the engine process, progress arrives as events
+ * and the audit log records the model version. Ctrl+C cancels after the current step (the last epoch
+ * checkpoint stays; `--resume` continues it); a second Ctrl+C quits at once.
+ */
+import path from 'node:path'
+import { VoxloopError } from '../../../shared/errors'
+import { TrainingOptionsSchema, type TrainingOptions, type TrainingResult } from '../../../shared/training'
+import type { VoxloopApp } from '../../app/VoxloopApp'
+import { integerFlag, stringFlag, type ParsedArgs } from '../parseArgs'
+import { formatEpochLine, formatEvaluation, formatPlan, formatProgressLine, formatTrainingResult } from '../trainingReport'
+
+/** Flag → option, for error messages that name what the user typed. */
+const FLAG_OF: Record<string, string> = {
+  epochs: '--epochs',
+  stepsPerEpoch: '--steps',
+  patchSize: '--patch',
+  batchSize: '--batch',
+  learningRate: '--lr',
+  optimizer: '--optimizer',
+  schedule: '--schedule',
+  validationFraction: '--val',
+  seed: '--seed',
+  patience: '--patience',
+  model: '--depth/--base-filters',
+  fromModel: '--from',
+  resume: '--resume'
+}
+
+function numberFlag(args: ParsedArgs, name: string): number | undefined {
+  const value = stringFlag(args, name)
+  if (value === undefined) return undefined
+  const parsed = Number(value)
+  if (!Number.isFinite(parsed)) throw new VoxloopError('INVALID_ARGUMENT', `--${name} must be a number, got "${value}"`)
+  return parsed
+}
+
+/** `--patch 32` or `--patch 32x48x32` ([D, H, W] voxels). */
+export function parsePatchFlag(value: string | undefined): TrainingOptions['patchSize'] {
+  if (value === undefined) return undefined
+  const parts = value.toLowerCase().split(/[x,×]/).map(Number)
+  if (parts.length === 1 && Number.isInteger(parts[0])) return parts[0] as number
+  if (parts.length === 3 && parts.every(Number.isInteger)) return parts as [number, number, number]
+  throw new VoxloopError('INVALID_ARGUMENT', `--patch must be N or DxHxW voxels, got "${value}"`)
+}
+
+/** The training options the flags describe (without --resume, which needs the project). */
+export function trainingOptionsFromFlags(args: ParsedArgs): TrainingOptions {
+  const depth = integerFlag(args, 'depth', { min: 1, max: 5 })
+  const baseFilters = integerFlag(args, 'base-filters', { min: 2, max: 64 })
+  const options: Record<string, unknown> = {
+    epochs: integerFlag(args, 'epochs', { min: 1, max: 10_000 }) ?? 10,
+    stepsPerEpoch: integerFlag(args, 'steps', { min: 1, max: 100_000 }),
+    patchSize: parsePatchFlag(stringFlag(args, 'patch')),
+    batchSize: integerFlag(args, 'batch', { min: 1, max: 64 }),
+    learningRate: numberFlag(args, 'lr'),
+    optimizer: stringFlag(args, 'optimizer'),
+    schedule: stringFlag(args, 'schedule'),
+    validationFraction: numberFlag(args, 'val'),
+    seed: integerFlag(args, 'seed', { min: 0, max: 0xffffffff }),
+    patience: integerFlag(args, 'patience', { min: 1, max: 10_000 }),
+    augment: args.flags.has('no-augment') ? false : undefined,
+    model: depth !== undefined || baseFilters !== undefined ? { depth, baseFilters } : undefined,
+    fromModel: stringFlag(args, 'from')
+  }
+  for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key]
+  const parsed = TrainingOptionsSchema.safeParse(options)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${FLAG_OF[String(issue.path[0])] ?? String(issue.path[0])}: ${issue.message}`)
+    throw new VoxloopError('INVALID_ARGUMENT', `voxloop train: ${problems.join('; ')}`)
+  }
+  return parsed.data
+}
+
+/** --resume [version]: the named version, or the newest one that can be resumed. */
+async function resumeTarget(app: VoxloopApp, flag: string | true): Promise<string> {
+  if (flag !== true) return flag
+  const versions = await app.training.listModels()
+  const latest = versions.filter((v) => v.resumable).at(-1)
+  if (!latest) throw new VoxloopError('NOT_FOUND', 'no interrupted training run to resume in this project')
+  return latest.version
+}
+
+export interface TrainCommandOptions {
+  json: boolean
+  stderr?: NodeJS.WriteStream
+}
+
+export async function trainCommand(app: VoxloopApp, projectDir: string, args: ParsedArgs, options: TrainCommandOptions): Promise<TrainingResult> {
+  const stderr = options.stderr ?? process.stderr
+  const trainingOptions = trainingOptionsFromFlags(args)
+  await app.project.open(path.resolve(projectDir))
+  const resumeFlag = args.flags.get('resume')
+  if (resumeFlag !== undefined) trainingOptions.resume = await resumeTarget(app, resumeFlag)
+
+  const tty = stderr.isTTY === true
+  let lastLineAt = 0
+  let drawn = false
+  const clearLine = (): void => {
+    if (tty && drawn) stderr.write('\r\x1b[2K')
+    drawn = false
+  }
+  const unsubscribe = app.events.subscribe((name, payload) => {
+    if (name === 'training:progress') {
+      const line = formatProgressLine(payload as Parameters<typeof formatProgressLine>[0])
+      if (tty) {
+        stderr.write(`\r\x1b[2K${line}`)
+        drawn = true
+      } else if (Date.now() - lastLineAt > 10_000) {
+        // Logs and pipes get a line every ten seconds instead of a redrawn bar.
+        lastLineAt = Date.now()
+        stderr.write(`${line}\n`)
+      }
+    } else if (name === 'training:epoch') {
+      clearLine()
+      stderr.write(`${formatEpochLine(payload as Parameters<typeof formatEpochLine>[0])}\n`)
+    }
+  })
+  let interrupts = 0
+  const onInterrupt = (): void => {
+    interrupts++
+    if (interrupts > 1) process.exit(130)
+    clearLine()
+    stderr.write('Cancelling after the current step (Ctrl+C again to quit now)…\n')
+    void app.training.cancel()
+  }
+  process.on('SIGINT', onInterrupt)
+  try {
+    const started = await app.training.start(TrainingOptionsSchema.parse(trainingOptions))
+    stderr.write(`${formatPlan(started)}\n`)
+    const result = await (app.training.whenFinished() ?? Promise.reject(new VoxloopError('INTERNAL', 'the run ended before it could be followed')))
+    clearLine()
+    if (options.json) process.stdout.write(`${JSON.stringify({ ...result, metrics: result.best }, null, 2)}\n`)
+    else process.stdout.write(formatTrainingResult(result))
+    if (result.status === 'cancelled' || result.status === 'stopped') stderr.write(`Resume with: voxloop train ${projectDir} --resume ${result.version}\n`)
+    return result
+  } finally {
+    process.off('SIGINT', onInterrupt)
+    unsubscribe()
+  }
+}
+
+export async function evaluateCommand(app: VoxloopApp, projectDir: string, version: string, json: boolean): Promise<void> {
+  await app.project.open(path.resolve(projectDir))
+  const report = await app.training.evaluate(version)
+  if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+  else process.stdout.write(formatEvaluation(report))
+}

@@ -1,0 +1,76 @@
+/**
+ * Text for `voxloop train` and `voxloop evaluate`: the progress line on stderr, one line per epoch,
+ * and the final metrics tables. Pure functions of the events and results.
+ */
+import type { EvaluationReport, LabelScore, TrainingEpochEvent, TrainingProgress, TrainingResult, TrainingStarted, ValidationScores } from '../../shared/training'
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '--'
+  const s = Math.max(0, Math.round(seconds))
+  if (s < 60) return `${s}s`
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+}
+
+const fixed = (value: number | null, digits = 4): string => (value === null ? '—' : value.toFixed(digits))
+
+export function formatPlan(started: TrainingStarted): string {
+  const { plan } = started
+  const model = plan.model as { depth?: number; baseFilters?: number; residualUnits?: number }
+  return [
+    `${started.resumed ? 'Resuming' : 'Training'} model ${started.version} on ${plan.trainingCaseIds.length} case(s), validating on ${plan.validationCaseIds.length} (backend ${plan.backend})`,
+    `  ${plan.epochs} epochs × ${plan.stepsPerEpoch} steps, batch ${plan.batchSize} of ${plan.patchSize.join('×')} voxels at ${plan.targetSpacingMm.map((s) => s.toFixed(2)).join('×')} mm`,
+    `  ${plan.optimizer} lr ${plan.learningRate} (${plan.schedule}, ${plan.warmupSteps} warm-up steps), U-Net depth ${model.depth ?? '?'} × ${model.baseFilters ?? '?'} filters, seed ${plan.seed}${plan.fromModel ? `, fine-tuned from ${plan.fromModel}` : ''}`
+  ].join('\n')
+}
+
+/** One line, redrawn in place on a terminal: `epoch 2/10 [#####-----] 12/40 loss …`. */
+export function formatProgressLine(progress: TrainingProgress, width = 20): string {
+  const filled = Math.round((progress.stepInEpoch / Math.max(1, progress.stepsPerEpoch)) * width)
+  const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`
+  const phase = progress.phase === 'training' ? '' : ` ${progress.phase}…`
+  return (
+    `epoch ${progress.epoch}/${progress.epochs} ${bar} ${progress.stepInEpoch}/${progress.stepsPerEpoch}${phase}` +
+    `  loss ${fixed(progress.loss)}  lr ${progress.learningRate.toExponential(1)}  ${progress.patchesPerSecond.toFixed(2)} patches/s` +
+    `  ETA ${formatDuration(progress.etaSeconds)}  tensors ${progress.memory.numTensors}`
+  )
+}
+
+function diceList(scores: ValidationScores): string {
+  return scores.perLabel.map((l) => `${l.name} ${l.dice.toFixed(3)}`).join(', ')
+}
+
+export function formatEpochLine(epoch: TrainingEpochEvent): string {
+  const validation = epoch.validation ? `val Dice ${epoch.validation.meanForegroundDice.toFixed(4)} (${diceList(epoch.validation)})` : 'no validation cases'
+  return `epoch ${epoch.epoch}/${epoch.epochs}  loss ${epoch.trainLoss.toFixed(4)}  ${validation}  ${formatDuration(epoch.seconds)}${epoch.improved ? '  * best' : ''}`
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}
+
+function scoreRow(name: string, l: Pick<LabelScore, 'dice' | 'iou' | 'sensitivity' | 'specificity'>): string[] {
+  return [name, fixed(l.dice), fixed(l.iou), fixed(l.sensitivity), fixed(l.specificity)]
+}
+
+export function formatScoresTable(scores: ValidationScores): string {
+  const rows = scores.perLabel.map((l) => scoreRow(`${l.name} (${l.labelId})`, l))
+  rows.push(['mean', fixed(scores.meanForegroundDice), '', '', ''])
+  return table(['label', 'Dice', 'IoU', 'sensitivity', 'specificity'], rows)
+}
+
+export function formatTrainingResult(result: TrainingResult): string {
+  const head = `Model ${result.version}: ${result.status} after ${result.epochsCompleted} epoch(s), ${result.step} steps, ${formatDuration(result.seconds)}`
+  if (result.error) return `${head}\n${result.error.code}: ${result.error.message}\n`
+  if (!result.best) return `${head}\n${result.bestEpoch === null ? 'No epoch completed: the version holds no model yet.' : `Best epoch ${result.bestEpoch} (no validation cases).`}\n`
+  return `${head}\nValidation on held-out cases, best epoch ${result.bestEpoch}:\n${formatScoresTable(result.best)}\n`
+}
+
+export function formatEvaluation(report: EvaluationReport): string {
+  const names = report.mean.perLabel.map((l) => l.name)
+  const rows = report.cases.map((c) => [c.caseId, ...c.perLabel.map((l) => l.dice.toFixed(4)), c.meanForegroundDice.toFixed(4)])
+  rows.push(['mean', ...report.mean.perLabel.map((l) => l.dice.toFixed(4)), report.mean.meanForegroundDice.toFixed(4)])
+  return `Model ${report.version} on ${report.cases.length} case(s), Dice per label (${formatDuration(report.seconds)}):\n${table(['case', ...names, 'mean'], rows)}\n\n${formatScoresTable(report.mean)}\n`
+}

@@ -1,0 +1,75 @@
+/**
+ * `models:list`: the project's model version folders and what their run.json says, read in main
+ * (plain JSON; no tfjs). A folder whose run.json is unreadable is listed with the problem rather
+ * than hidden, so the user can see and remove it.
+ */
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { TrainingRunRecordSchema, type ModelVersionInfo, type RunStatus, type TrainingRunRecord } from '../../../shared/training'
+import { listModelVersions } from '../../../engine/model/modelVersions'
+
+const RUN_JSON = 'run.json'
+const RESUMABLE: ReadonlySet<RunStatus> = new Set(['running', 'cancelled', 'stopped', 'failed'])
+
+export async function readRunJson(versionDir: string): Promise<TrainingRunRecord> {
+  const json: unknown = JSON.parse(await readFile(path.join(versionDir, RUN_JSON), 'utf8'))
+  return TrainingRunRecordSchema.parse(json)
+}
+
+/** `liveVersion`: the version this app is training now; any other 'running' one was abandoned (crash). */
+export function describeVersion(record: TrainingRunRecord, liveVersion: string | null): ModelVersionInfo {
+  const live = record.version === liveVersion
+  const status: RunStatus = record.status === 'running' && !live ? 'stopped' : record.status
+  const best = record.history.find((h) => h.epoch === record.bestEpoch)
+  return {
+    version: record.version,
+    status,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    epochsCompleted: record.history.at(-1)?.epoch ?? 0,
+    epochs: record.plan.epochs,
+    bestEpoch: record.bestEpoch,
+    metrics: best?.validation ?? null,
+    usable: record.checkpoints.best !== null,
+    resumable: !live && RESUMABLE.has(status) && (record.history.at(-1)?.epoch ?? 0) < record.plan.epochs,
+    trainingCases: record.plan.trainingCaseIds.length,
+    validationCases: record.plan.validationCaseIds.length,
+    patchSize: record.plan.patchSize,
+    fromModel: record.plan.fromModel,
+    problem: null
+  }
+}
+
+function unreadable(version: string, problem: string): ModelVersionInfo {
+  return {
+    version,
+    status: 'failed',
+    createdAt: '',
+    updatedAt: '',
+    epochsCompleted: 0,
+    epochs: 0,
+    bestEpoch: null,
+    metrics: null,
+    usable: false,
+    resumable: false,
+    trainingCases: 0,
+    validationCases: 0,
+    patchSize: [1, 1, 1],
+    fromModel: null,
+    problem
+  }
+}
+
+export async function listModelVersionInfos(modelsDir: string, liveVersion: string | null): Promise<ModelVersionInfo[]> {
+  const versions = await listModelVersions(modelsDir)
+  return Promise.all(
+    versions.map(async ({ name }) => {
+      try {
+        return describeVersion(await readRunJson(path.join(modelsDir, name)), liveVersion)
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        return unreadable(name, code === 'ENOENT' ? `no ${RUN_JSON} (not made by training, or its run never started)` : `${RUN_JSON} unreadable: ${(error as Error).message.split('\n')[0]}`)
+      }
+    })
+  )
+}

@@ -1,0 +1,306 @@
+import { z } from 'zod'
+import { CaseIdSchema } from './project'
+
+/**
+ * Training and model versions as the contract, the engine and the project folder see them: the
+ * options a user gives, the plan the engine resolves them to, progress and epoch summaries, the
+ * `run.json` of a model version and what `models:list` returns. Pure zod.
+ */
+
+export const OPTIMIZERS = ['adam', 'sgd'] as const
+export const OptimizerKindSchema = z.enum(OPTIMIZERS)
+export type OptimizerKind = z.infer<typeof OptimizerKindSchema>
+
+export const LR_SCHEDULES = ['poly', 'cosine', 'constant'] as const
+export const LrScheduleKindSchema = z.enum(LR_SCHEDULES)
+export type LrScheduleKind = z.infer<typeof LrScheduleKindSchema>
+
+/** Model version folder names follow the case id rule (they are folder names too). */
+export const ModelVersionSchema = CaseIdSchema
+
+const PatchEdge = z.number().int().min(4).max(512)
+/** One edge for a cube, or [D, H, W] voxels on the resampled grid; multiples of 2^depth. */
+export const PatchSizeSchema = z.union([PatchEdge, z.tuple([PatchEdge, PatchEdge, PatchEdge])])
+
+export const ModelShapeOptionsSchema = z
+  .object({
+    /** Downsampling levels; 1–5, default 3. */
+    depth: z.number().int().min(1).max(5).optional(),
+    /** Feature channels at full resolution; 2–64, default 8 (the CPU budget; nnU-Net uses 32 on GPUs). */
+    baseFilters: z.number().int().min(2).max(64).optional(),
+    /** Residual units per level; 1–4, default 1. */
+    residualUnits: z.number().int().min(1).max(4).optional()
+  })
+  .strict()
+
+/**
+ * What a user asks for. Everything but `epochs` has a default picked from the data (see the
+ * engine's trainingPlan.ts); the resolved values are recorded in the version's run.json.
+ */
+export const TrainingOptionsSchema = z
+  .object({
+    /** Passes of `stepsPerEpoch` steps; each ends with validation and a checkpoint. 1–10,000. */
+    epochs: z.number().int().min(1).max(10_000),
+    /** Optimiser steps per epoch; default from the number of training cases (10–250). */
+    stepsPerEpoch: z.number().int().min(1).max(100_000).optional(),
+    patchSize: PatchSizeSchema.optional(),
+    /** Patches per step; 1–64, default 2. */
+    batchSize: z.number().int().min(1).max(64).optional(),
+    /** Peak learning rate; default 1e-3 for Adam, 1e-2 for SGD. */
+    learningRate: z.number().positive().max(10).optional(),
+    optimizer: OptimizerKindSchema.optional(),
+    /** SGD momentum (Nesterov); 0–0.999, default 0.99 (nnU-Net). */
+    momentum: z.number().min(0).max(0.999).optional(),
+    schedule: LrScheduleKindSchema.optional(),
+    /** Steps of linear warm-up from 0 to the peak; default 5 % of all steps, at most 200. */
+    warmupSteps: z.number().int().min(0).max(1_000_000).optional(),
+    /** Share of the cases held out for validation; 0–0.9, default 0.2 (at least one case when there are two or more). */
+    validationFraction: z.number().min(0).max(0.9).optional(),
+    /** Random spatial and intensity augmentation; default true. */
+    augment: z.boolean().optional(),
+    /** Seeds the split, the weights, the batches and the augmentation; default random (recorded). */
+    seed: z.number().int().min(0).max(0xffffffff).optional(),
+    /** Epochs without a better mean foreground validation Dice before stopping; default 20. */
+    patience: z.number().int().min(1).max(10_000).optional(),
+    /** Chance a patch is centred on a labelled voxel; 0–1, default 0.33. */
+    foregroundProbability: z.number().min(0).max(1).optional(),
+    model: ModelShapeOptionsSchema.optional(),
+    /** Train on these cases (labelled); default every 'done' case with a saved label. */
+    caseIds: z.array(CaseIdSchema).min(1).max(100_000).optional(),
+    /** Start from this version's best weights (fine-tuning); its architecture and patch size are kept. */
+    fromModel: ModelVersionSchema.optional(),
+    /** Continue this version's interrupted run from its last checkpoint; the other options are ignored. */
+    resume: ModelVersionSchema.optional()
+  })
+  .strict()
+export type TrainingOptions = z.input<typeof TrainingOptionsSchema>
+
+export const Shape3Schema = z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)])
+const Vec3Schema = z.tuple([z.number(), z.number(), z.number()])
+
+/** Output channel `index` of the model predicts project label `labelId` (index 0: background). */
+export const TrainingClassSchema = z.object({ index: z.number().int().min(1), labelId: z.number().int().min(1), name: z.string() })
+export type TrainingClass = z.infer<typeof TrainingClassSchema>
+
+/** The options resolved against the data: what the run actually does. Stored in run.json. */
+export const TrainingPlanSchema = z.object({
+  epochs: z.number().int().min(1),
+  stepsPerEpoch: z.number().int().min(1),
+  /** [D, H, W] voxels on the resampled grid. */
+  patchSize: Shape3Schema,
+  batchSize: z.number().int().min(1),
+  optimizer: OptimizerKindSchema,
+  learningRate: z.number().positive(),
+  momentum: z.number(),
+  schedule: LrScheduleKindSchema,
+  warmupSteps: z.number().int().min(0),
+  validationFraction: z.number(),
+  augment: z.boolean(),
+  seed: z.number().int(),
+  patience: z.number().int().min(1),
+  foregroundProbability: z.number(),
+  /** Voxel size the cases are resampled to, [x, y, z] mm. */
+  targetSpacingMm: Vec3Schema,
+  modality: z.enum(['CT', 'MR', 'other']),
+  inputChannels: z.number().int().min(1),
+  classes: z.array(TrainingClassSchema),
+  /** The U-Net's options (JSON), as the model factory resolved them. */
+  model: z.record(z.string(), z.json()),
+  trainingCaseIds: z.array(z.string()),
+  validationCaseIds: z.array(z.string()),
+  /** Version whose weights the run started from, or null. */
+  fromModel: z.string().nullable(),
+  /** Compute backend of the run (a resumed run on another backend is no longer bit-identical). */
+  backend: z.string()
+})
+export type TrainingPlan = z.infer<typeof TrainingPlanSchema>
+
+export const LabelScoreSchema = z.object({
+  labelId: z.number().int().min(1),
+  name: z.string(),
+  /** Mean over the validation cases. */
+  dice: z.number(),
+  iou: z.number(),
+  /** Mean over the cases whose reference has the label; null when none has it. */
+  sensitivity: z.number().nullable(),
+  specificity: z.number().nullable()
+})
+export type LabelScore = z.infer<typeof LabelScoreSchema>
+
+export const ValidationScoresSchema = z.object({
+  /** Mean over foreground labels of the per-label mean Dice: what early stopping watches. */
+  meanForegroundDice: z.number(),
+  perLabel: z.array(LabelScoreSchema),
+  cases: z.number().int().min(0)
+})
+export type ValidationScores = z.infer<typeof ValidationScoresSchema>
+
+export const TensorMemorySchema = z.object({ numTensors: z.number().int(), numBytes: z.number() })
+
+export const EpochSummarySchema = z.object({
+  epoch: z.number().int().min(1),
+  /** Mean training loss (soft Dice + cross-entropy) over the epoch's steps. */
+  trainLoss: z.number(),
+  /** Null when there is no held-out case. */
+  validation: ValidationScoresSchema.nullable(),
+  learningRate: z.number(),
+  seconds: z.number(),
+  /** Optimiser steps done when the epoch ended. */
+  step: z.number().int()
+})
+export type EpochSummary = z.infer<typeof EpochSummarySchema>
+
+export const TRAINING_PHASES = ['preparing', 'training', 'validating', 'saving'] as const
+
+/** Sent while a run trains (at most a few per second). */
+export const TrainingProgressSchema = z.object({
+  runId: z.string(),
+  version: z.string(),
+  phase: z.enum(TRAINING_PHASES),
+  /** 1-based epoch under way. */
+  epoch: z.number().int(),
+  epochs: z.number().int(),
+  /** Steps done in all, and in this epoch. */
+  step: z.number().int(),
+  stepInEpoch: z.number().int(),
+  stepsPerEpoch: z.number().int(),
+  totalSteps: z.number().int(),
+  /** Loss of the last step; null before the first. */
+  loss: z.number().nullable(),
+  learningRate: z.number(),
+  /** Training patches per second over the recent steps. */
+  patchesPerSecond: z.number(),
+  /** Seconds until the last epoch ends at the current pace (validation included); null before it is known. */
+  etaSeconds: z.number().nullable(),
+  elapsedSeconds: z.number(),
+  /** tf.memory() of the engine: tensors alive and their bytes. */
+  memory: TensorMemorySchema,
+  /** Per-label Dice of the latest validation, or null before the first. */
+  lastValidation: ValidationScoresSchema.nullable()
+})
+export type TrainingProgress = z.infer<typeof TrainingProgressSchema>
+
+/** Sent at the end of each epoch, after its checkpoint is on disk. */
+export const TrainingEpochEventSchema = EpochSummarySchema.extend({
+  runId: z.string(),
+  version: z.string(),
+  epochs: z.number().int(),
+  bestEpoch: z.number().int().nullable(),
+  /** Whether this epoch is the new best (its checkpoint became the version's model). */
+  improved: z.boolean(),
+  epochsWithoutImprovement: z.number().int(),
+  memory: TensorMemorySchema
+})
+export type TrainingEpochEvent = z.infer<typeof TrainingEpochEventSchema>
+
+export const RUN_STATUSES = ['running', 'completed', 'early-stopped', 'cancelled', 'stopped', 'failed'] as const
+export const RunStatusSchema = z.enum(RUN_STATUSES)
+export type RunStatus = z.infer<typeof RunStatusSchema>
+
+/** How a `train:start` / `training:start` run ended. */
+export const TrainingResultSchema = z.object({
+  runId: z.string(),
+  version: z.string(),
+  status: RunStatusSchema,
+  epochsCompleted: z.number().int(),
+  step: z.number().int(),
+  bestEpoch: z.number().int().nullable(),
+  /** The best epoch's validation scores (the model the version holds). */
+  best: ValidationScoresSchema.nullable(),
+  /** The last epoch's validation scores. */
+  last: ValidationScoresSchema.nullable(),
+  history: z.array(EpochSummarySchema),
+  seconds: z.number(),
+  /** Why it failed, for 'failed'. */
+  error: z.object({ code: z.string(), message: z.string() }).nullable()
+})
+export type TrainingResult = z.infer<typeof TrainingResultSchema>
+
+/** What `training:start` answers once the engine has planned the run (data loaded, version created). */
+export const TrainingStartedSchema = z.object({
+  runId: z.string(),
+  version: z.string(),
+  resumed: z.boolean(),
+  /** Epoch the run starts at (1, or the one after the resumed checkpoint). */
+  startEpoch: z.number().int(),
+  plan: TrainingPlanSchema
+})
+export type TrainingStarted = z.infer<typeof TrainingStartedSchema>
+
+export const RUN_FORMAT_VERSION = 1
+
+/**
+ * `models/<version>/run.json`, rewritten atomically after every epoch; it is the commit point of a
+ * checkpoint (a checkpoint folder it does not name is debris). Layout in docs/TRAINING.md.
+ */
+export const TrainingRunRecordSchema = z.object({
+  formatVersion: z.literal(RUN_FORMAT_VERSION),
+  version: z.string(),
+  runId: z.string(),
+  /** 'running' on disk after a crash too: the service reports it as resumable when no run is live. */
+  status: RunStatusSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  plan: TrainingPlanSchema,
+  history: z.array(EpochSummarySchema),
+  bestEpoch: z.number().int().nullable(),
+  bestDice: z.number().nullable(),
+  /** Checkpoint folders relative to the version folder. */
+  checkpoints: z.object({ best: z.string().nullable(), last: z.string().nullable() }),
+  error: z.object({ code: z.string(), message: z.string() }).nullable()
+})
+export type TrainingRunRecord = z.infer<typeof TrainingRunRecordSchema>
+
+/** One row of `models:list`. */
+export const ModelVersionInfoSchema = z.object({
+  version: z.string(),
+  /** 'running' only while this app trains it; an abandoned run reads 'stopped'. */
+  status: RunStatusSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  epochsCompleted: z.number().int(),
+  epochs: z.number().int(),
+  bestEpoch: z.number().int().nullable(),
+  /** Validation scores of the best epoch (the version's model). */
+  metrics: ValidationScoresSchema.nullable(),
+  /** Whether the version has a model to predict with. */
+  usable: z.boolean(),
+  /** Whether `training:start` with `resume` can continue it. */
+  resumable: z.boolean(),
+  trainingCases: z.number().int(),
+  validationCases: z.number().int(),
+  patchSize: Shape3Schema,
+  fromModel: z.string().nullable(),
+  /** Set when run.json could not be read. */
+  problem: z.string().nullable()
+})
+export type ModelVersionInfo = z.infer<typeof ModelVersionInfoSchema>
+
+export const CaseEvaluationSchema = z.object({
+  caseId: z.string(),
+  perLabel: z.array(LabelScoreSchema),
+  meanForegroundDice: z.number()
+})
+export type CaseEvaluation = z.infer<typeof CaseEvaluationSchema>
+
+/** `models:evaluate`: a version's best model against the cases' saved labels, on their own grids. */
+export const EvaluationReportSchema = z.object({
+  version: z.string(),
+  cases: z.array(CaseEvaluationSchema),
+  mean: ValidationScoresSchema,
+  seconds: z.number()
+})
+export type EvaluationReport = z.infer<typeof EvaluationReportSchema>
+
+/** What main knows about the run that is live now (`training:status`). */
+export const TrainingStatusSchema = z.object({
+  state: z.enum(['idle', 'starting', 'running', 'cancelling']),
+  runId: z.string().nullable(),
+  version: z.string().nullable(),
+  started: TrainingStartedSchema.nullable(),
+  progress: TrainingProgressSchema.nullable(),
+  lastEpoch: TrainingEpochEventSchema.nullable(),
+  /** How the previous run of this app instance ended. */
+  lastResult: TrainingResultSchema.nullable()
+})
+export type TrainingStatus = z.infer<typeof TrainingStatusSchema>

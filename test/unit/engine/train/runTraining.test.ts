@@ -1,0 +1,171 @@
+/**
+ * The training loop in-process on the wasm backend (the one the app ships), with a tiny U-Net on
+ * tiny synthetic cases: events, checkpoints, exact resume, cancel, early stopping, fine-tuning and
+ * tensor hygiene.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { activateBackend } from '../../../../src/engine/backends/activateBackend'
+import { loadVersionModel } from '../../../../src/engine/infer/loadVersionModel'
+import { readRunRecord, runTraining, type RunTrainingOptions } from '../../../../src/engine/train'
+import type { TrainRequest } from '../../../../src/shared/engineProtocol'
+import type { TrainingEpochEvent, TrainingProgress, TrainingResult, TrainingStarted } from '../../../../src/shared/training'
+import { createTrainingFixture, tinyRequest, type TrainingFixture } from './trainingFixtures'
+
+let fixture: TrainingFixture
+
+beforeAll(async () => {
+  await activateBackend('wasm')
+  fixture = await createTrainingFixture()
+})
+
+afterAll(async () => {
+  await fixture?.remove()
+})
+
+interface Recorded {
+  started: TrainingStarted[]
+  progress: TrainingProgress[]
+  epochs: TrainingEpochEvent[]
+}
+
+async function train(request: TrainRequest, onProgress?: (p: TrainingProgress, control: { cancelRequested: boolean }) => void): Promise<{ result: TrainingResult } & Recorded> {
+  const recorded: Recorded = { started: [], progress: [], epochs: [] }
+  const control = { cancelRequested: false }
+  const options: RunTrainingOptions = {
+    control,
+    progressIntervalMs: 0,
+    events: {
+      started: (p) => recorded.started.push(p),
+      progress: (p) => {
+        recorded.progress.push(p)
+        onProgress?.(p, control)
+      },
+      epoch: (p) => recorded.epochs.push(p)
+    }
+  }
+  const result = await runTraining(request, options)
+  return { result, ...recorded }
+}
+
+async function lastWeights(version: string): Promise<Buffer> {
+  const dir = path.join(fixture.modelsDir, version)
+  const record = await readRunRecord(dir)
+  return readFile(path.join(dir, record.checkpoints.last as string, 'model', 'weights.bin'))
+}
+
+/** History without wall-clock times, for comparing runs. */
+const timeless = (result: TrainingResult): unknown => result.history.map(({ seconds: _seconds, ...rest }) => rest)
+
+describe('runTraining', () => {
+  it('trains, validates every epoch, reports progress and writes the best and last checkpoints that run.json names', async () => {
+    const tensorsBefore = tf.memory().numTensors
+    const { result, started, progress, epochs } = await train(tinyRequest(fixture, { epochs: 3 }))
+
+    expect(result).toMatchObject({ status: 'completed', epochsCompleted: 3, step: 12, error: null })
+    expect(started).toHaveLength(1)
+    expect(started[0]).toMatchObject({ version: result.version, resumed: false, startEpoch: 1 })
+    expect(started[0]?.plan).toMatchObject({ patchSize: [8, 8, 8], batchSize: 2, seed: 11 })
+    expect(started[0]?.plan.trainingCaseIds).toHaveLength(3)
+    expect(started[0]?.plan.validationCaseIds).toHaveLength(1)
+
+    const stepEvents = progress.filter((p) => p.phase === 'training')
+    expect(stepEvents.map((p) => p.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
+    for (const p of stepEvents) {
+      expect(p.loss).toBeGreaterThan(0)
+      expect(p.learningRate).toBeGreaterThan(0)
+      expect(p.patchesPerSecond).toBeGreaterThan(0)
+      expect(p.etaSeconds).toBeGreaterThanOrEqual(0)
+      expect(p.memory.numTensors).toBeGreaterThan(0)
+      expect(p.totalSteps).toBe(12)
+    }
+    expect(stepEvents.at(-1)?.etaSeconds).toBe(0)
+    expect(progress.some((p) => p.phase === 'validating')).toBe(true)
+    expect(progress.at(-1)?.lastValidation?.perLabel.map((l) => l.name)).toEqual(['ball', 'box'])
+
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3])
+    for (const e of epochs) {
+      expect(e.validation?.perLabel).toHaveLength(2)
+      expect(e.validation?.cases).toBe(1)
+      for (const label of e.validation?.perLabel ?? []) expect(label.dice).toBeGreaterThanOrEqual(0)
+    }
+    // No tensor survives an epoch: the count at every epoch end is the same, and nothing is left after.
+    expect(new Set(epochs.map((e) => e.memory.numTensors)).size).toBe(1)
+    expect(tf.memory().numTensors).toBe(tensorsBefore)
+
+    const dir = path.join(fixture.modelsDir, result.version)
+    const record = await readRunRecord(dir)
+    expect(record.status).toBe('completed')
+    expect(record.checkpoints.last).toBe('checkpoints/e0003')
+    expect(record.checkpoints.best).toBe(`checkpoints/e${String(result.bestEpoch).padStart(4, '0')}`)
+    const kept = new Set([record.checkpoints.best, record.checkpoints.last].map((p) => path.basename(p as string)))
+    expect((await readdir(path.join(dir, 'checkpoints'))).sort()).toEqual([...kept].sort())
+    expect(record.history).toEqual(result.history)
+
+    const loaded = await loadVersionModel(fixture.modelsDir, result.version)
+    expect(loaded.bestEpoch).toBe(result.bestEpoch)
+    expect(loaded.model.outputs[0]?.shape.at(-1)).toBe(3)
+    loaded.model.dispose()
+  })
+
+  it.each([
+    ['adam', true],
+    ['sgd', false]
+  ] as const)('%s: a run stopped after epoch 1 and resumed ends exactly like an uninterrupted one', async (optimizer, augment) => {
+    const options = { epochs: 3, optimizer, augment, seed: 23 }
+    const whole = await train(tinyRequest(fixture, options))
+    const firstPart = await train(tinyRequest(fixture, options, { stopAfterEpoch: 1 }))
+    expect(firstPart.result).toMatchObject({ status: 'stopped', epochsCompleted: 1 })
+    expect((await readRunRecord(path.join(fixture.modelsDir, firstPart.result.version))).status).toBe('stopped')
+
+    const resumed = await train(tinyRequest(fixture, { ...options, resume: firstPart.result.version }))
+    expect(resumed.started[0]).toMatchObject({ version: firstPart.result.version, resumed: true, startEpoch: 2 })
+    expect(resumed.result).toMatchObject({ status: 'completed', epochsCompleted: 3, step: whole.result.step, bestEpoch: whole.result.bestEpoch })
+    expect(timeless(resumed.result)).toEqual(timeless(whole.result))
+    expect((await lastWeights(resumed.result.version)).equals(await lastWeights(whole.result.version))).toBe(true)
+  })
+
+  it('cancel stops after the step under way; the last epoch checkpoint stays and the run can be resumed', async () => {
+    const { result } = await train(tinyRequest(fixture, { epochs: 3 }), (p, control) => {
+      if (p.phase === 'training' && p.step === 6) control.cancelRequested = true
+    })
+    expect(result).toMatchObject({ status: 'cancelled', step: 6, epochsCompleted: 1 })
+    const record = await readRunRecord(path.join(fixture.modelsDir, result.version))
+    expect(record).toMatchObject({ status: 'cancelled', checkpoints: { last: 'checkpoints/e0001' } })
+    const resumed = await train(tinyRequest(fixture, { epochs: 3, resume: result.version }))
+    expect(resumed.result).toMatchObject({ status: 'completed', epochsCompleted: 3 })
+  })
+
+  it('cancel during validation stops before the epoch is checkpointed', async () => {
+    const { result, epochs } = await train(tinyRequest(fixture, { epochs: 3 }), (p, control) => {
+      if (p.phase === 'validating' && p.epoch === 2) control.cancelRequested = true
+    })
+    expect(result).toMatchObject({ status: 'cancelled', epochsCompleted: 1 })
+    expect(epochs).toHaveLength(1)
+  })
+
+  it('stops early when the validation Dice has not improved for `patience` epochs, keeping the best epoch', async () => {
+    // A learning rate too small to change any prediction: every later epoch ties with the first.
+    const { result } = await train(tinyRequest(fixture, { epochs: 6, patience: 2, learningRate: 1e-12, warmupSteps: 0 }))
+    expect(result).toMatchObject({ status: 'early-stopped', epochsCompleted: 3, bestEpoch: 1 })
+    const record = await readRunRecord(path.join(fixture.modelsDir, result.version))
+    expect(record.checkpoints).toEqual({ best: 'checkpoints/e0001', last: 'checkpoints/e0003' })
+    await expect(train(tinyRequest(fixture, { epochs: 6, resume: result.version }))).rejects.toThrow(/nothing to resume/)
+  })
+
+  it('fine-tunes from an existing version: same architecture, starting from its best weights', async () => {
+    const base = await train(tinyRequest(fixture, { epochs: 3, learningRate: 1e-2 }))
+    const tuned = await train(tinyRequest(fixture, { epochs: 1, fromModel: base.result.version, seed: 99 }))
+    expect(tuned.started[0]?.plan).toMatchObject({ fromModel: base.result.version, model: base.started[0]?.plan.model })
+    expect(tuned.result.version).not.toBe(base.result.version)
+    // It continues from trained weights, so its first epoch beats the base run's first epoch.
+    expect(tuned.result.history[0]?.trainLoss).toBeLessThan(base.result.history[0]?.trainLoss as number)
+  })
+
+  it('fails with the file named when a case cannot be read, and records the failure', async () => {
+    const broken = { ...fixture, cases: [...fixture.cases, { id: 'ghost', imagePath: path.join(fixture.root, 'images', 'ghost.nii.gz'), labelPath: path.join(fixture.root, 'labels', 'ghost.nii.gz') }] }
+    await expect(train(tinyRequest(broken))).rejects.toThrow(/ghost\.nii\.gz/)
+  })
+})

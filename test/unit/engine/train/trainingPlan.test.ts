@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest'
+import { planTraining, splitCases, TRAINING_DEFAULTS, type PlanInputs } from '../../../../src/engine/train/trainingPlan'
+import { updateEarlyStopping, INITIAL_EARLY_STOPPING } from '../../../../src/engine/train/earlyStopping'
+import { TrainingOptionsSchema } from '../../../../src/shared/training'
+import type { Vec3 } from '../../../../src/shared/volume'
+import { FIXTURE_LABELS } from './trainingFixtures'
+
+/** 41 cases shaped like MSD Task04 (hippocampus): ~35×50×35 voxels at 1 mm. */
+function hippocampusLike(overrides: Partial<PlanInputs> = {}): PlanInputs {
+  return {
+    options: TrainingOptionsSchema.parse({ epochs: 10 }),
+    cases: Array.from({ length: 41 }, (_, n) => ({
+      id: `hippocampus_${String(n).padStart(3, '0')}`,
+      shape: [34 + (n % 5), 48 + (n % 7), 33 + (n % 4)] as [number, number, number],
+      spacingMm: [1, 1, 1] as Vec3,
+      channels: 1
+    })),
+    labels: [
+      { id: 2, name: 'Posterior', color: '#00ff00' },
+      { id: 1, name: 'Anterior', color: '#ff0000' }
+    ],
+    modality: 'MR',
+    backend: 'wasm',
+    seed: 5,
+    base: null,
+    ...overrides
+  }
+}
+
+describe('splitCases', () => {
+  it('holds out round(n·fraction) cases (at least one, never all), depending only on the seed and the set', () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `c${i}`)
+    const a = splitCases(ids, 0.2, 1)
+    expect(a.validation).toHaveLength(2)
+    expect(a.training).toHaveLength(8)
+    expect([...a.training, ...a.validation].sort()).toEqual([...ids].sort())
+    expect(splitCases([...ids].reverse(), 0.2, 1)).toEqual(a)
+    expect(splitCases(ids, 0.2, 2)).not.toEqual(a)
+    expect(splitCases(['a', 'b'], 0.01, 1).validation).toHaveLength(1)
+    expect(splitCases(['a'], 0.5, 1).validation).toHaveLength(0)
+    expect(splitCases(ids, 0, 1).validation).toHaveLength(0)
+    expect(splitCases(['a', 'b', 'c'], 0.9, 1).training).toHaveLength(1)
+  })
+})
+
+describe('planTraining', () => {
+  it('picks defaults from the data: median spacing, a patch covering the median case, classes in label id order', () => {
+    const plan = planTraining(hippocampusLike())
+    expect(plan.targetSpacingMm).toEqual([1, 1, 1])
+    // Median shape ~[36, 51, 34.5] rounded up to multiples of 2^3.
+    expect(plan.patchSize).toEqual([40, 56, 40])
+    expect(plan.batchSize).toBe(2)
+    expect(plan.classes).toEqual([
+      { index: 1, labelId: 1, name: 'Anterior' },
+      { index: 2, labelId: 2, name: 'Posterior' }
+    ])
+    expect(plan.validationCaseIds).toHaveLength(8)
+    expect(plan.trainingCaseIds).toHaveLength(33)
+    expect(plan.stepsPerEpoch).toBe(2 * Math.ceil(33 / 2))
+    expect(plan.optimizer).toBe('adam')
+    expect(plan.learningRate).toBe(TRAINING_DEFAULTS.learningRate.adam)
+    expect(plan.warmupSteps).toBe(Math.round(10 * 34 * 0.05))
+    expect(plan.model).toMatchObject({ depth: 3, baseFilters: 8, residualUnits: 1, inputChannels: 1, numClasses: 3 })
+    expect(plan.fromModel).toBeNull()
+  })
+
+  it('caps the patch by compute on CPU backends, by memory on tfjs-node', () => {
+    const big = hippocampusLike({ cases: [{ id: 'ct', shape: [200, 256, 256], spacingMm: [1, 1, 1], channels: 1 }] })
+    const cpu = planTraining(big)
+    expect(cpu.patchSize[0] * cpu.patchSize[1] * cpu.patchSize[2] * cpu.batchSize).toBeLessThanOrEqual(TRAINING_DEFAULTS.cpuVoxelsPerStep)
+    const native = planTraining({ ...big, backend: 'tensorflow' })
+    expect(native.patchSize[0] * native.patchSize[1] * native.patchSize[2]).toBeGreaterThan(cpu.patchSize[0] * cpu.patchSize[1] * cpu.patchSize[2])
+  })
+
+  it('takes the options it is given and refuses a patch the U-Net cannot divide', () => {
+    const plan = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 2, patchSize: [16, 32, 16], batchSize: 4, optimizer: 'sgd', stepsPerEpoch: 7, validationFraction: 0, model: { depth: 2 } }) }))
+    expect(plan).toMatchObject({ patchSize: [16, 32, 16], batchSize: 4, optimizer: 'sgd', learningRate: 1e-2, momentum: 0.99, stepsPerEpoch: 7, validationCaseIds: [] })
+    expect(() => planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 2, patchSize: 20 }) }))).toThrow(/multiples of 8/)
+  })
+
+  it('is deterministic in its inputs (the seed included), so a run can be re-planned and compared', () => {
+    expect(planTraining(hippocampusLike())).toEqual(planTraining(hippocampusLike()))
+    expect(planTraining(hippocampusLike({ seed: 6 })).validationCaseIds).not.toEqual(planTraining(hippocampusLike()).validationCaseIds)
+  })
+
+  it('fine-tuning keeps the base model architecture, spacing and patch, and refuses a changed label table', () => {
+    const basePlan = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, patchSize: 24 }) }))
+    const tuned = planTraining(hippocampusLike({ base: { version: 'v0001-20250101-000000', plan: basePlan }, seed: 9 }))
+    expect(tuned.model).toEqual(basePlan.model)
+    expect(tuned.patchSize).toEqual([24, 24, 24])
+    expect(tuned.fromModel).toBe('v0001-20250101-000000')
+    expect(() => planTraining(hippocampusLike({ base: { version: 'v1', plan: basePlan }, labels: FIXTURE_LABELS }))).toThrow(/train a new model/)
+  })
+
+  it('refuses cases with different channel counts and an empty label table', () => {
+    const mixed = hippocampusLike()
+    mixed.cases = [...mixed.cases, { id: 'x', shape: [30, 30, 30], spacingMm: [1, 1, 1], channels: 2 }]
+    expect(() => planTraining(mixed)).toThrow(/channel/)
+    expect(() => planTraining(hippocampusLike({ labels: [] }))).toThrow(/no labels/)
+  })
+})
+
+describe('updateEarlyStopping', () => {
+  it('keeps the best epoch, counts epochs without a strictly better score and stops after `patience` of them', () => {
+    let state = INITIAL_EARLY_STOPPING
+    const scores = [0.5, 0.6, 0.6, 0.55, 0.7, 0.69, 0.68]
+    const outcomes = scores.map((score, i) => {
+      const update = updateEarlyStopping(state, i + 1, score, 2)
+      state = update.state
+      return [update.improved, update.stop]
+    })
+    expect(outcomes).toEqual([
+      [true, false],
+      [true, false],
+      [false, false],
+      [false, true],
+      [true, false],
+      [false, false],
+      [false, true]
+    ])
+    expect(state).toEqual({ bestScore: 0.7, bestEpoch: 5, epochsWithoutImprovement: 2 })
+  })
+
+  it('without validation keeps the last epoch and never stops', () => {
+    const update = updateEarlyStopping({ bestScore: null, bestEpoch: 3, epochsWithoutImprovement: 0 }, 4, null, 1)
+    expect(update).toEqual({ state: { bestScore: null, bestEpoch: 4, epochsWithoutImprovement: 0 }, improved: true, stop: false })
+  })
+})

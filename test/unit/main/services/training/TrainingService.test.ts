@@ -1,0 +1,143 @@
+/**
+ * TrainingService with a real engine process (the TypeScript source under tsx, wasm backend) and a
+ * real project folder: API events, the audit entry, models:list, evaluate, and a run whose engine
+ * is SIGKILLed mid-epoch, then resumed by a new engine process to the same weights as a run that
+ * was never interrupted.
+ */
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EventHub } from '../../../../../src/main/app/EventHub'
+import { EngineClient } from '../../../../../src/main/engine/EngineClient'
+import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
+import { TrainingService } from '../../../../../src/main/services/training/TrainingService'
+import { imageHeaderForGrid } from '../../../../../src/main/services/volumes/nifti/writeImageNifti'
+import type { EventName } from '../../../../../src/shared/contract'
+import { engineArgv } from '../../../../../src/shared/engineProtocol'
+import { createRandom } from '../../../../../src/shared/random'
+import { TrainingOptionsSchema, type TrainingResult } from '../../../../../src/shared/training'
+import { engineSpecFromSource } from '../../../../helpers/engineUnderTsx'
+import { killableEngineLauncher } from '../../../../helpers/killableEngine'
+import { FIXTURE_LABELS, syntheticCase, tinyOptions } from '../../../engine/train/trainingFixtures'
+import { makeTempDir, removeDir } from '../project/projectFixtures'
+
+let dir: string
+let store: ProjectStore
+let engine: EngineClient
+let service: TrainingService
+let children: ReturnType<typeof killableEngineLauncher>['children']
+const hub = new EventHub()
+const events: Array<{ name: EventName; payload: unknown }> = []
+
+beforeAll(async () => {
+  dir = await makeTempDir('voxloop-training-service-')
+  store = await ProjectStore.create(path.join(dir, 'project'), { name: 'Balls', modality: 'MR', labels: FIXTURE_LABELS })
+  const random = createRandom(3)
+  const header = imageHeaderForGrid({ dims: [16, 16, 16], datatype: 'float32', rasFromIjk: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] })
+  for (let n = 0; n < 5; n++) {
+    const { image, label } = syntheticCase(16, random)
+    // case-4 is labelled but not curated: training must leave it out.
+    await store.addCase({ id: `case-${n}`, image: { header, data: image }, labels: label, status: n === 4 ? 'in-review' : 'done' })
+  }
+  const killable = killableEngineLauncher()
+  children = killable.children
+  engine = new EngineClient({ launcher: killable.launcher, spec: { ...engineSpecFromSource(), argv: engineArgv({ backend: 'wasm' }) } })
+  hub.subscribe((name, payload) => events.push({ name, payload }))
+  service = new TrainingService({ engine, events: hub, store: () => store })
+})
+
+afterAll(async () => {
+  service?.dispose()
+  engine?.dispose()
+  await store?.dispose()
+  await removeDir(dir)
+})
+
+const options = TrainingOptionsSchema.parse(tinyOptions({ epochs: 3, seed: 31, augment: true }))
+
+function nextEvent(name: EventName, where: (payload: unknown) => boolean = () => true): Promise<unknown> {
+  return new Promise((resolve) => {
+    const off = hub.subscribe((n, payload) => {
+      if (n === name && where(payload)) {
+        off()
+        resolve(payload)
+      }
+    })
+  })
+}
+
+async function lastWeights(version: string): Promise<Buffer> {
+  const versionDir = path.join(store.paths.dir('models'), version)
+  const record = JSON.parse(await readFile(path.join(versionDir, 'run.json'), 'utf8')) as { checkpoints: { last: string } }
+  return readFile(path.join(versionDir, record.checkpoints.last, 'model', 'weights.bin'))
+}
+
+let uninterrupted: TrainingResult
+
+describe('TrainingService', () => {
+  it('trains the curated cases in the engine, forwards progress as API events and records the model version', async () => {
+    const finished = nextEvent('training:finished') as Promise<TrainingResult>
+    const started = await service.start(options)
+    expect([...started.plan.trainingCaseIds, ...started.plan.validationCaseIds].sort()).toEqual(['case-0', 'case-1', 'case-2', 'case-3'])
+    expect(service.getStatus()).toMatchObject({ state: 'running', version: started.version })
+    await expect(service.start(options)).rejects.toMatchObject({ code: 'BUSY' })
+
+    uninterrupted = await finished
+    expect(uninterrupted).toMatchObject({ version: started.version, status: 'completed', epochsCompleted: 3 })
+    expect(events.filter((e) => e.name === 'training:progress').length).toBeGreaterThan(3)
+    expect(events.filter((e) => e.name === 'training:epoch').map((e) => (e.payload as { epoch: number }).epoch)).toEqual([1, 2, 3])
+    expect(service.getStatus()).toMatchObject({ state: 'idle', lastResult: { version: started.version } })
+
+    const audit = (await store.readAudit()).filter((entry) => entry.type === 'model-version')
+    expect(audit).toHaveLength(1)
+    expect(audit[0]).toMatchObject({ modelVersion: started.version, actor: 'training:completed', metrics: { epochs: 3, bestEpoch: uninterrupted.bestEpoch } })
+    expect(audit[0]?.type === 'model-version' && audit[0].metrics?.['dice:1']).toBeTypeOf('number')
+
+    const [listed] = await service.listModels()
+    expect(listed).toMatchObject({ version: started.version, status: 'completed', usable: true, resumable: false, epochsCompleted: 3, trainingCases: 3, validationCases: 1 })
+    expect(listed?.metrics?.perLabel.map((l) => l.labelId)).toEqual([1, 2])
+
+    const report = await service.evaluate(started.version)
+    expect(report.cases.map((c) => c.caseId)).toEqual(['case-0', 'case-1', 'case-2', 'case-3'])
+    expect(report.mean.perLabel).toHaveLength(2)
+  })
+
+  it('a run whose engine is SIGKILLed mid-epoch resumes in a new engine and ends with the uninterrupted weights', async () => {
+    const finished = nextEvent('training:finished') as Promise<TrainingResult>
+    const afterFirstEpoch = nextEvent('training:epoch', (p) => (p as { epoch: number }).epoch === 1)
+    const started = await service.start(options)
+    await afterFirstEpoch
+    children.at(-1)?.kill('SIGKILL')
+    const crashed = await finished
+    expect(crashed).toMatchObject({ status: 'failed', error: { code: 'ENGINE_FAILED' } })
+
+    const listed = (await service.listModels()).find((v) => v.version === started.version)
+    expect(listed).toMatchObject({ status: 'stopped', resumable: true, usable: true, epochsCompleted: 1 })
+
+    const resumedFinished = nextEvent('training:finished') as Promise<TrainingResult>
+    const resumed = await service.start(TrainingOptionsSchema.parse({ epochs: 3, resume: started.version }))
+    expect(children).toHaveLength(2)
+    expect(resumed).toMatchObject({ version: started.version, resumed: true, startEpoch: 2 })
+    const result = await resumedFinished
+    expect(result).toMatchObject({ status: 'completed', epochsCompleted: 3, step: uninterrupted.step, bestEpoch: uninterrupted.bestEpoch })
+    expect(result.history.map((h) => h.trainLoss)).toEqual(uninterrupted.history.map((h) => h.trainLoss))
+    expect((await lastWeights(started.version)).equals(await lastWeights(uninterrupted.version))).toBe(true)
+  })
+
+  it('cancel ends the live run as cancelled', async () => {
+    const finished = nextEvent('training:finished') as Promise<TrainingResult>
+    const firstStep = nextEvent('training:progress', (p) => (p as { phase: string }).phase === 'training')
+    await service.start(TrainingOptionsSchema.parse(tinyOptions({ epochs: 20 })))
+    await firstStep
+    await expect(service.cancel()).resolves.toEqual({ cancelled: true })
+    const result = await finished
+    expect(result.status).toBe('cancelled')
+    expect(result.epochsCompleted).toBeLessThan(20)
+    await expect(service.cancel()).resolves.toEqual({ cancelled: false })
+  })
+
+  it('refuses to train without curated cases, and names an unknown model version', async () => {
+    await expect(service.start(TrainingOptionsSchema.parse({ epochs: 1, caseIds: ['nope'] }))).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await expect(service.evaluate('v9999-20250101-000000')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  })
+})
