@@ -83,6 +83,9 @@ test('the loop: train, predict, review the least certain case from its draft, do
   expect(second).toMatch(/^v0002-/)
   await expect(page.getByTestId(`metrics-${second}`)).toContainText(/Organ \d\.\d{3}/)
   await page.getByTestId('activate-new-model').click()
+  // The label-efficiency table now has the first model's review: effort and proposal Dice.
+  await expect(page.getByTestId('label-efficiency').locator('tbody tr')).toHaveCount(1)
+  await expect(page.getByTestId('label-efficiency')).toContainText(first)
   await saveScreenshot(page, 'loop-6-second-model')
 
   // And re-predicts the cases that are not done with it.
