@@ -9,7 +9,7 @@ const noElectron = { name: 'electron', message: 'Only src/main/electron and src/
 
 export default tseslint.config(
   {
-    ignores: ['out/**', 'dist/**', 'node_modules/**', 'bench/results/**', 'test-results/**', 'playwright-report/**', 'test/e2e/.artifacts/**', 'scratch/**']
+    ignores: ['out/**', 'dist/**', 'node_modules/**', 'bench/results/**', 'test-results/**', 'playwright-report/**', 'test/e2e/.artifacts/**', 'scratch/**', '**/scratch/**']
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

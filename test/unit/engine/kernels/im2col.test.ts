@@ -93,7 +93,8 @@ describe.each(GEOMETRIES)('im2col / col2im, %s', (_name, g) => {
     expect(Math.abs(dot(x, dx) - lhs)).toBeLessThan(1e-5 * Math.max(1, Math.abs(lhs)))
   })
 
-  it.runIf(isUnitStride(g))('for stride 1, im2col(dy)·flip(W) equals col2im(dy·Wᵀ)', () => {
+  // The identity only holds at stride 1, so strided geometries do not get this case at all.
+  if (isUnitStride(g)) it('for stride 1, im2col(dy)·flip(W) equals col2im(dy·Wᵀ)', () => {
     const K = g.patchSize
     const N = g.outChannels
     const w = seededValues(K * N, 13)
