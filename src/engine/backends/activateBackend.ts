@@ -2,7 +2,7 @@ import os from 'node:os'
 import * as tf from '@tensorflow/tfjs'
 import type { BackendId, BackendPreference, BackendReport } from '../../shared/backends'
 import { VoxloopError } from '../../shared/errors'
-import { registerConv3dBackpropInputGradient, registerConv3dKernels } from '../kernels'
+import { registerConv3dBackpropInputGradient, registerConv3dKernels, registerReductionKernels } from '../kernels'
 import { chooseBackend } from './chooseBackend'
 import { probeBackends } from './probeBackends'
 
@@ -30,8 +30,10 @@ export async function activateBackend(preference: BackendPreference): Promise<Ba
   }
   // Conv3D: im2col kernels on wasm (the stock ones are slow and their gradients wrong); elsewhere
   // only the conv3dTranspose gradient tfjs lacks. See docs/KERNELS.md.
-  if (choice.chosen === 'wasm') registerConv3dKernels('wasm')
-  else registerConv3dBackpropInputGradient()
+  if (choice.chosen === 'wasm') {
+    registerConv3dKernels('wasm')
+    registerReductionKernels('wasm') // Sum, Mean, Slice, Concat, broadcasts: fast at rank 5
+  } else registerConv3dBackpropInputGradient()
   return {
     chosen: choice.chosen,
     tfBackend: tf.getBackend(),

@@ -1,9 +1,12 @@
 /**
  * Conv3D kernels for TensorFlow.js: im2col + XNNPACK matmul on wasm (fast, and correct for
- * stride > 1), plus the gradient tfjs lacks for Conv3DBackpropInputV2 (conv3dTranspose).
+ * stride > 1), plus the gradient tfjs lacks for Conv3DBackpropInputV2 (conv3dTranspose); and wasm
+ * reductions, slices, concats, transposes and broadcasts that stay fast at rank 5.
  * See docs/KERNELS.md.
  */
 export { registerConv3dKernels, unregisterConv3dKernels, conv3dKernelsRegistered, type Conv3dKernelBackend } from './registerConv3dKernels'
 export { registerConv3dBackpropInputGradient, conv3dBackpropInputGradConfig } from './conv3dBackpropInputGradient'
 export { conv3dGeometry, conv3dFlops, type Conv3dGeometry } from './conv3dGeometry'
 export { MAX_IM2COL_BYTES, DEFAULT_IM2COL_BYTES, type TileOptions } from './tilePlan'
+export { registerReductionKernels, unregisterReductionKernels, reductionKernelsRegistered, type ReductionKernelBackend } from './registerReductionKernels'
+export { REDUCTION_KERNELS } from './reductionWasmKernels'
