@@ -1,6 +1,6 @@
 /**
  * Worker of bench/benches/unet-reference.bench.ts: one engine worker of a data-parallel training
- * step. Its own wasm backend with the project's Conv3D kernels, a replica of the reference U-Net;
+ * step. Its own wasm backend with the project's kernels (Conv3D, reductions), a replica of the reference U-Net;
  * per request it takes the current weights and its share of the batch, and returns its gradients
  * (softmax cross-entropy on the logits, as the PyTorch twin) and the time it computed.
  *
@@ -11,7 +11,7 @@ import path from 'node:path'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs'
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
-import { registerConv3dKernels } from '../src/engine/kernels'
+import { registerConv3dKernels, registerReductionKernels } from '../src/engine/kernels'
 import { buildReferenceUNet } from '../src/engine/model'
 import { crossEntropyLoss } from '../src/engine/train/losses'
 
@@ -66,6 +66,7 @@ async function runWorker(seed: number): Promise<void> {
   if (!(await tf.setBackend('wasm'))) throw new Error('worker: wasm backend failed to initialise')
   await tf.ready()
   registerConv3dKernels('wasm')
+  registerReductionKernels('wasm')
   const { logits } = referenceLogitsModel(seed)
   const variables = logits.trainableWeights.map((w) => w.read() as tf.Variable)
   port.on('message', (request: GradRequest) => {

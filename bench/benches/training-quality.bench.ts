@@ -2,8 +2,9 @@
  * Quality: train from scratch on the labelled hippocampus cases of shared/data (MSD Task04 subset,
  * 41 cases, labels 1 = anterior, 2 = posterior) with the project's training loop (runTraining, all
  * its defaults: residual U-Net depth 3 / 8 filters, patch from the data, Adam 1e-3, poly LR,
- * augmentation, foreground oversampling), on the CPU (wasm backend with the project's Conv3D
- * kernels, one thread), for a wall-clock budget; report the held-out Dice per label.
+ * augmentation, foreground oversampling), on the CPU (wasm backend with the project's kernels as
+ * activateBackend registers them, one thread), for a wall-clock budget; report the held-out Dice
+ * per label, and the Dice on some training cases (to tell too little training from overfitting).
  *
  * Held out: 8 of the 41 cases, fixed by the run seed (runTraining's own seeded split; the bench
  * checks the count). Scores are the loop's own validation of the LAST epoch (whole cases, sliding
@@ -12,8 +13,9 @@
  *
  * The budget: VOXLOOP_BENCH_MINUTES (default 15) bounds runTraining from its start (reading and
  * preparing the cases) to its end. A short calibration before it (a few steps of the same model on
- * the same patches, outside the budget) sizes epochs × steps to fill it; the run is cancelled if it
- * would run over, and then the last finished epoch counts.
+ * the same patches, outside the budget) sizes ~12 epochs × steps to fill it; the run is cancelled
+ * if it would run over, and then the last finished epoch counts. VOXLOOP_BENCH_AUGMENT=0 turns the
+ * augmentation off (a diagnostic).
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -24,9 +26,11 @@ import { BatchSampler } from '../../src/engine/data/BatchSampler'
 import { shapeFromDims } from '../../src/engine/data/layout'
 import { predictPreparedCase } from '../../src/engine/infer/predictCase'
 import { buildUNet3d } from '../../src/engine/model'
-import { createOptimizer, planTraining, runTraining, unetOptionsOf } from '../../src/engine/train'
+import { createOptimizer, planTraining, readRunRecord, runTraining, unetOptionsOf, versionDir } from '../../src/engine/train'
 import { prepareCaseVolumes, readCaseVolumes } from '../../src/engine/train/caseVolumes'
+import { loadCheckpointModel } from '../../src/engine/train/checkpoint'
 import { stepModel, trainStep } from '../../src/engine/train/trainStep'
+import { averageScores, caseScores } from '../../src/engine/train/validationScores'
 import { readNiftiHeader } from '../../src/main/services/volumes/nifti'
 import type { CaseFiles, TrainRequest } from '../../src/shared/engineProtocol'
 import type { LabelDef } from '../../src/shared/project'
@@ -35,6 +39,8 @@ import { type Bench, type BenchReport, type BenchRow } from '../report'
 
 const DATA_DIR = path.resolve(__dirname, '../../../shared/data/labeled/msd_task04_hippocampus')
 const MINUTES = Number(process.env.VOXLOOP_BENCH_MINUTES ?? 15)
+/** VOXLOOP_BENCH_AUGMENT=0 trains without augmentation (a diagnostic; the default is the loop's: on). */
+const AUGMENT = process.env.VOXLOOP_BENCH_AUGMENT !== '0'
 const SEED = 20_240_611
 const HELD_OUT = 8
 const AIM = 0.8
@@ -43,7 +49,11 @@ const LABELS: LabelDef[] = [
   { id: 2, name: 'posterior', color: '#3cb44b' }
 ]
 /** Step times on a shared machine wander; plan with this margin so the last epoch ends in time. */
-const STEP_MARGIN = 1.15
+const STEP_MARGIN = 1.1
+/** Epochs of about budget / 12 (at least a minute): a run cut at the deadline loses little. */
+const EPOCHS_PER_BUDGET = 12
+/** Training cases scored at the end too: low Dice there means too little training, not a validation bug. */
+const TRAINING_CASES_SCORED = 8
 
 function load(): string {
   return os
@@ -139,9 +149,32 @@ function sizeRun(c: Calibration, budgetSeconds: number, caseCount: number): { ep
   const epochOverheadSeconds = HELD_OUT * c.predictSeconds + 1
   const step = c.stepSeconds * STEP_MARGIN
   const available = Math.max(0, budgetSeconds - setupSeconds)
-  const epochs = Math.max(1, Math.floor(available / (c.plan.stepsPerEpoch * step + epochOverheadSeconds)))
+  const epochSeconds = Math.max(60, available / EPOCHS_PER_BUDGET)
+  const epochs = Math.max(1, Math.round(available / epochSeconds))
   const stepsPerEpoch = Math.max(1, Math.floor((available / epochs - epochOverheadSeconds) / step))
   return { epochs, stepsPerEpoch, setupSeconds, epochOverheadSeconds }
+}
+
+/** The last checkpoint's Dice on some training cases (seen in training, augmented), same scoring as validation. */
+async function trainingCaseScores(modelsDir: string, version: string, plan: TrainingPlan, cases: CaseFiles[]): Promise<ValidationScores | null> {
+  const dir = versionDir(modelsDir, version)
+  const record = await readRunRecord(dir)
+  if (!record.checkpoints.last) return null
+  const model = await loadCheckpointModel(dir, record.checkpoints.last)
+  try {
+    const perCase = []
+    for (const id of plan.trainingCaseIds.slice(0, TRAINING_CASES_SCORED)) {
+      const files = cases.find((c) => c.id === id)
+      if (!files) continue
+      const volumes = await readCaseVolumes(files, plan.classes)
+      const prepared = prepareCaseVolumes({ ...volumes, classLabels: null }, plan)
+      const { classIndices } = await predictPreparedCase(model, prepared, plan.classes.length + 1, { patchShape: plan.patchSize, batchSize: plan.batchSize })
+      perCase.push(caseScores(classIndices, volumes.classLabels as Uint8Array, plan.classes))
+    }
+    return averageScores(perCase, plan.classes)
+  } finally {
+    model.dispose()
+  }
 }
 
 function labelDice(scores: ValidationScores | null, labelId: number): number {
@@ -154,7 +187,7 @@ async function run(): Promise<BenchReport> {
   const budgetSeconds = MINUTES * 60
   const notes: string[] = []
   const loads = [`start ${load()}`]
-  const baseOptions = { epochs: 1, validationFraction: HELD_OUT / cases.length, seed: SEED, patience: 10_000 }
+  const baseOptions = { epochs: 1, validationFraction: HELD_OUT / cases.length, seed: SEED, patience: 10_000, ...(AUGMENT ? {} : { augment: false }) }
 
   console.log(`  calibrating on ${backend.tfBackend} (${cases.length} cases, budget ${MINUTES} min)…`)
   const calibration = await calibrate(cases, TrainingOptionsSchema.parse(baseOptions))
@@ -169,6 +202,8 @@ async function run(): Promise<BenchReport> {
   let lastTraining: TrainingProgress | null = null
   let plan: TrainingPlan | null = null
   let result: TrainingResult
+  let seen: ValidationScores | null = null
+  let trainedSeconds = 0
   const started = performance.now()
   const deadline = setInterval(() => {
     if ((performance.now() - started) / 1000 >= budgetSeconds) control.cancelRequested = true
@@ -201,11 +236,14 @@ async function run(): Promise<BenchReport> {
         }
       }
     })
+    trainedSeconds = (performance.now() - started) / 1000
+    clearInterval(deadline)
+    const trainedPlan = plan as TrainingPlan | null
+    if (trainedPlan) seen = await trainingCaseScores(modelsDir, result.version, trainedPlan, cases)
   } finally {
     clearInterval(deadline)
     await rm(modelsDir, { recursive: true, force: true })
   }
-  const trainedSeconds = (performance.now() - started) / 1000
   const finalPlan = plan as TrainingPlan | null
   if (!finalPlan) throw new Error('runTraining never reported its plan')
   const last = result.last
@@ -223,6 +261,12 @@ async function run(): Promise<BenchReport> {
       unit: 'Dice',
       note: `epoch ${result.bestEpoch ?? 'n/a'}; optimistic: the epoch is chosen on the same cases`
     },
+    {
+      name: `Dice on ${TRAINING_CASES_SCORED} training cases, mean (last epoch)`,
+      value: seen?.meanForegroundDice ?? Number.NaN,
+      unit: 'Dice',
+      note: seen ? `per label ${seen.perLabel.map((l) => `${l.name} ${l.dice.toFixed(3)}`).join(', ')}; cases seen in training: low here = too little training` : 'n/a'
+    },
     { name: 'epochs done', value: result.epochsCompleted, unit: 'epochs', note: `of ${finalPlan.epochs} planned, status ${result.status}` },
     { name: 'optimiser steps done', value: result.step, unit: 'steps', note: `${finalPlan.stepsPerEpoch} per epoch, batch ${finalPlan.batchSize} of ${finalPlan.patchSize.join('×')}` },
     { name: 'training patches per second (whole run)', value: patches / trainedSeconds, unit: 'patches/s', note: 'steps × batch / wall time incl. reading, validation, checkpoints' },
@@ -238,7 +282,7 @@ async function run(): Promise<BenchReport> {
 
   const model = finalPlan.model as { depth?: number; baseFilters?: number; residualUnits?: number }
   notes.push(
-    `backend ${backend.tfBackend} (${backend.reason}) with the project's Conv3D kernels, one thread; the tfjs 'cpu' backend is ~20× slower per step (unet-reference bench) and would not train in this budget`,
+    `backend ${backend.tfBackend} (${backend.reason}) with the project's kernels (activateBackend), one thread; the tfjs 'cpu' backend is ~20× slower per step (unet-reference bench) and would not train in this budget`,
     `held out (${finalPlan.validationCaseIds.length}, runTraining's split with seed ${SEED}): ${finalPlan.validationCaseIds.join(', ')}`,
     `plan: residual U-Net depth ${model.depth}, ${model.baseFilters} base filters, ${model.residualUnits} unit(s) per level; patch ${finalPlan.patchSize.join('×')} at ${finalPlan.targetSpacingMm.join('×')} mm, batch ${finalPlan.batchSize}, ${finalPlan.optimizer} ${finalPlan.learningRate}, ${finalPlan.schedule} schedule with ${finalPlan.warmupSteps} warm-up steps, augmentation ${finalPlan.augment}, foreground p ${finalPlan.foregroundProbability}; early stopping off (patience 10,000)`,
     `per epoch (loss, held-out mean Dice, s): ${result.history.map((h) => `${h.epoch}: ${h.trainLoss.toFixed(3)} / ${h.validation ? h.validation.meanForegroundDice.toFixed(3) : 'n/a'} / ${h.seconds.toFixed(0)}`).join('; ')}`,
@@ -252,7 +296,7 @@ async function run(): Promise<BenchReport> {
     rows,
     targets: [{ description: `held-out mean Dice ≥ ${AIM} after ${MINUTES} min of training on the CPU (last epoch)`, met: Number.isFinite(meanDice) ? meanDice >= AIM : null }],
     notes,
-    environment: { tfjs: tf.version.tfjs, budgetMinutes: MINUTES, seed: SEED }
+    environment: { tfjs: tf.version.tfjs, budgetMinutes: MINUTES, seed: SEED, augment: String(AUGMENT) }
   }
 }
 

@@ -3,25 +3,29 @@
  * 88,522 parameters), batch 2 of 32³ single-channel patches, softmax cross-entropy on the logits and
  * Adam(1e-3) like the twin: one training step and one prediction (forward of the batch) on
  *
- *   - wasm with the project's Conv3D kernels (src/engine/kernels): the main figures;
+ *   - wasm with the project's kernels (src/engine/kernels: Conv3D, and the reductions/broadcasts,
+ *     as activateBackend registers them): the main figures;
  *   - wasm with the stock tfjs kernels (their Conv3D gradients are wrong: timed, not trusted);
  *   - the stock cpu backend;
  *   - 'tensorflow' (tfjs-node) when it is installed and loads;
- *   - PyTorch CPU with 2 threads (the twin itself, run by /usr/bin/python3, timed inside Python);
+ *   - PyTorch CPU with 2 threads and with 1 (the twin itself, run by /usr/bin/python3 and kept
+ *     running, timed inside Python: interpreter start and import excluded);
  *   - two engine workers (worker_threads, each its own wasm backend and kernels) splitting the
  *     batch, gradients averaged and Adam applied on the parent.
  *
- * All in one run, so the ratios hold on a loaded machine. Env: VOXLOOP_BENCH_RUNS (timed steps of
- * the fast variants, default 5), VOXLOOP_BENCH_PYTHON (default /usr/bin/python3),
- * VOXLOOP_BENCH_SKIP_SLOW=1 (skip the ~15 s/step stock variants).
+ * The machine is shared and its load swings within seconds, so every comparison is PAIRED: the
+ * baseline's runs alternate with runs of the project's wasm step, and each ratio compares the runs
+ * made side by side. Env: VOXLOOP_BENCH_RUNS (timed steps of the fast variants, default 5),
+ * VOXLOOP_BENCH_PYTHON (default /usr/bin/python3), VOXLOOP_BENCH_SKIP_SLOW=1 (skip the stock
+ * variants, 5–25 s a step).
  */
-import { execFile } from 'node:child_process'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
-import { registerConv3dKernels, unregisterConv3dKernels } from '../../src/engine/kernels'
+import { registerConv3dKernels, registerReductionKernels, unregisterConv3dKernels, unregisterReductionKernels } from '../../src/engine/kernels'
 import { REFERENCE_UNET } from '../../src/engine/model'
 import { crossEntropyLoss } from '../../src/engine/train/losses'
 import { createRandom } from '../../src/shared/random'
@@ -34,7 +38,7 @@ const SIZE = 32
 const SEED = 20_240_611
 const LEARNING_RATE = 1e-3
 const RUNS = Math.max(1, Number(process.env.VOXLOOP_BENCH_RUNS ?? 5))
-/** PyTorch steps are cheap; more of them steady its median, which suffers most from a busy machine (2 OpenMP threads). */
+/** PyTorch steps are cheap; more rounds steady the paired medians. */
 const TORCH_RUNS = Math.max(RUNS, 10)
 const PYTHON = process.env.VOXLOOP_BENCH_PYTHON ?? '/usr/bin/python3'
 const TWIN = path.resolve(__dirname, '../../../shared/tools/unet_reference_torch.py')
@@ -42,6 +46,19 @@ const SKIP_SLOW = process.env.VOXLOOP_BENCH_SKIP_SLOW === '1'
 
 const SHAPE: [number, number, number, number, number] = [BATCH, SIZE, SIZE, SIZE, 1]
 const VOXELS_PER_ITEM = SIZE ** 3
+
+type Batch = { image: Float32Array; labels: Int32Array }
+
+/** The project's wasm kernels, as the engine's activateBackend registers them: Conv3D and the rank-5 reductions/broadcasts. */
+function registerProjectKernels(): void {
+  registerConv3dKernels('wasm')
+  registerReductionKernels('wasm')
+}
+
+function unregisterProjectKernels(): void {
+  unregisterReductionKernels('wasm')
+  unregisterConv3dKernels('wasm')
+}
 
 function load(): string {
   return os
@@ -51,7 +68,7 @@ function load(): string {
 }
 
 /** The twin's data: x ~ N(0, 1), y uniform in {0, 1}; seeded, so the workers get the same batch. */
-function makeBatch(): { image: Float32Array; labels: Int32Array } {
+function makeBatch(): Batch {
   const random = createRandom(SEED)
   const image = new Float32Array(BATCH * VOXELS_PER_ITEM)
   const labels = new Int32Array(BATCH * VOXELS_PER_ITEM)
@@ -69,39 +86,20 @@ interface Timing {
 
 function timing(runs: number[]): Timing {
   const sorted = [...runs].sort((a, b) => a - b)
-  return { runs, median: sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN, best: sorted[0] ?? Number.NaN }
+  const lower = sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN
+  const upper = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
+  return { runs, median: (lower + upper) / 2, best: sorted[0] ?? Number.NaN }
 }
 
-async function timeRuns(warmup: number, runs: number, fn: () => unknown): Promise<Timing> {
-  for (let i = 0; i < warmup; i++) fn()
-  const times: number[] = []
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now()
-    fn()
-    times.push(performance.now() - start)
-    await new Promise((resolve) => setImmediate(resolve))
-  }
-  return timing(times)
+function fmtRuns(t: Timing): string {
+  return t.runs.map((v) => v.toFixed(0)).join(', ')
 }
 
-interface TfjsResult {
-  step: Timing
-  predict: Timing
-  params: number
-  losses: number[]
-  profile: StepProfile | null
-}
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-interface TfjsPlan {
-  backend: string
-  /** Called after the backend is active: registers or unregisters kernels. */
-  kernels: () => void
-  stepWarmup: number
-  stepRuns: number
-  predictWarmup: number
-  predictRuns: number
-  /** Also profile one more step by kernel (tf.profile). */
-  profile?: boolean
+/** torch's cross_entropy: mean over voxels of −log softmax(logits)[true class]. */
+function gradientsLoss(logits: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  return crossEntropyLoss(y, logits.apply(x, { training: true }) as tf.Tensor, { predictions: 'logits' })
 }
 
 /** Kernel time of one profiled step, ms, grouped. */
@@ -116,126 +114,206 @@ interface StepProfile {
   slowestSum: string
 }
 
-/** Build the model on the active backend, then time train steps and predictions of one batch. */
-async function measureTfjs(plan: TfjsPlan, batch: { image: Float32Array; labels: Int32Array }): Promise<TfjsResult> {
-  if (!(await tf.setBackend(plan.backend))) throw new Error(`backend ${plan.backend} failed to initialise`)
-  await tf.ready()
-  plan.kernels()
-  const { model, logits } = referenceLogitsModel(SEED)
-  const variables = logits.trainableWeights.map((w) => w.read() as tf.Variable)
-  const optimizer = tf.train.adam(LEARNING_RATE)
-  const x = tf.tensor5d(batch.image, SHAPE)
-  const y = tf.tidy(() => tf.oneHot(tf.tensor4d(batch.labels, [BATCH, SIZE, SIZE, SIZE], 'int32'), 2))
-  const losses: number[] = []
-  try {
-    const step = (): void => {
-      const loss = tf.tidy(() => {
-        const cost = optimizer.minimize(() => gradientsLoss(logits, x, y), true, variables)
-        return (cost as tf.Scalar).dataSync()[0] as number
-      })
-      losses.push(loss)
+/** The reference U-Net, Adam and the batch on one tfjs backend; step() and predict() return ms. */
+class TfjsSession {
+  private constructor(
+    readonly backend: string,
+    private readonly model: tf.LayersModel,
+    private readonly logits: tf.LayersModel,
+    private readonly variables: tf.Variable[],
+    private readonly optimizer: tf.Optimizer,
+    private readonly x: tf.Tensor5D,
+    private readonly y: tf.Tensor
+  ) {}
+
+  static async create(backend: string, batch: Batch): Promise<TfjsSession> {
+    await TfjsSession.use(backend)
+    const { model, logits } = referenceLogitsModel(SEED)
+    const variables = logits.trainableWeights.map((w) => w.read() as tf.Variable)
+    const x = tf.tensor5d(batch.image, SHAPE)
+    const y = tf.tidy(() => tf.oneHot(tf.tensor4d(batch.labels, [BATCH, SIZE, SIZE, SIZE], 'int32'), 2))
+    return new TfjsSession(backend, model, logits, variables, tf.train.adam(LEARNING_RATE), x, y)
+  }
+
+  private static async use(backend: string): Promise<void> {
+    if (tf.getBackend() === backend) return
+    if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to initialise`)
+    await tf.ready()
+  }
+
+  get params(): number {
+    return this.model.countParams()
+  }
+
+  /** Forward, backward, Adam update, reading the loss. */
+  async step(): Promise<number> {
+    await TfjsSession.use(this.backend)
+    const start = performance.now()
+    tf.tidy(() => (this.optimizer.minimize(() => gradientsLoss(this.logits, this.x, this.y), true, this.variables) as tf.Scalar).dataSync())
+    const ms = performance.now() - start
+    await tick()
+    return ms
+  }
+
+  /** model.predict of the batch (softmax) and reading it. */
+  async predict(): Promise<number> {
+    await TfjsSession.use(this.backend)
+    const start = performance.now()
+    tf.tidy(() => (this.model.predict(this.x, { batchSize: BATCH }) as tf.Tensor).dataSync())
+    const ms = performance.now() - start
+    await tick()
+    return ms
+  }
+
+  async profileStep(): Promise<StepProfile> {
+    await TfjsSession.use(this.backend)
+    const start = performance.now()
+    const info = await tf.profile(() => {
+      tf.tidy(() => (this.optimizer.minimize(() => gradientsLoss(this.logits, this.x, this.y), true, this.variables) as tf.Scalar).dataSync())
+    })
+    const profile: StepProfile = { conv3d: 0, sum: 0, other: 0, wall: performance.now() - start, slowestSum: 'none' }
+    let slowest = -1
+    for (const kernel of info.kernels) {
+      const ms = Number(kernel.kernelTimeMs) || 0
+      if (kernel.name.startsWith('Conv3D')) profile.conv3d += ms
+      else if (kernel.name === 'Sum') {
+        profile.sum += ms
+        if (ms > slowest) {
+          slowest = ms
+          profile.slowestSum = `${JSON.stringify(kernel.inputShapes[0])} → ${JSON.stringify(kernel.outputShapes[0])} in ${ms.toFixed(1)} ms`
+        }
+      } else profile.other += ms
     }
-    const predict = (): void => {
-      tf.tidy(() => (model.predict(x, { batchSize: BATCH }) as tf.Tensor).dataSync())
-    }
-    const stepTiming = await timeRuns(plan.stepWarmup, plan.stepRuns, step)
-    const predictTiming = await timeRuns(plan.predictWarmup, plan.predictRuns, predict)
-    let profile: StepProfile | null = null
-    if (plan.profile) {
-      const start = performance.now()
-      const info = await tf.profile(() => step())
-      const wall = performance.now() - start
-      profile = { conv3d: 0, sum: 0, other: 0, wall, slowestSum: 'none' }
-      let slowest = 0
-      for (const kernel of info.kernels) {
-        const ms = Number(kernel.kernelTimeMs) || 0
-        if (kernel.name.startsWith('Conv3D')) profile.conv3d += ms
-        else if (kernel.name === 'Sum') {
-          profile.sum += ms
-          if (ms > slowest) {
-            slowest = ms
-            profile.slowestSum = `${JSON.stringify(kernel.inputShapes[0])} → ${JSON.stringify(kernel.outputShapes[0])} in ${ms.toFixed(0)} ms`
-          }
-        } else profile.other += ms
-      }
-    }
-    return { step: stepTiming, predict: predictTiming, params: model.countParams(), losses, profile }
-  } finally {
-    tf.dispose([x, y])
-    optimizer.dispose()
-    model.dispose()
+    return profile
+  }
+
+  dispose(): void {
+    tf.dispose([this.x, this.y])
+    this.optimizer.dispose()
+    this.model.dispose()
   }
 }
 
-/** torch's cross_entropy: mean over voxels of −log softmax(logits)[true class]. */
-function gradientsLoss(logits: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): tf.Scalar {
-  return crossEntropyLoss(y, logits.apply(x, { training: true }) as tf.Tensor, { predictions: 'logits' })
-}
-
 // ---------------------------------------------------------------------------------------------
-// PyTorch: the twin script itself, executed inside a small driver that times single steps and
-// predictions with perf_counter (interpreter start and torch import excluded).
+// PyTorch: the twin script itself, executed inside a small driver that stays alive and runs one
+// step or one prediction per line on stdin, timed with perf_counter, so its runs can alternate
+// with ours. Blocked on stdin it uses no CPU.
 
 const PYTHON_DRIVER = `
 import sys, json, time
-twin, runs = sys.argv[1], int(sys.argv[2])
-threads = sys.argv[3]
-sys.argv = [twin, '${SIZE}', '${REFERENCE_UNET.baseFilters}', threads]   # S, F, threads
+twin, threads = sys.argv[1], sys.argv[2]
+sys.argv = [twin, '${SIZE}', '${REFERENCE_UNET.baseFilters}', threads]   # the twin's CLI: S, F, threads
 ns = {'__name__': 'unet_reference_torch'}
 exec(compile(open(twin).read(), twin, 'exec'), ns)   # builds model, Adam, data; prints its own figures
 import torch
 m, step, x = ns['m'], ns['step'], ns['x']
-steps = []
-for _ in range(runs):
-    t = time.perf_counter(); step(); steps.append((time.perf_counter() - t) * 1000)
-preds = []
-with torch.no_grad():
-    m(x)
-    for _ in range(runs):
-        t = time.perf_counter(); m(x); preds.append((time.perf_counter() - t) * 1000)
-print('BENCH_JSON ' + json.dumps({'step': steps, 'predict': preds, 'threads': torch.get_num_threads(),
-      'params': sum(p.numel() for p in m.parameters()), 'torch': torch.__version__, 'batch': list(x.shape)}))
+def predict():
+    with torch.no_grad():
+        m(x)
+predict()
+print('READY ' + json.dumps({'threads': torch.get_num_threads(), 'params': sum(p.numel() for p in m.parameters()),
+      'torch': torch.__version__, 'batch': list(x.shape)}), flush=True)
+while True:
+    cmd = sys.stdin.readline().strip()
+    if cmd not in ('step', 'predict'):
+        break
+    fn = step if cmd == 'step' else predict
+    t = time.perf_counter(); fn(); ms = (time.perf_counter() - t) * 1000
+    print('MS %.3f' % ms, flush=True)
 `
 
-interface TorchResult {
-  step: Timing
-  predict: Timing
+interface TorchInfo {
   threads: number
   params: number
-  version: string
+  torch: string
   batch: number[]
-  /** The twin's own printout (its mean of 3 steps, one prediction). */
-  twinOutput: string
 }
 
-function measureTorch(threads: number): Promise<TorchResult> {
-  return new Promise((resolve, reject) => {
-    execFile(PYTHON, ['-c', PYTHON_DRIVER, TWIN, String(TORCH_RUNS), String(threads)], { timeout: 300_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (error) {
-        const why = (stderr || error.message).trim().split('\n').slice(-1)[0] ?? error.message
-        reject(new Error(why))
-        return
+class TorchSession {
+  private buffer = ''
+  private waiting: { resolve: (line: string) => void; reject: (error: Error) => void } | null = null
+  private readonly lines: string[] = []
+  private stderr = ''
+  /** The twin's own printout (params, its mean of 3 steps, one prediction). */
+  readonly twinOutput: string[] = []
+  info: TorchInfo | null = null
+
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => {
+      this.buffer += chunk
+      let newline: number
+      while ((newline = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, newline).trim()
+        this.buffer = this.buffer.slice(newline + 1)
+        if (line.startsWith('READY ') || line.startsWith('MS ')) this.deliver(line)
+        else if (line) this.twinOutput.push(line)
       }
-      const line = stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '))
-      if (!line) {
-        reject(new Error(`no result from the driver: ${stdout.slice(-200)}`))
-        return
-      }
-      const data = JSON.parse(line.slice('BENCH_JSON '.length)) as { step: number[]; predict: number[]; threads: number; params: number; torch: string; batch: number[] }
-      resolve({
-        step: timing(data.step),
-        predict: timing(data.predict),
-        threads: data.threads,
-        params: data.params,
-        version: data.torch,
-        batch: data.batch,
-        twinOutput: stdout
-          .split('\n')
-          .filter((l) => l && !l.startsWith('BENCH_JSON'))
-          .join('; ')
-      })
     })
-  })
+    child.stderr.setEncoding('utf8')
+    child.stderr.on('data', (chunk: string) => {
+      this.stderr = (this.stderr + chunk).slice(-2000)
+    })
+    child.on('exit', (code) => this.fail(new Error(`python exited (${code}): ${this.stderr.trim().split('\n').slice(-1)[0] ?? ''}`)))
+    child.on('error', (error) => this.fail(error))
+  }
+
+  static async start(threads: number): Promise<TorchSession> {
+    const child = spawn(PYTHON, ['-c', PYTHON_DRIVER, TWIN, String(threads)], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const session = new TorchSession(child)
+    const ready = await session.next(300_000)
+    session.info = JSON.parse(ready.slice('READY '.length)) as TorchInfo
+    return session
+  }
+
+  private deliver(line: string): void {
+    const waiting = this.waiting
+    this.waiting = null
+    if (waiting) waiting.resolve(line)
+    else this.lines.push(line)
+  }
+
+  private fail(error: Error): void {
+    const waiting = this.waiting
+    this.waiting = null
+    waiting?.reject(error)
+  }
+
+  private next(timeoutMs: number): Promise<string> {
+    const queued = this.lines.shift()
+    if (queued !== undefined) return Promise.resolve(queued)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(new Error(`no answer from python in ${timeoutMs / 1000} s`)), timeoutMs)
+      this.waiting = {
+        resolve: (line) => {
+          clearTimeout(timer)
+          resolve(line)
+        },
+        reject: (error) => {
+          clearTimeout(timer)
+          reject(error)
+        }
+      }
+    })
+  }
+
+  private async run(command: 'step' | 'predict'): Promise<number> {
+    this.child.stdin.write(`${command}\n`)
+    const line = await this.next(120_000)
+    return Number(line.slice('MS '.length))
+  }
+
+  step(): Promise<number> {
+    return this.run('step')
+  }
+
+  predict(): Promise<number> {
+    return this.run('predict')
+  }
+
+  close(): void {
+    this.child.stdin.end('quit\n')
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,10 +331,7 @@ interface TwoWorkerResult {
   gradientMismatch: number
 }
 
-async function measureTwoWorkers(batch: { image: Float32Array; labels: Int32Array }): Promise<TwoWorkerResult> {
-  if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise')
-  await tf.ready()
-  registerConv3dKernels('wasm')
+async function measureTwoWorkers(batch: Batch, solo: TfjsSession): Promise<TwoWorkerResult> {
   const workers = [new UNetStepWorker(SEED), new UNetStepWorker(SEED)]
   const { model, logits } = referenceLogitsModel(SEED)
   const variables = logits.trainableWeights.map((w) => w.read() as tf.Variable)
@@ -281,9 +356,9 @@ async function measureTwoWorkers(batch: { image: Float32Array; labels: Int32Arra
       const [a, b] = replies as [(typeof replies)[0], (typeof replies)[0]]
       const grads = a.gradients.map((ga, k) => {
         const gb = b.gradients[k] as Float32Array
-        const sum = new Float32Array(ga.length)
-        for (let i = 0; i < ga.length; i++) sum[i] = 0.5 * ((ga[i] as number) + (gb[i] as number))
-        return sum
+        const mean = new Float32Array(ga.length)
+        for (let i = 0; i < ga.length; i++) mean[i] = 0.5 * ((ga[i] as number) + (gb[i] as number))
+        return mean
       })
       return { grads, workerMs: Math.max(a.ms, b.ms) }
     }
@@ -306,42 +381,22 @@ async function measureTwoWorkers(batch: { image: Float32Array; labels: Int32Arra
     })
 
     const workerTimes: number[] = []
-    const step = async (): Promise<void> => {
+    const step = async (): Promise<number> => {
+      const start = performance.now()
       const { grads, workerMs } = await splitGradients()
-      workerTimes.push(workerMs)
       tf.tidy(() => optimizer.applyGradients(variables.map((v, k) => ({ name: v.name, tensor: tf.tensor(grads[k] as Float32Array, v.shape) }))))
+      workerTimes.push(workerMs)
+      return performance.now() - start
     }
-    // The same step on the parent alone (its own weights and Adam: only the time matters here).
-    const soloModel = referenceLogitsModel(SEED)
-    const soloVariables = soloModel.logits.trainableWeights.map((w) => w.read() as tf.Variable)
-    const soloOptimizer = tf.train.adam(LEARNING_RATE)
-    const x = tf.tensor5d(batch.image, SHAPE)
-    const y = tf.tidy(() => tf.oneHot(tf.tensor4d(batch.labels, [BATCH, SIZE, SIZE, SIZE], 'int32'), 2))
-    const solo = (): void => {
-      tf.tidy(() => (soloOptimizer.minimize(() => gradientsLoss(soloModel.logits, x, y), true, soloVariables) as tf.Scalar).dataSync())
+    for (let i = 0; i < 2; i++) await step()
+    workerTimes.length = 0
+    const times: number[] = []
+    const soloTimes: number[] = []
+    for (let i = 0; i < RUNS; i++) {
+      soloTimes.push(await solo.step())
+      times.push(await step())
     }
-    try {
-      for (let i = 0; i < 2; i++) {
-        await step()
-        solo()
-      }
-      workerTimes.length = 0
-      const times: number[] = []
-      const soloTimes: number[] = []
-      for (let i = 0; i < RUNS; i++) {
-        let start = performance.now()
-        solo()
-        soloTimes.push(performance.now() - start)
-        start = performance.now()
-        await step()
-        times.push(performance.now() - start)
-      }
-      return { step: timing(times), oneThread: timing(soloTimes), workerMs: timing(workerTimes).median, gradientMismatch: maxAbs > 0 ? maxDiff / maxAbs : maxDiff }
-    } finally {
-      tf.dispose([x, y])
-      soloOptimizer.dispose()
-      soloModel.model.dispose()
-    }
+    return { step: timing(times), oneThread: timing(soloTimes), workerMs: timing(workerTimes).median, gradientMismatch: maxAbs > 0 ? maxDiff / maxAbs : maxDiff }
   } finally {
     await Promise.all(workers.map((w) => w.terminate()))
     optimizer.dispose()
@@ -365,8 +420,23 @@ function tensorflowAvailable(): { ok: true } | { ok: false; reason: string } {
   return tf.findBackendFactory('tensorflow') ? { ok: true } : { ok: false, reason: 'tfjs-node loaded but registered no tensorflow backend' }
 }
 
-function fmtRuns(t: Timing): string {
-  return t.runs.map((v) => v.toFixed(0)).join(', ')
+/**
+ * Runs of `other` alternating with runs of ours: ours, other, ours, other, …, ours. Returns the
+ * other's timed runs (after `warmup`) and ours from the same stretch of time.
+ */
+async function paired(rounds: number, warmup: number, ours: () => Promise<number>, other: () => Promise<number>): Promise<{ ours: Timing; other: Timing }> {
+  const oursTimes: number[] = []
+  const otherTimes: number[] = []
+  for (let i = 0; i < warmup; i++) {
+    await ours()
+    await other()
+  }
+  for (let i = 0; i < rounds; i++) {
+    oursTimes.push(await ours())
+    otherTimes.push(await other())
+  }
+  oursTimes.push(await ours())
+  return { ours: timing(oursTimes), other: timing(otherTimes) }
 }
 
 async function run(): Promise<BenchReport> {
@@ -374,6 +444,7 @@ async function run(): Promise<BenchReport> {
   const batch = makeBatch()
   const rows: BenchRow[] = []
   const notes: string[] = []
+  const targets: BenchTarget[] = []
   const loads: string[] = [`start ${load()}`]
   const log = (what: string): void => {
     loads.push(`${what} ${load()}`)
@@ -384,164 +455,207 @@ async function run(): Promise<BenchReport> {
   const OURS_PREDICT = 'wasm, project kernels: predict'
   const STOCK_STEP = 'wasm, stock kernels: train step'
   const STOCK_PREDICT = 'wasm, stock kernels: predict'
-  const TORCH_STEP = 'PyTorch CPU, 2 threads: train step'
-  const TORCH_PREDICT = 'PyTorch CPU, 2 threads: predict'
 
-  // 1. wasm + project kernels (the engine's default path).
-  const ours = await measureTfjs(
-    { backend: 'wasm', kernels: () => registerConv3dKernels('wasm'), stepWarmup: 2, stepRuns: RUNS, predictWarmup: 1, predictRuns: RUNS, profile: true },
-    batch
-  )
-  log('wasm project kernels')
-  rows.push({ name: OURS_STEP, value: ours.step.median, unit: 'ms', ...(SKIP_SLOW ? {} : { baselineOf: STOCK_STEP }), note: `median of ${RUNS} after 2 warm-up: ${fmtRuns(ours.step)}` })
-  rows.push({ name: OURS_PREDICT, value: ours.predict.median, unit: 'ms', ...(SKIP_SLOW ? {} : { baselineOf: STOCK_PREDICT }), note: `median of ${RUNS} after 1 warm-up` })
-  if (ours.profile) {
-    const p = ours.profile
-    const share = (ms: number): string => `${((100 * ms) / (p.conv3d + p.sum + p.other)).toFixed(0)} % of the profiled step's kernel time`
-    rows.push({ name: 'wasm, project kernels: train step, Conv3D kernels', value: p.conv3d, unit: 'ms', note: share(p.conv3d) })
-    rows.push({ name: 'wasm, project kernels: train step, Sum kernels', value: p.sum, unit: 'ms', note: `${share(p.sum)}; bias gradients` })
-    rows.push({ name: 'wasm, project kernels: train step, other kernels', value: p.other, unit: 'ms', note: share(p.other) })
-    notes.push(
-      `one extra step profiled with tf.profile (${p.wall.toFixed(0)} ms wall): Sum is the bias gradient of each conv (dy summed over batch and space, per channel); the wasm Sum kernel reduces non-innermost axes slowly — slowest call ${p.slowestSum}`
-    )
-  }
-  if (ours.params !== REFERENCE_UNET.parameters) notes.push(`the tfjs model has ${ours.params} parameters, not ${REFERENCE_UNET.parameters}`)
-
-  // 2. wasm, stock kernels: ~15 s a step; the second step is the one reported (the first warms up).
-  let stock: TfjsResult | null = null
-  let cpu: TfjsResult | null = null
-  if (!SKIP_SLOW) {
-    stock = await measureTfjs({ backend: 'wasm', kernels: () => unregisterConv3dKernels('wasm'), stepWarmup: 1, stepRuns: 1, predictWarmup: 1, predictRuns: 1 }, batch)
-    registerConv3dKernels('wasm')
-    log('wasm stock kernels')
-    rows.push({ name: STOCK_STEP, value: stock.step.median, unit: 'ms', note: 'after 1 warm-up step; Conv3D gradients WRONG (input gradient skips work)' })
-    rows.push({ name: STOCK_PREDICT, value: stock.predict.median, unit: 'ms', note: 'after 1 warm-up' })
-
-    // 3. cpu, stock kernels (correct, all JS): one step, one prediction.
-    cpu = await measureTfjs({ backend: 'cpu', kernels: () => undefined, stepWarmup: 0, stepRuns: 1, predictWarmup: 0, predictRuns: 1 }, batch)
-    log('cpu stock')
-    rows.push({ name: 'cpu, stock kernels: train step', value: cpu.step.median, unit: 'ms', baselineOf: OURS_STEP, note: 'one step, no warm-up' })
-    rows.push({ name: 'cpu, stock kernels: predict', value: cpu.predict.median, unit: 'ms', baselineOf: OURS_PREDICT, note: 'one call, after the step' })
-  } else {
-    notes.push('VOXLOOP_BENCH_SKIP_SLOW=1: stock wasm and cpu not measured')
-  }
-
-  // 4. tensorflow (tfjs-node), if it loads.
-  const native = tensorflowAvailable()
-  if (native.ok) {
-    const result = await measureTfjs({ backend: 'tensorflow', kernels: () => undefined, stepWarmup: 2, stepRuns: RUNS, predictWarmup: 1, predictRuns: RUNS }, batch)
-    log('tensorflow')
-    rows.push({ name: 'tensorflow (tfjs-node): train step', value: result.step.median, unit: 'ms', baselineOf: OURS_STEP })
-    rows.push({ name: 'tensorflow (tfjs-node): predict', value: result.predict.median, unit: 'ms', baselineOf: OURS_PREDICT })
-  } else {
-    rows.push({ name: 'tensorflow (tfjs-node): train step', value: Number.NaN, unit: 'ms', note: `n/a: ${native.reason}` })
-    notes.push(`tensorflow backend n/a: ${native.reason}`)
-  }
-
-  // 5. PyTorch twin, 2 threads (the issue's comparison), then 1 thread.
-  let torch: TorchResult | null = null
-  let torch1: TorchResult | null = null
+  // 1. wasm + project kernels (the engine's path): the main figures, and one profiled step.
+  // Initialise wasm before swapping kernels: the stock Conv3D is bound to the module by its
+  // setupFunc at initialisation, so it must be registered then to work when put back later.
+  if (!(await tf.setBackend('wasm'))) throw new Error('backend wasm failed to initialise')
+  await tf.ready()
+  registerProjectKernels()
+  const ours = await TfjsSession.create('wasm', batch)
   try {
-    torch = await measureTorch(2)
-    log('PyTorch 2 threads')
-    rows.push({ name: TORCH_STEP, value: torch.step.median, unit: 'ms', note: `median of ${TORCH_RUNS} (after the twin's own 4 steps): ${fmtRuns(torch.step)}` })
-    rows.push({ name: TORCH_PREDICT, value: torch.predict.median, unit: 'ms', note: `median of ${TORCH_RUNS} after 1 warm-up: ${fmtRuns(torch.predict)}` })
-    rows.push({ name: `${OURS_STEP} (vs PyTorch)`, value: ours.step.median, unit: 'ms', baselineOf: TORCH_STEP })
-    rows.push({ name: `${OURS_PREDICT} (vs PyTorch)`, value: ours.predict.median, unit: 'ms', baselineOf: TORCH_PREDICT })
-    // Fastest runs: what each side does when the shared machine leaves it alone for a moment.
-    rows.push({ name: `${TORCH_STEP}, best run`, value: torch.step.best, unit: 'ms' })
-    rows.push({ name: `${OURS_STEP}, best run (vs PyTorch best)`, value: ours.step.best, unit: 'ms', baselineOf: `${TORCH_STEP}, best run` })
+    for (let i = 0; i < 2; i++) await ours.step()
+    await ours.predict()
+    const oursStep: number[] = []
+    const oursPredict: number[] = []
+    for (let i = 0; i < RUNS; i++) oursStep.push(await ours.step())
+    for (let i = 0; i < RUNS; i++) oursPredict.push(await ours.predict())
+    const step = timing(oursStep)
+    const predict = timing(oursPredict)
+    const profile = await ours.profileStep()
+    log('wasm project kernels')
+    rows.push({ name: OURS_STEP, value: step.median, unit: 'ms', ...(SKIP_SLOW ? {} : { baselineOf: STOCK_STEP }), note: `median of ${RUNS} after 2 warm-up: ${fmtRuns(step)}` })
+    rows.push({ name: OURS_PREDICT, value: predict.median, unit: 'ms', ...(SKIP_SLOW ? {} : { baselineOf: STOCK_PREDICT }), note: `median of ${RUNS} after 1 warm-up: ${fmtRuns(predict)}` })
+    const share = (ms: number): string => `${((100 * ms) / (profile.conv3d + profile.sum + profile.other)).toFixed(0)} % of the profiled step's kernel time`
+    rows.push({ name: `${OURS_STEP}, Conv3D kernels`, value: profile.conv3d, unit: 'ms', note: share(profile.conv3d) })
+    rows.push({ name: `${OURS_STEP}, Sum kernels`, value: profile.sum, unit: 'ms', note: `${share(profile.sum)}; mostly bias gradients` })
+    rows.push({ name: `${OURS_STEP}, other kernels`, value: profile.other, unit: 'ms', note: share(profile.other) })
     notes.push(
-      `PyTorch ${torch.version}, ${torch.threads} threads, input ${torch.batch.join('×')} (NCDHW), ${torch.params} parameters; the twin's own printout: ${torch.twinOutput}`
+      `one extra step profiled with tf.profile (${profile.wall.toFixed(0)} ms wall; kernel times inclusive): Sum is mostly the bias gradient of each conv (dy summed over batch and space, per channel); slowest Sum ${profile.slowestSum}`
     )
-  } catch (error) {
-    notes.push(`PyTorch twin n/a (${PYTHON} ${TWIN}): ${error instanceof Error ? error.message : String(error)}`)
-  }
-  if (torch) {
-    // One thread each: the comparison a busy machine distorts least (2 OpenMP threads wait on each
-    // other whenever another process takes one of the 2 cores; single-threaded wasm does not).
+    if (ours.params !== REFERENCE_UNET.parameters) notes.push(`the tfjs model has ${ours.params} parameters, not ${REFERENCE_UNET.parameters}`)
+
+    // 2. wasm, stock kernels, alternating with ours on the same model: ours, stock (warm-up), ours,
+    //    stock (timed), ours. ~6–15 s a stock step.
+    if (!SKIP_SLOW) {
+      const withStock = async (fn: () => Promise<number>): Promise<number> => {
+        unregisterProjectKernels()
+        try {
+          return await fn()
+        } finally {
+          registerProjectKernels()
+        }
+      }
+      const stepPair = await paired(1, 1, () => ours.step(), () => withStock(() => ours.step()))
+      const predictPair = await paired(1, 1, () => ours.predict(), () => withStock(() => ours.predict()))
+      log('wasm stock kernels')
+      rows.push({ name: STOCK_STEP, value: stepPair.other.median, unit: 'ms', note: 'after 1 warm-up step; Conv3D gradients WRONG (input gradient skips work)' })
+      rows.push({ name: STOCK_PREDICT, value: predictPair.other.median, unit: 'ms', note: 'after 1 warm-up' })
+      const stepSpeedUp = stepPair.other.median / stepPair.ours.median
+      rows.push({
+        name: 'speed-up vs stock wasm: train step (paired)',
+        value: stepSpeedUp,
+        unit: '×',
+        note: `stock ${stepPair.other.median.toFixed(0)} ms / ours ${stepPair.ours.median.toFixed(0)} ms (mean of our steps just before and after)`
+      })
+      rows.push({
+        name: 'speed-up vs stock wasm: predict (paired)',
+        value: predictPair.other.median / predictPair.ours.median,
+        unit: '×',
+        note: `stock ${predictPair.other.median.toFixed(0)} ms / ours ${predictPair.ours.median.toFixed(0)} ms`
+      })
+      targets.push({ description: 'train step at least 20× faster than stock tfjs on wasm (project kernels vs stock kernels, paired)', met: stepSpeedUp >= 20 })
+
+      // 3. cpu, stock kernels (correct, all JS): one step and one prediction between two of ours.
+      const cpu = await TfjsSession.create('cpu', batch)
+      try {
+        const cpuStep = await paired(1, 0, () => ours.step(), () => cpu.step())
+        const cpuPredict = await paired(1, 0, () => ours.predict(), () => cpu.predict())
+        log('cpu stock')
+        rows.push({ name: 'cpu, stock kernels: train step', value: cpuStep.other.median, unit: 'ms', note: 'one step, no warm-up' })
+        rows.push({ name: 'cpu, stock kernels: predict', value: cpuPredict.other.median, unit: 'ms', note: 'one call, after the step' })
+        rows.push({ name: 'speed-up vs stock cpu: train step (paired)', value: cpuStep.other.median / cpuStep.ours.median, unit: '×' })
+        rows.push({ name: 'speed-up vs stock cpu: predict (paired)', value: cpuPredict.other.median / cpuPredict.ours.median, unit: '×' })
+      } finally {
+        cpu.dispose()
+      }
+    } else {
+      notes.push('VOXLOOP_BENCH_SKIP_SLOW=1: stock wasm and cpu not measured')
+      targets.push({ description: 'train step at least 20× faster than stock tfjs on wasm', met: null })
+    }
+
+    // 4. tensorflow (tfjs-node), if it loads.
+    const native = tensorflowAvailable()
+    if (native.ok) {
+      const tfn = await TfjsSession.create('tensorflow', batch)
+      try {
+        for (let i = 0; i < 2; i++) await tfn.step()
+        const nStep = await paired(RUNS, 0, () => ours.step(), () => tfn.step())
+        const nPredict = await paired(RUNS, 1, () => ours.predict(), () => tfn.predict())
+        log('tensorflow')
+        rows.push({ name: 'tensorflow (tfjs-node): train step', value: nStep.other.median, unit: 'ms' })
+        rows.push({ name: 'tensorflow (tfjs-node): predict', value: nPredict.other.median, unit: 'ms' })
+        rows.push({ name: 'time vs tensorflow: train step (paired)', value: nStep.ours.median / nStep.other.median, unit: '×' })
+      } finally {
+        tfn.dispose()
+      }
+    } else {
+      rows.push({ name: 'tensorflow (tfjs-node): train step', value: Number.NaN, unit: 'ms', note: `n/a: ${native.reason}` })
+      notes.push(`tensorflow backend n/a: ${native.reason}`)
+    }
+
+    // 5. PyTorch twin with 2 threads (the issue's comparison) and 1 thread, rounds of ours / 2 / 1.
+    let torch2: TorchSession | null = null
+    let torch1: TorchSession | null = null
     try {
-      torch1 = await measureTorch(1)
-      log('PyTorch 1 thread')
-      rows.push({ name: 'PyTorch CPU, 1 thread: train step', value: torch1.step.median, unit: 'ms', note: `median of ${TORCH_RUNS}: ${fmtRuns(torch1.step)}` })
-      rows.push({ name: 'PyTorch CPU, 1 thread: predict', value: torch1.predict.median, unit: 'ms', note: `median of ${TORCH_RUNS}` })
-      rows.push({ name: `${OURS_STEP} (vs PyTorch 1 thread)`, value: ours.step.median, unit: 'ms', baselineOf: 'PyTorch CPU, 1 thread: train step', note: 'both single-threaded' })
-      rows.push({ name: `${OURS_PREDICT} (vs PyTorch 1 thread)`, value: ours.predict.median, unit: 'ms', baselineOf: 'PyTorch CPU, 1 thread: predict' })
-    } catch (error) {
-      notes.push(`PyTorch with 1 thread failed: ${error instanceof Error ? error.message : String(error)}`)
-    }
-  }
-
-  // 6. Two engine workers splitting the batch, interleaved with single-thread steps so that both
-  // see the same load on the shared machine.
-  try {
-    const two = await measureTwoWorkers(batch)
-    log('2 workers')
-    const ONE_INTERLEAVED = 'wasm, 1 thread: train step (interleaved with the 2-worker runs)'
-    rows.push({ name: ONE_INTERLEAVED, value: two.oneThread.median, unit: 'ms', note: `median of ${RUNS}: ${fmtRuns(two.oneThread)}` })
-    rows.push({
-      name: 'wasm, 2 workers (batch split): train step',
-      value: two.step.median,
-      unit: 'ms',
-      baselineOf: ONE_INTERLEAVED,
-      note: `median of ${RUNS} after 2 warm-up: ${fmtRuns(two.step)}; slower worker computes ${two.workerMs.toFixed(0)} ms of it`
-    })
-    rows.push({ name: 'wasm, 2 workers: speed-up over 1 thread, train step', value: two.oneThread.median / two.step.median, unit: '×' })
-    notes.push(
-      `2 workers: averaged half-batch gradients match the parent's full-batch gradient to ${two.gradientMismatch.toExponential(1)} (max abs difference / max abs gradient); weights go to the workers every step (copied), gradients come back (transferred), Adam runs on the parent; ideal speed-up on 2 idle cores ≈ 1.8× (docs/KERNELS.md, convolutions only)`
-    )
-  } catch (error) {
-    notes.push(`2-worker step failed: ${error instanceof Error ? error.message : String(error)}`)
-  }
-
-  // Speed-ups as plain numbers (the table's ratios are time / baseline time).
-  if (stock) {
-    rows.push({ name: 'speed-up vs stock wasm: train step', value: stock.step.median / ours.step.median, unit: '×' })
-    rows.push({ name: 'speed-up vs stock wasm: predict', value: stock.predict.median / ours.predict.median, unit: '×' })
-  }
-  if (cpu) rows.push({ name: 'speed-up vs stock cpu: train step', value: cpu.step.median / ours.step.median, unit: '×' })
-  // PyTorch on 2 idle cores is at least as fast as with 1 thread; on a shared machine its 2 OpenMP
-  // threads can be far slower than 1 (each barrier waits for a core another process holds). The
-  // target therefore compares with the faster of the two: a fair stand-in for PyTorch on 2 cores.
-  const torchStep = torch ? Math.min(torch.step.median, torch1?.step.median ?? Infinity) : Number.NaN
-  const torchPredict = torch ? Math.min(torch.predict.median, torch1?.predict.median ?? Infinity) : Number.NaN
-  if (torch) {
-    rows.push({ name: 'time vs PyTorch (faster of 1 and 2 threads): train step', value: ours.step.median / torchStep, unit: '×' })
-    rows.push({ name: 'time vs PyTorch (faster of 1 and 2 threads): predict', value: ours.predict.median / torchPredict, unit: '×' })
-    if (torch1 && torch1.step.median < torch.step.median) {
+      torch2 = await TorchSession.start(2)
+      torch1 = await TorchSession.start(1)
+      const t2 = torch2
+      const t1 = torch1
+      const oursStepT: number[] = []
+      const t2Step: number[] = []
+      const t1Step: number[] = []
+      const oursPredictT: number[] = []
+      const t2Predict: number[] = []
+      const t1Predict: number[] = []
+      await t2.step()
+      await t1.step()
+      for (let i = 0; i < TORCH_RUNS; i++) {
+        oursStepT.push(await ours.step())
+        t2Step.push(await t2.step())
+        t1Step.push(await t1.step())
+      }
+      for (let i = 0; i < TORCH_RUNS; i++) {
+        oursPredictT.push(await ours.predict())
+        t2Predict.push(await t2.predict())
+        t1Predict.push(await t1.predict())
+      }
+      log('PyTorch')
+      const [os_, t2s, t1s, op, t2p, t1p] = [oursStepT, t2Step, t1Step, oursPredictT, t2Predict, t1Predict].map(timing) as [Timing, Timing, Timing, Timing, Timing, Timing]
+      const T2_STEP = 'PyTorch CPU, 2 threads: train step'
+      const T1_STEP = 'PyTorch CPU, 1 thread: train step'
+      const T2_PREDICT = 'PyTorch CPU, 2 threads: predict'
+      const T1_PREDICT = 'PyTorch CPU, 1 thread: predict'
+      rows.push({ name: T2_STEP, value: t2s.median, unit: 'ms', note: `median of ${TORCH_RUNS}: ${fmtRuns(t2s)}` })
+      rows.push({ name: T1_STEP, value: t1s.median, unit: 'ms', note: `median of ${TORCH_RUNS}: ${fmtRuns(t1s)}` })
+      rows.push({ name: `${OURS_STEP} (paired with PyTorch)`, value: os_.median, unit: 'ms', baselineOf: T2_STEP, note: `median of ${TORCH_RUNS}: ${fmtRuns(os_)}` })
+      rows.push({ name: `${OURS_STEP} (paired with PyTorch, vs 1 thread)`, value: os_.median, unit: 'ms', baselineOf: T1_STEP, note: 'both single-threaded' })
+      rows.push({ name: T2_PREDICT, value: t2p.median, unit: 'ms', note: `median of ${TORCH_RUNS}: ${fmtRuns(t2p)}` })
+      rows.push({ name: T1_PREDICT, value: t1p.median, unit: 'ms', note: `median of ${TORCH_RUNS}` })
+      rows.push({ name: `${OURS_PREDICT} (paired with PyTorch)`, value: op.median, unit: 'ms', baselineOf: T2_PREDICT })
+      rows.push({ name: `${OURS_PREDICT} (paired with PyTorch, vs 1 thread)`, value: op.median, unit: 'ms', baselineOf: T1_PREDICT })
+      // PyTorch on 2 idle cores is at least as fast as with 1 thread; on a shared machine its 2
+      // OpenMP threads can be far slower than 1 (each barrier waits for a core another process
+      // holds). The target compares with the faster of the two: a fair stand-in for 2 idle cores.
+      const torchStep = Math.min(t2s.median, t1s.median)
+      rows.push({ name: 'time vs PyTorch (faster of 1 and 2 threads): train step', value: os_.median / torchStep, unit: '×' })
+      rows.push({ name: 'time vs PyTorch (faster of 1 and 2 threads): predict', value: op.median / Math.min(t2p.median, t1p.median), unit: '×' })
+      targets.push({
+        description: 'train step within 2× of PyTorch CPU with 2 threads, or with 1 thread where that is faster on the loaded machine (paired; parity is the aim)',
+        met: os_.median / torchStep <= 2
+      })
+      const info = t2.info
       notes.push(
-        `PyTorch with 2 threads (${torch.step.median.toFixed(0)} ms) was slower than with 1 (${torch1.step.median.toFixed(0)} ms): the shared machine left no second core free, and OpenMP threads stall on each other; shared/docs/TFJS-3D.md has 164 ms with 2 threads on this machine type`
+        `PyTorch ${info?.torch} (${PYTHON}), ${info?.threads} and ${t1.info?.threads} thread(s), input ${info?.batch.join('×')} (NCDHW), ${info?.params} parameters; the twins' own printouts: ${t2.twinOutput.join(', ')} | ${t1.twinOutput.join(', ')}`
       )
+      if (t1s.median < t2s.median) {
+        notes.push(
+          `PyTorch with 2 threads (${t2s.median.toFixed(0)} ms) was slower than with 1 (${t1s.median.toFixed(0)} ms): the shared machine had no idle second core, and OpenMP threads stall on each other; shared/docs/TFJS-3D.md has 164 ms with 2 threads on this machine type`
+        )
+      }
+    } catch (error) {
+      notes.push(`PyTorch twin n/a (${PYTHON} ${TWIN}): ${error instanceof Error ? error.message : String(error)}`)
+      targets.push({ description: 'train step within 2× of PyTorch CPU with 2 threads (parity is the aim)', met: null })
+    } finally {
+      torch2?.close()
+      torch1?.close()
     }
-  }
 
-  const targets: BenchTarget[] = [
-    {
-      description: 'train step at least 20× faster than stock tfjs on wasm (project kernels vs stock kernels)',
-      met: stock ? stock.step.median / ours.step.median >= 20 : null
-    },
-    {
-      description: 'train step within 2× of PyTorch CPU with 2 threads, or with 1 thread where that is faster on the loaded machine (parity is the aim)',
-      met: torch ? ours.step.median / torchStep <= 2 : null
+    // 6. Two engine workers splitting the batch, alternating with single-thread steps.
+    try {
+      const two = await measureTwoWorkers(batch, ours)
+      log('2 workers')
+      const ONE_INTERLEAVED = 'wasm, 1 thread: train step (alternating with the 2-worker steps)'
+      rows.push({ name: ONE_INTERLEAVED, value: two.oneThread.median, unit: 'ms', note: `median of ${RUNS}: ${fmtRuns(two.oneThread)}` })
+      rows.push({
+        name: 'wasm, 2 workers (batch split): train step',
+        value: two.step.median,
+        unit: 'ms',
+        baselineOf: ONE_INTERLEAVED,
+        note: `median of ${RUNS} after 2 warm-up: ${fmtRuns(two.step)}; slower worker computes ${two.workerMs.toFixed(0)} ms of it`
+      })
+      rows.push({ name: 'wasm, 2 workers: speed-up over 1 thread, train step', value: two.oneThread.median / two.step.median, unit: '×' })
+      notes.push(
+        `2 workers: averaged half-batch gradients match the parent's full-batch gradient to ${two.gradientMismatch.toExponential(1)} (max abs difference / max abs gradient); weights go to the workers every step (copied), gradients come back (transferred), Adam runs on the parent; ideal on 2 idle cores ≈ 1.8× (docs/KERNELS.md, convolutions only)`
+      )
+    } catch (error) {
+      notes.push(`2-worker step failed: ${error instanceof Error ? error.message : String(error)}`)
     }
-  ]
+  } finally {
+    ours.dispose()
+  }
 
   notes.push(
-    `reference U-Net (${ours.params} parameters), batch ${BATCH} of ${SIZE}³×1, softmax cross-entropy on the logits, Adam(${LEARNING_RATE}); step = forward + backward + Adam update + reading the loss; predict = model.predict of the batch (softmax) + reading it`,
+    `reference U-Net (${REFERENCE_UNET.parameters} parameters), batch ${BATCH} of ${SIZE}³×1, softmax cross-entropy on the logits, Adam(${LEARNING_RATE}); step = forward + backward + Adam update + reading the loss; predict = model.predict of the batch (softmax) + reading it`,
+    'paired: each baseline run sits between runs of ours (or alternates with them), and its ratio uses those runs of ours, so load swings on the shared machine hit both sides',
     'stock wasm: Conv3DBackpropInputV2 is wrong (fills only the first depth slice; docs/KERNELS.md), so its step does less work than a correct one and its gradients are unusable: its time is a lower bound of what a correct stock step would cost',
     `load average (1/5/15 min) on ${os.cpus().length} cores shared with other work: ${loads.join('; ')}`
   )
-  return {
-    name: 'unet-reference',
-    rows,
-    targets,
-    notes,
-    environment: { tfjs: tf.version.tfjs, runs: RUNS }
-  }
+  return { name: 'unet-reference', rows, targets, notes, environment: { tfjs: tf.version.tfjs, runs: RUNS } }
 }
 
 export const bench: Bench = {
   name: 'unet-reference',
-  description: 'Reference 3D U-Net (88,522 params, batch 2 of 32³, Adam): train step and predict per backend vs stock tfjs and PyTorch CPU',
+  description: 'Reference 3D U-Net (88,522 params, batch 2 of 32³, Adam): train step and predict per backend vs stock tfjs and PyTorch CPU, paired runs',
   run
 }

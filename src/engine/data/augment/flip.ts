@@ -15,7 +15,14 @@ export interface FlipOptions {
   axes: readonly SpatialAxis[]
 }
 
-export const DEFAULT_FLIP: Readonly<FlipOptions> = Object.freeze({ probability: 0.5, axes: [0, 1, 2] as const })
+/**
+ * Off by default. Mirroring teaches the network that the two ends of an axis look alike, so labels
+ * that carry orientation (hippocampus head vs tail along A–P, left vs right kidney) stop being
+ * separable: on the hippocampus set, 15 minutes of training reached a held-out Dice of 0.26 with
+ * mirroring on every axis and 0.82 without augmentation (bench 'training-quality'). Turn it on, per
+ * axis, for symmetric structures.
+ */
+export const DEFAULT_FLIP: Readonly<FlipOptions> = Object.freeze({ probability: 0, axes: [0, 1, 2] as const })
 
 /** Mirrors the sample along every axis marked in `axes`, in one pass. Returns `sample` itself when none is. */
 export function flipAxes(sample: TrainingSample, axes: FlipAxes): TrainingSample {
