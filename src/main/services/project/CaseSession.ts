@@ -18,6 +18,8 @@ export class CaseSession {
   /** Edits accepted since the last successful fold (queued or durable). */
   unsavedEdits = 0
   lastEditAtMs: number | null = null
+  /** Settles once every edit appended to a sealed generation is durable (or failed). */
+  private sealedDurable: Promise<void> = Promise.resolve()
 
   constructor(
     readonly caseId: string,
@@ -52,9 +54,21 @@ export class CaseSession {
    */
   rotate(): { sealed: JournalAppender | null; sealedGeneration: number; edits: number } {
     const sealed = { sealed: this.appender, sealedGeneration: this.generation, edits: this.unsavedEdits }
+    const appender = this.appender
+    if (appender) this.sealedDurable = this.sealedDurable.then(() => appender.drain())
     this.appender = null
     this.generation += 1
     return sealed
+  }
+
+  /**
+   * New edits wait for this before they are appended: generations are separate files with their own
+   * writes, so without it an edit in the new generation could become durable (and be applied in
+   * memory) before an earlier edit still in flight in the sealed one, and the two would land in the
+   * wrong order.
+   */
+  sealedGenerationsDurable(): Promise<void> {
+    return this.sealedDurable
   }
 
   recount(): void {

@@ -251,6 +251,7 @@ export class ProjectStore {
     let voxelsChanged = 0
     session.unsavedEdits += 1
     try {
+      await session.sealedGenerationsDurable()
       await session.currentAppender().append(encodeJournalRecord(copy, atMs), () => {
         voxelsChanged = session.applyDurableEdit(copy, atMs)
       })
