@@ -6,6 +6,7 @@
  * Added by the project-service helper because the NIfTI module had no image writer yet; the
  * module's owner may fold it into index.ts.
  */
+import { transformFieldsOf } from './niftiTransformFields'
 import { promisify } from 'node:util'
 import { gzip as gzipCallback, gzipSync } from 'node:zlib'
 import { VoxloopError } from '../../../../shared/errors'
@@ -105,18 +106,7 @@ function imageRawHeader(volume: Volume): RawNiftiHeader {
     ...rawHeaderForGrid({ dims: header.dims, channels: header.channels, datatype: datatype.stored as VoxelDatatype, rasFromIjk: header.rasFromIjk }),
     description: header.description,
     pixdim: Array.from({ length: 8 }, (_, i) => g.pixdim[i] ?? 0),
-    qformCode: g.qformCode,
-    sformCode: g.sformCode,
-    quaternB: g.quaternB,
-    quaternC: g.quaternC,
-    quaternD: g.quaternD,
-    qoffsetX: g.qoffsetX,
-    qoffsetY: g.qoffsetY,
-    qoffsetZ: g.qoffsetZ,
-    srowX: [...g.srowX],
-    srowY: [...g.srowY],
-    srowZ: [...g.srowZ],
-    xyztUnits: g.xyztUnits
+    ...transformFieldsOf(g)
   }
 }
 

@@ -3,6 +3,7 @@
  * and xyzt_units are copied field for field from the image header, so the label overlays its image
  * in ITK-SNAP, 3D Slicer, nibabel and nnU-Net without any resampling.
  */
+import { transformFieldsOf } from './niftiTransformFields'
 import { promisify } from 'node:util'
 import { gzip as gzipCallback, gzipSync } from 'node:zlib'
 import { VoxloopError } from '../../../../shared/errors'
@@ -69,18 +70,7 @@ export function labelNiftiHeader(labels: LabelArray, imageHeader: VolumeHeader):
     sclSlope: 1,
     sclInter: 0,
     description: 'Voxloop label map',
-    qformCode: g.qformCode,
-    sformCode: g.sformCode,
-    quaternB: g.quaternB,
-    quaternC: g.quaternC,
-    quaternD: g.quaternD,
-    qoffsetX: g.qoffsetX,
-    qoffsetY: g.qoffsetY,
-    qoffsetZ: g.qoffsetZ,
-    srowX: [...g.srowX],
-    srowY: [...g.srowY],
-    srowZ: [...g.srowZ],
-    xyztUnits: g.xyztUnits
+    ...transformFieldsOf(g)
   }
 }
 
