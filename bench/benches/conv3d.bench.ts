@@ -283,16 +283,21 @@ const OP_NAME: Record<Op, string> = { fwd: 'forward', dFilter: 'filter grad', dI
 
 interface Variant {
   backend: 'wasm' | 'cpu'
-  kind: 'stock' | 'im2col'
+  /** im2col: the project's kernels with the native im2col (the default); im2col-js: with the JS one. */
+  kind: 'stock' | 'im2col' | 'im2col-js'
 }
 
 function rowName(v: Variant, op: Op, layer: Layer): string {
   return `${v.backend} ${v.kind} ${OP_NAME[op]} ${label(layer)}`
 }
 
+function isOurs(v: Variant): boolean {
+  return v.kind !== 'stock'
+}
+
 async function kernelRows(v: Variant): Promise<{ rows: BenchRow[]; stepMs: number; predictMs: number }> {
   await useBackend(v.backend)
-  if (v.kind === 'im2col') registerConv3dKernels(v.backend)
+  if (isOurs(v)) registerConv3dKernels(v.backend, v.kind === 'im2col-js' ? { im2col: 'js' } : {})
   else if (v.backend === 'wasm') unregisterConv3dKernels('wasm')
   const rows: BenchRow[] = []
   let stepMs = 0
@@ -303,7 +308,7 @@ async function kernelRows(v: Variant): Promise<{ rows: BenchRow[]; stepMs: numbe
       for (const op of OPS) {
         const ms = await medianMs(RUNS, () => runOp(t, op))
         const row: BenchRow = { name: rowName(v, op, layer), value: gflops(conv3dFlops(t.g), ms), unit: 'GFLOP/s' }
-        if (v.kind === 'im2col') row.baselineOf = rowName({ ...v, kind: 'stock' }, op, layer)
+        if (isOurs(v)) row.baselineOf = rowName({ ...v, kind: v.kind === 'im2col' ? 'im2col-js' : 'stock' }, op, layer)
         if (v.backend === 'wasm' && v.kind === 'stock' && op !== 'fwd') row.note = 'wrong results'
         rows.push(row)
         if (op !== 'dInput' || !layer.first) stepMs += layer.count * ms
@@ -320,18 +325,18 @@ async function kernelRows(v: Variant): Promise<{ rows: BenchRow[]; stepMs: numbe
 async function tileSweepRows(): Promise<BenchRow[]> {
   await useBackend('wasm')
   const rows: BenchRow[] = []
-  const budgets = [1, 4, 16, 64]
+  const budgets = [1, 4, 8, 16, 64]
   for (const layer of [UNET_LAYERS[7], UNET_LAYERS[6]] as Layer[]) {
     const t = makeTensors(layer, BATCH)
     try {
       for (const op of OPS) {
-        const baseline = `wasm im2col ${OP_NAME[op]} ${label(layer)}, tile 4 MiB`
+        const baseline = `wasm im2col ${OP_NAME[op]} ${label(layer)}, tile 8 MiB`
         for (const mib of budgets) {
           registerConv3dKernels('wasm', { maxIm2colBytes: mib * MiB })
           runOp(t, op)
           const ms = await medianMs(RUNS, () => runOp(t, op))
           const name = `wasm im2col ${OP_NAME[op]} ${label(layer)}, tile ${mib} MiB`
-          rows.push({ name, value: gflops(conv3dFlops(t.g), ms), unit: 'GFLOP/s', ...(mib === 4 ? {} : { baselineOf: baseline }) })
+          rows.push({ name, value: gflops(conv3dFlops(t.g), ms), unit: 'GFLOP/s', ...(mib === 8 ? {} : { baselineOf: baseline }) })
         }
       }
     } finally {
@@ -380,12 +385,14 @@ async function run(): Promise<BenchReport> {
   const totals: BenchRow[] = []
   for (const v of [
     { backend: 'wasm', kind: 'stock' },
+    { backend: 'wasm', kind: 'im2col-js' },
     { backend: 'wasm', kind: 'im2col' },
     { backend: 'cpu', kind: 'stock' }
   ] as Variant[]) {
     const result = await kernelRows(v)
     rows.push(...result.rows)
-    const base = v.kind === 'im2col' ? { baselineOf: `${v.backend} stock U-Net train-step convs` } : {}
+    const baselineKind = v.kind === 'im2col' ? 'im2col-js' : 'stock'
+    const base = isOurs(v) ? { baselineOf: `${v.backend} ${baselineKind} U-Net train-step convs` } : {}
     totals.push({
       name: `${v.backend} ${v.kind} U-Net train-step convs`,
       value: gflops(stepFlops, result.stepMs),
@@ -398,7 +405,7 @@ async function run(): Promise<BenchReport> {
       value: gflops(predictFlops, result.predictMs),
       unit: 'GFLOP/s',
       note: `${result.predictMs.toFixed(0)} ms per batch`,
-      ...(v.kind === 'im2col' ? { baselineOf: `${v.backend} stock U-Net predict convs` } : {})
+      ...(isOurs(v) ? { baselineOf: `${v.backend} ${baselineKind} U-Net predict convs` } : {})
     })
   }
   registerConv3dKernels('wasm')
@@ -413,6 +420,7 @@ async function run(): Promise<BenchReport> {
     rows,
     notes: [
       `batch ${BATCH}, 'same' padding, stride 1, median of ${RUNS}; GFLOP/s = 2·positions·patch·outC / time for every op`,
+      'wasm im2col: the project kernels with the native im2col (src/engine/kernels/native/im2col.c), baseline the same kernels with the JS im2col (im2col-js), whose baseline is stock; plain wasm build, one thread (the threaded build is measured in unet-reference)',
       'stock wasm gradients give wrong results (see test/unit/engine/kernels/stockWasmBackprop.test.ts): their speed is not comparable work',
       ...twoCore.notes
     ],

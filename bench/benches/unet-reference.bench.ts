@@ -25,6 +25,7 @@ import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
+import { installThreadedWasm, wantedWasmThreads } from '../../src/engine/backends/threadedWasm'
 import { registerConv3dKernels, registerReductionKernels, unregisterConv3dKernels, unregisterReductionKernels } from '../../src/engine/kernels'
 import { REFERENCE_UNET } from '../../src/engine/model'
 import { crossEntropyLoss } from '../../src/engine/train/losses'
@@ -323,8 +324,10 @@ class TorchSession {
 
 interface TwoWorkerResult {
   step: Timing
-  /** The full batch on the parent's own wasm backend, one step before each 2-worker step. */
-  oneThread: Timing
+  /** The full batch on the parent's own wasm backend (the engine's path), alternating with the others. */
+  parent: Timing
+  /** The full batch in one worker: the plain (one-thread) wasm build with the project kernels. */
+  oneWorker: Timing
   /** Slower worker's compute time per step (median). */
   workerMs: number
   /** max |g₂ − g₁| / max |g₁| between the split gradients and the full-batch gradient on the parent. */
@@ -340,6 +343,11 @@ async function measureTwoWorkers(batch: Batch, solo: TfjsSession): Promise<TwoWo
     await Promise.all(workers.map((w) => w.ready))
     const half = VOXELS_PER_ITEM * (BATCH / 2)
     const halfShape: [number, number, number, number, number] = [BATCH / 2, SIZE, SIZE, SIZE, 1]
+    const wholeBatchGradients = async (): Promise<Float32Array[]> => {
+      const weights = variables.map((v) => v.dataSync() as Float32Array)
+      const reply = await (workers[0] as UNetStepWorker).gradients({ kind: 'grad', weights, image: batch.image.slice(), labels: batch.labels.slice(), shape: SHAPE })
+      return reply.gradients
+    }
     const splitGradients = async (): Promise<{ grads: Float32Array[]; workerMs: number }> => {
       const weights = variables.map((v) => v.dataSync() as Float32Array)
       const replies = await Promise.all(
@@ -381,22 +389,41 @@ async function measureTwoWorkers(batch: Batch, solo: TfjsSession): Promise<TwoWo
     })
 
     const workerTimes: number[] = []
+    const apply = (grads: Float32Array[]): void => {
+      tf.tidy(() => optimizer.applyGradients(variables.map((v, k) => ({ name: v.name, tensor: tf.tensor(grads[k] as Float32Array, v.shape) }))))
+    }
     const step = async (): Promise<number> => {
       const start = performance.now()
       const { grads, workerMs } = await splitGradients()
-      tf.tidy(() => optimizer.applyGradients(variables.map((v, k) => ({ name: v.name, tensor: tf.tensor(grads[k] as Float32Array, v.shape) }))))
+      apply(grads)
       workerTimes.push(workerMs)
       return performance.now() - start
     }
-    for (let i = 0; i < 2; i++) await step()
+    const oneWorkerStep = async (): Promise<number> => {
+      const start = performance.now()
+      apply(await wholeBatchGradients())
+      return performance.now() - start
+    }
+    for (let i = 0; i < 2; i++) {
+      await step()
+      await oneWorkerStep()
+    }
     workerTimes.length = 0
     const times: number[] = []
-    const soloTimes: number[] = []
+    const parentTimes: number[] = []
+    const oneWorkerTimes: number[] = []
     for (let i = 0; i < RUNS; i++) {
-      soloTimes.push(await solo.step())
+      parentTimes.push(await solo.step())
       times.push(await step())
+      oneWorkerTimes.push(await oneWorkerStep())
     }
-    return { step: timing(times), oneThread: timing(soloTimes), workerMs: timing(workerTimes).median, gradientMismatch: maxAbs > 0 ? maxDiff / maxAbs : maxDiff }
+    return {
+      step: timing(times),
+      parent: timing(parentTimes),
+      oneWorker: timing(oneWorkerTimes),
+      workerMs: timing(workerTimes).median,
+      gradientMismatch: maxAbs > 0 ? maxDiff / maxAbs : maxDiff
+    }
   } finally {
     await Promise.all(workers.map((w) => w.terminate()))
     optimizer.dispose()
@@ -451,8 +478,12 @@ async function run(): Promise<BenchReport> {
     console.log(`  ${what} done (load ${load()})`)
   }
 
-  const OURS_STEP = 'wasm, project kernels: train step'
-  const OURS_PREDICT = 'wasm, project kernels: predict'
+  // The engine's path: the threaded wasm build on all cores unless VOXLOOP_WASM_THREADS says otherwise.
+  const wantedThreads = wantedWasmThreads()
+  const threads = wantedThreads > 1 ? (await installThreadedWasm(wantedThreads)).threads : 1
+  const wasmLabel = threads > 1 ? `wasm (${threads} threads)` : 'wasm (1 thread)'
+  const OURS_STEP = `${wasmLabel}, project kernels: train step`
+  const OURS_PREDICT = `${wasmLabel}, project kernels: predict`
   const STOCK_STEP = 'wasm, stock kernels: train step'
   const STOCK_PREDICT = 'wasm, stock kernels: predict'
 
@@ -589,7 +620,7 @@ async function run(): Promise<BenchReport> {
       rows.push({ name: T2_STEP, value: t2s.median, unit: 'ms', note: `median of ${TORCH_RUNS}: ${fmtRuns(t2s)}` })
       rows.push({ name: T1_STEP, value: t1s.median, unit: 'ms', note: `median of ${TORCH_RUNS}: ${fmtRuns(t1s)}` })
       rows.push({ name: `${OURS_STEP} (paired with PyTorch)`, value: os_.median, unit: 'ms', baselineOf: T2_STEP, note: `median of ${TORCH_RUNS}: ${fmtRuns(os_)}` })
-      rows.push({ name: `${OURS_STEP} (paired with PyTorch, vs 1 thread)`, value: os_.median, unit: 'ms', baselineOf: T1_STEP, note: 'both single-threaded' })
+      rows.push({ name: `${OURS_STEP} (paired with PyTorch, vs 1 thread)`, value: os_.median, unit: 'ms', baselineOf: T1_STEP, note: `PyTorch on 1 thread, ours on ${threads}` })
       rows.push({ name: T2_PREDICT, value: t2p.median, unit: 'ms', note: `median of ${TORCH_RUNS}: ${fmtRuns(t2p)}` })
       rows.push({ name: T1_PREDICT, value: t1p.median, unit: 'ms', note: `median of ${TORCH_RUNS}` })
       rows.push({ name: `${OURS_PREDICT} (paired with PyTorch)`, value: op.median, unit: 'ms', baselineOf: T2_PREDICT })
@@ -625,16 +656,24 @@ async function run(): Promise<BenchReport> {
     try {
       const two = await measureTwoWorkers(batch, ours)
       log('2 workers')
-      const ONE_INTERLEAVED = 'wasm, 1 thread: train step (alternating with the 2-worker steps)'
-      rows.push({ name: ONE_INTERLEAVED, value: two.oneThread.median, unit: 'ms', note: `median of ${RUNS}: ${fmtRuns(two.oneThread)}` })
+      const ONE_WORKER = 'wasm plain build, 1 thread (one worker, whole batch): train step'
+      rows.push({ name: ONE_WORKER, value: two.oneWorker.median, unit: 'ms', note: `median of ${RUNS}: ${fmtRuns(two.oneWorker)}; project kernels, Adam on the parent` })
       rows.push({
-        name: 'wasm, 2 workers (batch split): train step',
+        name: `${OURS_STEP} (alternating with the worker steps)`,
+        value: two.parent.median,
+        unit: 'ms',
+        baselineOf: ONE_WORKER,
+        note: `median of ${RUNS}: ${fmtRuns(two.parent)}`
+      })
+      rows.push({
+        name: 'wasm, 2 workers (plain build, batch split): train step',
         value: two.step.median,
         unit: 'ms',
-        baselineOf: ONE_INTERLEAVED,
+        baselineOf: ONE_WORKER,
         note: `median of ${RUNS} after 2 warm-up: ${fmtRuns(two.step)}; slower worker computes ${two.workerMs.toFixed(0)} ms of it`
       })
-      rows.push({ name: 'wasm, 2 workers: speed-up over 1 thread, train step', value: two.oneThread.median / two.step.median, unit: '×' })
+      rows.push({ name: `speed-up of ${wasmLabel} over the plain build's 1 thread, train step`, value: two.oneWorker.median / two.parent.median, unit: '×' })
+      rows.push({ name: 'speed-up of 2 workers (batch split) over 1 thread, train step', value: two.oneWorker.median / two.step.median, unit: '×' })
       notes.push(
         `2 workers: averaged half-batch gradients match the parent's full-batch gradient to ${two.gradientMismatch.toExponential(1)} (max abs difference / max abs gradient); weights go to the workers every step (copied), gradients come back (transferred), Adam runs on the parent; ideal on 2 idle cores ≈ 1.8× (docs/KERNELS.md, convolutions only)`
       )
@@ -648,6 +687,7 @@ async function run(): Promise<BenchReport> {
   notes.push(
     `reference U-Net (${REFERENCE_UNET.parameters} parameters), batch ${BATCH} of ${SIZE}³×1, softmax cross-entropy on the logits, Adam(${LEARNING_RATE}); step = forward + backward + Adam update + reading the loss; predict = model.predict of the batch (softmax) + reading it`,
     'paired: each baseline run sits between runs of ours (or alternates with them), and its ratio uses those runs of ours, so load swings on the shared machine hit both sides',
+    `${wasmLabel}: ${threads > 1 ? 'the threaded SIMD build of tfjs-backend-wasm (src/engine/backends/threadedWasm.ts), as the engine runs it; the stock kernels are timed on the same build (their Conv3D loops do not use its thread pool)' : 'the plain build (VOXLOOP_WASM_THREADS=1 or one core)'}; native im2col (src/engine/kernels/native/im2col.c)`,
     'stock wasm: Conv3DBackpropInputV2 is wrong (fills only the first depth slice; docs/KERNELS.md), so its step does less work than a correct one and its gradients are unusable: its time is a lower bound of what a correct stock step would cost',
     `load average (1/5/15 min) on ${os.cpus().length} cores shared with other work: ${loads.join('; ')}`
   )

@@ -5,6 +5,7 @@ import { VoxloopError } from '../../shared/errors'
 import { registerConv3dBackpropInputGradient, registerConv3dKernels, registerReductionKernels } from '../kernels'
 import { chooseBackend } from './chooseBackend'
 import { probeBackends } from './probeBackends'
+import { installThreadedWasm, wantedWasmThreads } from './threadedWasm'
 
 const TF_NAME: Record<BackendId, string> = {
   'tfjs-node-gpu': 'tensorflow',
@@ -13,16 +14,39 @@ const TF_NAME: Record<BackendId, string> = {
   cpu: 'cpu'
 }
 
-function threadsOf(id: BackendId): number {
-  // libtensorflow sizes its intra-op pool to the cores; wasm has no threads under Node; cpu is JS.
-  if (id === 'tfjs-node' || id === 'tfjs-node-gpu') return Math.max(1, os.cpus().length)
-  return 1
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.split('\n')[0] ?? message
+}
+
+/**
+ * The threaded wasm build when more than one thread is wanted (threadedWasm.ts); if it cannot load,
+ * the plain build runs on one thread and the report says why.
+ */
+async function prepareWasm(): Promise<{ threads: number; note: string }> {
+  let wanted: number
+  try {
+    wanted = wantedWasmThreads()
+  } catch (error) {
+    return { threads: 1, note: `; one thread: ${firstLine(error)}` }
+  }
+  if (wanted === 1) return { threads: 1, note: '; one thread' }
+  try {
+    const { threads } = await installThreadedWasm(wanted)
+    return { threads, note: `; ${threads} threads (threaded SIMD build)` }
+  } catch (error) {
+    return { threads: 1, note: `; one thread: the threaded build failed to load (${firstLine(error)})` }
+  }
 }
 
 /** Probe, choose and switch TensorFlow.js to the chosen backend; the report says why. */
 export async function activateBackend(preference: BackendPreference): Promise<BackendReport> {
   const probes = await probeBackends(preference)
   const choice = chooseBackend(probes, preference)
+  // libtensorflow sizes its intra-op pool to the cores; cpu is plain JS on one thread.
+  let threads = choice.chosen === 'tfjs-node' || choice.chosen === 'tfjs-node-gpu' ? Math.max(1, os.cpus().length) : 1
+  let note = ''
+  if (choice.chosen === 'wasm') ({ threads, note } = await prepareWasm())
   const ok = await tf.setBackend(TF_NAME[choice.chosen])
   await tf.ready()
   if (!ok) {
@@ -37,10 +61,10 @@ export async function activateBackend(preference: BackendPreference): Promise<Ba
   return {
     chosen: choice.chosen,
     tfBackend: tf.getBackend(),
-    reason: choice.reason,
+    reason: choice.reason + note,
     preference,
     probes,
     tfjsVersion: tf.version.tfjs,
-    threads: threadsOf(choice.chosen)
+    threads
   }
 }

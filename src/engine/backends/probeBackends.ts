@@ -58,7 +58,7 @@ async function probeWasm(): Promise<BackendProbe> {
     const distDir = path.dirname(requireAtRuntime.resolve('@tensorflow/tfjs-backend-wasm'))
     wasm.setWasmPaths(distDir + path.sep)
     if (!tf.findBackendFactory('wasm')) return { id: 'wasm', available: false, reason: 'package loaded but registered no backend' }
-    return { id: 'wasm', available: true, reason: 'WebAssembly (XNNPACK), one thread under Node' }
+    return { id: 'wasm', available: true, reason: 'WebAssembly SIMD (XNNPACK)' }
   } catch (error) {
     return { id: 'wasm', available: false, reason: `failed to load: ${firstLine(error)}` }
   }

@@ -1,6 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs'
 import { isPointwise, type Conv3dGeometry } from './conv3dGeometry'
 import { im2colRows } from './im2col'
+import { im2colRowsNative, nativeIm2colFor } from './nativeIm2col'
 import { planTiles, rowsPerTile, type TileOptions } from './tilePlan'
 import { heapF32, matMulWasm, reshapedView, type WasmBackendInternals } from './wasmHeap'
 
@@ -27,10 +28,16 @@ export function conv3dForwardWasm(
     return { dataId: y.dataId, shape: g.outShape, dtype: 'float32' }
   }
 
+  const native = options.im2col === 'js' ? null : nativeIm2colFor(backend)
+  const fill = (cols: TensorInfo, rowStart: number, rowCount: number): void => {
+    if (native) im2colRowsNative(native, backend, x, cols, g, rowStart, rowCount)
+    else im2colRows(heapF32(backend, x), g, rowStart, rowCount, heapF32(backend, cols))
+  }
+
   if (perTile >= g.outPositions) {
     const cols = backend.makeOutput([g.outPositions, K], 'float32')
     try {
-      im2colRows(heapF32(backend, x), g, 0, g.outPositions, heapF32(backend, cols))
+      fill(cols, 0, g.outPositions)
       const y = matMulWasm(backend, cols, weights)
       return { dataId: y.dataId, shape: g.outShape, dtype: 'float32' }
     } finally {
@@ -42,7 +49,7 @@ export function conv3dForwardWasm(
   const cols = backend.makeOutput([perTile, K], 'float32')
   try {
     for (const { rowStart, rowCount } of planTiles(g.outPositions, perTile)) {
-      im2colRows(heapF32(backend, x), g, rowStart, rowCount, heapF32(backend, cols))
+      fill(cols, rowStart, rowCount)
       const y = matMulWasm(backend, reshapedView(cols, [rowCount, K]), weights)
       heapF32(backend, out).set(heapF32(backend, y), rowStart * N)
       backend.disposeData(y.dataId)

@@ -19,7 +19,7 @@ interface Registration {
 const registrations = new Map<Conv3dKernelBackend, Registration>()
 
 function optionsKey(options: TileOptions): string {
-  return JSON.stringify({ maxIm2colBytes: options.maxIm2colBytes ?? null })
+  return JSON.stringify({ maxIm2colBytes: options.maxIm2colBytes ?? null, im2col: options.im2col ?? 'native' })
 }
 
 function stillOurs(registration: Registration): boolean {

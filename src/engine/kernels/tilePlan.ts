@@ -5,10 +5,10 @@ export const MAX_IM2COL_BYTES = 64 * 2 ** 20
 
 /**
  * Default tile budget. Smaller than the ceiling on purpose: a tile that fits in the last-level cache
- * is written by the im2col loop and read by the matmul while still hot (measured in
- * bench/benches/conv3d.bench.ts; see docs/KERNELS.md).
+ * is written by the im2col loop and read by the matmul while still hot. With the native im2col,
+ * 8 MiB beat 4 MiB and smaller budgets on the reference U-Net step; 32–64 MiB lost (docs/KERNELS.md).
  */
-export const DEFAULT_IM2COL_BYTES = 4 * 2 ** 20
+export const DEFAULT_IM2COL_BYTES = 8 * 2 ** 20
 
 export interface TileOptions {
   /**
@@ -17,6 +17,11 @@ export interface TileOptions {
    * Default DEFAULT_IM2COL_BYTES, at most MAX_IM2COL_BYTES.
    */
   maxIm2colBytes?: number
+  /**
+   * Who fills the column matrix on wasm: 'native' (native/im2col.c on the wasm heap; the default
+   * wherever the backend exposes its memory) or 'js' (im2col.ts; the reference, and the fallback).
+   */
+  im2col?: 'native' | 'js'
 }
 
 export interface Tile {
