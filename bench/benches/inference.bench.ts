@@ -421,7 +421,7 @@ async function run(): Promise<BenchReport> {
       if (t1) {
         const torch1Name = `${pair.label}: PyTorch CPU, 1 thread`
         rows.push({ name: torch1Name, value: t1.median, unit: 's', note: fmt(t1) })
-        rows.push({ name: `${pair.label}: Voxloop wasm (vs 1 thread)`, value: pair.ours?.median ?? Number.NaN, unit: 's', baselineOf: torch1Name, note: 'both single-threaded' })
+        rows.push({ name: `${pair.label}: Voxloop wasm (vs 1 thread)`, value: pair.ours?.median ?? Number.NaN, unit: 's', baselineOf: torch1Name, note: `PyTorch on 1 thread, Voxloop wasm on ${backend.threads}` })
       }
       if (t2 && pair.ours) ratios.push({ label: pair.label, vs2: pair.ours.median / t2.median, vsBest: pair.ours.median / Math.min(t2.median, t1?.median ?? Infinity) })
     }
