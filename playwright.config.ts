@@ -14,7 +14,8 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   forbidOnly: !!process.env.CI,
-  reporter: [['list']],
+  // skipReasons: each skipped test and why, after the list (test/e2e/reporters/skipReasons.ts).
+  reporter: [['list'], ['./test/e2e/reporters/skipReasons.ts']],
   projects: [
     {
       name: 'browser',
