@@ -26,7 +26,7 @@
  * VOXLOOP_BENCH_TTA=0 (score the pool without mirror TTA), VOXLOOP_BENCH_SEED (default 20240611; another
  * seed gives another split, initial set and training noise). A quick check: ROUNDS=2 STEPS=20.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
@@ -40,9 +40,9 @@ import type { CaseFiles, TrainRequest } from '../../src/shared/engineProtocol'
 import type { LabelDef } from '../../src/shared/project'
 import { createRandom, deriveSeed } from '../../src/shared/random'
 import { TrainingOptionsSchema, type TrainingPlan, type ValidationScores } from '../../src/shared/training'
+import { listHippocampusCases, loadAverage } from '../benchCommon'
 import { type Bench, type BenchReport, type BenchRow, type BenchTarget } from '../report'
 
-const DATA_DIR = path.resolve(__dirname, '../../../shared/data/labeled/msd_task04_hippocampus')
 /** Seeds the test split, the initial cases, the random arm and every training. */
 const SEED = Math.floor(Number(process.env.VOXLOOP_BENCH_SEED ?? 20_240_611)) >>> 0
 const TEST_CASES = 9
@@ -61,22 +61,6 @@ const LABELS: LabelDef[] = [
 
 type Arm = 'uncertainty' | 'random'
 const ARMS: Arm[] = ['uncertainty', 'random']
-
-function load(): string {
-  return os
-    .loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ')
-}
-
-async function listCases(): Promise<CaseFiles[]> {
-  const names = (await readdir(path.join(DATA_DIR, 'imagesTr'))).filter((n) => n.endsWith('.nii.gz')).sort()
-  return names.map((name) => ({
-    id: name.replace(/\.nii\.gz$/, ''),
-    imagePath: path.join(DATA_DIR, 'imagesTr', name),
-    labelPath: path.join(DATA_DIR, 'labelsTr', name)
-  }))
-}
 
 /** A seeded Fisher–Yates shuffle of a copy (ids sorted first, so the order depends on the set only). */
 function shuffled(ids: readonly string[], seed: number): string[] {
@@ -150,7 +134,7 @@ interface ArmRound {
 async function run(): Promise<BenchReport> {
   const started = performance.now()
   const backend = await activateBackend('wasm')
-  const cases = await listCases()
+  const cases = await listHippocampusCases()
   const byId = new Map(cases.map((c) => [c.id, c]))
   const { validation: testIds, training: rest } = splitCases(
     cases.map((c) => c.id),
@@ -164,7 +148,7 @@ async function run(): Promise<BenchReport> {
   const testFiles = testIds.map((id) => byId.get(id) as CaseFiles)
   const modelsDir = await mkdtemp(path.join(os.tmpdir(), 'voxloop-bench-al-'))
   const time: Timer = { training: 0, predicting: 0, evaluating: 0 }
-  const loads: string[] = [`start ${load()}`]
+  const loads: string[] = [`start ${loadAverage()}`]
   const references = new Map<string, Uint8Array>()
   let plan: TrainingPlan | null = null
   let trainings = 0
@@ -206,7 +190,7 @@ async function run(): Promise<BenchReport> {
     trainings++
     const seconds = (performance.now() - t0) / 1000
     time.training += seconds
-    console.log(`  trained ${arm} round ${round} on ${curated.length} cases: ${result.step} steps in ${seconds.toFixed(0)} s (load ${load()})`)
+    console.log(`  trained ${arm} round ${round} on ${curated.length} cases: ${result.step} steps in ${seconds.toFixed(0)} s (load ${loadAverage()})`)
     return result.version
   }
 
@@ -251,7 +235,7 @@ async function run(): Promise<BenchReport> {
     const test0 = await evaluate(v0)
     const pool0 = rounds > 0 ? await scorePool(v0, initialPool) : null
     console.log(`  round 0 (${initial.length} cases): test Dice ${test0.meanForegroundDice.toFixed(3)}`)
-    loads.push(`round 0 ${load()}`)
+    loads.push(`round 0 ${loadAverage()}`)
     for (const arm of ARMS) history[arm].push({ round: 0, curated: initial, version: v0, test: test0, added: [], poolScores: arm === 'uncertainty' ? pool0 : null })
 
     for (let round = 1; round <= rounds; round++) {
@@ -276,7 +260,7 @@ async function run(): Promise<BenchReport> {
         history[arm].push({ round, curated, version, test, added, poolScores })
         console.log(`  round ${round} ${arm}: +${added.join(', ')} → test Dice ${test.meanForegroundDice.toFixed(3)}`)
       }
-      loads.push(`round ${round} ${load()}`)
+      loads.push(`round ${round} ${loadAverage()}`)
     }
   } finally {
     releasePredictionModel()

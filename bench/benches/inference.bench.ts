@@ -36,9 +36,9 @@ import { buildReferenceUNet, REFERENCE_UNET } from '../../src/engine/model'
 import { ConcatChannels, UpSampling3D } from '../../src/engine/model/layers'
 import { prepareCaseVolumes, readCaseVolumes } from '../../src/engine/train/caseVolumes'
 import { createRandom } from '../../src/shared/random'
+import { HIPPOCAMPUS_DIR, loadAverage } from '../benchCommon'
 import { type Bench, type BenchReport, type BenchRow, type BenchTarget } from '../report'
 
-const DATA_DIR = path.resolve(__dirname, '../../../shared/data/labeled/msd_task04_hippocampus')
 const CASE_ID = 'hippocampus_004'
 const SEED = 20_240_611
 const RUNS = Math.max(1, Math.floor(Number(process.env.VOXLOOP_BENCH_RUNS ?? 5)))
@@ -56,13 +56,6 @@ const LARGE_CHANNELS = 4
 const LARGE_CLASSES = 4
 /** The conv layers of the reference U-Net, in the torch module's order. */
 const CONV_LAYERS = ['e1_conv1', 'e1_conv2', 'e2_conv1', 'e2_conv2', 'b_conv1', 'b_conv2', 'd2_conv1', 'd2_conv2', 'd1_conv1', 'd1_conv2', 'logits']
-
-function load(): string {
-  return os
-    .loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ')
-}
 
 /**
  * buildReferenceUNet with another number of input channels and classes (the project's factory has
@@ -290,10 +283,10 @@ async function run(): Promise<BenchReport> {
   const backend = await activateBackend('wasm')
   const rows: BenchRow[] = []
   const notes: string[] = []
-  const loads: string[] = [`start ${load()}`]
+  const loads: string[] = [`start ${loadAverage()}`]
   const mark = (what: string): void => {
-    loads.push(`${what} ${load()}`)
-    console.log(`  ${what} done (load ${load()})`)
+    loads.push(`${what} ${loadAverage()}`)
+    console.log(`  ${what} done (load ${loadAverage()})`)
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'voxloop-bench-inference-'))
   const memoryBefore = tf.memory().numTensors
@@ -303,7 +296,7 @@ async function run(): Promise<BenchReport> {
       { index: 1, labelId: 1, name: 'anterior' },
       { index: 2, labelId: 2, name: 'posterior' }
     ]
-    const files = { id: CASE_ID, imagePath: path.join(DATA_DIR, 'imagesTr', `${CASE_ID}.nii.gz`), labelPath: null }
+    const files = { id: CASE_ID, imagePath: path.join(HIPPOCAMPUS_DIR, 'imagesTr', `${CASE_ID}.nii.gz`), labelPath: null }
     const prepared = prepareCaseVolumes(await readCaseVolumes(files, classes), { targetSpacingMm: [1, 1, 1], modality: 'MR' })
     const small = buildReferenceUNet({ seed: SEED })
     if (small.countParams() !== REFERENCE_UNET.parameters) notes.push(`WARNING: the reference U-Net has ${small.countParams()} parameters, not ${REFERENCE_UNET.parameters}`)

@@ -14,7 +14,6 @@
  * Env: VOXLOOP_BENCH_RUNS (timed steps per variant, default 3).
  */
 import { createRequire } from 'node:module'
-import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import type { KernelConfig } from '@tensorflow/tfjs'
@@ -22,6 +21,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import { registerConv3dKernels, registerReductionKernels, unregisterReductionKernels } from '../../src/engine/kernels'
 import { buildReferenceUNet, buildUNet3d } from '../../src/engine/model'
 import { crossEntropyLoss, diceCrossEntropyLoss } from '../../src/engine/train/losses'
+import { loadAverage, lowerMedian } from '../benchCommon'
 import { type Bench, type BenchReport, type BenchRow } from '../report'
 
 const requireHere = createRequire(__filename)
@@ -33,18 +33,6 @@ type Variant = 'stock' | 'ours'
 function use(variant: Variant): void {
   if (variant === 'ours') registerReductionKernels('wasm')
   else unregisterReductionKernels('wasm')
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN
-}
-
-function load(): string {
-  return os
-    .loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ')
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +75,7 @@ function timeKernel(c: KernelCase, runs: number): number {
     if (i > 0) times.push(ms) // the first call warms up (setup, JIT)
     tf.dispose(xs)
   }
-  return median(times)
+  return lowerMedian(times)
 }
 
 function kernelRows(): BenchRow[] {
@@ -200,7 +188,7 @@ function profileSteps(step: () => number, runs: number): Map<string, number> {
     }
   }
   const names = new Set(perStep.flatMap((m) => [...m.keys()]))
-  return new Map([...names].map((name) => [name, median(perStep.map((m) => m.get(name) ?? 0))]))
+  return new Map([...names].map((name) => [name, lowerMedian(perStep.map((m) => m.get(name) ?? 0))]))
 }
 
 const PROFILED = ['Sum', 'Mean', 'Multiply', 'Sub', 'Add', 'Concat', 'SplitV', 'Transpose', 'Slice']
@@ -231,9 +219,9 @@ async function stepRows(make: () => StepModel, short: string): Promise<{ rows: B
     }
     const stockName = `${short} step: stock wasm`
     const rows: BenchRow[] = [
-      { name: stockName, value: median(times.stock), unit: 'ms', note: `runs ${times.stock.map((t) => t.toFixed(0)).join(' ')}` },
-      { name: `${short} step: ours`, value: median(times.ours), unit: 'ms', baselineOf: stockName, note: `runs ${times.ours.map((t) => t.toFixed(0)).join(' ')}` },
-      { name: `${short} step: speed-up`, value: median(times.stock) / median(times.ours), unit: '×' }
+      { name: stockName, value: lowerMedian(times.stock), unit: 'ms', note: `runs ${times.stock.map((t) => t.toFixed(0)).join(' ')}` },
+      { name: `${short} step: ours`, value: lowerMedian(times.ours), unit: 'ms', baselineOf: stockName, note: `runs ${times.ours.map((t) => t.toFixed(0)).join(' ')}` },
+      { name: `${short} step: speed-up`, value: lowerMedian(times.stock) / lowerMedian(times.ours), unit: '×' }
     ]
     for (const name of PROFILED) {
       const stock = profiles.stock.get(name) ?? 0
@@ -266,7 +254,7 @@ async function run(): Promise<BenchReport> {
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise')
   await tf.ready()
   registerConv3dKernels('wasm')
-  const loadBefore = load()
+  const loadBefore = loadAverage()
   const rows: BenchRow[] = []
   const notes: string[] = []
   try {
@@ -282,7 +270,7 @@ async function run(): Promise<BenchReport> {
   } finally {
     registerReductionKernels('wasm')
   }
-  notes.push(`load average before ${loadBefore}, after ${load()} (2 shared cores: compare ratios, not absolute ms)`)
+  notes.push(`load average before ${loadBefore}, after ${loadAverage()} (2 shared cores: compare ratios, not absolute ms)`)
   notes.push(`step rows: median of ${RUNS}, stock and ours alternating step by step, batch 2 of 32³, Conv3D on the project kernels`)
   return { name: 'reductions', rows, notes, environment: { tfjs: tf.version.tfjs } }
 }

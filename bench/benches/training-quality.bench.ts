@@ -17,7 +17,7 @@
  * if it would run over, and then the last finished epoch counts. VOXLOOP_BENCH_AUGMENT=0 turns the
  * augmentation off (a diagnostic).
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
@@ -35,9 +35,9 @@ import { readNiftiHeader } from '../../src/main/services/volumes/nifti'
 import type { CaseFiles, TrainRequest } from '../../src/shared/engineProtocol'
 import type { LabelDef } from '../../src/shared/project'
 import { TrainingOptionsSchema, type TrainingPlan, type TrainingProgress, type TrainingResult, type ValidationScores } from '../../src/shared/training'
+import { listHippocampusCases, loadAverage, lowerMedian } from '../benchCommon'
 import { type Bench, type BenchReport, type BenchRow } from '../report'
 
-const DATA_DIR = path.resolve(__dirname, '../../../shared/data/labeled/msd_task04_hippocampus')
 const MINUTES = Number(process.env.VOXLOOP_BENCH_MINUTES ?? 15)
 /** VOXLOOP_BENCH_AUGMENT=0 trains without augmentation (a diagnostic; the default is the loop's: on). */
 const AUGMENT = process.env.VOXLOOP_BENCH_AUGMENT !== '0'
@@ -54,27 +54,6 @@ const STEP_MARGIN = 1.1
 const EPOCHS_PER_BUDGET = 12
 /** Training cases scored at the end too: low Dice there means too little training, not a validation bug. */
 const TRAINING_CASES_SCORED = 8
-
-function load(): string {
-  return os
-    .loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ')
-}
-
-async function listCases(): Promise<CaseFiles[]> {
-  const names = (await readdir(path.join(DATA_DIR, 'imagesTr'))).filter((n) => n.endsWith('.nii.gz')).sort()
-  return names.map((name) => ({
-    id: name.replace(/\.nii\.gz$/, ''),
-    imagePath: path.join(DATA_DIR, 'imagesTr', name),
-    labelPath: path.join(DATA_DIR, 'labelsTr', name)
-  }))
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN
-}
 
 interface Calibration {
   plan: TrainingPlan
@@ -135,7 +114,7 @@ async function calibrate(cases: CaseFiles[], options: ReturnType<typeof Training
       await predictPreparedCase(model, c, plan.classes.length + 1, { patchShape: plan.patchSize, batchSize: plan.batchSize })
       predictTimes.push((performance.now() - start) / 1000)
     }
-    return { plan, stepSeconds: median(times), predictSeconds: Math.max(...predictTimes), readSeconds, seconds: (performance.now() - started) / 1000 }
+    return { plan, stepSeconds: lowerMedian(times), predictSeconds: Math.max(...predictTimes), readSeconds, seconds: (performance.now() - started) / 1000 }
   } finally {
     optimizer.dispose()
     model.dispose()
@@ -183,16 +162,16 @@ function labelDice(scores: ValidationScores | null, labelId: number): number {
 
 async function run(): Promise<BenchReport> {
   const backend = await activateBackend('wasm')
-  const cases = await listCases()
+  const cases = await listHippocampusCases()
   const budgetSeconds = MINUTES * 60
   const notes: string[] = []
-  const loads = [`start ${load()}`]
+  const loads = [`start ${loadAverage()}`]
   const baseOptions = { epochs: 1, validationFraction: HELD_OUT / cases.length, seed: SEED, patience: 10_000, ...(AUGMENT ? {} : { augment: false }) }
 
   console.log(`  calibrating on ${backend.tfBackend} (${cases.length} cases, budget ${MINUTES} min)…`)
   const calibration = await calibrate(cases, TrainingOptionsSchema.parse(baseOptions))
   const sized = sizeRun(calibration, budgetSeconds, cases.length)
-  loads.push(`after calibration ${load()}`)
+  loads.push(`after calibration ${loadAverage()}`)
   console.log(
     `  calibration: ${calibration.stepSeconds.toFixed(2)} s/step, ${calibration.predictSeconds.toFixed(2)} s/case predicted → ${sized.epochs} epochs × ${sized.stepsPerEpoch} steps`
   )
@@ -229,7 +208,7 @@ async function run(): Promise<BenchReport> {
         },
         epoch: (e) => {
           const v = e.validation
-          loads.push(`epoch ${e.epoch} ${load()}`)
+          loads.push(`epoch ${e.epoch} ${loadAverage()}`)
           console.log(
             `  epoch ${e.epoch}/${e.epochs}: loss ${e.trainLoss.toFixed(3)}, held-out Dice ${v ? v.perLabel.map((l) => `${l.name} ${l.dice.toFixed(3)}`).join(', ') : 'n/a'}, ${e.seconds.toFixed(0)} s`
           )

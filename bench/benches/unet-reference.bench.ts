@@ -30,6 +30,7 @@ import { registerConv3dKernels, registerReductionKernels, unregisterConv3dKernel
 import { REFERENCE_UNET } from '../../src/engine/model'
 import { crossEntropyLoss } from '../../src/engine/train/losses'
 import { createRandom } from '../../src/shared/random'
+import { loadAverage } from '../benchCommon'
 import { type Bench, type BenchReport, type BenchRow, type BenchTarget } from '../report'
 import { gradientsOf, referenceLogitsModel, UNetStepWorker } from '../unetStepWorker'
 
@@ -59,13 +60,6 @@ function registerProjectKernels(): void {
 function unregisterProjectKernels(): void {
   unregisterReductionKernels('wasm')
   unregisterConv3dKernels('wasm')
-}
-
-function load(): string {
-  return os
-    .loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ')
 }
 
 /** The twin's data: x ~ N(0, 1), y uniform in {0, 1}; seeded, so the workers get the same batch. */
@@ -472,10 +466,10 @@ async function run(): Promise<BenchReport> {
   const rows: BenchRow[] = []
   const notes: string[] = []
   const targets: BenchTarget[] = []
-  const loads: string[] = [`start ${load()}`]
+  const loads: string[] = [`start ${loadAverage()}`]
   const log = (what: string): void => {
-    loads.push(`${what} ${load()}`)
-    console.log(`  ${what} done (load ${load()})`)
+    loads.push(`${what} ${loadAverage()}`)
+    console.log(`  ${what} done (load ${loadAverage()})`)
   }
 
   // The engine's path: the threaded wasm build on all cores unless VOXLOOP_WASM_THREADS says otherwise.

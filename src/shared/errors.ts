@@ -73,3 +73,9 @@ export function deserializeError(value: unknown): VoxloopError {
   }
   return new VoxloopError('INTERNAL', String(value))
 }
+
+/** The first line of an error's message: enough for a one-line reason in a report. */
+export function firstLineOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.split('\n')[0] ?? message
+}

@@ -1,7 +1,7 @@
 import os from 'node:os'
 import * as tf from '@tensorflow/tfjs'
 import type { BackendId, BackendPreference, BackendReport } from '../../shared/backends'
-import { VoxloopError } from '../../shared/errors'
+import { firstLineOf, VoxloopError } from '../../shared/errors'
 import { registerConv3dBackpropInputGradient, registerConv3dKernels, registerReductionKernels } from '../kernels'
 import { chooseBackend } from './chooseBackend'
 import { probeBackends } from './probeBackends'
@@ -14,11 +14,6 @@ const TF_NAME: Record<BackendId, string> = {
   cpu: 'cpu'
 }
 
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error)
-  return message.split('\n')[0] ?? message
-}
-
 /**
  * The threaded wasm build when more than one thread is wanted (threadedWasm.ts); if it cannot load,
  * the plain build runs on one thread and the report says why.
@@ -28,14 +23,14 @@ async function prepareWasm(): Promise<{ threads: number; note: string }> {
   try {
     wanted = wantedWasmThreads()
   } catch (error) {
-    return { threads: 1, note: `; one thread: ${firstLine(error)}` }
+    return { threads: 1, note: `; one thread: ${firstLineOf(error)}` }
   }
   if (wanted === 1) return { threads: 1, note: '; one thread' }
   try {
     const { threads } = await installThreadedWasm(wanted)
     return { threads, note: `; ${threads} threads (threaded SIMD build)` }
   } catch (error) {
-    return { threads: 1, note: `; one thread: the threaded build failed to load (${firstLine(error)})` }
+    return { threads: 1, note: `; one thread: the threaded build failed to load (${firstLineOf(error)})` }
   }
 }
 

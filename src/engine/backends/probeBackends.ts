@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import type { BackendId, BackendPreference, BackendProbe } from '../../shared/backends'
+import { firstLineOf } from '../../shared/errors'
 import { findNvidiaGpus } from '../../node/nvidiaSmi'
 
 // Optional packages are loaded by name at run time so that a missing one is a probe result, not a
@@ -22,11 +23,6 @@ function isInstalled(packageName: string): boolean {
   }
 }
 
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error)
-  return message.split('\n')[0] ?? message
-}
-
 /**
  * Loading a libtensorflow binding registers the 'tensorflow' backend for the whole process, and
  * the GPU and CPU bindings cannot both load. So probe in preference order and load at most one.
@@ -44,7 +40,7 @@ async function probeTensorflow(id: 'tfjs-node-gpu' | 'tfjs-node', alreadyLoaded:
   try {
     requireAtRuntime(packageName)
   } catch (error) {
-    return { id, available: false, reason: `installed, but failed to load: ${firstLine(error)}` }
+    return { id, available: false, reason: `installed, but failed to load: ${firstLineOf(error)}` }
   }
   if (!tf.findBackendFactory('tensorflow')) {
     return { id, available: false, reason: 'loaded, but registered no tensorflow backend' }
@@ -60,7 +56,7 @@ async function probeWasm(): Promise<BackendProbe> {
     if (!tf.findBackendFactory('wasm')) return { id: 'wasm', available: false, reason: 'package loaded but registered no backend' }
     return { id: 'wasm', available: true, reason: 'WebAssembly SIMD (XNNPACK)' }
   } catch (error) {
-    return { id: 'wasm', available: false, reason: `failed to load: ${firstLine(error)}` }
+    return { id: 'wasm', available: false, reason: `failed to load: ${firstLineOf(error)}` }
   }
 }
 

@@ -1,29 +1,15 @@
 import * as tf from '@tensorflow/tfjs'
-import type { KernelConfig } from '@tensorflow/tfjs'
-import { VoxloopError } from '../../shared/errors'
 import { registerConv3dBackpropInputGradient } from './conv3dBackpropInputGradient'
 import { conv3dWasmKernelConfigs } from './conv3dWasmKernels'
+import { createKernelOverrides } from './kernelOverrides'
 import type { TileOptions } from './tilePlan'
 
 export type Conv3dKernelBackend = 'wasm' | 'cpu'
 
-const CONV3D_KERNELS = [tf.Conv3D, tf.Conv3DBackpropFilterV2, tf.Conv3DBackpropInputV2] as const
-
-interface Registration {
-  optionsKey: string
-  ours: KernelConfig[]
-  /** The stock configs we replaced, to put back in `unregisterConv3dKernels`. */
-  stock: KernelConfig[]
-}
-
-const registrations = new Map<Conv3dKernelBackend, Registration>()
+const overrides = createKernelOverrides<'wasm'>([tf.Conv3D, tf.Conv3DBackpropFilterV2, tf.Conv3DBackpropInputV2], 'Conv3D kernels')
 
 function optionsKey(options: TileOptions): string {
   return JSON.stringify({ maxIm2colBytes: options.maxIm2colBytes ?? null, im2col: options.im2col ?? 'native' })
-}
-
-function stillOurs(registration: Registration): boolean {
-  return registration.ours.every((config) => tf.getKernel(config.kernelName, config.backendName)?.kernelFunc === config.kernelFunc)
 }
 
 /**
@@ -41,47 +27,15 @@ function stillOurs(registration: Registration): boolean {
 export function registerConv3dKernels(backendName: Conv3dKernelBackend, options: TileOptions = {}): void {
   registerConv3dBackpropInputGradient()
   if (backendName === 'cpu') return
-
-  const key = optionsKey(options)
-  const current = registrations.get(backendName)
-  if (current && current.optionsKey === key && stillOurs(current)) return
-
-  const stock = current && stillOurs(current) ? current.stock : stockConfigs(backendName)
-  const ours = conv3dWasmKernelConfigs(options)
-  for (const config of ours) {
-    tf.unregisterKernel(config.kernelName, config.backendName)
-    tf.registerKernel(config)
-  }
-  registrations.set(backendName, { optionsKey: key, ours, stock })
-}
-
-function stockConfigs(backendName: Conv3dKernelBackend): KernelConfig[] {
-  return CONV3D_KERNELS.map((kernelName) => {
-    const config = tf.getKernel(kernelName, backendName) as KernelConfig | undefined
-    if (!config) {
-      throw new VoxloopError(
-        'BACKEND_UNAVAILABLE',
-        `No stock ${kernelName} kernel for ${backendName}: load @tensorflow/tfjs-backend-${backendName} before registering Conv3D kernels`
-      )
-    }
-    return config
-  })
+  overrides.register(backendName, optionsKey(options), () => conv3dWasmKernelConfigs(options))
 }
 
 /** Puts the stock kernels back (benchmarks and tests compare both on one backend). */
 export function unregisterConv3dKernels(backendName: Conv3dKernelBackend): void {
-  const current = registrations.get(backendName)
-  if (!current) return
-  registrations.delete(backendName)
-  if (!stillOurs(current)) return
-  for (const config of current.stock) {
-    tf.unregisterKernel(config.kernelName, config.backendName)
-    tf.registerKernel(config)
-  }
+  if (backendName === 'wasm') overrides.unregister(backendName)
 }
 
 /** Whether this project's kernels currently serve Conv3D on `backendName`. */
 export function conv3dKernelsRegistered(backendName: Conv3dKernelBackend): boolean {
-  const current = registrations.get(backendName)
-  return current !== undefined && stillOurs(current)
+  return backendName === 'wasm' && overrides.registered(backendName)
 }

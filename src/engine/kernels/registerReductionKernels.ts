@@ -1,37 +1,9 @@
-import * as tf from '@tensorflow/tfjs'
-import type { KernelConfig } from '@tensorflow/tfjs'
-import { VoxloopError } from '../../shared/errors'
+import { createKernelOverrides } from './kernelOverrides'
 import { REDUCTION_KERNELS, reductionWasmKernelConfigs } from './reductionWasmKernels'
 
 export type ReductionKernelBackend = 'wasm'
 
-interface Registration {
-  ours: KernelConfig[]
-  /** The stock configs we replaced: the fallbacks, and what `unregisterReductionKernels` puts back. */
-  stock: KernelConfig[]
-}
-
-const registrations = new Map<ReductionKernelBackend, Registration>()
-/** Our kernel functions → the stock config each one replaced, so a re-registration never wraps ours. */
-const replaced = new WeakMap<KernelConfig['kernelFunc'], KernelConfig>()
-
-function stillOurs(registration: Registration): boolean {
-  return registration.ours.every((config) => tf.getKernel(config.kernelName, config.backendName)?.kernelFunc === config.kernelFunc)
-}
-
-function stockConfigs(backendName: ReductionKernelBackend): KernelConfig[] {
-  return REDUCTION_KERNELS.map((kernelName) => {
-    const registered = tf.getKernel(kernelName, backendName) as KernelConfig | undefined
-    const config = registered ? (replaced.get(registered.kernelFunc) ?? registered) : undefined
-    if (!config) {
-      throw new VoxloopError(
-        'BACKEND_UNAVAILABLE',
-        `No stock ${kernelName} kernel for ${backendName}: load @tensorflow/tfjs-backend-${backendName} before registering the reduction kernels`
-      )
-    }
-    return config
-  })
-}
+const overrides = createKernelOverrides<ReductionKernelBackend>(REDUCTION_KERNELS, 'the reduction kernels')
 
 /**
  * Makes Sum, Mean, Transpose, Slice, SplitV, Concat and the broadcasting Add/Sub/Multiply/RealDiv/
@@ -42,33 +14,15 @@ function stockConfigs(backendName: ReductionKernelBackend): KernelConfig[] {
  * setupFunc, so registering before the backend initialises works too.
  */
 export function registerReductionKernels(backendName: ReductionKernelBackend): void {
-  const current = registrations.get(backendName)
-  if (current && stillOurs(current)) return
-  const stock = stockConfigs(backendName)
-  const ours = reductionWasmKernelConfigs(new Map(stock.map((config) => [config.kernelName, config])))
-  for (const config of ours) {
-    const original = stock.find((candidate) => candidate.kernelName === config.kernelName)
-    if (original) replaced.set(config.kernelFunc, original)
-    tf.unregisterKernel(config.kernelName, config.backendName)
-    tf.registerKernel(config)
-  }
-  registrations.set(backendName, { ours, stock })
+  overrides.register(backendName, '', (stock) => reductionWasmKernelConfigs(new Map(stock.map((config) => [config.kernelName, config]))))
 }
 
 /** Puts the stock kernels back (benchmarks and tests compare both on one backend). */
 export function unregisterReductionKernels(backendName: ReductionKernelBackend): void {
-  const current = registrations.get(backendName)
-  if (!current) return
-  registrations.delete(backendName)
-  if (!stillOurs(current)) return
-  for (const config of current.stock) {
-    tf.unregisterKernel(config.kernelName, config.backendName)
-    tf.registerKernel(config)
-  }
+  overrides.unregister(backendName)
 }
 
 /** Whether this project's kernels currently serve Sum (and the rest) on `backendName`. */
 export function reductionKernelsRegistered(backendName: ReductionKernelBackend): boolean {
-  const current = registrations.get(backendName)
-  return current !== undefined && stillOurs(current)
+  return overrides.registered(backendName)
 }
