@@ -21,12 +21,14 @@ function cspMetaTag(): Plugin {
 export default defineConfig({
   main: {
     build: {
-      // One bundle per entry point: Electron main, the engine process, and the CLI (plain Node).
+      // One bundle per entry point: Electron main, the engine process, its gradient worker threads
+      // (data-parallel training), and the CLI (plain Node).
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli/index.ts'),
-          engine: resolve(__dirname, 'src/engine/index.ts')
+          engine: resolve(__dirname, 'src/engine/index.ts'),
+          gradientWorker: resolve(__dirname, 'src/engine/train/parallel/gradientWorker.ts')
         }
       }
     }

@@ -10,8 +10,10 @@
  *   - 'tensorflow' (tfjs-node) when it is installed and loads;
  *   - PyTorch CPU with 2 threads and with 1 (the twin itself, run by /usr/bin/python3 and kept
  *     running, timed inside Python: interpreter start and import excluded);
- *   - two engine workers (worker_threads, each its own wasm backend and kernels) splitting the
- *     batch, gradients averaged and Adam applied on the parent.
+ *
+ * "Ours" for a train step is the engine's step as runTraining runs it: on wasm with a batch of 2
+ * and ≥ 2 cores, two gradient workers splitting the batch (src/engine/train/parallel); the same
+ * model stepped on the engine thread alone (the threaded build) is reported beside it.
  *
  * The machine is shared and its load swings within seconds, so every comparison is PAIRED: the
  * baseline's runs alternate with runs of the project's wasm step, and each ratio compares the runs
@@ -27,12 +29,15 @@ import * as tf from '@tensorflow/tfjs'
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import { installThreadedWasm, wantedWasmThreads } from '../../src/engine/backends/threadedWasm'
 import { registerConv3dKernels, registerReductionKernels, unregisterConv3dKernels, unregisterReductionKernels } from '../../src/engine/kernels'
-import { REFERENCE_UNET } from '../../src/engine/model'
+import { buildReferenceUNet, REFERENCE_UNET } from '../../src/engine/model'
 import { crossEntropyLoss } from '../../src/engine/train/losses'
+import { openStepper } from '../../src/engine/train/parallel/openStepper'
+import { chooseTrainingWorkers } from '../../src/engine/train/parallel/trainingWorkers'
+import { stepModel, type TrainingStepper } from '../../src/engine/train/trainStep'
+import type { Batch as TrainingBatch } from '../../src/engine/data/BatchSampler'
 import { createRandom } from '../../src/shared/random'
 import { loadAverage } from '../benchCommon'
 import { type Bench, type BenchReport, type BenchRow, type BenchTarget } from '../report'
-import { gradientsOf, referenceLogitsModel, UNetStepWorker } from '../unetStepWorker'
 
 const requireHere = createRequire(__filename)
 const BATCH = 2
@@ -144,7 +149,10 @@ class TfjsSession {
   async step(): Promise<number> {
     await TfjsSession.use(this.backend)
     const start = performance.now()
-    tf.tidy(() => (this.optimizer.minimize(() => gradientsLoss(this.logits, this.x, this.y), true, this.variables) as tf.Scalar).dataSync())
+    // Braces: tf.tidy walks a returned typed array element by element.
+    tf.tidy(() => {
+      ;(this.optimizer.minimize(() => gradientsLoss(this.logits, this.x, this.y), true, this.variables) as tf.Scalar).dataSync()
+    })
     const ms = performance.now() - start
     await tick()
     return ms
@@ -154,7 +162,9 @@ class TfjsSession {
   async predict(): Promise<number> {
     await TfjsSession.use(this.backend)
     const start = performance.now()
-    tf.tidy(() => (this.model.predict(this.x, { batchSize: BATCH }) as tf.Tensor).dataSync())
+    tf.tidy(() => {
+      ;(this.model.predict(this.x, { batchSize: BATCH }) as tf.Tensor).dataSync()
+    })
     const ms = performance.now() - start
     await tick()
     return ms
@@ -164,7 +174,9 @@ class TfjsSession {
     await TfjsSession.use(this.backend)
     const start = performance.now()
     const info = await tf.profile(() => {
-      tf.tidy(() => (this.optimizer.minimize(() => gradientsLoss(this.logits, this.x, this.y), true, this.variables) as tf.Scalar).dataSync())
+      tf.tidy(() => {
+        ;(this.optimizer.minimize(() => gradientsLoss(this.logits, this.x, this.y), true, this.variables) as tf.Scalar).dataSync()
+      })
     })
     const profile: StepProfile = { conv3d: 0, sum: 0, other: 0, wall: performance.now() - start, slowestSum: 'none' }
     let slowest = -1
@@ -184,6 +196,55 @@ class TfjsSession {
 
   dispose(): void {
     tf.dispose([this.x, this.y])
+    this.optimizer.dispose()
+    this.model.dispose()
+  }
+}
+
+/** The logits model of the reference U-Net (same variables as the softmax model). */
+function referenceLogitsModel(seed: number): { model: tf.LayersModel; logits: tf.LayersModel } {
+  const model = buildReferenceUNet({ seed })
+  const logits = tf.model({ inputs: model.inputs, outputs: model.getLayer('logits').output as tf.SymbolicTensor })
+  return { model, logits }
+}
+
+/**
+ * The engine's training step as runTraining runs it (trainStep.ts / parallel/): the workers
+ * chooseTrainingWorkers picks for a batch of 2 on this machine, the engine's loss (soft Dice +
+ * cross-entropy on the softmax output), Adam on the engine thread.
+ */
+class EngineTrainer {
+  private constructor(
+    private readonly model: tf.LayersModel,
+    private readonly optimizer: tf.Optimizer,
+    private readonly stepper: TrainingStepper,
+    private readonly batch: TrainingBatch,
+    readonly workers: number,
+    readonly label: string
+  ) {}
+
+  static async create(batch: Batch): Promise<EngineTrainer> {
+    const model = buildReferenceUNet({ seed: SEED })
+    const optimizer = tf.train.adam(LEARNING_RATE)
+    const choice = chooseTrainingWorkers('wasm', BATCH)
+    const opened = await openStepper(stepModel(model), optimizer, choice.workers)
+    if (opened.fallback) throw new Error(opened.fallback)
+    const trainingBatch: TrainingBatch = { image: batch.image, label: Uint8Array.from(batch.labels), shape: SHAPE, step: 0, samples: [] }
+    const label = opened.workers > 1 ? `engine (${opened.workers} workers × ${choice.threadsPerWorker} thread)` : 'engine (engine thread)'
+    return new EngineTrainer(model, optimizer, opened.stepper, trainingBatch, opened.workers, label)
+  }
+
+  /** One step (weights to the workers, forward, backward, gradients back, Adam), ms. */
+  async step(): Promise<number> {
+    const start = performance.now()
+    await this.stepper.step(this.batch)
+    const ms = performance.now() - start
+    await tick()
+    return ms
+  }
+
+  async dispose(): Promise<void> {
+    await this.stepper.dispose()
     this.optimizer.dispose()
     this.model.dispose()
   }
@@ -312,120 +373,6 @@ class TorchSession {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Two engine workers: each takes the current weights and half the batch and returns its gradients;
-// the parent averages them (equal halves: the mean of the two means is the full batch's mean loss)
-// and applies Adam. The parent is otherwise idle, so two workers use the two cores.
-
-interface TwoWorkerResult {
-  step: Timing
-  /** The full batch on the parent's own wasm backend (the engine's path), alternating with the others. */
-  parent: Timing
-  /** The full batch in one worker: the plain (one-thread) wasm build with the project kernels. */
-  oneWorker: Timing
-  /** Slower worker's compute time per step (median). */
-  workerMs: number
-  /** max |g₂ − g₁| / max |g₁| between the split gradients and the full-batch gradient on the parent. */
-  gradientMismatch: number
-}
-
-async function measureTwoWorkers(batch: Batch, solo: TfjsSession): Promise<TwoWorkerResult> {
-  const workers = [new UNetStepWorker(SEED), new UNetStepWorker(SEED)]
-  const { model, logits } = referenceLogitsModel(SEED)
-  const variables = logits.trainableWeights.map((w) => w.read() as tf.Variable)
-  const optimizer = tf.train.adam(LEARNING_RATE)
-  try {
-    await Promise.all(workers.map((w) => w.ready))
-    const half = VOXELS_PER_ITEM * (BATCH / 2)
-    const halfShape: [number, number, number, number, number] = [BATCH / 2, SIZE, SIZE, SIZE, 1]
-    const wholeBatchGradients = async (): Promise<Float32Array[]> => {
-      const weights = variables.map((v) => v.dataSync() as Float32Array)
-      const reply = await (workers[0] as UNetStepWorker).gradients({ kind: 'grad', weights, image: batch.image.slice(), labels: batch.labels.slice(), shape: SHAPE })
-      return reply.gradients
-    }
-    const splitGradients = async (): Promise<{ grads: Float32Array[]; workerMs: number }> => {
-      const weights = variables.map((v) => v.dataSync() as Float32Array)
-      const replies = await Promise.all(
-        workers.map((worker, i) =>
-          worker.gradients({
-            kind: 'grad',
-            weights,
-            image: batch.image.slice(i * half, (i + 1) * half),
-            labels: batch.labels.slice(i * half, (i + 1) * half),
-            shape: halfShape
-          })
-        )
-      )
-      const [a, b] = replies as [(typeof replies)[0], (typeof replies)[0]]
-      const grads = a.gradients.map((ga, k) => {
-        const gb = b.gradients[k] as Float32Array
-        const mean = new Float32Array(ga.length)
-        for (let i = 0; i < ga.length; i++) mean[i] = 0.5 * ((ga[i] as number) + (gb[i] as number))
-        return mean
-      })
-      return { grads, workerMs: Math.max(a.ms, b.ms) }
-    }
-
-    // Check: the averaged halves equal the full batch's gradient on the parent (same weights).
-    const split = await splitGradients()
-    const full = tf.tidy(() => {
-      const x = tf.tensor5d(batch.image, SHAPE)
-      const y = tf.oneHot(tf.tensor4d(batch.labels, [BATCH, SIZE, SIZE, SIZE], 'int32'), 2)
-      return gradientsOf(logits, variables, x, y).grads.map((g) => g.dataSync() as Float32Array)
-    })
-    let maxDiff = 0
-    let maxAbs = 0
-    full.forEach((g, k) => {
-      const s = split.grads[k] as Float32Array
-      for (let i = 0; i < g.length; i++) {
-        maxDiff = Math.max(maxDiff, Math.abs((g[i] as number) - (s[i] as number)))
-        maxAbs = Math.max(maxAbs, Math.abs(g[i] as number))
-      }
-    })
-
-    const workerTimes: number[] = []
-    const apply = (grads: Float32Array[]): void => {
-      tf.tidy(() => optimizer.applyGradients(variables.map((v, k) => ({ name: v.name, tensor: tf.tensor(grads[k] as Float32Array, v.shape) }))))
-    }
-    const step = async (): Promise<number> => {
-      const start = performance.now()
-      const { grads, workerMs } = await splitGradients()
-      apply(grads)
-      workerTimes.push(workerMs)
-      return performance.now() - start
-    }
-    const oneWorkerStep = async (): Promise<number> => {
-      const start = performance.now()
-      apply(await wholeBatchGradients())
-      return performance.now() - start
-    }
-    for (let i = 0; i < 2; i++) {
-      await step()
-      await oneWorkerStep()
-    }
-    workerTimes.length = 0
-    const times: number[] = []
-    const parentTimes: number[] = []
-    const oneWorkerTimes: number[] = []
-    for (let i = 0; i < RUNS; i++) {
-      parentTimes.push(await solo.step())
-      times.push(await step())
-      oneWorkerTimes.push(await oneWorkerStep())
-    }
-    return {
-      step: timing(times),
-      parent: timing(parentTimes),
-      oneWorker: timing(oneWorkerTimes),
-      workerMs: timing(workerTimes).median,
-      gradientMismatch: maxAbs > 0 ? maxDiff / maxAbs : maxDiff
-    }
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()))
-    optimizer.dispose()
-    model.dispose()
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 
 function tensorflowAvailable(): { ok: true } | { ok: false; reason: string } {
   try {
@@ -476,7 +423,7 @@ async function run(): Promise<BenchReport> {
   const wantedThreads = wantedWasmThreads()
   const threads = wantedThreads > 1 ? (await installThreadedWasm(wantedThreads)).threads : 1
   const wasmLabel = threads > 1 ? `wasm (${threads} threads)` : 'wasm (1 thread)'
-  const OURS_STEP = `${wasmLabel}, project kernels: train step`
+  const SOLO_STEP = `${wasmLabel} on the engine thread, project kernels: train step`
   const OURS_PREDICT = `${wasmLabel}, project kernels: predict`
   const STOCK_STEP = 'wasm, stock kernels: train step'
   const STOCK_PREDICT = 'wasm, stock kernels: predict'
@@ -487,24 +434,38 @@ async function run(): Promise<BenchReport> {
   if (!(await tf.setBackend('wasm'))) throw new Error('backend wasm failed to initialise')
   await tf.ready()
   registerProjectKernels()
+  // `solo`: the model on the engine thread (predict, as inference runs it; the profile; the stock
+  // kernels swapped in). `engine`: the training step as runTraining runs it (data-parallel workers).
   const ours = await TfjsSession.create('wasm', batch)
+  const engine = await EngineTrainer.create(batch)
+  const OURS_STEP = `${engine.label}, project kernels: train step`
   try {
-    for (let i = 0; i < 2; i++) await ours.step()
+    for (let i = 0; i < 2; i++) {
+      await engine.step()
+      await ours.step()
+    }
     await ours.predict()
     const oursStep: number[] = []
+    const soloStep: number[] = []
     const oursPredict: number[] = []
-    for (let i = 0; i < RUNS; i++) oursStep.push(await ours.step())
+    for (let i = 0; i < RUNS; i++) {
+      oursStep.push(await engine.step())
+      soloStep.push(await ours.step())
+    }
     for (let i = 0; i < RUNS; i++) oursPredict.push(await ours.predict())
     const step = timing(oursStep)
+    const solo = timing(soloStep)
     const predict = timing(oursPredict)
     const profile = await ours.profileStep()
     log('wasm project kernels')
-    rows.push({ name: OURS_STEP, value: step.median, unit: 'ms', ...(SKIP_SLOW ? {} : { baselineOf: STOCK_STEP }), note: `median of ${RUNS} after 2 warm-up: ${fmtRuns(step)}` })
+    rows.push({ name: OURS_STEP, value: step.median, unit: 'ms', ...(SKIP_SLOW ? {} : { baselineOf: STOCK_STEP }), note: `median of ${RUNS} after 2 warm-up: ${fmtRuns(step)}; loss: soft Dice + cross-entropy (the engine's)` })
+    rows.push({ name: SOLO_STEP, value: solo.median, unit: 'ms', note: `alternating with the engine's steps, median of ${RUNS}: ${fmtRuns(solo)}; cross-entropy on the logits (the twin's)` })
+    rows.push({ name: `speed-up of the engine's step over ${wasmLabel} on the engine thread (alternating)`, value: solo.median / step.median, unit: '×' })
     rows.push({ name: OURS_PREDICT, value: predict.median, unit: 'ms', ...(SKIP_SLOW ? {} : { baselineOf: STOCK_PREDICT }), note: `median of ${RUNS} after 1 warm-up: ${fmtRuns(predict)}` })
     const share = (ms: number): string => `${((100 * ms) / (profile.conv3d + profile.sum + profile.other)).toFixed(0)} % of the profiled step's kernel time`
-    rows.push({ name: `${OURS_STEP}, Conv3D kernels`, value: profile.conv3d, unit: 'ms', note: share(profile.conv3d) })
-    rows.push({ name: `${OURS_STEP}, Sum kernels`, value: profile.sum, unit: 'ms', note: `${share(profile.sum)}; mostly bias gradients` })
-    rows.push({ name: `${OURS_STEP}, other kernels`, value: profile.other, unit: 'ms', note: share(profile.other) })
+    rows.push({ name: `${SOLO_STEP}, Conv3D kernels`, value: profile.conv3d, unit: 'ms', note: share(profile.conv3d) })
+    rows.push({ name: `${SOLO_STEP}, Sum kernels`, value: profile.sum, unit: 'ms', note: `${share(profile.sum)}; mostly bias gradients` })
+    rows.push({ name: `${SOLO_STEP}, other kernels`, value: profile.other, unit: 'ms', note: share(profile.other) })
     notes.push(
       `one extra step profiled with tf.profile (${profile.wall.toFixed(0)} ms wall; kernel times inclusive): Sum is mostly the bias gradient of each conv (dy summed over batch and space, per channel); slowest Sum ${profile.slowestSum}`
     )
@@ -521,7 +482,7 @@ async function run(): Promise<BenchReport> {
           registerProjectKernels()
         }
       }
-      const stepPair = await paired(1, 1, () => ours.step(), () => withStock(() => ours.step()))
+      const stepPair = await paired(1, 1, () => engine.step(), () => withStock(() => ours.step()))
       const predictPair = await paired(1, 1, () => ours.predict(), () => withStock(() => ours.predict()))
       log('wasm stock kernels')
       rows.push({ name: STOCK_STEP, value: stepPair.other.median, unit: 'ms', note: 'after 1 warm-up step; Conv3D gradients WRONG (input gradient skips work)' })
@@ -544,7 +505,7 @@ async function run(): Promise<BenchReport> {
       // 3. cpu, stock kernels (correct, all JS): one step and one prediction between two of ours.
       const cpu = await TfjsSession.create('cpu', batch)
       try {
-        const cpuStep = await paired(1, 0, () => ours.step(), () => cpu.step())
+        const cpuStep = await paired(1, 0, () => engine.step(), () => cpu.step())
         const cpuPredict = await paired(1, 0, () => ours.predict(), () => cpu.predict())
         log('cpu stock')
         rows.push({ name: 'cpu, stock kernels: train step', value: cpuStep.other.median, unit: 'ms', note: 'one step, no warm-up' })
@@ -565,7 +526,7 @@ async function run(): Promise<BenchReport> {
       const tfn = await TfjsSession.create('tensorflow', batch)
       try {
         for (let i = 0; i < 2; i++) await tfn.step()
-        const nStep = await paired(RUNS, 0, () => ours.step(), () => tfn.step())
+        const nStep = await paired(RUNS, 0, () => engine.step(), () => tfn.step())
         const nPredict = await paired(RUNS, 1, () => ours.predict(), () => tfn.predict())
         log('tensorflow')
         rows.push({ name: 'tensorflow (tfjs-node): train step', value: nStep.other.median, unit: 'ms' })
@@ -596,7 +557,7 @@ async function run(): Promise<BenchReport> {
       await t2.step()
       await t1.step()
       for (let i = 0; i < TORCH_RUNS; i++) {
-        oursStepT.push(await ours.step())
+        oursStepT.push(await engine.step())
         t2Step.push(await t2.step())
         t1Step.push(await t1.step())
       }
@@ -614,7 +575,7 @@ async function run(): Promise<BenchReport> {
       rows.push({ name: T2_STEP, value: t2s.median, unit: 'ms', note: `median of ${TORCH_RUNS}: ${fmtRuns(t2s)}` })
       rows.push({ name: T1_STEP, value: t1s.median, unit: 'ms', note: `median of ${TORCH_RUNS}: ${fmtRuns(t1s)}` })
       rows.push({ name: `${OURS_STEP} (paired with PyTorch)`, value: os_.median, unit: 'ms', baselineOf: T2_STEP, note: `median of ${TORCH_RUNS}: ${fmtRuns(os_)}` })
-      rows.push({ name: `${OURS_STEP} (paired with PyTorch, vs 1 thread)`, value: os_.median, unit: 'ms', baselineOf: T1_STEP, note: `PyTorch on 1 thread, ours on ${threads}` })
+      rows.push({ name: `${OURS_STEP} (paired with PyTorch, vs 1 thread)`, value: os_.median, unit: 'ms', baselineOf: T1_STEP, note: `PyTorch on 1 thread, ours: ${engine.label}` })
       rows.push({ name: T2_PREDICT, value: t2p.median, unit: 'ms', note: `median of ${TORCH_RUNS}: ${fmtRuns(t2p)}` })
       rows.push({ name: T1_PREDICT, value: t1p.median, unit: 'ms', note: `median of ${TORCH_RUNS}` })
       rows.push({ name: `${OURS_PREDICT} (paired with PyTorch)`, value: op.median, unit: 'ms', baselineOf: T2_PREDICT })
@@ -646,36 +607,9 @@ async function run(): Promise<BenchReport> {
       torch1?.close()
     }
 
-    // 6. Two engine workers splitting the batch, alternating with single-thread steps.
-    try {
-      const two = await measureTwoWorkers(batch, ours)
-      log('2 workers')
-      const ONE_WORKER = 'wasm plain build, 1 thread (one worker, whole batch): train step'
-      rows.push({ name: ONE_WORKER, value: two.oneWorker.median, unit: 'ms', note: `median of ${RUNS}: ${fmtRuns(two.oneWorker)}; project kernels, Adam on the parent` })
-      rows.push({
-        name: `${OURS_STEP} (alternating with the worker steps)`,
-        value: two.parent.median,
-        unit: 'ms',
-        baselineOf: ONE_WORKER,
-        note: `median of ${RUNS}: ${fmtRuns(two.parent)}`
-      })
-      rows.push({
-        name: 'wasm, 2 workers (plain build, batch split): train step',
-        value: two.step.median,
-        unit: 'ms',
-        baselineOf: ONE_WORKER,
-        note: `median of ${RUNS} after 2 warm-up: ${fmtRuns(two.step)}; slower worker computes ${two.workerMs.toFixed(0)} ms of it`
-      })
-      rows.push({ name: `speed-up of ${wasmLabel} over the plain build's 1 thread, train step`, value: two.oneWorker.median / two.parent.median, unit: '×' })
-      rows.push({ name: 'speed-up of 2 workers (batch split) over 1 thread, train step', value: two.oneWorker.median / two.step.median, unit: '×' })
-      notes.push(
-        `2 workers: averaged half-batch gradients match the parent's full-batch gradient to ${two.gradientMismatch.toExponential(1)} (max abs difference / max abs gradient); weights go to the workers every step (copied), gradients come back (transferred), Adam runs on the parent; ideal on 2 idle cores ≈ 1.8× (docs/KERNELS.md, convolutions only)`
-      )
-    } catch (error) {
-      notes.push(`2-worker step failed: ${error instanceof Error ? error.message : String(error)}`)
-    }
   } finally {
     ours.dispose()
+    await engine.dispose()
   }
 
   notes.push(

@@ -111,7 +111,12 @@ export const TrainingPlanSchema = z.object({
   /** Version whose weights the run started from, or null. */
   fromModel: z.string().nullable(),
   /** Compute backend of the run (a resumed run on another backend is no longer bit-identical). */
-  backend: z.string()
+  backend: z.string(),
+  /**
+   * Engine worker threads that split each batch (data-parallel; the sums of their gradients are
+   * added in a fixed order, so a resumed run keeps this count). Absent in older runs: 1.
+   */
+  workers: z.number().int().min(1).optional()
 })
 export type TrainingPlan = z.infer<typeof TrainingPlanSchema>
 

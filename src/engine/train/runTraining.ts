@@ -39,7 +39,9 @@ import { ProgressMeter } from './progressMeter'
 import { createVersionFolder, readRunRecord, versionDir, writeRunRecord } from './runRecord'
 import { classesFromLabels } from './trainingClasses'
 import { planTraining, unetOptionsOf, type BasePlan } from './trainingPlan'
-import { stepModel, trainStep } from './trainStep'
+import { openStepper } from './parallel/openStepper'
+import { chooseTrainingWorkers } from './parallel/trainingWorkers'
+import { stepModel, type TrainingStepper } from './trainStep'
 import { validateModel, type HeldOutCase } from './validate'
 
 export interface TrainingEventSink {
@@ -116,7 +118,7 @@ async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () 
   const classes = base ? base.plan.plan.classes : classesFromLabels(request.labels)
   const ids = request.cases.map((c) => c.id)
   const all = await readVolumes(request, ids, classes, 'training')
-  const plan = planTraining({
+  const planned = planTraining({
     options,
     cases: all.map((v) => ({ id: v.id, shape: shapeFromDims(v.image.header.dims), spacingMm: v.image.header.spacing, channels: v.image.header.channels })),
     labels: request.labels,
@@ -125,6 +127,7 @@ async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () 
     seed: options.seed ?? drawSeed(),
     base: base?.plan ?? null
   })
+  const plan: TrainingPlan = { ...planned, workers: chooseTrainingWorkers(backend, planned.batchSize).workers }
   const byId = new Map(all.map((v) => [v.id, v]))
   const volumes = [...plan.trainingCaseIds, ...plan.validationCaseIds].map((id) => byId.get(id) as CaseVolumes)
   const { version, dir } = await createVersionFolder(request.modelsDir)
@@ -164,6 +167,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
 
   let model: tf.LayersModel | null = null
   let optimizer: ReturnType<typeof createOptimizer> | null = null
+  let stepper: TrainingStepper | null = null
   try {
     const trainingCount = plan.trainingCaseIds.length
     const prepareOptions = { targetSpacingMm: plan.targetSpacingMm, modality: plan.modality }
@@ -179,6 +183,12 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
     const target = stepModel(model)
     optimizer = createOptimizer({ kind: plan.optimizer, learningRate: plan.learningRate, momentum: plan.momentum })
     if (checkpoint) await optimizer.setState(checkpoint.optimizer)
+    const opened = await openStepper(target, optimizer.optimizer, plan.workers ?? 1)
+    stepper = opened.stepper
+    if (opened.fallback) {
+      console.warn(`voxloop: ${opened.fallback}`)
+      plan.workers = opened.workers
+    }
     const sampler = new BatchSampler(
       training,
       {
@@ -244,7 +254,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
         learningRate = learningRateAt(step, schedule)
         optimizer.setLearningRate(learningRate)
         const stepStartedAt = now()
-        lastLoss = trainStep(target, optimizer.optimizer, sampler.next())
+        lastLoss = await stepper.step(sampler.next())
         step++
         lossSum += lastLoss
         meter.recordStep((now() - stepStartedAt) / 1000)
@@ -332,6 +342,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
     await writeRunRecord(dir, { ...record, status: 'failed', updatedAt: new Date().toISOString(), error: { code: serialized.code, message: serialized.message } }).catch(() => undefined)
     throw error
   } finally {
+    await stepper?.dispose()
     optimizer?.dispose()
     model?.dispose()
   }

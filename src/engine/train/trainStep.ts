@@ -21,7 +21,29 @@ export function stepModel(model: tf.LayersModel): StepModel {
   return { model, variables: model.trainableWeights.map((weight) => weight.read() as tf.Variable), numClasses }
 }
 
-/** Runs the step and returns its loss; ENGINE_FAILED if the loss is not finite (diverged). */
+/** What runs the training loop's steps: on the engine thread (trainStep) or split over workers. */
+export interface TrainingStepper {
+  /** One optimiser step on the batch; resolves to its loss. */
+  step(batch: Batch): Promise<number>
+  dispose(): Promise<void>
+}
+
+/** The loss, or ENGINE_FAILED if it is not finite (diverged). */
+export function finiteLoss(loss: number, batch: Batch): number {
+  if (!Number.isFinite(loss)) {
+    throw new VoxloopError('ENGINE_FAILED', `training diverged at step ${batch.step + 1} (loss ${loss}); try a lower learning rate`)
+  }
+  return loss
+}
+
+export function localStepper(target: StepModel, optimizer: tf.Optimizer): TrainingStepper {
+  return {
+    step: async (batch) => trainStep(target, optimizer, batch),
+    dispose: async () => undefined
+  }
+}
+
+/** Runs the step on this thread and returns its loss; ENGINE_FAILED if the loss is not finite (diverged). */
 export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Batch): number {
   const [b, d, h, w, c] = batch.shape
   const loss = tf.tidy(() => {
@@ -31,8 +53,5 @@ export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Bat
     if (!cost) throw new VoxloopError('INTERNAL', 'the optimiser returned no loss')
     return cost.dataSync()[0] as number
   })
-  if (!Number.isFinite(loss)) {
-    throw new VoxloopError('ENGINE_FAILED', `training diverged at step ${batch.step + 1} (loss ${loss}); try a lower learning rate`)
-  }
-  return loss
+  return finiteLoss(loss, batch)
 }

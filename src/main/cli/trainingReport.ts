@@ -18,7 +18,7 @@ export function formatPlan(started: TrainingStarted): string {
   const { plan } = started
   const model = plan.model as { depth?: number; baseFilters?: number; residualUnits?: number }
   return [
-    `${started.resumed ? 'Resuming' : 'Training'} model ${started.version} on ${plan.trainingCaseIds.length} case(s), validating on ${plan.validationCaseIds.length} (backend ${plan.backend})`,
+    `${started.resumed ? 'Resuming' : 'Training'} model ${started.version} on ${plan.trainingCaseIds.length} case(s), validating on ${plan.validationCaseIds.length} (backend ${plan.backend}${(plan.workers ?? 1) > 1 ? `, ${plan.workers} workers splitting each batch` : ''})`,
     `  ${plan.epochs} epochs × ${plan.stepsPerEpoch} steps, batch ${plan.batchSize} of ${plan.patchSize.join('×')} voxels at ${plan.targetSpacingMm.map((s) => s.toFixed(2)).join('×')} mm`,
     `  ${plan.optimizer} lr ${plan.learningRate} (${plan.schedule}, ${plan.warmupSteps} warm-up steps), U-Net depth ${model.depth ?? '?'} × ${model.baseFilters ?? '?'} filters, seed ${plan.seed}${plan.fromModel ? `, fine-tuned from ${plan.fromModel}` : ''}`
   ].join('\n')

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { activateBackend } from '../../../../src/engine/backends/activateBackend'
 import { loadVersionModel } from '../../../../src/engine/infer/loadVersionModel'
 import { readRunRecord, runTraining, type RunTrainingOptions } from '../../../../src/engine/train'
+import { chooseTrainingWorkers } from '../../../../src/engine/train/parallel/trainingWorkers'
 import type { TrainRequest } from '../../../../src/shared/engineProtocol'
 import type { TrainingEpochEvent, TrainingProgress, TrainingResult, TrainingStarted } from '../../../../src/shared/training'
 import { createTrainingFixture, tinyRequest, type TrainingFixture } from './trainingFixtures'
@@ -68,6 +69,8 @@ describe('runTraining', () => {
     expect(started).toHaveLength(1)
     expect(started[0]).toMatchObject({ version: result.version, resumed: false, startEpoch: 1 })
     expect(started[0]?.plan).toMatchObject({ patchSize: [8, 8, 8], batchSize: 2, seed: 11 })
+    // Batch 2 on wasm: split over two workers wherever there are two cores (and they started).
+    expect(started[0]?.plan.workers).toBe(chooseTrainingWorkers('wasm', 2).workers)
     expect(started[0]?.plan.trainingCaseIds).toHaveLength(3)
     expect(started[0]?.plan.validationCaseIds).toHaveLength(1)
 
@@ -110,18 +113,37 @@ describe('runTraining', () => {
     loaded.model.dispose()
   })
 
+  /** Runs `body` with VOXLOOP_TRAIN_WORKERS set to `value` (undefined: unset). */
+  async function withTrainWorkers<T>(value: string | undefined, body: () => Promise<T>): Promise<T> {
+    const saved = process.env.VOXLOOP_TRAIN_WORKERS
+    if (value === undefined) delete process.env.VOXLOOP_TRAIN_WORKERS
+    else process.env.VOXLOOP_TRAIN_WORKERS = value
+    try {
+      return await body()
+    } finally {
+      if (saved === undefined) delete process.env.VOXLOOP_TRAIN_WORKERS
+      else process.env.VOXLOOP_TRAIN_WORKERS = saved
+    }
+  }
+
   it.each([
-    ['adam', true],
-    ['sgd', false]
-  ] as const)('%s: a run stopped after epoch 1 and resumed ends exactly like an uninterrupted one', async (optimizer, augment) => {
+    ['adam', true, 'the default workers'],
+    ['sgd', false, 'the default workers'],
+    ['adam', true, 'the engine thread alone (VOXLOOP_TRAIN_WORKERS=1)']
+  ] as const)('%s (augmentation %s): a run stopped after epoch 1 and resumed ends exactly like an uninterrupted one, on %s', async (optimizer, augment, on) => {
+    const workers = on.startsWith('the engine thread') ? '1' : undefined
     const options = { epochs: 3, optimizer, augment, seed: 23 }
-    const whole = await train(tinyRequest(fixture, options))
-    const firstPart = await train(tinyRequest(fixture, options, { stopAfterEpoch: 1 }))
+    const whole = await withTrainWorkers(workers, () => train(tinyRequest(fixture, options)))
+    const firstPart = await withTrainWorkers(workers, () => train(tinyRequest(fixture, options, { stopAfterEpoch: 1 })))
     expect(firstPart.result).toMatchObject({ status: 'stopped', epochsCompleted: 1 })
     expect((await readRunRecord(path.join(fixture.modelsDir, firstPart.result.version))).status).toBe('stopped')
+    const plannedWorkers = firstPart.started[0]?.plan.workers
+    expect(plannedWorkers).toBe(workers ? 1 : chooseTrainingWorkers('wasm', 2).workers)
 
-    const resumed = await train(tinyRequest(fixture, { ...options, resume: firstPart.result.version }))
+    // The resumed part keeps the plan's worker count even when the environment now asks otherwise.
+    const resumed = await withTrainWorkers(workers ? undefined : '1', () => train(tinyRequest(fixture, { ...options, resume: firstPart.result.version })))
     expect(resumed.started[0]).toMatchObject({ version: firstPart.result.version, resumed: true, startEpoch: 2 })
+    expect(resumed.started[0]?.plan.workers).toBe(plannedWorkers)
     expect(resumed.result).toMatchObject({ status: 'completed', epochsCompleted: 3, step: whole.result.step, bestEpoch: whole.result.bestEpoch })
     expect(timeless(resumed.result)).toEqual(timeless(whole.result))
     expect((await lastWeights(resumed.result.version)).equals(await lastWeights(whole.result.version))).toBe(true)

@@ -1,0 +1,178 @@
+/**
+ * Data-parallel training steps: the batch is split over gradient workers (worker threads, each
+ * with its own wasm backend and a replica of the model), their gradients are added here in worker
+ * order, and the engine thread's optimiser applies the sum, so weights, optimiser slots and
+ * checkpoints live where they did with one thread. The loss is the whole batch's (batch Dice
+ * included: shardedLoss.ts). Two cores: 1.6× the one-thread step (docs/KERNELS.md).
+ *
+ * Meanwhile the engine thread only waits, so it answers messages during a step.
+ */
+import { Worker } from 'node:worker_threads'
+import * as tf from '@tensorflow/tfjs'
+import { VoxloopError } from '../../../shared/errors'
+import type { Batch } from '../../data/BatchSampler'
+import { finiteLoss, type StepModel, type TrainingStepper } from '../trainStep'
+import { gradientWorkerEntry } from './gradientWorkerEntry'
+import {
+  createSharedBuffers,
+  failBarrier,
+  GRADIENT_WORKER_ROLE,
+  PARTNER_FAILED,
+  resetBarrier,
+  type GradientWorkerData,
+  type GradientWorkerMessage,
+  type SharedBuffers,
+  type StepRequest
+} from './gradientWorkerProtocol'
+import { shardSizes } from './trainingWorkers'
+
+export interface DataParallelOptions {
+  workers: number
+  threadsPerWorker: number
+}
+
+type StepReply = Extract<GradientWorkerMessage, { kind: 'step' }>
+
+interface Pending {
+  resolve(reply: StepReply): void
+  reject(error: Error): void
+}
+
+class GradientWorker {
+  private pending: Pending | null = null
+  private failure: Error | null = null
+  private exited = false
+  readonly ready: Promise<void>
+
+  constructor(
+    private readonly worker: Worker,
+    readonly index: number,
+    onFailure: () => void
+  ) {
+    let started = false
+    this.ready = new Promise((resolve, reject) => {
+      const fail = (error: Error): void => {
+        this.failure ??= error
+        onFailure()
+        if (!started) reject(error)
+        const pending = this.pending
+        this.pending = null
+        pending?.reject(error)
+      }
+      worker.on('message', (message: GradientWorkerMessage) => {
+        if (message.kind === 'ready') {
+          started = true
+          resolve()
+        } else if (message.kind === 'failed') {
+          fail(new VoxloopError('ENGINE_FAILED', `training worker ${index + 1}: ${message.message}`))
+        } else {
+          const pending = this.pending
+          this.pending = null
+          pending?.resolve(message)
+        }
+      })
+      worker.on('error', (error) => fail(new VoxloopError('ENGINE_FAILED', `training worker ${index + 1} crashed: ${error.message}`, { cause: error })))
+      worker.on('exit', (code) => {
+        this.exited = true
+        fail(new VoxloopError('ENGINE_FAILED', `training worker ${index + 1} stopped (exit code ${code})`))
+      })
+    })
+    // A start failure is reported through `ready`; this keeps a later failure from being unhandled.
+    this.ready.catch(() => undefined)
+  }
+
+  step(request: StepRequest): Promise<StepReply> {
+    if (this.failure) return Promise.reject(this.failure)
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject }
+      this.worker.postMessage(request, [request.image.buffer as ArrayBuffer, request.labels.buffer as ArrayBuffer])
+    })
+  }
+
+  async terminate(): Promise<void> {
+    if (!this.exited) await this.worker.terminate()
+  }
+}
+
+export class DataParallelStepper implements TrainingStepper {
+  private constructor(
+    private readonly target: StepModel,
+    private readonly optimizer: tf.Optimizer,
+    private readonly workers: GradientWorker[],
+    private readonly shared: SharedBuffers
+  ) {}
+
+  /** Starts the workers and waits until each has its backend and replica; throws if one cannot start. */
+  static async start(target: StepModel, optimizer: tf.Optimizer, options: DataParallelOptions): Promise<DataParallelStepper> {
+    if (options.workers < 2) throw new VoxloopError('INVALID_ARGUMENT', `data-parallel training needs ≥ 2 workers, got ${options.workers}`)
+    if (target.model.nonTrainableWeights.length > 0) {
+      // Replicas get the trainable weights each step; frozen or running-statistics weights would drift.
+      throw new VoxloopError('INVALID_ARGUMENT', `model ${target.model.name} has non-trainable weights, which data-parallel training does not synchronise`)
+    }
+    const shared = createSharedBuffers(options.workers, target.numClasses)
+    const entry = gradientWorkerEntry()
+    const modelTopology = JSON.stringify(target.model.toJSON(null, false))
+    const workers: GradientWorker[] = []
+    for (let index = 0; index < options.workers; index++) {
+      const workerData: GradientWorkerData = { role: GRADIENT_WORKER_ROLE, index, threads: options.threadsPerWorker, modelTopology, numClasses: target.numClasses, ...shared }
+      const worker = new Worker(entry.kind === 'file' ? entry.file : entry.code, {
+        eval: entry.kind === 'eval',
+        workerData,
+        env: { ...process.env, VOXLOOP_WASM_THREADS: String(options.threadsPerWorker) }
+      })
+      workers.push(new GradientWorker(worker, index, () => failBarrier(shared.control)))
+    }
+    const stepper = new DataParallelStepper(target, optimizer, workers, shared)
+    try {
+      await Promise.all(workers.map((w) => w.ready))
+    } catch (error) {
+      await stepper.dispose()
+      throw error
+    }
+    return stepper
+  }
+
+  async step(batch: Batch): Promise<number> {
+    const [b, d, h, w, c] = batch.shape
+    const imageItem = d * h * w * c
+    const labelItem = d * h * w
+    const weights = this.target.variables.map((v) => v.dataSync() as Float32Array)
+    const sizes = shardSizes(b, this.workers.length)
+    resetBarrier(this.shared.control)
+    let start = 0
+    const settled = await Promise.allSettled(
+      sizes.map((size, i) => {
+        const request: StepRequest = {
+          kind: 'step',
+          weights,
+          // slice, not subarray: a posted view would carry (copy) its whole buffer.
+          image: batch.image.slice(start * imageItem, (start + size) * imageItem),
+          labels: batch.label.slice(start * labelItem, (start + size) * labelItem),
+          shape: [size, d, h, w, c],
+          shards: sizes.length
+        }
+        start += size
+        return (this.workers[i] as GradientWorker).step(request)
+      })
+    )
+    const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []))
+    // Report the failure that caused the others (workers woken at the barrier only echo it).
+    if (failures.length) throw failures.find((f) => !f.message.includes(PARTNER_FAILED)) ?? (failures[0] as Error)
+    const replies = settled.map((r) => (r as PromiseFulfilledResult<StepReply>).value)
+    const [first, ...rest] = replies as [StepReply, ...StepReply[]]
+    const sums = first.gradients
+    for (const reply of rest) {
+      reply.gradients.forEach((gradient, v) => {
+        const sum = sums[v] as Float32Array
+        for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (gradient[i] as number)
+      })
+    }
+    const loss = finiteLoss(first.loss, batch)
+    tf.tidy(() => this.optimizer.applyGradients(this.target.variables.map((v, i) => ({ name: v.name, tensor: tf.tensor(sums[i] as Float32Array, v.shape) }))))
+    return loss
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()))
+  }
+}

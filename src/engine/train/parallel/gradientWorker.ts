@@ -1,0 +1,82 @@
+/**
+ * A gradient worker of data-parallel training (a worker thread of the engine process). It owns a
+ * wasm backend with the project's kernels and a replica of the model; per step it takes the
+ * current weights and its shard of the batch and returns its share of the batch gradient
+ * (shardedLoss.ts), exchanging loss statistics with the other workers through the barrier.
+ *
+ * Entry point of its own bundle (out/main/gradientWorker.js); from source it runs under tsx
+ * (gradientWorkerEntry.ts).
+ */
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import * as tf from '@tensorflow/tfjs'
+import { firstLineOf } from '../../../shared/errors'
+import { activateBackend } from '../../backends/activateBackend'
+// The custom layers (InstanceNormalization, UpSampling3D, …) register themselves on import.
+import '../../model/layers'
+import { oneHotLabels } from '../losses'
+import { lossFromStatistics, packStatistics, readShardStatistics, shardStatisticTensors, shardSurrogateLoss, statisticsLength, sumPackedStatistics, type ShardStatistics } from '../shardedLoss'
+import { arriveAndWait, failBarrier, GRADIENT_WORKER_ROLE, type GradientWorkerData, type GradientWorkerMessage, type StepRequest } from './gradientWorkerProtocol'
+
+interface Replica {
+  variables: tf.Variable[]
+  model: tf.LayersModel
+}
+
+function runStep(data: GradientWorkerData, replica: Replica, request: StepRequest): { loss: number; gradients: Float32Array[] } {
+  const { variables, model } = replica
+  tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(request.weights[i] as Float32Array, v.shape))))
+  const [b, d, h, w] = request.shape
+  const length = statisticsLength(data.numClasses)
+  const statistics = new Float64Array(data.statistics)
+  let gradients: Float32Array[] = []
+  let total: ShardStatistics | null = null
+  // tf.tidy walks what its function returns, typed arrays element by element (140 ms a step on
+  // the default U-Net), so the gradients leave through a variable instead.
+  tf.tidy(() => {
+    const x = tf.tensor5d(request.image, request.shape)
+    const y = oneHotLabels(request.labels, [b, d, h, w], data.numClasses)
+    const { grads } = tf.variableGrads(() => {
+      const probabilities = model.apply(x, { training: true }) as tf.Tensor
+      const tensors = shardStatisticTensors(y, probabilities)
+      packStatistics(readShardStatistics(tensors, b * d * h * w), statistics, data.index * length)
+      arriveAndWait(data.control, request.shards)
+      total = sumPackedStatistics(statistics, data.numClasses, request.shards)
+      return shardSurrogateLoss(tensors, total)
+    }, variables)
+    gradients = variables.map((v) => (grads[v.name] as tf.Tensor).dataSync().slice() as Float32Array)
+  })
+  return { loss: lossOf(total), gradients }
+}
+
+// `total` is assigned inside the gradient closure, which TypeScript's flow analysis cannot see.
+function lossOf(total: ShardStatistics | null): number {
+  if (!total) throw new Error('the step ended before the statistics exchange')
+  return lossFromStatistics(total)
+}
+
+async function serve(data: GradientWorkerData, port: MessagePort): Promise<void> {
+  const send = (message: GradientWorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer)
+  let replica: Replica
+  try {
+    // The parent sets VOXLOOP_WASM_THREADS in this worker's environment.
+    await activateBackend('wasm')
+    const model = await tf.models.modelFromJSON({ modelTopology: JSON.parse(data.modelTopology) as tf.io.ModelJSON['modelTopology'] })
+    replica = { model, variables: model.trainableWeights.map((weight) => weight.read() as tf.Variable) }
+  } catch (error) {
+    send({ kind: 'failed', message: `could not start: ${firstLineOf(error)}` })
+    return
+  }
+  port.on('message', (request: StepRequest) => {
+    try {
+      const { loss, gradients } = runStep(data, replica, request)
+      send({ kind: 'step', loss, gradients }, gradients.map((g) => g.buffer as ArrayBuffer))
+    } catch (error) {
+      failBarrier(data.control)
+      send({ kind: 'failed', message: firstLineOf(error) })
+    }
+  })
+  send({ kind: 'ready' })
+}
+
+const data = workerData as Partial<GradientWorkerData> | null
+if (!isMainThread && parentPort && data?.role === GRADIENT_WORKER_ROLE) void serve(data as GradientWorkerData, parentPort)

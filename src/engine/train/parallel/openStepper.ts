@@ -1,0 +1,27 @@
+import os from 'node:os'
+import type * as tf from '@tensorflow/tfjs'
+import { firstLineOf } from '../../../shared/errors'
+import { localStepper, type StepModel, type TrainingStepper } from '../trainStep'
+import { DataParallelStepper } from './DataParallelStepper'
+
+export interface OpenedStepper {
+  stepper: TrainingStepper
+  /** Workers actually used (1 when the plan asked for one, or its workers could not start). */
+  workers: number
+  /** Why the plan's workers were not used, or null. */
+  fallback: string | null
+}
+
+/**
+ * The stepper for a run's `workers` (the plan's choice, trainingWorkers.ts). If the workers cannot
+ * start, the run still trains, on the engine thread, and says why: slower, never lost.
+ */
+export async function openStepper(target: StepModel, optimizer: tf.Optimizer, workers: number, cores = os.cpus().length): Promise<OpenedStepper> {
+  if (workers <= 1) return { stepper: localStepper(target, optimizer), workers: 1, fallback: null }
+  const threadsPerWorker = Math.max(1, Math.floor(cores / workers))
+  try {
+    return { stepper: await DataParallelStepper.start(target, optimizer, { workers, threadsPerWorker }), workers, fallback: null }
+  } catch (error) {
+    return { stepper: localStepper(target, optimizer), workers: 1, fallback: `${workers} training workers could not start (${firstLineOf(error)}); steps run on the engine thread` }
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Data-parallel steps against steps on the engine thread: the same model, weights, batch and
+ * optimiser give the same loss and the same updated weights; a failing worker fails the step
+ * (and its partner at the barrier) instead of hanging.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { activateBackend } from '../../../../../src/engine/backends/activateBackend'
+import type { Batch } from '../../../../../src/engine/data/BatchSampler'
+import { buildUNet3d } from '../../../../../src/engine/model'
+import { createOptimizer } from '../../../../../src/engine/train/optimizers'
+import { DataParallelStepper } from '../../../../../src/engine/train/parallel/DataParallelStepper'
+import { localStepper, stepModel, type TrainingStepper } from '../../../../../src/engine/train/trainStep'
+import { VoxloopError } from '../../../../../src/shared/errors'
+import { createRandom } from '../../../../../src/shared/random'
+import { syntheticCase } from '../trainingFixtures'
+
+const EDGE = 8
+const OPTIONS = { inputChannels: 1, numClasses: 3, depth: 2, baseFilters: 4, residualUnits: 1, seed: 21 }
+
+beforeAll(async () => {
+  await activateBackend('wasm')
+})
+
+/** A batch of `size` synthetic 8³ patches (ball = 1, box = 2). */
+function batchOf(size: number, seed: number, step = 0): Batch {
+  const random = createRandom(seed)
+  const voxels = EDGE ** 3
+  const image = new Float32Array(size * voxels)
+  const label = new Uint8Array(size * voxels)
+  for (let i = 0; i < size; i++) {
+    const item = syntheticCase(EDGE + 2, random)
+    // Crop the 10³ case to 8³, then scale the intensities to about unit range.
+    for (let z = 0, o = 0; z < EDGE; z++) {
+      for (let y = 0; y < EDGE; y++) {
+        for (let x = 0; x < EDGE; x++, o++) {
+          const from = x + 1 + (EDGE + 2) * (y + 1 + (EDGE + 2) * (z + 1))
+          image[i * voxels + o] = ((item.image[from] as number) - 100) / 50
+          label[i * voxels + o] = item.label[from] as number
+        }
+      }
+    }
+  }
+  return { image, label, shape: [size, EDGE, EDGE, EDGE, 1], step, samples: [] }
+}
+
+const copyOf = (b: Batch): Batch => ({ ...b, image: b.image.slice(), label: b.label.slice() })
+
+interface Run {
+  losses: number[]
+  /** tf.memory().numTensors after each step. */
+  tensors: number[]
+  weights: Float32Array[]
+}
+
+async function runSteps(kind: 'local' | 'parallel', batches: Batch[], optimizerKind: 'adam' | 'sgd' = 'sgd', workers = 2): Promise<Run> {
+  const model = buildUNet3d(OPTIONS)
+  const target = stepModel(model)
+  const optimizer = createOptimizer({ kind: optimizerKind, learningRate: 0.05, momentum: 0.9 })
+  let stepper: TrainingStepper | null = null
+  try {
+    stepper = kind === 'local' ? localStepper(target, optimizer.optimizer) : await DataParallelStepper.start(target, optimizer.optimizer, { workers, threadsPerWorker: 1 })
+    const losses: number[] = []
+    const tensors: number[] = []
+    for (const batch of batches) {
+      losses.push(await stepper.step(batch))
+      tensors.push(tf.memory().numTensors)
+    }
+    return { losses, tensors, weights: target.variables.map((v) => Float32Array.from(v.dataSync())) }
+  } finally {
+    await stepper?.dispose()
+    optimizer.dispose()
+    model.dispose()
+  }
+}
+
+function worstRelativeDifference(a: Float32Array[], b: Float32Array[]): number {
+  let worst = 0
+  a.forEach((values, v) => {
+    const other = b[v] as Float32Array
+    const scale = Math.max(1e-3, values.reduce((m, x) => Math.max(m, Math.abs(x)), 0))
+    for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs((values[i] as number) - (other[i] as number)) / scale)
+  })
+  return worst
+}
+
+describe('DataParallelStepper', () => {
+  it('two workers on a batch of 2: same losses and weights as the engine thread over 3 SGD steps', async () => {
+    const batches = [batchOf(2, 1, 0), batchOf(2, 2, 1), batchOf(2, 3, 2)]
+    const local = await runSteps('local', batches.map(copyOf))
+    const parallel = await runSteps('parallel', batches)
+    parallel.losses.forEach((loss, i) => expect(loss).toBeCloseTo(local.losses[i] as number, 4))
+    // The weights moved, and both ways moved them alike.
+    const initial = await runSteps('local', [])
+    expect(worstRelativeDifference(local.weights, initial.weights)).toBeGreaterThan(1e-3)
+    expect(worstRelativeDifference(parallel.weights, local.weights)).toBeLessThan(1e-4)
+    // No tensor is left behind by a step (the optimiser's slots appear at the first).
+    expect(new Set(parallel.tensors).size).toBe(1)
+  }, 120_000)
+
+  it('with Adam: the same losses step after step', async () => {
+    // Not the weights: conv biases before an InstanceNorm get gradients of rounding noise only,
+    // which Adam scales up to full-size steps in either direction (harmless: the norm removes them).
+    const batches = [batchOf(2, 1, 0), batchOf(2, 2, 1), batchOf(2, 3, 2), batchOf(2, 4, 3)]
+    const local = await runSteps('local', batches.map(copyOf), 'adam')
+    const parallel = await runSteps('parallel', batches, 'adam')
+    expect(local.losses[3]).not.toBeCloseTo(local.losses[0] as number, 2)
+    parallel.losses.forEach((loss, i) => expect(loss).toBeCloseTo(local.losses[i] as number, 4))
+  }, 120_000)
+
+  it('two workers on a batch of 3 (shards of 2 and 1) match the engine thread', async () => {
+    const batches = [batchOf(3, 4)]
+    const local = await runSteps('local', batches.map(copyOf))
+    const parallel = await runSteps('parallel', batches)
+    expect(parallel.losses[0]).toBeCloseTo(local.losses[0] as number, 4)
+    expect(worstRelativeDifference(parallel.weights, local.weights)).toBeLessThan(1e-4)
+  }, 120_000)
+
+  it('a worker that fails mid-step fails the step with its reason, and its partner is not left waiting', async () => {
+    const model = buildUNet3d(OPTIONS)
+    const target = stepModel(model)
+    const optimizer = createOptimizer({ kind: 'adam', learningRate: 0.01, momentum: 0 })
+    const stepper = await DataParallelStepper.start(target, optimizer.optimizer, { workers: 2, threadsPerWorker: 1 })
+    try {
+      const batch = batchOf(2, 5)
+      // A label the 3-class model cannot have, in the second item only: worker 2 throws before the
+      // statistics exchange while worker 1 already waits there.
+      batch.label[EDGE ** 3 + 10] = 7
+      const before = target.variables.map((v) => Float32Array.from(v.dataSync()))
+      const failure = await stepper.step(batch).then(
+        () => null,
+        (error: unknown) => error
+      )
+      expect(failure).toBeInstanceOf(VoxloopError)
+      expect((failure as VoxloopError).message).toMatch(/training worker 2: .*label 7 is not below numClasses 3/)
+      // Nothing was applied.
+      expect(worstRelativeDifference(target.variables.map((v) => Float32Array.from(v.dataSync())), before)).toBe(0)
+    } finally {
+      await stepper.dispose()
+      optimizer.dispose()
+      model.dispose()
+    }
+  }, 120_000)
+
+  it('refuses fewer than two workers', async () => {
+    const model = buildUNet3d(OPTIONS)
+    const optimizer = createOptimizer({ kind: 'adam', learningRate: 0.01, momentum: 0 })
+    await expect(DataParallelStepper.start(stepModel(model), optimizer.optimizer, { workers: 1, threadsPerWorker: 1 })).rejects.toThrow(/≥ 2 workers/)
+    optimizer.dispose()
+    model.dispose()
+  })
+})
