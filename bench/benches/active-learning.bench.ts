@@ -7,7 +7,7 @@
  *   - round 0: 4 curated cases (a seeded draw from the other 32), one model, shared by both arms;
  *   - rounds 1…R (R = 5): each arm adds 4 cases from its own pool and retrains:
  *       uncertainty arm: its previous model predicts every pool case as the app does
- *         (predictCaseForReview: sliding window, mirror TTA, case score) and mostUncertain picks 4;
+ *         (predictCaseForReview: sliding window, mirror TTA on the training mirror axes, case score) and mostUncertain picks 4;
  *       random arm: 4 drawn from its pool with a seeded generator;
  *     retraining fine-tunes the arm's previous model (TrainingOptions.fromModel, as the app retrains
  *     from the active model), with the same seed and the same budget in both arms;
@@ -307,7 +307,7 @@ async function run(): Promise<BenchReport> {
   }
   rows.push({ name: 'wall time of the bench', value: wallSeconds / 60, unit: 'min' })
   rows.push({ name: 'time training', value: time.training / 60, unit: 'min', note: `${trainings} trainings of ${STEPS} steps` })
-  rows.push({ name: 'time predicting the pool (uncertainty arm)', value: time.predicting / 60, unit: 'min', note: TTA ? 'mirror TTA, 4 passes' : 'no TTA' })
+  rows.push({ name: 'time predicting the pool (uncertainty arm)', value: time.predicting / 60, unit: 'min', note: TTA ? 'mirror TTA on the axes the model was trained to mirror (none with the default plan: one pass)' : 'no TTA' })
   rows.push({ name: 'time evaluating the test cases', value: time.evaluating / 60, unit: 'min' })
 
   const table = ['| round | curated cases | Dice uncertainty arm | Dice random arm |', '| --- | --- | --- | --- |']

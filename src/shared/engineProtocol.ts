@@ -45,6 +45,8 @@ export interface PredictCaseResult {
   /** Normalised entropy 0..1 on the case's own grid. */
   uncertainty: Float32Array
   score: number
+  /** Forward passes per patch: 1, or 1 + the model's training mirror axes under mirror TTA. */
+  ttaPasses: number
   seconds: number
 }
 

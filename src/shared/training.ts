@@ -58,6 +58,13 @@ export const TrainingOptionsSchema = z
     validationFraction: z.number().min(0).max(0.9).optional(),
     /** Random spatial and intensity augmentation; default true. */
     augment: z.boolean().optional(),
+    /**
+     * Spatial axes (0 = D, 1 = H, 2 = W of the resampled grid) that augmentation mirrors, each with
+     * chance 0.5; default none (or the base model's when fine-tuning). Only for structures that look
+     * alike mirrored: a label that carries orientation (hippocampus head vs tail) stops being
+     * learnable. Mirror test-time augmentation uses exactly these axes.
+     */
+    mirrorAxes: z.array(z.number().int().min(0).max(2)).max(3).optional(),
     /** Seeds the split, the weights, the batches and the augmentation; default random (recorded). */
     seed: z.number().int().min(0).max(0xffffffff).optional(),
     /** Epochs without a better mean foreground validation Dice before stopping; default 20. */
@@ -96,6 +103,8 @@ export const TrainingPlanSchema = z.object({
   warmupSteps: z.number().int().min(0),
   validationFraction: z.number(),
   augment: z.boolean(),
+  /** Axes augmentation mirrored (sorted, distinct); absent in older runs: none. */
+  mirrorAxes: z.array(z.number().int().min(0).max(2)).optional(),
   seed: z.number().int(),
   patience: z.number().int().min(1),
   foregroundProbability: z.number(),

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
+import type { SpatialAxis } from '../data/layout'
 import type { PatchPredictor } from './slidingWindow'
 
 /**
@@ -8,6 +9,11 @@ import type { PatchPredictor } from './slidingWindow'
  * mirrors raises the entropy).
  */
 export const TTA_AXES: ReadonlyArray<readonly number[]> = [[], [1], [2], [3]]
+
+/** The passes for a model trained with mirroring along `spatial`: as is, then mirrored along each. */
+export function mirrorTtaAxes(spatial: readonly SpatialAxis[]): number[][] {
+  return [[], ...spatial.map((axis) => [axis + 1])]
+}
 
 export function withFlipTta(predict: PatchPredictor, axesSets: ReadonlyArray<readonly number[]> = TTA_AXES): PatchPredictor {
   return (batch) =>

@@ -6,6 +6,7 @@
 import type * as tf from '@tensorflow/tfjs'
 import type { PredictCaseRequest, PredictCaseResult } from '../../shared/engineProtocol'
 import { prepareCaseVolumes, readCaseVolumes } from '../train/caseVolumes'
+import { mirrorAxesOf } from '../train/mirrorAxes'
 import { loadVersionModel, type VersionModel } from './loadVersionModel'
 import { predictForReview } from './predictForReview'
 
@@ -38,6 +39,7 @@ export async function predictCaseForReview(request: PredictCaseRequest, betweenB
     patchShape: plan.patchSize,
     classes: plan.classes,
     tta: request.tta,
+    mirrorAxes: mirrorAxesOf(plan),
     batchSize: plan.batchSize,
     betweenBatches
   })

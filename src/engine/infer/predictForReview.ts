@@ -5,9 +5,9 @@
  */
 import type * as tf from '@tensorflow/tfjs'
 import { predictionToOriginalGrid, valuesToOriginalGrid, type PreparedCase } from '../data/prepareCase'
-import { argmaxChannelsLast, type Shape3 } from '../data/layout'
+import { argmaxChannelsLast, type Shape3, type SpatialAxis } from '../data/layout'
 import type { TrainingClass } from '../../shared/training'
-import { withFlipTta } from './flipTta'
+import { mirrorTtaAxes, withFlipTta } from './flipTta'
 import { slidingWindowPredict, type SlidingWindowOptions } from './slidingWindow'
 import { caseUncertaintyScore, normalisedEntropy } from './uncertainty'
 
@@ -15,8 +15,13 @@ export interface ReviewPredictionOptions {
   patchShape: Shape3
   /** Output channel → project label id (channel 0 is background). */
   classes: readonly TrainingClass[]
-  /** Mirror test-time augmentation (4 passes per patch). Default false. */
+  /**
+   * Mirror test-time augmentation along the axes the model was trained to mirror (mirrorAxesOf):
+   * one more pass per axis. Default false; with no such axes it changes nothing.
+   */
   tta?: boolean
+  /** The model's training mirror axes; default none. */
+  mirrorAxes?: readonly SpatialAxis[]
   /** Default 0.5. */
   overlap?: number
   /** Patches per forward pass; default 2. */
@@ -31,12 +36,16 @@ export interface ReviewPrediction {
   uncertainty: Float32Array
   /** Case score (see caseUncertaintyScore). */
   score: number
+  /** Forward passes per patch (1 without mirror TTA). */
+  ttaPasses: number
 }
 
 export async function predictForReview(model: tf.LayersModel, prepared: PreparedCase, options: ReviewPredictionOptions): Promise<ReviewPrediction> {
   const classCount = options.classes.length + 1
   const plain = (batch: tf.Tensor5D): tf.Tensor5D => model.predict(batch) as tf.Tensor5D
-  const probabilities = await slidingWindowPredict(prepared, options.tta ? withFlipTta(plain) : plain, classCount, {
+  const mirrors = options.tta ? (options.mirrorAxes ?? []) : []
+  const predictor = mirrors.length ? withFlipTta(plain, mirrorTtaAxes(mirrors)) : plain
+  const probabilities = await slidingWindowPredict(prepared, predictor, classCount, {
     patchShape: options.patchShape,
     overlap: options.overlap ?? 0.5,
     batchSize: options.batchSize ?? 2,
@@ -50,6 +59,6 @@ export async function predictForReview(model: tf.LayersModel, prepared: Prepared
   for (const c of options.classes) labelOfClass[c.index] = c.labelId
   const labels = new Uint8Array(classIndices.length)
   for (let v = 0; v < classIndices.length; v++) labels[v] = labelOfClass[classIndices[v] as number] as number
-  return { labels, uncertainty: valuesToOriginalGrid(entropy, 1, prepared), score }
+  return { labels, uncertainty: valuesToOriginalGrid(entropy, 1, prepared), score, ttaPasses: mirrors.length ? mirrors.length + 1 : 1 }
 }
 

@@ -39,6 +39,7 @@ import { ProgressMeter } from './progressMeter'
 import { createVersionFolder, readRunRecord, versionDir, writeRunRecord } from './runRecord'
 import { classesFromLabels } from './trainingClasses'
 import { planTraining, unetOptionsOf, type BasePlan } from './trainingPlan'
+import { mirrorAxesOf } from './mirrorAxes'
 import { openStepper } from './parallel/openStepper'
 import { chooseTrainingWorkers } from './parallel/trainingWorkers'
 import { stepModel, type TrainingStepper } from './trainStep'
@@ -196,7 +197,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
         batchSize: plan.batchSize,
         foregroundProbability: plan.foregroundProbability,
         foregroundMode: 'quota',
-        augmentation: plan.augment ? {} : null,
+        augmentation: plan.augment ? { flip: { probability: mirrorAxesOf(plan).length ? 0.5 : 0, axes: mirrorAxesOf(plan) } } : null,
         seed: samplerSeed(plan)
       },
       checkpoint?.sampler

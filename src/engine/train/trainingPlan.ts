@@ -180,6 +180,7 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
     warmupSteps: Math.max(0, warmupSteps),
     validationFraction,
     augment: options.augment ?? true,
+    mirrorAxes: [...new Set(options.mirrorAxes ?? base?.plan.mirrorAxes ?? [])].sort(),
     seed: inputs.seed,
     patience: options.patience ?? TRAINING_DEFAULTS.patience,
     foregroundProbability: options.foregroundProbability ?? TRAINING_DEFAULTS.foregroundProbability,

@@ -47,6 +47,8 @@ Training options (defaults are picked from the data):
   --optimizer adam|sgd, --schedule poly|cosine|constant
   --val F             share of cases held out for validation (0.2)
   --seed N, --patience N, --depth N, --base-filters N, --no-augment
+  --mirror d,h,w      axes augmentation mirrors (default none: only for structures that look alike
+                      mirrored); predict --tta mirrors the same axes
   --from <version>    fine-tune that model version
   --resume [version]  continue an interrupted run (the newest one if no version is given)
 

@@ -73,7 +73,10 @@ async function predictFile(app: VoxloopApp, file: string, options: PredictComman
   const uncertaintyFile = path.join(out, `${caseId}.uncertainty.nii.gz`)
   await writeLabelNifti(labelsFile, result.labels, header)
   await writeImageNifti(uncertaintyFile, { header: { ...header, channels: 1 }, data: result.uncertainty })
-  const report = { caseId, model: result.version, uncertainty: result.score, seconds: result.seconds, labels: labelsFile, uncertaintyMap: uncertaintyFile }
+  if (options.tta && result.ttaPasses === 1) {
+    process.stderr.write(`--tta: model ${result.version} was trained without mirroring, so mirror test-time augmentation has no axis it may use; predicted once\n`)
+  }
+  const report = { caseId, model: result.version, uncertainty: result.score, ttaPasses: result.ttaPasses, seconds: result.seconds, labels: labelsFile, uncertaintyMap: uncertaintyFile }
   process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${labelsFile}\n${uncertaintyFile}\nuncertainty ${result.score.toFixed(3)}, ${result.seconds.toFixed(1)} s\n`)
   return 0
 }

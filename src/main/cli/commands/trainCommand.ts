@@ -24,6 +24,7 @@ const FLAG_OF: Record<string, string> = {
   seed: '--seed',
   patience: '--patience',
   model: '--depth/--base-filters',
+  mirrorAxes: '--mirror',
   fromModel: '--from',
   resume: '--resume'
 }
@@ -45,6 +46,16 @@ export function parsePatchFlag(value: string | undefined): TrainingOptions['patc
   throw new VoxloopError('INVALID_ARGUMENT', `--patch must be N or DxHxW voxels, got "${value}"`)
 }
 
+/** `--mirror d,h,w` (any of the three, or `none`) → spatial axes 0–2 of the resampled grid. */
+export function parseMirrorFlag(value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined
+  if (value.trim().toLowerCase() === 'none') return []
+  const names = value.toLowerCase().split(/[,\s]+/).filter(Boolean)
+  const axes = names.map((name) => ['d', 'h', 'w'].indexOf(name))
+  if (!names.length || axes.some((axis) => axis < 0)) throw new VoxloopError('INVALID_ARGUMENT', `--mirror takes axes d, h, w (comma-separated) or none, got "${value}"`)
+  return [...new Set(axes)].sort()
+}
+
 /** The training options the flags describe (without --resume, which needs the project). */
 export function trainingOptionsFromFlags(args: ParsedArgs): TrainingOptions {
   const depth = integerFlag(args, 'depth', { min: 1, max: 5 })
@@ -61,6 +72,7 @@ export function trainingOptionsFromFlags(args: ParsedArgs): TrainingOptions {
     seed: integerFlag(args, 'seed', { min: 0, max: 0xffffffff }),
     patience: integerFlag(args, 'patience', { min: 1, max: 10_000 }),
     augment: args.flags.has('no-augment') ? false : undefined,
+    mirrorAxes: parseMirrorFlag(stringFlag(args, 'mirror')),
     model: depth !== undefined || baseFilters !== undefined ? { depth, baseFilters } : undefined,
     fromModel: stringFlag(args, 'from')
   }

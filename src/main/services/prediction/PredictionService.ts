@@ -77,7 +77,7 @@ export class PredictionService {
           case: { id: caseId, imagePath: store.paths.image(caseId), labelPath: null },
           tta
         })
-        await store.savePrediction(caseId, result.labels, { modelVersion: model, uncertainty: { map: result.uncertainty, score: result.score }, tta })
+        await store.savePrediction(caseId, result.labels, { modelVersion: model, uncertainty: { map: result.uncertainty, score: result.score }, tta: result.ttaPasses > 1 })
         this.status = { ...this.status, done: this.status.done + 1 }
         this.deps.events.emit('predictions:progress', { model, caseId, score: result.score, seconds: result.seconds, done: this.status.done, total: this.status.total })
         this.deps.events.emit('cases:changed', { caseIds: [caseId] })

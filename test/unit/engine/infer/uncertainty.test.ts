@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
-import { withFlipTta } from '../../../../src/engine/infer/flipTta'
+import { mirrorTtaAxes, withFlipTta } from '../../../../src/engine/infer/flipTta'
+import { predictForReview } from '../../../../src/engine/infer/predictForReview'
+import { prepareCaseVolumes } from '../../../../src/engine/train/caseVolumes'
+import { mirrorAxesOf } from '../../../../src/engine/train/mirrorAxes'
 import { caseUncertaintyScore, normalisedEntropy } from '../../../../src/engine/infer/uncertainty'
 
 describe('normalised entropy', () => {
@@ -50,5 +53,47 @@ describe('mirror test-time augmentation', () => {
     const identity = withFlipTta((batch) => tf.mul(batch, 2) as tf.Tensor5D)(input)
     expect(Array.from(await identity.data())).toEqual(Array.from((await input.data()).map((v) => v * 2)))
     tf.dispose([input, weights, averaged, expected, identity])
+  })
+})
+
+describe('mirror TTA follows the training mirror axes', () => {
+  it('uses only the axes the model was trained to mirror, and none for a model trained without', () => {
+    expect(mirrorTtaAxes([])).toEqual([[]])
+    expect(mirrorTtaAxes([0, 2])).toEqual([[], [1], [3]])
+    expect(mirrorAxesOf({ augment: true, mirrorAxes: [2, 0] })).toEqual([2, 0])
+    expect(mirrorAxesOf({ augment: false, mirrorAxes: [2] })).toEqual([])
+    expect(mirrorAxesOf({ augment: true })).toEqual([])
+  })
+
+  it('predictForReview: TTA on a model without mirror axes is one pass and the same prediction; with an axis, two passes', async () => {
+    await tf.setBackend('cpu')
+    const edge = 8
+    const image = Float32Array.from({ length: edge ** 3 }, (_, i) => (i % edge) / edge)
+    const header = { dims: [edge, edge, edge], spacing: [1, 1, 1], channels: 1 }
+    const prepared = prepareCaseVolumes(
+      { id: 'c', image: { header, data: image }, classLabels: null } as unknown as Parameters<typeof prepareCaseVolumes>[0],
+      { targetSpacingMm: [1, 1, 1], modality: 'other' }
+    )
+    // A "model" that is not mirror-symmetric along W: class 1 where the voxel is in the right half.
+    const model = {
+      predict: (batch: tf.Tensor5D): tf.Tensor5D =>
+        tf.tidy(() => {
+          const [, d, h, w] = batch.shape
+          const right = tf.tile(tf.reshape(tf.tensor1d(Array.from({ length: w }, (_, x) => (x >= w / 2 ? 0.9 : 0.1))), [1, 1, 1, w, 1]), [batch.shape[0], d, h, 1, 1])
+          return tf.concat([tf.sub(1, right), right], 4) as tf.Tensor5D
+        })
+    } as unknown as tf.LayersModel
+    const classes = [{ index: 1, labelId: 1, name: 'right' }]
+    const options = { patchShape: [edge, edge, edge] as [number, number, number], classes }
+    const plain = await predictForReview(model, prepared, options)
+    const untrainedMirrors = await predictForReview(model, prepared, { ...options, tta: true, mirrorAxes: [] })
+    expect(untrainedMirrors.ttaPasses).toBe(1)
+    expect(Array.from(untrainedMirrors.labels)).toEqual(Array.from(plain.labels))
+    expect(plain.labels.reduce((s, v) => s + v, 0)).toBe(edge ** 3 / 2)
+    // Mirroring W averages 0.9 with 0.1 everywhere: the asymmetric model loses its answer, as an
+    // unmirrored network does on mirrored anatomy; this is why TTA must not use untrained axes.
+    const mirroredW = await predictForReview(model, prepared, { ...options, tta: true, mirrorAxes: [2] })
+    expect(mirroredW.ttaPasses).toBe(2)
+    expect(mirroredW.score).toBeGreaterThan(plain.score)
   })
 })

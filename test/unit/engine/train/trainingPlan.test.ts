@@ -92,6 +92,16 @@ describe('planTraining', () => {
     expect(() => planTraining(hippocampusLike({ base: { version: 'v1', plan: basePlan }, labels: FIXTURE_LABELS }))).toThrow(/train a new model/)
   })
 
+  it('mirrors no axis unless asked (labels may carry orientation); fine-tuning keeps the base model\'s axes', () => {
+    expect(planTraining(hippocampusLike()).mirrorAxes).toEqual([])
+    const mirrored = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, mirrorAxes: [2, 0, 2] }) }))
+    expect(mirrored.mirrorAxes).toEqual([0, 2])
+    const tuned = planTraining(hippocampusLike({ base: { version: 'v0001-20250101-000000', plan: mirrored } }))
+    expect(tuned.mirrorAxes).toEqual([0, 2])
+    const changed = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, mirrorAxes: [] }), base: { version: 'v0001-20250101-000000', plan: mirrored } }))
+    expect(changed.mirrorAxes).toEqual([])
+  })
+
   it('refuses cases with different channel counts and an empty label table', () => {
     const mixed = hippocampusLike()
     mixed.cases = [...mixed.cases, { id: 'x', shape: [30, 30, 30], spacingMm: [1, 1, 1], channels: 2 }]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parsePatchFlag, trainingOptionsFromFlags } from '../../../../src/main/cli/commands/trainCommand'
+import { parseMirrorFlag, parsePatchFlag, trainingOptionsFromFlags } from '../../../../src/main/cli/commands/trainCommand'
 import { parseArgs } from '../../../../src/main/cli/parseArgs'
 import { formatDuration, formatEpochLine, formatProgressLine, formatScoresTable } from '../../../../src/main/cli/trainingReport'
 import type { TrainingProgress, ValidationScores } from '../../../../src/shared/training'
@@ -33,6 +33,15 @@ describe('voxloop train flags', () => {
     expect(() => trainingOptionsFromFlags(flags('--epochs', '0'))).toThrow(/--epochs must be an integer/)
     expect(() => parsePatchFlag('32x32')).toThrow(/--patch must be N or DxHxW/)
     expect(parsePatchFlag('48')).toBe(48)
+  })
+
+  it('--mirror names axes d, h, w (or none); anything else is refused', () => {
+    expect(parseMirrorFlag('w')).toEqual([2])
+    expect(parseMirrorFlag('w,d,w')).toEqual([0, 2])
+    expect(parseMirrorFlag('none')).toEqual([])
+    expect(parseMirrorFlag(undefined)).toBeUndefined()
+    expect(() => parseMirrorFlag('x')).toThrow(/--mirror takes axes d, h, w/)
+    expect(trainingOptionsFromFlags(flags('--mirror', 'h,w'))).toMatchObject({ mirrorAxes: [1, 2] })
   })
 })
 
