@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import { _electron as electron, expect, test, type ElectronApplication } from '@playwright/test'
 import { findElectronBinary } from './fixtures/electronBinary'
+import { startXvfb, type VirtualDisplay } from './fixtures/xvfb'
 import { saveScreenshot } from './fixtures/screenshots'
 
 const binary = findElectronBinary()
@@ -10,17 +11,20 @@ if (!binary.path) console.log(`[electron tests] skipped: ${binary.reason}`)
 test.skip(!binary.path, `Electron tests skipped: ${binary.reason}`)
 
 let app: ElectronApplication
+let virtualDisplay: VirtualDisplay | null = null
 
 test.beforeAll(async () => {
+  if (binary.xvfb) virtualDisplay = await startXvfb(binary.xvfb)
   app = await electron.launch({
     executablePath: binary.path ?? undefined,
     args: [path.resolve(__dirname, '../..')],
-    env: { ...process.env, VOXLOOP_HOME: mkdtempSync(path.join(os.tmpdir(), 'voxloop-electron-')) }
+    env: { ...process.env, ...(virtualDisplay ? { DISPLAY: virtualDisplay.display } : {}), VOXLOOP_HOME: mkdtempSync(path.join(os.tmpdir(), 'voxloop-electron-')) }
   })
 })
 
 test.afterAll(async () => {
   await app?.close()
+  virtualDisplay?.stop()
 })
 
 test('the window is isolated, sandboxed and has no Node', async () => {

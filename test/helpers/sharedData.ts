@@ -12,7 +12,8 @@ export const SHARED_DATA_DIR = process.env.VOXLOOP_SHARED_DATA
 
 export const hasSharedData = existsSync(path.join(SHARED_DATA_DIR, 'MANIFEST.md'))
 
-if (!hasSharedData) console.warn(`shared test data not found at ${SHARED_DATA_DIR}; tests that need it are skipped (set VOXLOOP_SHARED_DATA)`)
+/** Why tests that read the shared data cannot run here, or null when they can. */
+export const sharedDataMissing: string | null = hasSharedData ? null : `shared test data not found at ${SHARED_DATA_DIR} (put ../shared beside the repository or set VOXLOOP_SHARED_DATA)`
 
 export function sharedDataPath(...parts: string[]): string {
   return path.join(SHARED_DATA_DIR, ...parts)

@@ -11,7 +11,8 @@ import {
   type PreparedCase,
   type Shape3
 } from '../../../../src/engine/data'
-import { hasSharedData } from '../../../helpers/sharedData'
+import { sharedDataMissing } from '../../../helpers/sharedData'
+import { describeUnless } from '../../../helpers/skipWithReason'
 import { readHippocampus, sampleFrom, valuesOf } from './fixtures'
 
 /** A prepared case built by hand: image = 10·label + 1 + (d mod 2)/10, a small labelled box of class 1 and one voxel of class 2. */
@@ -154,7 +155,7 @@ describe('BatchSampler', () => {
   })
 })
 
-describe.skipIf(!hasSharedData)('BatchSampler on real hippocampus cases', () => {
+describeUnless(sharedDataMissing, 'BatchSampler on real hippocampus cases', () => {
   it('prepares five cases, suggests a patch and draws augmented batches quickly', async () => {
     const ids = ['hippocampus_001', 'hippocampus_003', 'hippocampus_004', 'hippocampus_044', 'hippocampus_243']
     const cases = await Promise.all(

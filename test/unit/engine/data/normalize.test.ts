@@ -10,7 +10,8 @@ import {
   type ChannelsLastImage
 } from '../../../../src/engine/data'
 import { createRandom } from '../../../../src/shared/random'
-import { hasSharedData } from '../../../helpers/sharedData'
+import { sharedDataMissing } from '../../../helpers/sharedData'
+import { describeUnless } from '../../../helpers/skipWithReason'
 import { meanStd, readHippocampus } from './fixtures'
 
 /** numpy.percentile's default (linear) on a sorted copy. */
@@ -135,7 +136,7 @@ describe('CT window', () => {
   })
 })
 
-describe.skipIf(!hasSharedData)('z-score on real hippocampus MR', () => {
+describeUnless(sharedDataMissing, 'z-score on real hippocampus MR', () => {
   it('brings case 044 (stored ~100× brighter, max 358,215) and normal cases to comparable ranges', async () => {
     const summaries = []
     for (const id of ['hippocampus_044', 'hippocampus_004', 'hippocampus_001']) {

@@ -8,7 +8,8 @@ import {
   type PreparedCase
 } from '../../../../src/engine/data'
 import { VoxloopError } from '../../../../src/shared/errors'
-import { hasSharedData } from '../../../helpers/sharedData'
+import { sharedDataMissing } from '../../../helpers/sharedData'
+import { describeUnless } from '../../../helpers/skipWithReason'
 import { dice, labelVolumeFrom, meanStd, readHippocampus, volumeFrom } from './fixtures'
 
 /** One-hot scores [D, H, W, K] of a label map: a perfect "prediction". */
@@ -83,7 +84,7 @@ describe('prepareCase (synthetic)', () => {
   })
 })
 
-describe.skipIf(!hasSharedData)('prepareCase (real hippocampus MR)', () => {
+describeUnless(sharedDataMissing, 'prepareCase (real hippocampus MR)', () => {
   it.each(['hippocampus_001', 'hippocampus_003', 'hippocampus_044'])('%s at its own 1 mm grid: identity geometry, label kept', async (id) => {
     const { image, label } = await readHippocampus(id)
     const prepared: PreparedCase = prepareCase(image, label, { targetSpacing: [1, 1, 1], modality: 'MR', id })

@@ -4,13 +4,14 @@
  * 1 anterior, 2 posterior) to Dice > 0.9 — the model, layers, losses, metrics and kernels together.
  */
 import * as tf from '@tensorflow/tfjs'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, expect, it } from 'vitest'
 import { buildUNet3d } from '../../../../src/engine/model'
 import { diceCrossEntropyLoss, oneHotLabels } from '../../../../src/engine/train/losses'
 import { segmentationMetrics } from '../../../../src/engine/train/metrics'
 import { readLabelNifti, readNifti } from '../../../../src/main/services/volumes/nifti'
 import type { Vec3 } from '../../../../src/shared/volume'
-import { hasSharedData, sharedDataPath } from '../../../helpers/sharedData'
+import { sharedDataMissing, sharedDataPath } from '../../../helpers/sharedData'
+import { describeUnless } from '../../../helpers/skipWithReason'
 import { useBackend } from './tfBackends'
 
 const CASE = 'hippocampus_001'
@@ -47,7 +48,7 @@ function foregroundDice(predicted: Uint8Array, reference: Uint8Array): number[] 
   return segmentationMetrics(predicted, reference, { labels: [1, 2] }).map((m) => m.dice)
 }
 
-describe.skipIf(!hasSharedData)(`overfitting one real case (${CASE}) on wasm`, () => {
+describeUnless(sharedDataMissing, `overfitting one real case (${CASE}) on wasm`, () => {
   const tensors: tf.Tensor[] = []
   afterAll(() => tf.dispose(tensors))
 

@@ -6,7 +6,8 @@ import { importDataset } from '../../../../../src/main/services/project/importDa
 import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { readLabelNifti } from '../../../../../src/main/services/volumes/nifti'
 import { writeImageNifti } from '../../../../../src/main/services/volumes/nifti/writeImageNifti'
-import { hasSharedData, sharedDataPath } from '../../../../helpers/sharedData'
+import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
+import { describeUnless } from '../../../../helpers/skipWithReason'
 import { createProjectWithCases, editOf, makeTempDir, removeDir, snapshotTree, syntheticImage } from './projectFixtures'
 
 const HIPPOCAMPUS = sharedDataPath('labeled', 'msd_task04_hippocampus')
@@ -43,7 +44,7 @@ afterEach(async () => {
   await removeDir(base)
 })
 
-describe.skipIf(!hasSharedData)('importing the MSD Task04 hippocampus folder', () => {
+describeUnless(sharedDataMissing, 'importing the MSD Task04 hippocampus folder', () => {
   it('imports all 41 cases with labels, label names and modality from dataset.json', async () => {
     const store = await newProject()
     const report = await importDataset(store, HIPPOCAMPUS)
@@ -87,7 +88,7 @@ describe.skipIf(!hasSharedData)('importing the MSD Task04 hippocampus folder', (
   })
 })
 
-describe.skipIf(!hasSharedData)('importing a folder of NIfTI files', () => {
+describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
   it('skips a file that is not NIfTI with the reason and imports the rest, pairs found by name', async () => {
     const store = await newProject()
     const source = await sourceFolder('mixed', {

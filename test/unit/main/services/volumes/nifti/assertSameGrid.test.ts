@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { assertSameGrid, readNiftiHeader } from '../../../../../../src/main/services/volumes/nifti'
 import { VoxloopError } from '../../../../../../src/shared/errors'
 import type { Mat4, VolumeHeader } from '../../../../../../src/shared/volume'
-import { hasSharedData, sharedDataPath } from '../../../../../helpers/sharedData'
+import { sharedDataMissing, sharedDataPath } from '../../../../../helpers/sharedData'
+import { itUnless } from '../../../../../helpers/skipWithReason'
 
 type Grid = Pick<VolumeHeader, 'dims' | 'rasFromIjk' | 'spacing' | 'orientation'>
 
@@ -64,7 +65,7 @@ describe('assertSameGrid', () => {
     expect(() => assertSameGrid(grid, shifted, 'x', { toleranceVoxels: 0.05 })).not.toThrow()
   })
 
-  it.skipIf(!hasSharedData)('accepts every image/label pair of the shared labeled data sets', async () => {
+  itUnless(sharedDataMissing, 'accepts every image/label pair of the shared labeled data sets', async () => {
     const root = sharedDataPath('labeled')
     let pairs = 0
     for (const dataset of readdirSync(root)) {

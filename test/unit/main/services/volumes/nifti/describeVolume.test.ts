@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { describeVolume, readNifti } from '../../../../../../src/main/services/volumes/nifti'
 import type { Volume, VolumeHeader, VoxelArray } from '../../../../../../src/shared/volume'
-import { hasSharedData, sharedDataPath } from '../../../../../helpers/sharedData'
+import { sharedDataMissing, sharedDataPath } from '../../../../../helpers/sharedData'
+import { itUnless } from '../../../../../helpers/skipWithReason'
 
 function synthetic(data: VoxelArray, channels = 1): Volume {
   const header = {
@@ -22,7 +23,7 @@ function synthetic(data: VoxelArray, channels = 1): Volume {
 }
 
 describe('describeVolume', () => {
-  it.skipIf(!hasSharedData)('summarises a label map with its label counts', async () => {
+  itUnless(sharedDataMissing, 'summarises a label map with its label counts', async () => {
     const file = sharedDataPath('labeled', 'msd_task04_hippocampus', 'labelsTr', 'hippocampus_001.nii.gz')
     const description = describeVolume(await readNifti(file), file)
     expect(description).toEqual({
@@ -45,7 +46,7 @@ describe('describeVolume', () => {
     expect(JSON.parse(JSON.stringify(description))).toEqual(description)
   })
 
-  it.skipIf(!hasSharedData)('gives a range but no label counts for a float image', async () => {
+  itUnless(sharedDataMissing, 'gives a range but no label counts for a float image', async () => {
     const file = sharedDataPath('labeled', 'msd_task04_hippocampus', 'imagesTr', 'hippocampus_003.nii.gz')
     const description = describeVolume(await readNifti(file), file)
     expect(description.intensityRange?.[0]).toBe(0)
@@ -53,7 +54,7 @@ describe('describeVolume', () => {
     expect(description.labelCounts).toBeUndefined()
   })
 
-  it.skipIf(!hasSharedData)('counts labels of a float-stored label map and of int16 CT-like data with few values', async () => {
+  itUnless(sharedDataMissing, 'counts labels of a float-stored label map and of int16 CT-like data with few values', async () => {
     const file = sharedDataPath('labeled', 'msd_task04_hippocampus', 'labelsTr', 'hippocampus_243.nii.gz')
     expect(describeVolume(await readNifti(file), file).labelCounts).toMatchObject({ '1': 1421, '2': 1535 })
     expect(describeVolume(synthetic(Int16Array.from([-1000, -1000, 0, 40])), 'x').labelCounts).toEqual({ '0': 1, '40': 1, '-1000': 2 })

@@ -13,7 +13,8 @@ import { decodeNiftiHeader } from '../../../../../../src/main/services/volumes/n
 import { VoxloopError } from '../../../../../../src/shared/errors'
 import type { VolumeHeader } from '../../../../../../src/shared/volume'
 import { buildNifti } from '../../../../../helpers/niftiBuilder'
-import { hasSharedData, sharedDataPath } from '../../../../../helpers/sharedData'
+import { sharedDataMissing, sharedDataPath } from '../../../../../helpers/sharedData'
+import { describeUnless } from '../../../../../helpers/skipWithReason'
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'voxloop-label-nifti-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
@@ -37,7 +38,7 @@ async function refusal(file: string): Promise<VoxloopError> {
   return error as VoxloopError
 }
 
-describe.skipIf(!hasSharedData)('readLabelNifti on real labels', () => {
+describeUnless(sharedDataMissing, 'readLabelNifti on real labels', () => {
   it('reads a uint8 label as is, with the MSD counts', async () => {
     const label = await readLabelNifti(hippocampus('labelsTr', '001'))
     expect(label.data).toBeInstanceOf(Uint8Array)
@@ -99,7 +100,7 @@ describe('readLabelNifti refusals and widening (synthetic files)', () => {
   })
 })
 
-describe.skipIf(!hasSharedData)('writeLabelNifti', () => {
+describeUnless(sharedDataMissing, 'writeLabelNifti', () => {
   const images = [
     hippocampus('imagesTr', '001'),
     sharedDataPath('labeled', 'totalsegmentator_examples', 'imagesTr', 'example_mr_sm.nii.gz'),

@@ -8,13 +8,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { readLabelNifti, readNifti, readNiftiHeader } from '../../../../../../src/main/services/volumes/nifti'
 import { VoxloopError } from '../../../../../../src/shared/errors'
 import { isFiniteMat4 } from '../../../../../../src/shared/geometry'
 import type { Volume, VolumeHeader } from '../../../../../../src/shared/volume'
 import { buildNifti } from '../../../../../helpers/niftiBuilder'
-import { hasSharedData, sharedDataPath } from '../../../../../helpers/sharedData'
+import { sharedDataMissing, sharedDataPath } from '../../../../../helpers/sharedData'
+import { describeUnless } from '../../../../../helpers/skipWithReason'
 
 // Overridable for longer exploratory runs: VOXLOOP_FUZZ_SEED=7 VOXLOOP_FUZZ_CASES=5000 npx vitest run <this file>
 const SEED = Number(process.env.VOXLOOP_FUZZ_SEED ?? 0x5eed_2024)
@@ -162,7 +163,7 @@ async function outcomeOf<T>(read: Promise<T>, file: string, check: (result: T, f
   }
 }
 
-describe.skipIf(!hasSharedData)('NIfTI reader fuzzing', () => {
+describeUnless(sharedDataMissing, 'NIfTI reader fuzzing', () => {
   const sources: Source[] = []
 
   beforeAll(() => {

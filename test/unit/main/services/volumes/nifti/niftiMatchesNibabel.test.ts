@@ -14,11 +14,12 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { readNifti, writeLabelNifti } from '../../../../../../src/main/services/volumes/nifti'
 import { VoxloopError } from '../../../../../../src/shared/errors'
 import type { Volume, VolumeHeader } from '../../../../../../src/shared/volume'
-import { hasSharedData, listSharedNiftiFiles, SHARED_DATA_DIR, sharedDataPath } from '../../../../../helpers/sharedData'
+import { listSharedNiftiFiles, SHARED_DATA_DIR, sharedDataMissing, sharedDataPath } from '../../../../../helpers/sharedData'
+import { describeUnless } from '../../../../../helpers/skipWithReason'
 
 const PYTHON = '/usr/bin/python3'
 const SAMPLES = 50
@@ -31,8 +32,7 @@ function nibabelAvailability(): string | null {
   return null
 }
 
-const unavailable = hasSharedData ? nibabelAvailability() : 'shared data missing'
-if (unavailable) console.warn(`niftiMatchesNibabel skipped: ${unavailable}`)
+const unavailable = sharedDataMissing ?? nibabelAvailability()
 
 const NIBABEL_SCRIPT = String.raw`
 import sys, json, warnings
@@ -170,7 +170,7 @@ function close(actual: number, expected: number, scale = Math.abs(expected)): bo
   return Math.abs(actual - expected) <= RELATIVE_TOLERANCE * Math.max(1, scale)
 }
 
-describe.skipIf(unavailable !== null)('our NIfTI reader agrees with nibabel', () => {
+describeUnless(unavailable, 'our NIfTI reader agrees with nibabel', () => {
   beforeAll(async () => {
     for (const file of files) {
       try {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
 import * as niftiReader from 'nifti-reader-js'
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { readNiftiHeader } from '../../../../../../src/main/services/volumes/nifti'
-import { hasSharedData, listSharedNiftiFiles } from '../../../../../helpers/sharedData'
+import { hasSharedData, listSharedNiftiFiles, sharedDataMissing } from '../../../../../helpers/sharedData'
+import { describeUnless } from '../../../../../helpers/skipWithReason'
 
 /**
  * nifti-reader-js is a second peer for our header codec (nibabel is the first): for every
@@ -23,7 +24,7 @@ const DATATYPE_CODES: Record<string, number> = {
 
 const files = hasSharedData ? listSharedNiftiFiles().filter((file) => /\.nii(\.gz)?$/.test(file)) : []
 
-describe.skipIf(!hasSharedData)('header codec agrees with nifti-reader-js', () => {
+describeUnless(sharedDataMissing, 'header codec agrees with nifti-reader-js', () => {
   it.each(files)('%s', async (file) => {
     const ours = await readNiftiHeader(file).catch((error: Error) => error)
     const bytes = readFileSync(file)

@@ -7,7 +7,8 @@ import { readNifti, readNiftiHeader } from '../../../../../../src/main/services/
 import { VoxloopError } from '../../../../../../src/shared/errors'
 import type { Volume } from '../../../../../../src/shared/volume'
 import { buildNifti, buildNiftiGz, buildNiftiPair, type NiftiSpec } from '../../../../../helpers/niftiBuilder'
-import { hasSharedData, sharedDataPath } from '../../../../../helpers/sharedData'
+import { sharedDataMissing, sharedDataPath } from '../../../../../helpers/sharedData'
+import { describeUnless } from '../../../../../helpers/skipWithReason'
 
 const suite = (...parts: string[]): string => sharedDataPath('nifti-suite', ...parts)
 const tmp = mkdtempSync(path.join(tmpdir(), 'voxloop-read-nifti-'))
@@ -37,7 +38,7 @@ async function expectRefused(file: string, code: string, message: RegExp): Promi
   return voxloopError
 }
 
-describe.skipIf(!hasSharedData)('readNifti on the shared NIfTI suite', () => {
+describeUnless(sharedDataMissing, 'readNifti on the shared NIfTI suite', () => {
   it('reads a tiny sform-only uint8 volume exactly (nibabel standard.nii.gz)', async () => {
     const volume = await readNifti(suite('nibabel', 'standard.nii.gz'))
     expect(volume.header).toMatchObject({

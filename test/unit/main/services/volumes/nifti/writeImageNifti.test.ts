@@ -8,7 +8,8 @@ import {
   imageHeaderForGrid,
   writeImageNifti
 } from '../../../../../../src/main/services/volumes/nifti/writeImageNifti'
-import { hasSharedData, sharedDataPath } from '../../../../../helpers/sharedData'
+import { sharedDataMissing, sharedDataPath } from '../../../../../helpers/sharedData'
+import { itUnless } from '../../../../../helpers/skipWithReason'
 import { makeTempDir, removeDir } from '../../project/projectFixtures'
 
 const LAS: Mat4 = [
@@ -49,7 +50,7 @@ describe('writeImageNifti', () => {
     expect(back.data).toEqual(data)
   })
 
-  it.skipIf(!hasSharedData)('keeps a real image\'s geometry and voxels when rewriting it', async () => {
+  itUnless(sharedDataMissing, 'keeps a real image\'s geometry and voxels when rewriting it', async () => {
     const original = await readNifti(sharedDataPath('labeled', 'msd_task04_hippocampus', 'imagesTr', 'hippocampus_004.nii.gz'))
     const file = path.join(dir, 'copy.nii.gz')
     await writeImageNifti(file, original)
