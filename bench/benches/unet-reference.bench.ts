@@ -146,13 +146,18 @@ class TfjsSession {
   }
 
   /** Forward, backward, Adam update, reading the loss. */
-  async step(): Promise<number> {
-    await TfjsSession.use(this.backend)
-    const start = performance.now()
+  private minimizeOnce(): void {
     // Braces: tf.tidy walks a returned typed array element by element.
     tf.tidy(() => {
       ;(this.optimizer.minimize(() => gradientsLoss(this.logits, this.x, this.y), true, this.variables) as tf.Scalar).dataSync()
     })
+  }
+
+  /** One step (minimizeOnce), ms. */
+  async step(): Promise<number> {
+    await TfjsSession.use(this.backend)
+    const start = performance.now()
+    this.minimizeOnce()
     const ms = performance.now() - start
     await tick()
     return ms
@@ -173,11 +178,7 @@ class TfjsSession {
   async profileStep(): Promise<StepProfile> {
     await TfjsSession.use(this.backend)
     const start = performance.now()
-    const info = await tf.profile(() => {
-      tf.tidy(() => {
-        ;(this.optimizer.minimize(() => gradientsLoss(this.logits, this.x, this.y), true, this.variables) as tf.Scalar).dataSync()
-      })
-    })
+    const info = await tf.profile(() => this.minimizeOnce())
     const profile: StepProfile = { conv3d: 0, sum: 0, other: 0, wall: performance.now() - start, slowestSum: 'none' }
     let slowest = -1
     for (const kernel of info.kernels) {

@@ -64,6 +64,12 @@ function stockFunc(stock: StockKernels, name: string): KernelFunc {
   return config.kernelFunc
 }
 
+/** A wasm kernel that serves the calls it handles and hands every other one to the stock kernel it replaces. */
+function overriding(stock: StockKernels, name: string, kernelFunc: (args: Parameters<KernelFunc>[0], fallback: KernelFunc) => ReturnType<KernelFunc>): KernelConfig {
+  const fallback = stockFunc(stock, name)
+  return { kernelName: name, backendName: 'wasm', setupFunc: stock.get(name)?.setupFunc, kernelFunc: (args) => kernelFunc(args, fallback) }
+}
+
 function single(out: TensorInfo | TensorInfo[], name: string): TensorInfo {
   if (Array.isArray(out)) throw new VoxloopError('INTERNAL', `wasm ${name} returned several outputs`)
   return out
@@ -159,43 +165,31 @@ interface ReductionAttrs {
 }
 
 function reductionConfig(name: typeof tf.Sum | typeof tf.Mean, stock: StockKernels): KernelConfig {
-  const fallback = stockFunc(stock, name)
   const stockSum = stockFunc(stock, tf.Sum)
-  return {
-    kernelName: name,
-    backendName: 'wasm',
-    setupFunc: stock.get(name)?.setupFunc,
-    kernelFunc: (args) => {
-      const x = args.inputs.x
-      if (!x || x.dtype !== 'float32' || sizeOf(x.shape) === 0) return fallback(args)
-      const { axis, keepDims } = (args.attrs ?? {}) as unknown as ReductionAttrs
-      const axes = tf.util.parseAxisParam(axis, x.shape)
-      const [reducedShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes)
-      const outShape = keepDims ? tf.backend_util.expandShapeToKeepDim(reducedShape, axes) : reducedShape
-      return reduceSumWasm(asWasmBackend(args.backend), x, axes, outShape, stockSum, name === tf.Mean)
-    }
-  }
+  return overriding(stock, name, (args, fallback) => {
+    const x = args.inputs.x
+    if (!x || x.dtype !== 'float32' || sizeOf(x.shape) === 0) return fallback(args)
+    const { axis, keepDims } = (args.attrs ?? {}) as unknown as ReductionAttrs
+    const axes = tf.util.parseAxisParam(axis, x.shape)
+    const [reducedShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes)
+    const outShape = keepDims ? tf.backend_util.expandShapeToKeepDim(reducedShape, axes) : reducedShape
+    return reduceSumWasm(asWasmBackend(args.backend), x, axes, outShape, stockSum, name === tf.Mean)
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Transpose
 
 function transposeConfig(stock: StockKernels): KernelConfig {
-  const fallback = stockFunc(stock, tf.Transpose)
-  return {
-    kernelName: tf.Transpose,
-    backendName: 'wasm',
-    setupFunc: stock.get(tf.Transpose)?.setupFunc,
-    kernelFunc: (args) => {
-      const x = args.inputs.x
-      const perm = (args.attrs as { perm?: number[] } | undefined)?.perm
-      if (!x || !perm || !COPY_DTYPES.has(x.dtype) || sizeOf(x.shape) === 0) return fallback(args)
-      const collapsed = collapseTranspose(x.shape, perm)
-      if (collapsed.shape.length === x.shape.length) return fallback(args)
-      const out = single(fallback({ inputs: { x: reshapedView(x, collapsed.shape) }, backend: args.backend, attrs: { perm: collapsed.perm } }), tf.Transpose)
-      return withShape(out, perm.map((axis) => x.shape[axis] as number))
-    }
-  }
+  return overriding(stock, tf.Transpose, (args, fallback) => {
+    const x = args.inputs.x
+    const perm = (args.attrs as { perm?: number[] } | undefined)?.perm
+    if (!x || !perm || !COPY_DTYPES.has(x.dtype) || sizeOf(x.shape) === 0) return fallback(args)
+    const collapsed = collapseTranspose(x.shape, perm)
+    if (collapsed.shape.length === x.shape.length) return fallback(args)
+    const out = single(fallback({ inputs: { x: reshapedView(x, collapsed.shape) }, backend: args.backend, attrs: { perm: collapsed.perm } }), tf.Transpose)
+    return withShape(out, perm.map((axis) => x.shape[axis] as number))
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,19 +212,13 @@ interface SliceAttrs {
 }
 
 function sliceConfig(stock: StockKernels): KernelConfig {
-  const fallback = stockFunc(stock, tf.Slice)
-  return {
-    kernelName: tf.Slice,
-    backendName: 'wasm',
-    setupFunc: stock.get(tf.Slice)?.setupFunc,
-    kernelFunc: (args) => {
-      const x = args.inputs.x
-      if (!x || !COPY_DTYPES.has(x.dtype)) return fallback(args)
-      const { begin, size } = (args.attrs ?? {}) as unknown as SliceAttrs
-      const [begin_, size_] = tf.slice_util.parseSliceParams(x, begin, size)
-      return sliceWasm(args.backend as CopyBackend, x, begin_, size_)
-    }
-  }
+  return overriding(stock, tf.Slice, (args, fallback) => {
+    const x = args.inputs.x
+    if (!x || !COPY_DTYPES.has(x.dtype)) return fallback(args)
+    const { begin, size } = (args.attrs ?? {}) as unknown as SliceAttrs
+    const [begin_, size_] = tf.slice_util.parseSliceParams(x, begin, size)
+    return sliceWasm(args.backend as CopyBackend, x, begin_, size_)
+  })
 }
 
 interface SplitAttrs {
@@ -239,34 +227,28 @@ interface SplitAttrs {
 }
 
 function splitConfig(stock: StockKernels): KernelConfig {
-  const fallback = stockFunc(stock, tf.SplitV)
-  return {
-    kernelName: tf.SplitV,
-    backendName: 'wasm',
-    setupFunc: stock.get(tf.SplitV)?.setupFunc,
-    kernelFunc: (args) => {
-      const x = args.inputs.x
-      if (!x || !COPY_DTYPES.has(x.dtype)) return fallback(args)
-      const { numOrSizeSplits, axis } = (args.attrs ?? {}) as unknown as SplitAttrs
-      const splitAxis = tf.util.parseAxisParam(axis, x.shape)[0] as number
-      const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, splitAxis)
-      const backend = args.backend as CopyBackend
-      const begin = new Array<number>(x.shape.length).fill(0)
-      const outputs: TensorInfo[] = []
-      try {
-        for (const s of sizes) {
-          const size = [...x.shape]
-          size[splitAxis] = s
-          outputs.push(sliceWasm(backend, x, [...begin], size))
-          begin[splitAxis] = (begin[splitAxis] as number) + s
-        }
-      } catch (error) {
-        for (const out of outputs) backend.disposeData(out.dataId)
-        throw error
+  return overriding(stock, tf.SplitV, (args, fallback) => {
+    const x = args.inputs.x
+    if (!x || !COPY_DTYPES.has(x.dtype)) return fallback(args)
+    const { numOrSizeSplits, axis } = (args.attrs ?? {}) as unknown as SplitAttrs
+    const splitAxis = tf.util.parseAxisParam(axis, x.shape)[0] as number
+    const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, splitAxis)
+    const backend = args.backend as CopyBackend
+    const begin = new Array<number>(x.shape.length).fill(0)
+    const outputs: TensorInfo[] = []
+    try {
+      for (const s of sizes) {
+        const size = [...x.shape]
+        size[splitAxis] = s
+        outputs.push(sliceWasm(backend, x, [...begin], size))
+        begin[splitAxis] = (begin[splitAxis] as number) + s
       }
-      return outputs
+    } catch (error) {
+      for (const out of outputs) backend.disposeData(out.dataId)
+      throw error
     }
-  }
+    return outputs
+  })
 }
 
 /** Concatenation along `axis` by strided runs on the heap; all inputs one dtype (float32, int32, bool). */
@@ -291,24 +273,18 @@ export function concatWasm(backend: CopyBackend, inputs: TensorInfo[], axis: num
 }
 
 function concatConfig(stock: StockKernels): KernelConfig {
-  const fallback = stockFunc(stock, tf.Concat)
-  return {
-    kernelName: tf.Concat,
-    backendName: 'wasm',
-    setupFunc: stock.get(tf.Concat)?.setupFunc,
-    kernelFunc: (args) => {
-      // tfjs hands Concat its inputs as an array (tf.concat passes the tensor list).
-      const inputs = (Array.isArray(args.inputs) ? args.inputs : Object.values(args.inputs)) as TensorInfo[]
-      const first = inputs[0]
-      if (!first || !COPY_DTYPES.has(first.dtype) || inputs.some((input) => input.dtype !== first.dtype)) return fallback(args)
-      const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, first.shape)[0] as number
-      const shapes = inputs.map((input) => input.shape)
-      tf.backend_util.assertParamsConsistent(shapes, axis)
-      const outShape = tf.backend_util.computeOutShape(shapes, axis)
-      if (inputs.filter((input) => sizeOf(input.shape) > 0).length < 2) return fallback(args)
-      return concatWasm(args.backend as CopyBackend, inputs, axis, outShape)
-    }
-  }
+  return overriding(stock, tf.Concat, (args, fallback) => {
+    // tfjs hands Concat its inputs as an array (tf.concat passes the tensor list).
+    const inputs = (Array.isArray(args.inputs) ? args.inputs : Object.values(args.inputs)) as TensorInfo[]
+    const first = inputs[0]
+    if (!first || !COPY_DTYPES.has(first.dtype) || inputs.some((input) => input.dtype !== first.dtype)) return fallback(args)
+    const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, first.shape)[0] as number
+    const shapes = inputs.map((input) => input.shape)
+    tf.backend_util.assertParamsConsistent(shapes, axis)
+    const outShape = tf.backend_util.computeOutShape(shapes, axis)
+    if (inputs.filter((input) => sizeOf(input.shape) > 0).length < 2) return fallback(args)
+    return concatWasm(args.backend as CopyBackend, inputs, axis, outShape)
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,31 +309,25 @@ function tileRows(backend: WasmBackendInternals, x: TensorInfo, row: number, til
 }
 
 function binaryConfig(name: (typeof BINARY_KERNELS)[number], stock: StockKernels): KernelConfig {
-  const fallback = stockFunc(stock, name)
-  return {
-    kernelName: name,
-    backendName: 'wasm',
-    setupFunc: stock.get(name)?.setupFunc,
-    kernelFunc: (args) => {
-      const { a, b } = args.inputs as { a?: TensorInfo; b?: TensorInfo }
-      if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args)
-      const widened = widenBroadcast(a.shape, b.shape)
-      if (!widened) return fallback(args)
-      const backend = asWasmBackend(args.backend)
-      const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape)
-      const repeated = widened.tiled === 'a' ? a : b
-      const row = widened.tiledFrom[widened.tiledFrom.length - 1] as number
-      const tiled = tileRows(backend, repeated, row, widened.tile, widened.tiled === 'a' ? widened.aShape : widened.bShape)
-      try {
-        const inputs: NamedTensorInfoMap =
-          widened.tiled === 'a' ? { a: tiled, b: reshapedView(b, widened.bShape) } : { a: reshapedView(a, widened.aShape), b: tiled }
-        const out = single(fallback({ inputs, backend: args.backend, attrs: args.attrs as NamedAttrMap }), name)
-        return withShape(out, outShape)
-      } finally {
-        backend.disposeData(tiled.dataId)
-      }
+  return overriding(stock, name, (args, fallback) => {
+    const { a, b } = args.inputs as { a?: TensorInfo; b?: TensorInfo }
+    if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args)
+    const widened = widenBroadcast(a.shape, b.shape)
+    if (!widened) return fallback(args)
+    const backend = asWasmBackend(args.backend)
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape)
+    const repeated = widened.tiled === 'a' ? a : b
+    const row = widened.tiledFrom[widened.tiledFrom.length - 1] as number
+    const tiled = tileRows(backend, repeated, row, widened.tile, widened.tiled === 'a' ? widened.aShape : widened.bShape)
+    try {
+      const inputs: NamedTensorInfoMap =
+        widened.tiled === 'a' ? { a: tiled, b: reshapedView(b, widened.bShape) } : { a: reshapedView(a, widened.aShape), b: tiled }
+      const out = single(fallback({ inputs, backend: args.backend, attrs: args.attrs as NamedAttrMap }), name)
+      return withShape(out, outShape)
+    } finally {
+      backend.disposeData(tiled.dataId)
     }
-  }
+  })
 }
 
 /** KernelConfigs for every kernel in REDUCTION_KERNELS, falling back to `stock`. */

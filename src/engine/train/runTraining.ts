@@ -190,6 +190,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
       console.warn(`voxloop: ${opened.fallback}`)
       plan.workers = opened.workers
     }
+    const mirrors = mirrorAxesOf(plan)
     const sampler = new BatchSampler(
       training,
       {
@@ -197,7 +198,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
         batchSize: plan.batchSize,
         foregroundProbability: plan.foregroundProbability,
         foregroundMode: 'quota',
-        augmentation: plan.augment ? { flip: { probability: mirrorAxesOf(plan).length ? 0.5 : 0, axes: mirrorAxesOf(plan) } } : null,
+        augmentation: plan.augment ? { flip: { probability: mirrors.length ? 0.5 : 0, axes: mirrors } } : null,
         seed: samplerSeed(plan)
       },
       checkpoint?.sampler

@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs'
 import { firstLineOf } from '../../../shared/errors'
 import { localStepper, type StepModel, type TrainingStepper } from '../trainStep'
 import { DataParallelStepper } from './DataParallelStepper'
+import { threadsPerWorkerOf } from './trainingWorkers'
 
 export interface OpenedStepper {
   stepper: TrainingStepper
@@ -18,7 +19,7 @@ export interface OpenedStepper {
  */
 export async function openStepper(target: StepModel, optimizer: tf.Optimizer, workers: number, cores = os.cpus().length): Promise<OpenedStepper> {
   if (workers <= 1) return { stepper: localStepper(target, optimizer), workers: 1, fallback: null }
-  const threadsPerWorker = Math.max(1, Math.floor(cores / workers))
+  const threadsPerWorker = threadsPerWorkerOf(workers, cores)
   try {
     return { stepper: await DataParallelStepper.start(target, optimizer, { workers, threadsPerWorker }), workers, fallback: null }
   } catch (error) {

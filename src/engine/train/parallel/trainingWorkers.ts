@@ -31,8 +31,13 @@ export function chooseTrainingWorkers(backend: string, batchSize: number, cores 
     const why = asked === 1 ? 'VOXLOOP_TRAIN_WORKERS=1' : batchSize === 1 ? 'batch size 1' : 'one core'
     return { workers: 1, threadsPerWorker: 1, reason: `${why}: steps on the engine thread` }
   }
-  const threadsPerWorker = Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(cores / workers)))
+  const threadsPerWorker = threadsPerWorkerOf(workers, cores)
   return { workers, threadsPerWorker, reason: `${workers} workers split each batch of ${batchSize}, ${threadsPerWorker} wasm thread(s) each` }
+}
+
+/** wasm threads each of `workers` gets: the cores shared out, at least 1, at most the build's pool. */
+export function threadsPerWorkerOf(workers: number, cores = os.cpus().length): number {
+  return Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(cores / workers)))
 }
 
 /** Contiguous shard sizes of a batch, as even as possible (larger first). */
