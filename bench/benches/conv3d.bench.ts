@@ -15,6 +15,7 @@ import {
   conv3dFlops,
   conv3dGeometry,
   registerConv3dKernels,
+  type Conv3dKernelOptions,
   unregisterConv3dKernels,
   type Conv3dGeometry
 } from '../../src/engine/kernels'
@@ -283,9 +284,21 @@ const OP_NAME: Record<Op, string> = { fwd: 'forward', dFilter: 'filter grad', dI
 
 interface Variant {
   backend: 'wasm' | 'cpu'
-  /** im2col: the project's kernels with the native im2col (the default); im2col-js: with the JS one. */
-  kind: 'stock' | 'im2col' | 'im2col-js'
+  /**
+   * direct: the project's kernels as registered by default (the direct kernels at stride 1, the
+   * native im2col elsewhere); im2col: im2col everywhere (native); im2col-js: with the JS im2col.
+   */
+  kind: 'stock' | 'direct' | 'im2col' | 'im2col-js'
 }
+
+const KIND_OPTIONS: Record<Exclude<Variant['kind'], 'stock'>, Conv3dKernelOptions> = {
+  direct: {},
+  im2col: { conv: 'im2col' },
+  'im2col-js': { im2col: 'js' }
+}
+
+/** What each of our variants is compared with: the next simpler one. */
+const BASELINE_KIND: Record<Variant['kind'], Variant['kind']> = { direct: 'im2col', im2col: 'im2col-js', 'im2col-js': 'stock', stock: 'stock' }
 
 function rowName(v: Variant, op: Op, layer: Layer): string {
   return `${v.backend} ${v.kind} ${OP_NAME[op]} ${label(layer)}`
@@ -297,7 +310,7 @@ function isOurs(v: Variant): boolean {
 
 async function kernelRows(v: Variant): Promise<{ rows: BenchRow[]; stepMs: number; predictMs: number }> {
   await useBackend(v.backend)
-  if (isOurs(v)) registerConv3dKernels(v.backend, v.kind === 'im2col-js' ? { im2col: 'js' } : {})
+  if (v.kind !== 'stock') registerConv3dKernels(v.backend, KIND_OPTIONS[v.kind])
   else if (v.backend === 'wasm') unregisterConv3dKernels('wasm')
   const rows: BenchRow[] = []
   let stepMs = 0
@@ -308,7 +321,7 @@ async function kernelRows(v: Variant): Promise<{ rows: BenchRow[]; stepMs: numbe
       for (const op of OPS) {
         const ms = await medianMs(RUNS, () => runOp(t, op))
         const row: BenchRow = { name: rowName(v, op, layer), value: gflops(conv3dFlops(t.g), ms), unit: 'GFLOP/s' }
-        if (isOurs(v)) row.baselineOf = rowName({ ...v, kind: v.kind === 'im2col' ? 'im2col-js' : 'stock' }, op, layer)
+        if (isOurs(v)) row.baselineOf = rowName({ ...v, kind: BASELINE_KIND[v.kind] }, op, layer)
         if (v.backend === 'wasm' && v.kind === 'stock' && op !== 'fwd') row.note = 'wrong results'
         rows.push(row)
         if (op !== 'dInput' || !layer.first) stepMs += layer.count * ms
@@ -332,7 +345,7 @@ async function tileSweepRows(): Promise<BenchRow[]> {
       for (const op of OPS) {
         const baseline = `wasm im2col ${OP_NAME[op]} ${label(layer)}, tile 8 MiB`
         for (const mib of budgets) {
-          registerConv3dKernels('wasm', { maxIm2colBytes: mib * MiB })
+          registerConv3dKernels('wasm', { conv: 'im2col', maxScratchBytes: mib * MiB })
           runOp(t, op)
           const ms = await medianMs(RUNS, () => runOp(t, op))
           const name = `wasm im2col ${OP_NAME[op]} ${label(layer)}, tile ${mib} MiB`
@@ -387,11 +400,12 @@ async function run(): Promise<BenchReport> {
     { backend: 'wasm', kind: 'stock' },
     { backend: 'wasm', kind: 'im2col-js' },
     { backend: 'wasm', kind: 'im2col' },
+    { backend: 'wasm', kind: 'direct' },
     { backend: 'cpu', kind: 'stock' }
   ] as Variant[]) {
     const result = await kernelRows(v)
     rows.push(...result.rows)
-    const baselineKind = v.kind === 'im2col' ? 'im2col-js' : 'stock'
+    const baselineKind = BASELINE_KIND[v.kind]
     const base = isOurs(v) ? { baselineOf: `${v.backend} ${baselineKind} U-Net train-step convs` } : {}
     totals.push({
       name: `${v.backend} ${v.kind} U-Net train-step convs`,
@@ -420,7 +434,7 @@ async function run(): Promise<BenchReport> {
     rows,
     notes: [
       `batch ${BATCH}, 'same' padding, stride 1, median of ${RUNS}; GFLOP/s = 2·positions·patch·outC / time for every op`,
-      'wasm im2col: the project kernels with the native im2col (src/engine/kernels/native/im2col.c), baseline the same kernels with the JS im2col (im2col-js), whose baseline is stock; plain wasm build, one thread (the threaded build is measured in unet-reference)',
+      'wasm direct: the project kernels as the engine registers them (src/engine/kernels/native/conv3d_direct.c for stride 1 with a multiple of 4 output channels, im2col otherwise), baseline im2col everywhere; wasm im2col: with the native im2col (native/im2col.c), baseline the JS im2col (im2col-js), whose baseline is stock; plain wasm build, one thread (the threaded build is measured in unet-reference)',
       'stock wasm gradients give wrong results (see test/unit/engine/kernels/stockWasmBackprop.test.ts): their speed is not comparable work',
       ...twoCore.notes
     ],
@@ -430,6 +444,6 @@ async function run(): Promise<BenchReport> {
 
 export const bench: Bench = {
   name: 'conv3d',
-  description: 'Conv3D forward and gradients, stock tfjs vs im2col kernels, on the reference U-Net layer shapes',
+  description: 'Conv3D forward and gradients, stock tfjs vs the project kernels (im2col, direct), on the reference U-Net layer shapes',
   run
 }

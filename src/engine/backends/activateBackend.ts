@@ -47,10 +47,10 @@ export async function activateBackend(preference: BackendPreference): Promise<Ba
   if (!ok) {
     throw new VoxloopError('BACKEND_UNAVAILABLE', `TensorFlow.js could not initialise the ${choice.chosen} backend`)
   }
-  // Conv3D: im2col kernels on wasm (the stock ones are slow and their gradients wrong); elsewhere
-  // only the conv3dTranspose gradient tfjs lacks. See docs/KERNELS.md.
+  // Conv3D: direct and im2col kernels on wasm (the stock ones are slow and their gradients wrong);
+  // elsewhere only the conv3dTranspose gradient tfjs lacks. See docs/KERNELS.md.
   if (choice.chosen === 'wasm') {
-    registerConv3dKernels('wasm')
+    registerConv3dKernels('wasm', { wasmThreads: threads })
     registerReductionKernels('wasm') // Sum, Mean, Slice, Concat, broadcasts: fast at rank 5
   } else registerConv3dBackpropInputGradient()
   return {

@@ -1,12 +1,15 @@
 import type { TensorInfo } from '@tensorflow/tfjs'
+import { conv3dDirectFilterGradient, usesDirectConvolution } from './conv3dDirectWasm'
 import type { Conv3dGeometry } from './conv3dGeometry'
 import { im2colRows } from './im2col'
-import { channelMajorNative, im2colTransposedNative, nativeIm2colFor, type NativeIm2col } from './nativeIm2col'
-import { oddRowsPerTile, planTiles, rowsPerTile, type TileOptions } from './tilePlan'
+import { channelMajorNative, im2colTransposedNative, nativeKernelsFor, type NativeKernels } from './nativeKernels'
+import type { Conv3dKernelOptions } from './conv3dKernelOptions'
+import { oddRowsPerTile, planTiles, rowsPerTile } from './tilePlan'
 import { heapF32, matMulWasm, reshapedView, transposeWasm, type WasmBackendInternals } from './wasmHeap'
 
 /**
- * Conv3D filter gradient on the wasm heap: Σ over tiles of `colsᵀ · dy`, colsᵀ as the left operand
+ * Conv3D filter gradient on the wasm heap: the direct kernel where it applies (conv3dDirectWasm.ts),
+ * otherwise Σ over tiles of `colsᵀ · dy`, colsᵀ as the left operand
  * (XNNPACK, no transpose flags). colsᵀ is written directly by the native transposed im2col from a
  * channel-major copy of x; without it, the JS row-layout im2col is transposed by the wasm Transpose
  * kernel. Both beat the measured
@@ -19,9 +22,10 @@ export function conv3dBackpropFilterWasm(
   x: TensorInfo,
   dy: TensorInfo,
   g: Conv3dGeometry,
-  options: TileOptions = {}
+  options: Conv3dKernelOptions = {}
 ): TensorInfo {
-  const native = options.im2col === 'js' ? null : nativeIm2colFor(backend)
+  const native = options.im2col === 'js' ? null : nativeKernelsFor(backend)
+  if (native && usesDirectConvolution(g, options)) return conv3dDirectFilterGradient(native, backend, x, dy, g, options)
   return native ? filterGradientNative(native, backend, x, dy, g, options) : filterGradientByTranspose(backend, x, dy, g, options)
 }
 
@@ -39,12 +43,12 @@ function dyTileOf(backend: WasmBackendInternals, dy: TensorInfo, rowStart: numbe
 }
 
 function filterGradientNative(
-  native: NativeIm2col,
+  native: NativeKernels,
   backend: WasmBackendInternals,
   x: TensorInfo,
   dy: TensorInfo,
   g: Conv3dGeometry,
-  options: TileOptions
+  options: Conv3dKernelOptions
 ): TensorInfo {
   const K = g.patchSize
   const N = g.outChannels
@@ -80,7 +84,7 @@ function filterGradientNative(
   }
 }
 
-function filterGradientByTranspose(backend: WasmBackendInternals, x: TensorInfo, dy: TensorInfo, g: Conv3dGeometry, options: TileOptions): TensorInfo {
+function filterGradientByTranspose(backend: WasmBackendInternals, x: TensorInfo, dy: TensorInfo, g: Conv3dGeometry, options: Conv3dKernelOptions): TensorInfo {
   const K = g.patchSize
   const N = g.outChannels
   const M = g.outPositions

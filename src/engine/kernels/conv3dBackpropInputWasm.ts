@@ -3,7 +3,8 @@ import { col2imRows } from './col2im'
 import type { Conv3dGeometry } from './conv3dGeometry'
 import { conv3dForwardWasm } from './conv3dForwardWasm'
 import { flipFilterForInputGradient, inputGradientGeometry, isUnitStride } from './inputGradientAsConv'
-import { planTiles, rowsPerTile, type TileOptions } from './tilePlan'
+import type { Conv3dKernelOptions } from './conv3dKernelOptions'
+import { planTiles, rowsPerTile } from './tilePlan'
 import { heapF32, matMulWasm, reshapedView, type WasmBackendInternals } from './wasmHeap'
 
 /**
@@ -16,7 +17,7 @@ export function conv3dBackpropInputWasm(
   dy: TensorInfo,
   filter: TensorInfo,
   g: Conv3dGeometry,
-  options: TileOptions = {}
+  options: Conv3dKernelOptions = {}
 ): TensorInfo {
   return isUnitStride(g)
     ? inputGradientByConv(backend, dy, filter, g, options)
@@ -28,7 +29,7 @@ function inputGradientByConv(
   dy: TensorInfo,
   filter: TensorInfo,
   g: Conv3dGeometry,
-  options: TileOptions
+  options: Conv3dKernelOptions
 ): TensorInfo {
   const gT = inputGradientGeometry(g)
   // A fresh tensor, never written after the first matmul: safe as XNNPACK's cached right operand.
@@ -61,7 +62,7 @@ function inputGradientByCol2im(
   dy: TensorInfo,
   filter: TensorInfo,
   g: Conv3dGeometry,
-  options: TileOptions
+  options: Conv3dKernelOptions
 ): TensorInfo {
   const K = g.patchSize
   const N = g.outChannels

@@ -1,20 +1,23 @@
 import type { TensorInfo } from '@tensorflow/tfjs'
+import { conv3dDirectForward, usesDirectConvolution } from './conv3dDirectWasm'
 import { isPointwise, type Conv3dGeometry } from './conv3dGeometry'
 import { im2colRows } from './im2col'
-import { im2colRowsNative, nativeIm2colFor } from './nativeIm2col'
-import { planTiles, rowsPerTile, type TileOptions } from './tilePlan'
+import { im2colRowsNative, nativeKernelsFor } from './nativeKernels'
+import type { Conv3dKernelOptions } from './conv3dKernelOptions'
+import { planTiles, rowsPerTile } from './tilePlan'
 import { heapF32, matMulWasm, reshapedView, type WasmBackendInternals } from './wasmHeap'
 
 /**
- * Conv3D forward on the wasm heap: per tile of output positions, `im2col(x) · W` with W the filter
- * read in place as a [patchSize, outChannels] matrix. The result is [batch, outD, outH, outW, outC].
+ * Conv3D forward on the wasm heap: the direct kernel where it applies (conv3dDirectWasm.ts),
+ * otherwise per tile of output positions `im2col(x) · W` with W the filter read in place as a
+ * [patchSize, outChannels] matrix. The result is [batch, outD, outH, outW, outC].
  */
 export function conv3dForwardWasm(
   backend: WasmBackendInternals,
   x: TensorInfo,
   filter: TensorInfo,
   g: Conv3dGeometry,
-  options: TileOptions = {}
+  options: Conv3dKernelOptions = {}
 ): TensorInfo {
   const K = g.patchSize
   const N = g.outChannels
@@ -28,7 +31,8 @@ export function conv3dForwardWasm(
     return { dataId: y.dataId, shape: g.outShape, dtype: 'float32' }
   }
 
-  const native = options.im2col === 'js' ? null : nativeIm2colFor(backend)
+  const native = options.im2col === 'js' ? null : nativeKernelsFor(backend)
+  if (native && usesDirectConvolution(g, options)) return conv3dDirectForward(native, backend, x, filter, g, options)
   const fill = (cols: TensorInfo, rowStart: number, rowCount: number): void => {
     if (native) im2colRowsNative(native, backend, x, cols, g, rowStart, rowCount)
     else im2colRows(heapF32(backend, x), g, rowStart, rowCount, heapF32(backend, cols))

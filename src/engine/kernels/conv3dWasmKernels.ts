@@ -5,7 +5,7 @@ import { conv3dBackpropFilterWasm } from './conv3dBackpropFilterWasm'
 import { conv3dBackpropInputWasm } from './conv3dBackpropInputWasm'
 import { conv3dForwardWasm } from './conv3dForwardWasm'
 import { conv3dGeometry, type Conv3dPad, type Strides3D } from './conv3dGeometry'
-import type { TileOptions } from './tilePlan'
+import type { Conv3dKernelOptions } from './conv3dKernelOptions'
 import { asWasmBackend } from './wasmHeap'
 
 function input(inputs: NamedTensorInfoMap, name: string, kernel: string): TensorInfo {
@@ -34,7 +34,7 @@ function attrsOf<T>(attrs: NamedAttrMap | undefined): T {
 }
 
 /** KernelConfigs for Conv3D, Conv3DBackpropFilterV2 and Conv3DBackpropInputV2 on the wasm backend. */
-export function conv3dWasmKernelConfigs(options: TileOptions = {}): KernelConfig[] {
+export function conv3dWasmKernelConfigs(options: Conv3dKernelOptions = {}): KernelConfig[] {
   return [
     {
       kernelName: tf.Conv3D,

@@ -7,6 +7,6 @@
 export { registerConv3dKernels, unregisterConv3dKernels, conv3dKernelsRegistered, type Conv3dKernelBackend } from './registerConv3dKernels'
 export { registerConv3dBackpropInputGradient, conv3dBackpropInputGradConfig } from './conv3dBackpropInputGradient'
 export { conv3dGeometry, conv3dFlops, type Conv3dGeometry } from './conv3dGeometry'
-export { MAX_IM2COL_BYTES, DEFAULT_IM2COL_BYTES, type TileOptions } from './tilePlan'
+export { MAX_SCRATCH_BYTES, DEFAULT_SCRATCH_BYTES, type Conv3dKernelOptions } from './conv3dKernelOptions'
 export { registerReductionKernels, unregisterReductionKernels, reductionKernelsRegistered, type ReductionKernelBackend } from './registerReductionKernels'
 export { REDUCTION_KERNELS } from './reductionWasmKernels'

@@ -2,14 +2,19 @@ import * as tf from '@tensorflow/tfjs'
 import { registerConv3dBackpropInputGradient } from './conv3dBackpropInputGradient'
 import { conv3dWasmKernelConfigs } from './conv3dWasmKernels'
 import { createKernelOverrides } from './kernelOverrides'
-import type { TileOptions } from './tilePlan'
+import type { Conv3dKernelOptions } from './conv3dKernelOptions'
 
 export type Conv3dKernelBackend = 'wasm' | 'cpu'
 
 const overrides = createKernelOverrides<'wasm'>([tf.Conv3D, tf.Conv3DBackpropFilterV2, tf.Conv3DBackpropInputV2], 'Conv3D kernels')
 
-function optionsKey(options: TileOptions): string {
-  return JSON.stringify({ maxIm2colBytes: options.maxIm2colBytes ?? null, im2col: options.im2col ?? 'native' })
+function optionsKey(options: Conv3dKernelOptions): string {
+  return JSON.stringify({
+    maxScratchBytes: options.maxScratchBytes ?? null,
+    im2col: options.im2col ?? 'native',
+    conv: options.conv ?? 'auto',
+    wasmThreads: options.wasmThreads ?? 1
+  })
 }
 
 /**
@@ -17,14 +22,15 @@ function optionsKey(options: TileOptions): string {
  * missing gradient of Conv3DBackpropInputV2 (so conv3dTranspose trains). Idempotent: a repeated call
  * with the same options changes nothing; one with other options swaps in kernels built with them.
  *
- * - 'wasm': im2col + XNNPACK BatchMatMul kernels: on the reference U-Net, 5–45× the stock forward
- *   and ~10× a training step's convolutions, and correct where the stock gradients are not (input
- *   gradient at any stride, filter gradient at stride > 1). Load @tensorflow/tfjs-backend-wasm
+ * - 'wasm': direct kernels for stride 1 (native/conv3d_direct.c) and im2col + XNNPACK BatchMatMul
+ *   kernels for the rest: on the reference U-Net, 5–45× the stock forward and ~10× a training step's
+ *   convolutions with im2col alone, and correct where the stock gradients are not (input gradient at
+ *   any stride, filter gradient at stride > 1). Pass the backend's thread count as `wasmThreads`. Load @tensorflow/tfjs-backend-wasm
  *   first: importing it later would re-register its stock kernels over ours.
  * - 'cpu': only the gradient. The stock cpu kernels are correct, and im2col cannot beat them there
  *   because the cpu backend's matmul is no faster than its Conv3D (docs/KERNELS.md has the numbers).
  */
-export function registerConv3dKernels(backendName: Conv3dKernelBackend, options: TileOptions = {}): void {
+export function registerConv3dKernels(backendName: Conv3dKernelBackend, options: Conv3dKernelOptions = {}): void {
   registerConv3dBackpropInputGradient()
   if (backendName === 'cpu') return
   overrides.register(backendName, optionsKey(options), () => conv3dWasmKernelConfigs(options))

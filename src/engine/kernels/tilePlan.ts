@@ -1,28 +1,4 @@
-import { VoxloopError } from '../../shared/errors'
-
-/** Hard ceiling on the im2col buffer of one tile: the wasm heap tops out at 4 GiB for everything. */
-export const MAX_IM2COL_BYTES = 64 * 2 ** 20
-
-/**
- * Default tile budget. Smaller than the ceiling on purpose: a tile that fits in the last-level cache
- * is written by the im2col loop and read by the matmul while still hot. With the native im2col,
- * 8 MiB beat 4 MiB and smaller budgets on the reference U-Net step; 32–64 MiB lost (docs/KERNELS.md).
- */
-export const DEFAULT_IM2COL_BYTES = 8 * 2 ** 20
-
-export interface TileOptions {
-  /**
-   * Bytes allowed for one tile's im2col matrix (float32). Tiles are runs of consecutive output
-   * positions in NDHW order, so tiny budgets (tests) cut mid-row; at least one row per tile.
-   * Default DEFAULT_IM2COL_BYTES, at most MAX_IM2COL_BYTES.
-   */
-  maxIm2colBytes?: number
-  /**
-   * Who fills the column matrix on wasm: 'native' (native/im2col.c on the wasm heap; the default
-   * wherever the backend exposes its memory) or 'js' (im2col.ts; the reference, and the fallback).
-   */
-  im2col?: 'native' | 'js'
-}
+import { scratchBudget, type Conv3dKernelOptions } from './conv3dKernelOptions'
 
 export interface Tile {
   /** First output position (flattened batch, depth, height, width) of the tile. */
@@ -30,12 +6,8 @@ export interface Tile {
   rowCount: number
 }
 
-export function rowsPerTile(patchSize: number, options: TileOptions = {}): number {
-  const budget = options.maxIm2colBytes ?? DEFAULT_IM2COL_BYTES
-  if (!Number.isFinite(budget) || budget <= 0 || budget > MAX_IM2COL_BYTES) {
-    throw new VoxloopError('INVALID_ARGUMENT', `maxIm2colBytes must be in (0, ${MAX_IM2COL_BYTES}], got ${budget}`)
-  }
-  return Math.max(1, Math.floor(budget / (4 * patchSize)))
+export function rowsPerTile(patchSize: number, options: Conv3dKernelOptions = {}): number {
+  return Math.max(1, Math.floor(scratchBudget(options) / (4 * patchSize)))
 }
 
 /** Splits `totalRows` output positions into tiles of at most `perTile` rows. */

@@ -96,9 +96,14 @@ export const useProjectsStore = defineStore('projects', () => {
     if (report) lastExport.value = report
   }
 
+  // cases:changed comes once per predicted case, so refreshes overlap; their replies can arrive out
+  // of order, and an older list must never overwrite a newer one.
+  let latestRefresh = 0
   async function refreshCases(): Promise<void> {
     if (!current.value) return
-    cases.value = await api.cases.list()
+    const request = ++latestRefresh
+    const list = await api.cases.list()
+    if (request === latestRefresh) cases.value = list
   }
 
   async function setStatus(caseId: string, status: CaseStatus): Promise<void> {
@@ -107,6 +112,7 @@ export const useProjectsStore = defineStore('projects', () => {
   }
 
   function replaceCase(summary: CaseSummary): void {
+    latestRefresh++ // a list requested before this change is older than it
     cases.value = cases.value.map((c) => (c.id === summary.id ? summary : c))
   }
 

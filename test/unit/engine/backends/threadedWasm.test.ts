@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { installThreadedWasm, MAX_WASM_THREADS, wantedWasmThreads } from '../../../../src/engine/backends/threadedWasm'
 import { registerConv3dKernels, registerReductionKernels } from '../../../../src/engine/kernels'
-import { nativeIm2colFor } from '../../../../src/engine/kernels/nativeIm2col'
+import { nativeKernelsFor } from '../../../../src/engine/kernels/nativeKernels'
 import { asWasmBackend } from '../../../../src/engine/kernels/wasmHeap'
 import { CASES, dataFor, runAll, type Results } from '../kernels/conv3dCases'
 import { relativeError, useBackend } from '../kernels/testBackends'
@@ -26,7 +26,7 @@ describe('the threaded wasm build under Node', () => {
   it('runs XNNPACK on two threads, on a shared heap', () => {
     expect(threads).toBe(2)
     expect(tf.getBackend()).toBe('wasm')
-    const native = nativeIm2colFor(asWasmBackend(tf.backend()))
+    const native = nativeKernelsFor(asWasmBackend(tf.backend()))
     expect(native?.shared).toBe(true)
   })
 

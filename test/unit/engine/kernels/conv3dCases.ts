@@ -14,7 +14,9 @@ export interface Case {
   pad: Pad
 }
 
-// Non-cubic volumes and kernels, channel counts 1, 3 and 8, batch 1 and 2, strides 1, 2 and mixed.
+// Non-cubic volumes and kernels, channel counts 1, 3, 4, 8 and 12, batch 1 and 2, strides 1, 2 and
+// mixed. The stride-1 cases with a multiple of 4 output channels run on wasm's direct kernels
+// (forward and filter gradient; the input gradient where the input has a multiple of 4 channels).
 export const CASES: Case[] = [
   { name: '1→3 ch, stride 1, same', xShape: [2, 6, 5, 7, 1], filterShape: [3, 3, 3, 1, 3], strides: 1, pad: 'same' },
   { name: '3→8 ch, stride 1, valid', xShape: [1, 5, 7, 6, 3], filterShape: [3, 3, 3, 3, 8], strides: 1, pad: 'valid' },
@@ -24,6 +26,11 @@ export const CASES: Case[] = [
   { name: '3→1 ch, 2×3×1 kernel, strides [2,1,2], same', xShape: [2, 5, 6, 7, 3], filterShape: [2, 3, 1, 3, 1], strides: [2, 1, 2], pad: 'same' },
   { name: '8→8 ch, 2×2×2 kernel, stride 2, valid (downsampling)', xShape: [2, 6, 4, 8, 8], filterShape: [2, 2, 2, 8, 8], strides: 2, pad: 'valid' },
   { name: '3→3 ch, 2×2×2 kernel, stride 1, same (asymmetric padding)', xShape: [2, 4, 5, 3, 3], filterShape: [2, 2, 2, 3, 3], strides: 1, pad: 'same' },
+  { name: '4→8 ch, stride 1, same, width 9 (a tail after 4-wide blocks)', xShape: [2, 5, 6, 9, 4], filterShape: [3, 3, 3, 4, 8], strides: 1, pad: 'same' },
+  { name: '8→12 ch, stride 1, same (8- and 4-lane blocks)', xShape: [1, 4, 5, 7, 8], filterShape: [3, 3, 3, 8, 12], strides: 1, pad: 'same' },
+  { name: '1→4 ch, 5×3×3 kernel, stride 1, same', xShape: [1, 7, 4, 6, 1], filterShape: [5, 3, 3, 1, 4], strides: 1, pad: 'same' },
+  { name: '4→4 ch, 2×2×2 kernel, stride 1, same (asymmetric padding)', xShape: [2, 4, 5, 3, 4], filterShape: [2, 2, 2, 4, 4], strides: 1, pad: 'same' },
+  { name: '12→4 ch, 3×3×1 kernel, stride 1, valid', xShape: [1, 6, 5, 4, 12], filterShape: [3, 3, 1, 12, 4], strides: 1, pad: 'valid' },
   { name: '8→2 ch, 1×1×1 kernel (U-Net head)', xShape: [2, 4, 3, 5, 8], filterShape: [1, 1, 1, 8, 2], strides: 1, pad: 'same' }
 ]
 

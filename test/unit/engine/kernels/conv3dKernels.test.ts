@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { registerConv3dKernels, unregisterConv3dKernels, type TileOptions } from '../../../../src/engine/kernels'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { registerConv3dKernels, unregisterConv3dKernels, type Conv3dKernelOptions } from '../../../../src/engine/kernels'
+import { NativeKernels } from '../../../../src/engine/kernels/nativeKernels'
 import { CASES, dataFor, runAll, type Results } from './conv3dCases'
 import { dot, relativeError, TEST_BACKENDS, useBackend } from './testBackends'
 
@@ -13,11 +14,13 @@ beforeAll(async () => {
   reference = CASES.map((c, i) => runAll(c, data[i]))
 })
 
-// wasm twice: with the native im2col (the default) and with the JS one (the fallback).
-const VARIANTS: [string, string, TileOptions][] = TEST_BACKENDS.flatMap((backend): [string, string, TileOptions][] =>
+// wasm three times: the default (direct kernels at stride 1, native im2col elsewhere), im2col
+// everywhere, and the JS im2col (the fallback without the native module).
+const VARIANTS: [string, string, Conv3dKernelOptions][] = TEST_BACKENDS.flatMap((backend): [string, string, Conv3dKernelOptions][] =>
   backend === 'wasm'
     ? [
         ['wasm', backend, {}],
+        ['wasm, im2col only', backend, { conv: 'im2col' }],
         ['wasm, JS im2col', backend, { im2col: 'js' }]
       ]
     : [[backend, backend, {}]]
@@ -59,11 +62,16 @@ describe('wasm kernels tiled over output positions', () => {
     registerConv3dKernels('wasm')
   })
 
-  it.each(['native', 'js'] as const)('give the untiled results when tiles are a few positions long and cut mid-row (%s im2col)', (im2col) => {
-    registerConv3dKernels('wasm', { maxIm2colBytes: 64 * 2 ** 20, im2col })
+  it.each([
+    ['direct kernels in one-plane slabs, native im2col', {}],
+    ['native im2col', { conv: 'im2col' }],
+    ['JS im2col', { im2col: 'js' }]
+  ] as [string, Conv3dKernelOptions][])('give the untiled results when tiles are a few positions long and cut mid-row (%s)', (_name, options) => {
+    registerConv3dKernels('wasm', { ...options, maxScratchBytes: 64 * 2 ** 20 })
     const untiled = CASES.map((c, i) => runAll(c, data[i]))
-    // 1 KB: 1 to 9 positions per tile for these patch sizes, so tiles end mid-row and mid-batch.
-    registerConv3dKernels('wasm', { maxIm2colBytes: 1000, im2col })
+    // 1 KB: 1 to 9 positions per im2col tile for these patch sizes, so tiles end mid-row and
+    // mid-batch; one output plane per direct slab.
+    registerConv3dKernels('wasm', { ...options, maxScratchBytes: 1000 })
     CASES.forEach((c, i) => {
       const tiled = runAll(c, data[i])
       expect(tiled.y).toEqual(untiled[i].y)
@@ -97,6 +105,30 @@ describe('registration', () => {
     expect(stock).not.toBe(ours)
     registerConv3dKernels('wasm')
     expect(tf.getKernel(tf.Conv3D, 'wasm').kernelFunc).not.toBe(stock)
+  })
+
+  it('runs stride-1 layers on the direct kernels by default and on im2col when told', () => {
+    const forward = vi.spyOn(NativeKernels.prototype, 'directForward')
+    const filter = vi.spyOn(NativeKernels.prototype, 'directFilter')
+    try {
+      const run = (): void => {
+        tf.tidy(() => {
+          const x = tf.ones([1, 4, 4, 4, 4]) as tf.Tensor5D
+          tf.grad((k: tf.Tensor) => tf.conv3d(x, k as tf.Tensor5D, 1, 'same').sum())(tf.ones([3, 3, 3, 4, 8])).dataSync()
+        })
+      }
+      registerConv3dKernels('wasm')
+      run()
+      expect(forward).toHaveBeenCalledTimes(1)
+      expect(filter).toHaveBeenCalledTimes(1)
+      registerConv3dKernels('wasm', { conv: 'im2col' })
+      run()
+      expect(forward).toHaveBeenCalledTimes(1)
+      expect(filter).toHaveBeenCalledTimes(1)
+    } finally {
+      forward.mockRestore()
+      filter.mockRestore()
+    }
   })
 
   it('refuses dilations other than 1 with a clear error', () => {

@@ -116,14 +116,14 @@ describe.each(GEOMETRIES)('im2col / col2im, %s', (_name, g) => {
 
 describe('tile budget', () => {
   it('bounds a tile by bytes, with at least one position', () => {
-    expect(rowsPerTile(27, { maxIm2colBytes: 27 * 4 * 10 })).toBe(10)
-    expect(rowsPerTile(1_000_000, { maxIm2colBytes: 1000 })).toBe(1)
+    expect(rowsPerTile(27, { maxScratchBytes: 27 * 4 * 10 })).toBe(10)
+    expect(rowsPerTile(1_000_000, { maxScratchBytes: 1000 })).toBe(1)
     expect(rowsPerTile(864) * 864 * 4).toBeLessThanOrEqual(64 * 2 ** 20)
   })
 
   it('refuses budgets over 64 MiB or not positive', () => {
-    expect(() => rowsPerTile(27, { maxIm2colBytes: 65 * 2 ** 20 })).toThrow(/maxIm2colBytes/)
-    expect(() => rowsPerTile(27, { maxIm2colBytes: 0 })).toThrow(/maxIm2colBytes/)
+    expect(() => rowsPerTile(27, { maxScratchBytes: 65 * 2 ** 20 })).toThrow(/maxScratchBytes/)
+    expect(() => rowsPerTile(27, { maxScratchBytes: 0 })).toThrow(/maxScratchBytes/)
   })
 
   it('covers every position exactly once', () => {

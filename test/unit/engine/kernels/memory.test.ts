@@ -34,8 +34,8 @@ describe('wasm Conv3D kernels release what they allocate', () => {
     ['one tile', 64 * 2 ** 20, 2],
     ['tiny tiles', 2000, 1],
     ['tiny tiles', 2000, 2]
-  ] as const)('%s (budget %i bytes), stride %i: tensors and wasm data ids do not grow', (_name, maxIm2colBytes, strides) => {
-    registerConv3dKernels('wasm', { maxIm2colBytes })
+  ] as const)('%s (budget %i bytes), stride %i: tensors and wasm data ids do not grow', (_name, maxScratchBytes, strides) => {
+    registerConv3dKernels('wasm', { maxScratchBytes })
     step(x, k, strides) // warm-up: first use may allocate lasting state
     const tensors = tf.memory().numTensors
     const dataIds = numDataIds()

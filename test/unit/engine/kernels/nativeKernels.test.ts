@@ -4,13 +4,13 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { conv3dGeometry, type Conv3dGeometry } from '../../../../src/engine/kernels'
 import { im2colRows } from '../../../../src/engine/kernels/im2col'
-import { IM2COL_SOURCE_SHA256, IM2COL_WASM_PLAIN, IM2COL_WASM_SHARED } from '../../../../src/engine/kernels/native/im2colWasm.generated'
-import { nativeIm2colFor, type NativeIm2col } from '../../../../src/engine/kernels/nativeIm2col'
+import { NATIVE_SOURCES_SHA256, NATIVE_WASM_PLAIN, NATIVE_WASM_SHARED } from '../../../../src/engine/kernels/native/nativeKernelsWasm.generated'
+import { nativeKernelsFor } from '../../../../src/engine/kernels/nativeKernels'
 import type { WasmBackendInternals } from '../../../../src/engine/kernels/wasmHeap'
-import { webAssembly, type WasmMemory } from '../../../../src/engine/webAssemblyApi'
+import { Heap, MEMORIES } from './bareHeap'
 import { seededValues } from './testBackends'
 
-const SOURCE = path.resolve(__dirname, '../../../../src/engine/kernels/native/im2col.c')
+const SOURCES = ['im2col.c', 'conv3d_direct.c'].map((name) => path.resolve(__dirname, '../../../../src/engine/kernels/native', name))
 
 interface Geometry {
   name: string
@@ -30,35 +30,6 @@ const GEOMETRIES: Geometry[] = [
   { name: '8 ch, 2³, stride 2, valid', x: [2, 6, 4, 8, 8], k: [2, 2, 2, 8, 8], strides: 2, pad: 'valid' },
   { name: '3 ch, 2³, stride 1, same (asymmetric padding)', x: [2, 4, 5, 3, 3], k: [2, 2, 2, 3, 3], strides: 1, pad: 'same' },
   { name: '8 ch, 5×3×3, stride 1, same', x: [1, 6, 4, 9, 8], k: [5, 3, 3, 8, 2], strides: 1, pad: 'same' }
-]
-
-/** A bare heap: our module on a fresh memory, without tfjs. Offsets are in floats. */
-class Heap {
-  readonly native: NativeIm2col
-  private next = 256 // keep away from 0, as tfjs's heap would be
-
-  constructor(readonly memory: WasmMemory) {
-    const fake = { wasm: { wasmMemory: memory } } as unknown as WasmBackendInternals
-    const native = nativeIm2colFor(fake)
-    if (!native) throw new Error('nativeIm2colFor returned null for a WebAssembly.Memory')
-    this.native = native
-  }
-
-  get f32(): Float32Array {
-    return new Float32Array(this.memory.buffer)
-  }
-
-  alloc(floats: number, fill = Number.NaN): number {
-    const at = this.next
-    this.next += floats + 64
-    this.f32.fill(fill, at, at + floats + 64) // NaN around: a write outside its range shows up
-    return at
-  }
-}
-
-const MEMORIES: [string, () => WasmMemory][] = [
-  ['plain memory', () => new webAssembly.Memory({ initial: 64 })],
-  ['shared memory (threaded build)', () => new webAssembly.Memory({ initial: 64, maximum: 65536, shared: true })]
 ]
 
 function jsCols(x: Float32Array, g: Conv3dGeometry, rowStart: number, rowCount: number): Float32Array {
@@ -121,14 +92,16 @@ describe.each(MEMORIES)('native im2col on a %s', (_label, makeMemory) => {
 })
 
 describe('the native module', () => {
-  it('was built from the current im2col.c (run scripts/buildNativeKernels.mjs after editing it)', () => {
-    const sha = createHash('sha256').update(fs.readFileSync(SOURCE)).digest('hex')
-    expect(sha).toBe(IM2COL_SOURCE_SHA256)
+  it('was built from the current im2col.c and conv3d_direct.c (run scripts/buildNativeKernels.mjs after editing them)', () => {
+    const hash = createHash('sha256')
+    for (const source of SOURCES) hash.update(fs.readFileSync(source))
+    const sha = hash.digest('hex')
+    expect(sha).toBe(NATIVE_SOURCES_SHA256)
   })
 
   it.each([
-    ['plain', IM2COL_WASM_PLAIN],
-    ['shared', IM2COL_WASM_SHARED]
+    ['plain', NATIVE_WASM_PLAIN],
+    ['shared', NATIVE_WASM_SHARED]
   ])('%s variant: imports only a memory and has no data, data-count or start section (it must not write into tfjs memory on load)', (_name, base64) => {
     const bytes = Buffer.from(base64, 'base64')
     const ids: number[] = []
@@ -149,6 +122,6 @@ describe('the native module', () => {
   })
 
   it('is not used where the backend exposes no WebAssembly memory (the JS loops run instead)', () => {
-    expect(nativeIm2colFor({} as unknown as WasmBackendInternals)).toBeNull()
+    expect(nativeKernelsFor({} as unknown as WasmBackendInternals)).toBeNull()
   })
 })
