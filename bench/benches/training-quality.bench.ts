@@ -3,7 +3,7 @@
  * 41 cases, labels 1 = anterior, 2 = posterior) with the project's training loop (runTraining, all
  * its defaults: residual U-Net depth 3 / 8 filters, patch from the data, Adam 1e-3, poly LR,
  * augmentation, foreground oversampling), on the CPU (wasm backend with the project's kernels as
- * activateBackend registers them, one thread), for a wall-clock budget; report the held-out Dice
+ * activateBackend registers them; steps split over the loop's gradient workers), for a wall-clock budget; report the held-out Dice
  * per label, and the Dice on some training cases (to tell too little training from overfitting).
  *
  * Held out: 8 of the 41 cases, fixed by the run seed (runTraining's own seeded split; the bench
@@ -13,7 +13,7 @@
  *
  * The budget: VOXLOOP_BENCH_MINUTES (default 15) bounds runTraining from its start (reading and
  * preparing the cases) to its end. A short calibration before it (a few steps of the same model on
- * the same patches, outside the budget) sizes ~12 epochs × steps to fill it; the run is cancelled
+ * the same patches with the same stepper, workers included, outside the budget) sizes ~12 epochs × steps to fill it; the run is cancelled
  * if it would run over, and then the last finished epoch counts. VOXLOOP_BENCH_AUGMENT=0 turns the
  * augmentation off (a diagnostic).
  */
@@ -29,7 +29,8 @@ import { buildUNet3d } from '../../src/engine/model'
 import { createOptimizer, planTraining, readRunRecord, runTraining, unetOptionsOf, versionDir } from '../../src/engine/train'
 import { prepareCaseVolumes, readCaseVolumes } from '../../src/engine/train/caseVolumes'
 import { loadCheckpointModel } from '../../src/engine/train/checkpoint'
-import { stepModel, trainStep } from '../../src/engine/train/trainStep'
+import { openStepper } from '../../src/engine/train/parallel/openStepper'
+import { stepModel } from '../../src/engine/train/trainStep'
 import { averageScores, caseScores } from '../../src/engine/train/validationScores'
 import { readNiftiHeader } from '../../src/main/services/volumes/nifti'
 import type { CaseFiles, TrainRequest } from '../../src/shared/engineProtocol'
@@ -102,11 +103,18 @@ async function calibrate(cases: CaseFiles[], options: ReturnType<typeof Training
       augmentation: plan.augment ? {} : null,
       seed: SEED
     })
+    // The stepper runTraining will use (its gradient workers), so the steps are sized at their speed.
+    const { stepper } = await openStepper(target, optimizer.optimizer, plan.workers ?? 1)
     const times: number[] = []
-    for (let i = 0; i < 6; i++) {
-      const start = performance.now()
-      trainStep(target, optimizer.optimizer, sampler.next())
-      if (i >= 2) times.push((performance.now() - start) / 1000)
+    try {
+      // Sampling is timed too: runTraining draws each batch on the engine thread between steps.
+      for (let i = 0; i < 8; i++) {
+        const start = performance.now()
+        await stepper.step(sampler.next())
+        if (i >= 3) times.push((performance.now() - start) / 1000)
+      }
+    } finally {
+      await stepper.dispose()
     }
     const predictTimes: number[] = []
     for (const c of prepared.slice(0, 2)) {
@@ -261,7 +269,7 @@ async function run(): Promise<BenchReport> {
 
   const model = finalPlan.model as { depth?: number; baseFilters?: number; residualUnits?: number }
   notes.push(
-    `backend ${backend.tfBackend} (${backend.reason}) with the project's kernels (activateBackend), one thread; the tfjs 'cpu' backend is ~20× slower per step (unet-reference bench) and would not train in this budget`,
+    `backend ${backend.tfBackend} (${backend.reason}) with the project's kernels (activateBackend), steps on ${finalPlan.workers ?? 1} gradient worker(s); the tfjs 'cpu' backend is ~20× slower per step (unet-reference bench) and would not train in this budget`,
     `held out (${finalPlan.validationCaseIds.length}, runTraining's split with seed ${SEED}): ${finalPlan.validationCaseIds.join(', ')}`,
     `plan: residual U-Net depth ${model.depth}, ${model.baseFilters} base filters, ${model.residualUnits} unit(s) per level; patch ${finalPlan.patchSize.join('×')} at ${finalPlan.targetSpacingMm.join('×')} mm, batch ${finalPlan.batchSize}, ${finalPlan.optimizer} ${finalPlan.learningRate}, ${finalPlan.schedule} schedule with ${finalPlan.warmupSteps} warm-up steps, augmentation ${finalPlan.augment}, foreground p ${finalPlan.foregroundProbability}; early stopping off (patience 10,000)`,
     `per epoch (loss, held-out mean Dice, s): ${result.history.map((h) => `${h.epoch}: ${h.trainLoss.toFixed(3)} / ${h.validation ? h.validation.meanForegroundDice.toFixed(3) : 'n/a'} / ${h.seconds.toFixed(0)}`).join('; ')}`,
