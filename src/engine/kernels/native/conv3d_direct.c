@@ -42,6 +42,13 @@ __attribute__((export_name("pad_ndhwc"))) void pad_ndhwc(const float *x, float *
       }
 }
 
+// Where the windows of output line (b, od, oh) start: xp[b, od, oh, 0, 0] (kd = kh = kw = 0).
+INLINE const float *first_window_row(const float *xp, int32_t line, int32_t PD, int32_t PH, int32_t PW, int32_t C,
+                                     int32_t OD, int32_t OH) {
+  const int32_t oh = line % OH, od = (line / OH) % OD, b = line / (OH * OD);
+  return xp + (((b * PD + od) * PH + oh) * PW) * C;
+}
+
 // One line of outputs for output channels [co, co + 4·NV): y[ow, co..] = Σ_{kd,kh,(kw,c)} xp · w.
 INLINE void forward_line(const float *row, const float *w, float *y, const int32_t NV, int32_t C, int32_t KD,
                          int32_t KH, int32_t run, int32_t xPlane, int32_t xRow, int32_t OW, int32_t N) {
@@ -90,10 +97,9 @@ __attribute__((export_name("conv3d_direct_forward"))) void conv3d_direct_forward
     const float *xp, const float *w, float *y, int32_t PD, int32_t PH, int32_t PW, int32_t C, int32_t KD, int32_t KH,
     int32_t KW, int32_t OD, int32_t OH, int32_t OW, int32_t N, int32_t lineStart, int32_t lineCount) {
   const int32_t run = KW * C;
-  const int32_t xRow = PW * C, xPlane = PH * xRow, xVolume = PD * xPlane;
+  const int32_t xRow = PW * C, xPlane = PH * xRow;
   for (int32_t line = lineStart; line < lineStart + lineCount; line++) {
-    const int32_t oh = line % OH, od = (line / OH) % OD, b = line / (OH * OD);
-    const float *row = xp + b * xVolume + od * xPlane + oh * xRow;
+    const float *row = first_window_row(xp, line, PD, PH, PW, C, OD, OH);
     float *y_line = y + line * OW * N;
     int32_t co = 0;
     for (; co + 8 <= N; co += 8) forward_line(row, w + co, y_line + co, 2, C, KD, KH, run, xPlane, xRow, OW, N);
@@ -144,10 +150,9 @@ __attribute__((export_name("conv3d_direct_filter"))) void conv3d_direct_filter(
     const float *xp, const float *dy, float *dw, int32_t PD, int32_t PH, int32_t PW, int32_t C, int32_t KD, int32_t KH,
     int32_t KW, int32_t OD, int32_t OH, int32_t OW, int32_t N, int32_t lineStart, int32_t lineCount) {
   const int32_t run = KW * C;
-  const int32_t xRow = PW * C, xPlane = PH * xRow, xVolume = PD * xPlane;
+  const int32_t xRow = PW * C, xPlane = PH * xRow;
   for (int32_t line = lineStart; line < lineStart + lineCount; line++) {
-    const int32_t oh = line % OH, od = (line / OH) % OD, b = line / (OH * OD);
-    const float *row = xp + b * xVolume + od * xPlane + oh * xRow;
+    const float *row = first_window_row(xp, line, PD, PH, PW, C, OD, OH);
     const float *dy_line = dy + line * OW * N;
     int32_t co = 0;
     for (; co + 8 <= N; co += 8) filter_line(row, dy_line + co, dw + co, 2, C, KD, KH, run, xPlane, xRow, OW, N);
