@@ -22,6 +22,10 @@ export function connectToParent(): ParentPort {
   }
   const send = process.send?.bind(process)
   if (!send) throw new Error('The engine must be started by Voxloop (no parent process channel)')
+  // The channel closes when the parent exits, however it died. Nothing can reach this process after
+  // that, and the threaded wasm build's worker pool would keep it (and its memory) alive for good.
+  // A training run cut here resumes from its last checkpoint, as after any crash.
+  process.once('disconnect', () => process.exit(0))
   return {
     send: (message) => {
       send(message)

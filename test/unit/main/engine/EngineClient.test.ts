@@ -1,3 +1,4 @@
+import { fork } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EngineClient } from '../../../../src/main/engine/EngineClient'
@@ -74,4 +75,28 @@ describe('the engine process', () => {
     engine.dispose()
     await expect(engine.call('engine:ping', 1)).rejects.toThrow(/not running/)
   })
+})
+
+describe('an engine whose parent is gone', () => {
+  it('exits when its channel to the parent closes, even with the threaded wasm pool alive', async () => {
+    // What a killed serve process or CLI leaves behind: the engine's IPC channel closes. The wasm
+    // build's pthread workers would otherwise keep the orphan (and its memory) alive for good.
+    const spec = engineSpecFromSource()
+    const child = fork(spec.entry, engineArgv({ backend: 'wasm' }), { execArgv: spec.execArgv ?? [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.on('message', (message: { kind?: string }) => {
+          if (message.kind === 'ready') resolve()
+          if (message.kind === 'startFailed') reject(new Error('the engine failed to start'))
+        })
+        child.once('exit', () => reject(new Error('the engine exited before it was ready')))
+      })
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+      child.disconnect()
+      const outcome = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000))])
+      expect(outcome).toBe(0)
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    }
+  }, 60_000)
 })
