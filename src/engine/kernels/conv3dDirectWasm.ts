@@ -53,7 +53,8 @@ function paddedWidth(g: Conv3dGeometry): number {
   return g.outWidth + g.filterWidth - 1
 }
 
-function slabGeometry(g: Conv3dGeometry, slab: Slab): DirectGeometry {
+/** The direct kernels' geometry of one slab: its padded input and its output planes. */
+export function slabGeometry(g: Conv3dGeometry, slab: Slab): DirectGeometry {
   return {
     padded: [slab.outCount + g.filterDepth - 1, paddedHeight(g), paddedWidth(g)],
     inChannels: g.inChannels,
@@ -63,17 +64,32 @@ function slabGeometry(g: Conv3dGeometry, slab: Slab): DirectGeometry {
   }
 }
 
-type SlabStep = (slabPtr: number, d: DirectGeometry, outOffsetFloats: number, lines: number) => void
+/**
+ * One slab's work: its padded input and geometry, its number of output lines, the float offset of
+ * its first output (in y and dy's layout) and the byte offset of the tensor being written.
+ */
+type SlabStep = (slabPtr: number, d: DirectGeometry, lines: number, outOffsetFloats: number, resultPtr: number) => void
 
 /**
- * Pads each slab of x into one reused scratch buffer (read only by our own code, never a cached
- * XNNPACK operand) and hands it to `step` with the float offset of the slab's first output.
+ * A fresh tensor of `shape` (zeroed first when the slabs accumulate into it) written slab by slab:
+ * each slab of x is padded into one reused scratch buffer (read only by our own code, never a cached
+ * XNNPACK operand) and handed to `step`. On an error the tensor is disposed, the scratch always.
  */
-function forEachPaddedSlab(native: NativeKernels, backend: WasmBackendInternals, x: TensorInfo, g: Conv3dGeometry, options: Conv3dKernelOptions, step: SlabStep): void {
+function writeBySlabs(
+  native: NativeKernels,
+  backend: WasmBackendInternals,
+  x: TensorInfo,
+  g: Conv3dGeometry,
+  options: Conv3dKernelOptions,
+  out: { shape: number[]; accumulate: boolean },
+  step: SlabStep
+): TensorInfo {
   const slabs = planSlabs(g, options)
   const maxPlanes = Math.max(...slabs.map((s) => s.outCount)) + g.filterDepth - 1
+  const result = backend.makeOutput(out.shape, 'float32')
   const scratch = backend.makeOutput([maxPlanes, paddedHeight(g), paddedWidth(g), g.inChannels], 'float32')
   try {
+    if (out.accumulate) heapF32(backend, result).fill(0)
     const inVolume = g.inDepth * g.inHeight * g.inWidth * g.inChannels
     const outPlane = g.outHeight * g.outWidth * g.outChannels
     const inShape = [g.inDepth, g.inHeight, g.inWidth, g.inChannels]
@@ -82,8 +98,12 @@ function forEachPaddedSlab(native: NativeKernels, backend: WasmBackendInternals,
       const xPtr = heapF32(backend, x).byteOffset + 4 * slab.batch * inVolume
       const scratchPtr = heapF32(backend, scratch).byteOffset
       native.pad(xPtr, scratchPtr, inShape, [g.padFront - slab.outStart, g.padTop, g.padLeft], d.padded)
-      step(scratchPtr, d, (slab.batch * g.outDepth + slab.outStart) * outPlane, slab.outCount * g.outHeight)
+      step(scratchPtr, d, slab.outCount * g.outHeight, (slab.batch * g.outDepth + slab.outStart) * outPlane, heapF32(backend, result).byteOffset)
     }
+    return result
+  } catch (error) {
+    backend.disposeData(result.dataId)
+    throw error
   } finally {
     backend.disposeData(scratch.dataId)
   }
@@ -98,17 +118,9 @@ export function conv3dDirectForward(
   g: Conv3dGeometry,
   options: Conv3dKernelOptions = {}
 ): TensorInfo {
-  const y = backend.makeOutput(g.outShape, 'float32')
-  try {
-    forEachPaddedSlab(native, backend, x, g, options, (slabPtr, d, outOffset, lines) => {
-      const yPtr = heapF32(backend, y).byteOffset + 4 * outOffset
-      native.directForward(slabPtr, heapF32(backend, filter).byteOffset, yPtr, d, 0, lines)
-    })
-    return y
-  } catch (error) {
-    backend.disposeData(y.dataId)
-    throw error
-  }
+  return writeBySlabs(native, backend, x, g, options, { shape: g.outShape, accumulate: false }, (slabPtr, d, lines, outOffset, yPtr) => {
+    native.directForward(slabPtr, heapF32(backend, filter).byteOffset, yPtr + 4 * outOffset, d, 0, lines)
+  })
 }
 
 /** dFilter of conv3d(x, filter) given dy, for a geometry usesDirectConvolution accepts: the filter's shape. */
@@ -120,16 +132,7 @@ export function conv3dDirectFilterGradient(
   g: Conv3dGeometry,
   options: Conv3dKernelOptions = {}
 ): TensorInfo {
-  const dw = backend.makeOutput(g.filterShape, 'float32')
-  try {
-    heapF32(backend, dw).fill(0) // the slabs accumulate into it
-    forEachPaddedSlab(native, backend, x, g, options, (slabPtr, d, outOffset, lines) => {
-      const dyPtr = heapF32(backend, dy).byteOffset + 4 * outOffset
-      native.directFilter(slabPtr, dyPtr, heapF32(backend, dw).byteOffset, d, 0, lines)
-    })
-    return dw
-  } catch (error) {
-    backend.disposeData(dw.dataId)
-    throw error
-  }
+  return writeBySlabs(native, backend, x, g, options, { shape: g.filterShape, accumulate: true }, (slabPtr, d, lines, outOffset, dwPtr) => {
+    native.directFilter(slabPtr, heapF32(backend, dy).byteOffset + 4 * outOffset, dwPtr, d, 0, lines)
+  })
 }

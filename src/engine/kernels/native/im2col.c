@@ -42,6 +42,19 @@ static inline void zero_floats(float *dst, int32_t n) {
 static inline int32_t max_i(int32_t a, int32_t b) { return a > b ? a : b; }
 static inline int32_t min_i(int32_t a, int32_t b) { return a < b ? a : b; }
 
+// Steps (oh, od, b) to the next output line in NDHW order. Always inlined: the pointers then stay
+// in locals; an out-of-line call would put them on the shadow stack, which this module must not use.
+static inline __attribute__((always_inline)) void next_line(int32_t *oh, int32_t *od, int32_t *b, int32_t OH,
+                                                            int32_t OD) {
+  if (++*oh == OH) {
+    *oh = 0;
+    if (++*od == OD) {
+      *od = 0;
+      ++*b;
+    }
+  }
+}
+
 // Row layout: cols[r * K + k] for the rowCount output positions from rowStart (NDHW order), with
 // K = KD*KH*KW*C and k = ((kd*KH + kh)*KW + kw)*C + c: the filter read as a [K, outC] matrix.
 __attribute__((export_name("im2col_rows"))) void im2col_rows(const float *x, float *cols, int32_t rowStart,
@@ -96,13 +109,7 @@ __attribute__((export_name("im2col_rows"))) void im2col_rows(const float *x, flo
       }
     }
     ow = 0;
-    if (++oh == OH) {
-      oh = 0;
-      if (++od == OD) {
-        od = 0;
-        b++;
-      }
-    }
+    next_line(&oh, &od, &b, OH, OD);
   }
 }
 
@@ -166,13 +173,7 @@ __attribute__((export_name("im2col_transposed"))) void im2col_transposed(const f
             }
             r += n;
             ow = 0;
-            if (++oh == OH) {
-              oh = 0;
-              if (++od == OD) {
-                od = 0;
-                b++;
-              }
-            }
+            next_line(&oh, &od, &b, OH, OD);
           }
         }
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { conv3dGeometry, type Conv3dGeometry } from '../../../../src/engine/kernels'
-import { planSlabs, usesDirectConvolution } from '../../../../src/engine/kernels/conv3dDirectWasm'
+import { planSlabs, slabGeometry, usesDirectConvolution } from '../../../../src/engine/kernels/conv3dDirectWasm'
 import { im2colRows } from '../../../../src/engine/kernels/im2col'
-import type { DirectGeometry } from '../../../../src/engine/kernels/nativeKernels'
 import { Heap, MEMORIES } from './bareHeap'
 import { relativeError, seededValues } from './testBackends'
 
@@ -44,16 +43,6 @@ function reference(x: Float32Array, w: Float32Array, dy: Float32Array, g: Conv3d
   return { y, dw }
 }
 
-function slabGeometry(g: Conv3dGeometry, planes: number): DirectGeometry {
-  return {
-    padded: [planes + g.filterDepth - 1, g.outHeight + g.filterHeight - 1, g.outWidth + g.filterWidth - 1],
-    inChannels: g.inChannels,
-    filter: [g.filterDepth, g.filterHeight, g.filterWidth],
-    out: [planes, g.outHeight, g.outWidth],
-    outChannels: g.outChannels
-  }
-}
-
 function product(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1)
 }
@@ -82,7 +71,7 @@ describe.each(MEMORIES)('native direct Conv3D on a %s', (_label, makeMemory) => 
     for (let b = 0; b < g.batch; b++) {
       for (let start = 0; start < g.outDepth; start += 2) {
         const planes = Math.min(2, g.outDepth - start)
-        const d = slabGeometry(g, planes)
+        const d = slabGeometry(g, { batch: b, outStart: start, outCount: planes })
         const slab = heap.alloc(product(d.padded) * g.inChannels)
         heap.native.pad(4 * (x + b * inVolume), 4 * slab, [g.inDepth, g.inHeight, g.inWidth, g.inChannels], [g.padFront - start, g.padTop, g.padLeft], d.padded)
         const out = (b * g.outDepth + start) * outPlane
