@@ -97,7 +97,7 @@ async function startServe(home: string): Promise<ServeProcess> {
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString()
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(output)
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)/.exec(output)
       if (match?.[1]) resolve(match[1])
     })
     child.on('exit', (code) => reject(new Error(`voxloop serve exited ${code}`)))

@@ -1,6 +1,7 @@
 import type { BackendPreference, BackendReport } from './backends'
 import type { SerializedError } from './errors'
 import type { LabelDef, Modality } from './project'
+import type { LabelArray } from './volume'
 import type { EvaluationReport, TrainingEpochEvent, TrainingOptionsSchema, TrainingProgress, TrainingResult, TrainingStarted } from './training'
 import type { z } from 'zod'
 
@@ -40,8 +41,8 @@ export interface PredictCaseRequest {
 export interface PredictCaseResult {
   caseId: string
   version: string
-  /** Project label ids on the case's own grid. */
-  labels: Uint8Array
+  /** Project label ids on the case's own grid (16-bit when an id is above 255). */
+  labels: LabelArray
   /** Normalised entropy 0..1 on the case's own grid. */
   uncertainty: Float32Array
   score: number

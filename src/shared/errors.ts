@@ -21,6 +21,10 @@ export const ERROR_CODES = [
   'ENGINE_FAILED',
   'CANCELLED',
   'BUSY',
+  /** The disk (or quota) is full: nothing was written; what the user did is kept and retried. */
+  'DISK_FULL',
+  /** The project was opened read-only (its folder cannot be written): view, predict elsewhere, export. */
+  'READ_ONLY',
   'UNSUPPORTED_IN_THIS_MODE',
   'INTERNAL'
 ] as const

@@ -19,8 +19,8 @@ test('the page loads from the printed URL and shows the compute backend', async 
     if (message.type() === 'error') errors.push(message.text())
   })
   await page.goto(served.url)
-  // The token moved into an HttpOnly cookie and out of the address bar.
-  expect(new URL(page.url()).searchParams.get('token')).toBeNull()
+  // The page took the token from the fragment and dropped it from the address bar.
+  expect(new URL(page.url()).hash).toBe('')
   await expect(page.getByTestId('start-page')).toBeVisible()
   await expect(page.getByRole('heading', { name: 'Voxloop' })).toBeVisible()
   const backend = page.getByTestId('compute-backend')
@@ -54,11 +54,11 @@ test('an API call without the token is refused (401) and one with it succeeds', 
   expect(info.appVersion).toMatch(/\d+\.\d+\.\d+/)
 })
 
-test('a page from another origin cannot call the API even with the cookie', async ({ page }) => {
+test('a page from another origin cannot call the API', async ({ page }) => {
   await page.goto(served.url)
   await expect(page.getByTestId('start-page')).toBeVisible()
   // Same server, but reached as "localhost" vs "127.0.0.1" is a different origin for the browser:
-  // the cookie is not sent and the call is refused.
+  // it has no token there and its Origin is refused.
   const other = served.origin.replace('127.0.0.1', 'localhost')
   const status = await page.evaluate(async (url) => {
     try {

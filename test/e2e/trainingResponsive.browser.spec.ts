@@ -9,6 +9,7 @@
  * had to wait for a step would blow the budget) and that pings still come back within it.
  */
 import { expect, test } from '@playwright/test'
+import { eventSocketProtocols } from '../../src/shared/serveAuth'
 import { startServedApp, type ServedApp } from './fixtures/serveApp'
 
 let served: ServedApp
@@ -45,15 +46,21 @@ test('app:ping round trips and animation frames stay fast while the engine train
   await page.goto(served.url)
   await expect(page.getByTestId('start-page')).toBeVisible()
 
-  const measured = await page.evaluate(async (): Promise<Measured> => {
+  // The page's own script authorises itself the way the app's bridge does: bearer header, socket subprotocol.
+  const auth = { token: served.token, protocols: eventSocketProtocols(served.token) }
+  const measured = await page.evaluate(async ({ token, protocols }): Promise<Measured> => {
     const call = async (channel: string, args: unknown[]): Promise<unknown> => {
-      const response = await fetch(`/api/${channel}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(args) })
+      const response = await fetch(`/api/${channel}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify(args)
+      })
       if (!response.ok) throw new Error(`${channel}: ${response.status} ${await response.text()}`)
       return response.json()
     }
     await call('projects:createDemo', [])
 
-    const socket = new WebSocket(`ws://${location.host}/api/events`)
+    const socket = new WebSocket(`ws://${location.host}/api/events`, protocols)
     await new Promise((resolve) => socket.addEventListener('open', resolve))
     const steps: Array<[number, number]> = []
     let progressEvents = 0
@@ -92,7 +99,7 @@ test('app:ping round trips and animation frames stay fast while the engine train
     socket.close()
     const done = finished as { status: string; version: string } | null
     return { version: done?.version ?? '', status: done?.status ?? 'not finished', steps, progressEvents, epochEvents, pingsMs, frameGapsMs, elapsedMs: performance.now() - startedAt }
-  })
+  }, auth)
 
   const stepMs = measured.steps.slice(1).map(([at, step], i) => (at - (measured.steps[i] as [number, number])[0]) / Math.max(1, step - (measured.steps[i] as [number, number])[1]))
   const report = {

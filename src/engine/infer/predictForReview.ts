@@ -3,6 +3,7 @@
  * uncertainty map (normalised entropy of the averaged softmax) on that grid too, and the case score
  * that ranks cases for review.
  */
+import type { LabelArray } from '../../shared/volume'
 import type * as tf from '@tensorflow/tfjs'
 import { predictionToOriginalGrid, valuesToOriginalGrid, type PreparedCase } from '../data/prepareCase'
 import { argmaxChannelsLast, type Shape3, type SpatialAxis } from '../data/layout'
@@ -30,8 +31,8 @@ export interface ReviewPredictionOptions {
 }
 
 export interface ReviewPrediction {
-  /** Project label ids on the case's original grid. */
-  labels: Uint8Array
+  /** Project label ids on the case's original grid: 16-bit when any id is above 255. */
+  labels: LabelArray
   /** Normalised entropy 0..1 on the original grid. */
   uncertainty: Float32Array
   /** Case score (see caseUncertaintyScore). */
@@ -55,9 +56,11 @@ export async function predictForReview(model: tf.LayersModel, prepared: Prepared
   const entropy = normalisedEntropy(probabilities, classCount)
   const score = caseUncertaintyScore(entropy, argmaxChannelsLast(probabilities, classCount))
   const classIndices = predictionToOriginalGrid(probabilities, classCount, prepared)
-  const labelOfClass = new Uint8Array(classCount)
+  // Label ids go up to 65535; an 8-bit map turned id 300 into 44.
+  const labelOfClass = new Uint16Array(classCount)
   for (const c of options.classes) labelOfClass[c.index] = c.labelId
-  const labels = new Uint8Array(classIndices.length)
+  const wide = options.classes.some((c) => c.labelId > 255)
+  const labels = wide ? new Uint16Array(classIndices.length) : new Uint8Array(classIndices.length)
   for (let v = 0; v < classIndices.length; v++) labels[v] = labelOfClass[classIndices[v] as number] as number
   return { labels, uncertainty: valuesToOriginalGrid(entropy, 1, prepared), score, ttaPasses: mirrors.length ? mirrors.length + 1 : 1 }
 }

@@ -2,23 +2,31 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { contentSecurityPolicy } from '../../shared/csp'
-import { serializeError, VoxloopError, type SerializedError } from '../../shared/errors'
+import { serializeError, type SerializedError } from '../../shared/errors'
+import { EVENTS_PROTOCOL, servedUrl } from '../../shared/serveAuth'
 import { containsBinary, decodeWire, encodeWire, WIRE_CONTENT_TYPE } from '../../shared/wire'
 import type { EventHub } from '../app/EventHub'
 import { invokeChannel, type Handlers } from '../app/handlers'
-import {
-  createAccessToken,
-  isAllowedHost,
-  isAllowedOrigin,
-  isAuthorised,
-  sessionCookieName,
-  tokensEqual
-} from './requestGuards'
+import { createAccessToken, isAllowedHost, isAllowedOrigin, isAuthorised, isSocketAuthorised } from './requestGuards'
 import { loadStaticFile } from './staticFiles'
 
 export const API_PREFIX = '/api/'
 export const EVENTS_PATH = '/api/events'
-const MAX_BODY_BYTES = 1024 * 1024 * 1024
+
+/**
+ * The largest JSON call is `projects:updateLabels`: a table of all 65535 label ids with names like
+ * "label 12345" is 3.4 MB. Parsing is synchronous and costs far more than the bytes suggest (4 MiB
+ * of `[{},{},…]` takes ~0.7 s here), so the limit stays near what the contract needs.
+ */
+export const MAX_JSON_BODY_BYTES = 4 * 1024 * 1024
+/**
+ * Binary arguments (`labels:edit`) travel in the wire format: 6 bytes a voxel (u32 index + u16
+ * value), so 1 GiB carries a change to every voxel of a 512×512×680 volume. Its bytes are copied,
+ * never parsed; its JSON part is held to the JSON limit.
+ */
+export const MAX_WIRE_BODY_BYTES = 1024 * 1024 * 1024
+/** The event socket carries nothing from the page (its token rides in the handshake). */
+const MAX_SOCKET_MESSAGE_BYTES = 1024
 
 export interface ServeOptions {
   handlers: Handlers
@@ -32,6 +40,7 @@ export interface ServeOptions {
 }
 
 export interface RunningServer {
+  /** The URL to open: the token is in its fragment, which the browser never sends anywhere. */
   url: string
   port: number
   token: string
@@ -42,8 +51,9 @@ const HOST = '127.0.0.1'
 
 /**
  * `voxloop serve`: the built renderer and the same API as the desktop app, over HTTP + WebSocket,
- * bound to 127.0.0.1 only. Every request needs the per-start token (as a bearer header or the
- * session cookie set when the printed URL is opened) and a Host/Origin that names this server.
+ * bound to 127.0.0.1 only. The page's files are public build outputs and need no token; every API
+ * call needs the per-start token as a bearer header and the event socket needs it as a subprotocol
+ * (src/shared/serveAuth.ts), and every request needs a Host/Origin that names this server.
  */
 export async function startServeServer(options: ServeOptions): Promise<RunningServer> {
   const token = options.token ?? createAccessToken()
@@ -64,24 +74,15 @@ export async function startServeServer(options: ServeOptions): Promise<RunningSe
       return sendError(response, 403, { code: 'FORBIDDEN', message: 'Origin not allowed' })
     }
     const url = new URL(request.url ?? '/', `http://${HOST}:${port}`)
-
-    // Opening the printed URL trades the token in the query for an HttpOnly cookie, then drops it
-    // from the address bar so it does not end up in history or screenshots.
-    const queryToken = url.searchParams.get('token')
-    if (request.method === 'GET' && queryToken !== null && !url.pathname.startsWith(API_PREFIX)) {
-      if (!tokensEqual(queryToken, token)) return sendError(response, 401, { code: 'UNAUTHORIZED', message: 'Wrong access token' })
-      response.setHeader('Set-Cookie', `${sessionCookieName(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`)
-      response.writeHead(303, { Location: url.pathname })
-      response.end()
-      return
+    if (url.pathname.startsWith(API_PREFIX)) {
+      if (!isAuthorised(request.headers, token)) {
+        return sendError(response, 401, {
+          code: 'UNAUTHORIZED',
+          message: 'Missing or wrong access token: open the URL that `voxloop serve` printed (it ends in #token=…)'
+        })
+      }
+      return handleApi(request, response, url.pathname.slice(API_PREFIX.length))
     }
-    if (!isAuthorised(request, token, port)) {
-      return sendError(response, 401, {
-        code: 'UNAUTHORIZED',
-        message: 'Missing or wrong access token: open the URL that `voxloop serve` printed'
-      })
-    }
-    if (url.pathname.startsWith(API_PREFIX)) return handleApi(request, response, url.pathname.slice(API_PREFIX.length))
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return sendError(response, 405, { code: 'INVALID_ARGUMENT', message: `${request.method} not allowed here` })
     }
@@ -95,11 +96,29 @@ export async function startServeServer(options: ServeOptions): Promise<RunningSe
     if (request.method !== 'POST') {
       return sendError(response, 405, { code: 'INVALID_ARGUMENT', message: 'API calls are POST requests' })
     }
+    const wire = (request.headers['content-type'] ?? '').startsWith(WIRE_CONTENT_TYPE)
+    const limit = wire ? MAX_WIRE_BODY_BYTES : MAX_JSON_BODY_BYTES
+    const tooLarge = (size: string): void =>
+      refuseBody(response, `${channel}: request body ${size}; the limit for ${wire ? 'wire' : 'JSON'} bodies is ${formatBytes(limit)}`)
+    // Refused before a byte of the body is read: Content-Length says it all.
+    const declared = Number(request.headers['content-length'] ?? 0)
+    if (declared > limit) return tooLarge(`of ${formatBytes(declared)}`)
+    const body = await readBody(request, limit)
+    if (body === null) return tooLarge('passed the limit')
     let args: unknown
     try {
-      const body = await readBody(request)
-      const type = request.headers['content-type'] ?? ''
-      args = type.startsWith(WIRE_CONTENT_TYPE) ? decodeWire(body) : body.length === 0 ? [] : JSON.parse(body.toString('utf8'))
+      if (wire) {
+        const jsonBytes = body.length >= 8 ? body.readUInt32LE(4) : 0
+        if (jsonBytes > MAX_JSON_BODY_BYTES) {
+          return sendError(response, 413, {
+            code: 'INVALID_ARGUMENT',
+            message: `${channel}: the JSON part of the wire body is ${formatBytes(jsonBytes)}; the limit is ${formatBytes(MAX_JSON_BODY_BYTES)}`
+          })
+        }
+        args = decodeWire(body)
+      } else {
+        args = body.length === 0 ? [] : JSON.parse(body.toString('utf8'))
+      }
     } catch (error) {
       return sendError(response, 400, { code: 'INVALID_ARGUMENT', message: `${channel}: unreadable request body: ${(error as Error).message}` })
     }
@@ -121,18 +140,25 @@ export async function startServeServer(options: ServeOptions): Promise<RunningSe
     response.end(json)
   }
 
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_SOCKET_MESSAGE_BYTES,
+    // Answer with the events protocol only: echoing the token's would put it in a response header.
+    handleProtocols: (offered) => (offered.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false)
+  })
   server.on('upgrade', (request, socket, head) => {
+    // Node stops watching a socket for errors once it is handed over for an upgrade; a client that
+    // resets mid-handshake must cost this socket only, not the process.
+    socket.on('error', () => socket.destroy())
     const url = new URL(request.url ?? '/', `http://${HOST}:${port}`)
     const allowed =
       url.pathname === EVENTS_PATH &&
       isAllowedHost(request.headers.host, port) &&
       // Browsers always send Origin on WebSocket handshakes, so a missing one is refused too.
       isAllowedOrigin(request.headers.origin, port, true) &&
-      isAuthorised(request, token, port)
+      isSocketAuthorised(request.headers, token)
     if (!allowed) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n')
-      socket.destroy()
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy())
       return
     }
     sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request))
@@ -142,6 +168,9 @@ export async function startServeServer(options: ServeOptions): Promise<RunningSe
     for (const client of sockets.clients) if (client.readyState === 1) client.send(message)
   })
   sockets.on('connection', (ws: WebSocket) => {
+    // A malformed frame (too long, unmasked, invalid UTF-8, reserved opcode or bits) makes ws emit
+    // 'error' on that socket; unheard, it would be thrown and end the whole server. Drop that socket.
+    ws.on('error', () => ws.terminate())
     ws.on('message', () => ws.close(1008, 'this socket only carries events from the server'))
   })
 
@@ -151,7 +180,7 @@ export async function startServeServer(options: ServeOptions): Promise<RunningSe
   })
   port = (server.address() as AddressInfo).port
   return {
-    url: `http://${HOST}:${port}/?token=${token}`,
+    url: servedUrl(`http://${HOST}:${port}`, token),
     port,
     token,
     close: async () => {
@@ -184,6 +213,11 @@ function statusFor(error: SerializedError): number {
       return 403
     case 'UNKNOWN_CHANNEL':
       return 404
+    case 'READ_ONLY':
+      return 409
+    case 'DISK_FULL':
+      // 507 Insufficient Storage: nothing was written; the client keeps what it sent and retries.
+      return 507
     case 'INTERNAL':
       return 500
     default:
@@ -198,20 +232,41 @@ function sendError(response: ServerResponse, status: number, error: SerializedEr
   response.end(body)
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
+/**
+ * 413 with `Connection: close`: Node ends the connection as soon as the answer is out, so the rest
+ * of the body is neither buffered nor waited for.
+ */
+function refuseBody(response: ServerResponse, message: string): void {
+  response.setHeader('Connection', 'close')
+  sendError(response, 413, { code: 'INVALID_ARGUMENT', message })
+}
+
+/** The whole body, or null (having stopped reading) once it passes `limit` bytes. */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
-    request.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length
-      if (size > MAX_BODY_BYTES) {
-        reject(new VoxloopError('INVALID_ARGUMENT', 'request body too large'))
-        request.destroy()
+      if (size > limit) {
+        request.off('data', onData)
+        request.off('end', onEnd)
+        request.pause()
+        chunks.length = 0
+        resolve(null)
         return
       }
       chunks.push(chunk)
-    })
-    request.on('end', () => resolve(Buffer.concat(chunks)))
+    }
+    const onEnd = (): void => resolve(Buffer.concat(chunks))
+    request.on('data', onData)
+    request.on('end', onEnd)
     request.on('error', reject)
   })
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 * 1024) return `${(bytes / 1024 ** 3).toFixed(bytes % 1024 ** 3 === 0 ? 0 : 1)} GiB`
+  if (bytes >= 1024 * 1024) return `${(bytes / 1024 ** 2).toFixed(bytes % 1024 ** 2 === 0 ? 0 : 1)} MiB`
+  return `${bytes} bytes`
 }

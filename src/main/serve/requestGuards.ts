@@ -1,10 +1,15 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
+import { tokenFromProtocols } from '../../shared/serveAuth'
 
 /**
  * Serve mode listens on 127.0.0.1, but that alone does not stop other local users (any process can
  * connect) or web pages in the user's browser (DNS rebinding, cross-site requests). So: a random
- * per-start token on every request, and exact Host and Origin checks.
+ * per-start token on every API call and event socket, and exact Host and Origin checks.
+ *
+ * The token is only ever accepted from places a browser fills in for this page's own script (an
+ * `Authorization` header, a WebSocket subprotocol), never from a cookie: cookies are not isolated by
+ * port, so the browser would also send one to any other web server on 127.0.0.1.
  */
 export function createAccessToken(): string {
   return randomBytes(32).toString('base64url')
@@ -32,25 +37,24 @@ export function tokensEqual(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-export function sessionCookieName(port: number): string {
-  // Cookies ignore ports, so two servers on one host must not share a cookie name.
-  return `voxloop_session_${port}`
+/** The token in `Authorization: Bearer <token>`, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  const match = /^Bearer +(\S+) *$/.exec(header ?? '')
+  return match?.[1] ?? null
 }
 
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=')
-    if (eq < 0) continue
-    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim())
-  }
-  return undefined
+/** An API call is authorised by `Authorization: Bearer <token>` only. */
+export function isAuthorised(headers: IncomingHttpHeaders, token: string): boolean {
+  const given = bearerToken(headers.authorization)
+  return given !== null && tokensEqual(given, token)
 }
 
-/** A request is authorised by `Authorization: Bearer <token>` or by the session cookie. */
-export function isAuthorised(request: IncomingMessage, token: string, port: number): boolean {
-  const header = request.headers.authorization
-  if (header?.startsWith('Bearer ') && tokensEqual(header.slice('Bearer '.length).trim(), token)) return true
-  const cookie = readCookie(request.headers.cookie, sessionCookieName(port))
-  return cookie !== undefined && tokensEqual(cookie, token)
+/**
+ * An event socket is authorised by the token subprotocol (what a browser can send) or, for other
+ * clients, by the bearer header.
+ */
+export function isSocketAuthorised(headers: IncomingHttpHeaders, token: string): boolean {
+  const offered = tokenFromProtocols(headers['sec-websocket-protocol'])
+  if (offered !== null) return tokensEqual(offered, token)
+  return isAuthorised(headers, token)
 }

@@ -27,7 +27,13 @@ import {
 import { defineChannel } from './defineChannel'
 
 /** An absolute or relative folder path typed by the user or returned by a picker. */
-const FolderPathSchema = z.string().trim().min(1, 'path must not be empty').max(4096, 'path is too long')
+const FolderPathSchema = z
+  .string()
+  .trim()
+  .min(1, 'path must not be empty')
+  .max(4096, 'path is too long')
+  // No file system accepts NUL in a name; Node would throw a TypeError deep inside instead.
+  .refine((value) => !value.includes('\u0000'), 'path must not contain a NUL character')
 
 export const ProjectOverviewSchema = z.object({
   path: z.string(),
@@ -35,7 +41,9 @@ export const ProjectOverviewSchema = z.object({
   manifest: ProjectManifestSchema,
   cases: z.array(CaseSummarySchema),
   /** What opening found and repaired (unsaved edits replayed from the journal, …). */
-  recovery: RecoveryReportSchema
+  recovery: RecoveryReportSchema,
+  /** The folder could not be written: the project is open for viewing, predicting elsewhere and export. */
+  readOnly: z.boolean().default(false)
 })
 export type ProjectOverview = z.infer<typeof ProjectOverviewSchema>
 

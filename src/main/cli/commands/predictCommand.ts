@@ -1,14 +1,16 @@
 /**
  * `voxloop predict <project|file.nii.gz> [--model <version or dir>] [--out <dir>] [--tta] [--json]`.
  * A project: predicts every case not in review or done with the given (or active) model, saving
- * predictions and uncertainty maps under predictions/. A file: writes <out>/<case>.nii.gz (labels)
- * and <out>/<case>.uncertainty.nii.gz on the input's own grid and affine.
+ * predictions and uncertainty maps under predictions/, or, with --out (the way for a read-only
+ * project), writing them into that folder and leaving the project untouched. A file: writes
+ * <out>/<case>.nii.gz (labels) and <out>/<case>.uncertainty.nii.gz on the input's own grid and affine.
  */
 import { mkdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { VoxloopError } from '../../../shared/errors'
 import type { PredictionFinished, PredictionProgress } from '../../../shared/prediction'
 import type { VoxloopApp } from '../../app/VoxloopApp'
+import { predictableCaseIds } from '../../services/prediction/PredictionService'
 import { readNiftiHeader, writeLabelNifti } from '../../services/volumes/nifti'
 import { writeImageNifti } from '../../services/volumes/nifti/writeImageNifti'
 
@@ -29,7 +31,11 @@ export async function predictCommand(app: VoxloopApp, target: string, options: P
 }
 
 async function predictProject(app: VoxloopApp, projectDir: string, options: PredictCommandOptions): Promise<number> {
-  await app.project.open(projectDir)
+  const overview = await app.project.open(projectDir)
+  if (options.out) return predictProjectInto(app, path.resolve(options.out), options)
+  if (overview.readOnly) {
+    throw new VoxloopError('READ_ONLY', `${projectDir} is read-only, so predictions cannot be stored in it; add --out <folder> to write them there`)
+  }
   const model = options.model ? path.basename(options.model) : undefined
   const finished = new Promise<PredictionFinished>((resolve) => {
     const off = app.events.subscribe((name, payload) => {
@@ -55,12 +61,46 @@ async function predictProject(app: VoxloopApp, projectDir: string, options: Pred
   return result.error ? 1 : 0
 }
 
+/** `--out` on a project: every case it would predict, written as files into `out`; the project is not changed. */
+async function predictProjectInto(app: VoxloopApp, out: string, options: PredictCommandOptions): Promise<number> {
+  const store = app.project.activeStore()
+  const version = await app.predictions.resolveModel(options.model ? path.basename(options.model) : undefined)
+  const modelDir = path.join(store.paths.dir('models'), version)
+  const caseIds = predictableCaseIds(store)
+  if (caseIds.length === 0) process.stderr.write('No case to predict: every case is in review or done.\n')
+  const reports = []
+  for (const caseId of caseIds) {
+    const image = await store.paths.confine(store.paths.image(caseId))
+    reports.push(await predictInto(app, image, caseId, modelDir, out, options))
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify({ model: version, out, cases: reports }, null, 2)}\n`)
+  else process.stdout.write(`Predicted ${reports.length} case(s) with ${version} into ${out}\n`)
+  return 0
+}
+
 async function predictFile(app: VoxloopApp, file: string, options: PredictCommandOptions): Promise<number> {
   if (!NIFTI_NAME.test(file)) throw new VoxloopError('INVALID_ARGUMENT', `${file}: expected a .nii or .nii.gz file, or a project folder`)
   if (!options.model) throw new VoxloopError('INVALID_ARGUMENT', 'voxloop predict <file>: --model <models/version folder> is required')
-  const modelDir = path.resolve(options.model)
   const caseId = path.basename(file).replace(NIFTI_NAME, '')
-  const out = path.resolve(options.out ?? path.dirname(file))
+  const report = await predictInto(app, file, caseId, path.resolve(options.model), path.resolve(options.out ?? path.dirname(file)), options)
+  process.stdout.write(
+    options.json ? `${JSON.stringify(report, null, 2)}\n` : `${report.labels}\n${report.uncertaintyMap}\nuncertainty ${report.uncertainty.toFixed(3)}, ${report.seconds.toFixed(1)} s\n`
+  )
+  return 0
+}
+
+interface FilePrediction {
+  caseId: string
+  model: string
+  uncertainty: number
+  ttaPasses: number
+  seconds: number
+  labels: string
+  uncertaintyMap: string
+}
+
+/** Predicts one image file with the model in `modelDir`; writes labels and uncertainty into `out` on the image's grid. */
+async function predictInto(app: VoxloopApp, file: string, caseId: string, modelDir: string, out: string, options: PredictCommandOptions): Promise<FilePrediction> {
   const header = await readNiftiHeader(file)
   const result = await app.engine.call('infer:predictCase', {
     modelsDir: path.dirname(modelDir),
@@ -76,7 +116,5 @@ async function predictFile(app: VoxloopApp, file: string, options: PredictComman
   if (options.tta && result.ttaPasses === 1) {
     process.stderr.write(`--tta: model ${result.version} was trained without mirroring, so mirror test-time augmentation has no axis it may use; predicted once\n`)
   }
-  const report = { caseId, model: result.version, uncertainty: result.score, ttaPasses: result.ttaPasses, seconds: result.seconds, labels: labelsFile, uncertaintyMap: uncertaintyFile }
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${labelsFile}\n${uncertaintyFile}\nuncertainty ${result.score.toFixed(3)}, ${result.seconds.toFixed(1)} s\n`)
-  return 0
+  return { caseId, model: result.version, uncertainty: result.score, ttaPasses: result.ttaPasses, seconds: result.seconds, labels: labelsFile, uncertaintyMap: uncertaintyFile }
 }

@@ -11,7 +11,9 @@ export async function serveCommand(app: VoxloopApp, port: number): Promise<void>
     port
   })
   process.stdout.write(`Voxloop is serving at ${server.url}\n`)
-  process.stdout.write('Open that URL in a browser on this machine (the token in it is the key). Ctrl+C stops.\n')
+  process.stdout.write(
+    'Open that URL in a browser on this machine: the token after # is the key (browsers never send that part to any server). Ctrl+C stops.\n'
+  )
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop)

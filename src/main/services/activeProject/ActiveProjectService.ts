@@ -101,7 +101,10 @@ export class ActiveProjectService {
   }
 
   async importFrom(source: string): Promise<ImportReport> {
-    const report = await importDataset(this.requireStore(), path.resolve(source))
+    const store = this.requireStore()
+    // Before any staging folder is made: a read-only project says so instead of failing on EROFS.
+    store.requireWritable()
+    const report = await importDataset(store, path.resolve(source))
     this.events.emit('cases:changed', { caseIds: report.imported.map((c) => c.caseId) })
     return report
   }
@@ -185,7 +188,7 @@ export class ActiveProjectService {
   private overview(): ProjectOverview {
     const store = this.requireStore()
     const manifest = store.getManifest()
-    return { path: store.root, name: manifest.name, manifest, cases: store.listCases(), recovery: this.recovery }
+    return { path: store.root, name: manifest.name, manifest, cases: store.listCases(), recovery: this.recovery, readOnly: store.readOnly }
   }
 
   private requireStore(): ProjectStore {

@@ -34,9 +34,10 @@ export class PredictionService {
   async start(request: PredictionRequest): Promise<PredictionStatus> {
     if (this.status.state !== 'idle') throw new VoxloopError('ALREADY_EXISTS', 'A prediction run is already going on; wait for it or cancel it')
     const store = this.deps.store()
-    const model = request.model ?? (await this.deps.defaultModel())
-    if (!model) throw new VoxloopError('NOT_FOUND', 'There is no trained model yet: train one first')
-    const caseIds = request.caseIds ?? store.listCases().filter((c) => c.status === 'unlabeled' || c.status === 'predicted').map((c) => c.id)
+    // Predictions are stored in the project (a read-only one can predict into a folder: `voxloop predict --out`).
+    store.requireWritable()
+    const model = await this.resolveModel(request.model)
+    const caseIds = request.caseIds ?? predictableCaseIds(store)
     for (const id of caseIds) if (!store.hasCase(id)) throw new VoxloopError('NOT_FOUND', `No case ${id} in this project`)
     this.cancelRequested = false
     this.status = { state: 'running', model, done: 0, total: caseIds.length, current: null }
@@ -44,6 +45,13 @@ export class PredictionService {
       this.job = null
     })
     return this.getStatus()
+  }
+
+  /** The model a prediction uses: the one asked for, else the active one, else the newest usable one. */
+  async resolveModel(model?: string): Promise<string> {
+    const chosen = model ?? (await this.deps.defaultModel())
+    if (!chosen) throw new VoxloopError('NOT_FOUND', 'There is no trained model yet: train one first')
+    return chosen
   }
 
   async cancel(): Promise<PredictionStatus> {
@@ -91,4 +99,12 @@ export class PredictionService {
       this.deps.events.emit('predictions:finished', { model, done, total, cancelled: this.cancelRequested, error })
     }
   }
+}
+
+/** Cases a prediction run covers by default: those nobody has labelled or reviewed yet. */
+export function predictableCaseIds(store: ProjectStore): string[] {
+  return store
+    .listCases()
+    .filter((c) => c.status === 'unlabeled' || c.status === 'predicted')
+    .map((c) => c.id)
 }

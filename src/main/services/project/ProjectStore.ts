@@ -33,7 +33,7 @@ import { newCaseRecord } from './caseRecord'
 import { fsyncDir, isErrno } from './fsUtil'
 import { ImportStaging } from './importStaging'
 import { labelHeaderFor, zeroLabelsFor } from './labelHeader'
-import { encodeJournalRecord, listJournalSegments, type LabelEdit } from './labelJournal'
+import { encodeJournalRecord, isDiskFull, listJournalSegments, type LabelEdit } from './labelJournal'
 import { clearLabels, countLabels, countsFromRecord, countsToRecord, diffLabels, validateEdit } from './labelOps'
 import { newManifest, parseManifest, readManifest, writeManifest, type NewManifestOptions } from './manifest'
 import { acquireProjectLock, type ProjectLock } from './projectLock'
@@ -51,6 +51,18 @@ export interface OpenProjectOptions {
   now?: () => Date
   /** Open even if the lock file names a live owner (e.g. a stale lock left on another host). */
   takeOverLock?: boolean
+  /**
+   * Open without writing anything to the folder. Also chosen by itself when the folder cannot be
+   * written (a read-only mount, a colleague's share, no permission).
+   */
+  readOnly?: boolean
+}
+
+/** Errors that say the folder cannot be written at all (as opposed to a disk that is full). */
+const NOT_WRITABLE = new Set(['EROFS', 'EACCES', 'EPERM'])
+
+function isNotWritable(error: unknown): boolean {
+  return NOT_WRITABLE.has((error as NodeJS.ErrnoException | undefined)?.code ?? '')
 }
 
 export interface OpenedProjectStore {
@@ -139,7 +151,8 @@ export class ProjectStore {
     private readonly predictions: Set<string>,
     private readonly auditLog: AuditLog,
     private readonly lock: ProjectLock,
-    private readonly now: () => Date
+    private readonly now: () => Date,
+    private readonly isReadOnly = false
   ) {
     this.indexWriter = new CaseIndexWriter(() => writeCaseIndex(this.paths.caseIndex, this.records.values()))
   }
@@ -174,7 +187,14 @@ export class ProjectStore {
     const now = options.now ?? (() => new Date())
     const paths = await ProjectPaths.forFolder(dir)
     const manifest = await readManifest(paths.manifest)
-    const lock = await acquireProjectLock(paths.lock, paths.root, { force: options.takeOverLock ?? false })
+    let lock: ProjectLock
+    try {
+      if (options.readOnly) return await ProjectStore.openReadOnly(paths, manifest, now)
+      lock = await acquireProjectLock(paths.lock, paths.root, { force: options.takeOverLock ?? false })
+    } catch (error) {
+      if (!isNotWritable(error)) throw error
+      return ProjectStore.openReadOnly(paths, manifest, now)
+    }
     let audit: AuditLog | null = null
     try {
       await prepareFolders(paths)
@@ -189,8 +209,23 @@ export class ProjectStore {
     }
   }
 
+  /**
+   * A project whose folder cannot be written: no lock (nothing is written, so a writer elsewhere is
+   * not disturbed), no folder repairs, no journal replay (its edits are reported, not applied).
+   */
+  private static async openReadOnly(paths: ProjectPaths, manifest: ProjectManifest, now: () => Date): Promise<OpenedProjectStore> {
+    const store = new ProjectStore(paths, manifest, new Map(), new Set(), AuditLog.readOnly(now), { release: async () => undefined }, now, true)
+    const recovery = await store.startUp()
+    return { store, recovery }
+  }
+
   get root(): string {
     return this.paths.root
+  }
+
+  /** True when the folder could not be written at open: viewing, predicting elsewhere and exporting work. */
+  get readOnly(): boolean {
+    return this.isReadOnly
   }
 
   getManifest(): ProjectManifest {
@@ -237,7 +272,7 @@ export class ProjectStore {
    * that it survives a crash. Values are absolute; a later duplicate index wins.
    */
   async applyLabelEdit(caseId: string, edit: LabelEdit): Promise<LabelEditResult> {
-    this.assertOpen()
+    this.requireWritable()
     this.requireCase(caseId)
     // Re-check after every await: a discard or an idle save may retire the session meanwhile, and
     // from here to the append everything runs without yielding.
@@ -263,21 +298,30 @@ export class ProjectStore {
   }
 
   /** Folds the journal into labels/<id>.nii.gz (atomic), then deletes the folded journal files. */
-  saveLabel(caseId: string): Promise<CaseSummary> {
-    this.assertOpen()
+  async saveLabel(caseId: string): Promise<CaseSummary> {
+    this.requireWritable()
     this.requireCase(caseId)
-    return this.serial(caseId, () => this.foldLocked(caseId, 'user'))
+    return this.serial(caseId, () =>
+      this.foldLocked(caseId, 'user').catch((error: unknown) => {
+        if (!isDiskFull(error)) throw error
+        throw new VoxloopError(
+          'DISK_FULL',
+          `Disk full: the label of ${caseId} was not saved; every acknowledged edit is safe in its journal and is saved when space is free`,
+          { cause: error }
+        )
+      })
+    )
   }
 
   /** Drops unsaved edits: the label returns to the saved file. */
-  discardUnsavedEdits(caseId: string): Promise<CaseSummary> {
-    this.assertOpen()
+  async discardUnsavedEdits(caseId: string): Promise<CaseSummary> {
+    this.requireWritable()
     this.requireCase(caseId)
     return this.serial(caseId, () => this.discardLocked(caseId))
   }
 
   async setStatus(caseId: string, status: CaseStatus, actor = 'user'): Promise<CaseSummary> {
-    this.assertOpen()
+    this.requireWritable()
     const record = this.requireCase(caseId)
     const from = record.status
     if (from === status) return this.summarize(record)
@@ -296,8 +340,8 @@ export class ProjectStore {
    * Replaces the label table. A removed label id is cleared to background in every saved label
    * (unsaved edits are folded first). Predictions are model output and keep their values.
    */
-  updateLabelTable(labels: LabelDef[]): Promise<ProjectManifest> {
-    this.assertOpen()
+  async updateLabelTable(labels: LabelDef[]): Promise<ProjectManifest> {
+    this.requireWritable()
     const parsed = LabelTableSchema.safeParse(labels)
     if (!parsed.success) {
       throw new VoxloopError('INVALID_ARGUMENT', `Label table: ${parsed.error.issues.map((i) => i.message).join('; ')}`)
@@ -305,8 +349,8 @@ export class ProjectStore {
     return this.exclusive(() => this.replaceLabelTable(parsed.data))
   }
 
-  updateProjectInfo(patch: ProjectInfoPatch): Promise<ProjectManifest> {
-    this.assertOpen()
+  async updateProjectInfo(patch: ProjectInfoPatch): Promise<ProjectManifest> {
+    this.requireWritable()
     return this.exclusive(async () => {
       const next = parseManifest(
         {
@@ -332,13 +376,13 @@ export class ProjectStore {
    * audit). Cases only ever add files; on failure every file moved in is removed again and the
    * manifest and index are restored, so the project is as it was. Used by importDataset and addCase.
    */
-  commitImport(commit: ImportCommit): Promise<CaseSummary[]> {
-    this.assertOpen()
+  async commitImport(commit: ImportCommit): Promise<CaseSummary[]> {
+    this.requireWritable()
     return this.exclusive(() => this.commitLocked(commit))
   }
 
   async addCase(input: AddCaseInput): Promise<CaseSummary> {
-    this.assertOpen()
+    this.requireWritable()
     this.assertNewCaseId(input.id)
     this.assertFitsProject(input)
     const staging = await ImportStaging.create(this.paths)
@@ -377,7 +421,7 @@ export class ProjectStore {
 
   /** Writes a model's label prediction for a case (predictions/<id>.nii.gz, on the image grid). */
   async savePrediction(caseId: string, labels: LabelArray, options: SavePredictionOptions): Promise<CaseSummary> {
-    this.assertOpen()
+    this.requireWritable()
     const record = this.requireCase(caseId)
     const header = await this.loadImageHeader(caseId)
     await writeLabelNifti(await this.paths.confine(this.paths.prediction(caseId)), labels, header)
@@ -427,7 +471,7 @@ export class ProjectStore {
 
   /** Records the review of a corrected prediction (correction effort, Dice of the proposal). */
   async recordReview(caseId: string, review: ReviewInfo): Promise<CaseSummary> {
-    this.assertOpen()
+    this.requireWritable()
     const record = this.requireCase(caseId)
     record.review = review
     await this.indexWriter.persist()
@@ -436,7 +480,7 @@ export class ProjectStore {
 
   /** Appends an entry to audit.jsonl (e.g. a model version from the training service). */
   async appendAudit(entry: Parameters<AuditLog['append']>[0]): Promise<AuditEntry> {
-    this.assertOpen()
+    this.requireWritable()
     return this.auditLog.append(entry)
   }
 
@@ -479,6 +523,7 @@ export class ProjectStore {
     })
     for (const record of reconciled.records) this.records.set(record.id, record)
     await this.scanPredictions()
+    if (this.isReadOnly) return this.readOnlyStartUp(index.records === null, reconciled)
     const journals = await recoverJournals({
       listing: await listJournalSegments(this.paths.dir('journal')),
       paths: this.paths,
@@ -500,8 +545,29 @@ export class ProjectStore {
     }
   }
 
+  /** What a read-only open reports: the same checks, but journals are listed instead of replayed. */
+  private async readOnlyStartUp(
+    caseIndexRebuilt: boolean,
+    reconciled: Awaited<ReturnType<typeof reconcileCaseIndex>>
+  ): Promise<RecoveryReport> {
+    const listing = await listJournalSegments(this.paths.dir('journal'))
+    const problems = [...reconciled.problems]
+    for (const [caseId, generations] of listing.segments) {
+      problems.push({
+        file: `journal/${caseId}`,
+        reason: `${generations.length} journal file(s) of unsaved edits were not replayed because the project is open read-only; open it writable to recover them`
+      })
+    }
+    return { recovered: [], problems, adoptedCases: reconciled.adopted, missingImages: reconciled.missing, caseIndexRebuilt }
+  }
+
   private async scanPredictions(): Promise<void> {
-    for (const name of await readdir(this.paths.dir('predictions'))) {
+    const names = await readdir(this.paths.dir('predictions')).catch((error: unknown) => {
+      // A read-only project may never have had predictions/ created.
+      if (this.isReadOnly && isErrno(error, 'ENOENT')) return [] as string[]
+      throw error
+    })
+    for (const name of names) {
       const match = /^(.+)\.nii\.gz$/.exec(name)
       const caseId = match?.[1]
       if (caseId && !caseId.endsWith('.uncertainty') && this.records.has(caseId)) this.predictions.add(caseId)
@@ -625,8 +691,8 @@ export class ProjectStore {
   }
 
   /**
-   * Deletes journal generations ≤ `upTo`, newest first: if a crash interrupts, what remains is an
-   * older prefix of the edits, never a later generation without the earlier ones.
+   * Deletes journal generations ≤ `upTo`, oldest first: they are already folded into the saved
+   * label, and if a crash interrupts, what remains is a suffix whose replay is harmless.
    */
   private async removeSegments(caseId: string, upTo: number): Promise<void> {
     const listing = await listJournalSegments(this.paths.dir('journal'))
@@ -844,6 +910,17 @@ export class ProjectStore {
 
   private assertOpen(): void {
     if (this.disposed) throw new VoxloopError('INTERNAL', `Project ${this.paths.root} is closed`)
+  }
+
+  /** Throws READ_ONLY (saying what still works) when the project was opened read-only. */
+  requireWritable(): void {
+    this.assertOpen()
+    if (this.isReadOnly) {
+      throw new VoxloopError(
+        'READ_ONLY',
+        `Project ${this.paths.root} is open read-only (its folder cannot be written): you can view cases, predict into another folder and export, but not change it`
+      )
+    }
   }
 
   /** Runs `task` after every earlier task of the same case (saves, discards, session loads). */

@@ -1,4 +1,5 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises'
+import { VoxloopError } from '../../../shared/errors'
 import { AuditEntrySchema, type AuditEntry, type AuditEntryInput } from '../../../shared/project'
 import { isErrno } from './fsUtil'
 
@@ -11,9 +12,15 @@ export class AuditLog {
   private tail: Promise<void> = Promise.resolve()
 
   private constructor(
-    private readonly handle: FileHandle,
+    /** null for a project opened read-only: nothing may be appended. */
+    private readonly handle: FileHandle | null,
     private readonly now: () => Date
   ) {}
+
+  /** The log of a project opened read-only: reading works, appending is refused. */
+  static readOnly(now: () => Date = () => new Date()): AuditLog {
+    return new AuditLog(null, now)
+  }
 
   static async open(file: string, now: () => Date = () => new Date()): Promise<AuditLog> {
     const handle = await open(file, 'a+')
@@ -28,11 +35,20 @@ export class AuditLog {
 
   /** Appends one entry; resolves when it is on disk. Entries keep the order of the calls. */
   append(entry: AuditEntryInput): Promise<AuditEntry> {
+    const handle = this.handle
+    if (!handle) return Promise.reject(new VoxloopError('READ_ONLY', 'The project is open read-only: its audit log cannot be written'))
     const stamped = AuditEntrySchema.parse({ ...entry, at: this.now().toISOString() })
     const line = `${JSON.stringify(stamped)}\n`
     const write = this.tail.then(async () => {
-      await this.handle.appendFile(line, 'utf8')
-      await this.handle.datasync()
+      const { size } = await handle.stat()
+      try {
+        await handle.appendFile(line, 'utf8')
+        await handle.datasync()
+      } catch (error) {
+        // A full disk can take part of the line: cut it off so the next entry does not glue onto it.
+        await handle.truncate(size).catch(() => undefined)
+        throw error
+      }
     })
     this.tail = write.catch(() => undefined)
     return write.then(() => stamped)
@@ -40,7 +56,7 @@ export class AuditLog {
 
   async close(): Promise<void> {
     await this.tail
-    await this.handle.close()
+    await this.handle?.close()
   }
 }
 

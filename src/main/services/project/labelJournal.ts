@@ -146,34 +146,65 @@ interface PendingAppend {
   reject: (error: unknown) => void
 }
 
+/** One positional write, as `FileHandle.write` does it; injectable so tests can make writes short. */
+export type PositionalWrite = (
+  handle: FileHandle,
+  data: Uint8Array,
+  offset: number,
+  length: number,
+  position: number
+) => Promise<{ bytesWritten: number }>
+
+const writeAt: PositionalWrite = (handle, data, offset, length, position) => handle.write(data, offset, length, position)
+
+export interface JournalAppenderOptions {
+  write?: PositionalWrite
+}
+
 /**
  * Appends records to one journal segment with group commit: records queued while a write is in
  * flight go out together in the next write + fdatasync. A record's promise resolves (and its
- * `onDurable` runs, in append order) only after the data is on disk. A failed write is truncated
- * away so the file never keeps a partial record ahead of later ones.
+ * `onDurable` runs, in append order) only after every byte of it is on disk.
+ *
+ * A failed or short write (a full disk writes part of a record and then fails) is never
+ * acknowledged: the file is truncated back to its last whole record, and until that truncation has
+ * succeeded nothing more is written, so a torn record can never sit in front of later ones (where
+ * recovery, which stops at the first torn record, would lose them). A later append retries the
+ * truncation first, so the journal works again as soon as space is freed.
  */
 export class JournalAppender {
   private handle: FileHandle | null = null
+  /** Bytes of whole, durable records (and the header): everything past it is garbage to truncate. */
   private size = 0
+  /** The file may hold bytes past `size` (a failed write whose truncation failed too). */
+  private dirtyTail = false
   private queue: PendingAppend[] = []
   private flushing: Promise<void> | null = null
   private closed = false
-  /** Set when a failed write could not be truncated away; the file must not grow past it. */
-  private broken: unknown = null
   private appendedRecords = 0
+  private readonly write: PositionalWrite
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    options: JournalAppenderOptions = {}
+  ) {
+    this.write = options.write ?? writeAt
+  }
 
   /** Records appended and durable so far. */
   get records(): number {
     return this.appendedRecords
   }
 
+  /** Bytes of the file that hold whole records (for tests and diagnostics). */
+  get durableBytes(): number {
+    return this.size
+  }
+
   append(bytes: Uint8Array, onDurable: () => void = () => undefined): Promise<void> {
     if (this.closed) {
       return Promise.reject(new VoxloopError('INTERNAL', `Journal ${path.basename(this.file)} is closed`))
     }
-    if (this.broken !== null) return Promise.reject(journalWriteError(this.file, this.broken))
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ bytes, onDurable, resolve, reject })
       this.flushing ??= this.flushLoop()
@@ -213,17 +244,24 @@ export class JournalAppender {
 
   private async writeDurably(chunks: Uint8Array[]): Promise<void> {
     const handle = await this.openHandle()
+    if (this.dirtyTail) await this.truncateTail(handle)
     const data = Buffer.concat(chunks)
     try {
-      await handle.write(data, 0, data.length, this.size)
+      await writeFully(this.write, handle, data, this.size)
       await handle.datasync()
-      this.size += data.length
     } catch (error) {
-      await handle.truncate(this.size).catch(() => {
-        this.broken = error
-      })
+      this.dirtyTail = true
+      await this.truncateTail(handle).catch(() => undefined)
       throw error
     }
+    this.size += data.length
+  }
+
+  /** Cuts the file back to its whole records and makes that durable; throws if it cannot. */
+  private async truncateTail(handle: FileHandle): Promise<void> {
+    await handle.truncate(this.size)
+    await handle.datasync()
+    this.dirtyTail = false
   }
 
   /** Creates the file with its header and makes the new directory entry durable before any record. */
@@ -232,7 +270,7 @@ export class JournalAppender {
     const handle = await open(this.file, 'wx')
     try {
       const header = encodeJournalHeader()
-      await handle.write(header, 0, header.length, 0)
+      await writeFully(this.write, handle, header, 0)
       await handle.sync()
       await fsyncDir(path.dirname(this.file))
     } catch (error) {
@@ -246,8 +284,33 @@ export class JournalAppender {
   }
 }
 
+/** Writes all of `data` at `position`, looping over short writes; a write that makes no progress is a failure. */
+async function writeFully(write: PositionalWrite, handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  let done = 0
+  while (done < data.length) {
+    const { bytesWritten } = await write(handle, data, done, data.length - done, position + done)
+    if (!(bytesWritten > 0)) {
+      throw Object.assign(new Error(`short write: ${done} of ${data.length} bytes reached the file`), { code: 'ENOSPC' })
+    }
+    done += bytesWritten
+  }
+}
+
+/** Errors that mean "no space" rather than a broken disk or a bug. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOSPC' || code === 'EDQUOT'
+}
+
 function journalWriteError(file: string, cause: unknown): VoxloopError {
   const reason = cause instanceof Error ? cause.message : String(cause)
+  if (isDiskFull(cause)) {
+    return new VoxloopError(
+      'DISK_FULL',
+      `Disk full: your last strokes are kept in memory and will be saved when space is free (journal ${path.basename(file)}: ${reason})`,
+      { cause }
+    )
+  }
   return new VoxloopError('INTERNAL', `Could not write the label journal ${path.basename(file)}: ${reason}`, { cause })
 }
 

@@ -1,7 +1,8 @@
-import { lstat, realpath } from 'node:fs/promises'
+import { lstat, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { isValidCaseId } from '../../../shared/project'
 import { VoxloopError } from '../../../shared/errors'
+import { isErrno } from './fsUtil'
 
 /**
  * Every path the store touches is derived here from the project root and a case id (or a relative
@@ -82,12 +83,21 @@ export class ProjectPaths {
 
   /** Resolves `dir` to its real path; throws NOT_A_PROJECT when the folder does not exist. */
   static async forFolder(dir: string): Promise<ProjectPaths> {
+    // Node refuses NUL inside paths with a TypeError, which would surface as an internal error.
+    if (dir.includes('\0')) throw new VoxloopError('INVALID_ARGUMENT', `The path ${JSON.stringify(dir)} contains a NUL character`)
+    let root: string
     try {
-      return new ProjectPaths(await realpath(path.resolve(dir)))
+      root = await realpath(path.resolve(dir))
     } catch (error) {
       if (isNotFound(error)) throw new VoxloopError('NOT_A_PROJECT', `${dir} does not exist`, { cause: error })
+      if (isErrno(error, 'EACCES')) throw new VoxloopError('FORBIDDEN', `${dir} cannot be read (permission denied)`, { cause: error })
+      if (isErrno(error, 'ELOOP')) throw new VoxloopError('INVALID_ARGUMENT', `${dir} is a symbolic link loop`, { cause: error })
       throw error
     }
+    if (!(await stat(root)).isDirectory()) {
+      throw new VoxloopError('NOT_A_PROJECT', `${dir} is a file, not a project folder: choose the folder that holds voxloop.json`)
+    }
+    return new ProjectPaths(root)
   }
 
   get manifest(): string {

@@ -67,6 +67,8 @@ export class TrainingService {
   async start(options: ParsedTrainingOptions): Promise<TrainingStarted> {
     if (this.live) throw new VoxloopError('BUSY', `a training run is already under way (${this.live.started?.version ?? 'starting'}); cancel it first`)
     const store = this.options.store()
+    // A model version is written into the project's models/ folder.
+    store.requireWritable()
     const request = await this.trainRequest(store, options)
     await this.options.engine.restartIfExited()
 

@@ -60,7 +60,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   const windowLevel = ref<WindowLevel>({ center: 0, width: 1 })
   const intensityRange = ref<[number, number]>([0, 1])
   const hover = ref<HoverInfo | null>(null)
-  const sync = ref<EditSyncState>({ pending: 0, error: null })
+  const sync = ref<EditSyncState>({ pending: 0, error: null, errorCode: null })
   const saving = ref(false)
   const dirty = ref(false)
   const canUndo = ref(false)

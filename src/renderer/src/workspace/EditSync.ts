@@ -5,6 +5,8 @@ export interface EditSyncState {
   pending: number
   /** The last journal write failed; edits are kept and retried. */
   error: string | null
+  /** The failure's code (`DISK_FULL`: the strokes wait in memory until space is free). */
+  errorCode: string | null
 }
 
 /**
@@ -16,7 +18,7 @@ export class EditSync {
   private queue: LabelChange[] = []
   private inFlight: Promise<void> | null = null
   private retryTimer: ReturnType<typeof setTimeout> | null = null
-  private state: EditSyncState = { pending: 0, error: null }
+  private state: EditSyncState = { pending: 0, error: null, errorCode: null }
 
   constructor(
     private readonly send: (change: LabelChange) => Promise<unknown>,
@@ -52,14 +54,15 @@ export class EditSync {
     this.inFlight = this.send(merged).then(
       () => {
         this.inFlight = null
-        this.update({ pending: Math.max(0, this.state.pending - batch.length), error: null })
+        this.update({ pending: Math.max(0, this.state.pending - batch.length), error: null, errorCode: null })
         this.pump()
       },
       (error: unknown) => {
         this.inFlight = null
         // Put the batch back in front; later edits stay after it so order is kept.
         this.queue = [...batch, ...this.queue]
-        this.update({ error: `Could not record edits on disk: ${(error as Error).message}` })
+        const code = (error as { code?: unknown }).code
+        this.update({ error: `Could not record edits on disk: ${(error as Error).message}`, errorCode: typeof code === 'string' ? code : null })
         this.retryTimer = setTimeout(() => {
           this.retryTimer = null
           this.pump()

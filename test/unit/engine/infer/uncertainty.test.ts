@@ -89,11 +89,16 @@ describe('mirror TTA follows the training mirror axes', () => {
     const untrainedMirrors = await predictForReview(model, prepared, { ...options, tta: true, mirrorAxes: [] })
     expect(untrainedMirrors.ttaPasses).toBe(1)
     expect(Array.from(untrainedMirrors.labels)).toEqual(Array.from(plain.labels))
-    expect(plain.labels.reduce((s, v) => s + v, 0)).toBe(edge ** 3 / 2)
+    expect(Array.from(plain.labels).reduce((s, v) => s + v, 0)).toBe(edge ** 3 / 2)
     // Mirroring W averages 0.9 with 0.1 everywhere: the asymmetric model loses its answer, as an
     // unmirrored network does on mirrored anatomy; this is why TTA must not use untrained axes.
     const mirroredW = await predictForReview(model, prepared, { ...options, tta: true, mirrorAxes: [2] })
     expect(mirroredW.ttaPasses).toBe(2)
     expect(mirroredW.score).toBeGreaterThan(plain.score)
+    // Label ids above 255 keep their value (an 8-bit class map once turned 300 into 44).
+    const wide = await predictForReview(model, prepared, { ...options, classes: [{ index: 1, labelId: 300, name: 'right' }] })
+    expect(wide.labels).toBeInstanceOf(Uint16Array)
+    expect(new Set(wide.labels)).toEqual(new Set([0, 300]))
+    expect(Array.from(wide.labels).filter((v) => v === 300)).toHaveLength(edge ** 3 / 2)
   })
 })

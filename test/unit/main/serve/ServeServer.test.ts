@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { VoxloopApp } from '../../../../src/main/app/VoxloopApp'
 import { forkEngine } from '../../../../src/main/engine/forkEngine'
-import { startServeServer, type RunningServer } from '../../../../src/main/serve/ServeServer'
+import { MAX_JSON_BODY_BYTES, startServeServer, type RunningServer } from '../../../../src/main/serve/ServeServer'
+import { EVENTS_PROTOCOL, eventSocketProtocols } from '../../../../src/shared/serveAuth'
 import { decodeWire, encodeWire, WIRE_CONTENT_TYPE } from '../../../../src/shared/wire'
 import { engineSpecFromSource } from '../../../helpers/engineUnderTsx'
+import { rawExchange } from '../../../helpers/reliability/hostileTraffic'
 
 let app: VoxloopApp
 let server: RunningServer
@@ -43,8 +45,8 @@ const post = (channel: string, body: unknown, headers: Record<string, string> = 
   fetch(`${base}/api/${channel}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) })
 
 describe('serve mode', () => {
-  it('listens on 127.0.0.1 only and prints a URL with the token', () => {
-    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${server.token}`)
+  it('listens on 127.0.0.1 only and prints a URL with the token in its fragment', () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/#token=${server.token}`)
   })
 
   it('refuses API calls without the token (401) and answers with it', async () => {
@@ -58,21 +60,23 @@ describe('serve mode', () => {
     expect(await ok.json()).toMatchObject({ echo: 5 })
   })
 
-  it('refuses static files without the token too', async () => {
-    expect((await fetch(`${base}/`)).status).toBe(401)
-    expect((await fetch(`${base}/`, { headers: auth() })).status).toBe(200)
+  it('serves the page itself without the token (public build outputs), never an API call', async () => {
+    const page = await fetch(`${base}/`)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('<title>Voxloop</title>')
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'")
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer')
+    expect((await fetch(`${base}/api/app:ping`, { method: 'POST', body: '[1]' })).status).toBe(401)
   })
 
-  it('trades the URL token for an HttpOnly cookie and drops it from the address', async () => {
-    const response = await fetch(server.url, { redirect: 'manual' })
-    expect(response.status).toBe(303)
-    expect(response.headers.get('location')).toBe('/')
-    const cookie = response.headers.get('set-cookie') ?? ''
-    expect(cookie).toMatch(/HttpOnly/)
-    expect(cookie).toMatch(/SameSite=Strict/)
-    const page = await fetch(`${base}/`, { headers: { Cookie: cookie.split(';')[0] ?? '' } })
-    expect(page.status).toBe(200)
-    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'")
+  it('sets no cookie and takes none: cookies ignore ports, so other local servers would get it', async () => {
+    for (const url of [`${base}/`, `${base}/?token=${server.token}`, server.url]) {
+      const response = await fetch(url, { redirect: 'manual' })
+      expect(response.status).toBe(200)
+      expect(response.headers.get('set-cookie')).toBeNull()
+    }
+    const withCookie = await post('app:ping', [1], { Cookie: `voxloop_session_${server.port}=${encodeURIComponent(server.token)}` })
+    expect(withCookie.status).toBe(401)
   })
 
   it('refuses other Host headers (DNS rebinding) and other origins', async () => {
@@ -112,6 +116,15 @@ describe('serve mode', () => {
     expect(body.message).toContain(tmp)
   })
 
+  it('answers bad project paths with a 4xx that says why, never a 500', async () => {
+    const file = await post('projects:open', ['/etc/passwd'])
+    expect(file.status).toBe(422)
+    expect(await file.json()).toMatchObject({ code: 'NOT_A_PROJECT', message: expect.stringMatching(/is a file, not a project folder/) })
+    const nul = await post('projects:open', [`${tmp}\u0000/etc`])
+    expect(nul.status).toBe(400)
+    expect(await nul.json()).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/NUL/) })
+  })
+
   it('accepts binary-framed arguments', async () => {
     const response = await fetch(`${base}/api/app:ping`, {
       method: 'POST',
@@ -141,14 +154,70 @@ describe('serve mode', () => {
     const noOrigin = new WebSocket(`ws://127.0.0.1:${server.port}/api/events`, { headers: auth() })
     expect(await new Promise((resolve) => { noOrigin.on('open', () => resolve('open')); noOrigin.on('error', () => resolve('error')) })).toBe('error')
 
-    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/api/events`, { headers: { ...auth(), Origin: base } })
+    const wrongToken = new WebSocket(`ws://127.0.0.1:${server.port}/api/events`, eventSocketProtocols('A'.repeat(43)), { headers: { Origin: base } })
+    expect(await new Promise((resolve) => { wrongToken.on('open', () => resolve('open')); wrongToken.on('error', () => resolve('error')) })).toBe('error')
+
+    // What a browser can do: the token as a second offered subprotocol.
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/api/events`, eventSocketProtocols(server.token), { headers: { Origin: base } })
     await new Promise<void>((resolve, reject) => {
       socket.on('open', () => resolve())
       socket.on('error', reject)
     })
+    // The answer names the events protocol, never the token's (it would sit in a response header).
+    expect(socket.protocol).toBe(EVENTS_PROTOCOL)
     const received = new Promise<unknown>((resolve) => socket.on('message', (data) => resolve(JSON.parse(String(data)))))
     app.events.emit('app:notice', { level: 'info', message: 'hello' })
     expect(await received).toEqual({ name: 'app:notice', payload: { level: 'info', message: 'hello' } })
     socket.close()
+  })
+
+  it('answers 413 from Content-Length alone, before reading the body, and keeps serving', async () => {
+    for (const [type, length] of [['application/json', MAX_JSON_BODY_BYTES + 1], ['application/json', 57 * 1024 * 1024], [WIRE_CONTENT_TYPE, 2 * 1024 ** 3]] as const) {
+      const startedAt = Date.now()
+      // Headers only: a server that waited for the body would never answer.
+      const exchange = await rawExchange(
+        server.port,
+        `POST /api/app:ping HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${server.token}\r\nContent-Type: ${type}\r\nContent-Length: ${length}\r\n\r\n`,
+        () => false
+      )
+      expect(exchange.response).toMatch(/^HTTP\/1\.1 413 /)
+      expect(exchange.response).toMatch(/connection: close/i)
+      expect(exchange.response).toContain('the limit for')
+      expect(Date.now() - startedAt).toBeLessThan(3000)
+      expect((await post('app:ping', [2])).status).toBe(200)
+    }
+  })
+
+  it('answers 413 once a chunked body passes the limit, closes that connection and keeps serving', async () => {
+    const chunk = Buffer.concat([Buffer.from('10000\r\n'), Buffer.alloc(0x10000, 0x20), Buffer.from('\r\n')])
+    const exchange = await rawExchange(
+      server.port,
+      `POST /api/app:ping HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${server.token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      // Sends up to 64 MiB of whitespace, then ends the body; a server without a limit reads it all.
+      (sent) => sent < 64 * 1024 * 1024 && chunk,
+      Buffer.from('0\r\n\r\n')
+    )
+    expect(exchange.response).toMatch(/^HTTP\/1\.1 413 /)
+    expect(exchange.response).toContain('passed the limit')
+    // The answer came while the client was still sending, not after the whole body.
+    expect(exchange.bytesSentBeforeAnswer).toBeLessThan(32 * 1024 * 1024)
+    expect((await post('app:ping', [3])).status).toBe(200)
+  })
+
+  it('takes a JSON body just under the limit', async () => {
+    const body = `[4]${' '.repeat(MAX_JSON_BODY_BYTES - 3)}`
+    const response = await fetch(`${base}/api/app:ping`, { method: 'POST', headers: { ...auth(), 'Content-Type': 'application/json' }, body })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({ echo: 4 })
+  })
+
+  it('holds the JSON part of a wire body to the JSON limit', async () => {
+    const response = await fetch(`${base}/api/app:ping`, {
+      method: 'POST',
+      headers: { ...auth(), 'Content-Type': WIRE_CONTENT_TYPE },
+      body: Buffer.from(encodeWire([1, 'x'.repeat(MAX_JSON_BODY_BYTES)]))
+    })
+    expect(response.status).toBe(413)
+    expect(await response.json()).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('JSON part of the wire body') })
   })
 })

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import {
+  bearerToken,
   createAccessToken,
   isAllowedHost,
   isAllowedOrigin,
-  readCookie,
-  sessionCookieName,
+  isAuthorised,
+  isSocketAuthorised,
   tokensEqual
 } from '../../../../src/main/serve/requestGuards'
+import { eventSocketProtocols, isWellFormedToken } from '../../../../src/shared/serveAuth'
 
 describe('serve mode request guards', () => {
   it('makes long random tokens', () => {
@@ -45,10 +47,45 @@ describe('serve mode request guards', () => {
     expect(tokensEqual('abc', 'abcd')).toBe(false)
   })
 
-  it('reads the per-port session cookie', () => {
-    const name = sessionCookieName(8123)
-    expect(readCookie(`other=1; ${name}=tok%2Ben; x=y`, name)).toBe('tok+en')
-    expect(readCookie('other=1', name)).toBeUndefined()
-    expect(sessionCookieName(1)).not.toBe(sessionCookieName(2))
+  it('makes tokens that fit a URL fragment and a WebSocket subprotocol', () => {
+    const token = createAccessToken()
+    expect(isWellFormedToken(token)).toBe(true)
+    // RFC 7230 tchar: what a Sec-WebSocket-Protocol value may hold.
+    expect(token).toMatch(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/)
+  })
+
+  it.each([
+    ['Bearer abc', 'abc'],
+    ['Bearer  abc ', 'abc'],
+    ['bearer abc', null],
+    ['Basic abc', null],
+    ['Bearer', null],
+    ['Bearer a b', null],
+    [undefined, null]
+  ])('reads the bearer token of %j as %j', (header, token) => {
+    expect(bearerToken(header)).toBe(token)
+  })
+
+  const token = createAccessToken()
+
+  it('authorises API calls by the bearer header only, never by a cookie', () => {
+    expect(isAuthorised({ authorization: `Bearer ${token}` }, token)).toBe(true)
+    expect(isAuthorised({ authorization: `Bearer ${token}x` }, token)).toBe(false)
+    expect(isAuthorised({}, token)).toBe(false)
+    // The old session cookie (and any cookie holding the token) no longer opens anything.
+    expect(isAuthorised({ cookie: `voxloop_session_8123=${token}` }, token)).toBe(false)
+    expect(isAuthorised({ cookie: `token=${token}` }, token)).toBe(false)
+    // A subprotocol is for sockets, not API calls.
+    expect(isAuthorised({ 'sec-websocket-protocol': eventSocketProtocols(token).join(', ') }, token)).toBe(false)
+  })
+
+  it('authorises event sockets by the token subprotocol, or the bearer header for non-browser clients', () => {
+    expect(isSocketAuthorised({ 'sec-websocket-protocol': eventSocketProtocols(token).join(', ') }, token)).toBe(true)
+    expect(isSocketAuthorised({ 'sec-websocket-protocol': eventSocketProtocols(createAccessToken()).join(', ') }, token)).toBe(false)
+    expect(isSocketAuthorised({ 'sec-websocket-protocol': eventSocketProtocols(null).join(', ') }, token)).toBe(false)
+    expect(isSocketAuthorised({ authorization: `Bearer ${token}` }, token)).toBe(true)
+    // A wrong token in the subprotocol is not rescued by a right one elsewhere.
+    expect(isSocketAuthorised({ 'sec-websocket-protocol': 'voxloop.v1, voxloop-token.nope', authorization: `Bearer ${token}` }, token)).toBe(false)
+    expect(isSocketAuthorised({ cookie: `voxloop_session_8123=${token}` }, token)).toBe(false)
   })
 })

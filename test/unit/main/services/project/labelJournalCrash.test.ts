@@ -1,152 +1,14 @@
 /**
- * Crash safety of label edits, end to end: a child process applies a seeded stream of edits and
- * prints an ack after each applyLabelEdit resolves; we SIGKILL it at seeded random moments (after
- * some acks, some milliseconds after it is ready, or while it is opening and replaying the previous
- * run's journal), then check that every label file on disk is a complete NIfTI and that the reopened
- * project holds every acknowledged edit (plus possibly a few durable ones whose ack was not yet
- * printed, never a gap).
+ * Crash safety of label edits under SIGKILL (see test/helpers/reliability/killHarness.ts): every
+ * label file stays a complete NIfTI and the reopened project holds every acknowledged edit.
  */
-import { spawn } from 'node:child_process'
-import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { childSeed, createRng, type Rng } from '../../../../../src/main/services/demo/seededRandom'
-import { applyEdit } from '../../../../../src/main/services/project/labelOps'
-import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
-import { readLabelNifti } from '../../../../../src/main/services/volumes/nifti'
-import { CRASH_CASES, CRASH_DIMS, CRASH_IN_FLIGHT, CRASH_MAX_EDITS, crashEditStream, type CrashStreamItem } from './fixtures/crashEditStream'
-import { TEST_LABELS, makeTempDir, removeDir, syntheticImage } from './projectFixtures'
+import { createKillProject, runKillCycles } from '../../../../helpers/reliability/killHarness'
+import { makeTempDir, removeDir } from './projectFixtures'
 
 const MASTER_SEED = 0x5eed_2024
 const RUNS = 20
-const CHILD = path.join(__dirname, 'fixtures', 'journalCrashChild.ts')
-const VOXELS = CRASH_DIMS[0] * CRASH_DIMS[1] * CRASH_DIMS[2]
-
-type KillPlan = { when: 'after-acks'; acks: number } | { when: 'after-ready'; ms: number } | { when: 'while-opening'; ms: number }
-
-interface ChildRun {
-  seed: number
-  /** Edit numbers whose ack line arrived (complete lines only). */
-  acked: number[]
-  finished: boolean
-}
-
-function planKill(rng: Rng, canKillWhileOpening: boolean): KillPlan {
-  const roll = rng.next()
-  if (canKillWhileOpening && roll < 0.25) return { when: 'while-opening', ms: rng.int(0, 40) }
-  if (roll < 0.6) return { when: 'after-acks', acks: rng.int(1, 120) }
-  return { when: 'after-ready', ms: rng.int(0, 250) }
-}
-
-function runChild(dir: string, seed: number, plan: KillPlan): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(seed)], {
-      cwd: process.cwd(),
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    const run: ChildRun = { seed, acked: [], finished: false }
-    let buffered = ''
-    let stderr = ''
-    const kill = (): void => {
-      child.kill('SIGKILL')
-    }
-    const onLine = (line: string): void => {
-      if (line === 'opening' && plan.when === 'while-opening') setTimeout(kill, plan.ms)
-      if (line === 'ready' && plan.when === 'after-ready') setTimeout(kill, plan.ms)
-      if (line === 'done') run.finished = true
-      const ack = /^ack (\d+)$/.exec(line)
-      if (ack) {
-        run.acked.push(Number(ack[1]))
-        if (plan.when === 'after-acks' && run.acked.length === plan.acks) kill()
-      }
-    }
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (chunk: string) => {
-      buffered += chunk
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      lines.forEach(onLine)
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      if (signal === 'SIGKILL' || code === 0) resolve(run)
-      else reject(new Error(`crash child exited with ${code ?? signal}: ${stderr}`))
-    })
-  })
-}
-
-interface RunStream {
-  /** Case of each edit, in issue order. */
-  order: string[]
-  /** Each case's edits in its own order (the order its journal holds them). */
-  perCase: Map<string, CrashStreamItem[]>
-}
-
-const streams = new Map<number, RunStream>()
-
-/** The whole stream a child with this seed can issue, regenerated here. */
-function streamOf(seed: number): RunStream {
-  const cached = streams.get(seed)
-  if (cached) return cached
-  const next = crashEditStream(seed)
-  const stream: RunStream = { order: [], perCase: new Map(CRASH_CASES.map((id) => [id, []])) }
-  for (let n = 0; n < CRASH_MAX_EDITS; n++) {
-    const item = next()
-    stream.perCase.get(item.caseId)?.push(item)
-    stream.order.push(item.caseId)
-  }
-  streams.set(seed, stream)
-  return stream
-}
-
-/** How many of the case's edits were acknowledged: the position of its last acked edit, + 1. */
-function ackedCountForCase(run: ChildRun, caseId: string): number {
-  const { order } = streamOf(run.seed)
-  const acked = new Set(run.acked)
-  let position = 0
-  let count = 0
-  for (let n = 0; n < order.length; n++) {
-    if (order[n] !== caseId) continue
-    position++
-    if (acked.has(n)) count = position
-  }
-  return count
-}
-
-/**
- * Finds, per run in order, a number of applied edits k ≥ acked (and at most acked + slack, since
- * only edits in flight can be durable without an ack) such that the baseline plus those prefixes
- * equals the recovered label. Returns the k per run, or null.
- */
-function explain(baseline: Uint8Array, runs: ChildRun[], caseId: string, recovered: Uint8Array): number[] | null {
-  const search = (state: Uint8Array, runIndex: number): number[] | null => {
-    const run = runs[runIndex]
-    if (!run) return state.every((value, n) => value === recovered[n]) ? [] : null
-    const edits = streamOf(run.seed).perCase.get(caseId) ?? []
-    const acked = ackedCountForCase(run, caseId)
-    const working = state.slice()
-    for (let k = 0; k < acked; k++) applyEdit(working, edits[k]!.edit)
-    for (let k = acked; k <= Math.min(edits.length, acked + CRASH_IN_FLIGHT * 2); k++) {
-      if (k > acked) applyEdit(working, edits[k - 1]!.edit)
-      const rest = search(working, runIndex + 1)
-      if (rest) return [k, ...rest]
-    }
-    return null
-  }
-  return search(baseline, 0)
-}
-
-async function assertLabelFilesComplete(dir: string): Promise<void> {
-  for (const name of await readdir(path.join(dir, 'labels'))) {
-    if (!name.endsWith('.nii.gz') || name.startsWith('.')) continue
-    const label = await readLabelNifti(path.join(dir, 'labels', name))
-    expect(label.header.dims, name).toEqual(CRASH_DIMS)
-    expect(label.data.length, name).toBe(VOXELS)
-  }
-}
 
 describe('label journal under SIGKILL', () => {
   let base: string
@@ -155,11 +17,7 @@ describe('label journal under SIGKILL', () => {
   beforeAll(async () => {
     base = await makeTempDir('crash')
     dir = path.join(base, 'project')
-    const store = await ProjectStore.create(dir, { name: 'Crash', labels: TEST_LABELS })
-    for (const caseId of CRASH_CASES) await store.addCase({ id: caseId, image: syntheticImage(CRASH_DIMS) })
-    await store.applyLabelEdit('alpha', { indices: Uint32Array.from([0, 1, 2]), values: Uint8Array.from([1, 2, 3]) })
-    await store.saveLabel('alpha')
-    await store.dispose()
+    await createKillProject(dir)
   })
 
   afterAll(async () => {
@@ -168,40 +26,10 @@ describe('label journal under SIGKILL', () => {
 
   // About 10 s on an idle machine; the margin is for busy CI runners (20 child processes start).
   it(`keeps every acknowledged edit across ${RUNS} kills`, { timeout: 120_000 }, async () => {
-    const rng = createRng(MASTER_SEED)
-    const baselines = new Map<string, Uint8Array>()
-    {
-      const { store } = await ProjectStore.open(dir)
-      for (const caseId of CRASH_CASES) baselines.set(caseId, (await store.loadLabel(caseId)).data as Uint8Array)
-      await store.dispose()
-    }
-    let pending: ChildRun[] = []
-    let acknowledged = 0
-    let killedWhileOpening = 0
-    for (let runIndex = 0; runIndex < RUNS; runIndex++) {
-      const plan = planKill(rng, pending.length > 0)
-      if (plan.when === 'while-opening') killedWhileOpening++
-      const run = await runChild(dir, childSeed(MASTER_SEED, runIndex), plan)
-      acknowledged += run.acked.length
-      pending.push(run)
-      await assertLabelFilesComplete(dir)
-      // Sometimes leave the journal for the next child to replay (and maybe be killed doing it).
-      const verifyNow = runIndex === RUNS - 1 || pending.length >= 3 || rng.next() < 0.5
-      if (!verifyNow) continue
-      const { store } = await ProjectStore.open(dir)
-      try {
-        for (const caseId of CRASH_CASES) {
-          const recovered = (await store.loadLabel(caseId)).data as Uint8Array
-          const explanation = explain(baselines.get(caseId)!, pending, caseId, recovered)
-          expect(explanation, `case ${caseId} after runs ${pending.map((r) => r.seed).join(', ')}`).not.toBeNull()
-          baselines.set(caseId, recovered)
-        }
-      } finally {
-        await store.dispose()
-      }
-      pending = []
-    }
-    expect(acknowledged).toBeGreaterThan(RUNS)
-    expect(killedWhileOpening).toBeGreaterThan(0)
+    const report = await runKillCycles({ dir, runs: RUNS, seed: MASTER_SEED })
+    expect(report.incomplete).toEqual([])
+    expect(report.unexplained).toEqual([])
+    expect(report.acknowledged).toBeGreaterThan(RUNS)
+    expect(report.killedWhileOpening).toBeGreaterThan(0)
   })
 })
