@@ -42,7 +42,53 @@ export function containsBinary(value: unknown): boolean {
   return false
 }
 
-const align8 = (n: number): number => (n + 7) & ~7
+/**
+ * The next multiple of 8. Arithmetic, not `(n + 7) & ~7`: bitwise operators work on int32, which
+ * turns any size of 2 GiB or more negative (a 2 GiB CT then failed with "Invalid typed array length").
+ */
+export function align8(n: number): number {
+  return Math.ceil(n / 8) * 8
+}
+
+export interface WireLayout {
+  /** Byte offset of blob 0 in the message (8-aligned, after magic, length and JSON). */
+  dataStart: number
+  /** Offset of each blob relative to dataStart, as written in its placeholder. */
+  blobOffsets: number[]
+  /** Length of the whole message. */
+  totalBytes: number
+}
+
+/** Where everything goes in a message: pure arithmetic, exact for any size up to 2^53. */
+export function wireLayout(jsonBytes: number, blobByteLengths: readonly number[]): WireLayout {
+  const blobOffsets: number[] = []
+  let blobBytes = 0
+  for (const length of blobByteLengths) {
+    const offset = align8(blobBytes)
+    blobOffsets.push(offset)
+    blobBytes = offset + length
+  }
+  const dataStart = align8(8 + jsonBytes)
+  return { dataStart, blobOffsets, totalBytes: dataStart + align8(blobBytes) }
+}
+
+/**
+ * Where a placeholder's bytes lie in a message whose JSON is `jsonLength` bytes long: [start, end).
+ * The decoder's half of wireLayout, plain arithmetic like it.
+ */
+export function blobSpan(jsonLength: number, offset: number, length: number, bytesPerElement: number): { start: number; end: number } {
+  const start = align8(8 + jsonLength) + offset
+  return { start, end: start + length * bytesPerElement }
+}
+
+/** A fresh message buffer; a clear error instead of a bare RangeError when it cannot exist. */
+function allocateMessage(totalBytes: number): Uint8Array {
+  try {
+    return new Uint8Array(totalBytes)
+  } catch (error) {
+    throw new RangeError(`wire message of ${totalBytes} bytes is larger than one buffer can hold on this platform`, { cause: error })
+  }
+}
 
 export function encodeWire(value: unknown): Uint8Array {
   const blobs: AnyTypedArray[] = []
@@ -51,6 +97,7 @@ export function encodeWire(value: unknown): Uint8Array {
     const type = typedArrayName(v)
     if (!type) return v
     const array = v as AnyTypedArray
+    // Same arithmetic as wireLayout, which places the bytes below.
     const offset = align8(blobBytes)
     const placeholder: Placeholder = { $wire: blobs.length, type, offset, length: array.length }
     blobs.push(array)
@@ -58,17 +105,18 @@ export function encodeWire(value: unknown): Uint8Array {
     return placeholder
   })
   const jsonBytes = new TextEncoder().encode(json ?? 'null')
-  const dataStart = align8(8 + jsonBytes.length)
-  const out = new Uint8Array(dataStart + align8(blobBytes))
+  const layout = wireLayout(
+    jsonBytes.length,
+    blobs.map((blob) => blob.byteLength)
+  )
+  const out = allocateMessage(layout.totalBytes)
   const view = new DataView(out.buffer)
   view.setUint32(0, MAGIC, true)
   view.setUint32(4, jsonBytes.length, true)
   out.set(jsonBytes, 8)
-  let offset = dataStart
-  for (const blob of blobs) {
-    out.set(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength), offset)
-    offset = align8(offset + blob.byteLength)
-  }
+  blobs.forEach((blob, n) => {
+    out.set(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength), layout.dataStart + (layout.blobOffsets[n] ?? 0))
+  })
   return out
 }
 
@@ -81,14 +129,12 @@ export function decodeWire(bytes: Uint8Array): unknown {
   const jsonLength = view.getUint32(4, true)
   if (8 + jsonLength > source.byteLength) throw new Error('wire message truncated in its JSON part')
   const json = new TextDecoder().decode(source.subarray(8, 8 + jsonLength))
-  const dataStart = align8(8 + jsonLength)
   return JSON.parse(json, (_key, v: unknown) => {
     if (!isPlaceholder(v)) return v
     const Ctor = TYPED_ARRAYS[v.type]
-    const start = dataStart + v.offset
-    const byteLength = v.length * Ctor.BYTES_PER_ELEMENT
-    if (start + byteLength > source.byteLength) throw new Error('wire message truncated in its binary part')
-    return new Ctor(source.buffer as ArrayBuffer, source.byteOffset + start, v.length)
+    const span = blobSpan(jsonLength, v.offset, v.length, Ctor.BYTES_PER_ELEMENT)
+    if (span.end > source.byteLength) throw new Error('wire message truncated in its binary part')
+    return new Ctor(source.buffer as ArrayBuffer, source.byteOffset + span.start, v.length)
   })
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { containsBinary, decodeWire, encodeWire } from '../../../src/shared/wire'
+import { align8, blobSpan, containsBinary, decodeWire, encodeWire, wireLayout } from '../../../src/shared/wire'
 
 describe('wire framing', () => {
   it('round-trips JSON with typed arrays of every kind, keeping their bytes', () => {
@@ -43,5 +43,45 @@ describe('wire framing', () => {
   it('knows when a value needs binary framing', () => {
     expect(containsBinary({ a: [1, 2, { b: 'c' }] })).toBe(false)
     expect(containsBinary({ a: [1, 2, { b: new Uint8Array(1) }] })).toBe(true)
+  })
+
+  it('aligns sizes of 2 GiB and more without 32-bit wrap-around', () => {
+    expect([0, 1, 7, 8, 9].map(align8)).toEqual([0, 8, 8, 8, 16])
+    // (n + 7) & ~7 made these negative or zero, so a 2 GiB CT failed with "Invalid typed array length".
+    expect(align8(2 ** 31 - 1)).toBe(2 ** 31)
+    expect(align8(2 ** 31 + 1)).toBe(2 ** 31 + 8)
+    expect(align8(2 ** 32 + 3)).toBe(2 ** 32 + 8)
+    expect(align8(2 ** 40 + 8)).toBe(2 ** 40 + 8)
+  })
+
+  it('lays out blobs past 2 GiB where the decoder looks for them (computed, not allocated)', () => {
+    const ct = 1024 * 1024 * 1050 * 2 // a 2.05 GiB int16 volume
+    const lengths = [13, ct, 3 * 2 ** 30 + 2, 4]
+    const layout = wireLayout(1001, lengths)
+    expect(layout.dataStart).toBe(1016)
+    expect(layout.blobOffsets).toEqual([0, 16, 16 + ct, align8(16 + ct + 3 * 2 ** 30 + 2)])
+    expect(layout.blobOffsets[2]).toBeGreaterThan(2 ** 31)
+    expect(layout.totalBytes).toBe(1016 + align8(layout.blobOffsets[3] + 4))
+    // Each placeholder (offset, element count) points the decoder at exactly the encoder's bytes.
+    const elementSizes = [1, 2, 2, 4]
+    lengths.forEach((byteLength, n) => {
+      const span = blobSpan(1001, layout.blobOffsets[n], byteLength / elementSizes[n], elementSizes[n])
+      expect(span.start).toBe(layout.dataStart + layout.blobOffsets[n])
+      expect(span.start % 8).toBe(0)
+      expect(span.end - span.start).toBe(byteLength)
+      expect(span.end).toBeLessThanOrEqual(layout.totalBytes)
+    })
+  })
+
+  it('uses the same layout for a real message', () => {
+    const value = { a: new Uint8Array([1, 2, 3]), b: new Float64Array([0.5]), c: new Int16Array([-1, 2, -3]) }
+    const encoded = encodeWire(value)
+    const jsonLength = new DataView(encoded.buffer).getUint32(4, true)
+    const layout = wireLayout(jsonLength, [3, 8, 6])
+    expect(encoded.length).toBe(layout.totalBytes)
+    expect(Array.from(encoded.subarray(layout.dataStart + layout.blobOffsets[1], layout.dataStart + layout.blobOffsets[1] + 8))).toEqual(
+      Array.from(new Uint8Array(value.b.buffer))
+    )
+    expect(decodeWire(encoded)).toEqual(value)
   })
 })

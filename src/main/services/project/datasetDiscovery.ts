@@ -1,3 +1,4 @@
+import type { Dirent, Stats } from 'node:fs'
 import { readFile, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { SkippedFile } from '../../../shared/project'
@@ -56,6 +57,24 @@ interface Listing {
   skipped: SkippedFile[]
 }
 
+/**
+ * Why an entry that is neither a folder nor a regular file cannot be imported, or null. Reading a
+ * named pipe blocks until some other program writes to it, so it must never reach the reader; a
+ * symlink is judged by what it points to (stat, which opens nothing).
+ */
+async function specialFileReason(dir: string, entry: Dirent): Promise<string | null> {
+  const target: Dirent | Stats | null = entry.isSymbolicLink() ? await stat(path.join(dir, entry.name)).catch(() => null) : entry
+  if (!target || target.isFile() || target.isDirectory()) return null
+  const kind = target.isFIFO()
+    ? 'a named pipe (FIFO)'
+    : target.isSocket()
+      ? 'a socket'
+      : target.isCharacterDevice() || target.isBlockDevice()
+        ? 'a device'
+        : 'a special file'
+  return `${kind}, not a regular file`
+}
+
 /** NIfTI files and sub-folders of `dir`; anything else is reported (the .img half of a pair is not). */
 async function listFolder(dir: string, reportAs: (name: string) => string): Promise<Listing> {
   const listing: Listing = { nifti: [], dirs: [], skipped: [] }
@@ -66,6 +85,11 @@ async function listFolder(dir: string, reportAs: (name: string) => string): Prom
     if (name === '.DS_Store' || name === 'Thumbs.db') continue
     if (entry.isDirectory()) {
       if (!name.startsWith('.')) listing.dirs.push(name)
+      continue
+    }
+    const special = await specialFileReason(dir, entry)
+    if (special) {
+      listing.skipped.push({ file: reportAs(name), reason: special })
       continue
     }
     if (name.startsWith('._')) listing.skipped.push({ file: reportAs(name), reason: 'macOS resource-fork file (._*), not an image' })

@@ -1,7 +1,5 @@
-import { readFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
-import { gzip as gzipCallback } from 'node:zlib'
 import { VoxloopError } from '../../../shared/errors'
 import {
   defaultLabelColor,
@@ -12,7 +10,15 @@ import {
   type SkippedFile
 } from '../../../shared/project'
 import type { LabelArray, Volume, VolumeHeader } from '../../../shared/volume'
-import { assertSameGrid, encodeLabelNifti, readLabelNifti, readNifti } from '../volumes/nifti'
+import {
+  assertSameGrid,
+  checkNiftiExtensions,
+  copyNiftiGz,
+  encodeLabelNifti,
+  readLabelNifti,
+  readNifti,
+  type ReadNiftiOptions
+} from '../volumes/nifti'
 import { encodeImageNifti } from '../volumes/nifti/writeImageNifti'
 import { newCaseRecord } from './caseRecord'
 import { planImport, type ImportPlan, type PlannedCase } from './datasetDiscovery'
@@ -22,8 +28,6 @@ import { isInside } from './projectPaths'
 import type { ProjectStore, StagedCase } from './ProjectStore'
 import { stackChannels } from './stackChannels'
 
-const gzipAsync = promisify(gzipCallback)
-
 export interface ImportOptions {
   /** Status of cases imported with a label. Default 'done': a dataset's labels are curated. */
   labeledStatus?: CaseStatus
@@ -31,6 +35,8 @@ export interface ImportOptions {
   onProgress?: (progress: { done: number; total: number; caseId: string }) => void
   /** Stops between cases; nothing is imported then (CANCELLED). */
   signal?: AbortSignal
+  /** Images and labels needing more voxel bytes are skipped (default: the reader's memory rule). */
+  maxVoxelBytes?: number
 }
 
 /**
@@ -121,6 +127,10 @@ class ImportRun {
     }
   }
 
+  private get readOptions(): ReadNiftiOptions {
+    return this.options.maxVoxelBytes === undefined ? {} : { maxVoxelBytes: this.options.maxVoxelBytes }
+  }
+
   labelsToAdd(): LabelDef[] {
     return [...this.newLabelIds].sort((a, b) => a - b).flatMap((id) => this.knownLabels.get(id) ?? [])
   }
@@ -148,14 +158,17 @@ class ImportRun {
     }
     let image: Volume
     try {
-      image = await readImage(planned.imageFiles)
+      image = await readImage(planned.imageFiles, this.readOptions)
     } catch (error) {
       return this.skip(all, reasonOf(error))
     }
     const channelProblem = this.checkChannels(image.header)
     if (channelProblem) return this.skip(all, channelProblem)
     const stagedImage = staging.imagePath(planned.caseId)
-    await stageImage(staging, planned.imageFiles, image, stagedImage)
+    const repaired = await stageImage(staging, planned.imageFiles, image, stagedImage, this.readOptions)
+    if (repaired.length > 0 && planned.imageFiles[0]) {
+      this.skipped.push({ file: planned.imageFiles[0], reason: `image imported with its header repaired: ${repaired.join('; ')}` })
+    }
     const label = await this.readLabel(planned, image.header)
     const stagedLabel = label ? staging.labelPath(planned.caseId) : null
     if (label && stagedLabel) await staging.write(stagedLabel, encodeLabelNifti(label, image.header))
@@ -185,7 +198,7 @@ class ImportRun {
   private async readLabel(planned: PlannedCase, imageHeader: VolumeHeader): Promise<LabelArray | null> {
     if (!planned.labelFile) return null
     try {
-      const label = await readLabelNifti(planned.labelFile)
+      const label = await readLabelNifti(planned.labelFile, this.readOptions)
       assertSameGrid(imageHeader, label.header, planned.labelFile)
       this.noteLabelValues(label.data)
       return label.data
@@ -206,17 +219,27 @@ class ImportRun {
   }
 }
 
-async function readImage(files: string[]): Promise<Volume> {
-  if (files.length === 1 && files[0]) return readNifti(files[0])
+async function readImage(files: string[], options: ReadNiftiOptions): Promise<Volume> {
+  if (files.length === 1 && files[0]) return readNifti(files[0], options)
   const channels: Volume[] = []
-  for (const file of files) channels.push(await readNifti(file))
+  for (const file of files) channels.push(await readNifti(file, options))
   return stackChannels(channels, files)
 }
 
-/** `.nii.gz` byte for byte; `.nii` gzipped; pairs and stacked channels re-encoded. */
-async function stageImage(staging: ImportStaging, files: string[], image: Volume, target: string): Promise<void> {
+/**
+ * A single .nii/.nii.gz is stored as .nii.gz: byte for byte when it is gzipped and its header
+ * extensions are sound, else streamed through gzip with them repaired (so that nibabel and other
+ * readers can open every stored file); pairs and stacked channels are re-encoded. Returns what was
+ * repaired, for the report.
+ */
+async function stageImage(staging: ImportStaging, files: string[], image: Volume, target: string, options: ReadNiftiOptions): Promise<string[]> {
   const [only] = files
-  if (files.length === 1 && only && /\.nii\.gz$/i.test(only)) return staging.copy(only, target)
-  if (files.length === 1 && only && /\.nii$/i.test(only)) return staging.write(target, await gzipAsync(await readFile(only)))
-  return staging.write(target, encodeImageNifti(image))
+  if (files.length === 1 && only && /\.nii(\.gz)?$/i.test(only)) {
+    const check = await checkNiftiExtensions(only, options)
+    if (check.compressed && check.patches.length === 0) await staging.copy(only, target)
+    else await staging.writeStreamed(target, (out) => copyNiftiGz(only, check, out))
+    return check.dropped
+  }
+  await staging.write(target, encodeImageNifti(image))
+  return []
 }

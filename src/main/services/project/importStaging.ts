@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
 import { copyFile, mkdir, open, rm } from 'node:fs/promises'
 import path from 'node:path'
+import type { Writable } from 'node:stream'
 import { writeFileAtomic } from '../storage/writeFileAtomic'
 import { NIFTI_GZ, STAGING_PREFIX, assertCaseId, type ProjectPaths } from './projectPaths'
 
@@ -14,8 +16,14 @@ export class ImportStaging {
 
   static async create(paths: ProjectPaths): Promise<ImportStaging> {
     const dir = paths.resolveRelative(`${STAGING_PREFIX}${randomBytes(6).toString('hex')}`)
-    await mkdir(path.join(dir, 'images'), { recursive: true })
-    await mkdir(path.join(dir, 'labels'))
+    try {
+      await mkdir(path.join(dir, 'images'), { recursive: true })
+      await mkdir(path.join(dir, 'labels'))
+    } catch (error) {
+      // Half made (disk full, permissions): nobody else will remove it before the next open.
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined)
+      throw error
+    }
     return new ImportStaging(dir)
   }
 
@@ -40,6 +48,11 @@ export class ImportStaging {
     } finally {
       await handle.close()
     }
+  }
+
+  /** A new file written by `write` through a stream (which it must end); fsynced before it closes. */
+  async writeStreamed(file: string, write: (out: Writable) => Promise<void>): Promise<void> {
+    await write(createWriteStream(file, { flags: 'wx', flush: true }))
   }
 
   async dispose(): Promise<void> {

@@ -1,35 +1,65 @@
 /**
  * Sequential access to the bytes of a file that may or may not be gzipped (decided by its magic
  * bytes, not its name), without a second full-size copy and without blocking the event loop:
- * - a raw file is read with positioned reads straight into the caller's buffer;
+ * - a raw file is read with positioned reads straight into the caller's buffer, at most
+ *   `maxReadBytes` per call: one fs read of 2 GiB or more aborts the whole process (Node checks the
+ *   length is an int32 with a CHECK, not an exception);
  * - a gzipped file is inflated by Node's zlib on the thread pool. zlib writes its output into one
  *   buffer of `chunkSize` bytes and hands out slices of it until it is full; sizing that buffer from
- *   the gzip ISIZE trailer makes the whole decompressed file land in a single buffer, so the voxels
- *   can be viewed where they lie instead of being copied out of 1 MiB chunks (which also left up
- *   to a full volume of garbage chunks for the GC, doubling peak memory). The compressed input is
- *   fed through two reused buffers rather than a ReadStream, whose fresh buffer per read would
- *   otherwise pile up as garbage as large as the compressed file.
+ *   the size the NIfTI header declares (`outputBytes`) makes the whole decompressed file land in a
+ *   single buffer, so the voxels can be viewed where they lie instead of being copied out of 1 MiB
+ *   chunks (which also left up to a full volume of garbage chunks for the GC, doubling peak memory).
+ *   The gzip ISIZE trailer is never used for this: it is whatever the file's author wrote, so a 2 MB
+ *   file could make us reserve 2 GiB before reading a byte of its header. The compressed input is fed
+ *   through two reused buffers rather than a ReadStream, whose fresh buffer per read would otherwise
+ *   pile up as garbage as large as the compressed file.
+ *
+ * Only regular files are opened: a named pipe would block `open` (and a thread-pool thread) until
+ * some writer appears, and a device could stream forever.
  */
+import { constants as fsConstants, type Stats } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { createGunzip, type Gunzip } from 'node:zlib'
+import { VoxloopError } from '../../../../shared/errors'
 import { fileReadError, niftiInvalid } from './niftiErrors'
 
 /** Default read/inflate chunk: large enough that per-chunk overhead vanishes next to inflate itself. */
 const CHUNK_BYTES = 1 << 20
-/** Smallest possible gzip member: 10-byte header, empty deflate block, 8-byte trailer. */
-const MIN_GZIP_BYTES = 18
-/** Deflate cannot expand data by more than about 1032:1, so a larger ISIZE claim is corrupt. */
-const MAX_DEFLATE_RATIO = 1032
 /** zlib's smallest allowed chunkSize. */
 const MIN_ZLIB_CHUNK = 64
-/** Largest single inflate buffer we reserve from an ISIZE hint (voxel limit plus extensions). */
-const MAX_SINGLE_OUTPUT_BYTES = 2 ** 31 + 2 ** 24
+/**
+ * zlib counts output space in 32 bits (and Node passes it as a uint32), so one output buffer holds at
+ * most this; a larger declared size is inflated in ordinary chunks and copied.
+ */
+const MAX_SINGLE_OUTPUT_BYTES = 2 ** 32 - 1
+/**
+ * Largest positioned read per call. fs.read takes an int32 length and aborts the process beyond it;
+ * 256 MiB keeps each call far below that while its overhead stays negligible next to the I/O.
+ */
+const MAX_READ_BYTES = 256 * 2 ** 20
+/**
+ * Opened without blocking: O_NONBLOCK makes opening a FIFO return at once (instead of waiting for a
+ * writer) so that fstat can refuse it; it changes nothing for regular files. Windows has no such flag
+ * (and no FIFOs that a path can name), hence the fallback to 0.
+ */
+const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0)
 
 export interface OpenOptions {
   /** Read/inflate chunk size; small for header-only reads, which then inflate only the first chunk. */
   chunkBytes?: number
-  /** Inflate a gzipped file into one buffer sized from its ISIZE trailer (for whole-file reads). */
-  singleOutputBuffer?: boolean
+  /**
+   * Size of zlib's single output buffer for a whole-file read: the header's declared size plus one
+   * (a buffer filled to the last byte would make zlib allocate another one). Default: chunkBytes.
+   */
+  outputBytes?: number
+  /**
+   * Never inflate more than this many bytes: output beyond it is dropped and inflating stops, so a
+   * file holding more than its header declares (a gzip bomb behind a small header) costs nothing.
+   * Default: unlimited (for header reads, which stop on their own by backpressure).
+   */
+  maxOutputBytes?: number
+  /** Largest positioned read of a raw file per call; default MAX_READ_BYTES (tests make it small). */
+  maxReadBytes?: number
 }
 
 export interface StreamLabel {
@@ -39,16 +69,35 @@ export interface StreamLabel {
   what: string
 }
 
+/** What a non-regular file is, for the refusal message. */
+function kindOf(stats: Stats): string {
+  if (stats.isFIFO()) return 'a named pipe (FIFO)'
+  if (stats.isSocket()) return 'a socket'
+  if (stats.isCharacterDevice()) return 'a character device'
+  if (stats.isBlockDevice()) return 'a block device'
+  if (stats.isDirectory()) return 'a directory'
+  return 'a special file'
+}
+
+/** NIFTI_INVALID for anything but a regular file; the caller closes the handle. */
+function assertRegularFile(stats: Stats, label: StreamLabel): void {
+  if (stats.isFile()) return
+  throw niftiInvalid(label.reportPath, `${label.what} is ${kindOf(stats)}, not a regular file`)
+}
+
 export class FileByteStream {
   /** Bytes consumed so far (decompressed bytes for a gzipped file). */
   private position = 0
   /** Decompressed chunks received and not yet consumed (slices of zlib's output buffer). */
   private readonly queue: Buffer[] = []
   private queueBytes = 0
+  /** Decompressed bytes received from zlib (kept or not). */
+  private inflatedBytes = 0
   private ended = false
   private failure: unknown = null
   private wake: (() => void) | null = null
   private closed = false
+  private rawReads = 0
 
   private constructor(
     private readonly label: StreamLabel,
@@ -59,20 +108,37 @@ export class FileByteStream {
     private readonly gunzip: Gunzip | null,
     /** Queued bytes at which inflating pauses until the consumer catches up. */
     private readonly pauseBytes: number,
+    private readonly maxOutputBytes: number,
+    private readonly maxReadBytes: number,
     /** Settles when the compressed-input pump has stopped (so the handle may close). */
     private readonly pumpDone: Promise<void>
   ) {
     // Flowing mode hands over every chunk zlib pushes as is; read() and async iteration would
     // concatenate chunks that arrive together into a new buffer, defeating the in-place view.
-    gunzip?.on('data', (chunk: Buffer) => {
-      this.queue.push(chunk)
-      this.queueBytes += chunk.length
-      if (this.queueBytes >= this.pauseBytes) gunzip.pause()
-      this.notify()
-    })
+    gunzip?.on('data', (chunk: Buffer) => this.receive(gunzip, chunk))
     gunzip?.on('end', () => this.finish(null))
     gunzip?.on('error', (error: unknown) => this.finish(error))
     gunzip?.on('close', () => this.finish(null))
+  }
+
+  private receive(gunzip: Gunzip, chunk: Buffer): void {
+    if (this.ended) return
+    const room = this.maxOutputBytes - this.inflatedBytes
+    this.inflatedBytes += chunk.length
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk
+    if (kept.length > 0) {
+      this.queue.push(kept)
+      this.queueBytes += kept.length
+    }
+    if (chunk.length > room) {
+      // More than the header declared: stop here. Destroying inside the 'data' event also keeps
+      // zlib from allocating a fresh output buffer for the rest (it checks right after the push).
+      this.finish(null)
+      gunzip.destroy()
+      return
+    }
+    if (this.queueBytes >= this.pauseBytes) gunzip.pause()
+    this.notify()
   }
 
   private notify(): void {
@@ -128,33 +194,33 @@ export class FileByteStream {
 
   static async open(path: string, label: StreamLabel, options: OpenOptions = {}): Promise<FileByteStream> {
     const chunkBytes = options.chunkBytes ?? CHUNK_BYTES
+    const maxOutputBytes = options.maxOutputBytes ?? Number.POSITIVE_INFINITY
+    const maxReadBytes = options.maxReadBytes ?? MAX_READ_BYTES
     let handle: FileHandle
     try {
-      handle = await open(path, 'r')
+      handle = await open(path, OPEN_FLAGS)
     } catch (error) {
       throw fileReadError(label.reportPath === path ? path : `${label.reportPath} (${label.what})`, error)
     }
     try {
-      const { size } = await handle.stat()
+      // fstat on the descriptor we hold: a path check before opening could be raced by a swap.
+      const stats = await handle.stat()
+      assertRegularFile(stats, label)
+      const size = stats.size
       const magic = Buffer.alloc(2)
       if (size >= 2) await handle.read(magic, 0, 2, 0)
       const compressed = magic[0] === 0x1f && magic[1] === 0x8b
-      if (!compressed) return new FileByteStream(label, handle, size, false, null, 0, Promise.resolve())
-      let hint: number | null = null
-      if (size >= MIN_GZIP_BYTES) {
-        const trailer = Buffer.alloc(4)
-        await handle.read(trailer, 0, 4, size - 4)
-        hint = trailer.readUInt32LE(0)
+      if (!compressed) {
+        return new FileByteStream(label, handle, size, false, null, 0, maxOutputBytes, maxReadBytes, Promise.resolve())
       }
-      // Exactly ISIZE + 1 (an output buffer filled to the last byte would make zlib allocate another
-      // one), and no more: a typed array viewing this buffer keeps all of it alive.
-      const plausible = hint !== null && hint > 0 && hint < MAX_SINGLE_OUTPUT_BYTES && hint <= size * MAX_DEFLATE_RATIO
-      const outputBytes = options.singleOutputBuffer && plausible ? Math.max(MIN_ZLIB_CHUNK, (hint ?? 0) + 1) : chunkBytes
+      const wanted = options.outputBytes ?? chunkBytes
+      const outputBytes = wanted <= MAX_SINGLE_OUTPUT_BYTES ? Math.max(MIN_ZLIB_CHUNK, wanted) : chunkBytes
       const gunzip = createGunzip({ chunkSize: outputBytes })
       const pumpDone = FileByteStream.pump(handle, gunzip, Math.min(chunkBytes, Math.max(size, 1)))
-      return new FileByteStream(label, handle, size, true, gunzip, 4 * chunkBytes, pumpDone)
+      return new FileByteStream(label, handle, size, true, gunzip, 4 * chunkBytes, maxOutputBytes, maxReadBytes, pumpDone)
     } catch (error) {
       await handle.close().catch(() => undefined)
+      if (error instanceof VoxloopError) throw error
       throw fileReadError(label.reportPath, error)
     }
   }
@@ -204,13 +270,17 @@ export class FileByteStream {
     this.queueBytes += rest.length
   }
 
-  /** Positioned read of an uncompressed file into `target`; returns bytes read (short at EOF). */
+  /**
+   * Positioned read of an uncompressed file into `target`; returns bytes read (short at EOF). Split
+   * into reads of at most maxReadBytes (see MAX_READ_BYTES); offsets stay Numbers, exact to 2^53.
+   */
   private async readRaw(target: Uint8Array, position: number): Promise<number> {
     let filled = 0
     try {
       while (filled < target.length) {
-        // A single read is capped near 2 GiB by the OS, hence the loop.
-        const { bytesRead } = await this.handle.read(target, filled, target.length - filled, position + filled)
+        const length = Math.min(target.length - filled, this.maxReadBytes)
+        this.rawReads++
+        const { bytesRead } = await this.handle.read(target, filled, length, position + filled)
         if (bytesRead === 0) break
         filled += bytesRead
       }
@@ -218,6 +288,11 @@ export class FileByteStream {
       throw fileReadError(this.label.reportPath, error)
     }
     return filled
+  }
+
+  /** Positioned reads issued so far on a raw file (each at most maxReadBytes long). */
+  get rawReadCount(): number {
+    return this.rawReads
   }
 
   /** Up to `n` bytes from the current position, without consuming them (fewer at end of file). */

@@ -1,7 +1,9 @@
 /** NIfTI-1/2 reading and label writing for the volumes service, the CLI and export. */
-export { readNifti, readNiftiHeader } from './readNifti'
+export { readNifti, readNiftiHeader, type ReadNiftiOptions } from './readNifti'
 export { readLabelNifti, labelVolumeFromVolume, labelArrayFromVoxels } from './readLabelNifti'
 export { writeLabelNifti, encodeLabelNifti } from './writeLabelNifti'
 export { assertSameGrid, maxCornerDisplacementMm, type SameGridOptions } from './assertSameGrid'
 export { describeVolume, MAX_LABEL_VALUES, type VolumeDescription } from './describeVolume'
-export { MAX_DIM, MAX_VOXEL_BYTES } from './niftiHeaderValidation'
+export { MAX_DIM, MAX_VOXEL_BYTES, defaultMaxVoxelBytes } from './niftiHeaderValidation'
+export { checkNiftiExtensions, type ExtensionCheck } from './niftiExtensions'
+export { copyNiftiGz } from './copyNiftiGz'

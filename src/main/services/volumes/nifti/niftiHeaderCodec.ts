@@ -142,6 +142,12 @@ function decodeNifti2(bytes: Uint8Array, le: boolean, path: string): RawNiftiHea
   if (magic !== 'n+2' && magic !== 'ni2') {
     throw niftiInvalid(path, `sizeof_hdr is 540 but the NIfTI-2 magic is missing (found ${JSON.stringify(magic)})`)
   }
+  // nifti2.h ends the magic with \r\n\032\n precisely so that a text-mode transfer, which rewrites
+  // line ends, shows; nibabel refuses such a file, and so do we. All zero is tolerated, as nibabel does.
+  const eol = Array.from(bytes.subarray(8, 12))
+  if (eol.some((b) => b !== 0) && eol.join() !== '13,10,26,10') {
+    throw niftiInvalid(path, `the NIfTI-2 magic's line-end check bytes are ${eol.join(', ')} instead of 13, 10, 26, 10: the file was probably damaged by a text-mode transfer`)
+  }
   const f64 = (offset: number): number => v.getFloat64(offset, le)
   // int64 fields: Number() keeps the order of magnitude, which is all that validation needs.
   const i64 = (offset: number): number => Number(v.getBigInt64(offset, le))

@@ -3,17 +3,46 @@
  * anything that would make the reader allocate absurd amounts, read out of bounds or place voxels
  * in the wrong spot. Every refusal names the file and the field at fault.
  */
+import { totalmem } from 'node:os'
 import { VoxloopError } from '../../../../shared/errors'
 import { axisCodesFromRasFromIjk, selectNiftiAffine } from '../../../../shared/geometry'
 import type { NiftiGeometry, Vec3, VolumeHeader } from '../../../../shared/volume'
 import { describeUnsupportedDatatype, type NiftiDatatype, niftiDatatypeByCode } from './niftiDatatypes'
-import { formatCount, niftiInvalid, niftiUnsupported } from './niftiErrors'
+import { formatBytes, formatCount, niftiInvalid, niftiUnsupported } from './niftiErrors'
 import { NIFTI1_MIN_VOX_OFFSET, NIFTI2_MIN_VOX_OFFSET, type RawNiftiHeader } from './niftiHeaderCodec'
 
 /** Larger than any CT/MR matrix in use; beyond it a dim is far more likely corruption than data. */
 export const MAX_DIM = 16384
-/** Voxel bytes we agree to hold in memory for one volume, stored or after scaling to float32. */
-export const MAX_VOXEL_BYTES = 2 ** 31
+/**
+ * Voxel bytes (stored, or after scaling to float32) that one volume may have on any machine. One
+ * Node 20 Buffer and one zlib output buffer hold at most 4 GiB (buffer.constants.MAX_LENGTH is 2^32;
+ * zlib counts output in 32 bits); 16 MiB below that leaves room in the same buffer for the header
+ * and extensions on reading, and for the framing around the voxels on the HTTP wire.
+ */
+export const MAX_VOXEL_BYTES = 2 ** 32 - 2 ** 24
+/**
+ * A volume may take at most this fraction of physical memory: the main process holds it, the wire
+ * or IPC copies it once, the renderer holds it plus its display textures, and training keeps a
+ * float32 copy. 1/8 lets a 24 GiB machine open a 2 GiB CT (1024^3 int16) and keeps an 8 GiB
+ * laptop from swapping itself to a standstill on one.
+ */
+export const MEMORY_FRACTION = 1 / 8
+/** Header extensions in use (XML label tables, CIFTI) take kilobytes to a few megabytes. */
+const MAX_VOX_OFFSET = 2 ** 31
+
+/** The voxel-byte limit for a machine with `totalMemoryBytes` of RAM (default: this machine). */
+export function defaultMaxVoxelBytes(totalMemoryBytes: number = totalmem()): number {
+  return Math.min(MAX_VOXEL_BYTES, Math.floor(totalMemoryBytes * MEMORY_FRACTION))
+}
+
+/** The limit in force and, for the refusal message, where it comes from. */
+function voxelByteLimit(requested: number | undefined): { bytes: number; why: string } {
+  const hardLimit = { bytes: MAX_VOXEL_BYTES, why: ' (the most one buffer can hold)' }
+  if (requested !== undefined) return requested < MAX_VOXEL_BYTES ? { bytes: requested, why: '' } : hardLimit
+  const memory = totalmem()
+  const bytes = defaultMaxVoxelBytes(memory)
+  return bytes < MAX_VOXEL_BYTES ? { bytes, why: ` (1/${1 / MEMORY_FRACTION} of this machine's ${(memory / 2 ** 30).toFixed(1)} GiB of memory)` } : hardLimit
+}
 
 export interface NiftiScaling {
   slope: number
@@ -34,6 +63,11 @@ export interface NiftiDataLayout {
 export interface InterpretOptions {
   /** True for .hdr/.img pairs, where vox_offset counts from the start of the .img file. */
   isPair: boolean
+  /**
+   * Refuse volumes whose voxels (stored or scaled) need more bytes than this; default
+   * defaultMaxVoxelBytes(), never above MAX_VOXEL_BYTES.
+   */
+  maxVoxelBytes?: number
 }
 
 function cifti(intentCode: number): boolean {
@@ -41,7 +75,7 @@ function cifti(intentCode: number): boolean {
   return intentCode >= 3000 && intentCode <= 3099
 }
 
-function readDims(raw: RawNiftiHeader, path: string): { dims: Vec3; storedChannels: number } {
+function readDims(raw: RawNiftiHeader, path: string, datatype: NiftiDatatype | null): { dims: Vec3; storedChannels: number } {
   const rank = raw.dim[0]
   if (!(Number.isInteger(rank) && rank >= 1 && rank <= 7)) {
     throw niftiInvalid(path, `dim[0] is ${rank}; it must be the number of dimensions, 1 to 7`)
@@ -56,8 +90,12 @@ function readDims(raw: RawNiftiHeader, path: string): { dims: Vec3; storedChanne
     if (!(Number.isSafeInteger(size) && size >= 1)) {
       throw niftiInvalid(path, `dim[${i + 1}] is ${size}; every used dimension must be at least 1 (dims ${shown})`)
     }
+  })
+  used.forEach((size, i) => {
     if (size > MAX_DIM) {
-      throw niftiUnsupported(path, `dim[${i + 1}] is ${formatCount(size)}; the limit is ${formatCount(MAX_DIM)} (dims ${shown})`)
+      // The would-be size tells a user at once whether this is a huge scan or a corrupt header.
+      const sizeNote = datatype ? `, ${datatype.stored}: ${formatBytes(used.reduce((product, d) => product * d, datatype.bytesPerVoxel))}` : ''
+      throw niftiUnsupported(path, `dim[${i + 1}] is ${formatCount(size)}; the limit is ${formatCount(MAX_DIM)} (dims ${shown}${sizeNote})`)
     }
   })
   if (used.slice(4).some((size) => size !== 1)) {
@@ -82,7 +120,7 @@ function readVoxOffset(raw: RawNiftiHeader, options: InterpretOptions, path: str
   if (!(Number.isFinite(value) && Number.isInteger(value) && value >= 0)) {
     throw niftiInvalid(path, `vox_offset is ${value}; it must be a non-negative whole number of bytes`)
   }
-  if (value > MAX_VOXEL_BYTES) {
+  if (value > MAX_VOX_OFFSET) {
     throw niftiInvalid(path, `vox_offset ${formatCount(value)} is beyond any plausible header extension`)
   }
   const minimum = raw.niftiVersion === 1 ? NIFTI1_MIN_VOX_OFFSET : NIFTI2_MIN_VOX_OFFSET
@@ -112,20 +150,23 @@ export function geometryFromRaw(raw: RawNiftiHeader): NiftiGeometry {
 
 export function interpretNiftiHeader(raw: RawNiftiHeader, path: string, options: InterpretOptions): NiftiDataLayout {
   const datatype = niftiDatatypeByCode(raw.datatypeCode)
-  const { dims, storedChannels } = readDims(raw, path)
+  const { dims, storedChannels } = readDims(raw, path, datatype ?? null)
   if (!datatype) throw niftiUnsupported(path, describeUnsupportedDatatype(raw.datatypeCode))
   if (datatype.packedChannels > 1 && storedChannels > 1) {
     throw niftiUnsupported(path, `${datatype.stored} images with more than one volume (dim[4] = ${storedChannels}) are not supported`)
   }
   // bitpix is ignored, as nifti1_io and nibabel do: the datatype code alone fixes the voxel size.
+  // Plain arithmetic, not 32-bit bitwise operations: these products exceed 2^31 for real CTs.
   const voxels = dims[0] * dims[1] * dims[2] * storedChannels
   const dataBytes = voxels * datatype.bytesPerVoxel
   const scaling = readScaling(raw, datatype, path)
   const outputBytes = scaling ? voxels * 4 : dataBytes
-  if (Math.max(dataBytes, outputBytes) > MAX_VOXEL_BYTES) {
+  const neededBytes = Math.max(dataBytes, outputBytes)
+  const limit = voxelByteLimit(options.maxVoxelBytes)
+  if (neededBytes > limit.bytes) {
     throw niftiUnsupported(
       path,
-      `volume too large: ${dims.join('x')}x${storedChannels} ${datatype.stored} needs ${formatCount(Math.max(dataBytes, outputBytes))} bytes; the limit is ${formatCount(MAX_VOXEL_BYTES)}`
+      `volume too large: ${dims.join('x')}x${storedChannels} ${datatype.stored}${scaling ? ' scaled to float32' : ''} needs ${formatBytes(neededBytes)}; the limit is ${formatBytes(limit.bytes)}${limit.why}`
     )
   }
   const voxOffset = readVoxOffset(raw, options, path)

@@ -5,7 +5,7 @@
  */
 import type { LabelArray, LabelVolume, Vec3, Volume, VoxelArray } from '../../../../shared/volume'
 import { formatCount, niftiInvalid, niftiUnsupported } from './niftiErrors'
-import { readNifti } from './readNifti'
+import { readNifti, type ReadNiftiOptions } from './readNifti'
 
 const MAX_LABEL = 65535
 
@@ -48,6 +48,6 @@ export function labelVolumeFromVolume(volume: Volume, path: string): LabelVolume
   return { header: { ...header, datatype: data instanceof Uint8Array ? 'uint8' : 'uint16' }, data }
 }
 
-export async function readLabelNifti(path: string): Promise<LabelVolume> {
-  return labelVolumeFromVolume(await readNifti(path), path)
+export async function readLabelNifti(path: string, options: ReadNiftiOptions = {}): Promise<LabelVolume> {
+  return labelVolumeFromVolume(await readNifti(path, options), path)
 }

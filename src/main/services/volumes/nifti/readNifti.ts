@@ -3,6 +3,12 @@
  * one buffer holding the stored voxels (zlib's own output buffer for .gz, which then also holds the
  * few header bytes before vox_offset), viewed as the typed array; a second array only when the
  * output type must differ (scaling to float32, planar RGB).
+ *
+ * The header is read first, inflating only a few kilobytes, and its declared size is checked
+ * against the voxel limit before anything of that size exists; a gzipped file is then inflated
+ * into exactly the declared size and no further, so a small file cannot make us inflate or hold
+ * more than its header admits to (a gzip bomb costs what its header declares, and is refused when
+ * that is too much).
  */
 import type { VoxloopError } from '../../../../shared/errors'
 import type { Volume, VolumeHeader } from '../../../../shared/volume'
@@ -13,12 +19,22 @@ import { resolveNiftiFiles, type NiftiFiles } from './niftiFiles'
 import { decodeNiftiHeader, NIFTI2_HEADER_BYTES } from './niftiHeaderCodec'
 import { interpretNiftiHeader, type NiftiDataLayout } from './niftiHeaderValidation'
 
-/** After the voxels, inflate at most this much more to reach (and check) the gzip trailer. */
-const MAX_TRAILING_BYTES = 16 << 20
+/** Deflate cannot expand data by more than about 1032:1, so a file claiming more is truncated. */
+const MAX_DEFLATE_RATIO = 1032
+/**
+ * Below this declared size a gzipped file is simply inflated, which finds the exact shortfall for
+ * the message; above it the ratio check refuses at once rather than reserve the declared buffer.
+ */
+const RATIO_CHECK_FROM_BYTES = 64 * 2 ** 20
 /** Bytes besides the voxels (header, extensions) that a voxel view may keep alive in its buffer. */
 const MAX_RETAINED_EXTRA_BYTES = 64 << 10
 /** Header-only reads inflate in small chunks: a listing of hundreds of files must stay cheap. */
 const HEADER_CHUNK_BYTES = 16 << 10
+
+export interface ReadNiftiOptions {
+  /** Refuse volumes needing more voxel bytes than this (see defaultMaxVoxelBytes). */
+  maxVoxelBytes?: number
+}
 
 function labels(path: string, files: NiftiFiles): { header: StreamLabel; data: StreamLabel } {
   if (!files.isPair) return { header: { reportPath: path, what: 'file' }, data: { reportPath: path, what: 'file' } }
@@ -29,9 +45,15 @@ function labels(path: string, files: NiftiFiles): { header: StreamLabel; data: S
   }
 }
 
-async function readLayout(stream: FileByteStream, path: string, files: NiftiFiles, what: string): Promise<NiftiDataLayout> {
+async function readLayout(
+  stream: FileByteStream,
+  path: string,
+  files: NiftiFiles,
+  what: string,
+  options: ReadNiftiOptions
+): Promise<NiftiDataLayout> {
   const raw = decodeNiftiHeader(await stream.peek(NIFTI2_HEADER_BYTES), path, what)
-  return interpretNiftiHeader(raw, path, { isPair: files.isPair })
+  return interpretNiftiHeader(raw, path, { isPair: files.isPair, ...options })
 }
 
 function truncated(label: StreamLabel, layout: NiftiDataLayout, available: number): VoxloopError {
@@ -73,12 +95,43 @@ function contiguousView(chunks: Buffer[], bytes: number): Uint8Array | null {
 /**
  * The voxel bytes, as an aligned view: read into a fresh buffer for a raw file (whose size is
  * checked first), viewed in place in zlib's output when it is one aligned run, copied otherwise
- * (several gzip members, an ISIZE trailer that lied, an odd vox_offset).
+ * (an odd vox_offset, large extensions, a volume too large for one zlib buffer).
  */
+/**
+ * Refuses a data file that cannot hold what the header declares, before any voxel buffer exists:
+ * exactly for a raw file, by deflate's maximum ratio for a gzipped one.
+ */
+function checkDeclaredSize(stream: FileByteStream, layout: NiftiDataLayout, label: StreamLabel): void {
+  const declared = layout.voxOffset + layout.dataBytes
+  const exact = stream.exactTotalBytes
+  if (exact !== null && exact < declared) throw truncated(label, layout, exact)
+  if (stream.compressed && declared > RATIO_CHECK_FROM_BYTES && declared > stream.fileBytes * MAX_DEFLATE_RATIO) {
+    throw niftiInvalid(
+      label.reportPath,
+      `${label.what} is truncated: the header declares ${formatCount(declared)} bytes but ${formatCount(stream.fileBytes)} bytes of gzip cannot hold more than ${formatCount(stream.fileBytes * MAX_DEFLATE_RATIO)}`
+    )
+  }
+}
+
+/** checkDeclaredSize for the .img half of a pair, opened only for that. */
+async function checkPairData(dataPath: string, label: StreamLabel, layout: NiftiDataLayout): Promise<void> {
+  const probe = await FileByteStream.open(dataPath, label, { chunkBytes: HEADER_CHUNK_BYTES })
+  try {
+    checkDeclaredSize(probe, layout, label)
+  } finally {
+    await probe.close()
+  }
+}
+
+/** Opens the data for a whole read: a gzip stream inflates into one buffer of the declared size. */
+function openData(path: string, label: StreamLabel, layout: NiftiDataLayout): Promise<FileByteStream> {
+  const declared = layout.voxOffset + layout.dataBytes
+  return FileByteStream.open(path, label, { outputBytes: declared + 1, maxOutputBytes: declared })
+}
+
 async function readVoxelBytes(stream: FileByteStream, layout: NiftiDataLayout, label: StreamLabel): Promise<Uint8Array> {
   const { voxOffset, dataBytes, datatype } = layout
   const exact = stream.exactTotalBytes
-  if (exact !== null && exact < voxOffset + dataBytes) throw truncated(label, layout, exact)
 
   const skipped = await stream.skip(voxOffset)
   if (skipped < voxOffset) throw truncated(label, layout, skipped)
@@ -93,8 +146,8 @@ async function readVoxelBytes(stream: FileByteStream, layout: NiftiDataLayout, l
   const { chunks, bytes } = await stream.readChunks(dataBytes)
   if (bytes < dataBytes) throw truncated(label, layout, voxOffset + bytes)
   const view = contiguousView(chunks, dataBytes)
-  // The view keeps its whole buffer alive: fine for a few header bytes, not for a buffer that an
-  // inflated ISIZE claim or trailing data made much larger than the voxels.
+  // The view keeps its whole buffer alive: fine for a few header bytes, not for large extensions
+  // before vox_offset.
   const retainedExtra = view ? view.buffer.byteLength - dataBytes : Number.POSITIVE_INFINITY
   if (view && view.byteOffset % datatype.bytesPerElement === 0 && retainedExtra <= Math.max(MAX_RETAINED_EXTRA_BYTES, dataBytes / 16)) return view
   const target = allocateVoxelBuffer(dataBytes, label)
@@ -106,58 +159,54 @@ async function readVoxelBytes(stream: FileByteStream, layout: NiftiDataLayout, l
   return target
 }
 
-/**
- * Reads a whole volume. Throws VoxloopError: NIFTI_INVALID (corrupt, truncated, not NIfTI),
- * NIFTI_UNSUPPORTED (valid but out of scope: 5D+, CIFTI, complex…), NOT_FOUND, FORBIDDEN.
- */
-export async function readNifti(path: string): Promise<Volume> {
-  const files = await resolveNiftiFiles(path)
-  const streamLabels = labels(path, files)
-  const headerStream = await FileByteStream.open(files.headerPath, streamLabels.header, { singleOutputBuffer: !files.isPair })
-  let dataStream: FileByteStream | null = null
+/** Reads and checks the header, and checks that the data file can hold what it declares. */
+async function checkedLayout(path: string, files: NiftiFiles, streamLabels: ReturnType<typeof labels>, options: ReadNiftiOptions): Promise<NiftiDataLayout> {
+  const headerStream = await FileByteStream.open(files.headerPath, streamLabels.header, { chunkBytes: HEADER_CHUNK_BYTES })
+  let layout: NiftiDataLayout
   try {
-    const layout = await readLayout(headerStream, path, files, streamLabels.header.what)
-    if (files.isPair) {
-      await headerStream.close()
-      dataStream = await FileByteStream.open(files.dataPath, streamLabels.data, { singleOutputBuffer: true })
-    }
-    const stream = dataStream ?? headerStream
-    const voxelBytes = await readVoxelBytes(stream, layout, streamLabels.data)
-    // Reaching the end makes zlib verify the CRC of everything we just read.
-    await stream.drain(MAX_TRAILING_BYTES)
-    return { header: layout.header, data: decodeVoxels(voxelBytes, layout) }
+    layout = await readLayout(headerStream, path, files, streamLabels.header.what, options)
+    if (!files.isPair) checkDeclaredSize(headerStream, layout, streamLabels.data)
   } finally {
     await headerStream.close()
-    await dataStream?.close()
+  }
+  if (files.isPair) await checkPairData(files.dataPath, streamLabels.data, layout)
+  return layout
+}
+
+/**
+ * Reads a whole volume. Throws VoxloopError: NIFTI_INVALID (corrupt, truncated, not NIfTI, not a
+ * regular file), NIFTI_UNSUPPORTED (valid but out of scope: 5D+, CIFTI, complex, too large…),
+ * NOT_FOUND, FORBIDDEN.
+ */
+export async function readNifti(path: string, options: ReadNiftiOptions = {}): Promise<Volume> {
+  const files = await resolveNiftiFiles(path)
+  const streamLabels = labels(path, files)
+  const layout = await checkedLayout(path, files, streamLabels, options)
+  // Opened afresh so that a gzipped file inflates into one buffer of the declared size
+  // (re-inflating the header's few kilobytes costs nothing).
+  const stream = await openData(files.dataPath, streamLabels.data, layout)
+  try {
+    const voxelBytes = await readVoxelBytes(stream, layout, streamLabels.data)
+    // Reaching the end makes zlib verify the CRC of everything we just read; a stream that goes on
+    // past the declared size was already stopped there, so this inflates nothing more.
+    await stream.drain(0)
+    return { header: layout.header, data: decodeVoxels(voxelBytes, layout) }
+  } finally {
+    await stream.close()
   }
 }
 
 /**
  * Header only, for import listings: inflates only the first few kilobytes. The data size is checked
- * against uncompressed files; a gzipped file's truncation only shows when it is read.
+ * exactly against uncompressed files, and against deflate's maximum ratio for gzipped ones (whose
+ * truncation otherwise only shows when they are read).
  */
-export async function readNiftiHeader(path: string): Promise<VolumeHeader> {
+export async function readNiftiHeader(path: string, options: ReadNiftiOptions = {}): Promise<VolumeHeader> {
+  return (await readNiftiLayout(path, options)).header
+}
+
+/** The header's layout (header, voxel offset and size), with the same checks as readNiftiHeader. */
+export async function readNiftiLayout(path: string, options: ReadNiftiOptions = {}): Promise<NiftiDataLayout> {
   const files = await resolveNiftiFiles(path)
-  const streamLabels = labels(path, files)
-  const headerStream = await FileByteStream.open(files.headerPath, streamLabels.header, { chunkBytes: HEADER_CHUNK_BYTES })
-  let layout: NiftiDataLayout
-  try {
-    layout = await readLayout(headerStream, path, files, streamLabels.header.what)
-    if (!files.isPair) {
-      const exact = headerStream.exactTotalBytes
-      if (exact !== null && exact < layout.voxOffset + layout.dataBytes) throw truncated(streamLabels.data, layout, exact)
-    }
-  } finally {
-    await headerStream.close()
-  }
-  if (files.isPair) {
-    const dataStream = await FileByteStream.open(files.dataPath, streamLabels.data, { chunkBytes: HEADER_CHUNK_BYTES })
-    try {
-      const exact = dataStream.exactTotalBytes
-      if (exact !== null && exact < layout.voxOffset + layout.dataBytes) throw truncated(streamLabels.data, layout, exact)
-    } finally {
-      await dataStream.close()
-    }
-  }
-  return layout.header
+  return checkedLayout(path, files, labels(path, files), options)
 }

@@ -1,13 +1,16 @@
+import { execFileSync } from 'node:child_process'
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs'
 import { copyFile, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { gunzipSync } from 'node:zlib'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
 import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { readLabelNifti } from '../../../../../src/main/services/volumes/nifti'
 import { writeImageNifti } from '../../../../../src/main/services/volumes/nifti/writeImageNifti'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
-import { describeUnless } from '../../../../helpers/skipWithReason'
+import { buildNifti, headerBytes } from '../../../../helpers/niftiBuilder'
+import { describeUnless, itUnless } from '../../../../helpers/skipWithReason'
 import { createProjectWithCases, editOf, makeTempDir, removeDir, snapshotTree, syntheticImage } from './projectFixtures'
 
 const HIPPOCAMPUS = sharedDataPath('labeled', 'msd_task04_hippocampus')
@@ -225,3 +228,98 @@ describe('importing nnU-Net style datasets', () => {
     expect(await readdir(path.join(store.root, 'images'))).toEqual([])
   })
 })
+
+/** Entries of the project folder that an import left behind in staging. */
+async function stagingLeftovers(store: ProjectStore): Promise<string[]> {
+  return (await readdir(store.root)).filter((name) => name.startsWith('.import-'))
+}
+
+const fifoUnavailable = process.platform === 'win32' ? 'Windows has no mkfifo (named pipes there are not files in a folder)' : null
+
+describe('importing files that cannot or should not be read as they are', () => {
+  itUnless(fifoUnavailable, 'lists a named pipe called .nii (and a symlink to one) as skipped instead of hanging', async () => {
+    const store = await newProject()
+    const source = path.join(base, 'with-fifo')
+    await mkdir(source)
+    await writeImageNifti(path.join(source, 'real.nii.gz'), syntheticImage([4, 4, 4]))
+    execFileSync('mkfifo', [path.join(source, 'pipe.nii')])
+    await symlink(path.join(source, 'pipe.nii'), path.join(source, 'link.nii.gz'))
+    const report = await Promise.race([
+      importDataset(store, source),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('import still running after 10 s')), 10_000))
+    ])
+    expect(report.imported.map((c) => c.caseId)).toEqual(['real'])
+    expect(report.skipped).toEqual([
+      { file: path.join(source, 'link.nii.gz'), reason: 'a named pipe (FIFO), not a regular file' },
+      { file: path.join(source, 'pipe.nii'), reason: 'a named pipe (FIFO), not a regular file' }
+    ])
+    expect(await stagingLeftovers(store)).toEqual([])
+  })
+
+  it('skips a 2 GiB volume over the memory limit with a clear reason, and leaves no staging folder', async () => {
+    // Exactly 1024^3 int16 = 2^31 bytes: one fs read of that size used to abort the whole process.
+    const store = await newProject()
+    const source = path.join(base, 'huge')
+    await mkdir(source)
+    await writeImageNifti(path.join(source, 'small.nii.gz'), syntheticImage([4, 4, 4]))
+    const huge = path.join(source, 'huge.nii')
+    const fd = openSync(huge, 'w')
+    try {
+      const header = headerBytes({ dims: [1024, 1024, 1024], datatype: 4 }, 352)
+      writeSync(fd, header, 0, header.length, 0)
+      ftruncateSync(fd, 352 + 2 ** 31) // sparse: no disk used
+    } finally {
+      closeSync(fd)
+    }
+    const report = await importDataset(store, source, { maxVoxelBytes: 2 ** 30 })
+    expect(report.imported.map((c) => c.caseId)).toEqual(['small'])
+    expect(report.skipped).toEqual([
+      {
+        file: huge,
+        reason: `${huge}: volume too large: 1024x1024x1024x1 int16 needs 2,147,483,648 bytes (2.00 GiB); the limit is 1,073,741,824 bytes (1.00 GiB)`
+      }
+    ])
+    expect(await stagingLeftovers(store)).toEqual([])
+  })
+
+  it('leaves no staging folder when an import is cancelled half way', async () => {
+    const store = await newProject()
+    const source = path.join(base, 'cancelled')
+    await mkdir(source)
+    for (const name of ['a', 'b', 'c']) await writeImageNifti(path.join(source, `${name}.nii.gz`), syntheticImage([4, 4, 4]))
+    const controller = new AbortController()
+    await expect(importDataset(store, source, { signal: controller.signal, onProgress: () => controller.abort() })).rejects.toMatchObject({ code: 'CANCELLED' })
+    expect(await stagingLeftovers(store)).toEqual([])
+    expect(store.listCases()).toEqual([])
+  })
+
+  it('stores an image with broken header extensions repaired, and says so', async () => {
+    const store = await newProject()
+    const source = path.join(base, 'bad-extension')
+    await mkdir(source)
+    // A valid comment extension, then one whose esize (0) nibabel cannot walk past.
+    const extension = new Uint8Array(64)
+    const view = new DataView(extension.buffer)
+    view.setInt32(0, 32, true)
+    view.setInt32(4, 6, true)
+    extension.set(new TextEncoder().encode('kept'), 8)
+    view.setInt32(36, 6, true)
+    const voxels = Int16Array.from({ length: 60 }, (_, i) => i)
+    const original = buildNifti({ dims: [3, 4, 5], datatype: 4, extension }, voxels)
+    const file = path.join(source, 'scan.nii.gz')
+    await writeFile(file, gzipSync(original))
+    const report = await importDataset(store, source)
+    expect(report.imported.map((c) => c.caseId)).toEqual(['scan'])
+    expect(report.skipped).toEqual([
+      { file, reason: expect.stringMatching(/^image imported with its header repaired: header extension at byte 384: esize 0 is not a positive multiple of 16/) }
+    ])
+    const stored = gunzipSync(await readFile(path.join(store.root, 'images', 'scan.nii.gz')))
+    // Same bytes but for the broken extension's esize/ecode, which now span the rest of the area.
+    expect(stored.length).toBe(original.length)
+    expect(stored.subarray(0, 384).equals(Buffer.from(original.subarray(0, 384)))).toBe(true)
+    expect([stored.readInt32LE(384), stored.readInt32LE(388)]).toEqual([32, 0])
+    expect(stored.subarray(392).equals(Buffer.from(original.subarray(392)))).toBe(true)
+    expect(Array.from((await store.loadImage('scan')).data)).toEqual(Array.from(voxels))
+  })
+})
+

@@ -330,6 +330,14 @@ describe('readNifti refusals (synthetic files)', () => {
     await expectRefused(write('far-offset.nii.gz', gzipSync(bytes)), 'NIFTI_INVALID', /vox_offset 5,000 is past the end of the data \(412 bytes\)/)
   })
 
+  it('refuses a NIfTI-2 file whose magic line-end bytes were rewritten by a text-mode transfer (as nibabel)', async () => {
+    const bytes = buildNifti({ version: 2, dims, datatype: 2 }, data)
+    bytes.set([0x0a, 0x0a, 0x1a, 0x0a], 8) // \r\n became \n\n
+    await expectRefused(write('eol.nii', bytes), 'NIFTI_INVALID', /line-end check bytes are 10, 10, 26, 10 instead of 13, 10, 26, 10/)
+    bytes.set([0, 0, 0, 0], 8) // all zero: tolerated, as nibabel does
+    expect(Array.from((await readNifti(write('eol-zero.nii', bytes))).data)).toEqual(Array.from(data))
+  })
+
   it('refuses empty, tiny and non-NIfTI files', async () => {
     await expectRefused(write('empty.nii', new Uint8Array(0)), 'NIFTI_INVALID', /file is empty/)
     await expectRefused(write('tiny.nii', new Uint8Array([1, 2])), 'NIFTI_INVALID', /only 2 bytes/)
