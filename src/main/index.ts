@@ -7,14 +7,19 @@ import { parseBackendPreference } from '../engine/backends/chooseBackend'
 import { VoxloopApp } from './app/VoxloopApp'
 import { createMainWindow, type MainWindow } from './electron/createMainWindow'
 import { hardenSession } from './electron/hardenSession'
+import { devServerUrl as allowedDevServerUrl, devToolsAllowed } from './electron/rendererSource'
+import { registerAppScheme, serveRenderer } from './electron/serveRenderer'
 import { utilityEngine } from './electron/utilityEngine'
 import { registerIpc } from './ipc/registerIpc'
 import { runtimePaths } from './runtimePaths'
 
 // Every renderer is sandboxed, whatever a future window forgets to set.
 app.enableSandbox()
+registerAppScheme()
 
-const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined
+// The dev server and DevTools only in an unpackaged `electron-vite dev` build (rendererSource.ts).
+const launch = { isPackaged: app.isPackaged, isDevBuild: import.meta.env.DEV, env: process.env }
+const devTools = devToolsAllowed(launch)
 let mainWindow: MainWindow | null = null
 
 function backendFlag(): string | undefined {
@@ -23,8 +28,10 @@ function backendFlag(): string | undefined {
 }
 
 async function start(): Promise<void> {
+  const devServerUrl = allowedDevServerUrl(launch)
   await app.whenReady()
   hardenSession(session.defaultSession, devServerUrl)
+  serveRenderer(runtimePaths.rendererDir)
   const flag = backendFlag()
   const voxloop = await VoxloopApp.create({
     appVersion: app.getVersion(),
@@ -42,12 +49,12 @@ async function start(): Promise<void> {
     ...(flag !== undefined ? { backendOverride: parseBackendPreference(flag) } : {})
   })
   const unregister = registerIpc(voxloop, () => mainWindow)
-  mainWindow = createMainWindow(devServerUrl)
+  mainWindow = createMainWindow(devServerUrl, devTools)
   mainWindow.window.on('closed', () => {
     mainWindow = null
   })
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow(devServerUrl)
+    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow(devServerUrl, devTools)
   })
   // Closing the project flushes the label journal and releases its lock: let it finish first.
   let quitting = false

@@ -4,12 +4,17 @@ import path from 'node:path'
 const mainDir = path.basename(__dirname) === 'chunks' ? path.dirname(__dirname) : __dirname
 
 /**
- * Where the built pieces sit relative to the bundled main code (out/main/*.js): the engine entry
- * beside it, the renderer in out/renderer, the preload in out/preload.
+ * Where the built pieces sit relative to the bundled main code (`mainDir`, out/main): the engine
+ * entry beside it, the renderer in out/renderer, the preload in out/preload. A function of the
+ * folder so that the packaging test can check that the installers hold every one of them.
  */
-export const runtimePaths = {
-  engineEntry: path.join(mainDir, 'engine.js'),
-  rendererDir: path.join(mainDir, '..', 'renderer'),
-  rendererIndex: path.join(mainDir, '..', 'renderer', 'index.html'),
-  preload: path.join(mainDir, '..', 'preload', 'index.js')
+export function runtimePathsFor(outMainDir: string): { engineEntry: string; rendererDir: string; rendererIndex: string; preload: string } {
+  return {
+    engineEntry: path.join(outMainDir, 'engine.js'),
+    rendererDir: path.join(outMainDir, '..', 'renderer'),
+    rendererIndex: path.join(outMainDir, '..', 'renderer', 'index.html'),
+    preload: path.join(outMainDir, '..', 'preload', 'index.js')
+  }
 }
+
+export const runtimePaths = runtimePathsFor(mainDir)

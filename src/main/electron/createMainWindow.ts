@@ -1,5 +1,6 @@
 import { BrowserWindow } from 'electron'
 import { runtimePaths } from '../runtimePaths'
+import { rendererUrl as rendererUrlFor } from './rendererSource'
 
 export interface MainWindow {
   window: BrowserWindow
@@ -7,8 +8,12 @@ export interface MainWindow {
   rendererUrl: string
 }
 
-/** The one window: isolated, sandboxed, no Node, no navigation, no pop-ups, no webviews. */
-export function createMainWindow(devServerUrl: string | undefined): MainWindow {
+/**
+ * The one window: isolated, sandboxed, no Node, no navigation, no pop-ups, no webviews. Its page is
+ * app://voxloop/index.html, or the dev server that devServerUrl() allowed; DevTools only where
+ * devToolsAllowed() says so.
+ */
+export function createMainWindow(devServerUrl: string | null, devTools: boolean): MainWindow {
   const window = new BrowserWindow({
     width: 1440,
     height: 900,
@@ -29,10 +34,11 @@ export function createMainWindow(devServerUrl: string | undefined): MainWindow {
       allowRunningInsecureContent: false,
       webviewTag: false,
       spellcheck: false,
-      navigateOnDragDrop: false
+      navigateOnDragDrop: false,
+      devTools
     }
   })
-  const rendererUrl = devServerUrl ?? new URL(`file://${runtimePaths.rendererIndex}`).href
+  const rendererUrl = rendererUrlFor(devServerUrl)
   window.once('ready-to-show', () => window.show())
   window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }))
   window.webContents.on('will-navigate', (event, url) => {
@@ -40,6 +46,6 @@ export function createMainWindow(devServerUrl: string | undefined): MainWindow {
   })
   window.webContents.on('will-redirect', (event) => event.preventDefault())
   window.webContents.on('will-attach-webview', (event) => event.preventDefault())
-  void (devServerUrl ? window.loadURL(devServerUrl) : window.loadFile(runtimePaths.rendererIndex))
+  void window.loadURL(rendererUrl)
   return { window, rendererUrl }
 }
