@@ -33,14 +33,22 @@ export const ModelShapeOptionsSchema = z
   })
   .strict()
 
+/** The reference time budget of a run when the user sets none: 15 minutes (a 2-core CPU's). */
+export const DEFAULT_TRAINING_MINUTES = 15
+
 /**
- * What a user asks for. Everything but `epochs` has a default picked from the data (see the
- * engine's trainingPlan.ts); the resolved values are recorded in the version's run.json.
+ * What a user asks for. Everything has a default picked from the data (see the engine's
+ * trainingPlan.ts); the resolved values are recorded in the version's run.json. The default budget
+ * is time: the run trains for up to `minutes` (default: what the data needs, at most
+ * DEFAULT_TRAINING_MINUTES) and the number of epochs follows from the measured step time. Giving
+ * `epochs` instead fixes the number of steps.
  */
 export const TrainingOptionsSchema = z
   .object({
-    /** Passes of `stepsPerEpoch` steps; each ends with validation and a checkpoint. 1–10,000. */
-    epochs: z.number().int().min(1).max(10_000),
+    /** Train for up to this many minutes (epochs follow from the measured step time); default from the data, at most 15. */
+    minutes: z.number().positive().max(7 * 24 * 60).optional(),
+    /** Passes of `stepsPerEpoch` steps; each ends with validation and a checkpoint. 1–10,000. Overrides the time budget. */
+    epochs: z.number().int().min(1).max(10_000).optional(),
     /** Optimiser steps per epoch; default from the number of training cases (10–250). */
     stepsPerEpoch: z.number().int().min(1).max(100_000).optional(),
     patchSize: PatchSizeSchema.optional(),
@@ -91,7 +99,15 @@ export type TrainingClass = z.infer<typeof TrainingClassSchema>
 
 /** The options resolved against the data: what the run actually does. Stored in run.json. */
 export const TrainingPlanSchema = z.object({
+  /** With a time budget: the run's current estimate, re-sized from the measured step and validation times. */
   epochs: z.number().int().min(1),
+  /**
+   * The run's time budget in seconds, or null when the user fixed the epochs. Absent in older runs: null.
+   * Epochs are sized to it once the first steps are timed and again after each epoch.
+   */
+  timeBudgetSeconds: z.number().positive().nullable().optional(),
+  /** With a default budget: the steps the data needs (the run stops there if that comes before the budget). */
+  targetSteps: z.number().int().min(1).nullable().optional(),
   stepsPerEpoch: z.number().int().min(1),
   /** [D, H, W] voxels on the resampled grid. */
   patchSize: Shape3Schema,

@@ -7,6 +7,7 @@
 export interface ProgressMeterOptions {
   batchSize: number
   stepsPerEpoch: number
+  /** Changes when a time-budgeted run re-sizes its epochs (setTotalSteps). */
   totalSteps: number
   /** Weight of the newest step in the average, 0–1; default 0.2. */
   smoothing?: number
@@ -16,7 +17,25 @@ export class ProgressMeter {
   private secondsPerStep: number | null = null
   private epochOverheadSeconds: number | null = null
 
-  constructor(private readonly options: ProgressMeterOptions) {}
+  private totalSteps: number
+
+  constructor(private readonly options: ProgressMeterOptions) {
+    this.totalSteps = options.totalSteps
+  }
+
+  setTotalSteps(totalSteps: number): void {
+    this.totalSteps = totalSteps
+  }
+
+  /** The smoothed seconds per step, or null before the first step. */
+  secondsPerStepEstimate(): number | null {
+    return this.secondsPerStep
+  }
+
+  /** The smoothed validation + checkpoint seconds per epoch, or null before the first epoch ended. */
+  epochOverheadEstimate(): number | null {
+    return this.epochOverheadSeconds
+  }
 
   recordStep(seconds: number): void {
     const alpha = this.options.smoothing ?? 0.2
@@ -35,7 +54,7 @@ export class ProgressMeter {
   /** Seconds until the run ends after `stepsDone` steps; null before the first step is timed. */
   etaSeconds(stepsDone: number): number | null {
     if (this.secondsPerStep === null) return null
-    const remainingSteps = Math.max(0, this.options.totalSteps - stepsDone)
+    const remainingSteps = Math.max(0, this.totalSteps - stepsDone)
     // Epoch ends (validation + checkpoint) still to come, the current epoch's included.
     const remainingEpochEnds = Math.ceil(remainingSteps / this.options.stepsPerEpoch)
     return remainingSteps * this.secondsPerStep + remainingEpochEnds * (this.epochOverheadSeconds ?? 0)

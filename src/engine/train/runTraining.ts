@@ -38,7 +38,7 @@ import { createOptimizer } from './optimizers'
 import { ProgressMeter } from './progressMeter'
 import { createVersionFolder, readRunRecord, versionDir, writeRunRecord } from './runRecord'
 import { classesFromLabels } from './trainingClasses'
-import { planTraining, unetOptionsOf, type BasePlan } from './trainingPlan'
+import { epochsForBudget, planTraining, unetOptionsOf, type BasePlan } from './trainingPlan'
 import { mirrorAxesOf } from './mirrorAxes'
 import { openStepper } from './parallel/openStepper'
 import { chooseTrainingWorkers } from './parallel/trainingWorkers'
@@ -68,6 +68,9 @@ export interface RunTrainingOptions {
 }
 
 const RESUMABLE: ReadonlySet<RunStatus> = new Set(['running', 'cancelled', 'stopped', 'failed'])
+
+/** Steps timed before a time-budgeted run first sizes its epochs (the first ones warm kernels up). */
+const BUDGET_CALIBRATION_STEPS = 6
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -208,9 +211,32 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
     let step = checkpoint?.step ?? 0
     let early = checkpoint?.earlyStopping ?? INITIAL_EARLY_STOPPING
     const history: EpochSummary[] = [...(checkpoint?.history ?? [])]
-    const totalSteps = plan.epochs * plan.stepsPerEpoch
+    let totalSteps = plan.epochs * plan.stepsPerEpoch
     const schedule = { kind: plan.schedule, peak: plan.learningRate, totalSteps, warmupSteps: plan.warmupSteps }
     const meter = new ProgressMeter({ batchSize: plan.batchSize, stepsPerEpoch: plan.stepsPerEpoch, totalSteps })
+    // A time-budgeted run sizes its epochs from the measured speed: once the first steps are timed
+    // (so the ETA is right from the first minute), then after every epoch with its validation time.
+    const budgetSeconds = plan.timeBudgetSeconds ?? null
+    const elapsedBefore = history.reduce((sum, entry) => sum + entry.seconds, 0)
+    const calibrateAtStep = step + BUDGET_CALIBRATION_STEPS
+    const resizeToBudget = (): void => {
+      const secondsPerStep = meter.secondsPerStepEstimate()
+      if (budgetSeconds === null || secondsPerStep === null) return
+      const epochs = epochsForBudget({
+        budgetSeconds,
+        elapsedSeconds: elapsedBefore + (now() - startedAt) / 1000,
+        stepsDone: step,
+        stepsPerEpoch: plan.stepsPerEpoch,
+        secondsPerStep,
+        epochOverheadSeconds: meter.epochOverheadEstimate(),
+        targetSteps: plan.targetSteps ?? null
+      })
+      if (epochs === plan.epochs) return
+      plan.epochs = epochs
+      totalSteps = epochs * plan.stepsPerEpoch
+      schedule.totalSteps = totalSteps
+      meter.setTotalSteps(totalSteps)
+    }
     let lastValidation: ValidationScores | null = history.at(-1)?.validation ?? null
     let lastLoss: number | null = null
     let learningRate = learningRateAt(Math.min(step, totalSteps - 1), schedule)
@@ -260,6 +286,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
         step++
         lossSum += lastLoss
         meter.recordStep((now() - stepStartedAt) / 1000)
+        if (step === calibrateAtStep) resizeToBudget()
         const lastOfEpoch = stepInEpoch === plan.stepsPerEpoch - 1
         if (lastOfEpoch || now() - lastProgressAt >= (options.progressIntervalMs ?? 250)) progress('training', epoch, stepInEpoch + 1)
         await yieldToEventLoop()
@@ -306,6 +333,8 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
       await writeRunRecord(dir, record)
       await pruneCheckpoints(dir, [record.checkpoints.best, record.checkpoints.last])
       meter.recordEpochOverhead((now() - overheadStartedAt) / 1000)
+      // May end the run here (plan.epochs = this epoch): the loop then closes it as completed.
+      if (!stop) resizeToBudget()
       options.events.epoch({
         ...(history.at(-1) as EpochSummary),
         runId: request.runId,

@@ -4,6 +4,7 @@
  */
 import { version } from '../../../package.json'
 import { VoxloopError } from '../../shared/errors'
+import { DEFAULT_TRAINING_MINUTES } from '../../shared/training'
 import { parseBackendPreference } from '../../engine/backends/chooseBackend'
 import { resolveAppDataDir } from '../app/appDataDir'
 import { VoxloopApp } from '../app/VoxloopApp'
@@ -38,8 +39,11 @@ Commands:
   evaluate <project> --model <version> [--json]
                                             predict the curated cases with a model version; Dice per case and label
 
-Training options (defaults are picked from the data):
-  --epochs N          epochs (default 10); each ends with validation and a checkpoint
+Training options (defaults are picked from the data, the same as the app's Train button):
+  --minutes N         train for up to N minutes (default: the steps the data needs, 60 per training
+                      case, at most ${DEFAULT_TRAINING_MINUTES} min); epochs follow from the measured step time
+  --epochs N          a fixed number of epochs instead of a time budget; each ends with validation
+                      and a checkpoint
   --steps N           optimiser steps per epoch
   --patch N|DxHxW     patch size in voxels (multiples of 2^depth)
   --batch N           patches per step

@@ -19,9 +19,17 @@ export function formatPlan(started: TrainingStarted): string {
   const model = plan.model as { depth?: number; baseFilters?: number; residualUnits?: number }
   return [
     `${started.resumed ? 'Resuming' : 'Training'} model ${started.version} on ${plan.trainingCaseIds.length} case(s), validating on ${plan.validationCaseIds.length} (backend ${plan.backend}${(plan.workers ?? 1) > 1 ? `, ${plan.workers} workers splitting each batch` : ''})`,
-    `  ${plan.epochs} epochs × ${plan.stepsPerEpoch} steps, batch ${plan.batchSize} of ${plan.patchSize.join('×')} voxels at ${plan.targetSpacingMm.map((s) => s.toFixed(2)).join('×')} mm`,
+    `  ${budgetText(plan)}${plan.stepsPerEpoch} steps per epoch, batch ${plan.batchSize} of ${plan.patchSize.join('×')} voxels at ${plan.targetSpacingMm.map((s) => s.toFixed(2)).join('×')} mm`,
     `  ${plan.optimizer} lr ${plan.learningRate} (${plan.schedule}, ${plan.warmupSteps} warm-up steps), U-Net depth ${model.depth ?? '?'} × ${model.baseFilters ?? '?'} filters, seed ${plan.seed}${plan.fromModel ? `, fine-tuned from ${plan.fromModel}` : ''}`
   ].join('\n')
+}
+
+/** "up to 15 min (about 2,040 steps the data needs; epochs sized from the measured speed), " or "10 epochs × ". */
+function budgetText(plan: TrainingStarted['plan']): string {
+  const budget = plan.timeBudgetSeconds ?? null
+  if (budget === null) return `${plan.epochs} epochs × `
+  const target = plan.targetSteps ? `at most ${plan.targetSteps.toLocaleString('en-US')} steps, ` : ''
+  return `up to ${formatDuration(budget)} (${target}epochs sized from the measured speed, first estimate ${plan.epochs}), `
 }
 
 /** One line, redrawn in place on a terminal: `epoch 2/10 [#####-----] 12/40 loss …`. */

@@ -13,6 +13,7 @@ import { formatEpochLine, formatEvaluation, formatPlan, formatProgressLine, form
 
 /** Flag → option, for error messages that name what the user typed. */
 const FLAG_OF: Record<string, string> = {
+  minutes: '--minutes',
   epochs: '--epochs',
   stepsPerEpoch: '--steps',
   patchSize: '--patch',
@@ -61,7 +62,9 @@ export function trainingOptionsFromFlags(args: ParsedArgs): TrainingOptions {
   const depth = integerFlag(args, 'depth', { min: 1, max: 5 })
   const baseFilters = integerFlag(args, 'base-filters', { min: 2, max: 64 })
   const options: Record<string, unknown> = {
-    epochs: integerFlag(args, 'epochs', { min: 1, max: 10_000 }) ?? 10,
+    // No default here: the engine's plan gives the same default budget as the Train button.
+    minutes: numberFlag(args, 'minutes'),
+    epochs: integerFlag(args, 'epochs', { min: 1, max: 10_000 }),
     stepsPerEpoch: integerFlag(args, 'steps', { min: 1, max: 100_000 }),
     patchSize: parsePatchFlag(stringFlag(args, 'patch')),
     batchSize: integerFlag(args, 'batch', { min: 1, max: 64 }),

@@ -32,10 +32,15 @@ interface Recorded {
   epochs: TrainingEpochEvent[]
 }
 
-async function train(request: TrainRequest, onProgress?: (p: TrainingProgress, control: { cancelRequested: boolean }) => void): Promise<{ result: TrainingResult } & Recorded> {
+async function train(
+  request: TrainRequest,
+  onProgress?: (p: TrainingProgress, control: { cancelRequested: boolean }) => void,
+  extra: Partial<RunTrainingOptions> = {}
+): Promise<{ result: TrainingResult } & Recorded> {
   const recorded: Recorded = { started: [], progress: [], epochs: [] }
   const control = { cancelRequested: false }
   const options: RunTrainingOptions = {
+    ...extra,
     control,
     progressIntervalMs: 0,
     events: {
@@ -59,6 +64,34 @@ async function lastWeights(version: string): Promise<Buffer> {
 
 /** History without wall-clock times, for comparing runs. */
 const timeless = (result: TrainingResult): unknown => result.history.map(({ seconds: _seconds, ...rest }) => rest)
+
+describe('runTraining with a time budget', () => {
+  it('sizes its epochs from the measured speed once the first steps are timed, and ends within the budget', async () => {
+    // A clock that advances 40 ms whenever the loop reads it: steps and validation "take" time
+    // deterministically, so the sizing is tested without depending on this machine's speed.
+    let fakeMs = 0
+    const now = (): number => (fakeMs += 40)
+    const budgetSeconds = 6
+    const { result, started, progress } = await train(tinyRequest(fixture, { epochs: undefined, minutes: budgetSeconds / 60 }), undefined, { now })
+    // The first progress event is sent before any step is timed (the started event's plan object
+    // is the live one, so it shows the sized count).
+    const tentative = progress[0]?.epochs ?? 0
+    expect(started[0]?.plan.timeBudgetSeconds).toBe(budgetSeconds)
+    // The first estimate (600 target steps / 4 per epoch) is replaced once the speed is known.
+    expect(tentative).toBe(150)
+    expect(result.status).toBe('completed')
+    expect(result.epochsCompleted).toBeGreaterThan(1)
+    expect(result.epochsCompleted).toBeLessThan(tentative)
+    const after = progress.filter((p) => p.step > 6)
+    expect(after.every((p) => p.epochs < tentative)).toBe(true)
+    // Within the budget, give or take the last epoch.
+    const epochSeconds = result.seconds / result.epochsCompleted
+    expect(result.seconds).toBeLessThanOrEqual(budgetSeconds + epochSeconds)
+    expect(result.seconds).toBeGreaterThan(budgetSeconds - 2 * epochSeconds)
+    const record = await readRunRecord(path.join(fixture.modelsDir, result.version))
+    expect(record.plan.epochs).toBe(result.epochsCompleted)
+  })
+})
 
 describe('runTraining', () => {
   it('trains, validates every epoch, reports progress and writes the best and last checkpoints that run.json names', async () => {

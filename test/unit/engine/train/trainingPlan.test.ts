@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { planTraining, splitCases, TRAINING_DEFAULTS, type PlanInputs } from '../../../../src/engine/train/trainingPlan'
+import { epochsForBudget, planTraining, splitCases, targetStepsFor, TRAINING_DEFAULTS, type PlanInputs } from '../../../../src/engine/train/trainingPlan'
 import { updateEarlyStopping, INITIAL_EARLY_STOPPING } from '../../../../src/engine/train/earlyStopping'
 import { TrainingOptionsSchema } from '../../../../src/shared/training'
 import type { Vec3 } from '../../../../src/shared/volume'
@@ -134,5 +134,45 @@ describe('updateEarlyStopping', () => {
   it('without validation keeps the last epoch and never stops', () => {
     const update = updateEarlyStopping({ bestScore: null, bestEpoch: 3, epochsWithoutImprovement: 0 }, 4, null, 1)
     expect(update).toEqual({ state: { bestScore: null, bestEpoch: 4, epochsWithoutImprovement: 0 }, improved: true, stop: false })
+  })
+})
+
+describe('the time budget (the default of the Train button and of `voxloop train`)', () => {
+  it('plans a default run by time: 15 minutes at most, aiming at 60 steps per training case', () => {
+    const plan = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({}) }))
+    expect(plan.timeBudgetSeconds).toBe(15 * 60)
+    expect(plan.targetSteps).toBe(60 * plan.trainingCaseIds.length)
+    expect(plan.epochs).toBe(Math.ceil((plan.targetSteps as number) / plan.stepsPerEpoch))
+    // The warm-up follows the target, not a 10-epoch guess.
+    expect(plan.warmupSteps).toBe(Math.min(200, Math.round(plan.epochs * plan.stepsPerEpoch * 0.05)))
+  })
+
+  it('takes --minutes as the budget with no step target, and --epochs as a fixed run without a budget', () => {
+    const timed = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ minutes: 40 }) }))
+    expect(timed.timeBudgetSeconds).toBe(40 * 60)
+    expect(timed.targetSteps).toBeNull()
+    const fixed = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 7, minutes: 40 }) }))
+    expect(fixed.timeBudgetSeconds).toBeNull()
+    expect(fixed.epochs).toBe(7)
+  })
+
+  it('targetStepsFor stays within 600–20,000', () => {
+    expect(targetStepsFor(1)).toBe(600)
+    expect(targetStepsFor(33)).toBe(1980)
+    expect(targetStepsFor(1000)).toBe(20_000)
+  })
+
+  it('epochsForBudget fills the time left with whole epochs (steps + validation), never below the epoch under way', () => {
+    const base = { budgetSeconds: 900, elapsedSeconds: 10, stepsDone: 6, stepsPerEpoch: 34, secondsPerStep: 0.5, epochOverheadSeconds: null, targetSteps: null }
+    // 900 s − 10 s − 28 steps left in epoch 1 (14 s) = 876 s; an epoch is 17 s without overhead known: 51 more.
+    expect(epochsForBudget(base)).toBe(1 + Math.floor(876 / 17))
+    // With 3 s of validation per epoch: (900 − 10 − 14 − 3) / 20 = 43.65 → 43 more.
+    expect(epochsForBudget({ ...base, epochOverheadSeconds: 3 })).toBe(44)
+    // A step target that comes before the budget ends it sooner; one after it does not.
+    expect(epochsForBudget({ ...base, targetSteps: 680 })).toBe(20)
+    expect(epochsForBudget({ ...base, targetSteps: 1980 })).toBe(52)
+    // Out of time: the epoch under way is the last.
+    expect(epochsForBudget({ ...base, elapsedSeconds: 1000, stepsDone: 40 })).toBe(2)
+    expect(epochsForBudget({ ...base, stepsDone: 68, elapsedSeconds: 899 })).toBe(2)
   })
 })

@@ -8,7 +8,10 @@ const flags = (...argv: string[]): ReturnType<typeof parseArgs> => parseArgs(['t
 
 describe('voxloop train flags', () => {
   it('turn into training options, leaving the rest to the data', () => {
-    expect(trainingOptionsFromFlags(flags())).toEqual({ epochs: 10 })
+    // No options: the same default (a time budget planned from the data) as the app's Train button.
+    expect(trainingOptionsFromFlags(flags())).toEqual({})
+    expect(trainingOptionsFromFlags(flags('--minutes', '7.5'))).toEqual({ minutes: 7.5 })
+    expect(() => trainingOptionsFromFlags(flags('--minutes', '0'))).toThrow(/--minutes/)
     expect(
       trainingOptionsFromFlags(flags('--epochs', '3', '--steps', '20', '--patch', '32x48x32', '--batch', '4', '--lr', '3e-4', '--optimizer', 'sgd', '--val', '0.25', '--seed', '7', '--no-augment', '--depth', '2', '--base-filters', '4', '--from', 'v0001-20250101-000000'))
     ).toEqual({
