@@ -9,12 +9,14 @@
  *   - Fuzz (≥ 2,000 mutated NIfTI files through import): crashes, hangs, stored files nibabel cannot read.
  *   - WebSocket/HTTP: malformed frames and oversized bodies, each answered or closed, others still served.
  *
- * Sizes can be lowered for a quick look: VOXLOOP_BENCH_KILLS, _DISKFULL_CYCLES, _LOCK_ROUNDS, _FUZZ_FILES.
+ * Sizes can be lowered for a quick look: VOXLOOP_BENCH_KILLS, _DISKFULL_CYCLES, _LOCK_ROUNDS, _FUZZ_FILES,
+ * _NETWORK_REPEATS; VOXLOOP_BENCH_FUZZ_SEED picks other fuzzed files.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { mountSmallTmpfs, runDiskFullCycles, unmount } from '../../test/helpers/reliability/diskFullHarness'
+import { fuzzSourcesMissing, runImportFuzz } from '../../test/helpers/reliability/fuzzHarness'
 import { createKillProject, runKillCycles } from '../../test/helpers/reliability/killHarness'
 import { runLockRace } from '../../test/helpers/reliability/lockRace'
 import {
@@ -36,6 +38,7 @@ function count(name: string, fallback: number): number {
 const KILLS = count('VOXLOOP_BENCH_KILLS', 200)
 const DISK_FULL_CYCLES = count('VOXLOOP_BENCH_DISKFULL_CYCLES', 20)
 const LOCK_ROUNDS = count('VOXLOOP_BENCH_LOCK_ROUNDS', 200)
+const FUZZ_FILES = count('VOXLOOP_BENCH_FUZZ_FILES', 2000)
 
 function seconds(since: number): number {
   return (performance.now() - since) / 1000
@@ -114,6 +117,48 @@ async function lockSection(rows: BenchRow[], targets: BenchTarget[], notes: stri
   }
 }
 
+async function fuzzSection(rows: BenchRow[], targets: BenchTarget[], notes: string[]): Promise<void> {
+  const description = `Fuzz: ≥ ${FUZZ_FILES} mutated NIfTI files through import: 0 crashes, 0 hangs, 0 stored files nibabel cannot read, 0 stored files with changed voxels`
+  if (fuzzSourcesMissing) {
+    notes.push(`Fuzz: not run: ${fuzzSourcesMissing}`)
+    targets.push({ description, met: null })
+    return
+  }
+  const base = mkdtempSync(path.join(tmpdir(), 'voxloop-bench-fuzz-'))
+  try {
+    const report = await runImportFuzz({ cases: FUZZ_FILES, seed: count('VOXLOOP_BENCH_FUZZ_SEED', 0xf022_2026), workDir: base })
+    const crashes = report.crashes.length + report.folderFailures.length
+    rows.push(
+      {
+        name: 'Fuzz: mutated NIfTI files imported',
+        value: report.tried,
+        unit: 'files',
+        note: `${report.imported} imported (${report.repaired} with the header repaired), ${report.refused} refused; ${report.children} processes; ${report.seconds.toFixed(0)} s`
+      },
+      { name: 'Fuzz: crashes', value: crashes, unit: 'files', note: `import threw, an uncoded error, or the process died; ${report.folderFailures.length} of them whole-folder imports` },
+      { name: 'Fuzz: hangs (one file > 20 s)', value: report.hangs.length, unit: 'files', note: report.slowest ? `slowest file ${report.slowest.ms} ms` : '' },
+      { name: 'Fuzz: stored files whose voxels differ from the source', value: report.voxelMismatches.length, unit: 'files', note: `${report.voxelsChecked} compared` }
+    )
+    if (report.unreadable) rows.push({ name: 'Fuzz: stored files nibabel cannot read', value: report.unreadable.length, unit: 'files', note: `${report.imported} loaded in full` })
+    else notes.push(`Fuzz: stored files not checked with nibabel: ${report.nibabelUnavailable ?? ''}`)
+    const zeros = crashes === 0 && report.hangs.length === 0 && report.voxelMismatches.length === 0
+    targets.push({
+      description,
+      met: report.unreadable === null ? (zeros ? null : false) : zeros && report.unreadable.length === 0 && report.tried >= Math.min(FUZZ_FILES, 2000)
+    })
+    notes.push(
+      ...Object.entries(report.refusals)
+        .slice(0, 8)
+        .map(([reason, times]) => `Fuzz: refused ${times}× ${reason}`),
+      ...[...report.folderFailures, ...report.crashes, ...report.hangs, ...(report.unreadable ?? []), ...report.voxelMismatches]
+        .slice(0, 10)
+        .map((problem) => `Fuzz: ${problem.file}: ${problem.detail}`)
+    )
+  } finally {
+    rmSync(base, { recursive: true, force: true })
+  }
+}
+
 const NETWORK_REPEATS = count('VOXLOOP_BENCH_NETWORK_REPEATS', 20)
 
 /** Oversized or endless bodies: each must get an answer (413) and a closed connection. */
@@ -182,6 +227,7 @@ export const bench: Bench = {
     await killSection(rows, targets, notes)
     await diskFullSection(rows, targets, notes)
     await lockSection(rows, targets, notes)
+    await fuzzSection(rows, targets, notes)
     await networkSection(rows, targets, notes)
     notes.push(`load average at end: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`)
     return { name: 'reliability', rows, targets, notes }

@@ -182,11 +182,22 @@ export const ImportedCaseSchema = z.object({
 })
 export type ImportedCase = z.infer<typeof ImportedCaseSchema>
 
+/** An image imported with its header fixed so that other tools can read the stored copy; voxels untouched. */
+export const RepairedFileSchema = z.object({
+  file: z.string(),
+  /** What was fixed, one entry per fix. */
+  repairs: z.array(z.string())
+})
+export type RepairedFile = z.infer<typeof RepairedFileSchema>
+
 export const ImportReportSchema = z.object({
   source: z.string(),
   format: z.enum(['msd', 'folder']),
   imported: z.array(ImportedCaseSchema),
+  /** Files not imported, each with the reason. */
   skipped: z.array(SkippedFileSchema),
+  /** Imported images (also in `imported`) whose stored copy had its header repaired. */
+  repaired: z.array(RepairedFileSchema),
   /** Labels added to the project's table (from dataset.json or values found in label files). */
   labelsAdded: z.array(LabelDefSchema)
 })

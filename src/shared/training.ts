@@ -93,6 +93,54 @@ export type TrainingOptions = z.input<typeof TrainingOptionsSchema>
 export const Shape3Schema = z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)])
 const Vec3Schema = z.tuple([z.number(), z.number(), z.number()])
 
+/**
+ * What a dataset is, measured once per training run on its training cases (nnU-Net's fingerprint):
+ * voxel spacings and shapes, and per channel the intensities of the labelled foreground (up to
+ * 10,000 voxels per case, evenly strided). The normalisation is chosen from it and recorded beside it.
+ */
+export const DatasetFingerprintSchema = z.object({
+  cases: z.number().int().min(0),
+  /** [x, y, z] mm. */
+  spacingMm: z.object({ median: Vec3Schema, min: Vec3Schema, max: Vec3Schema }),
+  /** [D, H, W] voxels on the cases' own grids. */
+  shape: z.object({ median: Shape3Schema, min: Shape3Schema, max: Shape3Schema }),
+  foregroundIntensity: z.array(
+    z.object({
+      mean: z.number(),
+      sd: z.number(),
+      min: z.number(),
+      max: z.number(),
+      p00_5: z.number(),
+      p99_5: z.number(),
+      /** Voxels the statistics come from (0: no labelled voxel in any case). */
+      voxels: z.number().int().min(0)
+    })
+  )
+})
+export type DatasetFingerprint = z.infer<typeof DatasetFingerprintSchema>
+
+/** out = (clamp(x, clip) − offset) · scale, per channel (the engine's ChannelNormalization). */
+export const ChannelNormalizationSchema = z.object({
+  kind: z.enum(['zscore', 'window']),
+  clip: z.tuple([z.number(), z.number()]).nullable(),
+  offset: z.number(),
+  scale: z.number()
+})
+
+/**
+ * How a model's inputs are normalised, the same at training and prediction:
+ * - `ct-dataset`: CT clipped to the training foreground's 0.5–99.5 percentiles, then z-scored with
+ *   the foreground's mean and sd (nnU-Net's CTNormalization); fixed numbers in `channels`;
+ * - `per-volume-zscore`: MR and other modalities, each volume z-scored on its own robust statistics.
+ */
+export const NormalizationPlanSchema = z.object({
+  scheme: z.enum(['ct-dataset', 'per-volume-zscore']),
+  channels: z.array(ChannelNormalizationSchema).nullable(),
+  /** Why this scheme (for the model table and run.json readers). */
+  reason: z.string()
+})
+export type NormalizationPlan = z.infer<typeof NormalizationPlanSchema>
+
 /** Output channel `index` of the model predicts project label `labelId` (index 0: background). */
 export const TrainingClassSchema = z.object({ index: z.number().int().min(1), labelId: z.number().int().min(1), name: z.string() })
 export type TrainingClass = z.infer<typeof TrainingClassSchema>
@@ -127,6 +175,10 @@ export const TrainingPlanSchema = z.object({
   /** Voxel size the cases are resampled to, [x, y, z] mm. */
   targetSpacingMm: Vec3Schema,
   modality: z.enum(['CT', 'MR', 'other']),
+  /** The training cases measured (absent in older runs). */
+  fingerprint: DatasetFingerprintSchema.optional(),
+  /** The input normalisation chosen from modality and fingerprint (absent in older runs: CT window −1000…1000 HU, others per-volume z-score). */
+  normalization: NormalizationPlanSchema.optional(),
   inputChannels: z.number().int().min(1),
   classes: z.array(TrainingClassSchema),
   /** The U-Net's options (JSON), as the model factory resolved them. */
@@ -153,7 +205,17 @@ export const LabelScoreSchema = z.object({
   iou: z.number(),
   /** Mean over the cases whose reference has the label; null when none has it. */
   sensitivity: z.number().nullable(),
-  specificity: z.number().nullable()
+  specificity: z.number().nullable(),
+  /**
+   * Surface metrics, from `models:evaluate` only (absent in training validation): the 95th
+   * percentile symmetric surface distance in mm (a label found in only one map scores the diagonal
+   * of the volume), the normalised surface Dice at the report's tolerance, and predicted / reference
+   * voxels (null when the reference lacks the label). Definitions: the engine's surfaceMetrics.ts.
+   */
+  hd95Mm: z.number().optional(),
+  surfaceDice: z.number().optional(),
+  /** Per case; in a mean, the mean over the cases whose reference has the label (null when none has it). */
+  volumeRatio: z.number().nullable().optional()
 })
 export type LabelScore = z.infer<typeof LabelScoreSchema>
 
@@ -301,6 +363,8 @@ export const ModelVersionInfoSchema = z.object({
   validationCases: z.number().int(),
   patchSize: Shape3Schema,
   fromModel: z.string().nullable(),
+  /** The input normalisation the version uses and why (plan.normalization.reason); null for older versions. */
+  normalization: z.string().nullable().default(null),
   /** Set when run.json could not be read. */
   problem: z.string().nullable()
 })
@@ -318,6 +382,8 @@ export const EvaluationReportSchema = z.object({
   version: z.string(),
   cases: z.array(CaseEvaluationSchema),
   mean: ValidationScoresSchema,
+  /** Tolerance of the normalised surface Dice, mm (2 by default). Absent in older reports. */
+  surfaceToleranceMm: z.number().optional(),
   seconds: z.number()
 })
 export type EvaluationReport = z.infer<typeof EvaluationReportSchema>

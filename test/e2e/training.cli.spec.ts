@@ -84,8 +84,11 @@ test('evaluate prints Dice per case and the mean per label on the curated cases'
   expect(json.mean.perLabel.map((l) => l.name)).toEqual(['Anterior', 'Posterior'])
   const text = (await voxloop('evaluate', project, '--model', trained.version)).stdout
   expect(text).toContain(`Model ${trained.version} on 5 case(s)`)
-  expect(text).toMatch(/hippocampus_001\s+\d\.\d{4}\s+\d\.\d{4}\s+\d\.\d{4}/)
-  expect(text).toMatch(/\nmean\s+\d\.\d{4}/)
+  // One row per case and label (Dice, IoU, HD95, NSD, volume ratio), then the means per label.
+  expect(text).toMatch(/hippocampus_001\s+Anterior\s+\d\.\d{4}\s+\d\.\d{4}\s+\d+\.\d{2}\s+\d\.\d{4}/)
+  expect(text).toMatch(/\nmean of labels\s+\d\.\d{4}/)
+  const chosen = (await voxloop('evaluate', project, '--model', trained.version, '--cases', 'hippocampus_001', '--json')).stdout
+  expect((JSON.parse(chosen) as { cases: Array<{ caseId: string }> }).cases.map((c) => c.caseId)).toEqual(['hippocampus_001'])
 })
 
 test('Ctrl+C cancels after the current step; --resume continues the run to the end', async () => {

@@ -41,6 +41,11 @@ export interface CtWindowOptions {
 export interface NormalizationOptions {
   zScore: ZScoreOptions
   ctWindow: CtWindowOptions
+  /**
+   * A fixed normalisation per channel (a model's dataset-wide CT scheme, see fingerprint.ts): used
+   * as given instead of computing one, whatever the modality.
+   */
+  fixed?: readonly ChannelNormalization[]
 }
 
 export const DEFAULT_NORMALIZATION: Readonly<NormalizationOptions> = Object.freeze<NormalizationOptions>({
@@ -131,6 +136,12 @@ export function normalizationFor(
   modality: Modality,
   options: Partial<NormalizationOptions> = {}
 ): ChannelNormalization[] {
+  if (options.fixed) {
+    if (options.fixed.length !== image.channels) {
+      throw new VoxloopError('INVALID_ARGUMENT', `the model normalises ${options.fixed.length} channel(s); the image has ${image.channels}`)
+    }
+    return options.fixed.map((n) => ({ ...n, clip: n.clip ? [...n.clip] : null }))
+  }
   const zScore = { ...DEFAULT_NORMALIZATION.zScore, ...options.zScore }
   const ctWindow = { ...DEFAULT_NORMALIZATION.ctWindow, ...options.ctWindow }
   const out: ChannelNormalization[] = []

@@ -7,7 +7,8 @@ import { VoxloopError } from '../../shared/errors'
 import type { Modality } from '../../shared/project'
 import type { LabelVolume, Vec3, Volume } from '../../shared/volume'
 import { buildForegroundIndex, type ForegroundIndex } from './foregroundIndex'
-import { channelsLastFromVolume, labelMapFromLabelVolume, sameShape, shapeFromDims, type Shape3 } from './layout'
+import { channelsLastFromVolume, dimsFromShape, labelMapFromLabelVolume, sameShape, shapeFromDims, type Shape3 } from './layout'
+import { applyTurn, canonicalTurn, IDENTITY_TURN, turnedVec3, type CanonicalTurn } from './reorient'
 import { normalizeIntensitiesInPlace, type ChannelNormalization, type NormalizationOptions } from './normalize'
 import { resampledShape, resampleArgmax, resampleLinear, resampleNearest, spacingAfterResample } from './resample'
 
@@ -20,6 +21,11 @@ export interface PrepareCaseOptions {
   normalization?: Partial<NormalizationOptions>
   /** Carried along for logs and for the batch sampler's fingerprint; default ''. */
   id?: string
+  /**
+   * Turn the case to RAS axis order first (reorient.ts), so that files stored LPS, RAS or any other
+   * way look the same to the network; results go back onto the input's grid. Default true.
+   */
+  canonical?: boolean
 }
 
 /** The grid of the source volume, for mapping results back. */
@@ -27,6 +33,10 @@ export interface OriginalGrid {
   shape: Shape3
   /** [x, y, z] mm. */
   spacingMm: Vec3
+  /** The turn to canonical (RAS) axis order that was applied before resampling. */
+  turn: CanonicalTurn
+  /** The source grid's shape after that turn (what results are resampled back to before turning back). */
+  canonicalShape: Shape3
 }
 
 export interface PreparedCase {
@@ -49,16 +59,23 @@ export interface PreparedCase {
 }
 
 export function prepareCase(image: Volume, label: LabelVolume | null, options: PrepareCaseOptions): PreparedCase {
-  const originalShape = shapeFromDims(image.header.dims)
-  const originalSpacing: Vec3 = [...image.header.spacing]
-  let labelMap: Uint8Array | null = null
+  const inputShape = shapeFromDims(image.header.dims)
+  const inputSpacing: Vec3 = [...image.header.spacing]
+  let inputLabels: Uint8Array | null = null
   if (label) {
-    if (!sameShape(shapeFromDims(label.header.dims), originalShape)) {
+    if (!sameShape(shapeFromDims(label.header.dims), inputShape)) {
       throw new VoxloopError('GRID_MISMATCH', `label dims ${label.header.dims.join('×')} differ from image dims ${image.header.dims.join('×')}`)
     }
-    labelMap = labelMapFromLabelVolume(label)
+    inputLabels = labelMapFromLabelVolume(label)
   }
-  const source = channelsLastFromVolume(image)
+  const turn = options.canonical === false ? IDENTITY_TURN : canonicalTurn(image.header.rasFromIjk)
+  const canonicalDims = turnedVec3(image.header.dims, turn)
+  // From here on the case is in canonical axis order; `original` keeps how to go back.
+  const originalShape = shapeFromDims(canonicalDims)
+  const originalSpacing = turnedVec3(inputSpacing, turn)
+  const labelMap = inputLabels ? applyTurn(inputLabels, image.header.dims, 1, turn) : null
+  const turned: Volume = { header: { ...image.header, dims: canonicalDims, spacing: originalSpacing }, data: applyTurn(image.data, image.header.dims, image.header.channels, turn) }
+  const source = channelsLastFromVolume(turned)
   const shape = options.targetSpacing ? resampledShape(originalShape, originalSpacing, options.targetSpacing) : originalShape
   // Resample before normalising: the statistics then describe exactly what the network sees, and a
   // large volume is normalised at the (usually smaller) training resolution.
@@ -75,7 +92,7 @@ export function prepareCase(image: Volume, label: LabelVolume | null, options: P
     foreground: resampledLabel ? buildForegroundIndex(resampledLabel) : null,
     padValues: channelMinima(resampled.image, source.channels),
     normalization,
-    original: { shape: originalShape, spacingMm: originalSpacing }
+    original: { shape: inputShape, spacingMm: inputSpacing, turn, canonicalShape: originalShape }
   }
 }
 
@@ -94,15 +111,32 @@ type GridPair = Pick<PreparedCase, 'shape' | 'original'>
  * original grid (index i + nx*(j + ny*k), i.e. a LabelVolume's data): linear resampling, then argmax.
  */
 export function predictionToOriginalGrid(scores: Float32Array, classes: number, prepared: GridPair): Uint8Array {
-  return resampleArgmax(scores, classes, prepared.shape, prepared.original.shape)
+  return turnBack(resampleArgmax(scores, classes, prepared.shape, prepared.original.canonicalShape), 1, prepared)
 }
 
 /** A label map on the prepared grid → the original grid, by nearest neighbour. */
 export function labelMapToOriginalGrid(labelMap: Uint8Array, prepared: GridPair): Uint8Array {
-  return resampleNearest(labelMap, prepared.shape, prepared.original.shape)
+  return turnBack(resampleNearest(labelMap, prepared.shape, prepared.original.canonicalShape), 1, prepared)
 }
 
-/** Any channels-last float map on the prepared grid (e.g. uncertainty) → the original grid, linearly. */
+/**
+ * Any channels-last float map on the prepared grid (e.g. uncertainty) → the original grid, linearly.
+ * Channels-last on one channel is the same as a plain volume; several channels come back channels-last.
+ */
 export function valuesToOriginalGrid(values: Float32Array, channels: number, prepared: GridPair): Float32Array {
-  return resampleLinear(values, channels, prepared.shape, prepared.original.shape)
+  const resampled = resampleLinear(values, channels, prepared.shape, prepared.original.canonicalShape)
+  if (channels === 1) return turnBack(resampled, 1, prepared)
+  // Channels-last: turn each voxel's run of channels as one unit by turning channel planes.
+  const voxels = resampled.length / channels
+  const planar = new Float32Array(resampled.length)
+  for (let v = 0; v < voxels; v++) for (let c = 0; c < channels; c++) planar[c * voxels + v] = resampled[c + channels * v] as number
+  const back = turnBack(planar, channels, prepared)
+  const out = new Float32Array(back.length)
+  for (let v = 0; v < voxels; v++) for (let c = 0; c < channels; c++) out[c + channels * v] = back[c * voxels + v] as number
+  return out
+}
+
+/** Undoes the canonical turn of a NIfTI-ordered array on the canonical source grid. */
+function turnBack<T extends Uint8Array | Float32Array>(data: T, channels: number, prepared: GridPair): T {
+  return applyTurn(data, dimsFromShape(prepared.original.canonicalShape), channels, prepared.original.turn, true)
 }

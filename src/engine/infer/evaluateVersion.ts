@@ -1,11 +1,13 @@
 /**
  * `voxloop evaluate`: a version's best model on cases with saved labels, each predicted whole and
- * scored on its own grid against its label (per label Dice, IoU, sensitivity, specificity).
+ * scored on its own grid against its label (per label Dice, IoU, sensitivity, specificity, and the
+ * surface metrics in mm on the case's own voxel spacing: HD95, normalised surface Dice, volume ratio).
  */
 import type { EvaluateRequest } from '../../shared/engineProtocol'
 import { VoxloopError } from '../../shared/errors'
 import type { CaseEvaluation, EvaluationReport } from '../../shared/training'
-import { prepareCaseVolumes, readCaseVolumes } from '../train/caseVolumes'
+import { prepareCaseVolumes, prepareOptionsOf, readCaseVolumes } from '../train/caseVolumes'
+import { DEFAULT_SURFACE_TOLERANCE_MM } from '../train/surfaceMetrics'
 import { averageScores, caseScores, meanForegroundDice } from '../train/validationScores'
 import { loadVersionModel } from './loadVersionModel'
 import { predictPreparedCase } from './predictCase'
@@ -18,9 +20,10 @@ export async function evaluateVersion(request: EvaluateRequest, betweenBatches: 
     for (const files of request.cases) {
       if (!files.labelPath) throw new VoxloopError('INVALID_ARGUMENT', `case ${files.id} has no saved label to evaluate against`)
       const volumes = await readCaseVolumes(files, plan.classes)
-      const prepared = prepareCaseVolumes({ ...volumes, classLabels: null }, { targetSpacingMm: plan.targetSpacingMm, modality: plan.modality })
+      const prepared = prepareCaseVolumes({ ...volumes, classLabels: null }, prepareOptionsOf(plan))
       const { classIndices } = await predictPreparedCase(model, prepared, plan.classes.length + 1, { patchShape: plan.patchSize, batchSize: plan.batchSize, betweenBatches })
-      const perLabel = caseScores(classIndices, volumes.classLabels as Uint8Array, plan.classes)
+      const { dims, spacing } = volumes.image.header
+      const perLabel = caseScores(classIndices, volumes.classLabels as Uint8Array, plan.classes, { dims, spacingMm: spacing, toleranceMm: DEFAULT_SURFACE_TOLERANCE_MM })
       cases.push({ caseId: files.id, perLabel, meanForegroundDice: meanForegroundDice(perLabel) })
     }
     return {
@@ -30,6 +33,7 @@ export async function evaluateVersion(request: EvaluateRequest, betweenBatches: 
         cases.map((c) => c.perLabel),
         plan.classes
       ),
+      surfaceToleranceMm: DEFAULT_SURFACE_TOLERANCE_MM,
       seconds: (performance.now() - startedAt) / 1000
     }
   } finally {

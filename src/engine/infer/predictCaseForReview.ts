@@ -5,7 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs'
 import type { PredictCaseRequest, PredictCaseResult } from '../../shared/engineProtocol'
-import { prepareCaseVolumes, readCaseVolumes } from '../train/caseVolumes'
+import { prepareCaseVolumes, prepareOptionsOf, readCaseVolumes } from '../train/caseVolumes'
 import { mirrorAxesOf } from '../train/mirrorAxes'
 import { loadVersionModel, type VersionModel } from './loadVersionModel'
 import { predictForReview } from './predictForReview'
@@ -34,7 +34,7 @@ export async function predictCaseForReview(request: PredictCaseRequest, betweenB
   const startedAt = performance.now()
   const { model, plan } = await modelFor(request.modelsDir, request.version)
   const volumes = await readCaseVolumes({ ...request.case, labelPath: null }, plan.classes)
-  const prepared = prepareCaseVolumes(volumes, { targetSpacingMm: plan.targetSpacingMm, modality: plan.modality })
+  const prepared = prepareCaseVolumes(volumes, prepareOptionsOf(plan))
   const prediction = await predictForReview(model, prepared, {
     patchShape: plan.patchSize,
     classes: plan.classes,

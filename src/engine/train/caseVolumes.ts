@@ -6,7 +6,7 @@
 import type { CaseFiles } from '../../shared/engineProtocol'
 import { VoxloopError } from '../../shared/errors'
 import type { Modality } from '../../shared/project'
-import type { TrainingClass } from '../../shared/training'
+import type { NormalizationPlan, TrainingClass, TrainingPlan } from '../../shared/training'
 import type { Vec3, Volume } from '../../shared/volume'
 // Plain Node code shared with main (no Electron, no store): the one NIfTI reader of the app.
 import { readLabelNifti, readNifti } from '../../main/services/volumes/nifti'
@@ -33,11 +33,24 @@ export async function readCaseVolumes(files: CaseFiles, classes: readonly Traini
 export interface PrepareOptions {
   targetSpacingMm: Vec3
   modality: Modality
+  /** The model's recorded normalisation (plan.normalization); absent for older models: by modality. */
+  normalization?: NormalizationPlan | undefined
+}
+
+/** The prepare options of a model's plan: the same at training, validation and prediction. */
+export function prepareOptionsOf(plan: Pick<TrainingPlan, 'targetSpacingMm' | 'modality' | 'normalization'>): PrepareOptions {
+  return { targetSpacingMm: plan.targetSpacingMm, modality: plan.modality, normalization: plan.normalization }
 }
 
 export function prepareCaseVolumes(volumes: CaseVolumes, options: PrepareOptions): PreparedCase {
   const label = volumes.classLabels ? { header: { ...volumes.image.header, channels: 1, datatype: 'uint8' as const }, data: volumes.classLabels } : null
-  return prepareCase(volumes.image, label, { targetSpacing: options.targetSpacingMm, modality: options.modality, id: volumes.id })
+  const fixed = options.normalization?.scheme === 'ct-dataset' ? options.normalization.channels : null
+  return prepareCase(volumes.image, label, {
+    targetSpacing: options.targetSpacingMm,
+    modality: options.modality,
+    id: volumes.id,
+    ...(fixed ? { normalization: { fixed } } : {})
+  })
 }
 
 /** The files of each id, in the order given; NOT_FOUND naming the ids main did not send. */

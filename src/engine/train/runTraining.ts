@@ -28,9 +28,11 @@ import {
   type ValidationScores
 } from '../../shared/training'
 import { BatchSampler } from '../data/BatchSampler'
+import { chooseNormalization, computeFingerprint, type FingerprintCase } from '../data/fingerprint'
+import { canonicalTurn, turnedVec3 } from '../data/reorient'
 import { shapeFromDims } from '../data/layout'
 import { buildUNet3d } from '../model'
-import { filesForIds, prepareCaseVolumes, readCaseVolumes, type CaseVolumes } from './caseVolumes'
+import { filesForIds, prepareCaseVolumes, prepareOptionsOf, readCaseVolumes, type CaseVolumes } from './caseVolumes'
 import { checkpointName, loadCheckpointModel, pruneCheckpoints, readCheckpointContents, writeCheckpoint, type CheckpointContents } from './checkpoint'
 import { INITIAL_EARLY_STOPPING, updateEarlyStopping } from './earlyStopping'
 import { learningRateAt } from './lrSchedule'
@@ -109,6 +111,13 @@ async function resumeSetup(request: TrainRequest, version: string): Promise<RunS
   return { dir, version, record: { ...record, status: 'running', error: null }, checkpoint, volumes, base }
 }
 
+function fingerprintCaseOf(volumes: CaseVolumes): FingerprintCase {
+  const { header } = volumes.image
+  const turn = canonicalTurn(header.rasFromIjk)
+  // Spacings and shapes in canonical axis order; intensities do not depend on the order.
+  return { dims: turnedVec3(header.dims, turn), spacingMm: turnedVec3(header.spacing, turn), channels: header.channels, data: volumes.image.data, labels: volumes.classLabels }
+}
+
 async function baseModelOf(request: TrainRequest, version: string): Promise<{ dir: string; best: string; plan: BasePlan }> {
   const dir = versionDir(request.modelsDir, version)
   const record = await readRunRecord(dir)
@@ -124,15 +133,29 @@ async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () 
   const all = await readVolumes(request, ids, classes, 'training')
   const planned = planTraining({
     options,
-    cases: all.map((v) => ({ id: v.id, shape: shapeFromDims(v.image.header.dims), spacingMm: v.image.header.spacing, channels: v.image.header.channels })),
+    // In the canonical (RAS) axis order prepareCase turns every case to, so that a dataset mixing
+    // orientations gets one spacing and patch per anatomical axis.
+    cases: all.map((v) => {
+      const turn = canonicalTurn(v.image.header.rasFromIjk)
+      return { id: v.id, shape: shapeFromDims(turnedVec3(v.image.header.dims, turn)), spacingMm: turnedVec3(v.image.header.spacing, turn), channels: v.image.header.channels }
+    }),
     labels: request.labels,
     modality: request.modality,
     backend,
     seed: options.seed ?? drawSeed(),
     base: base?.plan ?? null
   })
-  const plan: TrainingPlan = { ...planned, workers: chooseTrainingWorkers(backend, planned.batchSize).workers }
   const byId = new Map(all.map((v) => [v.id, v]))
+  // Measured on the training cases only, so nothing about the validation cases leaks into the model.
+  // A fine-tuned model keeps its base's normalisation: its weights were learned on those inputs.
+  const fingerprint = computeFingerprint(planned.trainingCaseIds.map((id) => fingerprintCaseOf(byId.get(id) as CaseVolumes)))
+  const normalization = base?.plan.plan.normalization ?? (base ? undefined : chooseNormalization(planned.modality, fingerprint))
+  const plan: TrainingPlan = {
+    ...planned,
+    fingerprint,
+    ...(normalization ? { normalization } : {}),
+    workers: chooseTrainingWorkers(backend, planned.batchSize).workers
+  }
   const volumes = [...plan.trainingCaseIds, ...plan.validationCaseIds].map((id) => byId.get(id) as CaseVolumes)
   const { version, dir } = await createVersionFolder(request.modelsDir)
   const now = new Date().toISOString()
@@ -174,7 +197,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
   let stepper: TrainingStepper | null = null
   try {
     const trainingCount = plan.trainingCaseIds.length
-    const prepareOptions = { targetSpacingMm: plan.targetSpacingMm, modality: plan.modality }
+    const prepareOptions = prepareOptionsOf(plan)
     const training = setup.volumes.slice(0, trainingCount).map((v) => prepareCaseVolumes(v, prepareOptions))
     const heldOut: HeldOutCase[] = setup.volumes.slice(trainingCount).map((v) => ({ id: v.id, prepared: prepareCaseVolumes(v, prepareOptions), reference: v.classLabels as Uint8Array }))
     setup.volumes.length = 0 // the raw volumes are no longer needed

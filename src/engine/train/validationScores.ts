@@ -3,11 +3,27 @@
  * averaged over cases, with project label ids and names attached.
  */
 import type { LabelScore, TrainingClass, ValidationScores } from '../../shared/training'
+import type { Vec3 } from '../../shared/volume'
 import { segmentationMetrics, type LabelMetrics } from './metrics'
+import { surfaceMetrics, type SurfaceScores } from './surfaceMetrics'
 
-export function caseScores(predicted: Uint8Array, reference: Uint8Array, classes: readonly TrainingClass[]): LabelScore[] {
-  const metrics = segmentationMetrics(predicted, reference, { labels: classes.map((c) => c.index) })
-  return classes.map((c, i) => scoreOf(c, metrics[i] as LabelMetrics))
+/** The case's grid, for the surface metrics (HD95, NSD, volume ratio); without it only overlap is scored. */
+export interface SurfaceGrid {
+  dims: Vec3
+  spacingMm: Vec3
+  toleranceMm: number
+}
+
+export function caseScores(predicted: Uint8Array, reference: Uint8Array, classes: readonly TrainingClass[], grid?: SurfaceGrid): LabelScore[] {
+  const labels = classes.map((c) => c.index)
+  const metrics = segmentationMetrics(predicted, reference, { labels })
+  // Distance transforms cost far more than counting: only evaluation asks for them, not every epoch's validation.
+  const surfaces = grid ? surfaceMetrics(predicted, reference, { dims: grid.dims, spacingMm: grid.spacingMm, toleranceMm: grid.toleranceMm, labels }) : null
+  return classes.map((c, i) => {
+    const score = scoreOf(c, metrics[i] as LabelMetrics)
+    const surface = surfaces?.[i] as SurfaceScores | undefined
+    return surface ? { ...score, hd95Mm: surface.hd95Mm, surfaceDice: surface.surfaceDice, volumeRatio: surface.volumeRatio } : score
+  })
 }
 
 function scoreOf(c: TrainingClass, m: LabelMetrics): LabelScore {
@@ -23,7 +39,17 @@ export function meanForegroundDice(perLabel: readonly LabelScore[]): number {
   return meanOf(perLabel.map((l) => l.dice)) ?? 0
 }
 
-/** Mean of each label's scores over cases (sensitivity/specificity over the cases that define them). */
+/** Means of the surface metrics, when every case has them (evaluation); the volume ratio over the cases that define it. */
+function surfaceMeans(rows: readonly LabelScore[]): Pick<LabelScore, 'hd95Mm' | 'surfaceDice' | 'volumeRatio'> {
+  if (rows.length === 0 || !rows.every((r) => r.hd95Mm !== undefined && r.surfaceDice !== undefined)) return {}
+  return {
+    hd95Mm: meanOf(rows.map((r) => r.hd95Mm ?? null)) ?? 0,
+    surfaceDice: meanOf(rows.map((r) => r.surfaceDice ?? null)) ?? 0,
+    volumeRatio: meanOf(rows.map((r) => r.volumeRatio ?? null))
+  }
+}
+
+/** Mean of each label's scores over cases (sensitivity/specificity/volume ratio over the cases that define them). */
 export function averageScores(perCase: ReadonlyArray<readonly LabelScore[]>, classes: readonly TrainingClass[]): ValidationScores {
   const perLabel = classes.map((c, i): LabelScore => {
     const rows = perCase.map((scores) => scores[i] as LabelScore)
@@ -33,7 +59,8 @@ export function averageScores(perCase: ReadonlyArray<readonly LabelScore[]>, cla
       dice: meanOf(rows.map((r) => r.dice)) ?? 0,
       iou: meanOf(rows.map((r) => r.iou)) ?? 0,
       sensitivity: meanOf(rows.map((r) => r.sensitivity)),
-      specificity: meanOf(rows.map((r) => r.specificity))
+      specificity: meanOf(rows.map((r) => r.specificity)),
+      ...surfaceMeans(rows)
     }
   })
   return { meanForegroundDice: meanForegroundDice(perLabel), perLabel, cases: perCase.length }

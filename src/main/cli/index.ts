@@ -17,6 +17,7 @@ import { serveCommand } from './commands/serveCommand'
 import { evaluateCommand, trainCommand } from './commands/trainCommand'
 import { predictCommand } from './commands/predictCommand'
 import { integerFlag, parseArgs, stringFlag } from './parseArgs'
+import { parseCaseListFlag } from './caseListFlag'
 
 const USAGE = `Voxloop ${version}: label 3D medical volumes and train segmentation models, offline.
 
@@ -36,8 +37,10 @@ Commands:
   predict <project|file.nii.gz> [--model <version|dir>] [--out <dir>] [--tta] [--json]
                                             predict a project's cases not done (default: active model), or one
                                             file (writes <out>/<case>.nii.gz and <case>.uncertainty.nii.gz)
-  evaluate <project> --model <version> [--json]
-                                            predict the curated cases with a model version; Dice per case and label
+  evaluate <project> --model <version> [--cases <id,id,…|@file>] [--json]
+                                            predict the curated cases (or the cases listed; @file: ids separated
+                                            by commas, spaces or lines) with a model version; per case and label
+                                            Dice, IoU, HD95 and surface Dice (2 mm) in mm, volume ratio
 
 Training options (defaults are picked from the data, the same as the app's Train button):
   --minutes N         train for up to N minutes (default: the steps the data needs, 60 per training
@@ -132,9 +135,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'evaluate': {
       const version = stringFlag(args, 'model')
+      // Read before the engine starts, so a bad list fails at once.
+      const cases = await parseCaseListFlag(stringFlag(args, 'cases'))
       const app = await createApp(backend)
       try {
-        await evaluateCommand(app, need(first, '<project>'), need(version, '--model <version>'), json)
+        await evaluateCommand(app, need(first, '<project>'), need(version, '--model <version>'), json, cases)
       } finally {
         await app.dispose()
       }

@@ -20,7 +20,8 @@ export function formatPlan(started: TrainingStarted): string {
   return [
     `${started.resumed ? 'Resuming' : 'Training'} model ${started.version} on ${plan.trainingCaseIds.length} case(s), validating on ${plan.validationCaseIds.length} (backend ${plan.backend}${(plan.workers ?? 1) > 1 ? `, ${plan.workers} workers splitting each batch` : ''})`,
     `  ${budgetText(plan)}${plan.stepsPerEpoch} steps per epoch, batch ${plan.batchSize} of ${plan.patchSize.join('×')} voxels at ${plan.targetSpacingMm.map((s) => s.toFixed(2)).join('×')} mm`,
-    `  ${plan.optimizer} lr ${plan.learningRate} (${plan.schedule}, ${plan.warmupSteps} warm-up steps), U-Net depth ${model.depth ?? '?'} × ${model.baseFilters ?? '?'} filters, seed ${plan.seed}${plan.fromModel ? `, fine-tuned from ${plan.fromModel}` : ''}`
+    `  ${plan.optimizer} lr ${plan.learningRate} (${plan.schedule}, ${plan.warmupSteps} warm-up steps), U-Net depth ${model.depth ?? '?'} × ${model.baseFilters ?? '?'} filters, seed ${plan.seed}${plan.fromModel ? `, fine-tuned from ${plan.fromModel}` : ''}`,
+    ...(plan.normalization ? [`  input normalisation (${plan.modality}): ${plan.normalization.reason}`] : [])
   ].join('\n')
 }
 
@@ -76,9 +77,39 @@ export function formatTrainingResult(result: TrainingResult): string {
   return `${head}\nValidation on held-out cases, best epoch ${result.bestEpoch}:\n${formatScoresTable(result.best)}\n`
 }
 
+/** Median of the values given (the mean of the two middle ones for an even count); null when there is none. */
+export function medianOf(values: ReadonlyArray<number | null | undefined>): number | null {
+  const present = values.filter((v): v is number => typeof v === 'number').sort((a, b) => a - b)
+  if (present.length === 0) return null
+  const middle = (present.length - 1) / 2
+  return ((present[Math.floor(middle)] as number) + (present[Math.ceil(middle)] as number)) / 2
+}
+
+const mm = (value: number | null | undefined): string => (value === null || value === undefined ? '—' : value.toFixed(2))
+const ratio = (value: number | null | undefined): string => (value === null || value === undefined ? '—' : value.toFixed(3))
+
+/**
+ * `voxloop evaluate`: one row per case and label (Dice, IoU, HD95, NSD, volume ratio), then per
+ * label the means over the cases (and the median volume ratio, which the over-segmentation target
+ * is set on). Reports from before the surface metrics show — there.
+ */
 export function formatEvaluation(report: EvaluationReport): string {
-  const names = report.mean.perLabel.map((l) => l.name)
-  const rows = report.cases.map((c) => [c.caseId, ...c.perLabel.map((l) => l.dice.toFixed(4)), c.meanForegroundDice.toFixed(4)])
-  rows.push(['mean', ...report.mean.perLabel.map((l) => l.dice.toFixed(4)), report.mean.meanForegroundDice.toFixed(4)])
-  return `Model ${report.version} on ${report.cases.length} case(s), Dice per label (${formatDuration(report.seconds)}):\n${table(['case', ...names, 'mean'], rows)}\n\n${formatScoresTable(report.mean)}\n`
+  const tolerance = report.surfaceToleranceMm ?? null
+  const nsdHeader = tolerance === null ? 'NSD' : `NSD@${tolerance}mm`
+  const caseRows = report.cases.flatMap((c) =>
+    c.perLabel.map((l) => [c.caseId, l.name, l.dice.toFixed(4), l.iou.toFixed(4), mm(l.hd95Mm), fixed(l.surfaceDice ?? null), ratio(l.volumeRatio)])
+  )
+  const meanRows = report.mean.perLabel.map((l, i) => {
+    const ratios = report.cases.map((c) => c.perLabel[i]?.volumeRatio)
+    return [`${l.name} (${l.labelId})`, fixed(l.dice), fixed(l.iou), fixed(l.sensitivity), fixed(l.specificity), mm(l.hd95Mm), fixed(l.surfaceDice ?? null), ratio(l.volumeRatio), ratio(medianOf(ratios))]
+  })
+  meanRows.push(['mean of labels', fixed(report.mean.meanForegroundDice), '', '', '', '', '', '', ''])
+  return [
+    `Model ${report.version} on ${report.cases.length} case(s) (${formatDuration(report.seconds)}); distances in mm on each case's own grid${tolerance === null ? '' : `, surface Dice within ${tolerance} mm`}:`,
+    table(['case', 'label', 'Dice', 'IoU', 'HD95', nsdHeader, 'vol ratio'], caseRows),
+    '',
+    `Per label, mean over the ${report.mean.cases} case(s):`,
+    table(['label', 'Dice', 'IoU', 'sensitivity', 'specificity', 'HD95', nsdHeader, 'vol ratio', 'median ratio'], meanRows),
+    ''
+  ].join('\n')
 }

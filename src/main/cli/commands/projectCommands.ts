@@ -29,6 +29,7 @@ export async function importCommand(source: string, projectDir: string, json: bo
     if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
     else {
       process.stdout.write(`Imported ${report.imported.length} case(s) from ${report.source} (${report.format}) into ${folder}\n`)
+      for (const fix of report.repaired) process.stdout.write(`  imported with its header repaired ${fix.file}: ${fix.repairs.join('; ')}\n`)
       for (const skip of report.skipped) process.stdout.write(`  skipped ${skip.file}: ${skip.reason}\n`)
     }
     return report

@@ -1,5 +1,5 @@
 /**
- * `voxloop train <project> [options]` and `voxloop evaluate <project> --model <version>`: the same
+ * `voxloop train <project> [options]` and `voxloop evaluate <project> --model <version> [--cases …]`: the same
  * TrainingService as the app, so the run happens in the engine process, progress arrives as events
  * and the audit log records the model version. Ctrl+C cancels after the current step (the last epoch
  * checkpoint stays; `--resume` continues it); a second Ctrl+C quits at once.
@@ -156,9 +156,10 @@ export async function trainCommand(app: VoxloopApp, projectDir: string, args: Pa
   }
 }
 
-export async function evaluateCommand(app: VoxloopApp, projectDir: string, version: string, json: boolean): Promise<void> {
+/** `caseIds`: the cases to score (`--cases`); default every curated case. */
+export async function evaluateCommand(app: VoxloopApp, projectDir: string, version: string, json: boolean, caseIds?: string[]): Promise<void> {
   await app.project.open(path.resolve(projectDir))
-  const report = await app.training.evaluate(version)
+  const report = await app.training.evaluate(version, caseIds)
   if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else process.stdout.write(formatEvaluation(report))
 }

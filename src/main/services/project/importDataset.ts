@@ -7,6 +7,7 @@ import {
   type ImportReport,
   type LabelDef,
   type Modality,
+  type RepairedFile,
   type SkippedFile
 } from '../../../shared/project'
 import type { LabelArray, Volume, VolumeHeader } from '../../../shared/volume'
@@ -45,7 +46,8 @@ export interface ImportOptions {
  * image's grid and rewritten as integer .nii.gz on it; images are copied byte for byte (.nii.gz) or
  * gzipped (.nii), or re-encoded when assembled from several files. All files go to a staging
  * folder first and are moved in at the end by ProjectStore.commitImport, so a failing import
- * changes nothing in the project. Files that cannot be imported are reported with the reason.
+ * changes nothing in the project. Files that cannot be imported are reported with the reason;
+ * images stored with their header repaired are imported and listed apart, with what was fixed.
  */
 export async function importDataset(store: ProjectStore, sourceDir: string, options: ImportOptions = {}): Promise<ImportReport> {
   const source = await checkSource(store, sourceDir)
@@ -59,6 +61,7 @@ export async function importDataset(store: ProjectStore, sourceDir: string, opti
       format: plan.format,
       imported: [],
       skipped: run.skipped,
+      repaired: run.repaired,
       labelsAdded: staged.length > 0 ? run.labelsToAdd() : []
     }
     if (staged.length === 0) return report
@@ -98,6 +101,8 @@ function genericChannelNames(count: number): string[] {
 /** The state of one import: what the project expects, what was skipped, which labels appeared. */
 class ImportRun {
   readonly skipped: SkippedFile[]
+  /** Imported images whose header was repaired; reported apart from `skipped`, since they were imported. */
+  readonly repaired: RepairedFile[] = []
   /** Set when the project is empty: the description the project takes from this import. */
   description: { modality: Modality; channelNames: string[] } | null = null
   private expectedChannels: number | null
@@ -166,9 +171,7 @@ class ImportRun {
     if (channelProblem) return this.skip(all, channelProblem)
     const stagedImage = staging.imagePath(planned.caseId)
     const repaired = await stageImage(staging, planned.imageFiles, image, stagedImage, this.readOptions)
-    if (repaired.length > 0 && planned.imageFiles[0]) {
-      this.skipped.push({ file: planned.imageFiles[0], reason: `image imported with its header repaired: ${repaired.join('; ')}` })
-    }
+    if (repaired.length > 0 && planned.imageFiles[0]) this.repaired.push({ file: planned.imageFiles[0], repairs: repaired })
     const label = await this.readLabel(planned, image.header)
     const stagedLabel = label ? staging.labelPath(planned.caseId) : null
     if (label && stagedLabel) await staging.write(stagedLabel, encodeLabelNifti(label, image.header))

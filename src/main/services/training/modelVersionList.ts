@@ -36,6 +36,7 @@ export function describeVersion(record: TrainingRunRecord, liveVersion: string |
     validationCases: record.plan.validationCaseIds.length,
     patchSize: record.plan.patchSize,
     fromModel: record.plan.fromModel,
+    normalization: record.plan.normalization?.reason ?? null,
     problem: null
   }
 }
@@ -56,6 +57,7 @@ function unreadable(version: string, problem: string): ModelVersionInfo {
     validationCases: 0,
     patchSize: [1, 1, 1],
     fromModel: null,
+    normalization: null,
     problem
   }
 }

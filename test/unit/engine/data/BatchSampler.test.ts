@@ -1,3 +1,4 @@
+import { IDENTITY_TURN } from '../../../../src/engine/data/reorient'
 import { describe, expect, it } from 'vitest'
 import {
   BatchSampler,
@@ -30,7 +31,7 @@ function syntheticCase(id: string, shape: Shape3): PreparedCase {
     foreground: buildForegroundIndex(label),
     padValues: [0],
     normalization: [{ kind: 'zscore', clip: null, offset: 0, scale: 1 }],
-    original: { shape, spacingMm: [1, 1, 1] }
+    original: { shape, spacingMm: [1, 1, 1], turn: IDENTITY_TURN, canonicalShape: shape }
   }
 }
 

@@ -69,7 +69,13 @@ describe('mirror TTA follows the training mirror axes', () => {
     await tf.setBackend('cpu')
     const edge = 8
     const image = Float32Array.from({ length: edge ** 3 }, (_, i) => (i % edge) / edge)
-    const header = { dims: [edge, edge, edge], spacing: [1, 1, 1], channels: 1 }
+    const identity = [
+      [1, 0, 0, 0],
+      [0, 1, 0, 0],
+      [0, 0, 1, 0],
+      [0, 0, 0, 1]
+    ]
+    const header = { dims: [edge, edge, edge], spacing: [1, 1, 1], channels: 1, rasFromIjk: identity }
     const prepared = prepareCaseVolumes(
       { id: 'c', image: { header, data: image }, classLabels: null } as unknown as Parameters<typeof prepareCaseVolumes>[0],
       { targetSpacingMm: [1, 1, 1], modality: 'other' }

@@ -65,6 +65,40 @@ async function lastWeights(version: string): Promise<Buffer> {
 /** History without wall-clock times, for comparing runs. */
 const timeless = (result: TrainingResult): unknown => result.history.map(({ seconds: _seconds, ...rest }) => rest)
 
+describe('runTraining: fingerprint and normalisation', () => {
+  it('measures the training cases and records the normalisation it chose: per-volume for MR, dataset-wide for CT', async () => {
+    const mr = await train(tinyRequest(fixture, { epochs: 1 }))
+    const mrPlan = (await readRunRecord(path.join(fixture.modelsDir, mr.result.version))).plan
+    expect(mrPlan.fingerprint?.cases).toBe(mrPlan.trainingCaseIds.length)
+    expect(mrPlan.normalization?.scheme).toBe('per-volume-zscore')
+    const ct = await train(tinyRequest(fixture, { epochs: 1 }, { modality: 'CT' }))
+    const ctPlan = (await readRunRecord(path.join(fixture.modelsDir, ct.result.version))).plan
+    expect(ctPlan.normalization?.scheme).toBe('ct-dataset')
+    const stats = ctPlan.fingerprint?.foregroundIntensity[0]
+    expect(stats?.voxels).toBeGreaterThan(0)
+    expect(ctPlan.normalization?.channels?.[0]).toMatchObject({ clip: [stats?.p00_5, stats?.p99_5], offset: stats?.mean })
+    // Fine-tuning keeps the base model's normalisation (its weights learned those inputs).
+    const tuned = await train(tinyRequest(fixture, { epochs: 1, fromModel: ct.result.version }, { modality: 'CT' }))
+    const tunedPlan = (await readRunRecord(path.join(fixture.modelsDir, tuned.result.version))).plan
+    expect(tunedPlan.normalization).toEqual(ctPlan.normalization)
+  })
+})
+
+describe('runTraining: orientation', () => {
+  it('a dataset mixing RAS and LPS files trains to the same model and Dice as the same data stored RAS', async () => {
+    const mixed = await createTrainingFixture(4, 16, 7, (n) => n % 2 === 1)
+    try {
+      const options = { epochs: 2, seed: 29 }
+      const allRas = await train(tinyRequest(fixture, options))
+      const someLps = await train({ ...tinyRequest(mixed, options) })
+      expect(someLps.result.history.map((h) => h.validation)).toEqual(allRas.result.history.map((h) => h.validation))
+      expect(timeless(someLps.result)).toEqual(timeless(allRas.result))
+    } finally {
+      await mixed.remove()
+    }
+  })
+})
+
 describe('runTraining with a time budget', () => {
   it('sizes its epochs from the measured speed once the first steps are timed, and ends within the budget', async () => {
     // A clock that advances 40 ms whenever the loop reads it: steps and validation "take" time

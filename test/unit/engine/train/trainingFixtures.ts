@@ -53,8 +53,23 @@ export function syntheticCase(edge: number, random: Random): { image: Float32Arr
   return { image, label }
 }
 
-/** `count` cases of `edge`³ voxels (1 mm), written as images/<id>.nii.gz and labels/<id>.nii.gz. */
-export async function createTrainingFixture(count = 4, edge = 16, seed = 7): Promise<TrainingFixture> {
+/** Flips i and j of an edge³ array: the same voxels stored LPS instead of RAS. */
+function flipIJ<T extends Float32Array | Uint8Array>(data: T, edge: number): T {
+  const out = data.slice() as T
+  for (let k = 0; k < edge; k++) {
+    for (let j = 0; j < edge; j++) {
+      for (let i = 0; i < edge; i++) out[edge - 1 - i + edge * (edge - 1 - j + edge * k)] = data[i + edge * (j + edge * k)] as number
+    }
+  }
+  return out
+}
+
+/**
+ * `count` cases of `edge`³ voxels (1 mm), written as images/<id>.nii.gz and labels/<id>.nii.gz.
+ * `lps(n)` stores case n LPS (i and j flipped, with an affine that puts every voxel at the same
+ * world point): the same anatomy, another file layout.
+ */
+export async function createTrainingFixture(count = 4, edge = 16, seed = 7, lps: (n: number) => boolean = () => false): Promise<TrainingFixture> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'voxloop-train-'))
   await mkdir(path.join(root, 'images'))
   await mkdir(path.join(root, 'labels'))
@@ -62,8 +77,23 @@ export async function createTrainingFixture(count = 4, edge = 16, seed = 7): Pro
   const cases: CaseFiles[] = []
   for (let n = 0; n < count; n++) {
     const id = `case${String(n).padStart(2, '0')}`
-    const { image, label } = syntheticCase(edge, random)
-    const spec = { dims: [edge, edge, edge], pixdim: [1, 1, 1, 1, 0, 0, 0, 0], sformCode: 1, qformCode: 0, xyztUnits: 10 }
+    const ras = syntheticCase(edge, random)
+    const flipped = lps(n)
+    const image = flipped ? flipIJ(ras.image, edge) : ras.image
+    const label = flipped ? flipIJ(ras.label, edge) : ras.label
+    const far = edge - 1
+    const srow: [[number, number, number, number], [number, number, number, number], [number, number, number, number]] = flipped
+      ? [
+          [-1, 0, 0, far],
+          [0, -1, 0, far],
+          [0, 0, 1, 0]
+        ]
+      : [
+          [1, 0, 0, 0],
+          [0, 1, 0, 0],
+          [0, 0, 1, 0]
+        ]
+    const spec = { dims: [edge, edge, edge], pixdim: [1, 1, 1, 1, 0, 0, 0, 0], sformCode: 1, qformCode: 0, xyztUnits: 10, srow }
     const imagePath = path.join(root, 'images', `${id}.nii.gz`)
     const labelPath = path.join(root, 'labels', `${id}.nii.gz`)
     await writeFile(imagePath, buildNiftiGz({ ...spec, datatype: FLOAT32 }, image))

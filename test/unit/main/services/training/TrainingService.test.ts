@@ -100,6 +100,16 @@ describe('TrainingService', () => {
     const report = await service.evaluate(started.version)
     expect(report.cases.map((c) => c.caseId)).toEqual(['case-0', 'case-1', 'case-2', 'case-3'])
     expect(report.mean.perLabel).toHaveLength(2)
+    // Surface metrics in mm on each case's grid, per case and in the means; --cases picks the cases.
+    expect(report.surfaceToleranceMm).toBe(2)
+    for (const label of [...report.cases.flatMap((c) => c.perLabel), ...report.mean.perLabel]) {
+      expect(label.hd95Mm).toBeGreaterThanOrEqual(0)
+      expect(label.surfaceDice).toBeGreaterThanOrEqual(0)
+      expect(label.surfaceDice).toBeLessThanOrEqual(1)
+    }
+    const chosen = await service.evaluate(started.version, ['case-3', 'case-1'])
+    expect(chosen.cases.map((c) => c.caseId)).toEqual(['case-3', 'case-1'])
+    expect(chosen.cases[0]?.perLabel).toEqual(report.cases[3]?.perLabel)
   })
 
   it('a run whose engine is SIGKILLed mid-epoch resumes in a new engine and ends with the uninterrupted weights', async () => {

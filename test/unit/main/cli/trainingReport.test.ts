@@ -1,0 +1,66 @@
+/**
+ * `voxloop evaluate` text: one row per case and label with Dice, IoU, HD95, NSD and the volume
+ * ratio, then per label the means and the median volume ratio; older reports without surface
+ * metrics print — there rather than failing.
+ */
+import { describe, expect, it } from 'vitest'
+import { formatEvaluation, medianOf } from '../../../../src/main/cli/trainingReport'
+import type { EvaluationReport, LabelScore } from '../../../../src/shared/training'
+
+const score = (labelId: number, name: string, dice: number, hd95Mm?: number, surfaceDice?: number, volumeRatio?: number | null): LabelScore => ({
+  labelId,
+  name,
+  dice,
+  iou: dice / (2 - dice),
+  sensitivity: 0.9,
+  specificity: 0.99,
+  ...(hd95Mm === undefined ? {} : { hd95Mm, surfaceDice, volumeRatio })
+})
+
+const report: EvaluationReport = {
+  version: 'v0001-20260101-000000',
+  surfaceToleranceMm: 2,
+  seconds: 12,
+  cases: [
+    { caseId: 'hippocampus_001', meanForegroundDice: 0.85, perLabel: [score(1, 'anterior', 0.9, 1.5, 0.98, 1.02), score(2, 'posterior', 0.8, 2.25, 0.9, 1.2)] },
+    { caseId: 'hippocampus_002', meanForegroundDice: 0.75, perLabel: [score(1, 'anterior', 0.8, 2.5, 0.92, 0.9), score(2, 'posterior', 0.7, 3.75, 0.8, 1.4)] },
+    { caseId: 'hippocampus_003', meanForegroundDice: 0.7, perLabel: [score(1, 'anterior', 0.7, 3.5, 0.9, 1.1), score(2, 'posterior', 0.7, 4, 0.7, null)] }
+  ],
+  mean: { meanForegroundDice: 0.7667, cases: 3, perLabel: [score(1, 'anterior', 0.8, 2.5, 0.9333, 1.0067), score(2, 'posterior', 0.7333, 3.3333, 0.8, 1.3)] }
+}
+
+describe('formatEvaluation', () => {
+  it('lists every case and label with the surface metrics, then the means and the median volume ratio per label', () => {
+    const lines = formatEvaluation(report).split('\n')
+    expect(lines[0]).toBe("Model v0001-20260101-000000 on 3 case(s) (12s); distances in mm on each case's own grid, surface Dice within 2 mm:")
+    expect(lines[1]).toMatch(/^case\s+label\s+Dice\s+IoU\s+HD95\s+NSD@2mm\s+vol ratio$/)
+    expect(lines[3]).toMatch(/^hippocampus_001\s+anterior\s+0\.9000\s+0\.8182\s+1\.50\s+0\.9800\s+1\.020$/)
+    expect(lines[8]).toMatch(/^hippocampus_003\s+posterior\s+0\.7000\s+0\.5385\s+4\.00\s+0\.7000\s+—$/)
+    const means = lines.slice(lines.indexOf('Per label, mean over the 3 case(s):'))
+    expect(means[1]).toMatch(/^label\s+Dice\s+IoU\s+sensitivity\s+specificity\s+HD95\s+NSD@2mm\s+vol ratio\s+median ratio$/)
+    // Anterior ratios 1.02, 0.9, 1.1 → median 1.02; posterior 1.2, 1.4 (one undefined) → 1.3.
+    expect(means[3]).toMatch(/^anterior \(1\)\s+0\.8000\s+0\.6667\s+0\.9000\s+0\.9900\s+2\.50\s+0\.9333\s+1\.007\s+1\.020$/)
+    expect(means[4]).toMatch(/^posterior \(2\)\s+0\.7333\s+.*\s+3\.33\s+0\.8000\s+1\.300\s+1\.300$/)
+    expect(means[5]).toMatch(/^mean of labels\s+0\.7667/)
+  })
+
+  it('prints — for reports made before the surface metrics', () => {
+    const old: EvaluationReport = {
+      version: 'v1',
+      seconds: 1,
+      cases: [{ caseId: 'c1', meanForegroundDice: 0.5, perLabel: [score(1, 'a', 0.5)] }],
+      mean: { meanForegroundDice: 0.5, cases: 1, perLabel: [score(1, 'a', 0.5)] }
+    }
+    const text = formatEvaluation(old)
+    expect(text).toMatch(/^c1\s+a\s+0\.5000\s+0\.3333\s+—\s+—\s+—$/m)
+    expect(text).toMatch(/\bNSD\b/)
+  })
+})
+
+describe('medianOf', () => {
+  it('takes the middle value, or the mean of the two middle ones, skipping missing values', () => {
+    expect(medianOf([3, 1, 2])).toBe(2)
+    expect(medianOf([4, null, 1, 3, undefined, 2])).toBe(2.5)
+    expect(medianOf([null])).toBeNull()
+  })
+})
