@@ -50,7 +50,7 @@ async function killSection(rows: BenchRow[], targets: BenchTarget[], notes: stri
     const dir = path.join(base, 'project')
     await createKillProject(dir)
     const started = performance.now()
-    const report = await runKillCycles({ dir, runs: KILLS, seed: 0x5eed_2026 })
+    const report = await runKillCycles({ dir, runs: KILLS, minKills: KILLS, seed: 0x5eed_2026 })
     rows.push(
       { name: 'SIGKILL: kills', value: report.kills, unit: 'kills', note: `${report.killedWhileOpening} while opening and replaying; ${seconds(started).toFixed(0)} s` },
       { name: 'SIGKILL: acknowledged edits', value: report.acknowledged, unit: 'edits' },

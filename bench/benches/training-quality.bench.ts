@@ -11,9 +11,10 @@
  * `app.training.start({ caseIds: <the other folds> })` with no other option, i.e. the default time
  * budget (60 steps per training case, at most DEFAULT_TRAINING_MINUTES), the default plan and the
  * default internal validation split (taken from the training folds; it picks the best epoch). When
- * `training:finished` arrives, `app.training.evaluate(version, <held-out fold>)` scores the version's
- * model on the fold it never saw: per case and label Dice, HD95 (mm), normalised surface Dice (2 mm)
- * and the volume ratio.
+ * the run ends, `app.training.evaluate(version, <held-out fold>)` scores the version's model on the
+ * fold it never saw: per case and label Dice, HD95 (mm), normalised surface Dice (2 mm) and the
+ * volume ratio. The fold logic (folds, one fold's train-and-score, the statistics) is shared with
+ * `voxloop crossval`: src/main/services/training/crossValidation.ts.
  *
  * Folds: the 41 case ids sorted, shuffled with a fixed seed, dealt round-robin into 5 folds (9, 8, 8,
  * 8, 8 cases). Reported per fold and as mean ± sd over folds per label: Dice, HD95, NSD, the median
@@ -34,19 +35,22 @@ import { forkEngine } from '../../src/main/engine/forkEngine'
 import { importDataset } from '../../src/main/services/project/importDataset'
 import { ProjectStore } from '../../src/main/services/project/ProjectStore'
 import { curatedCases } from '../../src/main/services/training/TrainingService'
-import { createRandom } from '../../src/shared/random'
 import {
-  DEFAULT_TRAINING_MINUTES,
-  TrainingOptionsSchema,
-  type EvaluationReport,
-  type TrainingResult,
-  type TrainingStarted
-} from '../../src/shared/training'
+  assignFolds,
+  DEFAULT_FOLD_SEED,
+  foldLabelScores,
+  mean,
+  median,
+  sd,
+  trainAndEvaluateFold,
+  type FoldLabelScores
+} from '../../src/main/services/training/crossValidation'
+import { DEFAULT_TRAINING_MINUTES, type EvaluationReport, type TrainingResult, type TrainingStarted } from '../../src/shared/training'
 import { HIPPOCAMPUS_DIR, listHippocampusCases, loadAverage } from '../benchCommon'
 import type { Bench, BenchReport, BenchRow, BenchTarget } from '../report'
 
 const FOLD_COUNT = 5
-const SEED = 20_261_205
+const SEED = DEFAULT_FOLD_SEED
 const DICE_TARGET = 0.88
 const RATIO_RANGE: [number, number] = [0.95, 1.05]
 const LABELS = [
@@ -73,50 +77,9 @@ function envMinutes(): number | null {
 const FOLDS_RUN = envCount('VOXLOOP_BENCH_FOLDS', 1, FOLD_COUNT) ?? FOLD_COUNT
 const MINUTES = envMinutes()
 
-/** The ids sorted, shuffled (Fisher–Yates, fixed seed) and dealt round-robin into `k` folds. */
-export function assignFolds(ids: readonly string[], k: number, seed: number): string[][] {
-  const shuffled = [...ids].sort()
-  const random = createRandom(seed)
-  for (let i = shuffled.length - 1; i > 0; i--) {
-    const j = random.int(0, i)
-    const swap = shuffled[i] as string
-    shuffled[i] = shuffled[j] as string
-    shuffled[j] = swap
-  }
-  const folds: string[][] = Array.from({ length: k }, () => [])
-  shuffled.forEach((id, n) => (folds[n % k] as string[]).push(id))
-  return folds.map((fold) => fold.sort())
-}
-
-function mean(values: readonly number[]): number {
-  return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length
-}
-
-/** Sample standard deviation (n − 1); NaN for fewer than two values. */
-function sd(values: readonly number[]): number {
-  if (values.length < 2) return Number.NaN
-  const m = mean(values)
-  return Math.sqrt(values.reduce((sum, v) => sum + (v - m) ** 2, 0) / (values.length - 1))
-}
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = (sorted.length - 1) / 2
-  return ((sorted[Math.floor(middle)] as number) + (sorted[Math.ceil(middle)] as number)) / 2
-}
-
 const fmt = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a')
 
-interface LabelFold {
-  dice: number
-  hd95Mm: number
-  surfaceDice: number
-  /** Median over the held-out cases whose reference has the label. */
-  volumeRatioMedian: number
-  volumeRatios: number[]
-  dices: number[]
-}
+type LabelFold = FoldLabelScores
 
 interface FoldResult {
   fold: number
@@ -130,19 +93,7 @@ interface FoldResult {
   loadAfter: string
 }
 
-function labelFold(report: EvaluationReport, labelId: number): LabelFold {
-  const rows = report.cases.flatMap((c) => c.perLabel.filter((l) => l.labelId === labelId))
-  const volumeRatios = rows.flatMap((r) => (typeof r.volumeRatio === 'number' ? [r.volumeRatio] : []))
-  const dices = rows.map((r) => r.dice)
-  return {
-    dice: mean(dices),
-    hd95Mm: mean(rows.map((r) => r.hd95Mm ?? Number.NaN)),
-    surfaceDice: mean(rows.map((r) => r.surfaceDice ?? Number.NaN)),
-    volumeRatioMedian: median(volumeRatios),
-    volumeRatios,
-    dices
-  }
-}
+const labelFold = (report: EvaluationReport, labelId: number): LabelFold => foldLabelScores(report, labelId)
 
 /** A project as `voxloop import <hippocampus> <project>` makes it; every labelled case curated. */
 async function importProject(folder: string): Promise<string[]> {
@@ -156,17 +107,6 @@ async function importProject(folder: string): Promise<string[]> {
   } finally {
     await store.dispose()
   }
-}
-
-function waitForFinished(app: VoxloopApp): Promise<TrainingResult> {
-  return new Promise((resolve) => {
-    const off = app.events.subscribe((name, payload) => {
-      if (name === 'training:finished') {
-        off()
-        resolve(payload as TrainingResult)
-      }
-    })
-  })
 }
 
 async function runFold(fold: number, folds: string[][], allIds: readonly string[]): Promise<FoldResult> {
@@ -193,18 +133,17 @@ async function runFold(fold: number, folds: string[][], allIds: readonly string[
     })
 
     // What the Train button sends for a new project (no active model to fine-tune): nothing but the cases.
-    const options = TrainingOptionsSchema.parse({ caseIds: training, ...(MINUTES !== null ? { minutes: MINUTES } : {}) })
-    const finished = waitForFinished(app)
-    const startedAt = performance.now()
-    const started = await app.training.start(options)
-    const { plan } = started
-    console.log(
-      `  fold ${fold + 1}/${FOLD_COUNT}: ${plan.trainingCaseIds.length} training + ${plan.validationCaseIds.length} internal validation cases, ${heldOut.length} held out; budget ${fmt((plan.timeBudgetSeconds ?? Number.NaN) / 60, 1)} min, target ${plan.targetSteps ?? 'none'} steps, backend ${plan.backend}, ${plan.workers ?? 1} worker(s)`
-    )
-    const result = await finished
-    const wallSeconds = (performance.now() - startedAt) / 1000
-    if (result.status === 'failed') throw new Error(`fold ${fold + 1}: training failed: ${result.error?.code}: ${result.error?.message}`)
-    const report = await app.training.evaluate(result.version, heldOut)
+    const { started, result, report, wallSeconds } = await trainAndEvaluateFold(app.training, {
+      trainIds: training,
+      heldOut,
+      minutes: MINUTES,
+      onStarted: ({ plan }) =>
+        console.log(
+          `  fold ${fold + 1}/${FOLD_COUNT}: ${plan.trainingCaseIds.length} training + ${plan.validationCaseIds.length} internal validation cases, ${heldOut.length} held out; budget ${fmt((plan.timeBudgetSeconds ?? Number.NaN) / 60, 1)} min, target ${plan.targetSteps ?? 'none'} steps, backend ${plan.backend}, ${plan.workers ?? 1} worker(s)`
+        )
+    }).catch((error: unknown) => {
+      throw new Error(`fold ${fold + 1}: ${(error as Error).message}`)
+    })
     const labels = new Map(LABELS.map((l) => [l.id, labelFold(report, l.id)]))
     console.log(
       `  fold ${fold + 1}: ${result.status} after ${result.epochsCompleted} epoch(s), ${result.step} steps, ${fmt(result.seconds / 60, 2)} min; held-out ` +

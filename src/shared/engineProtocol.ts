@@ -24,6 +24,13 @@ export interface TrainRequest {
   /** <project>/models */
   modelsDir: string
   cases: CaseFiles[]
+  /**
+   * The validation cases (a subset of `cases`; the rest train): the project's recorded validation
+   * split, which main sends for a run on its default case selection so every retrain is validated on
+   * the same cases. Absent (explicit case lists, resume, older callers): the plan draws
+   * `validationFraction` of the cases from the run seed.
+   */
+  validationCaseIds?: string[]
   labels: LabelDef[]
   modality: Modality
   /** Stop (status 'stopped', resumable) once this epoch's checkpoint is written; tests use it to simulate a crash. */

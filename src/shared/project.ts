@@ -19,10 +19,32 @@ export const MODALITIES = ['CT', 'MR', 'other'] as const
 export const ModalitySchema = z.enum(MODALITIES)
 export type Modality = z.infer<typeof ModalitySchema>
 
+/**
+ * Where the project's modality came from, strongest first: the user (`voxloop import --modality`,
+ * the project page, a project created with one), DICOM (0008,0060), an MSD/nnU-Net dataset.json,
+ * the imported images' intensities (modalityGuess.ts), or the default (MR) with nothing to go on.
+ * Only a 'user' modality is kept when data is imported into an empty project; the others are
+ * re-decided from the data (rule: src/main/services/project/chooseModality.ts).
+ */
+export const MODALITY_SOURCES = ['user', 'dicom', 'dataset.json', 'intensities', 'default'] as const
+export const ModalitySourceSchema = z.enum(MODALITY_SOURCES)
+export type ModalitySource = z.infer<typeof ModalitySourceSchema>
+
 /** unlabeled → predicted → in-review → done (curated). Only `done` cases train by default. */
 export const CASE_STATUSES = ['unlabeled', 'predicted', 'in-review', 'done'] as const
 export const CaseStatusSchema = z.enum(CASE_STATUSES)
 export type CaseStatus = z.infer<typeof CaseStatusSchema>
+
+/**
+ * Which part of the project's evaluation a case belongs to: `train` (the model learns from it),
+ * `validation` (picks the best epoch and stops early; never learned from) or `test` (never seen by
+ * training or model selection, for `voxloop evaluate --split test`). Assigned once, when a curated
+ * case is first used by a default training run (rule: src/main/services/project/caseSplits.ts), and
+ * kept across retrains so that two model versions are scored on the same cases.
+ */
+export const CASE_SPLITS = ['train', 'validation', 'test'] as const
+export const CaseSplitSchema = z.enum(CASE_SPLITS)
+export type CaseSplit = z.infer<typeof CaseSplitSchema>
 
 /** Device names Windows reserves with or without an extension ("CON.nii.gz" is CON). */
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i
@@ -77,6 +99,8 @@ export const ProjectManifestSchema = z.object({
   formatVersion: z.number().int().min(1),
   name: z.string().trim().min(1).max(200),
   modality: ModalitySchema,
+  /** Absent in projects made before it was recorded: treated as not set by the user. */
+  modalitySource: ModalitySourceSchema.optional(),
   /** One name per image channel (e.g. ['FLAIR', 'T1w', 't1gd', 'T2w']); length = channels per image. */
   channelNames: z.array(z.string().min(1).max(100)).min(1).max(64),
   labels: LabelTableSchema,
@@ -129,7 +153,9 @@ export const CaseRecordSchema = z.object({
   /** Voxel count per non-zero label value in the saved label. */
   labelVoxels: z.record(z.string(), z.number().int().min(0)),
   prediction: PredictionInfoSchema.nullable().default(null),
-  review: ReviewInfoSchema.nullable().default(null)
+  review: ReviewInfoSchema.nullable().default(null),
+  /** The case's recorded split, or null before a training run first used it (absent in older cases.json: null). */
+  split: CaseSplitSchema.nullable().default(null)
 })
 export type CaseRecord = z.infer<typeof CaseRecordSchema>
 
@@ -165,7 +191,9 @@ export const CaseSummarySchema = z.object({
   /** Per non-zero label value in the current label (saved file + unsaved edits), by label id. */
   labelStats: z.array(LabelStatSchema),
   prediction: PredictionInfoSchema.nullable(),
-  review: ReviewInfoSchema.nullable()
+  review: ReviewInfoSchema.nullable(),
+  /** train / validation / test, or null while no training run has used the case. */
+  split: CaseSplitSchema.nullable().default(null)
 })
 export type CaseSummary = z.infer<typeof CaseSummarySchema>
 
@@ -190,6 +218,19 @@ export const RepairedFileSchema = z.object({
 })
 export type RepairedFile = z.infer<typeof RepairedFileSchema>
 
+/** The modality an import chose or kept, and why (shown by the CLI and the import report). */
+export const ModalityChoiceSchema = z.object({
+  modality: ModalitySchema,
+  source: ModalitySourceSchema,
+  /** One sentence: what decided it. */
+  reason: z.string(),
+  /** True when this import set the project's modality; false when the project kept its own. */
+  applied: z.boolean(),
+  /** The images' intensities disagree with the modality kept or chosen; null when they agree or say nothing. */
+  warning: z.string().nullable()
+})
+export type ModalityChoice = z.infer<typeof ModalityChoiceSchema>
+
 export const ImportReportSchema = z.object({
   source: z.string(),
   format: z.enum(['msd', 'folder']),
@@ -199,7 +240,9 @@ export const ImportReportSchema = z.object({
   /** Imported images (also in `imported`) whose stored copy had its header repaired. */
   repaired: z.array(RepairedFileSchema),
   /** Labels added to the project's table (from dataset.json or values found in label files). */
-  labelsAdded: z.array(LabelDefSchema)
+  labelsAdded: z.array(LabelDefSchema),
+  /** The project's modality after the import and where it came from; null when nothing was imported. */
+  modality: ModalityChoiceSchema.nullable().default(null)
 })
 export type ImportReport = z.infer<typeof ImportReportSchema>
 
@@ -298,6 +341,12 @@ export const AuditEntrySchema = z.discriminatedUnion('type', [
     type: z.literal('prediction'),
     caseId: z.string(),
     modelVersion: z.string()
+  }),
+  z.object({
+    ...AuditBase,
+    type: z.literal('split'),
+    /** Cases whose split was set: by the assignment rule (`from` null) or by the user. */
+    cases: z.array(z.object({ caseId: z.string(), from: CaseSplitSchema.nullable(), to: CaseSplitSchema }))
   }),
   z.object({
     ...AuditBase,

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { PostprocessingPlanSchema, PostprocessingTargetSchema } from './postprocessing'
 import { CaseIdSchema } from './project'
 
 /**
@@ -62,7 +63,11 @@ export const TrainingOptionsSchema = z
     schedule: LrScheduleKindSchema.optional(),
     /** Steps of linear warm-up from 0 to the peak; default 5 % of all steps, at most 200. */
     warmupSteps: z.number().int().min(0).max(1_000_000).optional(),
-    /** Share of the cases held out for validation; 0–0.9, default 0.2 (at least one case when there are two or more). */
+    /**
+     * Share of the cases held out for validation, drawn from the seed; 0–0.9, default 0.2 (at least
+     * one case when there are two or more). Only with `caseIds`: a run on the default selection
+     * validates on the project's recorded validation split.
+     */
     validationFraction: z.number().min(0).max(0.9).optional(),
     /** Random spatial and intensity augmentation; default true. */
     augment: z.boolean().optional(),
@@ -185,6 +190,12 @@ export const TrainingPlanSchema = z.object({
   model: z.record(z.string(), z.json()),
   trainingCaseIds: z.array(z.string()),
   validationCaseIds: z.array(z.string()),
+  /**
+   * Where validationCaseIds came from: 'project' = the project's recorded validation split (the
+   * same cases for every retrain, so versions' validation figures compare); 'seeded' = drawn from
+   * the run seed (an explicit case list, or an older run when absent).
+   */
+  validationSplit: z.enum(['project', 'seeded']).optional(),
   /** Version whose weights the run started from, or null. */
   fromModel: z.string().nullable(),
   /** Compute backend of the run (a resumed run on another backend is no longer bit-identical). */
@@ -304,7 +315,13 @@ export const TrainingResultSchema = z.object({
   history: z.array(EpochSummarySchema),
   seconds: z.number(),
   /** Why it failed, for 'failed'. */
-  error: z.object({ code: z.string(), message: z.string() }).nullable()
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /**
+   * The post-processing chosen on the validation cases once the run finished (completed or
+   * early-stopped), as recorded in run.json; null when none was chosen (the run did not finish, or
+   * was cancelled while choosing). Absent from older engines.
+   */
+  postprocessing: PostprocessingPlanSchema.nullable().optional()
 })
 export type TrainingResult = z.infer<typeof TrainingResultSchema>
 
@@ -339,7 +356,9 @@ export const TrainingRunRecordSchema = z.object({
   bestDice: z.number().nullable(),
   /** Checkpoint folders relative to the version folder. */
   checkpoints: z.object({ best: z.string().nullable(), last: z.string().nullable() }),
-  error: z.object({ code: z.string(), message: z.string() }).nullable()
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** Chosen on the validation cases when the run finished; predictions apply it. Absent: none (older versions too). */
+  postprocessing: PostprocessingPlanSchema.optional()
 })
 export type TrainingRunRecord = z.infer<typeof TrainingRunRecordSchema>
 
@@ -361,10 +380,14 @@ export const ModelVersionInfoSchema = z.object({
   resumable: z.boolean(),
   trainingCases: z.number().int(),
   validationCases: z.number().int(),
+  /** plan.validationSplit: 'project' when validated on the project's fixed validation split; older versions 'seeded'. */
+  validationSplit: z.enum(['project', 'seeded']).default('seeded'),
   patchSize: Shape3Schema,
   fromModel: z.string().nullable(),
   /** The input normalisation the version uses and why (plan.normalization.reason); null for older versions. */
   normalization: z.string().nullable().default(null),
+  /** What post-processing predictions apply and why (describePostprocessing); null when none was chosen. */
+  postprocessing: z.string().nullable().default(null),
   /** Set when run.json could not be read. */
   problem: z.string().nullable()
 })
@@ -384,6 +407,8 @@ export const EvaluationReportSchema = z.object({
   mean: ValidationScoresSchema,
   /** Tolerance of the normalised surface Dice, mm (2 by default). Absent in older reports. */
   surfaceToleranceMm: z.number().optional(),
+  /** The model's recorded post-processing steps, applied to every prediction before scoring. Absent: none. */
+  postprocessing: z.array(PostprocessingTargetSchema).optional(),
   seconds: z.number()
 })
 export type EvaluationReport = z.infer<typeof EvaluationReportSchema>

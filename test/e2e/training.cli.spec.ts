@@ -89,6 +89,15 @@ test('evaluate prints Dice per case and the mean per label on the curated cases'
   expect(text).toMatch(/\nmean of labels\s+\d\.\d{4}/)
   const chosen = (await voxloop('evaluate', project, '--model', trained.version, '--cases', 'hippocampus_001', '--json')).stdout
   expect((JSON.parse(chosen) as { cases: Array<{ caseId: string }> }).cases.map((c) => c.caseId)).toEqual(['hippocampus_001'])
+
+  // --split: the project's fixed validation split, recorded when train first used the cases.
+  const records = (JSON.parse(await readFile(path.join(project, 'cases.json'), 'utf8')) as { cases: Array<{ id: string; split: string | null }> }).cases
+  const validation = records.filter((c) => c.split === 'validation').map((c) => c.id)
+  expect(validation).toHaveLength(1)
+  const onSplit = (await voxloop('evaluate', project, '--model', trained.version, '--split', 'validation', '--json')).stdout
+  expect((JSON.parse(onSplit) as { cases: Array<{ caseId: string }> }).cases.map((c) => c.caseId)).toEqual(validation)
+  // Five cases are too few for a test split; the command says so.
+  await expect(voxloop('evaluate', project, '--model', trained.version, '--split', 'test')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('no curated cases in the test split') })
 })
 
 test('Ctrl+C cancels after the current step; --resume continues the run to the end', async () => {

@@ -2,6 +2,7 @@
  * `voxloop evaluate`: a version's best model on cases with saved labels, each predicted whole and
  * scored on its own grid against its label (per label Dice, IoU, sensitivity, specificity, and the
  * surface metrics in mm on the case's own voxel spacing: HD95, normalised surface Dice, volume ratio).
+ * Each prediction gets the version's recorded post-processing first, as every prediction does.
  */
 import type { EvaluateRequest } from '../../shared/engineProtocol'
 import { VoxloopError } from '../../shared/errors'
@@ -10,19 +11,21 @@ import { prepareCaseVolumes, prepareOptionsOf, readCaseVolumes } from '../train/
 import { DEFAULT_SURFACE_TOLERANCE_MM } from '../train/surfaceMetrics'
 import { averageScores, caseScores, meanForegroundDice } from '../train/validationScores'
 import { loadVersionModel } from './loadVersionModel'
+import { applyPostprocessing, classIndexOf } from './postprocessing'
 import { predictPreparedCase } from './predictCase'
 
 export async function evaluateVersion(request: EvaluateRequest, betweenBatches: () => Promise<void>): Promise<EvaluationReport> {
   const startedAt = performance.now()
-  const { model, plan } = await loadVersionModel(request.modelsDir, request.version)
+  const { model, plan, postprocessing } = await loadVersionModel(request.modelsDir, request.version)
   try {
     const cases: CaseEvaluation[] = []
     for (const files of request.cases) {
       if (!files.labelPath) throw new VoxloopError('INVALID_ARGUMENT', `case ${files.id} has no saved label to evaluate against`)
       const volumes = await readCaseVolumes(files, plan.classes)
       const prepared = prepareCaseVolumes({ ...volumes, classLabels: null }, prepareOptionsOf(plan))
-      const { classIndices } = await predictPreparedCase(model, prepared, plan.classes.length + 1, { patchShape: plan.patchSize, batchSize: plan.batchSize, betweenBatches })
+      const predicted = await predictPreparedCase(model, prepared, plan.classes.length + 1, { patchShape: plan.patchSize, batchSize: plan.batchSize, betweenBatches })
       const { dims, spacing } = volumes.image.header
+      const classIndices = applyPostprocessing(predicted.classIndices, dims, postprocessing, classIndexOf(plan.classes))
       const perLabel = caseScores(classIndices, volumes.classLabels as Uint8Array, plan.classes, { dims, spacingMm: spacing, toleranceMm: DEFAULT_SURFACE_TOLERANCE_MM })
       cases.push({ caseId: files.id, perLabel, meanForegroundDice: meanForegroundDice(perLabel) })
     }
@@ -34,6 +37,7 @@ export async function evaluateVersion(request: EvaluateRequest, betweenBatches: 
         plan.classes
       ),
       surfaceToleranceMm: DEFAULT_SURFACE_TOLERANCE_MM,
+      ...(postprocessing ? { postprocessing: postprocessing.steps } : {}),
       seconds: (performance.now() - startedAt) / 1000
     }
   } finally {

@@ -32,7 +32,7 @@ export function releasePredictionModel(): void {
 
 export async function predictCaseForReview(request: PredictCaseRequest, betweenBatches: () => Promise<void>): Promise<PredictCaseResult> {
   const startedAt = performance.now()
-  const { model, plan } = await modelFor(request.modelsDir, request.version)
+  const { model, plan, postprocessing } = await modelFor(request.modelsDir, request.version)
   const volumes = await readCaseVolumes({ ...request.case, labelPath: null }, plan.classes)
   const prepared = prepareCaseVolumes(volumes, prepareOptionsOf(plan))
   const prediction = await predictForReview(model, prepared, {
@@ -41,7 +41,8 @@ export async function predictCaseForReview(request: PredictCaseRequest, betweenB
     tta: request.tta,
     mirrorAxes: mirrorAxesOf(plan),
     batchSize: plan.batchSize,
-    betweenBatches
+    betweenBatches,
+    postprocessing
   })
   return { ...prediction, caseId: request.case.id, version: request.version, seconds: (performance.now() - startedAt) / 1000 }
 }

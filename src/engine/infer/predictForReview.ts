@@ -6,9 +6,11 @@
 import type { LabelArray } from '../../shared/volume'
 import type * as tf from '@tensorflow/tfjs'
 import { predictionToOriginalGrid, valuesToOriginalGrid, type PreparedCase } from '../data/prepareCase'
-import { argmaxChannelsLast, type Shape3, type SpatialAxis } from '../data/layout'
+import { argmaxChannelsLast, dimsFromShape, type Shape3, type SpatialAxis } from '../data/layout'
+import type { PostprocessingPlan } from '../../shared/postprocessing'
 import type { TrainingClass } from '../../shared/training'
 import { mirrorTtaAxes, withFlipTta } from './flipTta'
+import { applyPostprocessing } from './postprocessing'
 import { slidingWindowPredict, type SlidingWindowOptions } from './slidingWindow'
 import { caseUncertaintyScore, normalisedEntropy } from './uncertainty'
 
@@ -28,6 +30,8 @@ export interface ReviewPredictionOptions {
   /** Patches per forward pass; default 2. */
   batchSize?: number
   betweenBatches?: SlidingWindowOptions['betweenBatches']
+  /** The model's recorded post-processing, applied to the label map on the case's own grid; default none. */
+  postprocessing?: Pick<PostprocessingPlan, 'steps' | 'connectivity'> | null
 }
 
 export interface ReviewPrediction {
@@ -62,6 +66,8 @@ export async function predictForReview(model: tf.LayersModel, prepared: Prepared
   const wide = options.classes.some((c) => c.labelId > 255)
   const labels = wide ? new Uint16Array(classIndices.length) : new Uint8Array(classIndices.length)
   for (let v = 0; v < classIndices.length; v++) labels[v] = labelOfClass[classIndices[v] as number] as number
-  return { labels, uncertainty: valuesToOriginalGrid(entropy, 1, prepared), score, ttaPasses: mirrors.length ? mirrors.length + 1 : 1 }
+  // On the case's own grid, where the components were counted when the steps were chosen.
+  const processed = applyPostprocessing(labels, dimsFromShape(prepared.original.shape), options.postprocessing)
+  return { labels: processed, uncertainty: valuesToOriginalGrid(entropy, 1, prepared), score, ttaPasses: mirrors.length ? mirrors.length + 1 : 1 }
 }
 

@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { TrainRequest } from '../../shared/engineProtocol'
 import { serializeError, VoxloopError } from '../../shared/errors'
+import type { PostprocessingPlan } from '../../shared/postprocessing'
 import { deriveSeed } from '../../shared/random'
 import {
   RUN_FORMAT_VERSION,
@@ -46,6 +47,7 @@ import { openStepper } from './parallel/openStepper'
 import { chooseTrainingWorkers } from './parallel/trainingWorkers'
 import { stepModel, type TrainingStepper } from './trainStep'
 import { validateModel, type HeldOutCase } from './validate'
+import { choosePostprocessingForRun } from './postprocessingChoice'
 
 export interface TrainingEventSink {
   started(payload: TrainingStarted): void
@@ -143,7 +145,9 @@ async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () 
     modality: request.modality,
     backend,
     seed: options.seed ?? drawSeed(),
-    base: base?.plan ?? null
+    base: base?.plan ?? null,
+    // Fixed validation split (#13): the project's recorded validation cases when main sends them.
+    validationCaseIds: request.validationCaseIds
   })
   const byId = new Map(all.map((v) => [v.id, v]))
   // Measured on the training cases only, so nothing about the validation cases leaks into the model.
@@ -374,6 +378,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
       }
     }
 
+    const postprocessing = await choosePostprocessingAtEnd(status)
     record.status = status
     record.updatedAt = new Date().toISOString()
     await writeRunRecord(dir, record)
@@ -389,7 +394,30 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
       last: history.at(-1)?.validation ?? null,
       history,
       seconds: (now() - startedAt) / 1000,
-      error: null
+      error: null,
+      postprocessing
+    }
+
+    // ── Post-processing chosen on validation (issue #13 item 7; postprocessingChoice.ts) ──
+    // Only for a finished run (completed or early-stopped): a cancelled or stopped one may still
+    // change its best model when resumed. A cancel while choosing leaves the version without
+    // post-processing (its status stays what the loop made it); any other error fails the run.
+    async function choosePostprocessingAtEnd(ending: RunStatus): Promise<PostprocessingPlan | null> {
+      const best = record.checkpoints.best
+      if ((ending !== 'completed' && ending !== 'early-stopped') || !best) return null
+      progress('validating', epochsDone, plan.stepsPerEpoch)
+      const chosen = await choosePostprocessingForRun({
+        dir,
+        best,
+        heldOut,
+        plan,
+        betweenBatches: async () => {
+          await yieldToEventLoop()
+          if (options.control.cancelRequested) throw new VoxloopError('CANCELLED', 'cancelled while choosing the post-processing')
+        }
+      })
+      if (chosen) record.postprocessing = chosen
+      return chosen
     }
   } catch (error) {
     const serialized = serializeError(error)

@@ -15,7 +15,8 @@
  *   the measured step and validation times (`epochsForBudget`). The tentative epochs here only set
  *   the warm-up and a first estimate;
  * - warm-up: 5 % of the steps (at most 200), then poly decay (nnU-Net);
- * - validation: 20 % of the cases, at least one when there are two or more.
+ * - validation: the cases main names (the project's recorded validation split, fixed across
+ *   retrains); otherwise 20 % of the cases drawn from the seed, at least one when there are two or more.
  */
 import { VoxloopError } from '../../shared/errors'
 import { deriveSeed, createRandom } from '../../shared/random'
@@ -82,6 +83,8 @@ export interface PlanInputs {
   /** The run's seed (options.seed, or one the caller drew and will record). */
   seed: number
   base: BasePlan | null
+  /** Validation cases chosen by the caller (TrainRequest.validationCaseIds); absent: the seeded split. */
+  validationCaseIds?: readonly string[] | undefined
 }
 
 /** The resolved U-Net options as the JSON record the plan stores (they are plain data already). */
@@ -110,6 +113,17 @@ export function splitCases(ids: readonly string[], fraction: number, seed: numbe
   }
   const count = sorted.length < 2 || fraction <= 0 ? 0 : Math.min(sorted.length - 1, Math.max(1, Math.round(sorted.length * fraction)))
   return { validation: sorted.slice(0, count).sort(), training: sorted.slice(count).sort() }
+}
+
+/** The caller's validation cases; every one must be among `ids`, and at least one case must remain to train. */
+export function fixedSplit(ids: readonly string[], validationIds: readonly string[]): { training: string[]; validation: string[] } {
+  const known = new Set(ids)
+  const unknown = validationIds.filter((id) => !known.has(id))
+  if (unknown.length > 0) throw invalid(`validation case(s) ${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', …' : ''} are not among the cases sent to train`)
+  const held = new Set(validationIds)
+  const training = ids.filter((id) => !held.has(id))
+  if (training.length === 0) throw invalid('every case is a validation case: at least one must train')
+  return { validation: [...held].sort(), training: training.sort() }
 }
 
 /**
@@ -202,12 +216,19 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
       ...(native ? { memoryBudgetBytes: TRAINING_DEFAULTS.nativeMemoryBudgetBytes } : { memoryBudgetBytes: TRAINING_DEFAULTS.cpuVoxelsPerStep * 1024, bytesPerVoxel: 1024 })
     })
 
-  const validationFraction = options.validationFraction ?? TRAINING_DEFAULTS.validationFraction
-  const split = splitCases(
-    cases.map((c) => c.id),
-    validationFraction,
-    inputs.seed
-  )
+  const fixed = inputs.validationCaseIds !== undefined
+  const split = fixed
+    ? fixedSplit(
+        cases.map((c) => c.id),
+        inputs.validationCaseIds ?? []
+      )
+    : splitCases(
+        cases.map((c) => c.id),
+        options.validationFraction ?? TRAINING_DEFAULTS.validationFraction,
+        inputs.seed
+      )
+  // With the project's split, the share recorded is the one it has.
+  const validationFraction = fixed ? split.validation.length / cases.length : (options.validationFraction ?? TRAINING_DEFAULTS.validationFraction)
   const stepsPerEpoch =
     options.stepsPerEpoch ??
     Math.min(TRAINING_DEFAULTS.maxStepsPerEpoch, Math.max(TRAINING_DEFAULTS.minStepsPerEpoch, 2 * Math.ceil(split.training.length / batchSize)))
@@ -244,6 +265,7 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
     model,
     trainingCaseIds: split.training,
     validationCaseIds: split.validation,
+    validationSplit: fixed ? 'project' : 'seeded',
     fromModel: base?.version ?? null,
     backend: inputs.backend
   }

@@ -14,10 +14,12 @@ import { backendsCommand } from './commands/backendsCommand'
 import { infoCommand } from './commands/infoCommand'
 import { exportCommand, importCommand } from './commands/projectCommands'
 import { serveCommand } from './commands/serveCommand'
-import { evaluateCommand, trainCommand } from './commands/trainCommand'
+import { evaluateCommand, parseSplitFlag, trainCommand } from './commands/trainCommand'
+import { crossvalCommand, crossvalFlags } from './commands/crossvalCommand'
 import { predictCommand } from './commands/predictCommand'
 import { integerFlag, parseArgs, stringFlag } from './parseArgs'
 import { parseCaseListFlag } from './caseListFlag'
+import { parseModalityFlag } from './modalityFlag'
 
 const USAGE = `Voxloop ${version}: label 3D medical volumes and train segmentation models, offline.
 
@@ -26,21 +28,31 @@ Usage: voxloop <command> [options]
 Commands:
   info <file> [--json]                      dims, spacing, affine, orientation, datatype, intensities,
                                             and voxels per value for label maps, of a NIfTI file
-  import <source> <project> [--json]        import a folder of NIfTI files or an MSD folder (dataset.json,
-                                            imagesTr/, labelsTr/) into a project (created if needed)
+  import <source> <project> [--modality CT|MR|other] [--json]
+                                            import a folder of NIfTI files or an MSD folder (dataset.json,
+                                            imagesTr/, labelsTr/) into a project (created if needed); a new
+                                            project's modality comes from dataset.json or the intensities
+                                            (Hounsfield units → CT) unless --modality sets it
   export <project> <folder> [--msd] [--predictions] [--json]
                                             labels (and predictions) as NIfTI, or the project as MSD
   backends [--json] [--backend B]           compute backends available here and the one that would be chosen
   serve [--port N] [--backend B]            serve the app on 127.0.0.1 for a browser (prints the URL)
   train <project> [options] [--json]        train a segmentation model on the curated (done) cases in the
-                                            compute engine; progress on stderr, validation metrics at the end
+                                            compute engine: the project's fixed train split, validated on its
+                                            validation split (its test split is never trained on); progress
+                                            on stderr, validation metrics at the end
   predict <project|file.nii.gz> [--model <version|dir>] [--out <dir>] [--tta] [--json]
                                             predict a project's cases not done (default: active model), or one
                                             file (writes <out>/<case>.nii.gz and <case>.uncertainty.nii.gz)
-  evaluate <project> --model <version> [--cases <id,id,…|@file>] [--json]
-                                            predict the curated cases (or the cases listed; @file: ids separated
-                                            by commas, spaces or lines) with a model version; per case and label
+  evaluate <project> --model <version> [--cases <id,id,…|@file> | --split test|validation|train] [--json]
+                                            predict the curated cases (or the cases listed, @file: ids separated
+                                            by commas, spaces or lines; or the curated cases of one of the
+                                            project's recorded splits) with a model version; per case and label
                                             Dice, IoU, HD95 and surface Dice (2 mm) in mm, volume ratio
+  crossval <project> --folds K [--minutes N] [--seed N] [--json]
+                                            K-fold cross-validation of the default training on the curated
+                                            cases outside the test split: per fold and mean ± sd per label of
+                                            Dice, HD95 and volume ratio; fold models go to <project>/crossval/
 
 Training options (defaults are picked from the data, the same as the app's Train button):
   --minutes N         train for up to N minutes (default: the steps the data needs, 60 per training
@@ -52,7 +64,9 @@ Training options (defaults are picked from the data, the same as the app's Train
   --batch N           patches per step
   --lr X              peak learning rate (Adam 1e-3, SGD 1e-2)
   --optimizer adam|sgd, --schedule poly|cosine|constant
-  --val F             share of cases held out for validation (0.2)
+  --val F             share of cases held out for validation (0.2), drawn from the seed; only for
+                      an explicit case list: by default the project's recorded validation split
+                      (fixed across retrains) validates, and its test split is never trained on
   --seed N, --patience N, --depth N, --base-filters N, --no-augment
   --mirror d,h,w      axes augmentation mirrors (default none: only for structures that look alike
                       mirrored); predict --tta mirrors the same axes
@@ -99,7 +113,8 @@ async function main(argv: string[]): Promise<number> {
       await infoCommand(need(first, '<file>'), json)
       return 0
     case 'import': {
-      const report = await importCommand(need(first, '<source>'), need(second, '<project>'), json)
+      const modality = parseModalityFlag(stringFlag(args, 'modality'))
+      const report = await importCommand(need(first, '<source>'), need(second, '<project>'), { json, ...(modality ? { modality } : {}) })
       return report.imported.length > 0 || report.skipped.length === 0 ? 0 : 1
     }
     case 'export':
@@ -137,9 +152,26 @@ async function main(argv: string[]): Promise<number> {
       const version = stringFlag(args, 'model')
       // Read before the engine starts, so a bad list fails at once.
       const cases = await parseCaseListFlag(stringFlag(args, 'cases'))
+      const split = parseSplitFlag(stringFlag(args, 'split'))
+      if (cases && split) throw new VoxloopError('INVALID_ARGUMENT', 'voxloop evaluate: give --cases or --split, not both')
       const app = await createApp(backend)
       try {
-        await evaluateCommand(app, need(first, '<project>'), need(version, '--model <version>'), json, cases)
+        await evaluateCommand(app, need(first, '<project>'), need(version, '--model <version>'), json, cases ?? (split ? { split } : undefined))
+      } finally {
+        await app.dispose()
+      }
+      return 0
+    }
+    case 'crossval': {
+      const flags = crossvalFlags(args)
+      const app = await createApp(backend)
+      try {
+        await crossvalCommand(app, need(first, '<project>'), flags, json)
+      } catch (error) {
+        // Ctrl+C: the fold under way was cancelled; exit as `voxloop train` does.
+        if (!(error instanceof VoxloopError && error.code === 'CANCELLED')) throw error
+        process.stderr.write(`voxloop crossval: ${error.message}; cross-validation stopped\n`)
+        return 130
       } finally {
         await app.dispose()
       }

@@ -2,6 +2,7 @@
  * Text for `voxloop train` and `voxloop evaluate`: the progress line on stderr, one line per epoch,
  * and the final metrics tables. Pure functions of the events and results.
  */
+import { describePostprocessing } from '../../shared/postprocessing'
 import type { EvaluationReport, LabelScore, TrainingEpochEvent, TrainingProgress, TrainingResult, TrainingStarted, ValidationScores } from '../../shared/training'
 
 export function formatDuration(seconds: number | null): string {
@@ -18,7 +19,7 @@ export function formatPlan(started: TrainingStarted): string {
   const { plan } = started
   const model = plan.model as { depth?: number; baseFilters?: number; residualUnits?: number }
   return [
-    `${started.resumed ? 'Resuming' : 'Training'} model ${started.version} on ${plan.trainingCaseIds.length} case(s), validating on ${plan.validationCaseIds.length} (backend ${plan.backend}${(plan.workers ?? 1) > 1 ? `, ${plan.workers} workers splitting each batch` : ''})`,
+    `${started.resumed ? 'Resuming' : 'Training'} model ${started.version} on ${plan.trainingCaseIds.length} case(s), validating on ${plan.validationCaseIds.length}${plan.validationSplit === 'project' ? " (the project's fixed validation split)" : ''} (backend ${plan.backend}${(plan.workers ?? 1) > 1 ? `, ${plan.workers} workers splitting each batch` : ''})`,
     `  ${budgetText(plan)}${plan.stepsPerEpoch} steps per epoch, batch ${plan.batchSize} of ${plan.patchSize.join('×')} voxels at ${plan.targetSpacingMm.map((s) => s.toFixed(2)).join('×')} mm`,
     `  ${plan.optimizer} lr ${plan.learningRate} (${plan.schedule}, ${plan.warmupSteps} warm-up steps), U-Net depth ${model.depth ?? '?'} × ${model.baseFilters ?? '?'} filters, seed ${plan.seed}${plan.fromModel ? `, fine-tuned from ${plan.fromModel}` : ''}`,
     ...(plan.normalization ? [`  input normalisation (${plan.modality}): ${plan.normalization.reason}`] : [])
@@ -73,8 +74,16 @@ export function formatScoresTable(scores: ValidationScores): string {
 export function formatTrainingResult(result: TrainingResult): string {
   const head = `Model ${result.version}: ${result.status} after ${result.epochsCompleted} epoch(s), ${result.step} steps, ${formatDuration(result.seconds)}`
   if (result.error) return `${head}\n${result.error.code}: ${result.error.message}\n`
-  if (!result.best) return `${head}\n${result.bestEpoch === null ? 'No epoch completed: the version holds no model yet.' : `Best epoch ${result.bestEpoch} (no validation cases).`}\n`
-  return `${head}\nValidation on held-out cases, best epoch ${result.bestEpoch}:\n${formatScoresTable(result.best)}\n`
+  if (!result.best) return `${head}\n${result.bestEpoch === null ? 'No epoch completed: the version holds no model yet.' : `Best epoch ${result.bestEpoch} (no validation cases).`}\n${postprocessingLine(result)}`
+  return `${head}\nValidation on held-out cases, best epoch ${result.bestEpoch}:\n${formatScoresTable(result.best)}\n${postprocessingLine(result)}`
+}
+
+/** "Post-processing: …" (what predictions will apply, and the validation Dice that decided it), or nothing. */
+function postprocessingLine(result: TrainingResult): string {
+  if (result.postprocessing) return `Post-processing: ${describePostprocessing(result.postprocessing)}; ${formatDuration(result.postprocessing.seconds)} to choose.\n`
+  // A finished run without one was cancelled while choosing (engines before it send no field).
+  if (result.postprocessing === null && (result.status === 'completed' || result.status === 'early-stopped')) return 'Post-processing: none (cancelled while choosing it).\n'
+  return ''
 }
 
 /** Median of the values given (the mean of the two middle ones for an even count); null when there is none. */

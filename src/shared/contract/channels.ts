@@ -5,6 +5,7 @@ import { SystemInfoSchema, SystemLoadSchema } from '../system'
 import { PredictionRequestSchema, PredictionStatusSchema } from '../prediction'
 import {
   CaseIdSchema,
+  CaseSplitSchema,
   CaseStatusSchema,
   CaseSummarySchema,
   ExportReportSchema,
@@ -51,7 +52,8 @@ const CreateProjectSchema = z
   .object({
     folder: FolderPathSchema,
     name: z.string().trim().min(1).max(200),
-    modality: ModalitySchema.default('MR'),
+    /** Absent: the first import decides it from the data (dataset.json, else the intensities). */
+    modality: ModalitySchema.optional(),
     channelNames: z.array(z.string().trim().min(1).max(100)).min(1).max(64).optional(),
     labels: z.array(LabelDefSchema).max(1000).optional()
   })
@@ -143,6 +145,11 @@ export const channels = {
     z.tuple([z.object({ folder: FolderPathSchema }).strict()]),
     ExportReportSchema
   ),
+  'projects:setModality': defineChannel(
+    'Set the project\'s modality (CT, MR or other): it decides the input normalisation of the next training; existing models keep their own.',
+    z.tuple([ModalitySchema]),
+    ProjectManifestSchema
+  ),
   'projects:updateLabels': defineChannel(
     'Replace the label table (a removed label becomes background in every label).',
     z.tuple([z.array(LabelDefSchema).max(65535)]),
@@ -150,6 +157,11 @@ export const channels = {
   ),
   'cases:list': defineChannel('The open project\'s cases with status, label counts and volumes.', z.tuple([]), z.array(CaseSummarySchema)),
   'cases:setStatus': defineChannel('Change a case\'s status (e.g. mark it done).', z.tuple([CaseIdSchema, CaseStatusSchema]), CaseSummarySchema),
+  'cases:setSplit': defineChannel(
+    'Move a case to the train, validation or test split (recorded in the audit log; the assignment rule never moves it back).',
+    z.tuple([CaseIdSchema, CaseSplitSchema]),
+    CaseSummarySchema
+  ),
   'cases:load': defineChannel('A case\'s image, current label and prediction, as typed arrays.', z.tuple([CaseIdSchema]), CaseDataSchema),
   'labels:edit': defineChannel(
     'Record a label edit; resolves once it is in the crash-safe journal on disk.',
@@ -188,8 +200,13 @@ export const channels = {
   ),
   'models:list': defineChannel('The open project\'s model versions with their status and validation metrics, oldest first.', z.tuple([]), z.array(ModelVersionInfoSchema)),
   'models:evaluate': defineChannel(
-    'Predict cases whole with a model version and score them against their saved labels (default: every curated case).',
-    z.tuple([z.object({ version: ModelVersionSchema, caseIds: z.array(CaseIdSchema).min(1).optional() }).strict()]),
+    'Predict cases whole with a model version and score them against their saved labels (the cases listed, the curated cases of one split, or every curated case).',
+    z.tuple([
+      z
+        .object({ version: ModelVersionSchema, caseIds: z.array(CaseIdSchema).min(1).optional(), split: CaseSplitSchema.optional() })
+        .strict()
+        .refine((request) => request.caseIds === undefined || request.split === undefined, 'give caseIds or split, not both')
+    ]),
     EvaluationReportSchema
   )
 } as const

@@ -179,7 +179,14 @@ export async function createKillProject(dir: string): Promise<void> {
   await store.dispose()
 }
 
-export async function runKillCycles(options: { dir: string; runs: number; seed: number; onRun?: (index: number, acks: number) => void }): Promise<KillReport> {
+export async function runKillCycles(options: {
+  dir: string
+  runs: number
+  /** Go on past `runs` until this many children were killed (a child can finish its stream first); default 0. */
+  minKills?: number
+  seed: number
+  onRun?: (index: number, acks: number) => void
+}): Promise<KillReport> {
   const rng = createRng(options.seed)
   const baselines = new Map<string, Uint8Array>()
   {
@@ -189,7 +196,10 @@ export async function runKillCycles(options: { dir: string; runs: number; seed: 
   }
   const report: KillReport = { kills: 0, killedWhileOpening: 0, acknowledged: 0, unexplained: [], incomplete: [] }
   let pending: ChildRun[] = []
-  for (let runIndex = 0; runIndex < options.runs; runIndex++) {
+  const minKills = options.minKills ?? 0
+  const maxRuns = Math.max(options.runs, minKills) * 2
+  const isLast = (runIndex: number): boolean => runIndex + 1 >= maxRuns || (runIndex + 1 >= options.runs && report.kills >= minKills)
+  for (let runIndex = 0; runIndex < maxRuns && (runIndex < options.runs || report.kills < minKills); runIndex++) {
     const plan = planKill(rng, pending.length > 0)
     if (plan.when === 'while-opening') report.killedWhileOpening++
     const run = await runChild(options.dir, childSeed(options.seed, runIndex), plan)
@@ -199,7 +209,7 @@ export async function runKillCycles(options: { dir: string; runs: number; seed: 
     pending.push(run)
     report.incomplete.push(...(await incompleteLabelFiles(options.dir)).map((problem) => `after run ${runIndex}: ${problem}`))
     // Sometimes leave the journal for the next child to replay (and maybe be killed doing it).
-    const verifyNow = runIndex === options.runs - 1 || pending.length >= 3 || rng.next() < 0.5
+    const verifyNow = isLast(runIndex) || pending.length >= 3 || rng.next() < 0.5
     if (!verifyNow) continue
     const { store } = await ProjectStore.open(options.dir)
     try {

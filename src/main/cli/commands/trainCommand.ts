@@ -1,13 +1,15 @@
 /**
- * `voxloop train <project> [options]` and `voxloop evaluate <project> --model <version> [--cases …]`: the same
+ * `voxloop train <project> [options]` and `voxloop evaluate <project> --model <version> [--cases … | --split …]`: the same
  * TrainingService as the app, so the run happens in the engine process, progress arrives as events
  * and the audit log records the model version. Ctrl+C cancels after the current step (the last epoch
  * checkpoint stays; `--resume` continues it); a second Ctrl+C quits at once.
  */
 import path from 'node:path'
 import { VoxloopError } from '../../../shared/errors'
+import { CASE_SPLITS, CaseSplitSchema, type CaseSplit } from '../../../shared/project'
 import { TrainingOptionsSchema, type TrainingOptions, type TrainingResult } from '../../../shared/training'
 import type { VoxloopApp } from '../../app/VoxloopApp'
+import type { EvaluationSelection } from '../../services/training/TrainingService'
 import { integerFlag, stringFlag, type ParsedArgs } from '../parseArgs'
 import { formatEpochLine, formatEvaluation, formatPlan, formatProgressLine, formatTrainingResult } from '../trainingReport'
 
@@ -156,10 +158,18 @@ export async function trainCommand(app: VoxloopApp, projectDir: string, args: Pa
   }
 }
 
-/** `caseIds`: the cases to score (`--cases`); default every curated case. */
-export async function evaluateCommand(app: VoxloopApp, projectDir: string, version: string, json: boolean, caseIds?: string[]): Promise<void> {
+/** `--split test|validation|train`: one of the project's recorded splits. */
+export function parseSplitFlag(value: string | undefined): CaseSplit | undefined {
+  if (value === undefined) return undefined
+  const parsed = CaseSplitSchema.safeParse(value)
+  if (!parsed.success) throw new VoxloopError('INVALID_ARGUMENT', `--split must be one of ${CASE_SPLITS.join(', ')}, got "${value}"`)
+  return parsed.data
+}
+
+/** `selection`: the cases to score (`--cases`, or `--split`'s curated cases); default every curated case. */
+export async function evaluateCommand(app: VoxloopApp, projectDir: string, version: string, json: boolean, selection?: EvaluationSelection): Promise<void> {
   await app.project.open(path.resolve(projectDir))
-  const report = await app.training.evaluate(version, caseIds)
+  const report = await app.training.evaluate(version, selection)
   if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else process.stdout.write(formatEvaluation(report))
 }

@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { CaseData, ProjectOverview } from '../../../shared/contract'
 import { VoxloopError } from '../../../shared/errors'
 import type {
+  CaseSplit,
   CaseStatus,
   CaseSummary,
   ExportReport,
@@ -25,7 +26,8 @@ const EMPTY_RECOVERY: RecoveryReport = { recovered: [], problems: [], adoptedCas
 export interface CreateProjectInput {
   folder: string
   name: string
-  modality: Modality
+  /** Absent: the first import decides it from the data. */
+  modality?: Modality
   channelNames?: string[]
   labels?: LabelDef[]
 }
@@ -61,7 +63,7 @@ export class ActiveProjectService {
     await this.close()
     this.store = await ProjectStore.create(path.resolve(input.folder), {
       name: input.name,
-      modality: input.modality,
+      ...(input.modality ? { modality: input.modality } : {}),
       ...(input.channelNames ? { channelNames: input.channelNames } : {}),
       ...(input.labels ? { labels: input.labels } : {})
     })
@@ -136,6 +138,14 @@ export class ActiveProjectService {
     return typeof value === 'string' ? value : null
   }
 
+  /**
+   * The user's modality: later imports keep it, the next training normalises by it. Models already
+   * trained are untouched: each records its own modality and normalisation in its plan.
+   */
+  setModality(modality: Modality): Promise<ProjectManifest> {
+    return this.requireStore().updateProjectInfo({ modality, modalitySource: 'user' })
+  }
+
   updateLabels(labels: LabelDef[]): Promise<ProjectManifest> {
     return this.requireStore().updateLabelTable(labels)
   }
@@ -146,6 +156,12 @@ export class ActiveProjectService {
 
   async setStatus(caseId: string, status: CaseStatus): Promise<CaseSummary> {
     const summary = await this.requireStore().setStatus(caseId, status)
+    this.events.emit('cases:changed', { caseIds: [caseId] })
+    return summary
+  }
+
+  async setSplit(caseId: string, split: CaseSplit): Promise<CaseSummary> {
+    const summary = await this.requireStore().setSplit(caseId, split)
     this.events.emit('cases:changed', { caseIds: [caseId] })
     return summary
   }

@@ -1,16 +1,19 @@
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { VoxloopError } from '../../../shared/errors'
 import {
+  CaseSplitSchema,
   LabelTableSchema,
   ModalitySchema,
   ProjectSettingsSchema,
   voxelsToMl,
   type AuditEntry,
   type CaseRecord,
+  type CaseSplit,
   type CaseStatus,
   type CaseSummary,
   type LabelDef,
   type Modality,
+  type ModalitySource,
   type ProjectManifest,
   type ProjectSettings,
   type RecoveryReport,
@@ -29,6 +32,7 @@ import { encodeImageNifti, writeImageNifti } from '../volumes/nifti/writeImageNi
 import { AuditLog, readAuditLog } from './audit'
 import { CaseIndexWriter, readCaseIndex, writeCaseIndex } from './caseIndex'
 import { CaseSession } from './CaseSession'
+import { assignSplits } from './caseSplits'
 import { newCaseRecord } from './caseRecord'
 import { fsyncDir, isErrno } from './fsUtil'
 import { ImportStaging } from './importStaging'
@@ -80,6 +84,8 @@ export interface LabelEditResult {
 export interface ProjectInfoPatch {
   name?: string
   modality?: Modality
+  /** Where a new `modality` came from; default 'user' (an import then keeps it). */
+  modalitySource?: ModalitySource
   channelNames?: string[]
   settings?: ProjectSettings
 }
@@ -101,8 +107,13 @@ export interface ImportCommit {
   cases: StagedCase[]
   /** Labels to add to the table (ids not yet in it). */
   labelsToAdd: LabelDef[]
-  /** Applied only while the project has no cases (a new project takes the dataset's description). */
-  describeEmptyProject?: { modality: Modality; channelNames: string[] }
+  /** Applied only while the project has no cases (a new project takes the dataset's channel names). */
+  describeEmptyProject?: { channelNames: string[] }
+  /**
+   * The modality the import chose (chooseModality.ts). The user's applies always; one from the data
+   * only while the project has no cases and no modality set by the user.
+   */
+  modality?: { modality: Modality; source: ModalitySource }
   /** Files the import skipped, for the audit entry. */
   skipped?: number
   actor?: string
@@ -337,6 +348,51 @@ export class ProjectStore {
   }
 
   /**
+   * Gives each of `caseIds` that has no split yet one by the project's rule (caseSplits.ts) and
+   * records the new ones (cases.json, one audit entry); a case that has a split keeps it. Answers
+   * every named case's split. The training service calls it for the curated cases of a default run.
+   */
+  async assignSplits(caseIds: readonly string[], actor = 'training'): Promise<Map<string, CaseSplit>> {
+    this.requireWritable()
+    for (const caseId of caseIds) this.requireCase(caseId)
+    return this.exclusive(async () => {
+      const fresh = assignSplits([...this.records.values()], caseIds)
+      if (fresh.size > 0) {
+        for (const [caseId, split] of fresh) this.requireCase(caseId).split = split
+        try {
+          await this.indexWriter.persist()
+        } catch (error) {
+          for (const caseId of fresh.keys()) this.requireCase(caseId).split = null
+          throw error
+        }
+        await this.auditLog.append({ type: 'split', actor, cases: [...fresh].map(([caseId, to]) => ({ caseId, from: null, to })) })
+      }
+      return new Map(caseIds.map((caseId) => [caseId, this.requireCase(caseId).split as CaseSplit]))
+    })
+  }
+
+  /** The user's choice of a case's split (any case, curated or not); recorded in the audit log. */
+  async setSplit(caseId: string, split: CaseSplit, actor = 'user'): Promise<CaseSummary> {
+    this.requireWritable()
+    const parsed = CaseSplitSchema.safeParse(split)
+    if (!parsed.success) throw new VoxloopError('INVALID_ARGUMENT', `Split of ${caseId}: "${String(split)}" is not one of train, validation, test`)
+    const record = this.requireCase(caseId)
+    return this.exclusive(async () => {
+      const from = record.split
+      if (from === parsed.data) return this.summarize(record)
+      record.split = parsed.data
+      try {
+        await this.indexWriter.persist()
+      } catch (error) {
+        record.split = from
+        throw error
+      }
+      await this.auditLog.append({ type: 'split', actor, cases: [{ caseId, from, to: parsed.data }] })
+      return this.summarize(record)
+    })
+  }
+
+  /**
    * Replaces the label table. A removed label id is cleared to background in every saved label
    * (unsaved edits are folded first). Predictions are model output and keep their values.
    */
@@ -356,7 +412,7 @@ export class ProjectStore {
         {
           ...this.manifest,
           ...(patch.name === undefined ? {} : { name: patch.name }),
-          ...(patch.modality === undefined ? {} : { modality: ModalitySchema.parse(patch.modality) }),
+          ...(patch.modality === undefined ? {} : { modality: ModalitySchema.parse(patch.modality), modalitySource: patch.modalitySource ?? 'user' }),
           ...(patch.channelNames === undefined ? {} : { channelNames: patch.channelNames }),
           ...(patch.settings === undefined ? {} : { settings: ProjectSettingsSchema.parse(patch.settings) })
         },
@@ -803,11 +859,17 @@ export class ProjectStore {
     const known = new Set(this.manifest.labels.map((label) => label.id))
     const added = commit.labelsToAdd.filter((label) => !known.has(label.id))
     const describe = this.records.size === 0 ? commit.describeEmptyProject : undefined
-    if (added.length === 0 && !describe) return this.manifest
+    const chosen = commit.modality
+    const modality =
+      chosen && (chosen.source === 'user' || (this.records.size === 0 && this.manifest.modalitySource !== 'user'))
+        ? { modality: chosen.modality, modalitySource: chosen.source }
+        : undefined
+    if (added.length === 0 && !describe && !modality) return this.manifest
     return parseManifest(
       {
         ...this.manifest,
         ...(describe ?? {}),
+        ...(modality ?? {}),
         labels: [...this.manifest.labels, ...added].sort((a, b) => a.id - b.id)
       },
       'Manifest after import'
@@ -883,7 +945,8 @@ export class ProjectStore {
       lastEditedAt: lastEditAtMs === null ? record.lastEditedAt : new Date(lastEditAtMs).toISOString(),
       labelStats,
       prediction: record.prediction,
-      review: record.review
+      review: record.review,
+      split: record.split
     }
   }
 

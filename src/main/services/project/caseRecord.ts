@@ -1,4 +1,4 @@
-import type { CaseRecord, CaseStatus } from '../../../shared/project'
+import type { CaseRecord, CaseSplit, CaseStatus } from '../../../shared/project'
 import type { VolumeHeader } from '../../../shared/volume'
 
 export interface NewCaseRecordOptions {
@@ -7,6 +7,8 @@ export interface NewCaseRecordOptions {
   importedAt: string
   /** Voxel counts of the label imported with the image, or null without one. */
   labelVoxels: Record<string, number> | null
+  /** The split a rebuilt index takes back from the audit log; default none (assigned at first training). */
+  split?: CaseSplit | null
 }
 
 export function newCaseRecord(caseId: string, imageHeader: VolumeHeader, options: NewCaseRecordOptions): CaseRecord {
@@ -22,6 +24,7 @@ export function newCaseRecord(caseId: string, imageHeader: VolumeHeader, options
     lastEditedAt: null,
     labelVoxels: options.labelVoxels ?? {},
     prediction: null,
-    review: null
+    review: null,
+    split: options.split ?? null
   }
 }

@@ -7,6 +7,7 @@ import {
   type ImportReport,
   type LabelDef,
   type Modality,
+  type ModalityChoice,
   type RepairedFile,
   type SkippedFile
 } from '../../../shared/project'
@@ -22,9 +23,11 @@ import {
 } from '../volumes/nifti'
 import { encodeImageNifti } from '../volumes/nifti/writeImageNifti'
 import { newCaseRecord } from './caseRecord'
+import { chooseModality } from './chooseModality'
 import { planImport, type ImportPlan, type PlannedCase } from './datasetDiscovery'
 import { ImportStaging } from './importStaging'
 import { countLabels, countsToRecord } from './labelOps'
+import { guessModalityFromIntensities, summarizeIntensities, type IntensitySummary } from './modalityGuess'
 import { isInside } from './projectPaths'
 import type { ProjectStore, StagedCase } from './ProjectStore'
 import { stackChannels } from './stackChannels'
@@ -38,6 +41,8 @@ export interface ImportOptions {
   signal?: AbortSignal
   /** Images and labels needing more voxel bytes are skipped (default: the reader's memory rule). */
   maxVoxelBytes?: number
+  /** The user's modality (`voxloop import --modality`): set on the project whatever the data says. */
+  modality?: Modality
 }
 
 /**
@@ -48,6 +53,8 @@ export interface ImportOptions {
  * folder first and are moved in at the end by ProjectStore.commitImport, so a failing import
  * changes nothing in the project. Files that cannot be imported are reported with the reason;
  * images stored with their header repaired are imported and listed apart, with what was fixed.
+ * The project's modality is chosen on the way (chooseModality.ts: the user's, else dataset.json or
+ * the images' intensities for a project without cases) and reported with its reason.
  */
 export async function importDataset(store: ProjectStore, sourceDir: string, options: ImportOptions = {}): Promise<ImportReport> {
   const source = await checkSource(store, sourceDir)
@@ -62,16 +69,20 @@ export async function importDataset(store: ProjectStore, sourceDir: string, opti
       imported: [],
       skipped: run.skipped,
       repaired: run.repaired,
-      labelsAdded: staged.length > 0 ? run.labelsToAdd() : []
+      labelsAdded: staged.length > 0 ? run.labelsToAdd() : [],
+      modality: null
     }
     if (staged.length === 0) return report
+    const modality = run.chooseModality()
     await store.commitImport({
       source,
       cases: staged,
       labelsToAdd: report.labelsAdded,
       skipped: run.skipped.length,
-      ...(run.description ? { describeEmptyProject: run.description } : {})
+      ...(run.description ? { describeEmptyProject: run.description } : {}),
+      ...(modality.applied ? { modality: { modality: modality.modality, source: modality.source } } : {})
     })
+    report.modality = modality
     report.imported = staged.map((c) => ({ caseId: c.record.id, imageFile: c.imageFile, labelFile: c.labelFile }))
     return report
   } finally {
@@ -103,8 +114,11 @@ class ImportRun {
   readonly skipped: SkippedFile[]
   /** Imported images whose header was repaired; reported apart from `skipped`, since they were imported. */
   readonly repaired: RepairedFile[] = []
-  /** Set when the project is empty: the description the project takes from this import. */
-  description: { modality: Modality; channelNames: string[] } | null = null
+  /** Set when the project is empty: the channel names the project takes from this import. */
+  description: { channelNames: string[] } | null = null
+  /** Per staged image, what the modality guess needs (a sample of its intensities, not its voxels). */
+  private readonly intensities: IntensitySummary[] = []
+  private readonly projectHadCases: boolean
   private expectedChannels: number | null
   private readonly knownLabels: Map<number, LabelDef>
   private readonly newLabelIds = new Set<number>()
@@ -117,6 +131,7 @@ class ImportRun {
   ) {
     const manifest = store.getManifest()
     const projectIsEmpty = store.listCases().length === 0
+    this.projectHadCases = !projectIsEmpty
     this.skipped = [...plan.skipped]
     this.takenIds = new Set(store.listCases().map((c) => c.id.toLowerCase()))
     this.knownLabels = new Map(manifest.labels.map((label) => [label.id, label]))
@@ -128,8 +143,22 @@ class ImportRun {
     }
     this.expectedChannels = projectIsEmpty ? (plan.descriptor?.channelNames.length ?? null) : manifest.channelNames.length
     if (projectIsEmpty && plan.descriptor) {
-      this.description = { modality: plan.descriptor.modality, channelNames: plan.descriptor.channelNames }
+      this.description = { channelNames: plan.descriptor.channelNames }
     }
+  }
+
+  /** The project's modality after this import, and why (call after staging). */
+  chooseModality(): ModalityChoice {
+    const manifest = this.store.getManifest()
+    const descriptor = this.plan.descriptor
+    return chooseModality({
+      requested: this.options.modality ?? null,
+      project: { modality: manifest.modality, source: manifest.modalitySource, hasCases: this.projectHadCases },
+      // DICOM import does not exist yet; its series reader is to pass the (0008,0060) values here.
+      dicom: null,
+      datasetJson: descriptor?.modalityStated ? { modality: descriptor.modality, channelNames: descriptor.channelNames } : null,
+      intensities: guessModalityFromIntensities(this.intensities)
+    })
   }
 
   private get readOptions(): ReadNiftiOptions {
@@ -169,6 +198,7 @@ class ImportRun {
     }
     const channelProblem = this.checkChannels(image.header)
     if (channelProblem) return this.skip(all, channelProblem)
+    this.intensities.push(summarizeIntensities(image, planned.imageFiles[0] ?? planned.caseId))
     const stagedImage = staging.imagePath(planned.caseId)
     const repaired = await stageImage(staging, planned.imageFiles, image, stagedImage, this.readOptions)
     if (repaired.length > 0 && planned.imageFiles[0]) this.repaired.push({ file: planned.imageFiles[0], repairs: repaired })
@@ -191,7 +221,7 @@ class ImportRun {
       this.expectedChannels = header.channels
       const manifest = this.store.getManifest()
       const channelNames = manifest.channelNames.length === header.channels ? manifest.channelNames : genericChannelNames(header.channels)
-      this.description = { modality: manifest.modality, channelNames }
+      this.description = { channelNames }
     }
     if (header.channels === this.expectedChannels) return null
     return `the image has ${header.channels} channel(s); the project's images have ${this.expectedChannels}`

@@ -5,6 +5,7 @@ import {
   ProjectManifestSchema,
   type LabelDef,
   type Modality,
+  type ModalitySource,
   type ProjectManifest,
   type ProjectSettings
 } from '../../../shared/project'
@@ -16,6 +17,8 @@ import { isErrno } from './fsUtil'
 export interface NewManifestOptions {
   name: string
   modality?: Modality
+  /** Default: 'user' when `modality` is given (the caller chose it), else 'default' (the data decides on import). */
+  modalitySource?: ModalitySource
   channelNames?: string[]
   labels?: LabelDef[]
   settings?: ProjectSettings
@@ -27,6 +30,7 @@ export function newManifest(options: NewManifestOptions, now: Date): ProjectMani
       formatVersion: PROJECT_FORMAT_VERSION,
       name: options.name,
       modality: options.modality ?? 'MR',
+      modalitySource: options.modalitySource ?? (options.modality ? 'user' : 'default'),
       channelNames: options.channelNames ?? [options.modality === 'CT' ? 'CT' : 'image'],
       labels: options.labels ?? [],
       createdAt: now.toISOString(),

@@ -28,6 +28,8 @@ const DatasetJsonSchema = z.looseObject({
 export interface MsdDescriptor {
   name: string | null
   modality: Modality
+  /** Whether the file names its channels (`modality` or `channel_names`); if not, `modality` is only the default's 'other'. */
+  modalityStated: boolean
   channelNames: string[]
   /** Non-background labels, ascending id. */
   labels: LabelDef[]
@@ -101,10 +103,12 @@ export function parseMsdDescriptor(text: string, file: string): MsdDescriptor {
     throw new VoxloopError('INVALID_ARGUMENT', `${file} is not a dataset descriptor: ${issues}`)
   }
   const data = parsed.data
-  const channelNames = channelNamesOf(data.channel_names) ?? channelNamesOf(data.modality) ?? ['image']
+  const stated = channelNamesOf(data.channel_names) ?? channelNamesOf(data.modality)
+  const channelNames = stated ?? ['image']
   return {
     name: data.name?.trim() || null,
     modality: modalityOfChannels(channelNames),
+    modalityStated: stated !== null,
     channelNames,
     labels: labelsOf(data.labels),
     training: data.training ?? null,

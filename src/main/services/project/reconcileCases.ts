@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises'
-import type { AuditEntry, CaseRecord, CaseStatus, SkippedFile } from '../../../shared/project'
+import type { AuditEntry, CaseRecord, CaseSplit, CaseStatus, SkippedFile } from '../../../shared/project'
 import type { VolumeHeader } from '../../../shared/volume'
 import { newCaseRecord } from './caseRecord'
 import { NIFTI_GZ, isValidCaseId, type ProjectPaths } from './projectPaths'
@@ -8,8 +8,8 @@ import { NIFTI_GZ, isValidCaseId, type ProjectPaths } from './projectPaths'
  * Brings cases.json in line with the files at start-up. images/ is the ground truth for which cases
  * exist: an image without a record (added by another tool, or an import interrupted after moving
  * files) is adopted; a record without an image is dropped and reported. Whether a case has a label
- * follows labels/. A missing or unreadable cases.json is rebuilt, with statuses taken from the
- * audit log where it has them.
+ * follows labels/. A missing or unreadable cases.json is rebuilt, with statuses and train /
+ * validation / test splits taken from the audit log where it has them (a split must not move).
  */
 
 export interface ReconcileInput {
@@ -50,6 +50,12 @@ function lastStatuses(entries: AuditEntry[]): Map<string, CaseStatus> {
   return statuses
 }
 
+function lastSplits(entries: AuditEntry[]): Map<string, CaseSplit> {
+  const splits = new Map<string, CaseSplit>()
+  for (const entry of entries) if (entry.type === 'split') for (const change of entry.cases) splits.set(change.caseId, change.to)
+  return splits
+}
+
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
@@ -69,11 +75,13 @@ export async function reconcileCaseIndex(input: ReconcileInput): Promise<Reconci
     }
     result.records.push(await syncLabelState(record, labelIds.has(record.id), input, result))
   }
-  const statuses = imageIds.size > known.size ? lastStatuses(await input.statusHistory()) : new Map<string, CaseStatus>()
+  const history = imageIds.size > known.size ? await input.statusHistory() : []
+  const statuses = lastStatuses(history)
+  const splits = lastSplits(history)
   for (const caseId of [...imageIds].sort()) {
     if (known.has(caseId)) continue
     try {
-      result.records.push(await adoptCase(caseId, labelIds.has(caseId), statuses.get(caseId), input))
+      result.records.push(await adoptCase(caseId, labelIds.has(caseId), statuses.get(caseId), splits.get(caseId) ?? null, input))
       result.adopted.push(caseId)
       result.changed = true
     } catch (error) {
@@ -110,6 +118,7 @@ async function adoptCase(
   caseId: string,
   labelExists: boolean,
   status: CaseStatus | undefined,
+  split: CaseSplit | null,
   input: ReconcileInput
 ): Promise<CaseRecord> {
   const header = await input.readImageHeader(caseId)
@@ -118,6 +127,7 @@ async function adoptCase(
     status: status ?? (counts ? 'in-review' : 'unlabeled'),
     sourceFile: `images/${caseId}${NIFTI_GZ}`,
     importedAt: input.now().toISOString(),
-    labelVoxels: counts
+    labelVoxels: counts,
+    split
   })
 }

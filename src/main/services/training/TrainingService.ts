@@ -5,14 +5,16 @@
  *
  * Main picks the cases (curated = status 'done' with a saved label, unless the caller names them),
  * confines their paths to the project folder and hands the engine file paths; the engine reads the
- * files itself and never opens the project store, whose lock this process holds.
+ * files itself and never opens the project store, whose lock this process holds. A run on the
+ * default selection uses the project's recorded splits (caseSplits.ts): the 'train' cases train,
+ * the 'validation' ones validate, the 'test' ones are never sent.
  */
 import { randomUUID } from 'node:crypto'
 import type { EngineClient } from '../../engine/EngineClient'
 import type { EventHub } from '../../app/EventHub'
 import type { CaseFiles, EngineEventMessage, TrainRequest } from '../../../shared/engineProtocol'
 import { serializeError, VoxloopError } from '../../../shared/errors'
-import type { CaseSummary } from '../../../shared/project'
+import type { CaseSplit, CaseSummary } from '../../../shared/project'
 import type {
   EvaluationReport,
   ModelVersionInfo,
@@ -38,6 +40,7 @@ export interface TrainingServiceOptions {
 interface LiveRun {
   runId: string
   store: ProjectStore
+  target: ModelsTarget | null
   state: 'starting' | 'running' | 'cancelling'
   started: TrainingStarted | null
   finished: Promise<TrainingResult>
@@ -47,6 +50,21 @@ interface LiveRun {
 export function curatedCases(cases: readonly CaseSummary[]): CaseSummary[] {
   return cases.filter((c) => c.status === 'done' && c.hasLabel)
 }
+
+/**
+ * Where a run's model version is written and how its audit entry names it. Default: the project's
+ * models/ folder (the versions the app lists and predicts with). Cross-validation writes its fold
+ * models elsewhere (crossValidation.ts) so they are never taken for the project's model.
+ */
+export interface ModelsTarget {
+  /** An absolute folder inside the project, already confined by the caller. */
+  modelsDir: string
+  /** Audit actor prefix; the run's status is appended (default 'training'). */
+  actor: string
+}
+
+/** The cases `evaluate` scores: the ids listed, or the curated cases of one recorded split. */
+export type EvaluationSelection = string[] | { split: CaseSplit }
 
 export class TrainingService {
   private live: LiveRun | null = null
@@ -63,17 +81,21 @@ export class TrainingService {
     return structuredClone(this.status)
   }
 
-  /** Starts a run; resolves once the engine has planned it (cases read, version folder made). */
-  async start(options: ParsedTrainingOptions): Promise<TrainingStarted> {
+  /**
+   * Starts a run; resolves once the engine has planned it (cases read, version folder made).
+   * `target`: where the version goes instead of models/ (cross-validation only; not on the API).
+   */
+  async start(options: ParsedTrainingOptions, target?: ModelsTarget): Promise<TrainingStarted> {
     if (this.live) throw new VoxloopError('BUSY', `a training run is already under way (${this.live.started?.version ?? 'starting'}); cancel it first`)
     const store = this.options.store()
     // A model version is written into the project's models/ folder.
     store.requireWritable()
     const request = await this.trainRequest(store, options)
+    if (target) request.modelsDir = target.modelsDir
     await this.options.engine.restartIfExited()
 
     const finished = this.options.engine.call('train:start', request)
-    const live: LiveRun = { runId: request.runId, store, state: 'starting', started: null, finished }
+    const live: LiveRun = { runId: request.runId, store, target: target ?? null, state: 'starting', started: null, finished }
     this.live = live
     this.status = { ...this.status, state: 'starting', runId: request.runId, version: null, started: null, progress: null, lastEpoch: null }
     finished
@@ -110,14 +132,18 @@ export class TrainingService {
     return listModelVersionInfos(store.paths.dir('models'), this.live?.store === store ? (this.status.version ?? null) : null)
   }
 
-  async evaluate(version: string, caseIds?: string[]): Promise<EvaluationReport> {
+  /**
+   * Scores a version on the cases listed, on the curated cases of one recorded split, or (neither)
+   * on every curated case. `modelsDir`: where the version is, when not in models/ (cross-validation).
+   */
+  async evaluate(version: string, selection?: EvaluationSelection, modelsDir?: string): Promise<EvaluationReport> {
     if (this.live) throw new VoxloopError('BUSY', 'a training run is under way; evaluate when it has ended')
     const store = this.options.store()
-    const ids = caseIds ?? curatedCases(store.listCases()).map((c) => c.id)
+    const ids = selection === undefined ? curatedCases(store.listCases()).map((c) => c.id) : Array.isArray(selection) ? selection : casesOfSplit(store, selection.split)
     if (ids.length === 0) throw new VoxloopError('INVALID_ARGUMENT', 'no curated cases (done, with a saved label) to evaluate on')
     const cases = await this.caseFiles(store, ids, true)
     await this.options.engine.restartIfExited()
-    return this.options.engine.call('model:evaluate', { version, modelsDir: store.paths.dir('models'), cases })
+    return this.options.engine.call('model:evaluate', { version, modelsDir: modelsDir ?? store.paths.dir('models'), cases })
   }
 
   dispose(): void {
@@ -129,14 +155,31 @@ export class TrainingService {
     const manifest = store.getManifest()
     const all = store.listCases()
     let ids: string[]
+    let validationCaseIds: string[] | undefined
     if (options.resume) {
       // The run's own plan names its cases; send every labelled one and let the engine pick.
       ids = all.filter((c) => c.hasLabel).map((c) => c.id)
     } else if (options.caseIds) {
       ids = options.caseIds
+      this.warnAboutTestCases(all, ids)
     } else {
-      ids = curatedCases(all).map((c) => c.id)
-      if (ids.length === 0) throw new VoxloopError('INVALID_ARGUMENT', 'no curated cases to train on: mark labelled cases "done" first')
+      const curated = curatedCases(all).map((c) => c.id)
+      if (curated.length === 0) throw new VoxloopError('INVALID_ARGUMENT', 'no curated cases to train on: mark labelled cases "done" first')
+      // The project's fixed splits: new curated cases get theirs now, the others keep theirs.
+      const splits = await store.assignSplits(curated)
+      const assigned = all.filter((c) => c.split === null && splits.has(c.id)).map((c) => c.id)
+      // The case list shows each case's split: let it refresh.
+      if (assigned.length > 0) this.options.events.emit('cases:changed', { caseIds: assigned })
+      const inSplit = (split: CaseSplit): string[] => curated.filter((id) => splits.get(id) === split)
+      const training = inSplit('train')
+      validationCaseIds = inSplit('validation')
+      if (training.length === 0) {
+        throw new VoxloopError(
+          'INVALID_ARGUMENT',
+          `no curated case is in the training split (validation ${validationCaseIds.length}, test ${inSplit('test').length}): move some to 'train' (cases:setSplit) or name the cases to train on`
+        )
+      }
+      ids = [...training, ...validationCaseIds]
     }
     const unsaved = all.filter((c) => ids.includes(c.id) && c.hasUnsavedEdits).map((c) => c.id)
     if (unsaved.length > 0) {
@@ -150,9 +193,21 @@ export class TrainingService {
       options,
       modelsDir: store.paths.dir('models'),
       cases: await this.caseFiles(store, ids, true),
+      ...(validationCaseIds ? { validationCaseIds } : {}),
       labels: manifest.labels,
       modality: manifest.modality
     }
+  }
+
+  /** Training on named cases may take test cases; allowed (the user chose them), but said. */
+  private warnAboutTestCases(all: readonly CaseSummary[], ids: readonly string[]): void {
+    const named = new Set(ids)
+    const test = all.filter((c) => named.has(c.id) && c.split === 'test').map((c) => c.id)
+    if (test.length === 0) return
+    this.options.events.emit('app:notice', {
+      level: 'warning',
+      message: `${test.length} of the cases named for training are in the project's test split (${test.slice(0, 3).join(', ')}${test.length > 3 ? ', …' : ''}): this model's test figures will not be honest`
+    })
   }
 
   private async caseFiles(store: ProjectStore, ids: readonly string[], needLabel: boolean): Promise<CaseFiles[]> {
@@ -201,24 +256,41 @@ export class TrainingService {
     this.startedWaiters.delete(live.runId)
     if (this.live === live) this.live = null
     this.status = { ...this.status, state: 'idle', lastResult: result }
-    if (result.bestEpoch !== null) await this.audit(live.store, result)
+    if (result.bestEpoch !== null) await this.audit(live.store, result, live.target?.actor ?? 'training')
     this.options.events.emit('training:finished', result)
   }
 
   /** One 'model-version' audit entry per run that leaves a usable model. */
-  private async audit(store: ProjectStore, result: TrainingResult): Promise<void> {
+  private async audit(store: ProjectStore, result: TrainingResult, actor: string): Promise<void> {
     const metrics: Record<string, number> = { epochs: result.epochsCompleted, bestEpoch: result.bestEpoch ?? 0 }
     if (result.best) {
       metrics.meanForegroundDice = result.best.meanForegroundDice
       for (const label of result.best.perLabel) metrics[`dice:${label.labelId}`] = label.dice
     }
     try {
-      await store.appendAudit({ type: 'model-version', actor: `training:${result.status}`, modelVersion: result.version, metrics })
+      await store.appendAudit({ type: 'model-version', actor: `${actor}:${result.status}`, modelVersion: result.version, metrics })
     } catch (error) {
       // The project may have been closed while the run trained; the version folder still records it.
       this.options.log?.(`Could not record model ${result.version} in the audit log: ${(error as Error).message}`)
     }
   }
+}
+
+/** The curated cases of one recorded split, in id order; refused with the counts when there are none. */
+export function casesOfSplit(store: ProjectStore, split: CaseSplit): string[] {
+  const curated = curatedCases(store.listCases())
+  const ids = curated.filter((c) => c.split === split).map((c) => c.id)
+  if (ids.length === 0) {
+    const assigned = curated.filter((c) => c.split !== null).length
+    const why =
+      assigned === 0
+        ? 'no curated case has a split yet (a training run on the default selection assigns them)'
+        : split === 'test'
+          ? `${assigned} curated case(s) have a split and none is in 'test' (a test split is kept from 20 cases on)`
+          : `${assigned} curated case(s) have a split and none is in '${split}'`
+    throw new VoxloopError('INVALID_ARGUMENT', `no curated cases in the ${split} split: ${why}`)
+  }
+  return ids
 }
 
 function failedResult(live: LiveRun, error: unknown): TrainingResult {

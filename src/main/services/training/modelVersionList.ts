@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { describePostprocessing } from '../../../shared/postprocessing'
 import { TrainingRunRecordSchema, type ModelVersionInfo, type RunStatus, type TrainingRunRecord } from '../../../shared/training'
 import { listModelVersions } from '../../../engine/model/modelVersions'
 
@@ -34,9 +35,11 @@ export function describeVersion(record: TrainingRunRecord, liveVersion: string |
     resumable: !live && RESUMABLE.has(status) && (record.history.at(-1)?.epoch ?? 0) < record.plan.epochs,
     trainingCases: record.plan.trainingCaseIds.length,
     validationCases: record.plan.validationCaseIds.length,
+    validationSplit: record.plan.validationSplit ?? 'seeded',
     patchSize: record.plan.patchSize,
     fromModel: record.plan.fromModel,
     normalization: record.plan.normalization?.reason ?? null,
+    postprocessing: record.postprocessing ? describePostprocessing(record.postprocessing) : null,
     problem: null
   }
 }
@@ -55,9 +58,11 @@ function unreadable(version: string, problem: string): ModelVersionInfo {
     resumable: false,
     trainingCases: 0,
     validationCases: 0,
+    validationSplit: 'seeded',
     patchSize: [1, 1, 1],
     fromModel: null,
     normalization: null,
+    postprocessing: null,
     problem
   }
 }

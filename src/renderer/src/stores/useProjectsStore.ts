@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { ProjectOverview } from '../../../shared/contract'
-import type { CaseStatus, CaseSummary, ExportReport, ImportReport } from '../../../shared/project'
+import type { CaseStatus, CaseSummary, ExportReport, ImportReport, Modality } from '../../../shared/project'
 import type { RecentProject } from '../../../shared/settings'
 import { api } from '../bridge/api'
 
@@ -56,7 +56,8 @@ export const useProjectsStore = defineStore('projects', () => {
     return true
   }
 
-  async function create(input: { folder: string; name: string; modality: 'CT' | 'MR' | 'other' }): Promise<boolean> {
+  /** Without a modality, the project's first import decides it from the data. */
+  async function create(input: { folder: string; name: string; modality?: Modality }): Promise<boolean> {
     const project = await run('Creating the project…', () => api.projects.create(input))
     if (!project) return false
     adopt(project)
@@ -84,6 +85,12 @@ export const useProjectsStore = defineStore('projects', () => {
     await refreshCases()
     const manifest = await api.projects.current()
     if (manifest) current.value = manifest
+  }
+
+  /** The user's modality: the next training normalises by it; later imports keep it. */
+  async function setModality(modality: Modality): Promise<void> {
+    const manifest = await run('', () => api.projects.setModality(modality))
+    if (manifest && current.value) current.value = { ...current.value, manifest, name: manifest.name }
   }
 
   async function exportLabels(folder: string, includePredictions: boolean): Promise<void> {
@@ -150,6 +157,7 @@ export const useProjectsStore = defineStore('projects', () => {
     createDemo,
     pickAndOpen,
     importFrom,
+    setModality,
     exportLabels,
     exportMsd,
     refreshCases,

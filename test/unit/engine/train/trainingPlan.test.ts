@@ -64,6 +64,25 @@ describe('planTraining', () => {
     expect(plan.fromModel).toBeNull()
   })
 
+  it("validates on the cases main names (the project's recorded split) instead of drawing them from the seed", () => {
+    const inputs = hippocampusLike()
+    const named = ['hippocampus_040', 'hippocampus_003', 'hippocampus_017']
+    const plan = planTraining({ ...inputs, validationCaseIds: named })
+    expect(plan.validationCaseIds).toEqual(['hippocampus_003', 'hippocampus_017', 'hippocampus_040'])
+    expect(plan.trainingCaseIds).toHaveLength(38)
+    expect(plan.trainingCaseIds).not.toContain('hippocampus_017')
+    expect(plan.validationSplit).toBe('project')
+    expect(plan.validationFraction).toBeCloseTo(3 / 41)
+    // The same cases whatever the seed: what makes two versions' validation figures comparable.
+    expect(planTraining({ ...inputs, seed: 99, validationCaseIds: named }).validationCaseIds).toEqual(plan.validationCaseIds)
+    expect(planTraining({ ...inputs, seed: 99 }).validationCaseIds).not.toEqual(planTraining(inputs).validationCaseIds)
+    expect(planTraining(inputs).validationSplit).toBe('seeded')
+    // None named (a project whose only curated case trains): no validation case.
+    expect(planTraining({ ...inputs, validationCaseIds: [] }).validationCaseIds).toEqual([])
+    expect(() => planTraining({ ...inputs, validationCaseIds: ['hippocampus_999'] })).toThrow(/hippocampus_999 are not among the cases/)
+    expect(() => planTraining({ ...inputs, cases: inputs.cases.slice(0, 1), validationCaseIds: [inputs.cases[0]!.id] })).toThrow(/at least one must train/)
+  })
+
   it('caps the patch by compute on CPU backends, by memory on tfjs-node', () => {
     const big = hippocampusLike({ cases: [{ id: 'ct', shape: [200, 256, 256], spacingMm: [1, 1, 1], channels: 1 }] })
     const cpu = planTraining(big)

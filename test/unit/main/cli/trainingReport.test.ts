@@ -4,8 +4,9 @@
  * metrics print — there rather than failing.
  */
 import { describe, expect, it } from 'vitest'
-import { formatEvaluation, medianOf } from '../../../../src/main/cli/trainingReport'
-import type { EvaluationReport, LabelScore } from '../../../../src/shared/training'
+import { formatEvaluation, formatTrainingResult, medianOf } from '../../../../src/main/cli/trainingReport'
+import type { PostprocessingPlan } from '../../../../src/shared/postprocessing'
+import type { EvaluationReport, LabelScore, TrainingResult } from '../../../../src/shared/training'
 
 const score = (labelId: number, name: string, dice: number, hd95Mm?: number, surfaceDice?: number, volumeRatio?: number | null): LabelScore => ({
   labelId,
@@ -62,5 +63,30 @@ describe('medianOf', () => {
     expect(medianOf([3, 1, 2])).toBe(2)
     expect(medianOf([4, null, 1, 3, undefined, 2])).toBe(2.5)
     expect(medianOf([null])).toBeNull()
+  })
+})
+
+describe('formatTrainingResult: the post-processing line', () => {
+  const best = { meanForegroundDice: 0.8, cases: 2, perLabel: [score(1, 'anterior', 0.8)] }
+  const result: TrainingResult = { runId: 'r', version: 'v0002-20260101-000000', status: 'completed', epochsCompleted: 3, step: 30, bestEpoch: 3, best, last: best, history: [], seconds: 95, error: null }
+  const chosen: PostprocessingPlan = {
+    method: 'keep-largest-component',
+    connectivity: 26,
+    steps: ['foreground'],
+    trials: [{ target: 'foreground', before: { meanForegroundDice: 0.8, perLabel: [{ labelId: 1, name: 'anterior', dice: 0.8 }] }, after: { meanForegroundDice: 0.85, perLabel: [{ labelId: 1, name: 'anterior', dice: 0.85 }] }, removedVoxels: 12, kept: true }],
+    validationCases: 2,
+    seconds: 4
+  }
+
+  it('says what predictions will apply and the validation Dice that decided it', () => {
+    expect(formatTrainingResult({ ...result, postprocessing: chosen }).trimEnd().split('\n').at(-1)).toBe(
+      'Post-processing: keep the largest connected component of: all labels together (mean Dice 0.800 → 0.850) (on 2 validation case(s)); 4s to choose.'
+    )
+  })
+
+  it('says none was chosen when a finished run was cancelled while choosing, and nothing for older engines or unfinished runs', () => {
+    expect(formatTrainingResult({ ...result, postprocessing: null })).toMatch(/\nPost-processing: none \(cancelled while choosing it\)\.\n$/)
+    expect(formatTrainingResult(result)).not.toMatch(/Post-processing/)
+    expect(formatTrainingResult({ ...result, status: 'cancelled', postprocessing: null })).not.toMatch(/Post-processing/)
   })
 })

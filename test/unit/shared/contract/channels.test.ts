@@ -33,9 +33,11 @@ const validArgs: { [C in ChannelName]: ChannelArgs<C> } = {
   'projects:import': ['/data/Task04_Hippocampus'],
   'projects:exportLabels': [{ folder: '/tmp/out', includePredictions: true }],
   'projects:exportMsd': [{ folder: '/tmp/msd' }],
+  'projects:setModality': ['CT'],
   'projects:updateLabels': [[{ id: 1, name: 'anterior', color: '#00ff00' }]],
   'cases:list': [],
   'cases:setStatus': ['hippocampus_001', 'done'],
+  'cases:setSplit': ['hippocampus_001', 'test'],
   'cases:load': ['hippocampus_001'],
   'labels:edit': ['hippocampus_001', { indices: new Uint32Array([1, 2]), values: new Uint8Array([1, 1]) }],
   'cases:recordReview': [
@@ -133,6 +135,20 @@ describe('the contract', () => {
     expectInvalid('training:start', [{ epochs: 2, validationFraction: 1 }], /argument 1 \(validationFraction\)/)
     expectInvalid('training:start', [{ epochs: 2, resume: '../elsewhere' }], /argument 1 \(resume\)/)
     expectInvalid('training:start', [{ epochs: 2, steps: 10 }], /argument 1/)
+  })
+
+  it('refuses a split that is not train, validation or test, and evaluate with both cases and a split', () => {
+    expectInvalid('cases:setSplit', ['hippocampus_001', 'holdout'], /argument 2/)
+    expectInvalid('cases:setSplit', ['../x', 'test'], /argument 1/)
+    expect(() => parseChannelArgs('models:evaluate', [{ version: 'v0001-20250131-142502', split: 'test' }])).not.toThrow()
+    expectInvalid('models:evaluate', [{ version: 'v0001-20250131-142502', split: 'heldout' }], /argument 1 \(split\)/)
+    expectInvalid('models:evaluate', [{ version: 'v0001-20250131-142502', caseIds: ['a'], split: 'test' }], /caseIds or split, not both/)
+  })
+
+  it('refuses a modality that is not CT, MR or other; a new project may leave it to the data', () => {
+    expectInvalid('projects:setModality', ['PET'], /argument 1/)
+    expectInvalid('projects:setModality', [], /expected array to have >=1 items/)
+    expect(parseChannelArgs('projects:create', [{ folder: '/tmp/new', name: 'Liver' }])).toEqual([{ folder: '/tmp/new', name: 'Liver' }])
   })
 
   it('rejects empty and whitespace-only paths', () => {

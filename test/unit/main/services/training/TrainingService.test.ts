@@ -146,6 +146,60 @@ describe('TrainingService', () => {
     await expect(service.cancel()).resolves.toEqual({ cancelled: false })
   })
 
+  it("trains on the project's recorded splits: the same validation cases every run, test cases never sent", async () => {
+    // The first run gave the four curated cases their splits; case-4 (in review) has none.
+    expect(store.listCases().map((c) => [c.id, c.split])).toEqual([
+      ['case-0', 'train'],
+      ['case-1', 'validation'],
+      ['case-2', 'train'],
+      ['case-3', 'train'],
+      ['case-4', null]
+    ])
+    const firstVersion = (await service.listModels())[0]
+    expect(firstVersion).toMatchObject({ validationSplit: 'project', validationCases: 1 })
+    await store.setSplit('case-3', 'test')
+    await store.setStatus('case-4', 'done')
+
+    const finished = nextEvent('training:finished') as Promise<TrainingResult>
+    // Another seed, another validation fraction: the validation case stays the recorded one.
+    const started = await service.start(TrainingOptionsSchema.parse(tinyOptions({ epochs: 1, seed: 77, validationFraction: 0.5 })))
+    const result = await finished
+    expect(result.status).toBe('completed')
+    // case-4, newly curated, got its split when the run started, recorded with the rule's actor.
+    const case4 = store.getCase('case-4').split
+    expect(case4).not.toBeNull()
+    expect((await store.readAudit()).filter((e) => e.type === 'split').at(-1)).toMatchObject({ actor: 'training', cases: [{ caseId: 'case-4', from: null, to: case4 }] })
+    const inSplit = (split: string): string[] => store.listCases().filter((c) => c.split === split && c.status === 'done').map((c) => c.id)
+    expect(started.plan.validationCaseIds).toEqual(inSplit('validation'))
+    expect(started.plan.validationCaseIds).toContain('case-1')
+    expect(started.plan.trainingCaseIds).toEqual(inSplit('train'))
+    expect(started.plan.validationSplit).toBe('project')
+    expect([...started.plan.trainingCaseIds, ...started.plan.validationCaseIds]).not.toContain('case-3')
+
+    // evaluate --split: the curated cases of that split.
+    expect((await service.evaluate(started.version, { split: 'test' })).cases.map((c) => c.caseId)).toEqual(['case-3'])
+    expect((await service.evaluate(started.version, { split: 'validation' })).cases.map((c) => c.caseId)).toEqual(inSplit('validation'))
+    await store.setSplit('case-3', 'train')
+    await expect(service.evaluate(started.version, { split: 'test' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no curated cases in the test split/) })
+    await store.setSplit('case-3', 'test')
+
+    // Naming the cases keeps the seeded split, and training on a test case is allowed but said.
+    const notices: string[] = []
+    const off = hub.subscribe((name, payload) => {
+      if (name === 'app:notice') notices.push((payload as { message: string }).message)
+    })
+    const named = nextEvent('training:finished') as Promise<TrainingResult>
+    const explicit = await service.start(TrainingOptionsSchema.parse(tinyOptions({ epochs: 1, caseIds: ['case-0', 'case-1', 'case-3'] })))
+    await named
+    off()
+    expect(explicit.plan.validationSplit).toBe('seeded')
+    expect(notices.some((m) => /in the project's test split \(case-3\)/.test(m))).toBe(true)
+
+    // Nothing left to train on: every curated case held out.
+    for (const c of store.listCases()) if (c.split === 'train') await store.setSplit(c.id, 'validation')
+    await expect(service.start(TrainingOptionsSchema.parse(tinyOptions({ epochs: 1 })))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no curated case is in the training split/) })
+  })
+
   it('refuses to train without curated cases, and names an unknown model version', async () => {
     await expect(service.start(TrainingOptionsSchema.parse({ epochs: 1, caseIds: ['nope'] }))).rejects.toMatchObject({ code: 'NOT_FOUND' })
     await expect(service.evaluate('v9999-20250101-000000')).rejects.toMatchObject({ code: 'NOT_FOUND' })

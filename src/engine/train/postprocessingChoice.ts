@@ -1,0 +1,50 @@
+/**
+ * The end of a finished training run: its best model predicts the validation cases once more (as
+ * validation does: sliding window, back onto each case's own grid), and the post-processing that
+ * raises their Dice is chosen (infer/postprocessing.ts) for run.json and every later prediction.
+ * Costs about one validation pass plus loading the best checkpoint.
+ */
+import { VoxloopError } from '../../shared/errors'
+import type { PostprocessingPlan } from '../../shared/postprocessing'
+import type { TrainingPlan } from '../../shared/training'
+import { dimsFromShape } from '../data/layout'
+import { predictPreparedCase } from '../infer/predictCase'
+import { choosePostprocessing, type ValidationPrediction } from '../infer/postprocessing'
+import { loadCheckpointModel } from './checkpoint'
+import type { HeldOutCase } from './validate'
+
+export interface PostprocessingChoiceInputs {
+  /** The version folder and its best checkpoint (relative to it). */
+  dir: string
+  best: string
+  heldOut: readonly HeldOutCase[]
+  plan: Pick<TrainingPlan, 'patchSize' | 'batchSize' | 'classes'>
+  /** Awaited between prediction batches; throws CANCELLED to give up. */
+  betweenBatches: () => Promise<void>
+}
+
+/** The chosen post-processing, or null when cancelled while choosing (the version then has none). */
+export async function choosePostprocessingForRun(inputs: PostprocessingChoiceInputs): Promise<PostprocessingPlan | null> {
+  const startedAt = performance.now()
+  const seconds = (): number => (performance.now() - startedAt) / 1000
+  if (inputs.heldOut.length === 0) return { ...choosePostprocessing([], inputs.plan.classes), seconds: seconds() }
+  const model = await loadCheckpointModel(inputs.dir, inputs.best)
+  try {
+    const predictions: ValidationPrediction[] = []
+    for (const heldOut of inputs.heldOut) {
+      await inputs.betweenBatches()
+      const { classIndices } = await predictPreparedCase(model, heldOut.prepared, inputs.plan.classes.length + 1, {
+        patchShape: inputs.plan.patchSize,
+        batchSize: inputs.plan.batchSize,
+        betweenBatches: inputs.betweenBatches
+      })
+      predictions.push({ predicted: classIndices, reference: heldOut.reference, dims: dimsFromShape(heldOut.prepared.original.shape) })
+    }
+    return { ...choosePostprocessing(predictions, inputs.plan.classes), seconds: seconds() }
+  } catch (error) {
+    if (error instanceof VoxloopError && error.code === 'CANCELLED') return null
+    throw error
+  } finally {
+    model.dispose()
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Post-processing chosen at the end of a real (tiny) training run and applied by every prediction:
+ * run.json records the decision with the Dice that justified it (its "before" is exactly the best
+ * epoch's validation Dice: the best model, predicted as validation predicts); prediction for review
+ * and evaluation apply the recorded steps on the case's own grid, and a version without the field
+ * predicts as before; a cancel while choosing leaves a completed version without post-processing.
+ */
+import { readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { activateBackend } from '../../../../src/engine/backends/activateBackend'
+import { evaluateVersion } from '../../../../src/engine/infer/evaluateVersion'
+import { keepLargestComponent } from '../../../../src/engine/infer/largestComponent'
+import { predictCaseForReview, releasePredictionModel } from '../../../../src/engine/infer/predictCaseForReview'
+import { readRunRecord, runTraining, type RunTrainingOptions } from '../../../../src/engine/train'
+import type { TrainRequest } from '../../../../src/shared/engineProtocol'
+import type { PostprocessingPlan } from '../../../../src/shared/postprocessing'
+import type { TrainingProgress, TrainingResult, TrainingRunRecord } from '../../../../src/shared/training'
+import type { LabelArray, Vec3 } from '../../../../src/shared/volume'
+import { createTrainingFixture, tinyRequest, type TrainingFixture } from './trainingFixtures'
+
+let fixture: TrainingFixture
+const EDGE = 16
+const DIMS: Vec3 = [EDGE, EDGE, EDGE]
+
+beforeAll(async () => {
+  await activateBackend('wasm')
+  fixture = await createTrainingFixture(4, EDGE)
+})
+
+afterAll(async () => {
+  releasePredictionModel()
+  await fixture?.remove()
+})
+
+async function train(request: TrainRequest, onProgress?: (p: TrainingProgress, control: { cancelRequested: boolean }) => void): Promise<TrainingResult> {
+  const control = { cancelRequested: false }
+  const options: RunTrainingOptions = {
+    control,
+    progressIntervalMs: 0,
+    events: { started: () => undefined, progress: (p) => onProgress?.(p, control), epoch: () => undefined }
+  }
+  return runTraining(request, options)
+}
+
+const versionPath = (version: string): string => path.join(fixture.modelsDir, version)
+
+async function rewriteRunJson(version: string, edit: (record: TrainingRunRecord) => TrainingRunRecord): Promise<void> {
+  const file = path.join(versionPath(version), 'run.json')
+  const record = JSON.parse(await readFile(file, 'utf8')) as TrainingRunRecord
+  await writeFile(file, JSON.stringify(edit(record)))
+  releasePredictionModel() // the review model cache holds the record it read
+}
+
+async function predictLabels(version: string, caseId: string): Promise<LabelArray> {
+  const files = fixture.cases.find((c) => c.id === caseId)
+  if (!files) throw new Error(`no case ${caseId}`)
+  const result = await predictCaseForReview({ modelsDir: fixture.modelsDir, version, case: files, tta: false }, async () => undefined)
+  return result.labels
+}
+
+describe('post-processing chosen at the end of training', () => {
+  // Two validation cases; a weak 2-epoch model whose predictions have stray islands.
+  const options = { epochs: 2, validationFraction: 0.5, seed: 5 }
+  // One trained version for the first two tests (the second rewrites its run.json).
+  let trained: Promise<TrainingResult> | null = null
+  const trainedOnce = (): Promise<TrainingResult> => (trained ??= train(tinyRequest(fixture, options)))
+
+  it('records the decision in run.json with the Dice that justified it, and returns it with the result', async () => {
+    const result = await trainedOnce()
+    expect(result.status).toBe('completed')
+    const record = await readRunRecord(versionPath(result.version))
+    const chosen = record.postprocessing as PostprocessingPlan
+    expect(chosen).toBeDefined()
+    expect(result.postprocessing).toEqual(chosen)
+    expect(chosen).toMatchObject({ method: 'keep-largest-component', connectivity: 26, validationCases: 2 })
+    // nnU-Net's order: the whole foreground, then each label (ids 1 and 2 of the fixture).
+    expect(chosen.trials.map((t) => t.target)).toEqual(['foreground', 1, 2])
+    expect(chosen.steps).toEqual(chosen.trials.filter((t) => t.kept).map((t) => t.target))
+    // The best model predicted the validation cases as validation does: "before" is the best epoch's Dice.
+    expect(chosen.trials[0]?.before.perLabel.map((l) => l.dice)).toEqual(result.best?.perLabel.map((l) => l.dice))
+    expect(chosen.trials[0]?.before.meanForegroundDice).toBe(result.best?.meanForegroundDice)
+    expect(chosen.seconds).toBeGreaterThan(0)
+    for (const trial of chosen.trials) {
+      if (trial.kept) expect(trial.removedVoxels).toBeGreaterThan(0)
+    }
+  })
+
+  it('prediction and evaluation apply the recorded steps on the case grid; a version without them predicts as before', async () => {
+    const result = await trainedOnce()
+    const record = await readRunRecord(versionPath(result.version))
+    const chosen = record.postprocessing as PostprocessingPlan
+    const [caseId] = record.plan.validationCaseIds as [string]
+
+    // An older version (no field): the plain prediction.
+    await rewriteRunJson(result.version, ({ postprocessing: _dropped, ...rest }) => rest)
+    const plain = await predictLabels(result.version, caseId)
+    expect(keepLargestComponent(plain, DIMS, 'foreground').components).toBeGreaterThan(1) // else this test proves nothing
+
+    // Every step forced on: prediction applies them in order (label ids 1 and 2 are the map's values).
+    const forced: PostprocessingPlan = { ...chosen, steps: ['foreground', 1, 2] }
+    await rewriteRunJson(result.version, (r) => ({ ...r, postprocessing: forced }))
+    let expected = plain
+    for (const step of forced.steps) expected = keepLargestComponent(expected, DIMS, step === 'foreground' ? 'foreground' : [step]).labels
+    const processed = await predictLabels(result.version, caseId)
+    expect(Array.from(processed)).toEqual(Array.from(expected))
+    expect(Array.from(processed)).not.toEqual(Array.from(plain))
+
+    // The recorded decision: evaluation on the validation cases scores what the decision ended with.
+    await rewriteRunJson(result.version, (r) => ({ ...r, postprocessing: chosen }))
+    const validation = fixture.cases.filter((c) => record.plan.validationCaseIds.includes(c.id))
+    const report = await evaluateVersion({ modelsDir: fixture.modelsDir, version: result.version, cases: validation }, async () => undefined)
+    expect(report.postprocessing).toEqual(chosen.steps)
+    const last = chosen.trials.at(-1)
+    const final = last?.kept ? last.after : last?.before
+    expect(report.mean.perLabel.map((l) => l.dice)).toEqual(final?.perLabel.map((l) => l.dice))
+  })
+
+  it('a cancel while choosing ends the run promptly as completed, with no post-processing recorded', async () => {
+    let lastEpochSaved = false
+    const result = await train(tinyRequest(fixture, options), (p, control) => {
+      if (p.phase === 'saving' && p.epoch === 2) lastEpochSaved = true
+      else if (p.phase === 'validating' && lastEpochSaved) control.cancelRequested = true
+    })
+    expect(lastEpochSaved).toBe(true)
+    expect(result).toMatchObject({ status: 'completed', epochsCompleted: 2, postprocessing: null })
+    const record = await readRunRecord(versionPath(result.version))
+    expect(record.status).toBe('completed')
+    expect(record.postprocessing).toBeUndefined()
+  })
+
+  it('chooses nothing without validation cases, and nothing for a run that did not finish', async () => {
+    const none = await train(tinyRequest(fixture, { ...options, validationFraction: 0 }))
+    expect((await readRunRecord(versionPath(none.version))).postprocessing).toMatchObject({ validationCases: 0, steps: [], trials: [] })
+    const stopped = await train(tinyRequest(fixture, options, { stopAfterEpoch: 1 }))
+    expect(stopped).toMatchObject({ status: 'stopped', postprocessing: null })
+    expect((await readRunRecord(versionPath(stopped.version))).postprocessing).toBeUndefined()
+  })
+})

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest'
+import { crossvalFlags } from '../../../../src/main/cli/commands/crossvalCommand'
+import { parseSplitFlag } from '../../../../src/main/cli/commands/trainCommand'
+import { parseArgs } from '../../../../src/main/cli/parseArgs'
+
+const flags = (...argv: string[]): ReturnType<typeof parseArgs> => parseArgs(['crossval', 'project', ...argv], ['json'])
+
+describe('voxloop crossval flags', () => {
+  it('take --folds, and --minutes and --seed when given', () => {
+    expect(crossvalFlags(flags('--folds', '5'))).toEqual({ folds: 5 })
+    expect(crossvalFlags(flags('--folds', '3', '--minutes', '2.5', '--seed', '9', '--json'))).toEqual({ folds: 3, minutes: 2.5, seed: 9 })
+  })
+
+  it('name the flag at fault', () => {
+    expect(() => crossvalFlags(flags())).toThrow(/missing --folds K/)
+    expect(() => crossvalFlags(flags('--folds', '1'))).toThrow(/--folds must be an integer from 2 to 20, got "1"/)
+    expect(() => crossvalFlags(flags('--folds', 'five'))).toThrow(/--folds must be an integer/)
+    expect(() => crossvalFlags(flags('--folds', '5', '--minutes', '0'))).toThrow(/--minutes must be a positive number of minutes, got "0"/)
+    expect(() => crossvalFlags(flags('--folds', '5', '--minutes', 'soon'))).toThrow(/--minutes/)
+    expect(() => crossvalFlags(flags('--folds', '5', '--seed', '-1'))).toThrow(/--seed/)
+  })
+})
+
+describe('voxloop evaluate --split', () => {
+  it('takes one of the recorded splits and names the ones there are otherwise', () => {
+    expect(parseSplitFlag('test')).toBe('test')
+    expect(parseSplitFlag('validation')).toBe('validation')
+    expect(parseSplitFlag(undefined)).toBeUndefined()
+    expect(() => parseSplitFlag('holdout')).toThrow(/--split must be one of train, validation, test, got "holdout"/)
+  })
+})
