@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
@@ -80,5 +80,42 @@ test('import an MSD folder into a new project, then export it as MSD', async () 
     expect((await readdir(path.join(tmp, 'out', 'labelsTr'))).length).toBe(41)
   } finally {
     await rm(tmp, { recursive: true, force: true })
+  }
+})
+
+test('a read-only project: writes are refused with one clear line (no stack trace), export works', async () => {
+  const base = await mkdtemp(path.join(os.tmpdir(), 'voxloop-cli-ro-'))
+  const project = path.join(base, 'project')
+  const mounted = path.join(base, 'mounted')
+  await voxloop('import', path.join(SHARED_DATA_DIR, 'labeled', 'msd_task04_hippocampus'), project)
+  await mkdir(mounted)
+  let mountFailure: string | null = null
+  try {
+    await run('mount', ['--bind', project, mounted])
+    await run('mount', ['-o', 'remount,ro,bind', mounted])
+  } catch (error) {
+    mountFailure = `a read-only bind mount needs root or CAP_SYS_ADMIN: ${(error as Error).message.split('\n')[0] ?? ''}`
+  }
+  try {
+    test.skip(mountFailure !== null, `Read-only CLI test skipped: ${mountFailure ?? ''}`)
+    for (const args of [
+      ['import', path.join(SHARED_DATA_DIR, 'labeled', 'msd_task04_hippocampus'), mounted],
+      ['train', mounted, '--epochs', '1'],
+      ['predict', mounted]
+    ]) {
+      const failed = await voxloop(...args).then(
+        () => null,
+        (error: { code: number; stderr: string }) => error
+      )
+      expect(failed?.code, args[0]).toBe(1)
+      expect(failed?.stderr, args[0]).toMatch(/read-only/)
+      expect(failed?.stderr, args[0]).not.toMatch(/\n\s+at /)
+    }
+    const out = path.join(base, 'export')
+    await voxloop('export', mounted, out)
+    expect((await readdir(out)).length).toBeGreaterThan(0)
+  } finally {
+    if (mountFailure === null) await run('umount', ['-l', mounted]).catch(() => undefined)
+    await rm(base, { recursive: true, force: true })
   }
 })

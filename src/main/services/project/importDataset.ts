@@ -57,6 +57,8 @@ export interface ImportOptions {
  * the images' intensities for a project without cases) and reported with its reason.
  */
 export async function importDataset(store: ProjectStore, sourceDir: string, options: ImportOptions = {}): Promise<ImportReport> {
+  // Before any staging folder: a read-only project says so (it used to fail on mkdir with ENOENT).
+  store.requireWritable()
   const source = await checkSource(store, sourceDir)
   const plan = await planImport(source)
   const run = new ImportRun(store, plan, options)

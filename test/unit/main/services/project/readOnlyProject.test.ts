@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { importDataset } from '../../../../../src/main/services/project/importDataset'
 import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { itUnless } from '../../../../helpers/skipWithReason'
 import { createProjectWithCases, editOf, makeTempDir, removeDir, snapshotTree } from './projectFixtures'
@@ -61,6 +62,8 @@ describe('a project on a read-only file system', () => {
       await expect(store.applyLabelEdit('case-0', editOf([5], [1]))).rejects.toMatchObject({ code: 'READ_ONLY', message: expect.stringMatching(/open read-only/) })
       await expect(store.saveLabel('case-0')).rejects.toMatchObject({ code: 'READ_ONLY' })
       await expect(store.setStatus('case-0', 'done')).rejects.toMatchObject({ code: 'READ_ONLY' })
+      // Import (the CLI calls it on the store directly) refuses before making a staging folder.
+      await expect(importDataset(store, base)).rejects.toMatchObject({ code: 'READ_ONLY' })
     } finally {
       await store.dispose()
     }
