@@ -2,6 +2,7 @@ import { readFile, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import type { CustomScheme } from 'electron'
 import { contentSecurityPolicy } from '../../shared/csp'
+import { rendererContentType } from '../rendererContentTypes'
 
 /**
  * The desktop renderer is served from `app://voxloop/`, not `file://`: a standard, secure scheme gives
@@ -18,21 +19,6 @@ export const APP_RENDERER_URL = `${APP_ORIGIN}/index.html`
 export const APP_SCHEME_PRIVILEGES: CustomScheme = {
   scheme: APP_SCHEME,
   privileges: { standard: true, secure: true, supportFetchAPI: true }
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  // WebAssembly.instantiateStreaming refuses any other type.
-  '.wasm': 'application/wasm',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json'
 }
 
 export interface AppFile {
@@ -64,7 +50,7 @@ export function resolveAppRequest(rootDir: string, rawUrl: string): AppFile | nu
   const root = path.resolve(rootDir)
   const file = path.resolve(root, relative)
   if (!isInside(root, file)) return null
-  return { file, contentType: CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream' }
+  return { file, contentType: rendererContentType(file) }
 }
 
 /** The headers every app:// response carries: the production CSP (with frame-ancestors, which a meta tag cannot set). */

@@ -1,19 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.wasm': 'application/wasm',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json'
-}
+import { rendererContentType } from '../rendererContentTypes'
 
 export interface StaticFile {
   body: Buffer
@@ -40,7 +27,7 @@ export async function loadStaticFile(rootDir: string, urlPath: string): Promise<
   if (!file) return null
   return {
     body: await readFile(file),
-    contentType: CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream'
+    contentType: rendererContentType(file)
   }
 }
 

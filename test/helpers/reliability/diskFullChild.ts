@@ -8,15 +8,8 @@
 import { ProjectStore } from '../../../src/main/services/project/ProjectStore'
 import { VoxloopError } from '../../../src/shared/errors'
 import { DISK_FULL_CASE, DISK_FULL_MAX_EDITS, diskFullEditStream } from './diskFullStream'
+import { fail, say } from './childIo'
 
-function say(line: string): void {
-  process.stdout.write(`${line}\n`)
-}
-
-function fail(error: unknown): never {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
-  process.exit(1)
-}
 
 async function main(): Promise<void> {
   const [dir, seedText, firstText] = process.argv.slice(2)

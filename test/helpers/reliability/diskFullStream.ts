@@ -1,5 +1,6 @@
 import { createRng } from '../../../src/main/services/demo/seededRandom'
 import type { LabelEdit } from '../../../src/main/services/project/labelJournal'
+import { ballEdit } from './ballEdit'
 
 /** The edit stream of the disk-full harness, identical for a seed in the harness and its child. */
 
@@ -15,14 +16,6 @@ export function diskFullEditStream(seed: number): () => LabelEdit {
     const radius = rng.int(2, 5)
     const [ci, cj, ck] = [rng.int(0, nx - 1), rng.int(0, ny - 1), rng.int(0, nz - 1)]
     const value = rng.int(0, 3)
-    const indices: number[] = []
-    for (let k = Math.max(0, ck - radius); k <= Math.min(nz - 1, ck + radius); k++) {
-      for (let j = Math.max(0, cj - radius); j <= Math.min(ny - 1, cj + radius); j++) {
-        for (let i = Math.max(0, ci - radius); i <= Math.min(nx - 1, ci + radius); i++) {
-          if ((i - ci) ** 2 + (j - cj) ** 2 + (k - ck) ** 2 <= radius * radius) indices.push(i + nx * (j + ny * k))
-        }
-      }
-    }
-    return { indices: Uint32Array.from(indices), values: new Uint8Array(indices.length).fill(value) }
+    return ballEdit(DISK_FULL_DIMS, [ci, cj, ck], radius, value)
   }
 }
