@@ -63,7 +63,7 @@ export function demoVolume(demo: DemoCase, index: number): Volume {
  * Writes the demo project into `dir` (new or empty) through ProjectStore: small synthetic MR-like
  * volumes with an organ, a lesion and a vessel, some labelled and curated, the rest unlabeled, so a
  * new user can label, train and predict offline (the default training took 13 min on 2 cores on
- * 2026-12-05: 600 steps; a budget of a couple of minutes gives a usable first model). Returns the open store.
+ * 2026-12-05: 600 steps; the minutes field makes it shorter). Returns the open store.
  */
 export async function createDemoProject(dir: string, options: DemoProjectOptions = {}): Promise<ProjectStore> {
   const seed = options.seed ?? DEFAULT_DEMO_SEED
