@@ -27,6 +27,7 @@
  */
 import { VoxloopError } from '../../shared/errors'
 import type { LabelArray, Vec3 } from '../../shared/volume'
+import { envelope1d, envelopeScratch, type EnvelopeScratch } from '../../shared/geometry/distanceEnvelope'
 
 export interface SurfaceScores {
   label: number
@@ -80,12 +81,7 @@ export function squaredDistanceTransform3d(features: ArrayLike<number>, dims: Ve
   const out = new Float64Array(features.length)
   for (let v = 0; v < out.length; v++) out[v] = features[v] !== 0 ? 0 : Infinity
   const longest = Math.max(nx, ny, nz)
-  const scratch: EnvelopeScratch = {
-    f: new Float64Array(longest),
-    d: new Float64Array(longest),
-    vertices: new Int32Array(longest),
-    bounds: new Float64Array(longest + 1)
-  }
+  const scratch = envelopeScratch(longest)
   // Along i (stride 1), then j (stride nx), then k (stride nx·ny), each on the previous result.
   for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) transformLine(out, nx * (j + ny * k), 1, nx, spacingMm[0], scratch)
   for (let k = 0; k < nz; k++) for (let i = 0; i < nx; i++) transformLine(out, i + nx * ny * k, nx, ny, spacingMm[1], scratch)
@@ -93,12 +89,6 @@ export function squaredDistanceTransform3d(features: ArrayLike<number>, dims: Ve
   return out
 }
 
-interface EnvelopeScratch {
-  f: Float64Array
-  d: Float64Array
-  vertices: Int32Array
-  bounds: Float64Array
-}
 
 function transformLine(values: Float64Array, start: number, stride: number, n: number, step: number, s: EnvelopeScratch): void {
   for (let q = 0; q < n; q++) s.f[q] = values[start + q * stride] as number
@@ -106,44 +96,6 @@ function transformLine(values: Float64Array, start: number, stride: number, n: n
   for (let q = 0; q < n; q++) values[start + q * stride] = s.d[q] as number
 }
 
-/**
- * d[q] = min_p ((q − p)·step)² + f[p]. Infinite samples stay out of the envelope (rather than a big
- * number standing in for them) so that a line with no feature stays exactly Infinity.
- */
-function envelope1d(s: EnvelopeScratch, n: number, step: number): void {
-  const { f, d, vertices, bounds } = s
-  let k = -1
-  for (let q = 0; q < n; q++) {
-    const fq = f[q] as number
-    if (fq === Infinity) continue
-    const xq = q * step
-    const heightQ = fq + xq * xq
-    let cut = -Infinity
-    while (k >= 0) {
-      const p = vertices[k] as number
-      const xp = p * step
-      cut = (heightQ - ((f[p] as number) + xp * xp)) / (2 * (xq - xp))
-      if (cut > (bounds[k] as number)) break
-      k--
-    }
-    k++
-    vertices[k] = q
-    bounds[k] = k === 0 ? -Infinity : cut
-    bounds[k + 1] = Infinity
-  }
-  if (k < 0) {
-    d.fill(Infinity, 0, n)
-    return
-  }
-  let j = 0
-  for (let q = 0; q < n; q++) {
-    const xq = q * step
-    while ((bounds[j + 1] as number) < xq) j++
-    const p = vertices[j] as number
-    const dx = xq - p * step
-    d[q] = dx * dx + (f[p] as number)
-  }
-}
 
 /** Surface voxels of a 0/1 mask: in the mask with a face neighbour outside it or outside the grid. */
 export function surfaceOf(mask: Uint8Array, dims: Vec3): Uint8Array {

@@ -6,6 +6,7 @@
  * Buffers are row-major width×height with u (the row axis) fastest, as `extractSlice` produces.
  */
 import { VoxloopError } from '../../../shared/errors'
+import { envelope1d, envelopeScratch } from '../../../shared/geometry/distanceEnvelope'
 
 export interface PixelSpacing {
   /** mm per pixel along u (within a row). */
@@ -33,61 +34,22 @@ export function squaredDistanceTransform2d(
     throw new VoxloopError('INVALID_ARGUMENT', `pixel spacing must be positive, got ${spacing.u}×${spacing.v}`)
   }
   const longest = Math.max(width, height)
-  const f = new Float64Array(longest)
-  const d = new Float64Array(longest)
-  const vertices = new Int32Array(longest)
-  const bounds = new Float64Array(longest + 1)
+  const scratch = envelopeScratch(longest)
+  const { f, d } = scratch
   // Columns (along v).
   for (let u = 0; u < width; u++) {
     for (let v = 0; v < height; v++) f[v] = features[u + width * v] !== 0 ? 0 : Infinity
-    envelope1d(f, d, height, spacing.v, vertices, bounds)
+    envelope1d(scratch, height, spacing.v)
     for (let v = 0; v < height; v++) out[u + width * v] = d[v]
   }
   // Rows (along u), on the column results.
   for (let v = 0; v < height; v++) {
     const row = width * v
     for (let u = 0; u < width; u++) f[u] = out[row + u]
-    envelope1d(f, d, width, spacing.u, vertices, bounds)
+    envelope1d(scratch, width, spacing.u)
     for (let u = 0; u < width; u++) out[row + u] = d[u]
   }
   return out
-}
-
-/**
- * d[q] = min_p ((q − p)·step)² + f[p] over the first n samples. Infinite samples are left out of the
- * envelope (rather than approximated by a big number) so that empty rows stay exactly Infinity.
- */
-function envelope1d(f: Float64Array, d: Float64Array, n: number, step: number, vertices: Int32Array, bounds: Float64Array): void {
-  let k = -1
-  for (let q = 0; q < n; q++) {
-    const fq = f[q]
-    if (fq === Infinity) continue
-    const xq = q * step
-    const heightQ = fq + xq * xq
-    let s = -Infinity
-    while (k >= 0) {
-      const p = vertices[k]
-      const xp = p * step
-      s = (heightQ - (f[p] + xp * xp)) / (2 * (xq - xp))
-      if (s > bounds[k]) break
-      k--
-    }
-    k++
-    vertices[k] = q
-    bounds[k] = k === 0 ? -Infinity : s
-    bounds[k + 1] = Infinity
-  }
-  if (k < 0) {
-    d.fill(Infinity, 0, n)
-    return
-  }
-  let j = 0
-  for (let q = 0; q < n; q++) {
-    const xq = q * step
-    while (bounds[j + 1] < xq) j++
-    const dx = xq - vertices[j] * step
-    d[q] = dx * dx + f[vertices[j]]
-  }
 }
 
 /**
