@@ -13,6 +13,7 @@ import { applyEdit } from '../../../src/main/services/project/labelOps'
 import { ProjectStore } from '../../../src/main/services/project/ProjectStore'
 import { imageHeaderForGrid } from '../../../src/main/services/volumes/nifti/writeImageNifti'
 import { DISK_FULL_CASE, DISK_FULL_DIMS, diskFullEditStream } from './diskFullStream'
+import { readLines } from './childIo'
 
 const CHILD = path.join(__dirname, 'diskFullChild.ts')
 
@@ -131,16 +132,11 @@ function startChild(dir: string, seed: number, first: number): ChildWatch {
       })
     }
   }
-  let buffered = ''
   const notify = (): void => {
     const waiters = watch.waiters.splice(0)
     for (const waiter of waiters) waiter()
   }
-  child.stdout.setEncoding('utf8')
-  child.stdout.on('data', (chunk: string) => {
-    buffered += chunk
-    const lines = buffered.split('\n')
-    buffered = lines.pop() ?? ''
+  readLines(child.stdout, (lines) => {
     for (const line of lines) {
       if (line.startsWith('ack ')) watch.acks++
       else if (line.startsWith('full ')) {

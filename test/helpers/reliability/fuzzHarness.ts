@@ -24,6 +24,7 @@ import { createRandom, type Random } from '../../../src/shared/random'
 import { sharedDataMissing, sharedDataPath } from '../sharedData'
 import type { FuzzBatchFile } from './fuzzChild'
 import type { CaseOutcome } from './fuzzWorker'
+import { readLines } from './childIo'
 
 const CHILD = path.join(__dirname, 'fuzzChild.ts')
 const FUZZ_PYTHON = '/usr/bin/python3'
@@ -282,7 +283,6 @@ function runChild(batchFile: string, mode: string, projectDir: string, timeoutMs
     let startedAt = 0
     let done = false
     let hung = false
-    let buffered = ''
     let stderr = ''
     const stop = (): void => {
       hung = true
@@ -308,13 +308,7 @@ function runChild(batchFile: string, mode: string, projectDir: string, timeoutMs
         run.folderThrew = JSON.parse(line.slice('folder-threw '.length)) as string
       }
     }
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (chunk: string) => {
-      buffered += chunk
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      lines.forEach(onLine)
-    })
+    readLines(child.stdout, (lines) => lines.forEach(onLine))
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000)
     })

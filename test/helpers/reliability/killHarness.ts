@@ -23,6 +23,7 @@ import {
   type CrashStreamItem
 } from '../../unit/main/services/project/fixtures/crashEditStream'
 import { TEST_LABELS, syntheticImage } from '../../unit/main/services/project/projectFixtures'
+import { readLines } from './childIo'
 
 const CHILD = path.join(__dirname, '../../unit/main/services/project/fixtures/journalCrashChild.ts')
 const VOXELS = CRASH_DIMS[0] * CRASH_DIMS[1] * CRASH_DIMS[2]
@@ -50,7 +51,6 @@ function runChild(dir: string, seed: number, plan: KillPlan): Promise<ChildRun> 
       stdio: ['ignore', 'pipe', 'pipe']
     })
     const run: ChildRun = { seed, acked: [], finished: false }
-    let buffered = ''
     let stderr = ''
     const kill = (): void => {
       child.kill('SIGKILL')
@@ -65,13 +65,7 @@ function runChild(dir: string, seed: number, plan: KillPlan): Promise<ChildRun> 
         if (plan.when === 'after-acks' && run.acked.length === plan.acks) kill()
       }
     }
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (chunk: string) => {
-      buffered += chunk
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      lines.forEach(onLine)
-    })
+    readLines(child.stdout, (lines) => lines.forEach(onLine))
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
     })

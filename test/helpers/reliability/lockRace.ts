@@ -10,6 +10,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import path from 'node:path'
 import { processStartTicks } from '../../../src/main/services/project/projectLock'
+import { readLines } from './childIo'
 
 const WORKER = path.join(__dirname, 'lockWorker.ts')
 
@@ -33,12 +34,7 @@ interface Worker {
 function startWorker(): Worker {
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER], { cwd: path.resolve(__dirname, '../../..'), stdio: ['pipe', 'pipe', 'pipe'] })
   const worker: Worker = { process: child, lines: [], waiters: [] }
-  let buffered = ''
-  child.stdout.setEncoding('utf8')
-  child.stdout.on('data', (chunk: string) => {
-    buffered += chunk
-    const parts = buffered.split('\n')
-    buffered = parts.pop() ?? ''
+  readLines(child.stdout, (parts) => {
     worker.lines.push(...parts)
     for (const waiter of worker.waiters.splice(0)) waiter()
   })
