@@ -22,13 +22,14 @@ export default defineConfig({
   main: {
     build: {
       // One bundle per entry point: Electron main, the engine process, its gradient worker threads
-      // (data-parallel training), and the CLI (plain Node).
+      // (data-parallel training), the DICOM converter's worker thread, and the CLI (plain Node).
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli/index.ts'),
           engine: resolve(__dirname, 'src/engine/index.ts'),
-          gradientWorker: resolve(__dirname, 'src/engine/train/parallel/gradientWorker.ts')
+          gradientWorker: resolve(__dirname, 'src/engine/train/parallel/gradientWorker.ts'),
+          dcm2niixWorker: resolve(__dirname, 'src/main/services/volumes/dicom/dcm2niixWorker.ts')
         }
       }
     }

@@ -167,7 +167,8 @@ async function run(): Promise<BenchReport> {
         validationFraction: 0,
         // Same seed for both arms in a round: same initial weights (round 0), same batch stream.
         seed: deriveSeed(SEED, 0x7a1, round),
-        model: { baseFilters: BASE_FILTERS },
+        // The residual U-Net its documented figures were measured with (docs/ACTIVE_LEARNING.md), named since the default changed.
+        model: { architecture: 'residual-unet', baseFilters: BASE_FILTERS },
         ...(fromModel ? { fromModel } : {})
       }),
       modelsDir,

@@ -22,7 +22,9 @@
  *
  * Knobs (each reported as such; the target measurement uses neither):
  * - VOXLOOP_BENCH_FOLDS=1..5 runs only the first N folds (a quick look);
- * - VOXLOOP_BENCH_MINUTES=N passes `minutes: N` (a budget without the step target; a smoke run).
+ * - VOXLOOP_BENCH_MINUTES=N passes `minutes: N` (a budget without the step target; a smoke run);
+ * - VOXLOOP_BENCH_OPTIONS='{"model":{"architecture":"plain-unet"}}' adds training options (JSON,
+ *   checked by TrainingOptionsSchema) to compare choices on the same path; reported as an override.
  * The full run takes about 5 × 15 minutes on 2 cores.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -45,7 +47,7 @@ import {
   trainAndEvaluateFold,
   type FoldLabelScores
 } from '../../src/main/services/training/crossValidation'
-import { DEFAULT_TRAINING_MINUTES, type EvaluationReport, type TrainingResult, type TrainingStarted } from '../../src/shared/training'
+import { DEFAULT_TRAINING_MINUTES, LEGACY_ARCHITECTURE, TrainingOptionsSchema, type EvaluationReport, type TrainingEpochEvent, type TrainingOptions, type TrainingResult, type TrainingStarted } from '../../src/shared/training'
 import { HIPPOCAMPUS_DIR, listHippocampusCases, loadAverage } from '../benchCommon'
 import type { Bench, BenchReport, BenchRow, BenchTarget } from '../report'
 
@@ -76,6 +78,15 @@ function envMinutes(): number | null {
 
 const FOLDS_RUN = envCount('VOXLOOP_BENCH_FOLDS', 1, FOLD_COUNT) ?? FOLD_COUNT
 const MINUTES = envMinutes()
+
+function envOptions(): Omit<TrainingOptions, 'caseIds' | 'minutes'> | null {
+  const raw = process.env.VOXLOOP_BENCH_OPTIONS
+  if (raw === undefined || raw === '') return null
+  const parsed = TrainingOptionsSchema.omit({ caseIds: true, minutes: true }).safeParse(JSON.parse(raw))
+  if (!parsed.success) throw new Error(`VOXLOOP_BENCH_OPTIONS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  return parsed.data
+}
+const EXTRA_OPTIONS = envOptions()
 
 const fmt = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a')
 
@@ -128,8 +139,12 @@ async function runFold(fold: number, folds: string[][], allIds: readonly string[
     await app.project.open(path.join(dir, 'project'))
     app.events.subscribe((name, payload) => {
       if (name !== 'training:epoch') return
-      const e = payload as { epoch: number; epochs: number; trainLoss: number; step: number; validation: { meanForegroundDice: number } | null }
-      console.log(`    fold ${fold + 1} epoch ${e.epoch}/${e.epochs}: step ${e.step}, loss ${e.trainLoss.toFixed(3)}, internal val Dice ${e.validation ? e.validation.meanForegroundDice.toFixed(3) : 'n/a'}, load ${loadAverage()}`)
+      const e = payload as TrainingEpochEvent & { step: number }
+      // The volume ratio per label shows whether the model of each epoch over- or under-segments (#13 item 5).
+      const ratios = e.validation ? e.validation.perLabel.map((l) => `${l.name} ×${l.volumeRatio == null ? 'n/a' : l.volumeRatio.toFixed(2)}`).join(' ') : ''
+      console.log(
+        `    fold ${fold + 1} epoch ${e.epoch}/${e.epochs}: step ${e.step}, loss ${e.trainLoss.toFixed(3)}, internal val Dice ${e.validation ? e.validation.meanForegroundDice.toFixed(3) : 'n/a'}${ratios ? `, vol ratio ${ratios}` : ''}, load ${loadAverage()}`
+      )
     })
 
     // What the Train button sends for a new project (no active model to fine-tune): nothing but the cases.
@@ -137,6 +152,7 @@ async function runFold(fold: number, folds: string[][], allIds: readonly string[
       trainIds: training,
       heldOut,
       minutes: MINUTES,
+      ...(EXTRA_OPTIONS ? { options: EXTRA_OPTIONS } : {}),
       onStarted: ({ plan }) =>
         console.log(
           `  fold ${fold + 1}/${FOLD_COUNT}: ${plan.trainingCaseIds.length} training + ${plan.validationCaseIds.length} internal validation cases, ${heldOut.length} held out; budget ${fmt((plan.timeBudgetSeconds ?? Number.NaN) / 60, 1)} min, target ${plan.targetSteps ?? 'none'} steps, backend ${plan.backend}, ${plan.workers ?? 1} worker(s)`
@@ -166,7 +182,7 @@ async function run(): Promise<BenchReport> {
   const partial = FOLDS_RUN < FOLD_COUNT
   const budgetMinutes = MINUTES ?? DEFAULT_TRAINING_MINUTES
   console.log(
-    `  ${FOLD_COUNT}-fold cross-validation on ${ids.length} cases (seed ${SEED}); running ${FOLDS_RUN} fold(s); ${MINUTES === null ? 'default budget (no options)' : `minutes: ${MINUTES} (override)`}; load ${loadAtStart}`
+    `  ${FOLD_COUNT}-fold cross-validation on ${ids.length} cases (seed ${SEED}); running ${FOLDS_RUN} fold(s); ${MINUTES === null ? 'default budget' : `minutes: ${MINUTES} (override)`}; ${EXTRA_OPTIONS ? `options ${JSON.stringify(EXTRA_OPTIONS)} (override)` : 'no other options'}; load ${loadAtStart}`
   )
 
   const results: FoldResult[] = []
@@ -219,8 +235,10 @@ async function run(): Promise<BenchReport> {
   rows.push({ name: `minutes used per fold, mean ± sd ${over}`, value: mean(minutes), unit: 'min', note: `± ${fmt(sd(minutes), 2)}; max ${fmt(Math.max(...minutes), 2)}; budget ${budgetMinutes}` })
 
   // A partial or shortened run is a look, not the measurement the targets are set on: no verdict then.
-  const isTargetRun = !partial && MINUTES === null
-  const scope = isTargetRun ? '' : ` [not judged: ${[partial ? `${results.length} of ${FOLD_COUNT} folds` : '', MINUTES !== null ? `${MINUTES}-minute override` : ''].filter(Boolean).join(', ')}]`
+  const isTargetRun = !partial && MINUTES === null && EXTRA_OPTIONS === null
+  const scope = isTargetRun
+    ? ''
+    : ` [not judged: ${[partial ? `${results.length} of ${FOLD_COUNT} folds` : '', MINUTES !== null ? `${MINUTES}-minute override` : '', EXTRA_OPTIONS ? `options ${JSON.stringify(EXTRA_OPTIONS)}` : ''].filter(Boolean).join(', ')}]`
   const targets: BenchTarget[] = [
     ...summary.map((s) => ({
       description: `${s.label.name}: mean held-out Dice ≥ ${DICE_TARGET} over ${FOLD_COUNT} folds (got ${fmt(mean(s.dice), 3)})${scope}`,
@@ -237,13 +255,13 @@ async function run(): Promise<BenchReport> {
   ]
 
   const first = results[0]?.started.plan
-  const model = (first?.model ?? {}) as { depth?: number; baseFilters?: number; residualUnits?: number }
+  const model = (first?.model ?? {}) as { depth?: number; baseFilters?: number; residualUnits?: number; convsPerStage?: number }
   const notes = [
-    `ran on the user's default path: a project imported as 'voxloop import' does, then TrainingService.start({ caseIds }) — the call behind the Train button and 'voxloop train' — with ${MINUTES === null ? 'no other option (the default budget)' : `minutes: ${MINUTES} (VOXLOOP_BENCH_MINUTES override: a budget without the step target, not the default)`}; then TrainingService.evaluate(version, held-out ids)`,
+    `ran on the user's default path: a project imported as 'voxloop import' does, then TrainingService.start({ caseIds }) — the call behind the Train button and 'voxloop train' — with ${MINUTES === null ? 'no other option (the default budget)' : `minutes: ${MINUTES} (VOXLOOP_BENCH_MINUTES override: a budget without the step target, not the default)`}${EXTRA_OPTIONS ? ` and ${JSON.stringify(EXTRA_OPTIONS)} (VOXLOOP_BENCH_OPTIONS override, not the default)` : ''}; then TrainingService.evaluate(version, held-out ids)`,
     partial ? `VOXLOOP_BENCH_FOLDS=${FOLDS_RUN}: only the first ${FOLDS_RUN} of ${FOLD_COUNT} folds ran (a quick look, not the cross-validation)` : `all ${FOLD_COUNT} folds ran`,
     `folds (seed ${SEED}; sorted ids, Fisher–Yates shuffle, dealt round-robin): ${folds.map((f, i) => `${i + 1}: ${f.map((id) => id.replace('hippocampus_', '')).join(' ')}`).join(' | ')}`,
     first
-      ? `plan of fold 1: backend ${first.backend} (settings default 'auto'), ${first.workers ?? 1} gradient worker(s); ${model.depth ?? '?'}-level U-Net × ${model.baseFilters ?? '?'} filters, ${model.residualUnits ?? '?'} unit(s); patch ${first.patchSize.join('×')} at ${first.targetSpacingMm.join('×')} mm, batch ${first.batchSize}, ${first.optimizer} ${first.learningRate} ${first.schedule}; internal validation ${first.validationCaseIds.length} of the training cases (best-epoch choice and early stopping; never the held-out fold)`
+      ? `plan of fold 1: backend ${first.backend} (settings default 'auto'), ${first.workers ?? 1} gradient worker(s); ${first.architecture ?? LEGACY_ARCHITECTURE} depth ${model.depth ?? '?'} × ${model.baseFilters ?? '?'} filters${model.residualUnits !== undefined ? `, ${model.residualUnits} unit(s)` : ''}${model.convsPerStage !== undefined ? `, ${model.convsPerStage} convs per stage` : ''}; patch ${first.patchSize.join('×')} at ${first.targetSpacingMm.join('×')} mm, batch ${first.batchSize}, ${first.optimizer} ${first.learningRate} ${first.schedule}; internal validation ${first.validationCaseIds.length} of the training cases (best-epoch choice and early stopping; never the held-out fold)`
       : 'no fold ran',
     `the model scored is each version's best epoch (chosen on its internal validation split); Dice, HD95 and NSD on each held-out case's own grid and voxel spacing; HD95 means and Dice means are over the held-out cases of a fold, ± is the sd over folds`,
     `engine: a forked process running src/engine under tsx (the working tree's code); the compute backend is what 'auto' picks here`,
@@ -255,12 +273,12 @@ async function run(): Promise<BenchReport> {
     rows,
     targets,
     notes,
-    environment: { tfjs: tf.version.tfjs, folds: `${results.length} of ${FOLD_COUNT}`, seed: SEED, budget: MINUTES === null ? `default (≤ ${DEFAULT_TRAINING_MINUTES} min)` : `${MINUTES} min (override)` }
+    environment: { tfjs: tf.version.tfjs, folds: `${results.length} of ${FOLD_COUNT}`, seed: SEED, budget: MINUTES === null ? `default (≤ ${DEFAULT_TRAINING_MINUTES} min)` : `${MINUTES} min (override)`, options: EXTRA_OPTIONS ? JSON.stringify(EXTRA_OPTIONS) : 'none' }
   }
 }
 
 export const bench: Bench = {
   name: 'training-quality',
-  description: `${FOLD_COUNT}-fold cross-validation of the default training path (TrainingService.start with no options) on the 41 hippocampus cases${FOLDS_RUN < FOLD_COUNT ? ` (first ${FOLDS_RUN} fold(s) only)` : ''}${MINUTES !== null ? `, ${MINUTES} min per fold (override)` : ''}: held-out Dice, HD95, NSD and volume ratio per label`,
+  description: `${FOLD_COUNT}-fold cross-validation of the default training path (TrainingService.start with no options) on the 41 hippocampus cases${FOLDS_RUN < FOLD_COUNT ? ` (first ${FOLDS_RUN} fold(s) only)` : ''}${MINUTES !== null ? `, ${MINUTES} min per fold (override)` : ''}${EXTRA_OPTIONS ? `, options ${JSON.stringify(EXTRA_OPTIONS)} (override)` : ''}: held-out Dice, HD95, NSD and volume ratio per label`,
   run
 }

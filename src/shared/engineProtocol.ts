@@ -23,6 +23,11 @@ export interface TrainRequest {
   options: z.output<typeof TrainingOptionsSchema>
   /** <project>/models */
   modelsDir: string
+  /**
+   * <project>/cache/preprocessed: where the engine keeps each case prepared for training (issue #13
+   * item 10). Absent (older callers, tests): cache/preprocessed beside `modelsDir`.
+   */
+  cacheDir?: string
   cases: CaseFiles[]
   /**
    * The validation cases (a subset of `cases`; the rest train): the project's recorded validation

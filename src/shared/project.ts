@@ -135,6 +135,41 @@ export const ReviewInfoSchema = z.object({
 })
 export type ReviewInfo = z.infer<typeof ReviewInfoSchema>
 
+/**
+ * Where a case imported from DICOM came from: the identifiers and descriptions of its series as
+ * dcm2niix read them (its BIDS sidecar). Kept in cases.json on this machine only, for the user to
+ * tell cases apart and to trace them back to the archive; nothing sends them anywhere, and case
+ * ids and file names are never made from the patient fields. Every field is optional: anonymised
+ * exports lack most of them.
+ */
+const DicomText = z.string().max(1024).optional()
+export const DicomSourceSchema = z.object({
+  /** (0008,0060), e.g. 'CT', 'MR', 'PT'. */
+  modality: DicomText,
+  manufacturer: DicomText,
+  manufacturerModel: DicomText,
+  patientName: DicomText,
+  patientId: DicomText,
+  /** ISO date (YYYY-MM-DD). */
+  patientBirthDate: DicomText,
+  patientSex: DicomText,
+  studyInstanceUid: DicomText,
+  studyId: DicomText,
+  studyDescription: DicomText,
+  accessionNumber: DicomText,
+  seriesInstanceUid: DicomText,
+  seriesNumber: z.number().int().optional(),
+  seriesDescription: DicomText,
+  protocolName: DicomText,
+  /** ISO date and time of the acquisition. */
+  acquisitionDateTime: DicomText,
+  /** DICOM files that made the volume. */
+  files: z.number().int().min(0).optional(),
+  /** The converter and its version, e.g. 'dcm2niix v1.0.20241231 (WebAssembly)'. */
+  converter: z.string().max(200)
+})
+export type DicomSource = z.infer<typeof DicomSourceSchema>
+
 /** One case's entry in `cases.json`. Label voxel counts are keyed by label id (as a string). */
 export const CaseRecordSchema = z.object({
   id: CaseIdSchema,
@@ -155,7 +190,9 @@ export const CaseRecordSchema = z.object({
   prediction: PredictionInfoSchema.nullable().default(null),
   review: ReviewInfoSchema.nullable().default(null),
   /** The case's recorded split, or null before a training run first used it (absent in older cases.json: null). */
-  split: CaseSplitSchema.nullable().default(null)
+  split: CaseSplitSchema.nullable().default(null),
+  /** Set for cases imported from a DICOM series; absent otherwise. */
+  dicom: DicomSourceSchema.optional()
 })
 export type CaseRecord = z.infer<typeof CaseRecordSchema>
 
@@ -233,7 +270,7 @@ export type ModalityChoice = z.infer<typeof ModalityChoiceSchema>
 
 export const ImportReportSchema = z.object({
   source: z.string(),
-  format: z.enum(['msd', 'folder']),
+  format: z.enum(['msd', 'folder', 'dicom']),
   imported: z.array(ImportedCaseSchema),
   /** Files not imported, each with the reason. */
   skipped: z.array(SkippedFileSchema),

@@ -23,14 +23,43 @@ const PatchEdge = z.number().int().min(4).max(512)
 /** One edge for a cube, or [D, H, W] voxels on the resampled grid; multiples of 2^depth. */
 export const PatchSizeSchema = z.union([PatchEdge, z.tuple([PatchEdge, PatchEdge, PatchEdge])])
 
+/**
+ * The segmentation networks a run can build, by name (the engine's architecture registry,
+ * src/engine/model/architectures.ts, maps each to its options, planner and builder):
+ * - 'plain-unet': nnU-Net's plain U-Net (conv → instance norm → LeakyReLU, two per stage,
+ *   strided-conv downsampling, transposed-conv upsampling);
+ * - 'residual-unet': DLTK's residual U-Net (pre-activation residual units, nearest upsampling).
+ */
+export const ARCHITECTURES = ['plain-unet', 'residual-unet'] as const
+export const ArchitectureNameSchema = z.enum(ARCHITECTURES)
+export type ArchitectureName = z.infer<typeof ArchitectureNameSchema>
+/** One line per network, for `voxloop train --help` and the training form. */
+export const ARCHITECTURE_DESCRIPTIONS: Readonly<Record<ArchitectureName, string>> = {
+  'plain-unet': "nnU-Net's plain U-Net: conv–norm–LeakyReLU ×2 per stage, strided/transposed convs",
+  'residual-unet': 'residual U-Net (DLTK): pre-activation residual units, nearest upsampling'
+}
+
+/**
+ * The network a new model gets when the user names none, chosen by cross-validation on the 41
+ * hippocampus cases (docs/TRAINING.md, "Networks by name"): the plain U-Net with deep supervision
+ * beat the residual U-Net at the same steps (0.858 / 0.843 vs 0.827 / 0.818 Dice, 2 folds × 800 steps).
+ */
+export const DEFAULT_ARCHITECTURE: ArchitectureName = 'plain-unet'
+/** What a plan without an `architecture` field (runs before the registry) built. */
+export const LEGACY_ARCHITECTURE: ArchitectureName = 'residual-unet'
+
 export const ModelShapeOptionsSchema = z
   .object({
+    /** Network by name (ARCHITECTURES); default the engine's TRAINING_DEFAULTS.architecture. */
+    architecture: ArchitectureNameSchema.optional(),
     /** Downsampling levels; 1–5, default 3. */
     depth: z.number().int().min(1).max(5).optional(),
     /** Feature channels at full resolution; 2–64, default 8 (the CPU budget; nnU-Net uses 32 on GPUs). */
     baseFilters: z.number().int().min(2).max(64).optional(),
-    /** Residual units per level; 1–4, default 1. */
-    residualUnits: z.number().int().min(1).max(4).optional()
+    /** Residual units per level ('residual-unet' only); 1–4, default 1. */
+    residualUnits: z.number().int().min(1).max(4).optional(),
+    /** Deep supervision: extra loss on lower decoder stages ('plain-unet' only; its default true, as nnU-Net). */
+    deepSupervision: z.boolean().optional()
   })
   .strict()
 
@@ -186,7 +215,9 @@ export const TrainingPlanSchema = z.object({
   normalization: NormalizationPlanSchema.optional(),
   inputChannels: z.number().int().min(1),
   classes: z.array(TrainingClassSchema),
-  /** The U-Net's options (JSON), as the model factory resolved them. */
+  /** The network built (absent in runs before the architecture registry: LEGACY_ARCHITECTURE). */
+  architecture: ArchitectureNameSchema.optional(),
+  /** The network's options (JSON), as its architecture's resolver filled them in. */
   model: z.record(z.string(), z.json()),
   trainingCaseIds: z.array(z.string()),
   validationCaseIds: z.array(z.string()),
@@ -234,7 +265,15 @@ export const ValidationScoresSchema = z.object({
   /** Mean over foreground labels of the per-label mean Dice: what early stopping watches. */
   meanForegroundDice: z.number(),
   perLabel: z.array(LabelScoreSchema),
-  cases: z.number().int().min(0)
+  cases: z.number().int().min(0),
+  /**
+   * Training validation only: the training loss (1 − mean foreground soft Dice + cross-entropy,
+   * diceCrossEntropyLoss) of each held-out case, predicted whole by sliding window, on the resampled
+   * grid against its resampled label; mean over the cases. Measured on whole cases, not on
+   * foreground-biased patches as the training loss is, so its level differs; its trend (rising while
+   * the training loss falls: overfitting) is what it is for. Absent in older runs and in evaluations.
+   */
+  loss: z.number().optional()
 })
 export type ValidationScores = z.infer<typeof ValidationScoresSchema>
 
@@ -362,6 +401,24 @@ export const TrainingRunRecordSchema = z.object({
 })
 export type TrainingRunRecord = z.infer<typeof TrainingRunRecordSchema>
 
+/** The test figures of a model version, as the model table shows them. */
+export const TestFiguresSchema = z.object({
+  evaluatedAt: z.string(),
+  /** Means over the test cases (Dice, IoU, HD95, …), with `cases` their number. */
+  scores: ValidationScoresSchema,
+  /**
+   * Whether the project's test split (its curated test cases) is no longer the one measured: the
+   * figures then do not compare with those of versions evaluated on the current split.
+   */
+  splitChanged: z.boolean(),
+  /**
+   * Test cases this version's own run trained or validated on (they were moved to the test split
+   * after it): its test figures are then not measured on unseen cases.
+   */
+  seenInTraining: z.array(z.string())
+})
+export type TestFigures = z.infer<typeof TestFiguresSchema>
+
 /** One row of `models:list`. */
 export const ModelVersionInfoSchema = z.object({
   version: z.string(),
@@ -372,8 +429,12 @@ export const ModelVersionInfoSchema = z.object({
   epochsCompleted: z.number().int(),
   epochs: z.number().int(),
   bestEpoch: z.number().int().nullable(),
-  /** Validation scores of the best epoch (the version's model). */
+  /** Validation scores of the best epoch (the version's model); `metrics.loss` its validation loss when recorded. */
   metrics: ValidationScoresSchema.nullable(),
+  /** Mean training loss over the best epoch's steps (on training patches); null without a completed epoch. */
+  trainLoss: z.number().nullable().default(null),
+  /** The latest scores on the project's test split (`voxloop evaluate --split test`), or null when never measured. */
+  test: TestFiguresSchema.nullable().default(null),
   /** Whether the version has a model to predict with. */
   usable: z.boolean(),
   /** Whether `training:start` with `resume` can continue it. */
@@ -383,12 +444,15 @@ export const ModelVersionInfoSchema = z.object({
   /** plan.validationSplit: 'project' when validated on the project's fixed validation split; older versions 'seeded'. */
   validationSplit: z.enum(['project', 'seeded']).default('seeded'),
   patchSize: Shape3Schema,
+  /** The network (plan.architecture; LEGACY_ARCHITECTURE for older versions) and whether it trained with deep supervision. */
+  architecture: ArchitectureNameSchema.default(LEGACY_ARCHITECTURE),
+  deepSupervision: z.boolean().default(false),
   fromModel: z.string().nullable(),
   /** The input normalisation the version uses and why (plan.normalization.reason); null for older versions. */
   normalization: z.string().nullable().default(null),
   /** What post-processing predictions apply and why (describePostprocessing); null when none was chosen. */
   postprocessing: z.string().nullable().default(null),
-  /** Set when run.json could not be read. */
+  /** Set when run.json (or the stored test evaluation) could not be read. */
   problem: z.string().nullable()
 })
 export type ModelVersionInfo = z.infer<typeof ModelVersionInfoSchema>
@@ -412,6 +476,23 @@ export const EvaluationReportSchema = z.object({
   seconds: z.number()
 })
 export type EvaluationReport = z.infer<typeof EvaluationReportSchema>
+
+export const STORED_EVALUATION_FORMAT_VERSION = 1
+
+/**
+ * `models/<version>/evaluation-test.json`: the latest evaluation of the version on the project's
+ * test split, kept so that the model table can show test figures apart from validation ones.
+ * Rewritten atomically by each `evaluate --split test`.
+ */
+export const StoredEvaluationSchema = z.object({
+  formatVersion: z.literal(STORED_EVALUATION_FORMAT_VERSION),
+  split: z.literal('test'),
+  evaluatedAt: z.string(),
+  /** The cases scored (the curated cases of the test split then), in the order scored. */
+  caseIds: z.array(z.string()),
+  report: EvaluationReportSchema
+})
+export type StoredEvaluation = z.infer<typeof StoredEvaluationSchema>
 
 /** What main knows about the run that is live now (`training:status`). */
 export const TrainingStatusSchema = z.object({

@@ -66,7 +66,9 @@ test('train --json trains in the engine, shows progress on stderr and prints the
   for (const label of trained.metrics.perLabel) expect(label.dice).toBeGreaterThanOrEqual(0)
   expect(stderr).toContain(`Training model ${trained.version} on 4 case(s), validating on 1`)
   expect(stderr).toContain('batch 2 of 16×16×16 voxels')
-  expect(stderr).toMatch(/epoch 1\/2 .*loss \d\.\d+ .*val Dice \d\.\d+ \(Anterior \d\.\d+, Posterior \d\.\d+\)/)
+  // Each label's Dice, then its predicted / reference volume (×ratio; absent when a label has no reference voxels).
+  expect(stderr).toMatch(/epoch 1\/2 .*loss \d\.\d+ .*val Dice \d\.\d+ \(Anterior \d\.\d+( ×\d+\.\d+)?, Posterior \d\.\d+( ×\d+\.\d+)?\)/)
+  expect(stderr).toMatch(/val Dice .*Anterior \d\.\d+ ×\d+\.\d+/)
   expect(stderr).toMatch(/epoch 2\/2 /)
 
   const runJson = JSON.parse(await readFile(path.join(project, 'models', trained.version, 'run.json'), 'utf8')) as { status: string }

@@ -7,6 +7,11 @@
  * (seed, n), so it depends on nothing but the seed, the step and the configuration. The state is
  * `{ seed, step, fingerprint }` in plain JSON; a killed training run that restores it draws exactly
  * the batches it would have drawn, and `batchAt(n)` regenerates any batch without replaying others.
+ *
+ * Cases come whole in memory (PreparedCase) or as SamplerCases that read only the box a patch needs
+ * (the training loop's preprocessed cache, src/engine/train/preprocessed): the sampler asks each
+ * case for the voxels of a box and for its i-th labelled voxel, so both give the same batches and
+ * the memory a run needs does not grow with its case count.
  */
 import { VoxloopError } from '../../shared/errors'
 import { createRandom, deriveSeed, type Random } from '../../shared/random'
@@ -19,8 +24,8 @@ import {
   type AugmentationConfigInput,
   type AugmentationDraw
 } from './augment/compose'
-import { extractPatch, extractPatchInto, patchOriginForCentre, type ImagePadding } from './extractPatch'
-import { randomForegroundVoxel } from './foregroundIndex'
+import { extractPatch, extractPatchInto, patchOriginForCentre, type ImagePadding, type PatchSource } from './extractPatch'
+import { randomForegroundVoxel, type ForegroundIndex, type ForegroundLocations } from './foregroundIndex'
 import { voxelCountOfShape, type Shape3 } from './layout'
 import type { PreparedCase } from './prepareCase'
 
@@ -44,6 +49,46 @@ export interface BatchSamplerOptions {
   seed: number
   /** Image outside the volume: each channel's minimum (default), 0, or the nearest edge voxel. Labels pad with 0. */
   imagePadding: 'min' | 'zero' | 'edge'
+}
+
+/**
+ * A case as the sampler reads it: what it needs to draw centres and pad, and the voxels of a box on
+ * demand. A PreparedCase is one (samplerCaseOf); the preprocessed cache gives others.
+ */
+export interface SamplerCase {
+  readonly id: string
+  /** [D, H, W] voxels on the prepared grid. */
+  readonly shape: Shape3
+  readonly channels: number
+  /** Image padding per channel (PreparedCase.padValues). */
+  readonly padValues: readonly number[]
+  /** Voxels of the label map, 0 without one (kept in the sampler's fingerprint). */
+  readonly labelVoxels: number
+  /** Labelled voxels per class; null without a label. */
+  readonly foreground: ForegroundIndex | ForegroundLocations | null
+  /**
+   * A source holding at least the voxels of the box [origin, origin + shape) that lie inside the case
+   * (and its nearest voxels when the box lies outside along an axis), and the box's origin in that
+   * source: cutting the box from it gives what cutting it from the whole case gives, padding included.
+   */
+  region(origin: Shape3, shape: Shape3): { source: PatchSource; origin: Shape3 }
+}
+
+/** A whole in-memory case as a SamplerCase: its region is the case itself. */
+export function samplerCaseOf(prepared: PreparedCase): SamplerCase {
+  return {
+    id: prepared.id,
+    shape: prepared.shape,
+    channels: prepared.channels,
+    padValues: prepared.padValues,
+    labelVoxels: prepared.label?.length ?? 0,
+    foreground: prepared.foreground,
+    region: (origin) => ({ source: prepared, origin })
+  }
+}
+
+function isSamplerCase(c: PreparedCase | SamplerCase): c is SamplerCase {
+  return 'region' in c
 }
 
 export type BatchSamplerInput = Partial<BatchSamplerOptions> & Pick<BatchSamplerOptions, 'patchShape'>
@@ -96,7 +141,7 @@ function fnv1a(text: string): string {
 }
 
 export class BatchSampler {
-  private readonly cases: readonly PreparedCase[]
+  private readonly cases: readonly SamplerCase[]
   private readonly options: BatchSamplerOptions
   private readonly augmentation: AugmentationConfig | null
   private readonly regionShape: Shape3
@@ -104,17 +149,18 @@ export class BatchSampler {
   private readonly fingerprint: string
   private nextStep = 0
 
-  constructor(cases: readonly PreparedCase[], input: BatchSamplerInput, state?: BatchSamplerState) {
+  constructor(given: readonly (PreparedCase | SamplerCase)[], input: BatchSamplerInput, state?: BatchSamplerState) {
     const options: BatchSamplerOptions = { ...DEFAULT_BATCH_SAMPLER_OPTIONS, ...input }
+    const cases = given.map((c) => (isSamplerCase(c) ? c : samplerCaseOf(c)))
     validate(cases, options)
     this.cases = cases
     this.options = options
-    this.channels = (cases[0] as PreparedCase).channels
+    this.channels = (cases[0] as SamplerCase).channels
     this.augmentation = options.augmentation ? resolveAugmentationConfig(options.augmentation) : null
     this.regionShape = this.augmentation ? augmentationRegionShape(this.augmentation, options.patchShape) : options.patchShape
     this.fingerprint = fnv1a(
       JSON.stringify({
-        cases: cases.map((c) => [c.id, c.shape, c.channels, c.label?.length ?? 0]),
+        cases: cases.map((c) => [c.id, c.shape, c.channels, c.labelVoxels]),
         options: { ...options, augmentation: this.augmentation }
       })
     )
@@ -162,7 +208,7 @@ export class BatchSampler {
   private samplePatch(slot: number, random: Random, imageOut: Float32Array, labelOut: Uint8Array): SampleInfo {
     const { patchShape, foregroundProbability, foregroundMode, batchSize } = this.options
     const caseIndex = random.int(0, this.cases.length - 1)
-    const prepared = this.cases[caseIndex] as PreparedCase
+    const prepared = this.cases[caseIndex] as SamplerCase
     const wantsForeground =
       foregroundMode === 'quota' ? slot >= batchSize - Math.round(batchSize * foregroundProbability) : random.chance(foregroundProbability)
     const foregroundCentre =
@@ -175,7 +221,8 @@ export class BatchSampler {
     const patchOrigin = patchOriginForCentre(centre, patchShape)
     const info = { caseId: prepared.id, caseIndex, centre, foreground: foregroundCentre !== null }
     if (!this.augmentation) {
-      extractPatchInto(prepared, patchOrigin, patchShape, padding, imageOut, labelOut)
+      const patch = prepared.region(patchOrigin, patchShape)
+      extractPatchInto(patch.source, patch.origin, patchShape, padding, imageOut, labelOut)
       return { ...info, augmentation: null }
     }
     const draw = drawAugmentation(this.augmentation, random)
@@ -183,14 +230,15 @@ export class BatchSampler {
     const regionShape = draw.affine || draw.rot90 ? this.regionShape : patchShape
     const margin = regionShape.map((n, axis) => Math.floor((n - (patchShape[axis] as number)) / 2))
     const regionOrigin = patchOrigin.map((o, axis) => o - (margin[axis] as number)) as Shape3
-    const region = extractPatch(prepared, regionOrigin, regionShape, padding)
+    const box = prepared.region(regionOrigin, regionShape)
+    const region = extractPatch(box.source, box.origin, regionShape, padding)
     const augmented = applyAugmentation(region, draw, { outputShape: patchShape, padValues: padding.mode === 'constant' ? padding.values : prepared.padValues })
     imageOut.set(augmented.image)
     labelOut.set(augmented.label)
     return { ...info, augmentation: draw }
   }
 
-  private padding(prepared: PreparedCase): ImagePadding {
+  private padding(prepared: SamplerCase): ImagePadding {
     switch (this.options.imagePadding) {
       case 'edge':
         return { mode: 'edge' }
@@ -202,14 +250,14 @@ export class BatchSampler {
   }
 }
 
-function validate(cases: readonly PreparedCase[], options: BatchSamplerOptions): void {
+function validate(cases: readonly SamplerCase[], options: BatchSamplerOptions): void {
   const fail = (message: string): never => {
     throw new VoxloopError('INVALID_ARGUMENT', message)
   }
   if (cases.length === 0) fail('the batch sampler needs at least one case')
-  const channels = (cases[0] as PreparedCase).channels
+  const channels = (cases[0] as SamplerCase).channels
   for (const c of cases) {
-    if (!c.label) fail(`case ${c.id || '(unnamed)'} has no label; only labelled cases can be sampled for training`)
+    if (c.labelVoxels === 0) fail(`case ${c.id || '(unnamed)'} has no label; only labelled cases can be sampled for training`)
     if (c.channels !== channels) fail(`case ${c.id || '(unnamed)'} has ${c.channels} channels, the first case ${channels}`)
   }
   if (!options.patchShape.every((n) => Number.isInteger(n) && n >= 1)) fail(`patch shape must be positive integers, got [${options.patchShape.join(', ')}]`)

@@ -41,32 +41,60 @@ function perAxis<T extends number[]>(rows: readonly T[], reduce: (values: number
   return Array.from({ length: width }, (_, axis) => reduce(rows.map((row) => row[axis] as number))) as T
 }
 
-export function computeFingerprint(cases: readonly FingerprintCase[]): DatasetFingerprint {
-  const spacings = cases.map((c) => [...c.spacingMm] as Vec3)
-  const shapes = cases.map((c) => [...shapeFromDims(c.dims)] as Shape3)
-  const channels = cases[0]?.channels ?? 1
-  const foregroundIntensity: DatasetFingerprint['foregroundIntensity'] = []
-  for (let channel = 0; channel < channels; channel++) {
-    const picked: number[] = []
-    for (const c of cases) {
-      if (!c.labels || c.channels <= channel) continue
-      const voxels = c.labels.length
-      let foreground = 0
-      for (let v = 0; v < voxels; v++) if (c.labels[v] !== 0) foreground++
-      const stride = Math.max(1, Math.ceil(foreground / FINGERPRINT_VOXELS_PER_CASE))
+/**
+ * What one case adds to the fingerprint, so that a run can measure its cases one at a time and keep
+ * only this (at most FINGERPRINT_VOXELS_PER_CASE numbers per channel) instead of every volume.
+ */
+export interface FingerprintContribution {
+  spacingMm: Vec3
+  /** [D, H, W] of the case's own grid. */
+  shape: Shape3
+  channels: number
+  /** Per channel: the sampled foreground intensities in voxel order; none without a label. */
+  foregroundSamples: number[][]
+}
+
+export function fingerprintContribution(c: FingerprintCase): FingerprintContribution {
+  const foregroundSamples: number[][] = []
+  const labels = c.labels
+  if (labels) {
+    const voxels = labels.length
+    let foreground = 0
+    for (let v = 0; v < voxels; v++) if (labels[v] !== 0) foreground++
+    const stride = Math.max(1, Math.ceil(foreground / FINGERPRINT_VOXELS_PER_CASE))
+    for (let channel = 0; channel < c.channels; channel++) {
+      const picked: number[] = []
       let seen = 0
       for (let v = 0; v < voxels; v++) {
-        if (c.labels[v] === 0) continue
+        if (labels[v] === 0) continue
         if (seen++ % stride !== 0) continue
         const x = c.data[channel * voxels + v] as number
         if (Number.isFinite(x)) picked.push(x)
       }
+      foregroundSamples.push(picked)
     }
+  }
+  return { spacingMm: [...c.spacingMm], shape: [...shapeFromDims(c.dims)], channels: c.channels, foregroundSamples }
+}
+
+export function computeFingerprint(cases: readonly FingerprintCase[]): DatasetFingerprint {
+  return combineFingerprint(cases.map(fingerprintContribution))
+}
+
+/** The fingerprint of the cases whose contributions these are, in this order. */
+export function combineFingerprint(contributions: readonly FingerprintContribution[]): DatasetFingerprint {
+  const spacings = contributions.map((c) => [...c.spacingMm] as Vec3)
+  const shapes = contributions.map((c) => [...c.shape] as Shape3)
+  const channels = contributions[0]?.channels ?? 1
+  const foregroundIntensity: DatasetFingerprint['foregroundIntensity'] = []
+  for (let channel = 0; channel < channels; channel++) {
+    const picked: number[] = []
+    for (const c of contributions) for (const x of c.foregroundSamples[channel] ?? []) picked.push(x)
     foregroundIntensity.push(intensityStatistics(picked))
   }
   const median = (values: number[]): number => medianOf(values)
   return {
-    cases: cases.length,
+    cases: contributions.length,
     spacingMm: { median: perAxis(spacings, median), min: perAxis(spacings, (v) => Math.min(...v)), max: perAxis(spacings, (v) => Math.max(...v)) },
     shape: {
       median: perAxis(shapes, (v) => Math.round(median(v))),

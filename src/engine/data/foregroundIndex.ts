@@ -39,25 +39,53 @@ export function foregroundVoxelCount(index: ForegroundIndex): number {
 }
 
 /**
+ * The labelled voxels of a case as the batch sampler reads them: per class a count and the i-th
+ * voxel on demand, so that they can live in memory (a ForegroundIndex) or in a preprocessed-cache
+ * file read one voxel at a time (src/engine/train/preprocessed), holding nothing per voxel.
+ */
+export interface ForegroundLocations {
+  /** Class ids > 0 present in the label map, ascending. */
+  readonly classes: readonly number[]
+  /** How many voxels classes[n] has (≥ 1). */
+  countOf(n: number): number
+  /** Label-map index (w + W*(h + H*d)) of the i-th voxel of classes[n], ascending in i. */
+  voxelOf(n: number, i: number): number
+}
+
+export function foregroundLocationsOf(index: ForegroundIndex): ForegroundLocations {
+  return {
+    classes: index.classes,
+    countOf: (n) => (index.voxelsByClass[n] as Uint32Array).length,
+    voxelOf: (n, i) => (index.voxelsByClass[n] as Uint32Array)[i] as number
+  }
+}
+
+function isForegroundIndex(index: ForegroundIndex | ForegroundLocations): index is ForegroundIndex {
+  return 'voxelsByClass' in index
+}
+
+/**
  * A random labelled voxel as [d, h, w]: first a class, uniformly among `allowedClasses` present in the
  * case (all present classes when omitted; as in nnU-Net, so small structures are seen as often as large
- * ones), then a voxel of it. Null when the case holds none of those classes.
+ * ones), then a voxel of it. Null when the case holds none of those classes. The same draws (one
+ * pick, one int) whether the voxels are in memory or read from a file, so both give the same voxel.
  */
 export function randomForegroundVoxel(
-  index: ForegroundIndex,
+  index: ForegroundIndex | ForegroundLocations,
   shape: Shape3,
   random: Random,
   allowedClasses?: readonly number[]
 ): Shape3 | null {
+  const locations = isForegroundIndex(index) ? foregroundLocationsOf(index) : index
   let candidates: number[] = []
   if (allowedClasses) {
-    for (let n = 0; n < index.classes.length; n++) if (allowedClasses.includes(index.classes[n] as number)) candidates.push(n)
+    for (let n = 0; n < locations.classes.length; n++) if (allowedClasses.includes(locations.classes[n] as number)) candidates.push(n)
   } else {
-    candidates = index.classes.map((_, n) => n)
+    candidates = locations.classes.map((_, n) => n)
   }
   if (candidates.length === 0) return null
-  const voxels = index.voxelsByClass[random.pick(candidates)] as Uint32Array
-  const v = voxels[random.int(0, voxels.length - 1)] as number
+  const n = random.pick(candidates)
+  const v = locations.voxelOf(n, random.int(0, locations.countOf(n) - 1))
   const w = v % shape[2]
   const rest = (v - w) / shape[2]
   const h = rest % shape[1]

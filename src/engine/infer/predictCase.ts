@@ -6,6 +6,7 @@
 import type * as tf from '@tensorflow/tfjs'
 import { predictionToOriginalGrid, type PreparedCase } from '../data/prepareCase'
 import type { Shape3 } from '../data/layout'
+import { predictionModel } from '../model/predictionModel'
 import { slidingWindowPredict, type SlidingWindowOptions } from './slidingWindow'
 
 export interface CasePredictionOptions {
@@ -25,7 +26,7 @@ export interface CasePrediction {
 }
 
 export async function predictPreparedCase(model: tf.LayersModel, prepared: PreparedCase, classes: number, options: CasePredictionOptions): Promise<CasePrediction> {
-  const probabilities = await slidingWindowPredict(prepared, (batch) => model.predict(batch) as tf.Tensor5D, classes, {
+  const probabilities = await slidingWindowPredict(prepared, (batch) => predictionModel(model).predict(batch) as tf.Tensor5D, classes, {
     patchShape: options.patchShape,
     overlap: options.overlap ?? 0.5,
     batchSize: options.batchSize ?? 2,

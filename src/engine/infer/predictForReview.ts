@@ -9,6 +9,7 @@ import { predictionToOriginalGrid, valuesToOriginalGrid, type PreparedCase } fro
 import { argmaxChannelsLast, dimsFromShape, type Shape3, type SpatialAxis } from '../data/layout'
 import type { PostprocessingPlan } from '../../shared/postprocessing'
 import type { TrainingClass } from '../../shared/training'
+import { predictionModel } from '../model/predictionModel'
 import { mirrorTtaAxes, withFlipTta } from './flipTta'
 import { applyPostprocessing } from './postprocessing'
 import { slidingWindowPredict, type SlidingWindowOptions } from './slidingWindow'
@@ -47,7 +48,8 @@ export interface ReviewPrediction {
 
 export async function predictForReview(model: tf.LayersModel, prepared: PreparedCase, options: ReviewPredictionOptions): Promise<ReviewPrediction> {
   const classCount = options.classes.length + 1
-  const plain = (batch: tf.Tensor5D): tf.Tensor5D => model.predict(batch) as tf.Tensor5D
+  const network = predictionModel(model)
+  const plain = (batch: tf.Tensor5D): tf.Tensor5D => network.predict(batch) as tf.Tensor5D
   const mirrors = options.tta ? (options.mirrorAxes ?? []) : []
   const predictor = mirrors.length ? withFlipTta(plain, mirrorTtaAxes(mirrors)) : plain
   const probabilities = await slidingWindowPredict(prepared, predictor, classCount, {

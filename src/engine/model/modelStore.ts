@@ -19,8 +19,10 @@ export interface LoadedModel {
 function describe(model: tf.LayersModel, metadata: ModelMetadata, savedAt: Date): ModelDescription {
   const [input] = model.inputs
   const [output] = model.outputs
-  if (!input || !output || model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new VoxloopError('INVALID_ARGUMENT', `model ${model.name} must have one input and one output to be saved`)
+  // Outputs after the first are deep supervision's low-resolution heads (predictionModel): saved with
+  // the rest so that a resumed run keeps them; the first is what predicts, and what config.json describes.
+  if (!input || !output || model.inputs.length !== 1) {
+    throw new VoxloopError('INVALID_ARGUMENT', `model ${model.name} must have one input and at least one output to be saved`)
   }
   return {
     savedAt: savedAt.toISOString(),

@@ -56,11 +56,11 @@ export const UNET3D_DEFAULTS = {
   name: 'unet3d'
 } as const satisfies Partial<UNet3dOptions>
 
-function invalid(message: string): VoxloopError {
+export function invalid(message: string): VoxloopError {
   return new VoxloopError('INVALID_ARGUMENT', `U-Net options: ${message}`)
 }
 
-function integerIn(name: string, value: number, min: number, max: number): number {
+export function integerIn(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) throw invalid(`${name} must be an integer from ${min} to ${max}, got ${value}`)
   return value
 }
@@ -70,7 +70,7 @@ function oneOf<T extends string | number>(name: string, value: T, allowed: reado
   return value
 }
 
-function checkInputShape(shape: readonly SpatialDim[], depth: number): [SpatialDim, SpatialDim, SpatialDim] {
+export function checkInputShape(shape: readonly SpatialDim[], depth: number): [SpatialDim, SpatialDim, SpatialDim] {
   if (!Array.isArray(shape) || shape.length !== 3) throw invalid(`inputShape must be [D, H, W], got ${JSON.stringify(shape)}`)
   const divisor = 2 ** depth
   const axes = ['D', 'H', 'W']

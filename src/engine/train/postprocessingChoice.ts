@@ -11,13 +11,13 @@ import { dimsFromShape } from '../data/layout'
 import { predictPreparedCase } from '../infer/predictCase'
 import { choosePostprocessing, type ValidationPrediction } from '../infer/postprocessing'
 import { loadCheckpointModel } from './checkpoint'
-import type { HeldOutCase } from './validate'
+import { loadHeldOut, type HeldOut } from './validate'
 
 export interface PostprocessingChoiceInputs {
   /** The version folder and its best checkpoint (relative to it). */
   dir: string
   best: string
-  heldOut: readonly HeldOutCase[]
+  heldOut: readonly HeldOut[]
   plan: Pick<TrainingPlan, 'patchSize' | 'batchSize' | 'classes'>
   /** Awaited between prediction batches; throws CANCELLED to give up. */
   betweenBatches: () => Promise<void>
@@ -31,8 +31,9 @@ export async function choosePostprocessingForRun(inputs: PostprocessingChoiceInp
   const model = await loadCheckpointModel(inputs.dir, inputs.best)
   try {
     const predictions: ValidationPrediction[] = []
-    for (const heldOut of inputs.heldOut) {
+    for (const entry of inputs.heldOut) {
       await inputs.betweenBatches()
+      const heldOut = await loadHeldOut(entry)
       const { classIndices } = await predictPreparedCase(model, heldOut.prepared, inputs.plan.classes.length + 1, {
         patchShape: inputs.plan.patchSize,
         batchSize: inputs.plan.batchSize,

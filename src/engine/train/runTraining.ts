@@ -1,7 +1,8 @@
 /**
  * The training loop of one run, in the engine process:
  *
- *   plan (or read the plan of the run being resumed) → read and prepare the cases → model
+ *   plan (or read the plan of the run being resumed) → fingerprint and prepare the cases, one at a
+ *   time, into the preprocessed cache (preprocessed/preprocessedCache.ts) → model
  *   (new, fine-tuned from a version, or the last checkpoint) → per epoch: steps, validation of the
  *   held-out cases, early stopping, checkpoint + run.json → result.
  *
@@ -14,6 +15,9 @@
 import * as tf from '@tensorflow/tfjs'
 import type { TrainRequest } from '../../shared/engineProtocol'
 import { serializeError, VoxloopError } from '../../shared/errors'
+import type { VolumeHeader } from '../../shared/volume'
+// Plain Node code shared with main (no Electron, no store): the one NIfTI reader of the app.
+import { readNiftiHeader } from '../../main/services/volumes/nifti'
 import type { PostprocessingPlan } from '../../shared/postprocessing'
 import { deriveSeed } from '../../shared/random'
 import {
@@ -29,11 +33,11 @@ import {
   type ValidationScores
 } from '../../shared/training'
 import { BatchSampler } from '../data/BatchSampler'
-import { chooseNormalization, computeFingerprint, type FingerprintCase } from '../data/fingerprint'
+import { chooseNormalization } from '../data/fingerprint'
 import { canonicalTurn, turnedVec3 } from '../data/reorient'
 import { shapeFromDims } from '../data/layout'
-import { buildUNet3d } from '../model'
-import { filesForIds, prepareCaseVolumes, prepareOptionsOf, readCaseVolumes, type CaseVolumes } from './caseVolumes'
+import { buildFromPlan } from '../model/architectures'
+import { filesForIds, prepareOptionsOf } from './caseVolumes'
 import { checkpointName, loadCheckpointModel, pruneCheckpoints, readCheckpointContents, writeCheckpoint, type CheckpointContents } from './checkpoint'
 import { INITIAL_EARLY_STOPPING, updateEarlyStopping } from './earlyStopping'
 import { learningRateAt } from './lrSchedule'
@@ -41,12 +45,13 @@ import { createOptimizer } from './optimizers'
 import { ProgressMeter } from './progressMeter'
 import { createVersionFolder, readRunRecord, versionDir, writeRunRecord } from './runRecord'
 import { classesFromLabels } from './trainingClasses'
-import { epochsForBudget, planTraining, unetOptionsOf, type BasePlan } from './trainingPlan'
+import { epochsForBudget, planTraining, type BasePlan } from './trainingPlan'
 import { mirrorAxesOf } from './mirrorAxes'
 import { openStepper } from './parallel/openStepper'
 import { chooseTrainingWorkers } from './parallel/trainingWorkers'
 import { stepModel, type TrainingStepper } from './trainStep'
-import { validateModel, type HeldOutCase } from './validate'
+import { validateModel } from './validate'
+import { cacheDirOf, describeSource, PreprocessedCache, type CachedCase, type CaseSource } from './preprocessed/preprocessedCache'
 import { choosePostprocessingForRun } from './postprocessingChoice'
 
 export interface TrainingEventSink {
@@ -86,19 +91,22 @@ interface RunSetup {
   version: string
   record: TrainingRunRecord
   checkpoint: CheckpointContents | null
-  /** Volumes of plan.trainingCaseIds then plan.validationCaseIds. */
-  volumes: CaseVolumes[]
+  /** The preprocessed cache the run reads its cases from (closed when the run ends). */
+  cache: PreprocessedCache
+  /** Sources and cached files of plan.trainingCaseIds then plan.validationCaseIds. */
+  sources: CaseSource[]
+  cached: CachedCase[]
   base: { dir: string; best: string } | null
 }
 
-async function readVolumes(request: TrainRequest, ids: readonly string[], classes: TrainingPlan['classes'], why: string): Promise<CaseVolumes[]> {
-  const files = filesForIds(ids, request.cases, why)
-  const volumes: CaseVolumes[] = []
-  for (const file of files) {
+/** The labelled cases' files, identified for the cache; nothing is read but the label bytes (hashed). */
+async function describeSources(request: TrainRequest, ids: readonly string[], classes: TrainingPlan['classes'], why: string): Promise<CaseSource[]> {
+  const sources: CaseSource[] = []
+  for (const file of filesForIds(ids, request.cases, why)) {
     if (!file.labelPath) throw new VoxloopError('INVALID_ARGUMENT', `case ${file.id} has no saved label; only labelled cases can train`)
-    volumes.push(await readCaseVolumes(file, classes))
+    sources.push(await describeSource(file, classes))
   }
-  return volumes
+  return sources
 }
 
 async function resumeSetup(request: TrainRequest, version: string): Promise<RunSetup> {
@@ -107,17 +115,12 @@ async function resumeSetup(request: TrainRequest, version: string): Promise<RunS
   if (!RESUMABLE.has(record.status)) throw new VoxloopError('INVALID_ARGUMENT', `model ${version} finished (${record.status}); there is nothing to resume`)
   const checkpoint = record.checkpoints.last ? await readCheckpointContents(dir, record.checkpoints.last) : null
   const { plan } = record
-  const volumes = await readVolumes(request, [...plan.trainingCaseIds, ...plan.validationCaseIds], plan.classes, `resuming ${version}`)
+  const sources = await describeSources(request, [...plan.trainingCaseIds, ...plan.validationCaseIds], plan.classes, `resuming ${version}`)
+  const cache = new PreprocessedCache(cacheDirOf(request))
+  const cached = await cache.prepare(sources, plan.classes, prepareOptionsOf(plan))
   let base: RunSetup['base'] = null
   if (!checkpoint && plan.fromModel) base = await baseModelOf(request, plan.fromModel)
-  return { dir, version, record: { ...record, status: 'running', error: null }, checkpoint, volumes, base }
-}
-
-function fingerprintCaseOf(volumes: CaseVolumes): FingerprintCase {
-  const { header } = volumes.image
-  const turn = canonicalTurn(header.rasFromIjk)
-  // Spacings and shapes in canonical axis order; intensities do not depend on the order.
-  return { dims: turnedVec3(header.dims, turn), spacingMm: turnedVec3(header.spacing, turn), channels: header.channels, data: volumes.image.data, labels: volumes.classLabels }
+  return { dir, version, record: { ...record, status: 'running', error: null }, checkpoint, cache, sources, cached, base }
 }
 
 async function baseModelOf(request: TrainRequest, version: string): Promise<{ dir: string; best: string; plan: BasePlan }> {
@@ -132,14 +135,19 @@ async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () 
   const base = options.fromModel ? await baseModelOf(request, options.fromModel) : null
   const classes = base ? base.plan.plan.classes : classesFromLabels(request.labels)
   const ids = request.cases.map((c) => c.id)
-  const all = await readVolumes(request, ids, classes, 'training')
+  // Planning needs only the headers; the voxels are read one case at a time below.
+  const headers: { id: string; header: VolumeHeader }[] = []
+  for (const file of filesForIds(ids, request.cases, 'training')) {
+    if (!file.labelPath) throw new VoxloopError('INVALID_ARGUMENT', `case ${file.id} has no saved label; only labelled cases can train`)
+    headers.push({ id: file.id, header: await readNiftiHeader(file.imagePath) })
+  }
   const planned = planTraining({
     options,
     // In the canonical (RAS) axis order prepareCase turns every case to, so that a dataset mixing
     // orientations gets one spacing and patch per anatomical axis.
-    cases: all.map((v) => {
-      const turn = canonicalTurn(v.image.header.rasFromIjk)
-      return { id: v.id, shape: shapeFromDims(turnedVec3(v.image.header.dims, turn)), spacingMm: turnedVec3(v.image.header.spacing, turn), channels: v.image.header.channels }
+    cases: headers.map(({ id, header }) => {
+      const turn = canonicalTurn(header.rasFromIjk)
+      return { id, shape: shapeFromDims(turnedVec3(header.dims, turn)), spacingMm: turnedVec3(header.spacing, turn), channels: header.channels }
     }),
     labels: request.labels,
     modality: request.modality,
@@ -149,10 +157,14 @@ async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () 
     // Fixed validation split (#13): the project's recorded validation cases when main sends them.
     validationCaseIds: request.validationCaseIds
   })
-  const byId = new Map(all.map((v) => [v.id, v]))
+  const sources = await describeSources(request, [...planned.trainingCaseIds, ...planned.validationCaseIds], classes, 'training')
+  const cache = new PreprocessedCache(cacheDirOf(request))
   // Measured on the training cases only, so nothing about the validation cases leaks into the model.
   // A fine-tuned model keeps its base's normalisation: its weights were learned on those inputs.
-  const fingerprint = computeFingerprint(planned.trainingCaseIds.map((id) => fingerprintCaseOf(byId.get(id) as CaseVolumes)))
+  // Only a new CT model's preparation waits for the fingerprint; any other is known now, and a case
+  // read for its fingerprint is then prepared in the same read.
+  const knownPreparation = base || planned.modality !== 'CT' ? prepareOptionsOf({ ...planned, normalization: base?.plan.plan.normalization }) : null
+  const fingerprint = await cache.fingerprint(sources.slice(0, planned.trainingCaseIds.length), classes, knownPreparation)
   const normalization = base?.plan.plan.normalization ?? (base ? undefined : chooseNormalization(planned.modality, fingerprint))
   const plan: TrainingPlan = {
     ...planned,
@@ -160,7 +172,7 @@ async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () 
     ...(normalization ? { normalization } : {}),
     workers: chooseTrainingWorkers(backend, planned.batchSize).workers
   }
-  const volumes = [...plan.trainingCaseIds, ...plan.validationCaseIds].map((id) => byId.get(id) as CaseVolumes)
+  const cached = await cache.prepare(sources, classes, prepareOptionsOf(plan))
   const { version, dir } = await createVersionFolder(request.modelsDir)
   const now = new Date().toISOString()
   const record: TrainingRunRecord = {
@@ -178,7 +190,7 @@ async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () 
     error: null
   }
   await writeRunRecord(dir, record)
-  return { dir, version, record, checkpoint: null, volumes, base: base ? { dir: base.dir, best: base.best } : null }
+  return { dir, version, record, checkpoint: null, cache, sources, cached, base: base ? { dir: base.dir, best: base.best } : null }
 }
 
 function memory(): { numTensors: number; numBytes: number } {
@@ -202,15 +214,16 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
   try {
     const trainingCount = plan.trainingCaseIds.length
     const prepareOptions = prepareOptionsOf(plan)
-    const training = setup.volumes.slice(0, trainingCount).map((v) => prepareCaseVolumes(v, prepareOptions))
-    const heldOut: HeldOutCase[] = setup.volumes.slice(trainingCount).map((v) => ({ id: v.id, prepared: prepareCaseVolumes(v, prepareOptions), reference: v.classLabels as Uint8Array }))
-    setup.volumes.length = 0 // the raw volumes are no longer needed
+    // Training patches are read from the cache files box by box, held-out cases whole one at a time:
+    // the run holds no case in memory beyond the one validated (issue #13 item 10).
+    const training = setup.cached.slice(0, trainingCount).map((c) => setup.cache.samplerCase(c))
+    const heldOut = setup.cached.slice(trainingCount).map((c, n) => setup.cache.heldOut(c, setup.sources[trainingCount + n] as CaseSource, plan.classes, prepareOptions))
 
     model = checkpoint && record.checkpoints.last
       ? await loadCheckpointModel(dir, record.checkpoints.last)
       : setup.base
         ? await loadCheckpointModel(setup.base.dir, setup.base.best)
-        : buildUNet3d(unetOptionsOf(plan))
+        : buildFromPlan(plan)
     const target = stepModel(model)
     optimizer = createOptimizer({ kind: plan.optimizer, learningRate: plan.learningRate, momentum: plan.momentum })
     if (checkpoint) await optimizer.setState(checkpoint.optimizer)
@@ -424,6 +437,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
     await writeRunRecord(dir, { ...record, status: 'failed', updatedAt: new Date().toISOString(), error: { code: serialized.code, message: serialized.message } }).catch(() => undefined)
     throw error
   } finally {
+    setup.cache.close()
     await stepper?.dispose()
     optimizer?.dispose()
     model?.dispose()

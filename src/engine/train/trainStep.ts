@@ -1,10 +1,12 @@
 /**
- * One optimiser step on one batch: forward in training mode, soft Dice + cross-entropy, gradients of
+ * One optimiser step on one batch: forward in training mode, soft Dice + cross-entropy (per output
+ * with deep supervision), gradients of
  * the trainable weights, update. Everything but the weights and the optimiser's slots is disposed.
  */
 import * as tf from '@tensorflow/tfjs'
 import { VoxloopError } from '../../shared/errors'
 import type { Batch } from '../data/BatchSampler'
+import { outputsOf, supervisionTargets, supervisionWeights } from './deepSupervision'
 import { diceCrossEntropyLoss, oneHotLabels } from './losses'
 
 export interface StepModel {
@@ -49,7 +51,17 @@ export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Bat
   const loss = tf.tidy(() => {
     const x = tf.tensor5d(batch.image, [b, d, h, w, c])
     const y = oneHotLabels(batch.label, [b, d, h, w], target.numClasses)
-    const cost = optimizer.minimize(() => diceCrossEntropyLoss(y, target.model.apply(x, { training: true }) as tf.Tensor), true, target.variables)
+    const cost = optimizer.minimize(
+      () => {
+        // Deep supervision (deepSupervision.ts): each output against the labels at its resolution, weighted.
+        const outputs = outputsOf(target.model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[])
+        const targets = supervisionTargets(y, batch.label, outputs)
+        const weights = supervisionWeights(outputs.length)
+        return tf.addN(outputs.map((output, o) => tf.mul(diceCrossEntropyLoss(targets[o] as tf.Tensor, output), weights[o] as number))) as tf.Scalar
+      },
+      true,
+      target.variables
+    )
     if (!cost) throw new VoxloopError('INTERNAL', 'the optimiser returned no loss')
     return cost.dataSync()[0] as number
   })

@@ -7,8 +7,9 @@
  * - patch: the median case shape after resampling, rounded up to the U-Net's divisor, cut down to a
  *   budget (suggestPatchSize). On the CPU backends the budget is compute, not memory: one training
  *   step costs roughly linear in voxels, so patches are capped at 2·64³ voxels per step there;
- * - model: depth 3, 8 base filters, 1 residual unit: ~0.4 M parameters, the largest U-Net whose
- *   steps take seconds, not tens of seconds, on the wasm backend (measured: docs/TRAINING.md);
+ * - model: the registry's network (src/engine/model/architectures.ts), by default nnU-Net's plain
+ *   U-Net with deep supervision, depth 3, 8 base filters (~0.35 M parameters): the width whose steps
+ *   take well under a second on 2 cores; it beat the residual U-Net in cross-validation (docs/TRAINING.md);
  * - steps per epoch: two passes over the training cases in patches, 10–250;
  * - budget: time. With no `epochs`, the run trains for up to `minutes` (default: the steps the data
  *   needs, `targetStepsFor`, at most DEFAULT_TRAINING_MINUTES); runTraining sizes the epochs from
@@ -21,22 +22,22 @@
 import { VoxloopError } from '../../shared/errors'
 import { deriveSeed, createRandom } from '../../shared/random'
 import type { LabelDef, Modality } from '../../shared/project'
-import { DEFAULT_TRAINING_MINUTES, type TrainingOptionsSchema, type TrainingPlan } from '../../shared/training'
+import { DEFAULT_ARCHITECTURE, DEFAULT_TRAINING_MINUTES, LEGACY_ARCHITECTURE, type TrainingOptionsSchema, type TrainingPlan } from '../../shared/training'
 import type { Vec3 } from '../../shared/volume'
 import type { z } from 'zod'
 import type { Shape3 } from '../data/layout'
 import { resampledShape } from '../data/resample'
 import { medianShape, suggestPatchSize } from '../data/suggestPatchSize'
 import { suggestTargetSpacing } from '../data/suggestTargetSpacing'
-import { resolveUNet3dOptions, spatialDivisor, type ResolvedUNet3dOptions, type UNet3dOptions } from '../model/unet3dOptions'
+import { ARCHITECTURE_REGISTRY } from '../model/architectures'
+import { spatialDivisor } from '../model/unet3dOptions'
 import { classesFromLabels } from './trainingClasses'
 
 export type ParsedTrainingOptions = z.output<typeof TrainingOptionsSchema>
 
 export const TRAINING_DEFAULTS = {
-  depth: 3,
-  baseFilters: 8,
-  residualUnits: 1,
+  /** The network a new model gets (shape defaults: the registry's resolve, src/engine/model/architectures.ts). */
+  architecture: DEFAULT_ARCHITECTURE,
   batchSize: 2,
   learningRate: { adam: 1e-3, sgd: 1e-2 },
   momentum: 0.99,
@@ -85,18 +86,6 @@ export interface PlanInputs {
   base: BasePlan | null
   /** Validation cases chosen by the caller (TrainRequest.validationCaseIds); absent: the seeded split. */
   validationCaseIds?: readonly string[] | undefined
-}
-
-/** The resolved U-Net options as the JSON record the plan stores (they are plain data already). */
-function jsonCopy(options: ResolvedUNet3dOptions): TrainingPlan['model'] {
-  return JSON.parse(JSON.stringify(options)) as TrainingPlan['model']
-}
-
-/** The plan's U-Net options back as factory options; resolveUNet3dOptions re-checks every field. */
-export function unetOptionsOf(plan: TrainingPlan): UNet3dOptions {
-  const stored = plan.model as unknown as ResolvedUNet3dOptions
-  const { seed, ...rest } = stored
-  return resolveUNet3dOptions(seed === null ? rest : { ...rest, seed }) as UNet3dOptions & ResolvedUNet3dOptions
 }
 
 function invalid(message: string): VoxloopError {
@@ -188,19 +177,20 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
   }
 
   const targetSpacingMm = base ? base.plan.targetSpacingMm : suggestTargetSpacing(cases.map((c) => c.spacingMm))
+  const architecture = base ? (base.plan.architecture ?? LEGACY_ARCHITECTURE) : (options.model?.architecture ?? TRAINING_DEFAULTS.architecture)
+  const network = ARCHITECTURE_REGISTRY[architecture]
   const model = base
     ? base.plan.model
-    : jsonCopy(
-        resolveUNet3dOptions({
-          inputChannels: channels,
-          numClasses: classes.length + 1,
-          depth: options.model?.depth ?? TRAINING_DEFAULTS.depth,
-          baseFilters: options.model?.baseFilters ?? TRAINING_DEFAULTS.baseFilters,
-          residualUnits: options.model?.residualUnits ?? TRAINING_DEFAULTS.residualUnits,
-          seed: deriveSeed(inputs.seed, 0x3e1)
-        })
-      )
-  const depth = typeof model.depth === 'number' ? model.depth : TRAINING_DEFAULTS.depth
+    : (network.resolve({
+        inputChannels: channels,
+        numClasses: classes.length + 1,
+        depth: options.model?.depth,
+        baseFilters: options.model?.baseFilters,
+        residualUnits: options.model?.residualUnits,
+        deepSupervision: options.model?.deepSupervision,
+        seed: deriveSeed(inputs.seed, 0x3e1)
+      }) as TrainingPlan['model'])
+  const depth = network.depthOf(model)
   const divisor = spatialDivisor(depth)
 
   const batchSize = options.batchSize ?? base?.plan.batchSize ?? TRAINING_DEFAULTS.batchSize
@@ -262,6 +252,7 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
     modality: base ? base.plan.modality : inputs.modality,
     inputChannels: channels,
     classes,
+    architecture,
     model,
     trainingCaseIds: split.training,
     validationCaseIds: split.validation,

@@ -1,11 +1,13 @@
 /**
  * Validation at the end of an epoch: each held-out case predicted whole (sliding window), mapped
- * back to its own grid and scored against its saved label there, as a user would see it.
+ * back to its own grid and scored against its saved label there, as a user would see it; and its
+ * training loss on the resampled grid (validationLoss.ts), for the validation loss curve.
  */
 import type * as tf from '@tensorflow/tfjs'
 import type { TrainingPlan, ValidationScores } from '../../shared/training'
 import type { PreparedCase } from '../data/prepareCase'
 import { predictPreparedCase } from '../infer/predictCase'
+import { caseDiceCrossEntropy } from './validationLoss'
 import { averageScores, caseScores } from './validationScores'
 
 export interface HeldOutCase {
@@ -15,22 +17,39 @@ export interface HeldOutCase {
   reference: Uint8Array
 }
 
+/** A held-out case read when validation reaches it and dropped after (the preprocessed cache), so one is in memory at a time. */
+export interface HeldOutSource {
+  id: string
+  load(): Promise<HeldOutCase>
+}
+
+export type HeldOut = HeldOutCase | HeldOutSource
+
+export function loadHeldOut(entry: HeldOut): Promise<HeldOutCase> {
+  return 'load' in entry ? entry.load() : Promise.resolve(entry)
+}
+
 /** Null when there is nothing to validate on. `betweenBatches` yields and may throw to cancel. */
 export async function validateModel(
   model: tf.LayersModel,
-  cases: readonly HeldOutCase[],
+  cases: readonly HeldOut[],
   plan: Pick<TrainingPlan, 'patchSize' | 'batchSize' | 'classes'>,
   betweenBatches: () => Promise<void>
 ): Promise<ValidationScores | null> {
   if (cases.length === 0) return null
   const perCase = []
-  for (const heldOut of cases) {
-    const { classIndices } = await predictPreparedCase(model, heldOut.prepared, plan.classes.length + 1, {
+  const losses: number[] = []
+  for (const entry of cases) {
+    const heldOut = await loadHeldOut(entry)
+    const { probabilities, classIndices } = await predictPreparedCase(model, heldOut.prepared, plan.classes.length + 1, {
       patchShape: plan.patchSize,
       batchSize: plan.batchSize,
       betweenBatches
     })
     perCase.push(caseScores(classIndices, heldOut.reference, plan.classes))
+    // The validation loss curve: the training loss on the grid the network predicts on (validationLoss.ts).
+    if (heldOut.prepared.label) losses.push(caseDiceCrossEntropy(probabilities, heldOut.prepared.label, plan.classes.length + 1))
   }
-  return averageScores(perCase, plan.classes)
+  const scores = averageScores(perCase, plan.classes)
+  return losses.length > 0 ? { ...scores, loss: losses.reduce((a, b) => a + b, 0) / losses.length } : scores
 }

@@ -26,8 +26,17 @@ export function caseScores(predicted: Uint8Array, reference: Uint8Array, classes
   })
 }
 
+/**
+ * Predicted / reference voxels (null without reference voxels). Counted at every epoch's validation
+ * too, because a model stopped early over- or under-segments before its Dice shows it (#13).
+ */
+function volumeRatioOf(m: LabelMetrics): number | null {
+  const reference = m.truePositives + m.falseNegatives
+  return reference === 0 ? null : (m.truePositives + m.falsePositives) / reference
+}
+
 function scoreOf(c: TrainingClass, m: LabelMetrics): LabelScore {
-  return { labelId: c.labelId, name: c.name, dice: m.dice, iou: m.iou, sensitivity: m.sensitivity, specificity: m.specificity }
+  return { labelId: c.labelId, name: c.name, dice: m.dice, iou: m.iou, sensitivity: m.sensitivity, specificity: m.specificity, volumeRatio: volumeRatioOf(m) }
 }
 
 function meanOf(values: ReadonlyArray<number | null>): number | null {
@@ -39,13 +48,12 @@ export function meanForegroundDice(perLabel: readonly LabelScore[]): number {
   return meanOf(perLabel.map((l) => l.dice)) ?? 0
 }
 
-/** Means of the surface metrics, when every case has them (evaluation); the volume ratio over the cases that define it. */
-function surfaceMeans(rows: readonly LabelScore[]): Pick<LabelScore, 'hd95Mm' | 'surfaceDice' | 'volumeRatio'> {
+/** Means of the surface metrics, when every case has them (evaluation). */
+function surfaceMeans(rows: readonly LabelScore[]): Pick<LabelScore, 'hd95Mm' | 'surfaceDice'> {
   if (rows.length === 0 || !rows.every((r) => r.hd95Mm !== undefined && r.surfaceDice !== undefined)) return {}
   return {
     hd95Mm: meanOf(rows.map((r) => r.hd95Mm ?? null)) ?? 0,
-    surfaceDice: meanOf(rows.map((r) => r.surfaceDice ?? null)) ?? 0,
-    volumeRatio: meanOf(rows.map((r) => r.volumeRatio ?? null))
+    surfaceDice: meanOf(rows.map((r) => r.surfaceDice ?? null)) ?? 0
   }
 }
 
@@ -60,6 +68,8 @@ export function averageScores(perCase: ReadonlyArray<readonly LabelScore[]>, cla
       iou: meanOf(rows.map((r) => r.iou)) ?? 0,
       sensitivity: meanOf(rows.map((r) => r.sensitivity)),
       specificity: meanOf(rows.map((r) => r.specificity)),
+      // Over the cases whose reference has the label.
+      volumeRatio: meanOf(rows.map((r) => r.volumeRatio ?? null)),
       ...surfaceMeans(rows)
     }
   })

@@ -4,7 +4,7 @@
  */
 import { version } from '../../../package.json'
 import { VoxloopError } from '../../shared/errors'
-import { DEFAULT_TRAINING_MINUTES } from '../../shared/training'
+import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_TRAINING_MINUTES } from '../../shared/training'
 import { parseBackendPreference } from '../../engine/backends/chooseBackend'
 import { resolveAppDataDir } from '../app/appDataDir'
 import { VoxloopApp } from '../app/VoxloopApp'
@@ -17,6 +17,7 @@ import { serveCommand } from './commands/serveCommand'
 import { evaluateCommand, parseSplitFlag, trainCommand } from './commands/trainCommand'
 import { crossvalCommand, crossvalFlags } from './commands/crossvalCommand'
 import { predictCommand } from './commands/predictCommand'
+import { parseSplitCommandInput, splitCommand } from './commands/splitCommand'
 import { integerFlag, parseArgs, stringFlag } from './parseArgs'
 import { parseCaseListFlag } from './caseListFlag'
 import { parseModalityFlag } from './modalityFlag'
@@ -28,11 +29,14 @@ Usage: voxloop <command> [options]
 Commands:
   info <file> [--json]                      dims, spacing, affine, orientation, datatype, intensities,
                                             and voxels per value for label maps, of a NIfTI file
-  import <source> <project> [--modality CT|MR|other] [--json]
-                                            import a folder of NIfTI files or an MSD folder (dataset.json,
-                                            imagesTr/, labelsTr/) into a project (created if needed); a new
-                                            project's modality comes from dataset.json or the intensities
-                                            (Hounsfield units → CT) unless --modality sets it
+  import <source> <project> [--modality CT|MR|other] [--series N|UID] [--json]
+                                            import a folder of NIfTI files, an MSD folder (dataset.json,
+                                            imagesTr/, labelsTr/) or a DICOM folder (searched recursively;
+                                            each series becomes a case, or only the one --series names)
+                                            into a project (created if needed); a new project's modality
+                                            comes from DICOM (0008,0060), dataset.json or the intensities
+                                            (Hounsfield units → CT) unless --modality sets it; exits 1 and
+                                            leaves no new project behind when nothing was imported
   export <project> <folder> [--msd] [--predictions] [--json]
                                             labels (and predictions) as NIfTI, or the project as MSD
   backends [--json] [--backend B]           compute backends available here and the one that would be chosen
@@ -48,8 +52,14 @@ Commands:
                                             predict the curated cases (or the cases listed, @file: ids separated
                                             by commas, spaces or lines; or the curated cases of one of the
                                             project's recorded splits) with a model version; per case and label
-                                            Dice, IoU, HD95 and surface Dice (2 mm) in mm, volume ratio
-  crossval <project> --folds K [--minutes N] [--seed N] [--json]
+                                            Dice, IoU, HD95 and surface Dice (2 mm) in mm, volume ratio;
+                                            --split test also keeps the report as the version's test figures
+                                            (models/<version>/evaluation-test.json, shown in the model table)
+  split <project> [<case> … --set train|validation|test] [--json]
+                                            list the project's fixed splits (cases and curated cases per
+                                            split), or move the cases named to one; moving a case in or out
+                                            of the test split makes earlier test figures incomparable
+  crossval <project> --folds K [--minutes N] [--seed N] [--architecture A] [--[no-]deep-supervision] [--json]
                                             K-fold cross-validation of the default training on the curated
                                             cases outside the test split: per fold and mean ± sd per label of
                                             Dice, HD95 and volume ratio; fold models go to <project>/crossval/
@@ -67,6 +77,10 @@ Training options (defaults are picked from the data, the same as the app's Train
   --val F             share of cases held out for validation (0.2), drawn from the seed; only for
                       an explicit case list: by default the project's recorded validation split
                       (fixed across retrains) validates, and its test split is never trained on
+  --architecture A    the network (default ${DEFAULT_ARCHITECTURE}):
+${ARCHITECTURES.map((name) => `                        ${name}: ${ARCHITECTURE_DESCRIPTIONS[name]}`).join('\n')}
+  --no-deep-supervision  plain-unet without deep supervision (the extra loss on its half-resolution
+                      decoder output, on by default as in nnU-Net); --deep-supervision turns it on
   --seed N, --patience N, --depth N, --base-filters N, --no-augment
   --mirror d,h,w      axes augmentation mirrors (default none: only for structures that look alike
                       mirrored); predict --tta mirrors the same axes
@@ -91,7 +105,7 @@ async function createApp(backendFlag: string | undefined): Promise<VoxloopApp> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json', 'help', 'version', 'msd', 'predictions', 'no-augment', 'tta'])
+  const args = parseArgs(argv, ['json', 'help', 'version', 'msd', 'predictions', 'no-augment', 'tta', 'deep-supervision', 'no-deep-supervision'])
   if (args.flags.has('version')) {
     process.stdout.write(`${version}\n`)
     return 0
@@ -114,8 +128,14 @@ async function main(argv: string[]): Promise<number> {
       return 0
     case 'import': {
       const modality = parseModalityFlag(stringFlag(args, 'modality'))
-      const report = await importCommand(need(first, '<source>'), need(second, '<project>'), { json, ...(modality ? { modality } : {}) })
-      return report.imported.length > 0 || report.skipped.length === 0 ? 0 : 1
+      const series = stringFlag(args, 'series')
+      const report = await importCommand(need(first, '<source>'), need(second, '<project>'), {
+        json,
+        ...(modality ? { modality } : {}),
+        ...(series !== undefined ? { series } : {})
+      })
+      // Nothing imported is a failure a script must see (the CLI removed a project it had just made).
+      return report.imported.length > 0 ? 0 : 1
     }
     case 'export':
       await exportCommand(need(first, '<project>'), need(second, '<folder>'), { msd: args.flags.has('msd'), predictions: args.flags.has('predictions'), json })
@@ -160,6 +180,11 @@ async function main(argv: string[]): Promise<number> {
       } finally {
         await app.dispose()
       }
+      return 0
+    }
+    case 'split': {
+      const input = parseSplitCommandInput(args.positionals.slice(2), stringFlag(args, 'set'))
+      await splitCommand(need(first, '<project>'), input, { json })
       return 0
     }
     case 'crossval': {

@@ -3,7 +3,7 @@
  * and the final metrics tables. Pure functions of the events and results.
  */
 import { describePostprocessing } from '../../shared/postprocessing'
-import type { EvaluationReport, LabelScore, TrainingEpochEvent, TrainingProgress, TrainingResult, TrainingStarted, ValidationScores } from '../../shared/training'
+import { LEGACY_ARCHITECTURE, type EvaluationReport, type LabelScore, type TrainingEpochEvent, type TrainingProgress, type TrainingResult, type TrainingStarted, type ValidationScores } from '../../shared/training'
 
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '--'
@@ -21,7 +21,7 @@ export function formatPlan(started: TrainingStarted): string {
   return [
     `${started.resumed ? 'Resuming' : 'Training'} model ${started.version} on ${plan.trainingCaseIds.length} case(s), validating on ${plan.validationCaseIds.length}${plan.validationSplit === 'project' ? " (the project's fixed validation split)" : ''} (backend ${plan.backend}${(plan.workers ?? 1) > 1 ? `, ${plan.workers} workers splitting each batch` : ''})`,
     `  ${budgetText(plan)}${plan.stepsPerEpoch} steps per epoch, batch ${plan.batchSize} of ${plan.patchSize.join('×')} voxels at ${plan.targetSpacingMm.map((s) => s.toFixed(2)).join('×')} mm`,
-    `  ${plan.optimizer} lr ${plan.learningRate} (${plan.schedule}, ${plan.warmupSteps} warm-up steps), U-Net depth ${model.depth ?? '?'} × ${model.baseFilters ?? '?'} filters, seed ${plan.seed}${plan.fromModel ? `, fine-tuned from ${plan.fromModel}` : ''}`,
+    `  ${plan.optimizer} lr ${plan.learningRate} (${plan.schedule}, ${plan.warmupSteps} warm-up steps), ${plan.architecture ?? LEGACY_ARCHITECTURE} depth ${model.depth ?? '?'} × ${model.baseFilters ?? '?'} filters, seed ${plan.seed}${plan.fromModel ? `, fine-tuned from ${plan.fromModel}` : ''}`,
     ...(plan.normalization ? [`  input normalisation (${plan.modality}): ${plan.normalization.reason}`] : [])
   ].join('\n')
 }
@@ -46,12 +46,15 @@ export function formatProgressLine(progress: TrainingProgress, width = 20): stri
   )
 }
 
+/** "Anterior 0.800 ×1.12": Dice, then predicted / reference volume when recorded (over- or under-segmentation at a glance). */
 function diceList(scores: ValidationScores): string {
-  return scores.perLabel.map((l) => `${l.name} ${l.dice.toFixed(3)}`).join(', ')
+  return scores.perLabel.map((l) => `${l.name} ${l.dice.toFixed(3)}${l.volumeRatio == null ? '' : ` ×${l.volumeRatio.toFixed(2)}`}`).join(', ')
 }
 
 export function formatEpochLine(epoch: TrainingEpochEvent): string {
-  const validation = epoch.validation ? `val Dice ${epoch.validation.meanForegroundDice.toFixed(4)} (${diceList(epoch.validation)})` : 'no validation cases'
+  const validation = epoch.validation
+    ? `${epoch.validation.loss === undefined ? '' : `val loss ${epoch.validation.loss.toFixed(4)}  `}val Dice ${epoch.validation.meanForegroundDice.toFixed(4)} (${diceList(epoch.validation)})`
+    : 'no validation cases'
   return `epoch ${epoch.epoch}/${epoch.epochs}  loss ${epoch.trainLoss.toFixed(4)}  ${validation}  ${formatDuration(epoch.seconds)}${epoch.improved ? '  * best' : ''}`
 }
 

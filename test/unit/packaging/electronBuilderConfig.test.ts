@@ -164,13 +164,15 @@ describe('electron-builder.config.ts: every file the app loads is inside', () =>
       traced = (JSON.parse(run.stdout) as string[]).filter((file) => file.startsWith(path.join(root, 'node_modules') + path.sep))
     }, 130_000)
 
-    it('were seen: tfjs itself and the wasm binaries of the plain and the threaded build', () => {
+    it('were seen: tfjs itself, the wasm binaries of the plain and the threaded build, and the DICOM converter', () => {
       const relative = traced.map((file) => path.relative(root, file).split(path.sep).join('/'))
       expect(relative).toEqual(
         expect.arrayContaining([
           'node_modules/@tensorflow/tfjs/dist/tf.node.js',
           'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm',
-          'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'
+          'node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+          'node_modules/@niivue/dcm2niix/dist/dcm2niix.jpeg.js',
+          'node_modules/@niivue/dcm2niix/dist/dcm2niix.jpeg.wasm'
         ])
       )
       expect(relative.some((file) => file.startsWith('node_modules/@tensorflow/tfjs-backend-wasm/dist/') && file.endsWith('.wasm'))).toBe(true)
@@ -189,6 +191,9 @@ describe('electron-builder.config.ts: every file the app loads is inside', () =>
       const shipped = productionPackages()
       shipped.delete(path.join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm'))
       expect(traced.some((file) => !shipped.has(packageDirOf(file)))).toBe(true)
+      const withoutConverter = productionPackages()
+      withoutConverter.delete(path.join(root, 'node_modules', '@niivue', 'dcm2niix'))
+      expect(traced.filter((file) => !withoutConverter.has(packageDirOf(file)))).toHaveLength(2)
     })
   })
 })

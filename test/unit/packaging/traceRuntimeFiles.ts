@@ -1,5 +1,6 @@
 /**
- * Runs the engine's real loaders (backend probe, the plain wasm backend, the threaded wasm build) from
+ * Runs the engine's real loaders (backend probe, the plain wasm backend, the threaded wasm build) and
+ * the DICOM converter's (dcm2niix's wasm build, which the main process runs in a worker thread) from
  * source and prints, as JSON, every file they read from disk: modules (Node's CommonJS loader reads
  * them with fs.readFileSync) and data such as the .wasm binaries. The packaging test checks that the
  * installers hold every one of them. Usage: node --import tsx traceRuntimeFiles.ts
@@ -47,6 +48,11 @@ async function main(): Promise<void> {
   const { installThreadedWasm } = await import('../../../src/engine/backends/threadedWasm')
   await installThreadedWasm(2)
   tf.square(tf.tensor1d([1, 2])).dataSync()
+  // On this thread (a worker's reads would not pass through the wrappers above); with no input it
+  // loads and starts the converter, finds no DICOM and prints into its log, not onto stdout.
+  const { runDcm2niixHere } = await import('../../../src/main/services/volumes/dicom/dcm2niixCore')
+  const { dcm2niixFiles } = await import('../../../src/main/services/volumes/dicom/dcm2niixPackage')
+  await runDcm2niixHere({ files: dcm2niixFiles(), inputs: [], options: [] })
   process.stdout.write(JSON.stringify([...read].sort()))
   // The threaded build's worker pool would keep the process alive.
   process.exit(0)

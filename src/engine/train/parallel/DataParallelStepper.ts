@@ -109,12 +109,13 @@ export class DataParallelStepper implements TrainingStepper {
       // Replicas get the trainable weights each step; frozen or running-statistics weights would drift.
       throw new VoxloopError('INVALID_ARGUMENT', `model ${target.model.name} has non-trainable weights, which data-parallel training does not synchronise`)
     }
-    const shared = createSharedBuffers(options.workers, target.numClasses)
+    const outputs = target.model.outputs.length
+    const shared = createSharedBuffers(options.workers, target.numClasses, outputs)
     const entry = gradientWorkerEntry()
     const modelTopology = JSON.stringify(target.model.toJSON(null, false))
     const workers: GradientWorker[] = []
     for (let index = 0; index < options.workers; index++) {
-      const workerData: GradientWorkerData = { role: GRADIENT_WORKER_ROLE, index, threads: options.threadsPerWorker, modelTopology, numClasses: target.numClasses, ...shared }
+      const workerData: GradientWorkerData = { role: GRADIENT_WORKER_ROLE, index, threads: options.threadsPerWorker, modelTopology, numClasses: target.numClasses, workers: options.workers, outputs, ...shared }
       const worker = new Worker(entry.kind === 'file' ? entry.file : entry.code, {
         eval: entry.kind === 'eval',
         workerData,

@@ -13,6 +13,7 @@ import { firstLineOf } from '../../../shared/errors'
 import { activateBackend } from '../../backends/activateBackend'
 // The custom layers (InstanceNormalization, UpSampling3D, …) register themselves on import.
 import '../../model/layers'
+import { outputsOf, supervisionTargets, supervisionWeights } from '../deepSupervision'
 import { oneHotLabels } from '../losses'
 import { lossFromStatistics, packStatistics, readShardStatistics, shardStatisticTensors, shardSurrogateLoss, statisticsLength, sumPackedStatistics, type ShardStatistics } from '../shardedLoss'
 import { arriveAndWait, failBarrier, GRADIENT_WORKER_ROLE, type GradientWorkerData, type GradientWorkerMessage, type StepRequest } from './gradientWorkerProtocol'
@@ -28,30 +29,36 @@ function runStep(data: GradientWorkerData, replica: Replica, request: StepReques
   const [b, d, h, w] = request.shape
   const length = statisticsLength(data.numClasses)
   const statistics = new Float64Array(data.statistics)
+  const weights = supervisionWeights(data.outputs)
   let gradients: Float32Array[] = []
-  let total: ShardStatistics | null = null
+  let totals: ShardStatistics[] = []
   // tf.tidy walks what its function returns, typed arrays element by element (140 ms a step on
   // the default U-Net), so the gradients leave through a variable instead.
   tf.tidy(() => {
     const x = tf.tensor5d(request.image, request.shape)
     const y = oneHotLabels(request.labels, [b, d, h, w], data.numClasses)
     const { grads } = tf.variableGrads(() => {
-      const probabilities = model.apply(x, { training: true }) as tf.Tensor
-      const tensors = shardStatisticTensors(y, probabilities)
-      packStatistics(readShardStatistics(tensors, b * d * h * w), statistics, data.index * length)
+      const outputs = outputsOf(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[])
+      const targets = supervisionTargets(y, request.labels, outputs)
+      // Output-major records: output o's shards are records o·workers … o·workers + shards − 1.
+      const tensors = outputs.map((output, o) => {
+        const stats = shardStatisticTensors(targets[o] as tf.Tensor, output)
+        packStatistics(readShardStatistics(stats, output.size / data.numClasses), statistics, (o * data.workers + data.index) * length)
+        return stats
+      })
       arriveAndWait(data.control, request.shards)
-      total = sumPackedStatistics(statistics, data.numClasses, request.shards)
-      return shardSurrogateLoss(tensors, total)
+      totals = outputs.map((_, o) => sumPackedStatistics(statistics.subarray(o * data.workers * length), data.numClasses, request.shards))
+      return tf.addN(tensors.map((stats, o) => tf.mul(shardSurrogateLoss(stats, totals[o] as ShardStatistics), weights[o] as number))) as tf.Scalar
     }, variables)
     gradients = variables.map((v) => (grads[v.name] as tf.Tensor).dataSync().slice() as Float32Array)
   })
-  return { loss: lossOf(total), gradients }
+  return { loss: lossOf(totals, weights), gradients }
 }
 
-// `total` is assigned inside the gradient closure, which TypeScript's flow analysis cannot see.
-function lossOf(total: ShardStatistics | null): number {
-  if (!total) throw new Error('the step ended before the statistics exchange')
-  return lossFromStatistics(total)
+// `totals` is assigned inside the gradient closure, which TypeScript's flow analysis cannot see.
+function lossOf(totals: readonly ShardStatistics[], weights: readonly number[]): number {
+  if (totals.length === 0) throw new Error('the step ended before the statistics exchange')
+  return totals.reduce((sum, total, o) => sum + (weights[o] as number) * lossFromStatistics(total), 0)
 }
 
 async function serve(data: GradientWorkerData, port: MessagePort): Promise<void> {

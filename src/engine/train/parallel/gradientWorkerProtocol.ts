@@ -19,9 +19,13 @@ export interface GradientWorkerData {
   /** tf.LayersModel.toJSON() of the model being trained (custom layers are the engine's own). */
   modelTopology: string
   numClasses: number
+  /** Workers started (the statistics buffer's records per output). */
+  workers: number
+  /** The model's outputs: 1, or more with deep supervision (deepSupervision.ts). */
+  outputs: number
   /** The barrier's counters: Int32Array [arrived, failed]. */
   control: SharedArrayBuffer
-  /** One statistics record (statisticsLength(numClasses) float64) per worker. */
+  /** Statistics records (statisticsLength(numClasses) float64), output-major: record (output · workers + worker). */
   statistics: SharedArrayBuffer
 }
 
@@ -53,10 +57,10 @@ export interface SharedBuffers {
   statistics: SharedArrayBuffer
 }
 
-export function createSharedBuffers(workers: number, numClasses: number): SharedBuffers {
+export function createSharedBuffers(workers: number, numClasses: number, outputs = 1): SharedBuffers {
   return {
     control: new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT),
-    statistics: new SharedArrayBuffer(workers * statisticsLength(numClasses) * Float64Array.BYTES_PER_ELEMENT)
+    statistics: new SharedArrayBuffer(outputs * workers * statisticsLength(numClasses) * Float64Array.BYTES_PER_ELEMENT)
   }
 }
 

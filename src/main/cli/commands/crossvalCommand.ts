@@ -1,12 +1,12 @@
 /**
- * `voxloop crossval <project> --folds K [--minutes N] [--seed N] [--json]`: k-fold cross-validation
+ * `voxloop crossval <project> --folds K [--minutes N] [--seed N] [--architecture A] [--[no-]deep-supervision] [--json]`: k-fold cross-validation
  * of the default training path on the project's curated cases outside its test split
  * (crossValidation.ts). Progress on stderr (one line per epoch and per fold), the report on stdout.
  * Ctrl+C cancels the fold under way and ends the command; a second Ctrl+C quits at once.
  */
 import path from 'node:path'
 import { VoxloopError } from '../../../shared/errors'
-import type { TrainingEpochEvent } from '../../../shared/training'
+import { ARCHITECTURES, ArchitectureNameSchema, type ArchitectureName, type TrainingEpochEvent } from '../../../shared/training'
 import type { VoxloopApp } from '../../app/VoxloopApp'
 import { formatCrossValidation, jsonNumbers, runCrossValidation, type CrossValidationReport } from '../../services/training/crossValidation'
 import { integerFlag, stringFlag, type ParsedArgs } from '../parseArgs'
@@ -16,6 +16,8 @@ export interface CrossvalFlags {
   folds: number
   minutes?: number
   seed?: number
+  /** --architecture and --deep-supervision: the network every fold trains (to compare networks); default the Train button's. */
+  training?: { model: { architecture?: ArchitectureName; deepSupervision?: boolean } }
 }
 
 /** --folds (required, 2–20), --minutes (positive), --seed (fold assignment). */
@@ -29,7 +31,18 @@ export function crossvalFlags(args: ParsedArgs): CrossvalFlags {
     if (!(Number.isFinite(minutes) && minutes > 0 && minutes <= 7 * 24 * 60)) throw new VoxloopError('INVALID_ARGUMENT', `--minutes must be a positive number of minutes, got "${rawMinutes}"`)
   }
   const seed = integerFlag(args, 'seed', { min: 0, max: 0xffffffff })
-  return { folds, ...(minutes !== undefined ? { minutes } : {}), ...(seed !== undefined ? { seed } : {}) }
+  const rawArchitecture = stringFlag(args, 'architecture')
+  const architecture = rawArchitecture === undefined ? undefined : ArchitectureNameSchema.safeParse(rawArchitecture)
+  const deepSupervision = args.flags.has('deep-supervision') ? true : args.flags.has('no-deep-supervision') ? false : undefined
+  if (architecture && !architecture.success) throw new VoxloopError('INVALID_ARGUMENT', `--architecture must be one of ${ARCHITECTURES.join(', ')}, got "${rawArchitecture}"`)
+  return {
+    folds,
+    ...(minutes !== undefined ? { minutes } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(architecture?.success || deepSupervision !== undefined
+      ? { training: { model: { ...(architecture?.success ? { architecture: architecture.data } : {}), ...(deepSupervision !== undefined ? { deepSupervision } : {}) } } }
+      : {})
+  }
 }
 
 export async function crossvalCommand(app: VoxloopApp, projectDir: string, flags: CrossvalFlags, json: boolean, stderr: NodeJS.WritableStream = process.stderr): Promise<CrossValidationReport> {

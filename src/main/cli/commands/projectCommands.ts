@@ -1,6 +1,6 @@
-import { stat } from 'node:fs/promises'
+import { readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
-import type { ExportReport, ImportReport, Modality } from '../../../shared/project'
+import type { ExportReport, ImportReport, Modality, SkippedFile } from '../../../shared/project'
 import { describeModalityChoice } from '../../services/project/chooseModality'
 import { exportLabels, exportMsd } from '../../services/project/exportProject'
 import { importDataset } from '../../services/project/importDataset'
@@ -13,40 +13,101 @@ async function isProject(folder: string): Promise<boolean> {
   )
 }
 
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false
+  )
+}
+
+/**
+ * What creating a project at `folder` adds, so that a failed import can take it away again: the
+ * topmost folder that does not exist yet (mkdir makes the missing parents too), or, when the
+ * folder exists (empty, or ProjectStore.create refuses it), the entries it holds now.
+ */
+async function creationUndo(folder: string): Promise<() => Promise<void>> {
+  let topmostMissing: string | null = null
+  for (let dir = folder; !(await exists(dir)); dir = path.dirname(dir)) {
+    topmostMissing = dir
+    if (path.dirname(dir) === dir) break
+  }
+  if (topmostMissing !== null) {
+    const created = topmostMissing
+    return () => rm(created, { recursive: true, force: true })
+  }
+  const before = new Set(await readdir(folder))
+  return async () => {
+    for (const name of await readdir(folder)) if (!before.has(name)) await rm(path.join(folder, name), { recursive: true, force: true })
+  }
+}
+
 export interface ImportCommandOptions {
   json: boolean
   /** `--modality`: the user's choice, kept whatever the data says (a disagreement is warned about). */
   modality?: Modality
+  /** `--series`: of a DICOM folder, only this series (number or SeriesInstanceUID). */
+  series?: string
+}
+
+/** Skipped files grouped by reason (in order of first appearance): one line per reason, not per file. */
+export function groupSkipped(skipped: readonly SkippedFile[]): { reason: string; files: string[] }[] {
+  const groups = new Map<string, string[]>()
+  for (const skip of skipped) groups.set(skip.reason, [...(groups.get(skip.reason) ?? []), skip.file])
+  return [...groups].map(([reason, files]) => ({ reason, files }))
+}
+
+const NAMES_SHOWN = 3
+
+function skippedLine(group: { reason: string; files: string[] }): string {
+  const [only] = group.files
+  if (group.files.length === 1 && only !== undefined) return `  skipped ${only}: ${group.reason}\n`
+  const shown = group.files.slice(0, NAMES_SHOWN).map((file) => path.basename(file))
+  const more = group.files.length > NAMES_SHOWN ? `, … (${group.files.length - NAMES_SHOWN} more; --json lists them all)` : ''
+  return `  skipped ${group.files.length} (${shown.join(', ')}${more}): ${group.reason}\n`
 }
 
 /**
- * `voxloop import <source> <project> [--modality CT|MR|other]`: a NIfTI folder or an MSD folder
- * into a project, which is created (named after the source) when the folder holds none yet. A new
- * project's modality comes from the data (dataset.json, else the intensities) unless --modality says.
+ * `voxloop import <source> <project> [--modality CT|MR|other] [--series N|UID]`: a NIfTI folder, an
+ * MSD folder or a DICOM folder into a project, which is created (named after the source) when the
+ * folder holds none yet. A new project's modality comes from the data (DICOM (0008,0060), else
+ * dataset.json, else the intensities) unless --modality says. When nothing is imported (or the
+ * import fails) a project this command created is removed again, and an existing one is unchanged
+ * (importDataset commits nothing then); the caller exits non-zero.
  */
 export async function importCommand(source: string, projectDir: string, options: ImportCommandOptions): Promise<ImportReport> {
   const folder = path.resolve(projectDir)
   let store: ProjectStore
+  let undoCreation: (() => Promise<void>) | null = null
   if (await isProject(folder)) {
     store = (await ProjectStore.open(folder)).store
   } else {
+    undoCreation = await creationUndo(folder)
     // No modality here: created with the default, it takes the one the import chooses.
     store = await ProjectStore.create(folder, { name: path.basename(path.resolve(source)) })
   }
+  let report: ImportReport | null = null
   try {
-    const report = await importDataset(store, path.resolve(source), options.modality ? { modality: options.modality } : {})
-    if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-    else {
-      process.stdout.write(`Imported ${report.imported.length} case(s) from ${report.source} (${report.format}) into ${folder}\n`)
-      if (report.modality) process.stdout.write(`${describeModalityChoice(report.modality)}\n`)
-      if (report.modality?.warning) process.stdout.write(`  warning: ${report.modality.warning}\n`)
-      for (const fix of report.repaired) process.stdout.write(`  imported with its header repaired ${fix.file}: ${fix.repairs.join('; ')}\n`)
-      for (const skip of report.skipped) process.stdout.write(`  skipped ${skip.file}: ${skip.reason}\n`)
-    }
-    return report
+    report = await importDataset(store, path.resolve(source), {
+      ...(options.modality ? { modality: options.modality } : {}),
+      ...(options.series !== undefined ? { dicomSeries: options.series } : {})
+    })
   } finally {
     await store.dispose()
+    if (undoCreation && (report === null || report.imported.length === 0)) await undoCreation()
   }
+  if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+  else {
+    process.stdout.write(`Imported ${report.imported.length} case(s) from ${report.source} (${report.format}) into ${folder}\n`)
+    if (report.imported.length === 0) {
+      process.stdout.write(undoCreation ? `  nothing to import: the new project ${folder} was removed again\n` : '  nothing to import: the project is unchanged\n')
+    }
+    if (report.format === 'dicom') for (const imported of report.imported) process.stdout.write(`  ${imported.caseId} ← ${imported.imageFile}\n`)
+    if (report.modality) process.stdout.write(`${describeModalityChoice(report.modality)}\n`)
+    if (report.modality?.warning) process.stdout.write(`  warning: ${report.modality.warning}\n`)
+    for (const fix of report.repaired) process.stdout.write(`  imported with its header repaired ${fix.file}: ${fix.repairs.join('; ')}\n`)
+    for (const group of groupSkipped(report.skipped)) process.stdout.write(skippedLine(group))
+  }
+  return report
 }
 
 /** `voxloop export <project> <folder> [--msd] [--predictions]`. */

@@ -26,7 +26,7 @@ const FLAG_OF: Record<string, string> = {
   validationFraction: '--val',
   seed: '--seed',
   patience: '--patience',
-  model: '--depth/--base-filters',
+  model: '--architecture/--depth/--base-filters/--[no-]deep-supervision',
   mirrorAxes: '--mirror',
   fromModel: '--from',
   resume: '--resume'
@@ -63,6 +63,8 @@ export function parseMirrorFlag(value: string | undefined): number[] | undefined
 export function trainingOptionsFromFlags(args: ParsedArgs): TrainingOptions {
   const depth = integerFlag(args, 'depth', { min: 1, max: 5 })
   const baseFilters = integerFlag(args, 'base-filters', { min: 2, max: 64 })
+  const architecture = stringFlag(args, 'architecture')
+  const deepSupervision = args.flags.has('deep-supervision') ? true : args.flags.has('no-deep-supervision') ? false : undefined
   const options: Record<string, unknown> = {
     // No default here: the engine's plan gives the same default budget as the Train button.
     minutes: numberFlag(args, 'minutes'),
@@ -78,7 +80,7 @@ export function trainingOptionsFromFlags(args: ParsedArgs): TrainingOptions {
     patience: integerFlag(args, 'patience', { min: 1, max: 10_000 }),
     augment: args.flags.has('no-augment') ? false : undefined,
     mirrorAxes: parseMirrorFlag(stringFlag(args, 'mirror')),
-    model: depth !== undefined || baseFilters !== undefined ? { depth, baseFilters } : undefined,
+    model: [architecture, depth, baseFilters, deepSupervision].some((v) => v !== undefined) ? { architecture, depth, baseFilters, deepSupervision } : undefined,
     fromModel: stringFlag(args, 'from')
   }
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key]

@@ -25,8 +25,8 @@ export interface ModalityEvidence {
   /** The project's modality before the import, where it came from (absent in older projects), and whether it has cases. */
   project: { modality: Modality; source: ModalitySource | undefined; hasCases: boolean }
   /**
-   * (0008,0060) Modality of each imported DICOM series, e.g. ['CT'] — the hook for DICOM import,
-   * which does not exist yet: importDataset passes null until a series reader supplies the tag.
+   * (0008,0060) Modality of each imported DICOM series, e.g. ['CT'], as importDicom.ts reads it from
+   * dcm2niix's sidecar; null for NIfTI and MSD imports.
    */
   dicom: readonly string[] | null
   /** What dataset.json says, when it names its channels (MSD `modality` or nnU-Net `channel_names`). */

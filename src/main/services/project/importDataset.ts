@@ -24,7 +24,9 @@ import {
 import { encodeImageNifti } from '../volumes/nifti/writeImageNifti'
 import { newCaseRecord } from './caseRecord'
 import { chooseModality } from './chooseModality'
+import { findDicomFiles } from '../volumes/dicom'
 import { planImport, type ImportPlan, type PlannedCase } from './datasetDiscovery'
+import { importDicomFolder } from './importDicom'
 import { ImportStaging } from './importStaging'
 import { countLabels, countsToRecord } from './labelOps'
 import { guessModalityFromIntensities, summarizeIntensities, type IntensitySummary } from './modalityGuess'
@@ -43,11 +45,14 @@ export interface ImportOptions {
   maxVoxelBytes?: number
   /** The user's modality (`voxloop import --modality`): set on the project whatever the data says. */
   modality?: Modality
+  /** `voxloop import --series`: of a DICOM folder, import only this series (number or SeriesInstanceUID). */
+  dicomSeries?: string
 }
 
 /**
  * Imports a folder of NIfTI files or an MSD / nnU-Net dataset folder (see datasetDiscovery) into
- * the project. Every image is read in full to validate it, labels are checked against their
+ * the project; a folder with neither whose files (searched recursively) are DICOM goes to
+ * importDicom.ts. Every image is read in full to validate it, labels are checked against their
  * image's grid and rewritten as integer .nii.gz on it; images are copied byte for byte (.nii.gz) or
  * gzipped (.nii), or re-encoded when assembled from several files. All files go to a staging
  * folder first and are moved in at the end by ProjectStore.commitImport, so a failing import
@@ -61,6 +66,14 @@ export async function importDataset(store: ProjectStore, sourceDir: string, opti
   store.requireWritable()
   const source = await checkSource(store, sourceDir)
   const plan = await planImport(source)
+  // A folder without NIfTI files (sub-folders are not searched for them) may hold DICOM series.
+  if (plan.format === 'folder' && plan.cases.length === 0) {
+    const dicom = await findDicomFiles(source)
+    if (dicom.dicom.length > 0) return importDicomFolder(store, source, dicom, options)
+  }
+  if (options.dicomSeries !== undefined) {
+    throw new VoxloopError('INVALID_ARGUMENT', `${source}: --series chooses a DICOM series, but this folder holds no DICOM files (${plan.format === 'msd' ? 'an MSD dataset' : 'NIfTI files'})`)
+  }
   const run = new ImportRun(store, plan, options)
   const staging = await ImportStaging.create(store.paths)
   try {
@@ -156,7 +169,7 @@ class ImportRun {
     return chooseModality({
       requested: this.options.modality ?? null,
       project: { modality: manifest.modality, source: manifest.modalitySource, hasCases: this.projectHadCases },
-      // DICOM import does not exist yet; its series reader is to pass the (0008,0060) values here.
+      // DICOM folders are imported by importDicom.ts, which passes their (0008,0060) values.
       dicom: null,
       datasetJson: descriptor?.modalityStated ? { modality: descriptor.modality, channelNames: descriptor.channelNames } : null,
       intensities: guessModalityFromIntensities(this.intensities)

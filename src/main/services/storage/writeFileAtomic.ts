@@ -39,11 +39,12 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
 }
 
 /**
- * Writes `data` (a string is written as UTF-8) to a temporary file beside `path`, fsyncs it, renames
- * it over `path` and fsyncs the folder. An existing file keeps its permission bits. On failure the
- * temporary file is removed and the Node error (ENOSPC, EACCES, …) is rethrown unchanged.
+ * Writes `data` (a string is written as UTF-8; a list of byte chunks is written in order, so a large
+ * file need not be copied into one buffer first) to a temporary file beside `path`, fsyncs it,
+ * renames it over `path` and fsyncs the folder. An existing file keeps its permission bits. On
+ * failure the temporary file is removed and the Node error (ENOSPC, EACCES, …) is rethrown unchanged.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | string | readonly Uint8Array[]): Promise<void> {
   const directory = dirname(path)
   // Same folder, so the rename never crosses file systems; dot-prefixed so folder scans skip it.
   const temporary = join(directory, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
@@ -56,7 +57,9 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   try {
     const handle = await open(temporary, 'wx')
     try {
-      await handle.writeFile(data)
+      // FileHandle.writeFile writes all of its data from the current position, so chunks follow each other.
+      if (Array.isArray(data)) for (const chunk of data as readonly Uint8Array[]) await handle.writeFile(chunk)
+      else await handle.writeFile(data as Uint8Array | string)
       if (existingMode !== null) await chmod(temporary, existingMode)
       await handle.sync()
     } finally {

@@ -10,6 +10,7 @@
  * the 'validation' ones validate, the 'test' ones are never sent.
  */
 import { randomUUID } from 'node:crypto'
+import path from 'node:path'
 import type { EngineClient } from '../../engine/EngineClient'
 import type { EventHub } from '../../app/EventHub'
 import type { CaseFiles, EngineEventMessage, TrainRequest } from '../../../shared/engineProtocol'
@@ -26,6 +27,7 @@ import type {
 import type { z } from 'zod'
 import type { ProjectStore } from '../project/ProjectStore'
 import { listModelVersionInfos } from './modelVersionList'
+import { writeTestEvaluation, TEST_EVALUATION_JSON } from './testEvaluation'
 
 type ParsedTrainingOptions = z.output<typeof TrainingOptionsSchema>
 
@@ -129,12 +131,17 @@ export class TrainingService {
 
   async listModels(): Promise<ModelVersionInfo[]> {
     const store = this.options.store()
-    return listModelVersionInfos(store.paths.dir('models'), this.live?.store === store ? (this.status.version ?? null) : null)
+    const testCaseIds = curatedCases(store.listCases())
+      .filter((c) => c.split === 'test')
+      .map((c) => c.id)
+    return listModelVersionInfos(store.paths.dir('models'), this.live?.store === store ? (this.status.version ?? null) : null, testCaseIds)
   }
 
   /**
    * Scores a version on the cases listed, on the curated cases of one recorded split, or (neither)
    * on every curated case. `modelsDir`: where the version is, when not in models/ (cross-validation).
+   * A project version's report on the test split is kept as its test figures (testEvaluation.ts);
+   * a project that cannot be written still gets the report, only not kept.
    */
   async evaluate(version: string, selection?: EvaluationSelection, modelsDir?: string): Promise<EvaluationReport> {
     if (this.live) throw new VoxloopError('BUSY', 'a training run is under way; evaluate when it has ended')
@@ -143,7 +150,24 @@ export class TrainingService {
     if (ids.length === 0) throw new VoxloopError('INVALID_ARGUMENT', 'no curated cases (done, with a saved label) to evaluate on')
     const cases = await this.caseFiles(store, ids, true)
     await this.options.engine.restartIfExited()
-    return this.options.engine.call('model:evaluate', { version, modelsDir: modelsDir ?? store.paths.dir('models'), cases })
+    const report = await this.options.engine.call('model:evaluate', { version, modelsDir: modelsDir ?? store.paths.dir('models'), cases })
+    if (modelsDir === undefined && selection !== undefined && !Array.isArray(selection) && selection.split === 'test' && !store.readOnly) {
+      await this.keepTestFigures(store, version, report, ids)
+    }
+    return report
+  }
+
+  private async keepTestFigures(store: ProjectStore, version: string, report: EvaluationReport, caseIds: readonly string[]): Promise<void> {
+    const versionDir = store.paths.modelDir(version)
+    await store.paths.confine(path.join(versionDir, TEST_EVALUATION_JSON))
+    try {
+      await writeTestEvaluation(versionDir, report, caseIds)
+    } catch (error) {
+      // The report is still answered; the table would show older figures (or none): say why.
+      const message = `The test figures of ${version} could not be kept in its folder: ${(error as Error).message}`
+      this.options.log?.(message)
+      this.options.events.emit('app:notice', { level: 'warning', message })
+    }
   }
 
   dispose(): void {
@@ -192,6 +216,9 @@ export class TrainingService {
       runId: randomUUID(),
       options,
       modelsDir: store.paths.dir('models'),
+      // Prepared cases, derived from images and labels and rebuilt when missing (issue #13 item 10);
+      // the project's one cache, also for cross-validation folds whose models go elsewhere.
+      cacheDir: await store.paths.confine(store.paths.resolveRelative(path.join('cache', 'preprocessed'))),
       cases: await this.caseFiles(store, ids, true),
       ...(validationCaseIds ? { validationCaseIds } : {}),
       labels: manifest.labels,

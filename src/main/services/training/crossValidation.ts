@@ -16,7 +16,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { VoxloopError } from '../../../shared/errors'
 import { createRandom } from '../../../shared/random'
-import { TrainingOptionsSchema, type EvaluationReport, type TrainingResult, type TrainingStarted } from '../../../shared/training'
+import { DEFAULT_ARCHITECTURE, TrainingOptionsSchema, type ArchitectureName, type EvaluationReport, type TrainingOptions, type TrainingResult, type TrainingStarted } from '../../../shared/training'
 import { writeFileAtomic } from '../storage/writeFileAtomic'
 import type { ProjectStore } from '../project/ProjectStore'
 import { curatedCases, type ModelsTarget, type TrainingService } from './TrainingService'
@@ -108,6 +108,8 @@ export interface FoldSpec {
   heldOut: readonly string[]
   /** `minutes` for the run (a budget without the step target); null: the default budget. */
   minutes: number | null
+  /** Other training options (e.g. `model.architecture` to compare networks); default none: the Train button's call. */
+  options?: Omit<TrainingOptions, 'caseIds' | 'minutes'>
   /** Where the fold's version goes; default the project's models/ (the bench's throw-away projects). */
   target?: ModelsTarget
   onStarted?: (started: TrainingStarted) => void
@@ -118,7 +120,7 @@ export interface FoldSpec {
  * the held-out fold. A failed run is an error; a cancelled one is CANCELLED.
  */
 export async function trainAndEvaluateFold(training: FoldTraining, spec: FoldSpec): Promise<FoldRun> {
-  const options = TrainingOptionsSchema.parse({ caseIds: [...spec.trainIds], ...(spec.minutes !== null ? { minutes: spec.minutes } : {}) })
+  const options = TrainingOptionsSchema.parse({ ...spec.options, caseIds: [...spec.trainIds], ...(spec.minutes !== null ? { minutes: spec.minutes } : {}) })
   const startedAt = performance.now()
   const started = await training.start(options, spec.target)
   spec.onStarted?.(started)
@@ -163,6 +165,9 @@ export interface CrossValidationReport {
   seed: number
   /** null: the default budget. */
   minutes: number | null
+  /** The network every fold trained (the default unless the command named one), and whether with deep supervision. */
+  architecture: ArchitectureName
+  deepSupervision: boolean
   /** Curated cases in the test split, left out of every fold. */
   testCases: string[]
   perFold: CrossValidationFold[]
@@ -175,6 +180,8 @@ export interface CrossValidationOptions {
   folds: number
   minutes?: number
   seed?: number
+  /** Training options for every fold besides the cases and minutes (e.g. an architecture); default none. */
+  training?: Omit<TrainingOptions, 'caseIds' | 'minutes'>
   /** Clock for the run's folder name. */
   now?: () => Date
   onFoldStarted?: (fold: number, folds: number, started: TrainingStarted) => void
@@ -260,6 +267,7 @@ export async function runCrossValidation(training: FoldTraining, store: ProjectS
       trainIds,
       heldOut,
       minutes: options.minutes ?? null,
+      ...(options.training ? { options: options.training } : {}),
       target: { modelsDir, actor: `crossval:${run}:fold-${n + 1}/${folds.length}` },
       onStarted: (s) => options.onFoldStarted?.(n + 1, folds.length, s)
     })
@@ -288,6 +296,9 @@ export async function runCrossValidation(training: FoldTraining, store: ProjectS
     folds: folds.length,
     seed,
     minutes: options.minutes ?? null,
+    architecture: options.training?.model?.architecture ?? DEFAULT_ARCHITECTURE,
+    // As the registry resolves it: the plain U-Net's default is on, the residual U-Net has none.
+    deepSupervision: (options.training?.model?.architecture ?? DEFAULT_ARCHITECTURE) === 'plain-unet' && options.training?.model?.deepSupervision !== false,
     testCases: test,
     perFold,
     ...summarizeFolds(perFold)
@@ -308,7 +319,7 @@ const pm = (value: MeanSd, digits: number): string => `${fmt(value.mean, digits)
 export function formatCrossValidation(report: CrossValidationReport): string {
   const lines: string[] = []
   lines.push(
-    `${report.folds}-fold cross-validation (fold seed ${report.seed}, ${report.minutes === null ? 'default budget' : `${report.minutes} min per fold`}) on ${report.perFold.reduce((n, f) => n + f.heldOut.length, 0)} curated cases; ${report.testCases.length} test case(s) left out`
+    `${report.folds}-fold cross-validation of ${report.architecture}${report.deepSupervision ? ' with deep supervision' : ''} (fold seed ${report.seed}, ${report.minutes === null ? 'default budget' : `${report.minutes} min per fold`}) on ${report.perFold.reduce((n, f) => n + f.heldOut.length, 0)} curated cases; ${report.testCases.length} test case(s) left out`
   )
   lines.push(`fold models and report.json: ${report.folder}/ (not the project's models)`)
   lines.push('')

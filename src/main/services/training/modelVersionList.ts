@@ -6,8 +6,9 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describePostprocessing } from '../../../shared/postprocessing'
-import { TrainingRunRecordSchema, type ModelVersionInfo, type RunStatus, type TrainingRunRecord } from '../../../shared/training'
+import { LEGACY_ARCHITECTURE, TrainingRunRecordSchema, type ModelVersionInfo, type RunStatus, type TestFigures, type TrainingRunRecord } from '../../../shared/training'
 import { listModelVersions } from '../../../engine/model/modelVersions'
+import { readTestEvaluation, testFiguresOf } from './testEvaluation'
 
 const RUN_JSON = 'run.json'
 const RESUMABLE: ReadonlySet<RunStatus> = new Set(['running', 'cancelled', 'stopped', 'failed'])
@@ -18,7 +19,7 @@ export async function readRunJson(versionDir: string): Promise<TrainingRunRecord
 }
 
 /** `liveVersion`: the version this app is training now; any other 'running' one was abandoned (crash). */
-export function describeVersion(record: TrainingRunRecord, liveVersion: string | null): ModelVersionInfo {
+export function describeVersion(record: TrainingRunRecord, liveVersion: string | null, test: TestFigures | null = null): ModelVersionInfo {
   const live = record.version === liveVersion
   const status: RunStatus = record.status === 'running' && !live ? 'stopped' : record.status
   const best = record.history.find((h) => h.epoch === record.bestEpoch)
@@ -31,12 +32,16 @@ export function describeVersion(record: TrainingRunRecord, liveVersion: string |
     epochs: record.plan.epochs,
     bestEpoch: record.bestEpoch,
     metrics: best?.validation ?? null,
+    trainLoss: best?.trainLoss ?? null,
+    test,
     usable: record.checkpoints.best !== null,
     resumable: !live && RESUMABLE.has(status) && (record.history.at(-1)?.epoch ?? 0) < record.plan.epochs,
     trainingCases: record.plan.trainingCaseIds.length,
     validationCases: record.plan.validationCaseIds.length,
     validationSplit: record.plan.validationSplit ?? 'seeded',
     patchSize: record.plan.patchSize,
+    architecture: record.plan.architecture ?? LEGACY_ARCHITECTURE,
+    deepSupervision: record.plan.model.deepSupervision === true,
     fromModel: record.plan.fromModel,
     normalization: record.plan.normalization?.reason ?? null,
     postprocessing: record.postprocessing ? describePostprocessing(record.postprocessing) : null,
@@ -54,12 +59,16 @@ function unreadable(version: string, problem: string): ModelVersionInfo {
     epochs: 0,
     bestEpoch: null,
     metrics: null,
+    trainLoss: null,
+    test: null,
     usable: false,
     resumable: false,
     trainingCases: 0,
     validationCases: 0,
     validationSplit: 'seeded',
     patchSize: [1, 1, 1],
+    architecture: LEGACY_ARCHITECTURE,
+    deepSupervision: false,
     fromModel: null,
     normalization: null,
     postprocessing: null,
@@ -67,15 +76,28 @@ function unreadable(version: string, problem: string): ModelVersionInfo {
   }
 }
 
-export async function listModelVersionInfos(modelsDir: string, liveVersion: string | null): Promise<ModelVersionInfo[]> {
+/**
+ * `currentTestCaseIds`: the project's curated test cases now, to tell whether a version's stored
+ * test figures were measured on them (null: unknown, taken as unchanged).
+ */
+export async function listModelVersionInfos(modelsDir: string, liveVersion: string | null, currentTestCaseIds: readonly string[] | null = null): Promise<ModelVersionInfo[]> {
   const versions = await listModelVersions(modelsDir)
   return Promise.all(
     versions.map(async ({ name }) => {
+      const dir = path.join(modelsDir, name)
+      let record: TrainingRunRecord
       try {
-        return describeVersion(await readRunJson(path.join(modelsDir, name)), liveVersion)
+        record = await readRunJson(dir)
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
         return unreadable(name, code === 'ENOENT' ? `no ${RUN_JSON} (not made by training, or its run never started)` : `${RUN_JSON} unreadable: ${(error as Error).message.split('\n')[0]}`)
+      }
+      try {
+        const stored = await readTestEvaluation(dir)
+        return describeVersion(record, liveVersion, stored ? testFiguresOf(stored, record.plan, currentTestCaseIds) : null)
+      } catch (error) {
+        // The model is fine; only its test figures are lost: list it, and say so.
+        return { ...describeVersion(record, liveVersion), problem: `test figures unreadable: ${(error as Error).message.split('\n')[0]}` }
       }
     })
   )

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { ProjectOverview } from '../../../shared/contract'
-import type { CaseStatus, CaseSummary, ExportReport, ImportReport, Modality } from '../../../shared/project'
+import type { CaseSplit, CaseStatus, CaseSummary, ExportReport, ImportReport, Modality } from '../../../shared/project'
 import type { RecentProject } from '../../../shared/settings'
 import { api } from '../bridge/api'
 
@@ -118,6 +118,12 @@ export const useProjectsStore = defineStore('projects', () => {
     if (summary) replaceCase(summary)
   }
 
+  /** The user's move of a case to another split (cases:setSplit; the case table confirms first). */
+  async function setSplit(caseId: string, split: CaseSplit): Promise<void> {
+    const summary = await run('', () => api.cases.setSplit(caseId, split))
+    if (summary) replaceCase(summary)
+  }
+
   function replaceCase(summary: CaseSummary): void {
     latestRefresh++ // a list requested before this change is older than it
     cases.value = cases.value.map((c) => (c.id === summary.id ? summary : c))
@@ -162,6 +168,7 @@ export const useProjectsStore = defineStore('projects', () => {
     exportMsd,
     refreshCases,
     setStatus,
+    setSplit,
     replaceCase,
     forget,
     close

@@ -53,6 +53,37 @@ describe('prepareCase (synthetic)', () => {
     expect(valuesToOriginalGrid(prepared.image, 1, prepared).length).toBe(label.data.length)
   })
 
+  it('neither grows a label nor shifts it by half a voxel on the way to the model grid and back (#13 item 5)', () => {
+    // Two target spacings that do not divide the source's 0.8 × 0.8 × 5 mm.
+    for (const target of [[1.5, 1.5, 1.5], [1.1, 1.3, 2.2]] as const) {
+      const prepared = prepareCase(image, label, { targetSpacing: [...target], modality: 'CT' })
+      const back = predictionToOriginalGrid(oneHot(prepared.label!, 3), 3, prepared)
+      const [nx, ny] = label.header.dims
+      // The ball only: the 4 mm wide block of class 2 has edges that coarse voxels can only quantise
+      // (to 3 × 1.48 mm here), a discretisation error of either sign, not a bias.
+      for (const cls of [1]) {
+        const stats = (map: ArrayLike<number>): { count: number; centroid: number[] } => {
+          const sum = [0, 0, 0]
+          let count = 0
+          for (let v = 0; v < map.length; v++) {
+            if (map[v] !== cls) continue
+            count++
+            sum[0]! += v % nx
+            sum[1]! += Math.floor(v / nx) % ny
+            sum[2]! += Math.floor(v / (nx * ny))
+          }
+          return { count, centroid: sum.map((s) => s / count) }
+        }
+        const original = stats(label.data)
+        const roundTrip = stats(back)
+        expect(roundTrip.count / original.count).toBeGreaterThan(0.95)
+        expect(roundTrip.count / original.count).toBeLessThan(1.05)
+        // A half-voxel shift of the model grid against the case grid would move the centroid by ~0.5 voxel.
+        roundTrip.centroid.forEach((c, axis) => expect(Math.abs(c - (original.centroid[axis] as number))).toBeLessThan(0.2))
+      }
+    }
+  })
+
   it('keeps the grid, and the label array itself, when the spacing already matches', () => {
     const prepared = prepareCase(image, label, { targetSpacing: [0.8, 0.8, 5], modality: 'CT' })
     expect(prepared.shape).toEqual([10, 50, 50])

@@ -82,6 +82,8 @@ describe('mirror TTA follows the training mirror axes', () => {
     )
     // A "model" that is not mirror-symmetric along W: class 1 where the voxel is in the right half.
     const model = {
+      // One output: predictionModel predicts with the model itself.
+      outputs: [{ shape: [null, null, null, null, 2] }],
       predict: (batch: tf.Tensor5D): tf.Tensor5D =>
         tf.tidy(() => {
           const [, d, h, w] = batch.shape

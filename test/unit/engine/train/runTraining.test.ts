@@ -160,6 +160,8 @@ describe('runTraining', () => {
       expect(e.validation?.perLabel).toHaveLength(2)
       expect(e.validation?.cases).toBe(1)
       for (const label of e.validation?.perLabel ?? []) expect(label.dice).toBeGreaterThanOrEqual(0)
+      // The validation loss curve's point (validate.ts), recorded with the epoch (run.json's history below).
+      expect(e.validation?.loss).toBeGreaterThan(0)
     }
     // No tensor survives an epoch: the count at every epoch end is the same, and nothing is left after.
     expect(new Set(epochs.map((e) => e.memory.numTensors)).size).toBe(1)
@@ -251,6 +253,22 @@ describe('runTraining', () => {
     expect(tuned.result.version).not.toBe(base.result.version)
     // It continues from trained weights, so its first epoch beats the base run's first epoch.
     expect(tuned.result.history[0]?.trainLoss).toBeLessThan(base.result.history[0]?.trainLoss as number)
+  })
+
+  it("trains nnU-Net's plain U-Net with deep supervision by name: recorded in the plan, resumed exactly, predicting through its main output", async () => {
+    const options = { epochs: 2, patchSize: 8, model: { architecture: 'plain-unet', depth: 3, baseFilters: 2, deepSupervision: true } } as const
+    const whole = await train(tinyRequest(fixture, options))
+    expect(whole.started[0]?.plan).toMatchObject({ architecture: 'plain-unet', model: { deepSupervision: true, convsPerStage: 2 } })
+    expect(whole.epochs.every((e) => e.validation !== null)).toBe(true)
+    // Stopped after epoch 1 and resumed: the same history as the uninterrupted run (the auxiliary head's weights were checkpointed).
+    const firstPart = await train(tinyRequest(fixture, options), (p, control) => {
+      if (p.epoch === 2) control.cancelRequested = true
+    })
+    const resumed = await train(tinyRequest(fixture, { ...options, resume: firstPart.result.version }))
+    expect(timeless(resumed.result)).toEqual(timeless(whole.result))
+    const loaded = await loadVersionModel(fixture.modelsDir, whole.result.version)
+    expect(loaded.model.outputs).toHaveLength(2)
+    loaded.model.dispose()
   })
 
   it('fails with the file named when a case cannot be read, and records the failure', async () => {

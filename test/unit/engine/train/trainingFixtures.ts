@@ -114,7 +114,7 @@ export function tinyOptions(options: Partial<TrainingOptions> = {}): TrainingOpt
     augment: false,
     seed: 11,
     validationFraction: 0.25,
-    model: { depth: 1, baseFilters: 4, residualUnits: 1 },
+    model: { architecture: 'residual-unet', depth: 1, baseFilters: 4, residualUnits: 1 },
     ...options
   }
 }

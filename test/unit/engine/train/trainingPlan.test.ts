@@ -60,7 +60,9 @@ describe('planTraining', () => {
     expect(plan.optimizer).toBe('adam')
     expect(plan.learningRate).toBe(TRAINING_DEFAULTS.learningRate.adam)
     expect(plan.warmupSteps).toBe(Math.round(10 * 34 * 0.05))
-    expect(plan.model).toMatchObject({ depth: 3, baseFilters: 8, residualUnits: 1, inputChannels: 1, numClasses: 3 })
+    // The default network: nnU-Net's plain U-Net with deep supervision, 8 base filters (the CPU budget).
+    expect(plan.architecture).toBe('plain-unet')
+    expect(plan.model).toMatchObject({ depth: 3, baseFilters: 8, convsPerStage: 2, deepSupervision: true, inputChannels: 1, numClasses: 3 })
     expect(plan.fromModel).toBeNull()
   })
 
@@ -109,6 +111,27 @@ describe('planTraining', () => {
     expect(tuned.patchSize).toEqual([24, 24, 24])
     expect(tuned.fromModel).toBe('v0001-20250101-000000')
     expect(() => planTraining(hippocampusLike({ base: { version: 'v1', plan: basePlan }, labels: FIXTURE_LABELS }))).toThrow(/train a new model/)
+  })
+
+  it('builds the architecture named (the registry fills in its CPU defaults) and records it; fine-tuning keeps the base one', () => {
+    const plain = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'plain-unet', baseFilters: 6, deepSupervision: false } }) }))
+    expect(plain.architecture).toBe('plain-unet')
+    expect(plain.model).toMatchObject({ depth: 3, baseFilters: 6, convsPerStage: 2, maxFilters: 320, deepSupervision: false, inputChannels: 1, numClasses: 3 })
+    const residual = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'residual-unet' } }) }))
+    expect(residual.model).toMatchObject({ depth: 3, baseFilters: 8, residualUnits: 1 })
+    // Options of the other network are refused, not ignored.
+    expect(() => planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { residualUnits: 2 } }) }))).toThrow(/residual units belong to 'residual-unet'/)
+    expect(() => planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'residual-unet', deepSupervision: true } }) }))).toThrow(/deep supervision is built into 'plain-unet' only/)
+    expect(plain.model).not.toHaveProperty('residualUnits')
+    expect(planTraining(hippocampusLike()).architecture).toBe(TRAINING_DEFAULTS.architecture)
+    // A base without the field (a run from before the registry) was a residual U-Net.
+    const { architecture: _dropped, ...legacy } = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'residual-unet' } }) }))
+    const tunedLegacy = planTraining(hippocampusLike({ base: { version: 'v0001-20250101-000000', plan: legacy }, options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'plain-unet' } }) }))
+    expect(tunedLegacy.architecture).toBe('residual-unet')
+    expect(tunedLegacy.model).toEqual(legacy.model)
+    const tunedPlain = planTraining(hippocampusLike({ base: { version: 'v0002-20250101-000000', plan: plain } }))
+    expect(tunedPlain.architecture).toBe('plain-unet')
+    expect(() => planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, patchSize: 20, model: { architecture: 'plain-unet' } }) }))).toThrow(/multiples of 8/)
   })
 
   it('mirrors no axis unless asked (labels may carry orientation); fine-tuning keeps the base model\'s axes', () => {

@@ -23,10 +23,15 @@ describe('caseScores', () => {
     expect(second).toMatchObject({ labelId: 9, dice: 1, hd95Mm: 0, surfaceDice: 1, volumeRatio: null })
   })
 
-  it('leaves them out without the grid (training validation)', () => {
+  it('leaves the surface metrics out without the grid (training validation), but counts the volume ratio', () => {
     const [first] = caseScores(row(1, 1, 0, 0), row(1, 0, 0, 0), CLASSES)
     expect(first).not.toHaveProperty('hd95Mm')
-    expect(first).not.toHaveProperty('volumeRatio')
+    expect(first).not.toHaveProperty('surfaceDice')
+    // Two voxels predicted, one in the reference: over-segmented twice over, visible at every epoch.
+    expect(first?.volumeRatio).toBe(2)
+    const averaged = averageScores([caseScores(row(1, 1, 0, 0), row(1, 0, 0, 0), CLASSES), caseScores(row(0, 0, 0, 0), row(1, 1, 0, 0), CLASSES)], CLASSES)
+    expect(averaged.perLabel[0]?.volumeRatio).toBe(1) // (2 + 0) / 2
+    expect(averaged.perLabel[0]).not.toHaveProperty('hd95Mm')
   })
 })
 

@@ -11,6 +11,16 @@ describe('voxloop crossval flags', () => {
     expect(crossvalFlags(flags('--folds', '3', '--minutes', '2.5', '--seed', '9', '--json'))).toEqual({ folds: 3, minutes: 2.5, seed: 9 })
   })
 
+  it('take --architecture and --deep-supervision to compare networks on the same folds', () => {
+    expect(crossvalFlags(flags('--folds', '5', '--architecture', 'plain-unet', '--deep-supervision'))).toEqual({
+      folds: 5,
+      training: { model: { architecture: 'plain-unet', deepSupervision: true } }
+    })
+    expect(crossvalFlags(flags('--folds', '5', '--architecture', 'residual-unet'))).toEqual({ folds: 5, training: { model: { architecture: 'residual-unet' } } })
+    expect(crossvalFlags(flags('--folds', '5', '--no-deep-supervision'))).toEqual({ folds: 5, training: { model: { deepSupervision: false } } })
+    expect(() => crossvalFlags(flags('--folds', '5', '--architecture', 'vnet'))).toThrow(/--architecture must be one of plain-unet, residual-unet, got "vnet"/)
+  })
+
   it('name the flag at fault', () => {
     expect(() => crossvalFlags(flags())).toThrow(/missing --folds K/)
     expect(() => crossvalFlags(flags('--folds', '1'))).toThrow(/--folds must be an integer from 2 to 20, got "1"/)

@@ -1,10 +1,12 @@
-import { copyFile, mkdir, readFile } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { afterEach, beforeEach, expect, it, vi } from 'vitest'
-import { importCommand } from '../../../../src/main/cli/commands/projectCommands'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { groupSkipped, importCommand } from '../../../../src/main/cli/commands/projectCommands'
 import { sharedDataMissing, sharedDataPath } from '../../../helpers/sharedData'
 import { describeUnless } from '../../../helpers/skipWithReason'
-import { makeTempDir, removeDir } from '../services/project/projectFixtures'
+import { createProjectWithCases, makeTempDir, removeDir, snapshotTree } from '../services/project/projectFixtures'
 
 let base: string
 let printed: string
@@ -50,5 +52,75 @@ describeUnless(sharedDataMissing, 'voxloop import: the modality of the new proje
     await importCommand(source, again, { json: true, modality: 'MR' })
     const report = JSON.parse(printed) as { modality: { modality: string; source: string; warning: string | null } }
     expect(report.modality).toMatchObject({ modality: 'MR', source: 'user', warning: expect.stringMatching(/looks like CT/) })
+  })
+})
+
+/** The CLI from source, as `voxloop` runs it: its exit status and what it printed. */
+function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const root = path.resolve(__dirname, '../../../..')
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main', 'cli', 'index.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 })
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
+}
+
+describeUnless(sharedDataMissing, 'voxloop import: DICOM folders', () => {
+  it('imports a DICOM series, names the case after it and says where each case came from', async () => {
+    const project = path.join(base, 'hippo')
+    const report = await importCommand(sharedDataPath('dicom', 'udacity_hcrop_study1_13'), project, { json: false })
+    expect(report.imported).toHaveLength(1)
+    expect(printed).toMatch(/^Imported 1 case\(s\) from .*udacity_hcrop_study1_13 \(dicom\) into .*\n {2}HippoCrop_[0-9a-f]{6} ← udacity_hcrop_study1_13: series "HippoCrop", 32 DICOM file\(s\)\nModality: MR, from DICOM/)
+    expect(await projectModality(project)).toEqual({ modality: 'MR', modalitySource: 'dicom' })
+  })
+
+  it('exits 1 when nothing was imported and removes the project it had just created', () => {
+    const project = path.join(base, 'new', 'fmri')
+    const run = runCli(['import', sharedDataPath('dicom', 'dcm_qa_nih_ge_epi_mr_0004'), project])
+    expect(run.status).toBe(1)
+    expect(run.stdout).toMatch(/Imported 0 case\(s\)[^\n]*\n {2}nothing to import: the new project .* was removed again\n {2}skipped dcm_qa_nih_ge_epi_mr_0004: series 4 .*holds 10 volumes/)
+    // Both the project and the parent folder that creating it made.
+    expect(existsSync(path.join(base, 'new'))).toBe(false)
+  })
+
+  it('exits 1 and leaves an existing project byte for byte as it was', async () => {
+    const project = path.join(base, 'existing')
+    const store = await createProjectWithCases(project, { cases: 1 })
+    await store.dispose()
+    const before = await snapshotTree(project)
+    const run = runCli(['import', sharedDataPath('dicom', 'dcm_qa_nih_ge_epi_mr_0004'), project])
+    expect(run.status).toBe(1)
+    expect(run.stdout).toContain('nothing to import: the project is unchanged')
+    expect(await snapshotTree(project)).toEqual(before)
+  })
+
+  it('leaves an empty folder given as the project empty again', async () => {
+    const project = path.join(base, 'empty-project')
+    await mkdir(project)
+    await importCommand(sharedDataPath('dicom', 'dcm_qa_nih_ge_epi_mr_0004'), project, { json: false })
+    expect(await readdir(project)).toEqual([])
+  })
+
+  it('lists the files it could not use once per reason, not once per file', async () => {
+    const source = path.join(base, 'mixed')
+    await mkdir(source)
+    for (const n of [1, 2, 3]) await symlink(sharedDataPath('dicom', 'udacity_hcrop_study1_13', `${n}.dcm`), path.join(source, `${n}.dcm`))
+    for (const name of ['notes.txt', 'report.pdf', 'index.html', 'thumbs.jpg']) await writeFile(path.join(source, name), `not an image: ${name}`)
+    const report = await importCommand(source, path.join(base, 'p'), { json: false })
+    expect(report.skipped).toHaveLength(4)
+    const skippedLines = printed.split('\n').filter((line) => line.includes('skipped'))
+    expect(skippedLines).toEqual(['  skipped 4 (index.html, notes.txt, report.pdf, … (1 more; --json lists them all)): not a DICOM file (no "DICM" signature at byte 128 and no DICOM data set at its start)'])
+  })
+})
+
+describe('groupSkipped', () => {
+  it('keeps the order in which reasons first appear and every file under its reason', () => {
+    expect(
+      groupSkipped([
+        { file: 'a', reason: 'x' },
+        { file: 'b', reason: 'y' },
+        { file: 'c', reason: 'x' }
+      ])
+    ).toEqual([
+      { reason: 'x', files: ['a', 'c'] },
+      { reason: 'y', files: ['b'] }
+    ])
   })
 })

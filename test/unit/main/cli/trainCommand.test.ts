@@ -38,6 +38,13 @@ describe('voxloop train flags', () => {
     expect(parsePatchFlag('48')).toBe(48)
   })
 
+  it('--architecture names a registered network; --[no-]deep-supervision sets its extra loss', () => {
+    expect(trainingOptionsFromFlags(flags('--architecture', 'plain-unet', '--deep-supervision'))).toEqual({ model: { architecture: 'plain-unet', deepSupervision: true } })
+    expect(trainingOptionsFromFlags(flags('--no-deep-supervision'))).toEqual({ model: { deepSupervision: false } })
+    expect(trainingOptionsFromFlags(flags('--architecture', 'residual-unet', '--depth', '2'))).toEqual({ model: { architecture: 'residual-unet', depth: 2 } })
+    expect(() => trainingOptionsFromFlags(flags('--architecture', 'transformer'))).toThrow(/--architecture\/--depth\/--base-filters\/--\[no-\]deep-supervision: .*plain-unet/)
+  })
+
   it('--mirror names axes d, h, w (or none); anything else is refused', () => {
     expect(parseMirrorFlag('w')).toEqual([2])
     expect(parseMirrorFlag('w,d,w')).toEqual([0, 2])
@@ -66,6 +73,14 @@ describe('training report text', () => {
   it('summarises an epoch and tabulates scores (missing values as —)', () => {
     const line = formatEpochLine({ epoch: 3, epochs: 5, trainLoss: 0.4, validation: scores, seconds: 61, improved: true } as Parameters<typeof formatEpochLine>[0])
     expect(line).toBe('epoch 3/5  loss 0.4000  val Dice 0.7500 (Anterior 0.800, Posterior 0.700)  1m01s  * best')
+    // With the validation loss recorded (runs since it was added), the line gives it next to the training loss.
+    const withLoss = formatEpochLine({ epoch: 4, epochs: 5, trainLoss: 0.35, validation: { ...scores, loss: 0.61234 }, seconds: 5, improved: false } as Parameters<typeof formatEpochLine>[0])
+    expect(withLoss).toBe('epoch 4/5  loss 0.3500  val loss 0.6123  val Dice 0.7500 (Anterior 0.800, Posterior 0.700)  5s')
+    // With volume ratios (runs since they are counted at every validation): ×predicted/reference after each Dice.
+    const ratios = { ...scores, perLabel: scores.perLabel.map((l, i) => ({ ...l, volumeRatio: [1.234, null][i] ?? null })) }
+    expect(formatEpochLine({ epoch: 1, epochs: 5, trainLoss: 0.5, validation: ratios, seconds: 5, improved: false } as Parameters<typeof formatEpochLine>[0])).toBe(
+      'epoch 1/5  loss 0.5000  val Dice 0.7500 (Anterior 0.800 ×1.23, Posterior 0.700)  5s'
+    )
     const table = formatScoresTable(scores).split('\n')
     expect(table[0]).toMatch(/^label\s+Dice\s+IoU\s+sensitivity\s+specificity$/)
     expect(table[3]).toMatch(/^Posterior \(2\)\s+0\.7000\s+0\.5380\s+—\s+0\.9800$/)

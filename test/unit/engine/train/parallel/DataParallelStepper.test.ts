@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { activateBackend } from '../../../../../src/engine/backends/activateBackend'
 import type { Batch } from '../../../../../src/engine/data/BatchSampler'
 import { buildUNet3d } from '../../../../../src/engine/model'
+import { buildPlainUNet3d } from '../../../../../src/engine/model/buildPlainUNet3d'
 import { createOptimizer } from '../../../../../src/engine/train/optimizers'
 import { DataParallelStepper } from '../../../../../src/engine/train/parallel/DataParallelStepper'
 import { localStepper, stepModel, type TrainingStepper } from '../../../../../src/engine/train/trainStep'
@@ -53,8 +54,8 @@ interface Run {
   weights: Float32Array[]
 }
 
-async function runSteps(kind: 'local' | 'parallel', batches: Batch[], optimizerKind: 'adam' | 'sgd' = 'sgd', workers = 2): Promise<Run> {
-  const model = buildUNet3d(OPTIONS)
+async function runSteps(kind: 'local' | 'parallel', batches: Batch[], optimizerKind: 'adam' | 'sgd' = 'sgd', workers = 2, build: () => tf.LayersModel = () => buildUNet3d(OPTIONS)): Promise<Run> {
+  const model = build()
   const target = stepModel(model)
   const optimizer = createOptimizer({ kind: optimizerKind, learningRate: 0.05, momentum: 0.9 })
   let stepper: TrainingStepper | null = null
@@ -106,6 +107,24 @@ describe('DataParallelStepper', () => {
     const parallel = await runSteps('parallel', batches, 'adam')
     expect(local.losses[3]).not.toBeCloseTo(local.losses[0] as number, 2)
     parallel.losses.forEach((loss, i) => expect(loss).toBeCloseTo(local.losses[i] as number, 4))
+  }, 120_000)
+
+  it('deep supervision (a plain U-Net with a second, half-resolution output): two workers match the engine thread', async () => {
+    const build = (): tf.LayersModel => buildPlainUNet3d({ inputChannels: 1, numClasses: 3, depth: 3, baseFilters: 4, deepSupervision: true, seed: 5 })
+    const probe = build()
+    expect(probe.outputs.map((o) => o.shape)).toEqual([
+      [null, null, null, null, 3],
+      [null, null, null, null, 3]
+    ])
+    probe.dispose()
+    const batches = [batchOf(3, 7, 0), batchOf(3, 8, 1)]
+    const local = await runSteps('local', batches.map(copyOf), 'sgd', 2, build)
+    const parallel = await runSteps('parallel', batches, 'sgd', 2, build)
+    parallel.losses.forEach((loss, i) => expect(loss).toBeCloseTo(local.losses[i] as number, 4))
+    expect(worstRelativeDifference(parallel.weights, local.weights)).toBeLessThan(1e-4)
+    // The auxiliary head learns: its weights moved from their initial values.
+    const initial = await runSteps('local', [], 'sgd', 2, build)
+    expect(worstRelativeDifference(local.weights, initial.weights)).toBeGreaterThan(1e-3)
   }, 120_000)
 
   it('two workers on a batch of 3 (shards of 2 and 1) match the engine thread', async () => {

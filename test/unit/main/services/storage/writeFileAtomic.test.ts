@@ -18,6 +18,16 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(tmp).sort()).toEqual(['label.bin', 'voxloop.json'])
   })
 
+  it('writes a list of chunks in order, views into larger buffers included', async () => {
+    const file = path.join(tmp, 'chunks.bin')
+    const floats = Float32Array.from([1.5, -2])
+    const backing = Uint8Array.from([9, 9, 7, 8, 9])
+    await writeFileAtomic(file, [Uint8Array.from([1, 2]), new Uint8Array(floats.buffer), backing.subarray(2, 4), new Uint8Array(0)])
+    const expected = Buffer.concat([Buffer.from([1, 2]), Buffer.from(floats.buffer), Buffer.from([7, 8])])
+    expect(readFileSync(file).equals(expected)).toBe(true)
+    expect(readdirSync(tmp).filter((name) => name.includes('chunks'))).toEqual(['chunks.bin'])
+  })
+
   it('replaces an existing file and keeps its permission bits', async () => {
     const file = path.join(tmp, 'replace.txt')
     writeFileSync(file, 'old')

@@ -4,7 +4,7 @@
  * is SIGKILLed mid-epoch, then resumed by a new engine process to the same weights as a run that
  * was never interrupted.
  */
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EventHub } from '../../../../../src/main/app/EventHub'
@@ -87,6 +87,10 @@ describe('TrainingService', () => {
     expect(events.filter((e) => e.name === 'training:progress').length).toBeGreaterThan(3)
     expect(events.filter((e) => e.name === 'training:epoch').map((e) => (e.payload as { epoch: number }).epoch)).toEqual([1, 2, 3])
     expect(service.getStatus()).toMatchObject({ state: 'idle', lastResult: { version: started.version } })
+    // The engine prepared the cases into the project's cache (issue #13 item 10): one file per case.
+    const cacheDir = path.join(store.root, 'cache', 'preprocessed')
+    const [preparation] = (await readdir(cacheDir)).filter((name) => /^[0-9a-f]{24}$/.test(name))
+    expect((await readdir(path.join(cacheDir, preparation as string))).filter((name) => name.endsWith('.vxpc'))).toHaveLength(4)
 
     const audit = (await store.readAudit()).filter((entry) => entry.type === 'model-version')
     expect(audit).toHaveLength(1)
@@ -179,7 +183,14 @@ describe('TrainingService', () => {
     // evaluate --split: the curated cases of that split.
     expect((await service.evaluate(started.version, { split: 'test' })).cases.map((c) => c.caseId)).toEqual(['case-3'])
     expect((await service.evaluate(started.version, { split: 'validation' })).cases.map((c) => c.caseId)).toEqual(inSplit('validation'))
+    // The test report (not the validation one) is kept as the version's test figures in models:list.
+    const testFigures = async (version: string): Promise<unknown> => (await service.listModels()).find((v) => v.version === version)?.test
+    expect(await testFigures(started.version)).toMatchObject({ scores: { cases: 1 }, splitChanged: false, seenInTraining: [] })
+    // The first version trained on case-3 before it moved to test: its test figures say so.
+    await service.evaluate(firstVersion?.version ?? '', { split: 'test' })
+    expect(await testFigures(firstVersion?.version ?? '')).toMatchObject({ seenInTraining: ['case-3'] })
     await store.setSplit('case-3', 'train')
+    expect(await testFigures(started.version)).toMatchObject({ splitChanged: true })
     await expect(service.evaluate(started.version, { split: 'test' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no curated cases in the test split/) })
     await store.setSplit('case-3', 'test')
 

@@ -121,13 +121,15 @@ describe('cross-validation statistics and report', () => {
       folds: 2,
       seed: 7,
       minutes: null,
+      architecture: 'plain-unet',
+      deepSupervision: true,
       testCases: ['t1'],
       perFold,
       summary,
       minutesPerFold
     }
     const text = formatCrossValidation(report)
-    expect(text).toContain('2-fold cross-validation (fold seed 7, default budget) on 2 curated cases; 1 test case(s) left out')
+    expect(text).toContain('2-fold cross-validation of plain-unet with deep supervision (fold seed 7, default budget) on 2 curated cases; 1 test case(s) left out')
     expect(text).toContain("crossval/cv-20260101-000000/ (not the project's models)")
     expect(text).toMatch(/^1 {5}Anterior {14}0\.800 {3}2\.00 {6}1\.100 {6}0\.900 {3}1 {6}v0001-20260101-000000 \(completed, 3 ep, 10\.0 min\)$/m)
     expect(text).toMatch(/^Anterior {14}0\.850 ± 0\.071 {3}3\.00 ± 1\.41 {6}1\.000 ± 0\.141 {7}0\.900 ± 0\.000$/m)

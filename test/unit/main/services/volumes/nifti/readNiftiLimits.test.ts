@@ -158,10 +158,10 @@ describe('volumes over 2 GiB (sparse files)', () => {
   })
 
   it('reads its header cheaply', async () => {
-    const { outcome, ms, rssGrowthMb } = await measured(() => readNiftiHeader(file))
+    const { outcome, rssGrowthMb } = await measured(() => readNiftiHeader(file))
     expect((outcome as { dims: number[] }).dims).toEqual(dims)
-    expect(ms).toBeLessThan(1000)
     expect(rssGrowthMb).toBeLessThan(100)
+    // No timing: the machine's load would decide it (speed belongs to benchmarks); memory shows the voxels stayed unread.
   })
 
   it.each([
@@ -174,9 +174,9 @@ describe('volumes over 2 GiB (sparse files)', () => {
     // Only the header: nothing may be read or allocated past it.
     writeFileSync(file, headerBytes(spec, spec.version === 2 ? 544 : 352))
     for (const read of [readNifti, readNiftiHeader]) {
-      const { outcome, ms, rssGrowthMb } = await measured(() => read(file))
+      // The file is the header alone, so refusing it at all shows nothing past the header was needed.
+      const { outcome, rssGrowthMb } = await measured(() => read(file))
       expectVoxloopError(outcome, 'NIFTI_UNSUPPORTED', `${file}: ${message}`)
-      expect(ms).toBeLessThan(1000)
       expect(rssGrowthMb).toBeLessThan(50)
     }
   })

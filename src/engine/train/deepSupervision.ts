@@ -1,0 +1,74 @@
+/**
+ * Deep supervision (nnU-Net): a network may give, besides its full-resolution probabilities, the
+ * probabilities of lower decoder stages (each 1/2 of the one before). Each output is scored against
+ * the labels at its own resolution, and the losses are added with weights 1, 1/2, 1/4, … normalised
+ * to sum to 1, so the coarse stages learn the layout early and the main output stays the one that counts.
+ *
+ * The labels at 1/f resolution are soft: each coarse voxel holds the share of each class among the
+ * f³ fine voxels it covers (average pooling of the one-hot labels), computed in JS from the batch's
+ * label array so that no pooling kernel is needed on any backend.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { VoxloopError } from '../../shared/errors'
+import type { LabelArray } from '../../shared/volume'
+
+/** The model's outputs as a list: the main (full-resolution) output first. */
+export function outputsOf(result: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  return Array.isArray(result) ? result : [result]
+}
+
+/** Loss weights of `outputs` outputs: 1/2^i, normalised to sum to 1 (one output: [1]). */
+export function supervisionWeights(outputs: number): number[] {
+  if (!(Number.isInteger(outputs) && outputs >= 1)) throw new VoxloopError('INVALID_ARGUMENT', `deep supervision needs at least one output, got ${outputs}`)
+  const raw = Array.from({ length: outputs }, (_, i) => 1 / 2 ** i)
+  const sum = raw.reduce((a, b) => a + b, 0)
+  return raw.map((w) => w / sum)
+}
+
+/** Input size over output size per spatial axis; the same integer on every axis, or INVALID_ARGUMENT. */
+export function downsamplingFactor(fine: readonly number[], coarse: readonly number[]): number {
+  const factors = [1, 2, 3].map((axis) => (fine[axis] as number) / (coarse[axis] as number))
+  const [first] = factors
+  if (first === undefined || !Number.isInteger(first) || first < 1 || factors.some((f) => f !== first)) {
+    throw new VoxloopError('INVALID_ARGUMENT', `deep supervision: output ${JSON.stringify(coarse)} is not an integer downsampling of ${JSON.stringify(fine)}`)
+  }
+  return first
+}
+
+/**
+ * Soft one-hot labels at 1/factor resolution, float32 [b, D/f, H/f, W/f, K]: for each coarse voxel
+ * the fraction of its f³ fine voxels of each class. `shape` is [b, D, H, W] (W fastest).
+ */
+export function softLabelsDownsampled(labels: LabelArray, shape: readonly [number, number, number, number], numClasses: number, factor: number): Float32Array {
+  const [b, d, h, w] = shape
+  if (d % factor || h % factor || w % factor) throw new VoxloopError('INVALID_ARGUMENT', `deep supervision: [${d}, ${h}, ${w}] is not divisible by ${factor}`)
+  const [cd, ch, cw] = [d / factor, h / factor, w / factor]
+  const out = new Float32Array(b * cd * ch * cw * numClasses)
+  const share = 1 / factor ** 3
+  for (let n = 0; n < b; n++) {
+    for (let z = 0; z < d; z++) {
+      const cz = Math.floor(z / factor)
+      for (let y = 0; y < h; y++) {
+        const cy = Math.floor(y / factor)
+        const rowIn = ((n * d + z) * h + y) * w
+        const rowOut = ((n * cd + cz) * ch + cy) * cw
+        for (let x = 0; x < w; x++) {
+          const label = labels[rowIn + x] as number
+          if (label >= numClasses) throw new VoxloopError('INVALID_ARGUMENT', `deep supervision: label ${label} is not below numClasses ${numClasses}`)
+          out[(rowOut + Math.floor(x / factor)) * numClasses + label] += share
+        }
+      }
+    }
+  }
+  return out
+}
+
+/** The targets of each output: the exact one-hot at full resolution, soft labels below it. */
+export function supervisionTargets(fullOneHot: tf.Tensor, labels: LabelArray, outputs: readonly tf.Tensor[]): tf.Tensor[] {
+  const [b, d, h, w, k] = fullOneHot.shape as [number, number, number, number, number]
+  return outputs.map((output, i) => {
+    if (i === 0) return fullOneHot
+    const factor = downsamplingFactor(fullOneHot.shape, output.shape)
+    return tf.tensor(softLabelsDownsampled(labels, [b, d, h, w], k, factor), [b, d / factor, h / factor, w / factor, k])
+  })
+}

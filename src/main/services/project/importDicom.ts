@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto'
+import { promisify } from 'node:util'
+import { gzip as gzipCallback } from 'node:zlib'
+import { VoxloopError } from '../../../shared/errors'
+import type { ImportReport, ImportedCase, SkippedFile } from '../../../shared/project'
+import { convertDicomFiles, describeSeries, niftiFromBytes, type ConvertedSeries, type DicomFileSearch } from '../volumes/dicom'
+import { newCaseRecord } from './caseRecord'
+import { chooseModality } from './chooseModality'
+import { caseIdFromStem } from './datasetDiscovery'
+import type { ImportOptions } from './importDataset'
+import { ImportStaging } from './importStaging'
+import { guessModalityFromIntensities, summarizeIntensities, type IntensitySummary } from './modalityGuess'
+import type { ProjectStore, StagedCase } from './ProjectStore'
+
+/**
+ * Imports the DICOM series of a folder (searched recursively) into the project, one case per
+ * volume dcm2niix makes (convertDicomFiles), or only the series `options.dicomSeries` names. Each
+ * case's image is dcm2niix's NIfTI, gzipped; its record keeps the series' identifiers
+ * (CaseRecord.dicom) and the project's modality comes from (0008,0060) unless the user set one.
+ * Like importDataset: everything is staged first and committed at the end, so a failure changes
+ * nothing, and every file or series not imported is reported with the reason.
+ */
+
+const gzip = promisify(gzipCallback)
+/** As writeImageNifti: images are noisy, higher levels gain little and cost a lot of time. */
+const GZIP_LEVEL = 3
+/** Room in a case id (128 characters) for the series number, dcm2niix's suffix and the UID tag. */
+const MAX_DESCRIPTION_IN_ID = 64
+
+/**
+ * The case id of a converted volume: its series description (or protocol name) and number, the
+ * suffix dcm2niix gave a volume split off a series (echo `_e2`, phase `_ph`, …), and six hex digits
+ * of a hash of the SeriesInstanceUID, so that the same description in two studies (every patient's
+ * "t1_mprage") gives two cases while importing the same series again gives the same id (and is
+ * refused as a duplicate). Never made from patient fields: ids are file names.
+ */
+export function caseIdForSeries(series: Pick<ConvertedSeries, 'outputName' | 'source'>): string {
+  const { seriesDescription, protocolName, seriesNumber, seriesInstanceUid } = series.source
+  // Runs of characters a case id cannot hold become one '_', none at the ends (so no '__' at the joins).
+  const cleaned = (seriesDescription ?? protocolName ?? '')
+    .replace(/[^A-Za-z0-9.-]+/g, '_')
+    .replace(/^[_.-]+|[_.-]+$/g, '')
+    .slice(0, MAX_DESCRIPTION_IN_ID)
+  const text = cleaned === '' ? 'series' : cleaned
+  // dcm2niix names each output `<series number><suffix>` (-f %s); the number may be a CRC when absent.
+  const suffix = (/^-?\d+(.*)$/.exec(series.outputName)?.[1] ?? '').replace(/^_+/, '')
+  const tag = seriesInstanceUid ? createHash('sha1').update(seriesInstanceUid).digest('hex').slice(0, 6) : ''
+  const parts = [text, seriesNumber === undefined ? '' : String(seriesNumber), suffix, tag].filter((part) => part !== '')
+  // Always valid: starts with a letter or digit, only safe characters, well under 128 long.
+  return caseIdFromStem(parts.join('_')) ?? 'series'
+}
+
+/** Whether `wanted` (from `--series`) names this volume: its series number, SeriesInstanceUID or dcm2niix name. */
+export function seriesMatches(series: Pick<ConvertedSeries, 'outputName' | 'source'>, wanted: string): boolean {
+  const { seriesNumber, seriesInstanceUid } = series.source
+  return wanted === seriesInstanceUid || wanted === series.outputName || (seriesNumber !== undefined && wanted === String(seriesNumber))
+}
+
+function fourDimensionalReason(series: ConvertedSeries): string {
+  const { dims, channels } = series.layout.header
+  return (
+    `holds ${channels} volumes of ${dims.join('×')} (a time series such as fMRI, or another 4th dimension); ` +
+    'Voxloop labels 3D images, so a 4D series is not imported: split it into 3D volumes first (e.g. fslsplit on the NIfTI dcm2niix makes) and import those'
+  )
+}
+
+export interface DicomImportOptions extends ImportOptions {
+  /** `--series`: import only the volumes of this series number, SeriesInstanceUID or dcm2niix name. */
+  dicomSeries?: string
+}
+
+export async function importDicomFolder(store: ProjectStore, source: string, search: DicomFileSearch, options: DicomImportOptions = {}): Promise<ImportReport> {
+  const conversion = await convertDicomFiles(source, search, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.maxVoxelBytes === undefined ? {} : { maxVoxelBytes: options.maxVoxelBytes })
+  })
+  const skipped: SkippedFile[] = [...conversion.skipped]
+  const wanted = options.dicomSeries
+  if (wanted !== undefined && conversion.series.length > 0 && !conversion.series.some((series) => seriesMatches(series, wanted))) {
+    const found = conversion.series.map((series) => describeSeries(series, source).replace(/^[^:]*: /, '')).join('; ')
+    throw new VoxloopError('INVALID_ARGUMENT', `${source}: no series "${wanted}" (--series takes a series number or SeriesInstanceUID); found: ${found}`)
+  }
+  const manifest = store.getManifest()
+  const projectHadCases = store.listCases().length > 0
+  const takenIds = new Set(store.listCases().map((c) => c.id.toLowerCase()))
+  const staged: StagedCase[] = []
+  const imported: ImportedCase[] = []
+  const intensities: IntensitySummary[] = []
+  const modalities: string[] = []
+  const staging = await ImportStaging.create(store.paths)
+  try {
+    for (const series of conversion.series) {
+      if (options.signal?.aborted) throw new VoxloopError('CANCELLED', `Import of ${conversion.series.length} DICOM series cancelled`)
+      const described = describeSeries(series, source)
+      const skip = (reason: string): void => {
+        skipped.push({ file: described, reason })
+      }
+      if (wanted !== undefined && !seriesMatches(series, wanted)) {
+        skip(`not the series chosen (--series ${wanted})`)
+        continue
+      }
+      const { header } = series.layout
+      if (header.channels > 1) {
+        skip(fourDimensionalReason(series))
+        continue
+      }
+      if (projectHadCases && manifest.channelNames.length !== 1) {
+        skip(`the image has 1 channel; the project's images have ${manifest.channelNames.length}`)
+        continue
+      }
+      const caseId = caseIdForSeries(series)
+      if (takenIds.has(caseId.toLowerCase())) {
+        skip(`case ${caseId} already exists in the project (the same series imported before)`)
+        continue
+      }
+      const stagedImage = staging.imagePath(caseId)
+      await staging.write(stagedImage, await gzip(series.nifti, { level: GZIP_LEVEL }))
+      // The volume as it will be read back from the stored file: for the modality guess only.
+      intensities.push(summarizeIntensities(niftiFromBytes(series.nifti, described), described))
+      if (series.source.modality) modalities.push(series.source.modality)
+      takenIds.add(caseId.toLowerCase())
+      const record = {
+        ...newCaseRecord(caseId, header, { status: 'unlabeled', sourceFile: source, importedAt: new Date().toISOString(), labelVoxels: null }),
+        dicom: series.source
+      }
+      staged.push({ record, stagedImage, stagedLabel: null, imageFile: described, labelFile: null })
+      imported.push({ caseId, imageFile: described, labelFile: null })
+      options.onProgress?.({ done: staged.length, total: conversion.series.length, caseId })
+    }
+    const report: ImportReport = { source, format: 'dicom', imported: [], skipped, repaired: [], labelsAdded: [], modality: null }
+    if (staged.length === 0) return report
+    const modality = chooseModality({
+      requested: options.modality ?? null,
+      project: { modality: manifest.modality, source: manifest.modalitySource, hasCases: projectHadCases },
+      dicom: modalities.length > 0 ? modalities : null,
+      datasetJson: null,
+      intensities: guessModalityFromIntensities(intensities)
+    })
+    await store.commitImport({
+      source,
+      cases: staged,
+      labelsToAdd: [],
+      skipped: skipped.length,
+      ...(projectHadCases ? {} : { describeEmptyProject: { channelNames: manifest.channelNames.length === 1 ? manifest.channelNames : ['image'] } }),
+      ...(modality.applied ? { modality: { modality: modality.modality, source: modality.source } } : {})
+    })
+    return { ...report, imported, modality }
+  } finally {
+    await staging.dispose()
+  }
+}

@@ -1,0 +1,5 @@
+/** DICOM series to NIfTI volumes with dcm2niix's WebAssembly build (docs/DICOM.md). */
+export { findDicomFiles, dicomSignatureOf, NOT_DICOM_REASON, DICOMDIR_REASON, type DicomFileSearch } from './findDicomFiles'
+export { convertDicomFiles, describeSeries, CONVERTER, NO_IMAGE_REASON, type ConvertedSeries, type DicomConversion, type ConvertDicomOptions } from './convertDicomFiles'
+export { niftiFromBytes, niftiLayoutFromBytes } from './niftiFromBytes'
+export { DCM2NIIX_VERSION, DCM2NIIX_PACKAGE, dcm2niixFiles } from './dcm2niixPackage'

@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Batch } from '../../../../src/engine/data/BatchSampler'
+import { buildPlainUNet3d } from '../../../../src/engine/model/buildPlainUNet3d'
+import { predictionModel } from '../../../../src/engine/model/predictionModel'
+import { downsamplingFactor, softLabelsDownsampled, supervisionTargets, supervisionWeights } from '../../../../src/engine/train/deepSupervision'
+import { diceCrossEntropyLoss, oneHotLabels } from '../../../../src/engine/train/losses'
+import { stepModel, trainStep } from '../../../../src/engine/train/trainStep'
+import { useBackend } from '../model/tfBackends'
+
+beforeAll(async () => {
+  await useBackend('cpu')
+})
+
+describe('deep supervision', () => {
+  it('weights outputs 1, 1/2, 1/4, … normalised to 1', () => {
+    expect(supervisionWeights(1)).toEqual([1])
+    const three = supervisionWeights(3)
+    expect(three[0]).toBeCloseTo(4 / 7)
+    expect(three[1]).toBeCloseTo(2 / 7)
+    expect(three[2]).toBeCloseTo(1 / 7)
+    expect(() => supervisionWeights(0)).toThrow(/at least one output/)
+  })
+
+  it('soft labels at half resolution hold each class share of the 2×2×2 block they cover', () => {
+    // One item, 2×2×4 (D, H, W): the left 2×2×2 block is all class 1; the right one has three voxels of class 2.
+    const labels = Uint8Array.from([1, 1, 2, 0, 1, 1, 2, 0, 1, 1, 2, 0, 1, 1, 0, 0])
+    const soft = softLabelsDownsampled(labels, [1, 2, 2, 4], 3, 2)
+    expect(Array.from(soft)).toEqual([0, 1, 0, 5 / 8, 0, 3 / 8])
+    expect(() => softLabelsDownsampled(labels, [1, 2, 2, 4], 2, 2)).toThrow(/label 2 is not below numClasses 2/)
+    expect(() => softLabelsDownsampled(labels, [1, 2, 2, 4], 3, 3)).toThrow(/not divisible by 3/)
+    expect(downsamplingFactor([1, 8, 8, 8, 3], [1, 4, 4, 4, 3])).toBe(2)
+    expect(() => downsamplingFactor([1, 8, 8, 8, 3], [1, 4, 8, 4, 3])).toThrow(/not an integer downsampling/)
+  })
+
+  it('a plain U-Net with deep supervision predicts through its main output only, and its training loss adds the half-resolution term', () => {
+    const model = buildPlainUNet3d({ inputChannels: 1, numClasses: 2, depth: 3, baseFilters: 2, deepSupervision: true, seed: 3 })
+    expect(model.outputs).toHaveLength(2)
+    const view = predictionModel(model)
+    expect(view.outputs).toHaveLength(1)
+    expect(predictionModel(model)).toBe(view) // one view per model
+    const plainModel = buildPlainUNet3d({ inputChannels: 1, numClasses: 2, depth: 3, baseFilters: 2, seed: 3 })
+    expect(predictionModel(plainModel)).toBe(plainModel)
+
+    const image = Float32Array.from({ length: 512 }, (_, i) => (i % 8 < 4 ? 1 : -1))
+    const label = Uint8Array.from(image, (v) => (v > 0 ? 1 : 0))
+    const x = tf.tensor5d(image, [1, 8, 8, 8, 1])
+    const [main, half] = model.predict(x) as tf.Tensor[]
+    expect(half?.shape).toEqual([1, 4, 4, 4, 2])
+    const viewed = view.predict(x) as tf.Tensor
+    expect(Array.from(viewed.dataSync())).toEqual(Array.from((main as tf.Tensor).dataSync()))
+
+    // The loss trainStep minimises, recomputed by hand from the two outputs.
+    const y = oneHotLabels(label, [1, 8, 8, 8], 2)
+    const targets = supervisionTargets(y, label, [main as tf.Tensor, half as tf.Tensor])
+    const [w0, w1] = supervisionWeights(2) as [number, number]
+    const expected = w0 * diceCrossEntropyLoss(targets[0] as tf.Tensor, main as tf.Tensor).dataSync()[0]! + w1 * diceCrossEntropyLoss(targets[1] as tf.Tensor, half as tf.Tensor).dataSync()[0]!
+    const mainOnly = diceCrossEntropyLoss(y, main as tf.Tensor).dataSync()[0]!
+    expect(Math.abs(expected - mainOnly)).toBeGreaterThan(1e-4)
+    const batch = { image, label, shape: [1, 8, 8, 8, 1], step: 0, samples: [] } as Batch
+    // SGD with rate 0: the step reports the loss of the current weights and changes nothing.
+    const loss = trainStep(stepModel(model), tf.train.sgd(0), batch)
+    expect(loss).toBeCloseTo(expected, 5)
+    tf.dispose([x, main, half, viewed, y, ...targets])
+    model.dispose()
+    plainModel.dispose()
+  })
+})

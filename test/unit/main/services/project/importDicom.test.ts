@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { importDataset } from '../../../../../src/main/services/project/importDataset'
+import { caseIdForSeries, seriesMatches } from '../../../../../src/main/services/project/importDicom'
+import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
+import { convertDicomFiles, findDicomFiles } from '../../../../../src/main/services/volumes/dicom'
+import { readNifti } from '../../../../../src/main/services/volumes/nifti'
+import { CaseIndexSchema, isValidCaseId, type DicomSource } from '../../../../../src/shared/project'
+import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
+import { describeUnless } from '../../../../helpers/skipWithReason'
+import { createProjectWithCases, makeTempDir, removeDir, snapshotTree } from './projectFixtures'
+
+const CONVERTER = 'dcm2niix v1.0.20241231 (WebAssembly)'
+const sha6 = (text: string): string => createHash('sha1').update(text).digest('hex').slice(0, 6)
+
+function volume(outputName: string, source: Partial<DicomSource>): { outputName: string; source: DicomSource } {
+  return { outputName, source: { converter: CONVERTER, ...source } }
+}
+
+describe('caseIdForSeries', () => {
+  it('is the series description and number plus a tag of the SeriesInstanceUID', () => {
+    expect(caseIdForSeries(volume('7', { seriesDescription: 'ax_asc_35sl', seriesNumber: 7, seriesInstanceUid: '1.2.3' }))).toBe(`ax_asc_35sl_7_${sha6('1.2.3')}`)
+  })
+
+  it("keeps the suffix dcm2niix gives a volume split off a series (echo 2), so both volumes get a case", () => {
+    const uid = { seriesDescription: 'gre_me', seriesNumber: 4, seriesInstanceUid: '9.8' }
+    expect(caseIdForSeries(volume('4_e2', uid))).toBe(`gre_me_4_e2_${sha6('9.8')}`)
+    expect(caseIdForSeries(volume('4', uid))).not.toBe(caseIdForSeries(volume('4_e2', uid)))
+  })
+
+  it('tells apart the same description in two studies, and gives the same id to the same series again', () => {
+    const a = caseIdForSeries(volume('-1381334831', { seriesDescription: 'HippoCrop', seriesInstanceUid: '1.2.826.1' }))
+    const b = caseIdForSeries(volume('-1381334831', { seriesDescription: 'HippoCrop', seriesInstanceUid: '1.2.826.2' }))
+    expect(a).not.toBe(b)
+    expect(caseIdForSeries(volume('-1381334831', { seriesDescription: 'HippoCrop', seriesInstanceUid: '1.2.826.1' }))).toBe(a)
+    // No series number in the sidecar: the CRC dcm2niix printed instead is not part of the id.
+    expect(a).toBe(`HippoCrop_${sha6('1.2.826.1')}`)
+  })
+
+  it('is confined to the case id rules whatever the description holds, and never uses the patient fields', () => {
+    const id = caseIdForSeries(volume('3', { seriesDescription: '../T1 MPRAGE/sag (1mm) ÄÖ', seriesNumber: 3, patientName: 'Doe^John', patientId: 'MRN12345' }))
+    expect(isValidCaseId(id)).toBe(true)
+    expect(id).toBe('T1_MPRAGE_sag_1mm_3')
+    expect(caseIdForSeries(volume('0', { protocolName: 'FDG_TK_KM' }))).toBe('FDG_TK_KM')
+    expect(caseIdForSeries(volume('0', {}))).toBe('series')
+    expect(caseIdForSeries(volume('2', { seriesDescription: '***', seriesNumber: 2 }))).toBe('series_2')
+    expect(caseIdForSeries(volume('1', { seriesDescription: 'x'.repeat(300), seriesNumber: 1, seriesInstanceUid: '5' }))).toBe(`${'x'.repeat(64)}_1_${sha6('5')}`)
+  })
+})
+
+describe('seriesMatches (--series)', () => {
+  const series = volume('7_e2', { seriesNumber: 7, seriesInstanceUid: '1.2.840.7' })
+  it.each([
+    ['7', true],
+    ['1.2.840.7', true],
+    ['7_e2', true],
+    ['70', false],
+    ['1.2.840', false]
+  ])('%s → %s', (wanted, expected) => {
+    expect(seriesMatches(series, wanted)).toBe(expected)
+  })
+})
+
+describeUnless(sharedDataMissing, 'importDataset on DICOM folders', () => {
+  let base: string
+  beforeEach(async () => {
+    base = await makeTempDir('import-dicom')
+  })
+  afterEach(async () => {
+    await removeDir(base)
+  })
+
+  it("imports a series as one case: dcm2niix's NIfTI stored gzipped, its identifiers kept in cases.json, MR from (0008,0060)", async () => {
+    const folder = sharedDataPath('dicom', 'udacity_hcrop_study1_13')
+    const store = await ProjectStore.create(path.join(base, 'p'), { name: 'p' })
+    try {
+      const report = await importDataset(store, folder)
+      expect(report.format).toBe('dicom')
+      expect(report.skipped).toEqual([])
+      expect(report.imported).toHaveLength(1)
+      const caseId = report.imported[0]?.caseId ?? ''
+      expect(caseId).toMatch(/^HippoCrop_[0-9a-f]{6}$/)
+      expect(report.modality).toMatchObject({ modality: 'MR', source: 'dicom', applied: true })
+      expect(store.getManifest()).toMatchObject({ modality: 'MR', modalitySource: 'dicom', channelNames: ['image'] })
+      expect(store.getCase(caseId)).toMatchObject({ dims: [35, 51, 32], spacing: [1, 1, 1], channels: 1, status: 'unlabeled', sourceFile: folder })
+
+      const index = CaseIndexSchema.parse(JSON.parse(await readFile(path.join(store.root, 'cases.json'), 'utf8')))
+      expect(index.cases[0]?.dicom).toMatchObject({
+        modality: 'MR',
+        patientName: 'Chrisjen^Avasarala',
+        patientId: 'PGBM-002',
+        seriesDescription: 'HippoCrop',
+        studyInstanceUid: '1.3.6.1.4.1.14519.5.2.1.4429.7055.290332099546120305394775536058',
+        files: 32,
+        converter: CONVERTER
+      })
+      const conversion = await convertDicomFiles(folder, await findDicomFiles(folder))
+      const stored = await readFile(path.join(store.root, 'images', `${caseId}.nii.gz`))
+      expect(Buffer.compare(gunzipSync(stored), Buffer.from(conversion.series[0]?.nifti ?? []))).toBe(0)
+    } finally {
+      await store.dispose()
+    }
+  })
+
+  it('stores the CT in Hounsfield units (RescaleIntercept −1024 in the stored header) and makes the project CT', async () => {
+    const store = await ProjectStore.create(path.join(base, 'ct'), { name: 'ct' })
+    try {
+      const report = await importDataset(store, sharedDataPath('dicom', 'totalseg_example_ct_j2k'))
+      expect(report.imported.map((c) => c.caseId)).toEqual(['CT_Body_3.0'])
+      expect(report.modality).toMatchObject({ modality: 'CT', source: 'dicom', warning: null })
+      const image = await store.loadImage('CT_Body_3.0')
+      expect(image.header.sclInter).toBe(-1024)
+      let min = Infinity
+      for (const value of image.data) min = Math.min(min, value)
+      expect(min).toBe(-1024)
+      expect(store.getCase('CT_Body_3.0').spacing[2]).toBeCloseTo(2, 5)
+    } finally {
+      await store.dispose()
+    }
+  })
+
+  it('imports each of several series as a case, or only the one --series names (dcm_qa_ts: 9 series, one UID)', async () => {
+    const folder = sharedDataPath('dicom', 'dcm_qa_ts')
+    const all = await ProjectStore.create(path.join(base, 'all'), { name: 'all' })
+    try {
+      const report = await importDataset(all, folder)
+      expect(report.imported.map((c) => c.caseId.replace(/_[0-9a-f]{6}$/, ''))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `ax_asc_35sl_${n}`))
+    } finally {
+      await all.dispose()
+    }
+    const one = await ProjectStore.create(path.join(base, 'one'), { name: 'one' })
+    try {
+      const report = await importDataset(one, folder, { dicomSeries: '9' })
+      expect(report.imported).toEqual([{ caseId: expect.stringMatching(/^ax_asc_35sl_9_/), imageFile: 'dcm_qa_ts: series 9 "ax_asc_35sl", 1 DICOM file(s)', labelFile: null }])
+      expect(report.skipped).toHaveLength(8)
+      expect(new Set(report.skipped.map((s) => s.reason))).toEqual(new Set(['not the series chosen (--series 9)']))
+      const before = await snapshotTree(one.root)
+      await expect(importDataset(one, folder, { dicomSeries: '12' })).rejects.toThrow(/no series "12".*found: series 1 "ax_asc_35sl"/)
+      expect(await snapshotTree(one.root)).toEqual(before)
+    } finally {
+      await one.dispose()
+    }
+  })
+
+  it('refuses the 4D GE series with a reason that names it, and leaves the project as it was', async () => {
+    const store = await createProjectWithCases(path.join(base, 'has-cases'), { cases: 1 })
+    try {
+      const before = await snapshotTree(store.root)
+      const report = await importDataset(store, sharedDataPath('dicom', 'dcm_qa_nih_ge_epi_mr_0004'))
+      expect(report.imported).toEqual([])
+      expect(report.skipped).toEqual([
+        {
+          file: 'dcm_qa_nih_ge_epi_mr_0004: series 4 "Axial EPI-FMRI (Interleaved I to S)", 150 DICOM file(s)',
+          reason: expect.stringMatching(/^holds 10 volumes of 64×64×15 \(a time series/)
+        }
+      ])
+      expect(await snapshotTree(store.root)).toEqual(before)
+    } finally {
+      await store.dispose()
+    }
+  })
+
+  it('does not import the same series twice', async () => {
+    const folder = sharedDataPath('dicom', 'udacity_hcrop_study2_14')
+    const store = await ProjectStore.create(path.join(base, 'twice'), { name: 'twice' })
+    try {
+      const first = await importDataset(store, folder)
+      const again = await importDataset(store, folder)
+      expect(again.imported).toEqual([])
+      expect(again.skipped).toEqual([{ file: expect.stringMatching(/^udacity_hcrop_study2_14: series "HippoCrop"/), reason: `case ${first.imported[0]?.caseId} already exists in the project (the same series imported before)` }])
+    } finally {
+      await store.dispose()
+    }
+  })
+
+  it('keeps a stored image readable by the NIfTI reader with the geometry dcm2niix gave it', async () => {
+    const store = await ProjectStore.create(path.join(base, 'geo'), { name: 'geo' })
+    try {
+      const report = await importDataset(store, sharedDataPath('dicom', 'udacity_hcrop_study3_11'))
+      const stored = await readNifti(path.join(store.root, 'images', `${report.imported[0]?.caseId}.nii.gz`))
+      expect(stored.header.orientation).toBe('LAS')
+      expect(stored.header.rasFromIjk[2]).toEqual([0, 0, 1, 1])
+    } finally {
+      await store.dispose()
+    }
+  })
+})
