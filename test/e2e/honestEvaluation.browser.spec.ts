@@ -88,6 +88,8 @@ test('split control, validation loss curve and the model table with training, va
   await page.getByTestId('retrain').click()
   await expect(page.getByTestId('training-result')).toContainText(/completed|early-stopped/, { timeout: 300_000 })
   const version = ((await page.getByTestId('training-result').locator('strong').textContent()) ?? '').trim()
+  // The phase says how the run ended, not what its last progress event was doing.
+  await expect(page.getByTestId('training-phase')).toHaveText(/^(completed|early-stopped)$/)
   const chart = page.getByTestId('loss-chart')
   await expect(chart.locator('.u-legend')).toContainText('training, per step')
   await expect(chart.locator('.u-legend')).toContainText('training, epoch mean')
