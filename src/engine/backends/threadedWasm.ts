@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
-import { webAssembly, type WasmImports, type WasmInstance, type WasmModule } from '../webAssemblyApi'
+import { webAssembly, type WasmImports, type WasmInstance, type WasmModule } from '../../shared/webAssemblyApi'
 
 /**
  * tfjs-backend-wasm ships a threaded SIMD build (Emscripten pthreads on worker_threads) but never

@@ -1,7 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs'
 import type { Conv3dGeometry } from './conv3dGeometry'
 import { NATIVE_WASM_PLAIN, NATIVE_WASM_SHARED } from './native/nativeKernelsWasm.generated'
-import { isWasmMemory, webAssembly, type WasmMemory, type WasmModule } from '../webAssemblyApi'
+import { isWasmMemory, webAssembly, type WasmMemory, type WasmModule } from '../../shared/webAssemblyApi'
 import { heapF32, type WasmBackendInternals } from './wasmHeap'
 
 /**

@@ -1,6 +1,6 @@
 import { nativeKernelsFor, type NativeKernels } from '../../../../src/engine/kernels/nativeKernels'
 import type { WasmBackendInternals } from '../../../../src/engine/kernels/wasmHeap'
-import { webAssembly, type WasmMemory } from '../../../../src/engine/webAssemblyApi'
+import { webAssembly, type WasmMemory } from '../../../../src/shared/webAssemblyApi'
 
 /** A bare heap: our module on a fresh memory, without tfjs. Offsets are in floats. */
 export class Heap {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { Dcm2niixFiles } from './dcm2niixPackage'
-import { webAssembly, type WasmImports, type WasmInstance, type WasmModule } from './webAssemblyApi'
+import { webAssembly, type WasmImports, type WasmInstance, type WasmModule } from '../../../../shared/webAssemblyApi'
 
 /**
  * One run of dcm2niix's WebAssembly build on the calling thread: the DICOM files are copied into

@@ -4,7 +4,7 @@ import { VoxloopError } from '../../../../shared/errors'
 import type { Dcm2niixJob, Dcm2niixProgress, Dcm2niixResult } from './dcm2niixCore'
 import { dcm2niixWorkerEntry } from './dcm2niixWorkerEntry'
 import { DCM2NIIX_WORKER_ROLE, type Dcm2niixWorkerData, type Dcm2niixWorkerMessage } from './dcm2niixWorkerProtocol'
-import { webAssembly, type WasmModule } from './webAssemblyApi'
+import { webAssembly, type WasmModule } from '../../../../shared/webAssemblyApi'
 
 export interface RunDcm2niixOptions {
   /** Stops the conversion (the worker is terminated): rejects with CANCELLED. */

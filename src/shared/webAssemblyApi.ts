@@ -1,7 +1,8 @@
 /**
- * The few WebAssembly JS API members the engine uses, typed locally: the Node type definitions in
- * this project's configuration declare the WebAssembly namespace without these classes (they live
- * in the DOM library, which the engine does not include).
+ * The few WebAssembly JS API members the engine (its kernels, the threaded backend) and main (the
+ * DICOM converter) use, typed locally: the Node type definitions in this project's configuration
+ * declare the WebAssembly namespace without these classes (they live in the DOM library, which
+ * neither includes). One copy for both, in the tier both may import.
  */
 export interface WasmMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer
@@ -23,6 +24,7 @@ interface WebAssemblyApi {
   Instance: new (module: WasmModule, imports: WasmImports) => WasmInstance
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory
   compile(bytes: Uint8Array): Promise<WasmModule>
+  instantiate(module: WasmModule, imports: WasmImports): Promise<WasmInstance>
 }
 
 export const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly
