@@ -10,11 +10,15 @@
  *
  * Memory stays at two bits per voxel plus a queue as long as the largest component: pass 1 grows
  * each component breadth-first and remembers only its first voxel and size, pass 2 regrows the
- * winners into a keep set. (The renderer's islands tool does per-label-value components with
- * 6-connectivity and first-met tie-breaking for manual clean-up; this one follows nnU-Net.)
+ * winners into a keep set. (The renderer's islands tool, on the same bit set and index list, does
+ * per-label-value components with 6-connectivity and first-met tie-breaking for manual clean-up;
+ * this one follows nnU-Net.)
  */
 import { VoxloopError } from '../../shared/errors'
 import type { LabelArray, Vec3 } from '../../shared/volume'
+// The bit set and index list the renderer's region tools use too (no per-voxel boxing for millions of voxels).
+import { IndexBuffer } from '../../shared/geometry/indexBuffer'
+import { VoxelMarks } from '../../shared/geometry/voxelMarks'
 
 /** 6: faces only; 26: faces, edges and corners (nnU-Net v2's default). */
 export type Connectivity = 6 | 26
@@ -28,43 +32,6 @@ export interface LargestComponentResult<T extends LabelArray> {
   removedVoxels: number
   /** Components the mask had. */
   components: number
-}
-
-/** One bit per voxel. */
-class BitSet {
-  private readonly words: Uint32Array
-  constructor(size: number) {
-    this.words = new Uint32Array(Math.ceil(size / 32))
-  }
-  has(index: number): boolean {
-    return ((this.words[index >>> 5] as number) & (1 << (index & 31))) !== 0
-  }
-  add(index: number): void {
-    this.words[index >>> 5] = (this.words[index >>> 5] as number) | (1 << (index & 31))
-  }
-}
-
-/** A growable Uint32 list (queues, seeds, sizes): no per-element boxing for millions of voxels. */
-class U32List {
-  private data: Uint32Array
-  length = 0
-  constructor(capacity = 1024) {
-    this.data = new Uint32Array(capacity)
-  }
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Uint32Array(this.data.length * 2)
-      grown.set(this.data)
-      this.data = grown
-    }
-    this.data[this.length++] = value
-  }
-  at(index: number): number {
-    return this.data[index] as number
-  }
-  clear(): void {
-    this.length = 0
-  }
 }
 
 /** Neighbour offsets [di, dj, dk] of a voxel. */
@@ -106,12 +73,12 @@ export function keepLargestComponent<T extends LabelArray>(labels: T, dims: Vec3
   const inMask = maskTest(target)
   const offsets = neighbourOffsets(connectivity)
   const nxy = nx * ny
-  const queue = new U32List()
+  const queue = new IndexBuffer()
 
   /** Grows the component of `seed` into `marks` (breadth-first); its voxels end up in `queue`. */
-  const grow = (seed: number, marks: BitSet): number => {
+  const grow = (seed: number, marks: VoxelMarks): number => {
     queue.clear()
-    marks.add(seed)
+    marks.mark(seed)
     queue.push(seed)
     for (let head = 0; head < queue.length; head++) {
       const index = queue.at(head)
@@ -126,7 +93,7 @@ export function keepLargestComponent<T extends LabelArray>(labels: T, dims: Vec3
         if (ii < 0 || ii >= nx || jj < 0 || jj >= ny || kk < 0 || kk >= nz) continue
         const next = ii + nx * (jj + ny * kk)
         if (!marks.has(next) && inMask(labels[next] as number)) {
-          marks.add(next)
+          marks.mark(next)
           queue.push(next)
         }
       }
@@ -135,9 +102,9 @@ export function keepLargestComponent<T extends LabelArray>(labels: T, dims: Vec3
   }
 
   // Pass 1: every component's first voxel and size.
-  const visited = new BitSet(labels.length)
-  const seeds = new U32List()
-  const sizes = new U32List()
+  const visited = new VoxelMarks(labels.length)
+  const seeds = new IndexBuffer()
+  const sizes = new IndexBuffer()
   let largest = 0
   for (let index = 0; index < labels.length; index++) {
     if (visited.has(index) || !inMask(labels[index] as number)) continue
@@ -150,7 +117,7 @@ export function keepLargestComponent<T extends LabelArray>(labels: T, dims: Vec3
   if (seeds.length <= 1) return { labels: out, removedVoxels: 0, components: seeds.length }
 
   // Pass 2: the winners' voxels, then everything else of the mask cleared.
-  const keep = new BitSet(labels.length)
+  const keep = new VoxelMarks(labels.length)
   for (let c = 0; c < seeds.length; c++) if (sizes.at(c) === largest) grow(seeds.at(c), keep)
   let removed = 0
   for (let index = 0; index < out.length; index++) {

@@ -26,7 +26,8 @@ export interface CasePrediction {
 }
 
 export async function predictPreparedCase(model: tf.LayersModel, prepared: PreparedCase, classes: number, options: CasePredictionOptions): Promise<CasePrediction> {
-  const probabilities = await slidingWindowPredict(prepared, (batch) => predictionModel(model).predict(batch) as tf.Tensor5D, classes, {
+  const network = predictionModel(model)
+  const probabilities = await slidingWindowPredict(prepared, (batch) => network.predict(batch) as tf.Tensor5D, classes, {
     patchShape: options.patchShape,
     overlap: options.overlap ?? 0.5,
     batchSize: options.batchSize ?? 2,

@@ -2,7 +2,7 @@
  * Options of nnU-Net's plain 3D U-Net (buildPlainUNet3d): units, defaults and ranges, and their
  * validation. Plain JSON-able data, stored in a model version's plan.
  */
-import { checkInputShape, integerIn, invalid, type SpatialDim } from './unet3dOptions'
+import { integerIn, invalid, resolveCommonUNetOptions, type SpatialDim } from './unet3dOptions'
 
 export interface PlainUNet3dOptions {
   /** Image channels per voxel. Integer 1–64. Required. */
@@ -56,26 +56,11 @@ function checkBoolean(name: string, value: unknown): boolean {
 
 /** Fills in defaults and checks every range; throws INVALID_ARGUMENT naming the first bad option. */
 export function resolvePlainUNet3dOptions(options: PlainUNet3dOptions): ResolvedPlainUNet3dOptions {
-  const depth = integerIn('depth', options.depth ?? PLAIN_UNET3D_DEFAULTS.depth, 1, 6)
-  const alpha = options.leakyReluAlpha ?? PLAIN_UNET3D_DEFAULTS.leakyReluAlpha
-  if (!(alpha > 0 && alpha < 1)) throw invalid(`leakyReluAlpha must be between 0 and 1 (exclusive), got ${alpha}`)
-  const epsilon = options.normEpsilon ?? PLAIN_UNET3D_DEFAULTS.normEpsilon
-  if (!(epsilon > 0 && epsilon <= 1)) throw invalid(`normEpsilon must be > 0 and ≤ 1, got ${epsilon}`)
-  if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) throw invalid(`seed must be an integer, got ${options.seed}`)
-  const name = options.name ?? PLAIN_UNET3D_DEFAULTS.name
-  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw invalid(`name must be letters, digits and _ starting with a letter, got ${JSON.stringify(name)}`)
+  const common = resolveCommonUNetOptions(options, { ...PLAIN_UNET3D_DEFAULTS, inputShape: [...PLAIN_UNET3D_DEFAULTS.inputShape] })
   return {
-    inputChannels: integerIn('inputChannels', options.inputChannels, 1, 64),
-    numClasses: integerIn('numClasses', options.numClasses, 2, 256),
-    depth,
-    baseFilters: integerIn('baseFilters', options.baseFilters ?? PLAIN_UNET3D_DEFAULTS.baseFilters, 1, 128),
+    ...common,
     maxFilters: integerIn('maxFilters', options.maxFilters ?? PLAIN_UNET3D_DEFAULTS.maxFilters, 1, 512),
     convsPerStage: integerIn('convsPerStage', options.convsPerStage ?? PLAIN_UNET3D_DEFAULTS.convsPerStage, 1, 4),
-    deepSupervision: checkBoolean('deepSupervision', options.deepSupervision ?? PLAIN_UNET3D_DEFAULTS.deepSupervision),
-    normEpsilon: epsilon,
-    leakyReluAlpha: alpha,
-    inputShape: checkInputShape(options.inputShape ?? PLAIN_UNET3D_DEFAULTS.inputShape, depth),
-    seed: options.seed ?? null,
-    name
+    deepSupervision: checkBoolean('deepSupervision', options.deepSupervision ?? PLAIN_UNET3D_DEFAULTS.deepSupervision)
   }
 }

@@ -70,7 +70,7 @@ function oneOf<T extends string | number>(name: string, value: T, allowed: reado
   return value
 }
 
-export function checkInputShape(shape: readonly SpatialDim[], depth: number): [SpatialDim, SpatialDim, SpatialDim] {
+function checkInputShape(shape: readonly SpatialDim[], depth: number): [SpatialDim, SpatialDim, SpatialDim] {
   if (!Array.isArray(shape) || shape.length !== 3) throw invalid(`inputShape must be [D, H, W], got ${JSON.stringify(shape)}`)
   const divisor = 2 ** depth
   const axes = ['D', 'H', 'W']
@@ -83,30 +83,53 @@ export function checkInputShape(shape: readonly SpatialDim[], depth: number): [S
   return [shape[0] ?? null, shape[1] ?? null, shape[2] ?? null]
 }
 
-/** Fills in defaults and checks every range; throws INVALID_ARGUMENT naming the first bad option. */
-export function resolveUNet3dOptions(options: UNet3dOptions): ResolvedUNet3dOptions {
-  const depth = integerIn('depth', options.depth ?? UNET3D_DEFAULTS.depth, 1, 6)
-  const alpha = options.leakyReluAlpha ?? UNET3D_DEFAULTS.leakyReluAlpha
+/** The options both U-Nets (residual and plain) share, with the same units and ranges. */
+export interface CommonUNetOptions {
+  inputChannels: number
+  numClasses: number
+  depth?: number
+  baseFilters?: number
+  normEpsilon?: number
+  leakyReluAlpha?: number
+  inputShape?: [SpatialDim, SpatialDim, SpatialDim]
+  seed?: number
+  name?: string
+}
+
+export type ResolvedCommonUNetOptions = Required<Omit<CommonUNetOptions, 'seed'>> & { seed: number | null }
+
+/** Fills in a network's defaults for the shared options and checks their ranges; INVALID_ARGUMENT naming the first bad one. */
+export function resolveCommonUNetOptions(options: CommonUNetOptions, defaults: Required<Omit<CommonUNetOptions, 'inputChannels' | 'numClasses' | 'seed'>>): ResolvedCommonUNetOptions {
+  const depth = integerIn('depth', options.depth ?? defaults.depth, 1, 6)
+  const alpha = options.leakyReluAlpha ?? defaults.leakyReluAlpha
   if (!(alpha > 0 && alpha < 1)) throw invalid(`leakyReluAlpha must be between 0 and 1 (exclusive), got ${alpha}`)
-  const epsilon = options.normEpsilon ?? UNET3D_DEFAULTS.normEpsilon
+  const epsilon = options.normEpsilon ?? defaults.normEpsilon
   if (!(epsilon > 0 && epsilon <= 1)) throw invalid(`normEpsilon must be > 0 and ≤ 1, got ${epsilon}`)
   if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) throw invalid(`seed must be an integer, got ${options.seed}`)
-  const name = options.name ?? UNET3D_DEFAULTS.name
+  const name = options.name ?? defaults.name
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw invalid(`name must be letters, digits and _ starting with a letter, got ${JSON.stringify(name)}`)
   return {
     inputChannels: integerIn('inputChannels', options.inputChannels, 1, 64),
     numClasses: integerIn('numClasses', options.numClasses, 2, 256),
     depth,
-    baseFilters: integerIn('baseFilters', options.baseFilters ?? UNET3D_DEFAULTS.baseFilters, 1, 128),
-    residualUnits: integerIn('residualUnits', options.residualUnits ?? UNET3D_DEFAULTS.residualUnits, 1, 8),
-    normalization: oneOf('normalization', options.normalization ?? UNET3D_DEFAULTS.normalization, ['instance'] as const),
+    baseFilters: integerIn('baseFilters', options.baseFilters ?? defaults.baseFilters, 1, 128),
     normEpsilon: epsilon,
-    activation: oneOf('activation', options.activation ?? UNET3D_DEFAULTS.activation, ['relu', 'leakyRelu'] as const),
     leakyReluAlpha: alpha,
-    upsamplingKernelSize: oneOf('upsamplingKernelSize', options.upsamplingKernelSize ?? UNET3D_DEFAULTS.upsamplingKernelSize, [1, 3] as const),
-    inputShape: checkInputShape(options.inputShape ?? UNET3D_DEFAULTS.inputShape, depth),
+    inputShape: checkInputShape(options.inputShape ?? defaults.inputShape, depth),
     seed: options.seed ?? null,
     name
+  }
+}
+
+/** Fills in defaults and checks every range; throws INVALID_ARGUMENT naming the first bad option. */
+export function resolveUNet3dOptions(options: UNet3dOptions): ResolvedUNet3dOptions {
+  const common = resolveCommonUNetOptions(options, { ...UNET3D_DEFAULTS, inputShape: [...UNET3D_DEFAULTS.inputShape] })
+  return {
+    ...common,
+    residualUnits: integerIn('residualUnits', options.residualUnits ?? UNET3D_DEFAULTS.residualUnits, 1, 8),
+    normalization: oneOf('normalization', options.normalization ?? UNET3D_DEFAULTS.normalization, ['instance'] as const),
+    activation: oneOf('activation', options.activation ?? UNET3D_DEFAULTS.activation, ['relu', 'leakyRelu'] as const),
+    upsamplingKernelSize: oneOf('upsamplingKernelSize', options.upsamplingKernelSize ?? UNET3D_DEFAULTS.upsamplingKernelSize, [1, 3] as const)
   }
 }
 

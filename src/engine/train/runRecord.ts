@@ -9,13 +9,14 @@
  *
  * A checkpoint folder run.json does not name is debris of an interrupted save and is removed.
  */
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { VoxloopError } from '../../shared/errors'
 import { isValidCaseId } from '../../shared/project'
 import { TrainingRunRecordSchema, type TrainingRunRecord } from '../../shared/training'
 // Plain Node code shared with main: crash-safe replacement of one file.
 import { writeFileAtomic } from '../../main/services/storage/writeFileAtomic'
+import { readJsonChecked } from '../../main/services/storage/readJsonChecked'
 import { nextModelVersion } from '../model/modelVersions'
 
 export const RUN_JSON = 'run.json'
@@ -42,26 +43,9 @@ export async function createVersionFolder(modelsDir: string, now: Date = new Dat
 }
 
 export async function readRunRecord(dir: string): Promise<TrainingRunRecord> {
-  const file = join(dir, RUN_JSON)
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new VoxloopError('NOT_FOUND', `${dir} is not a trained model version (no ${RUN_JSON})`, { cause: error })
-    throw error
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    throw new VoxloopError('MODEL_CORRUPT', `${file}: not valid JSON`, { cause: error })
-  }
-  const parsed = TrainingRunRecordSchema.safeParse(json)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new VoxloopError('MODEL_CORRUPT', `${file}: not a valid run record (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown problem'})`)
-  }
-  return parsed.data
+  return readJsonChecked(join(dir, RUN_JSON), TrainingRunRecordSchema, 'a valid run record', (error) => {
+    throw new VoxloopError('NOT_FOUND', `${dir} is not a trained model version (no ${RUN_JSON})`, { cause: error })
+  })
 }
 
 export async function writeRunRecord(dir: string, record: TrainingRunRecord): Promise<void> {

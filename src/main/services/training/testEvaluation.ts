@@ -8,9 +8,7 @@
  * since (they do not compare with a version measured on the current one), or the version's own run
  * trained or validated on a case now in the test split (they are not measured on unseen cases).
  */
-import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { VoxloopError } from '../../../shared/errors'
 import {
   STORED_EVALUATION_FORMAT_VERSION,
   StoredEvaluationSchema,
@@ -19,6 +17,7 @@ import {
   type TestFigures,
   type TrainingPlan
 } from '../../../shared/training'
+import { readJsonChecked } from '../storage/readJsonChecked'
 import { writeFileAtomic } from '../storage/writeFileAtomic'
 
 export const TEST_EVALUATION_JSON = 'evaluation-test.json'
@@ -38,26 +37,7 @@ export async function writeTestEvaluation(versionDir: string, report: Evaluation
 
 /** The stored test evaluation, or null when the version has none; an unreadable file throws, naming it. */
 export async function readTestEvaluation(versionDir: string): Promise<StoredEvaluation | null> {
-  const file = path.join(versionDir, TEST_EVALUATION_JSON)
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw error
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    throw new VoxloopError('MODEL_CORRUPT', `${file}: not valid JSON`, { cause: error })
-  }
-  const parsed = StoredEvaluationSchema.safeParse(json)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new VoxloopError('MODEL_CORRUPT', `${file}: not a stored evaluation (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown problem'})`)
-  }
-  return parsed.data
+  return readJsonChecked(path.join(versionDir, TEST_EVALUATION_JSON), StoredEvaluationSchema, 'a stored evaluation')
 }
 
 /**

@@ -17,9 +17,9 @@
 import { VoxloopError } from '../../../shared/errors'
 import type { LabelArray, Vec3 } from '../../../shared/volume'
 import { assertArrayFitsGrid, gridVoxelCount, type BoundsIjk, type VoxelGrid } from './grid'
-import { IndexBuffer } from './indexBuffer'
+import { IndexBuffer } from '../../../shared/geometry/indexBuffer'
 import { maxLabelOf } from './paintRules'
-import { VoxelMarks } from './voxelMarks'
+import { VoxelMarks } from '../../../shared/geometry/voxelMarks'
 
 /** Changed voxels and their values after the change (same array type as the label map). */
 export interface LabelChange {

@@ -12,7 +12,7 @@
 import { VoxloopError } from '../../../shared/errors'
 import type { Vec3, VoxelArray } from '../../../shared/volume'
 import { normalAxisOf, type ViewAxis, type VoxelGrid } from './grid'
-import { IndexBuffer, sortUnique } from './indexBuffer'
+import { IndexBuffer, sortUnique } from '../../../shared/geometry/indexBuffer'
 import { OVERWRITE_ANY, selectWritable, type OverwriteRule } from './paintRules'
 import type { IntensityRange } from './threshold'
 import type { VoxelEditor } from './VoxelEditor'

@@ -10,11 +10,11 @@
 import { VoxloopError } from '../../../shared/errors'
 import type { LabelArray, Vec3, VoxelArray } from '../../../shared/volume'
 import { assertArrayFitsGrid, gridVoxelCount, isInsideGrid, slicePlane, type ViewAxis, type VoxelGrid } from './grid'
-import { IndexBuffer } from './indexBuffer'
+import { IndexBuffer } from '../../../shared/geometry/indexBuffer'
 import { canOverwrite, OVERWRITE_ANY, type OverwriteRule } from './paintRules'
 import type { IntensityRange } from './threshold'
 import type { VoxelEditor } from './VoxelEditor'
-import { VoxelMarks } from './voxelMarks'
+import { VoxelMarks } from '../../../shared/geometry/voxelMarks'
 
 /** 'label': same label value as the seed; 'intensity': image intensity within `range`. */
 export type FillBound = { kind: 'label' } | { kind: 'intensity'; range: IntensityRange }

@@ -12,7 +12,7 @@ import { VoxloopError } from '../../../shared/errors'
 import type { LabelArray } from '../../../shared/volume'
 import { signedDistance2d } from './distanceTransform'
 import { assertArrayFitsGrid, slicePlane, type SlicePlane, type ViewAxis, type VoxelGrid } from './grid'
-import { IndexBuffer } from './indexBuffer'
+import { IndexBuffer } from '../../../shared/geometry/indexBuffer'
 import { assertLabelValue, canOverwrite, OVERWRITE_BACKGROUND, type OverwriteRule } from './paintRules'
 import type { VoxelEditor } from './VoxelEditor'
 

@@ -9,10 +9,10 @@
 import { VoxloopError } from '../../../shared/errors'
 import type { LabelArray } from '../../../shared/volume'
 import { assertArrayFitsGrid, gridVoxelCount, type VoxelGrid } from './grid'
-import { IndexBuffer } from './indexBuffer'
+import { IndexBuffer } from '../../../shared/geometry/indexBuffer'
 import { assertLabelValue } from './paintRules'
 import type { VoxelEditor } from './VoxelEditor'
-import { VoxelMarks } from './voxelMarks'
+import { VoxelMarks } from '../../../shared/geometry/voxelMarks'
 
 export interface IslandConfig {
   /** Components with fewer voxels than this are removed. Default 10; ≥ 1 (1 removes nothing). */
