@@ -29,7 +29,7 @@ export default defineConfig({
           cli: resolve(__dirname, 'src/main/cli/index.ts'),
           engine: resolve(__dirname, 'src/engine/index.ts'),
           gradientWorker: resolve(__dirname, 'src/engine/train/parallel/gradientWorker.ts'),
-          dcm2niixWorker: resolve(__dirname, 'src/main/services/volumes/dicom/dcm2niixWorker.ts')
+          dcm2niixWorker: resolve(__dirname, 'src/node/formats/dicom/dcm2niixWorker.ts')
         }
       }
     }

@@ -2,10 +2,50 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import pluginVue from 'eslint-plugin-vue'
 import vueParser from 'vue-eslint-parser'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 // Tier boundaries (docs/ARCHITECTURE.md): shared imports nothing outside itself, the renderer
 // reaches the rest of the app only through its bridge, and nobody but main and preload touches electron.
 const noElectron = { name: 'electron', message: 'Only src/main/electron and src/preload may import electron.' }
+
+// The Node tier (src/node: file formats, durable writes) is shared by main and the engine, which
+// never import each other: main reaches the engine only through its client (src/main/engine, a
+// message channel), so the engine can run as its own process. Import paths are resolved against
+// the importing file, since a relative specifier alone cannot tell src/main/engine from src/engine.
+const TIER_IMPORTS = {
+  shared: ['shared'],
+  node: ['shared', 'node'],
+  engine: ['shared', 'node', 'engine'],
+  main: ['shared', 'node', 'main'],
+  preload: ['shared', 'preload'],
+  renderer: ['shared', 'renderer']
+}
+const srcRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), 'src')
+const tierOf = (file) => {
+  const relative = path.relative(srcRoot, file)
+  if (relative.startsWith('..') || path.isAbsolute(relative)) return null
+  const tier = relative.split(path.sep)[0]
+  return tier in TIER_IMPORTS ? tier : null
+}
+const tierBoundaries = {
+  meta: { type: 'problem', schema: [], messages: { crossed: 'src/{{from}} may not import src/{{to}} (allowed: {{allowed}}); see docs/ARCHITECTURE.md' } },
+  create(context) {
+    const from = tierOf(context.filename)
+    if (!from) return {}
+    const check = (node, source) => {
+      if (typeof source !== 'string' || !source.startsWith('.')) return
+      const to = tierOf(path.resolve(path.dirname(context.filename), source))
+      if (to && !TIER_IMPORTS[from].includes(to)) context.report({ node, messageId: 'crossed', data: { from, to, allowed: TIER_IMPORTS[from].join(', ') } })
+    }
+    return {
+      ImportDeclaration: (node) => check(node, node.source.value),
+      ExportNamedDeclaration: (node) => node.source && check(node, node.source.value),
+      ExportAllDeclaration: (node) => check(node, node.source.value),
+      ImportExpression: (node) => node.source.type === 'Literal' && check(node, node.source.value)
+    }
+  }
+}
 
 export default tseslint.config(
   {
@@ -35,6 +75,11 @@ export default tseslint.config(
       'vue/multiline-html-element-content-newline': 'off',
       'no-console': 'off'
     }
+  },
+  {
+    files: ['src/**/*.{ts,vue}'],
+    plugins: { voxloop: { rules: { 'tier-boundaries': tierBoundaries } } },
+    rules: { 'voxloop/tier-boundaries': 'error' }
   },
   {
     // TypeScript checks names itself (and knows the DOM and Node globals); ESLint's rule does not.

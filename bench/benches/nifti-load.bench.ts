@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import { readNifti } from '../../src/main/services/volumes/nifti'
-import { encodeNiftiHeader, NIFTI1_MIN_VOX_OFFSET } from '../../src/main/services/volumes/nifti/niftiHeaderCodec'
+import { readNifti } from '../../src/node/formats/nifti'
+import { encodeNiftiHeader, NIFTI1_MIN_VOX_OFFSET } from '../../src/node/formats/nifti/niftiHeaderCodec'
 import { type Bench, type BenchReport, type BenchRow, medianMs } from '../report'
 
 const SIZE = 256

@@ -12,7 +12,7 @@ import path from 'node:path'
 import { chromium, type Page } from '@playwright/test'
 import { ProjectStore } from '../../src/main/services/project/ProjectStore'
 import { importDataset } from '../../src/main/services/project/importDataset'
-import { imageHeaderForGrid } from '../../src/main/services/volumes/nifti/writeImageNifti'
+import { imageHeaderForGrid } from '../../src/node/formats/nifti/writeImageNifti'
 import type { Volume } from '../../src/shared/volume'
 import type { Bench, BenchReport, BenchRow } from '../report'
 

@@ -2,11 +2,10 @@
  * The engine process: all TensorFlow.js work runs here, never on a thread that owns UI or IPC.
  * Started by main through src/main/engine (utilityProcess in the app, fork in serve mode and CLI).
  */
-import type { BackendReport } from '../shared/backends'
+import { parseBackendPreference, type BackendReport } from '../shared/backends'
 import type { EngineEvents, EngineMethod, EngineMethods, MainToEngine } from '../shared/engineProtocol'
 import { serializeError, VoxloopError } from '../shared/errors'
 import { activateBackend } from './backends/activateBackend'
-import { parseBackendPreference } from './backends/chooseBackend'
 import { connectToParent, type ParentPort } from './parentPort'
 import { PredictionRunner } from './infer/PredictionRunner'
 import { TrainingRunner } from './train/TrainingRunner'

@@ -3,7 +3,7 @@
  * desktop's host adapter (native folder dialog, utilityProcess engine) and binds the IPC transport.
  */
 import { app, BrowserWindow, dialog, session } from 'electron'
-import { parseBackendPreference } from '../engine/backends/chooseBackend'
+import { parseBackendPreference } from '../shared/backends'
 import { VoxloopApp } from './app/VoxloopApp'
 import { createMainWindow, type MainWindow } from './electron/createMainWindow'
 import { hardenSession } from './electron/hardenSession'

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { VoxloopError } from './errors'
 
 /** Compute backends in order of preference (docs/ARCHITECTURE.md, "Compute backends"). */
 export const BACKEND_IDS = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const
@@ -28,3 +29,13 @@ export const BackendReportSchema = z.object({
   threads: z.number().int().positive()
 })
 export type BackendReport = z.infer<typeof BackendReportSchema>
+
+/** "auto", empty or absent → auto; otherwise one of BACKEND_IDS (a CLI flag or an environment variable). */
+export function parseBackendPreference(value: string | undefined): BackendPreference {
+  if (value === undefined || value === '' || value === 'auto') return 'auto'
+  if ((BACKEND_IDS as readonly string[]).includes(value)) return value as BackendId
+  throw new VoxloopError(
+    'INVALID_ARGUMENT',
+    `Unknown backend "${value}": expected auto, ${BACKEND_IDS.join(', ')}`
+  )
+}

@@ -170,6 +170,45 @@ export const DicomSourceSchema = z.object({
 })
 export type DicomSource = z.infer<typeof DicomSourceSchema>
 
+/** One volume of a DICOM folder as the import would convert it (a series, or an echo or phase of one), to choose from. */
+export const DicomSeriesEntrySchema = z.object({
+  /**
+   * What projects:import takes as `series` to import this one: dcm2niix's name for the volume (the
+   * series number and a suffix, e.g. '4', '4_e2', '13a'). Not the SeriesInstanceUID, which real
+   * exports share between series (dcm_qa_ts: nine series, one UID).
+   */
+  choice: z.string(),
+  seriesNumber: z.number().int().optional(),
+  /** Series description, else protocol name. */
+  description: DicomText,
+  modality: DicomText,
+  dims: DimsSchema,
+  /** Of its first volume: more than 1 is a 4D series, which the import skips. */
+  timePoints: z.number().int().min(1),
+  files: z.number().int().min(0).optional()
+})
+export type DicomSeriesEntry = z.infer<typeof DicomSeriesEntrySchema>
+
+export const DicomSeriesListSchema = z.object({
+  source: z.string(),
+  series: z.array(DicomSeriesEntrySchema),
+  /** Files that are not DICOM images the converter could read (the import reports each). */
+  skippedFiles: z.number().int().min(0)
+})
+export type DicomSeriesList = z.infer<typeof DicomSeriesListSchema>
+
+/** What a folder holds, for offering to make a project of it when it is not one (projects:inspectFolder). */
+export const FolderContentsSchema = z.object({
+  folder: z.string(),
+  /** 'project': it has voxloop.json; 'other': nothing Voxloop can import at its top level. */
+  kind: z.enum(['project', 'msd', 'nifti', 'dicom', 'other']),
+  /** Cases an import would try (MSD or NIfTI), or DICOM files found (sub-folders included). */
+  count: z.number().int().min(0),
+  /** Where a new project for it goes by default: beside it, `<folder>-voxloop`. */
+  suggestedProjectFolder: z.string()
+})
+export type FolderContents = z.infer<typeof FolderContentsSchema>
+
 /** One case's entry in `cases.json`. Label voxel counts are keyed by label id (as a string). */
 export const CaseRecordSchema = z.object({
   id: CaseIdSchema,
@@ -240,6 +279,14 @@ export const SkippedFileSchema = z.object({
 })
 export type SkippedFile = z.infer<typeof SkippedFileSchema>
 
+/**
+ * What the 4th dimension of a 4D NIfTI image holds, when the user says so (`voxloop import --4d`):
+ * channels (sequences of one image, kept as one multi-channel case) or time (each time point
+ * becomes a case of its own). Without it the import decides per file (fourthDimension.ts).
+ */
+export const FourDImportSchema = z.enum(['channels', 'time'])
+export type FourDImport = z.infer<typeof FourDImportSchema>
+
 export const ImportedCaseSchema = z.object({
   caseId: CaseIdSchema,
   imageFile: z.string(),
@@ -307,6 +354,15 @@ export const RecoveryReportSchema = z.object({
   caseIndexRebuilt: z.boolean()
 })
 export type RecoveryReport = z.infer<typeof RecoveryReportSchema>
+
+/**
+ * What an export writes (docs/DATASTORE.md, "Import and export"): `nifti` labels as `<case>.nii.gz`
+ * with an ITK-SNAP label description file, `seg-nrrd` 3D Slicer segmentations `<case>.seg.nrrd`,
+ * `msd` a Medical Segmentation Decathlon folder, `nnunet-v2` an nnU-Net v2 raw dataset folder.
+ */
+export const EXPORT_FORMATS = ['nifti', 'seg-nrrd', 'msd', 'nnunet-v2'] as const
+export const ExportFormatSchema = z.enum(EXPORT_FORMATS)
+export type ExportFormat = z.infer<typeof ExportFormatSchema>
 
 export const ExportReportSchema = z.object({
   destination: z.string(),
@@ -397,25 +453,8 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** An audit entry before the store stamps its time. */
 export type AuditEntryInput = DistributiveOmit<AuditEntry, 'at'>
 
-/** Twelve distinguishable label colours, used in order for labels that arrive without one. */
-export const DEFAULT_LABEL_COLORS = [
-  '#e6194b',
-  '#3cb44b',
-  '#4363d8',
-  '#f58231',
-  '#911eb4',
-  '#46f0f0',
-  '#f032e6',
-  '#bcf60c',
-  '#fabebe',
-  '#008080',
-  '#e6beff',
-  '#9a6324'
-] as const
-
-export function defaultLabelColor(labelId: number): string {
-  return DEFAULT_LABEL_COLORS[(labelId - 1) % DEFAULT_LABEL_COLORS.length] ?? '#ffffff'
-}
+// Label colours live in labelColors.ts (a generator for every id); re-exported for existing importers.
+export { DEFAULT_LABEL_COLORS, defaultLabelColor } from './labelColors'
 
 /** mL of `voxels` voxels of the given spacing (mm). */
 export function voxelsToMl(voxels: number, spacing: readonly [number, number, number]): number {

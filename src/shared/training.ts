@@ -84,7 +84,7 @@ export const TrainingOptionsSchema = z
     patchSize: PatchSizeSchema.optional(),
     /** Patches per step; 1–64, default 2. */
     batchSize: z.number().int().min(1).max(64).optional(),
-    /** Peak learning rate; default 1e-3 for Adam, 1e-2 for SGD. */
+    /** Peak learning rate; default 3e-3 for Adam, 1e-2 for SGD. */
     learningRate: z.number().positive().max(10).optional(),
     optimizer: OptimizerKindSchema.optional(),
     /** SGD momentum (Nesterov); 0–0.999, default 0.99 (nnU-Net). */

@@ -1,8 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { expect, test } from '@playwright/test'
-import { readLabelNifti } from '../../src/main/services/volumes/nifti'
+import { readLabelNifti } from '../../src/node/formats/nifti'
 import { makeGrid, segmentFootprint } from '../../src/renderer/src/tools'
 import { startServedApp, type ServedApp } from './fixtures/serveApp'
 import { saveScreenshot } from './fixtures/screenshots'
@@ -11,10 +11,18 @@ import { WorkspacePage } from './fixtures/workspacePage'
 
 let served: ServedApp
 let projectDir: string
+/** TotalSegmentator's MR example alone: its CT twin's label map gives the same ids to other organs. */
+let mrOnly: string
+const TOTALSEG = path.join(SHARED_DATA_DIR, 'labeled', 'totalsegmentator_examples')
 
 test.beforeAll(async () => {
   served = await startServedApp()
   projectDir = path.join(await mkdtemp(path.join(os.tmpdir(), 'voxloop-e2e-project-')), 'abdomen')
+  mrOnly = path.join(path.dirname(projectDir), 'mr-only')
+  for (const folder of ['imagesTr', 'labelsTr']) {
+    await mkdir(path.join(mrOnly, folder), { recursive: true })
+    await symlink(path.join(TOTALSEG, folder, 'example_mr_sm.nii.gz'), path.join(mrOnly, folder, 'example_mr_sm.nii.gz'))
+  }
 })
 
 test.afterAll(async () => {
@@ -35,9 +43,18 @@ test('label a real LPS case: orientation, paint, erase, undo, redo, save, and ex
   await expect(page.getByTestId('project-name')).toHaveText('Abdomen')
 
   await page.getByTestId('show-import').click()
-  await page.getByTestId('import-path').fill(path.join(SHARED_DATA_DIR, 'labeled', 'totalsegmentator_examples'))
+  // The CT and MR maps' tables name label 10 differently: the import is refused, naming both, and nothing is merged.
+  await page.getByTestId('import-path').fill(TOTALSEG)
   await page.getByTestId('import-go').click()
-  await expect(page.getByTestId('import-report')).toContainText('Imported 2 case(s)', { timeout: 60_000 })
+  await expect(page.getByTestId('project-error')).toContainText('label 10', { timeout: 60_000 })
+  await expect(page.getByTestId('project-error')).toContainText('example_ct_sm.nii.gz')
+  await expect(page.getByTestId('project-error')).toContainText('example_mr_sm.nii.gz')
+  await saveScreenshot(page, 'import-refused-label-tables-disagree')
+  await expect(page.locator('[data-testid^="open-case-"]')).toHaveCount(0)
+  await page.getByTestId('import-path').fill(mrOnly)
+  await page.getByTestId('import-go').click()
+  await expect(page.getByTestId('import-report')).toContainText('Imported 1 case(s)', { timeout: 60_000 })
+  await expect(page.getByTestId('project-error')).toHaveCount(0)
   await saveScreenshot(page, 'project-after-import')
 
   // example_mr_sm is stored LPS (negative x and y steps): the views must still show the patient's

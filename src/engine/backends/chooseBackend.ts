@@ -34,11 +34,3 @@ export function chooseBackend(probes: readonly BackendProbe[], preference: Backe
   throw new VoxloopError('BACKEND_UNAVAILABLE', `No compute backend is available: ${skipped.join('; ')}`)
 }
 
-export function parseBackendPreference(value: string | undefined): BackendPreference {
-  if (value === undefined || value === '' || value === 'auto') return 'auto'
-  if ((BACKEND_IDS as readonly string[]).includes(value)) return value as BackendId
-  throw new VoxloopError(
-    'INVALID_ARGUMENT',
-    `Unknown backend "${value}": expected auto, ${BACKEND_IDS.join(', ')}`
-  )
-}

@@ -18,4 +18,4 @@ export { InstanceNormalization, UpSampling3D, instanceNorm, upsampleNearest3d } 
 export { saveModel, saveModelVersion, loadModel, type LoadedModel } from './modelStore'
 export { modelFolderIO, type ModelDescription } from './modelFolderIO'
 export { MODEL_FORMAT_VERSION, type ModelConfig, type ModelMetadata, type JsonObject } from './modelConfig'
-export { formatModelVersion, parseModelVersion, listModelVersions, nextModelVersion, type ModelVersionName } from './modelVersions'
+export { formatModelVersion, parseModelVersion, listModelVersions, nextModelVersion, type ModelVersionName } from '../../node/models/modelVersions'

@@ -22,7 +22,7 @@ import {
   ModelConfigSchema,
   type ModelConfig
 } from './modelConfig'
-import { writeFolderAtomic } from './writeFolderAtomic'
+import { writeFolderAtomic } from '../../node/storage/durableWrite'
 
 /** Bytes per value of the dtypes a layers model stores unquantised. */
 const DTYPE_BYTES = { float32: 4, int32: 4, bool: 1 } as const

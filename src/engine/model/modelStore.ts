@@ -9,7 +9,7 @@ import { VoxloopError } from '../../shared/errors'
 import './layers' // registers the custom layers, which deserialising a saved model needs
 import { MODEL_JSON, modelCorrupt, type ModelConfig, type ModelMetadata } from './modelConfig'
 import { modelFolderIO, readModelArtifacts, type ModelDescription } from './modelFolderIO'
-import { nextModelVersion } from './modelVersions'
+import { nextModelVersion } from '../../node/models/modelVersions'
 
 export interface LoadedModel {
   model: tf.LayersModel

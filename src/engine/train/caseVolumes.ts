@@ -9,7 +9,7 @@ import type { Modality } from '../../shared/project'
 import type { NormalizationPlan, TrainingClass, TrainingPlan } from '../../shared/training'
 import type { Vec3, Volume } from '../../shared/volume'
 // Plain Node code shared with main (no Electron, no store): the one NIfTI reader of the app.
-import { readLabelNifti, readNifti } from '../../main/services/volumes/nifti'
+import { readLabelNifti, readNifti } from '../../node/formats/nifti'
 import { prepareCase, type PreparedCase } from '../data/prepareCase'
 import { classIndexVolume } from './trainingClasses'
 

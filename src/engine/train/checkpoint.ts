@@ -10,11 +10,11 @@
  * The folder is written under a temporary name and renamed into place; run.json naming it is what
  * makes it count (runRecord.ts).
  */
-import { randomBytes } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type * as tf from '@tensorflow/tfjs'
 import { z } from 'zod'
+import { writeFolderAtomicWith, writeSynced } from '../../node/storage/durableWrite'
 import { VoxloopError } from '../../shared/errors'
 import { EpochSummarySchema, OptimizerKindSchema, type EpochSummary } from '../../shared/training'
 import type { BatchSamplerState } from '../data/BatchSampler'
@@ -65,28 +65,6 @@ export function checkpointPath(name: string): string {
   return `${CHECKPOINTS_DIR}/${name}`
 }
 
-async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
-  const handle = await open(path, 'wx')
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  if (process.platform === 'win32') return
-  const handle = await open(path, 'r')
-  try {
-    await handle.sync()
-  } catch {
-    // some file systems refuse directory fsync; the rename is still atomic
-  } finally {
-    await handle.close()
-  }
-}
-
 function optimizerBytes(state: OptimizerState): Uint8Array {
   const total = state.slots.reduce((n, slot) => n + slot.values.length, 0)
   const all = new Float32Array(total)
@@ -101,38 +79,31 @@ function optimizerBytes(state: OptimizerState): Uint8Array {
 
 /** Writes `checkpoints/<name>/` for the version folder `versionDir`; returns its relative path. */
 export async function writeCheckpoint(versionDir: string, name: string, model: tf.LayersModel, contents: CheckpointContents, metadata: { architecture: JsonObject; training: JsonObject }): Promise<string> {
-  const parent = join(versionDir, CHECKPOINTS_DIR)
-  await mkdir(parent, { recursive: true })
-  const temporary = join(parent, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
-  await mkdir(temporary)
-  try {
-    await saveModel(model, join(temporary, MODEL_DIR), metadata)
-    await writeSynced(join(temporary, OPTIMIZER_BIN), optimizerBytes(contents.optimizer))
-    const state: z.input<typeof StateSchema> = {
-      formatVersion: CHECKPOINT_FORMAT_VERSION,
-      epoch: contents.epoch,
-      step: contents.step,
-      optimizer: {
-        kind: contents.optimizer.kind,
-        iterations: contents.optimizer.iterations,
-        adamBetaPowers: contents.optimizer.adamBetaPowers,
-        slots: contents.optimizer.slots.map((slot) => ({ name: slot.name, shape: slot.shape }))
-      },
-      sampler: contents.sampler,
-      random: { scheme: 'per-step', seed: contents.sampler.seed },
-      earlyStopping: contents.earlyStopping,
-      history: contents.history
-    }
-    await writeSynced(join(temporary, STATE_JSON), `${JSON.stringify(state)}\n`)
-    await syncDirectory(temporary)
-    // A folder of this name is debris of a run that died before run.json named it.
-    await rm(join(parent, name), { recursive: true, force: true })
-    await rename(temporary, join(parent, name))
-    await syncDirectory(parent)
-  } catch (error) {
-    await rm(temporary, { recursive: true, force: true }).catch(() => undefined)
-    throw error
-  }
+  // A folder of this name is debris of a run that died before run.json named it: replaced.
+  await writeFolderAtomicWith(
+    join(versionDir, CHECKPOINTS_DIR, name),
+    async (temporary) => {
+      await saveModel(model, join(temporary, MODEL_DIR), metadata)
+      await writeSynced(join(temporary, OPTIMIZER_BIN), optimizerBytes(contents.optimizer))
+      const state: z.input<typeof StateSchema> = {
+        formatVersion: CHECKPOINT_FORMAT_VERSION,
+        epoch: contents.epoch,
+        step: contents.step,
+        optimizer: {
+          kind: contents.optimizer.kind,
+          iterations: contents.optimizer.iterations,
+          adamBetaPowers: contents.optimizer.adamBetaPowers,
+          slots: contents.optimizer.slots.map((slot) => ({ name: slot.name, shape: slot.shape }))
+        },
+        sampler: contents.sampler,
+        random: { scheme: 'per-step', seed: contents.sampler.seed },
+        earlyStopping: contents.earlyStopping,
+        history: contents.history
+      }
+      await writeSynced(join(temporary, STATE_JSON), `${JSON.stringify(state)}\n`)
+    },
+    { replace: true }
+  )
   return checkpointPath(name)
 }
 

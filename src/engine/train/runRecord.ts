@@ -15,9 +15,9 @@ import { VoxloopError } from '../../shared/errors'
 import { isValidCaseId } from '../../shared/project'
 import { TrainingRunRecordSchema, type TrainingRunRecord } from '../../shared/training'
 // Plain Node code shared with main: crash-safe replacement of one file.
-import { writeFileAtomic } from '../../main/services/storage/writeFileAtomic'
-import { readJsonChecked } from '../../main/services/storage/readJsonChecked'
-import { nextModelVersion } from '../model/modelVersions'
+import { writeFileAtomic } from '../../node/storage/durableWrite'
+import { readJsonChecked } from '../../node/storage/readJsonChecked'
+import { nextModelVersion } from '../../node/models/modelVersions'
 
 export const RUN_JSON = 'run.json'
 export const CHECKPOINTS_DIR = 'checkpoints'

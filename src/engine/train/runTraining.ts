@@ -17,7 +17,7 @@ import type { TrainRequest } from '../../shared/engineProtocol'
 import { serializeError, VoxloopError } from '../../shared/errors'
 import type { VolumeHeader } from '../../shared/volume'
 // Plain Node code shared with main (no Electron, no store): the one NIfTI reader of the app.
-import { readNiftiHeader } from '../../main/services/volumes/nifti'
+import { readNiftiHeader } from '../../node/formats/nifti'
 import type { PostprocessingPlan } from '../../shared/postprocessing'
 import { deriveSeed } from '../../shared/random'
 import {

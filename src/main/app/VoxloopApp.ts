@@ -13,6 +13,7 @@ import type { Handlers } from './handlers'
 import path from 'node:path'
 import type { ProjectOverview } from '../../shared/contract'
 import { ActiveProjectService } from '../services/activeProject/ActiveProjectService'
+import { inspectFolder } from '../services/project/folderContents'
 import { TrainingService } from '../services/training/TrainingService'
 import { PredictionService } from '../services/prediction/PredictionService'
 
@@ -128,9 +129,11 @@ export class VoxloopApp {
         await this.project.close()
         return null
       },
-      'projects:import': (source) => this.project.importFrom(source),
-      'projects:exportLabels': (options) => this.project.exportLabels(options),
-      'projects:exportMsd': (options) => this.project.exportMsd(options.folder),
+      'projects:import': (source, options) => this.project.importFrom(source, options ?? {}),
+      'projects:listDicomSeries': (source) => this.project.listDicomSeries(source),
+      'projects:inspectFolder': (folder) => inspectFolder(path.resolve(folder)),
+      'projects:cancelImport': async () => ({ cancelled: this.project.cancelImport() }),
+      'projects:export': (options) => this.project.exportProject(options),
       'projects:setModality': (modality) => this.project.setModality(modality),
       'projects:updateLabels': (labels) => this.project.updateLabels(labels),
       'cases:list': async () => this.project.listCases(),

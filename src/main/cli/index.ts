@@ -5,7 +5,7 @@
 import { version } from '../../../package.json'
 import { VoxloopError } from '../../shared/errors'
 import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_TRAINING_MINUTES } from '../../shared/training'
-import { parseBackendPreference } from '../../engine/backends/chooseBackend'
+import { parseBackendPreference } from '../../shared/backends'
 import { resolveAppDataDir } from '../app/appDataDir'
 import { VoxloopApp } from '../app/VoxloopApp'
 import { forkEngine } from '../engine/forkEngine'
@@ -21,6 +21,8 @@ import { parseSplitCommandInput, splitCommand } from './commands/splitCommand'
 import { integerFlag, parseArgs, stringFlag } from './parseArgs'
 import { parseCaseListFlag } from './caseListFlag'
 import { parseModalityFlag } from './modalityFlag'
+import { parseFourDFlag } from './fourDFlag'
+import { parseExportFormatFlag } from './exportFormatFlag'
 
 const USAGE = `Voxloop ${version}: label 3D medical volumes and train segmentation models, offline.
 
@@ -29,16 +31,29 @@ Usage: voxloop <command> [options]
 Commands:
   info <file> [--json]                      dims, spacing, affine, orientation, datatype, intensities,
                                             and voxels per value for label maps, of a NIfTI file
-  import <source> <project> [--modality CT|MR|other] [--series N|UID] [--json]
+  import <source> <project> [--modality CT|MR|other] [--series N|UID] [--4d channels|time] [--json]
                                             import a folder of NIfTI files, an MSD folder (dataset.json,
                                             imagesTr/, labelsTr/) or a DICOM folder (searched recursively;
                                             each series becomes a case, or only the one --series names)
                                             into a project (created if needed); a new project's modality
                                             comes from DICOM (0008,0060), dataset.json or the intensities
                                             (Hounsfield units → CT) unless --modality sets it; exits 1 and
-                                            leaves no new project behind when nothing was imported
-  export <project> <folder> [--msd] [--predictions] [--json]
-                                            labels (and predictions) as NIfTI, or the project as MSD
+                                            leaves no new project behind when nothing was imported.
+                                            A 4D NIfTI's 4th dimension is channels when dataset.json lists
+                                            that many; one whose header gives it a time unit and TR (or
+                                            the time-series intent) is skipped as a time series unless
+                                            --4d time makes each time point a case (<case>_t000, _t001, …,
+                                            same affine; a label must then be 4D with the same time
+                                            points) or --4d channels reads it as channels; other 4D
+                                            files are read as channels
+  export <project> <folder> [--format nifti|seg-nrrd|msd|nnunet-v2] [--predictions] [--json]
+                                            into a folder outside the project: nifti (default) writes
+                                            labels as <case>.nii.gz plus labels.itksnap.txt (ITK-SNAP's
+                                            label file); seg-nrrd writes 3D Slicer <case>.seg.nrrd
+                                            (segment names, colours, label values); --predictions adds
+                                            predictions/ to either; msd and nnunet-v2 write a dataset
+                                            folder (dataset.json, imagesTr/, labelsTr/, imagesTs/) into
+                                            a new or empty folder; --msd is short for --format msd
   backends [--json] [--backend B]           compute backends available here and the one that would be chosen
   serve [--port N] [--backend B]            serve the app on 127.0.0.1 for a browser (prints the URL)
   train <project> [options] [--json]        train a segmentation model on the curated (done) cases in the
@@ -72,7 +87,7 @@ Training options (defaults are picked from the data, the same as the app's Train
   --steps N           optimiser steps per epoch
   --patch N|DxHxW     patch size in voxels (multiples of 2^depth)
   --batch N           patches per step
-  --lr X              peak learning rate (Adam 1e-3, SGD 1e-2)
+  --lr X              peak learning rate (Adam 3e-3, SGD 1e-2)
   --optimizer adam|sgd, --schedule poly|cosine|constant
   --val F             share of cases held out for validation (0.2), drawn from the seed; only for
                       an explicit case list: by default the project's recorded validation split
@@ -129,17 +144,22 @@ async function main(argv: string[]): Promise<number> {
     case 'import': {
       const modality = parseModalityFlag(stringFlag(args, 'modality'))
       const series = stringFlag(args, 'series')
+      const fourD = parseFourDFlag(stringFlag(args, '4d'))
       const report = await importCommand(need(first, '<source>'), need(second, '<project>'), {
         json,
         ...(modality ? { modality } : {}),
-        ...(series !== undefined ? { series } : {})
+        ...(series !== undefined ? { series } : {}),
+        ...(fourD ? { fourD } : {})
       })
       // Nothing imported is a failure a script must see (the CLI removed a project it had just made).
       return report.imported.length > 0 ? 0 : 1
     }
-    case 'export':
-      await exportCommand(need(first, '<project>'), need(second, '<folder>'), { msd: args.flags.has('msd'), predictions: args.flags.has('predictions'), json })
+    case 'export': {
+      // Checked before the project is opened, so a typo fails at once and touches nothing.
+      const format = parseExportFormatFlag(stringFlag(args, 'format'), args.flags.has('msd'))
+      await exportCommand(need(first, '<project>'), need(second, '<folder>'), { format, predictions: args.flags.has('predictions'), json })
       return 0
+    }
     case 'backends': {
       const app = await createApp(backend)
       try {

@@ -8,7 +8,11 @@ import {
   CaseSplitSchema,
   CaseStatusSchema,
   CaseSummarySchema,
+  DicomSeriesListSchema,
+  FolderContentsSchema,
+  ExportFormatSchema,
   ExportReportSchema,
+  FourDImportSchema,
   ImportReportSchema,
   LabelDefSchema,
   ModalitySchema,
@@ -131,18 +135,47 @@ export const channels = {
   'projects:current': defineChannel('The open project, or null.', z.tuple([]), ProjectOverviewSchema.nullable()),
   'projects:close': defineChannel('Close the open project (unsaved edits stay in its journal).', z.tuple([]), z.null()),
   'projects:import': defineChannel(
-    'Import a folder of NIfTI files or a Medical Segmentation Decathlon folder into the open project.',
-    z.tuple([FolderPathSchema]),
+    'Import a folder of NIfTI files or a Medical Segmentation Decathlon folder (or a folder of DICOM series) into the open project, sending projects:importProgress per case; fourD: what the 4th dimension of 4D NIfTI images holds (default: decided per file, time series skipped).',
+    z.tuple([
+      FolderPathSchema,
+      z
+        .object({
+          fourD: FourDImportSchema.optional(),
+          /** Of a DICOM folder, only this series: a `choice` from projects:listDicomSeries, a series number or SeriesInstanceUID. */
+          series: z.string().trim().min(1).max(200).optional()
+        })
+        .strict()
+        .optional()
+    ]),
     ImportReportSchema
   ),
-  'projects:exportLabels': defineChannel(
-    'Write labels (and optionally predictions) as NIfTI on their images\' grids into a folder.',
-    z.tuple([z.object({ folder: FolderPathSchema, includePredictions: z.boolean().default(false), caseIds: z.array(CaseIdSchema).optional() }).strict()]),
-    ExportReportSchema
+  'projects:listDicomSeries': defineChannel(
+    'The series of a DICOM folder (searched with its sub-folders), for choosing which to import: number, description, modality, dims. Converts the folder to find them, so it takes as long as an import\'s conversion.',
+    z.tuple([FolderPathSchema]),
+    DicomSeriesListSchema
   ),
-  'projects:exportMsd': defineChannel(
-    'Export the whole project as a Medical Segmentation Decathlon folder.',
-    z.tuple([z.object({ folder: FolderPathSchema }).strict()]),
+  'projects:inspectFolder': defineChannel(
+    'What a folder holds (a Voxloop project, an MSD dataset, NIfTI files, DICOM files or none of these), from file names and DICOM signatures; for offering to make a project of a dataset folder.',
+    z.tuple([FolderPathSchema]),
+    FolderContentsSchema
+  ),
+  'projects:cancelImport': defineChannel(
+    'Stop the running import before its next case; nothing of it is added to the project (the import answers CANCELLED). cancelled: whether one was running.',
+    z.tuple([]),
+    z.object({ cancelled: z.boolean() })
+  ),
+  'projects:export': defineChannel(
+    'Export into a folder outside the project: labels as NIfTI (with an ITK-SNAP label file) or 3D Slicer .seg.nrrd (optionally with predictions), or the project as an MSD or nnU-Net v2 dataset folder.',
+    z.tuple([
+      z
+        .object({
+          folder: FolderPathSchema,
+          format: ExportFormatSchema,
+          includePredictions: z.boolean().default(false),
+          caseIds: z.array(CaseIdSchema).optional()
+        })
+        .strict()
+    ]),
     ExportReportSchema
   ),
   'projects:setModality': defineChannel(

@@ -9,6 +9,13 @@ export const events = {
   'app:notice': z.object({ level: z.enum(['info', 'warning', 'error']), message: z.string() }),
   /** The case list changed (import, save, status): the renderer refreshes it. */
   'cases:changed': z.object({ caseIds: z.array(z.string()) }),
+  /** One more case (or DICOM series) of the running import handled: staged, or skipped with a reason. */
+  'projects:importProgress': z.object({
+    source: z.string(),
+    done: z.number().int().nonnegative(),
+    total: z.number().int().nonnegative(),
+    caseId: z.string()
+  }),
   /** One more case predicted (background prediction run). */
   'predictions:progress': PredictionProgressSchema,
   'predictions:finished': PredictionFinishedSchema,

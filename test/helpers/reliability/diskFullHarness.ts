@@ -11,7 +11,7 @@ import path from 'node:path'
 import { createRng } from '../../../src/main/services/demo/seededRandom'
 import { applyEdit } from '../../../src/main/services/project/labelOps'
 import { ProjectStore } from '../../../src/main/services/project/ProjectStore'
-import { imageHeaderForGrid } from '../../../src/main/services/volumes/nifti/writeImageNifti'
+import { imageHeaderForGrid } from '../../../src/node/formats/nifti/writeImageNifti'
 import { DISK_FULL_CASE, DISK_FULL_DIMS, diskFullEditStream } from './diskFullStream'
 import { readLines } from './childIo'
 

@@ -13,7 +13,7 @@ import path from 'node:path'
 import { childSeed, createRng, type Rng } from '../../../src/main/services/demo/seededRandom'
 import { applyEdit } from '../../../src/main/services/project/labelOps'
 import { ProjectStore } from '../../../src/main/services/project/ProjectStore'
-import { readLabelNifti } from '../../../src/main/services/volumes/nifti'
+import { readLabelNifti } from '../../../src/node/formats/nifti'
 import {
   CRASH_CASES,
   CRASH_DIMS,

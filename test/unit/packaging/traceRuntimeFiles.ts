@@ -50,8 +50,8 @@ async function main(): Promise<void> {
   tf.square(tf.tensor1d([1, 2])).dataSync()
   // On this thread (a worker's reads would not pass through the wrappers above); with no input it
   // loads and starts the converter, finds no DICOM and prints into its log, not onto stdout.
-  const { runDcm2niixHere } = await import('../../../src/main/services/volumes/dicom/dcm2niixCore')
-  const { dcm2niixFiles } = await import('../../../src/main/services/volumes/dicom/dcm2niixPackage')
+  const { runDcm2niixHere } = await import('../../../src/node/formats/dicom/dcm2niixCore')
+  const { dcm2niixFiles } = await import('../../../src/node/formats/dicom/dcm2niixPackage')
   await runDcm2niixHere({ files: dcm2niixFiles(), inputs: [], options: [] })
   process.stdout.write(JSON.stringify([...read].sort()))
   // The threaded build's worker pool would keep the process alive.

@@ -23,7 +23,7 @@ import { z } from 'zod'
 import { VoxloopError } from '../../../shared/errors'
 import { ChannelNormalizationSchema, Shape3Schema } from '../../../shared/training'
 // Plain Node code shared with main: the app's one crash-safe file write.
-import { writeFileAtomic } from '../../../main/services/storage/writeFileAtomic'
+import { writeFileAtomic } from '../../../node/storage/durableWrite'
 import type { SamplerCase } from '../../data/BatchSampler'
 import type { ForegroundLocations } from '../../data/foregroundIndex'
 import type { Shape3 } from '../../data/layout'

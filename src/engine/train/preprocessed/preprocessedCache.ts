@@ -28,7 +28,7 @@ import type { CaseFiles } from '../../../shared/engineProtocol'
 import { VoxloopError } from '../../../shared/errors'
 import type { DatasetFingerprint, TrainingClass } from '../../../shared/training'
 // Plain Node code shared with main: the app's one crash-safe file write.
-import { writeFileAtomic } from '../../../main/services/storage/writeFileAtomic'
+import { writeFileAtomic } from '../../../node/storage/durableWrite'
 import type { SamplerCase } from '../../data/BatchSampler'
 import { combineFingerprint, fingerprintContribution, type FingerprintCase, type FingerprintContribution } from '../../data/fingerprint'
 import { canonicalTurn, turnedVec3 } from '../../data/reorient'

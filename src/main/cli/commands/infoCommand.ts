@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { describeVolume, readNifti, type VolumeDescription } from '../../services/volumes/nifti'
+import { describeVolume, readNifti, type VolumeDescription } from '../../../node/formats/nifti'
 
 /** `voxloop info <file> [--json]`: the grid, orientation and contents of a NIfTI file. */
 export async function infoCommand(file: string, json: boolean): Promise<void> {

@@ -11,8 +11,8 @@ import { VoxloopError } from '../../../shared/errors'
 import type { PredictionFinished, PredictionProgress } from '../../../shared/prediction'
 import type { VoxloopApp } from '../../app/VoxloopApp'
 import { predictableCaseIds } from '../../services/prediction/PredictionService'
-import { readNiftiHeader, writeLabelNifti } from '../../services/volumes/nifti'
-import { writeImageNifti } from '../../services/volumes/nifti/writeImageNifti'
+import { readNiftiHeader, writeLabelNifti } from '../../../node/formats/nifti'
+import { writeImageNifti } from '../../../node/formats/nifti/writeImageNifti'
 
 export interface PredictCommandOptions {
   model: string | undefined

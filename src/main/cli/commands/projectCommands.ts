@@ -1,8 +1,8 @@
 import { readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
-import type { ExportReport, ImportReport, Modality, SkippedFile } from '../../../shared/project'
+import type { ExportFormat, ExportReport, FourDImport, ImportReport, Modality, SkippedFile } from '../../../shared/project'
 import { describeModalityChoice } from '../../services/project/chooseModality'
-import { exportLabels, exportMsd } from '../../services/project/exportProject'
+import { exportProject } from '../../services/project/exportProject'
 import { importDataset } from '../../services/project/importDataset'
 import { ProjectStore } from '../../services/project/ProjectStore'
 
@@ -47,6 +47,8 @@ export interface ImportCommandOptions {
   modality?: Modality
   /** `--series`: of a DICOM folder, only this series (number or SeriesInstanceUID). */
   series?: string
+  /** `--4d`: what dim[4] of 4D NIfTI images holds (importDataset's `fourD`). */
+  fourD?: FourDImport
 }
 
 /** Skipped files grouped by reason (in order of first appearance): one line per reason, not per file. */
@@ -67,7 +69,7 @@ function skippedLine(group: { reason: string; files: string[] }): string {
 }
 
 /**
- * `voxloop import <source> <project> [--modality CT|MR|other] [--series N|UID]`: a NIfTI folder, an
+ * `voxloop import <source> <project> [--modality CT|MR|other] [--series N|UID] [--4d channels|time]`: a NIfTI folder, an
  * MSD folder or a DICOM folder into a project, which is created (named after the source) when the
  * folder holds none yet. A new project's modality comes from the data (DICOM (0008,0060), else
  * dataset.json, else the intensities) unless --modality says. When nothing is imported (or the
@@ -89,7 +91,8 @@ export async function importCommand(source: string, projectDir: string, options:
   try {
     report = await importDataset(store, path.resolve(source), {
       ...(options.modality ? { modality: options.modality } : {}),
-      ...(options.series !== undefined ? { dicomSeries: options.series } : {})
+      ...(options.series !== undefined ? { dicomSeries: options.series } : {}),
+      ...(options.fourD ? { fourD: options.fourD } : {})
     })
   } finally {
     await store.dispose()
@@ -110,16 +113,23 @@ export async function importCommand(source: string, projectDir: string, options:
   return report
 }
 
-/** `voxloop export <project> <folder> [--msd] [--predictions]`. */
-export async function exportCommand(projectDir: string, destination: string, options: { msd: boolean; predictions: boolean; json: boolean }): Promise<ExportReport> {
+export interface ExportCommandOptions {
+  format: ExportFormat
+  predictions: boolean
+  json: boolean
+}
+
+/**
+ * `voxloop export <project> <folder> [--format nifti|seg-nrrd|msd|nnunet-v2] [--predictions]`:
+ * the project opened for reading, exported, closed again.
+ */
+export async function exportCommand(projectDir: string, destination: string, options: ExportCommandOptions): Promise<ExportReport> {
   const { store } = await ProjectStore.open(path.resolve(projectDir))
   try {
-    const report = options.msd
-      ? await exportMsd(store, path.resolve(destination))
-      : await exportLabels(store, path.resolve(destination), { includePredictions: options.predictions })
+    const report = await exportProject(store, path.resolve(destination), { format: options.format, includePredictions: options.predictions })
     if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
     else {
-      process.stdout.write(`Wrote ${report.files.length} file(s) to ${report.destination}\n`)
+      process.stdout.write(`Wrote ${report.files.length} file(s) to ${report.destination} (${options.format})\n`)
       for (const skip of report.skipped) process.stdout.write(`  skipped ${skip.file}: ${skip.reason}\n`)
     }
     return report

@@ -6,7 +6,10 @@ import type {
   CaseSplit,
   CaseStatus,
   CaseSummary,
+  DicomSeriesList,
+  ExportFormat,
   ExportReport,
+  FourDImport,
   ImportReport,
   LabelDef,
   Modality,
@@ -16,8 +19,9 @@ import type {
 } from '../../../shared/project'
 import type { EventHub } from '../../app/EventHub'
 import { createDemoProject } from '../demo/createDemoProject'
-import { exportLabels, exportMsd } from '../project/exportProject'
+import { exportProject } from '../project/exportProject'
 import { importDataset } from '../project/importDataset'
+import { listDicomSeries } from '../project/importDicom'
 import type { LabelEdit } from '../project/labelJournal'
 import { ProjectStore } from '../project/ProjectStore'
 
@@ -39,6 +43,8 @@ export interface CreateProjectInput {
 export class ActiveProjectService {
   private store: ProjectStore | null = null
   private recovery: RecoveryReport = EMPTY_RECOVERY
+  /** The running import's, so that projects:cancelImport can stop it; null when none runs. */
+  private importAbort: AbortController | null = null
 
   constructor(
     private readonly events: EventHub,
@@ -102,24 +108,48 @@ export class ActiveProjectService {
     await store?.dispose()
   }
 
-  async importFrom(source: string): Promise<ImportReport> {
+  /**
+   * `fourD`: what dim[4] of 4D NIfTI images holds (importDataset.ts); undefined lets each file decide.
+   * `series`: of a DICOM folder, only this series (listDicomSeries's `choice`, a number or a UID).
+   */
+  async importFrom(source: string, options: { fourD?: FourDImport; series?: string } = {}): Promise<ImportReport> {
+    const { fourD, series } = options
     const store = this.requireStore()
     // Before any staging folder is made: a read-only project says so instead of failing on EROFS.
     store.requireWritable()
-    const report = await importDataset(store, path.resolve(source))
-    this.events.emit('cases:changed', { caseIds: report.imported.map((c) => c.caseId) })
-    return report
+    // Two imports at once would race for the same case ids and staging folder.
+    if (this.importAbort) throw new VoxloopError('BUSY', `${path.resolve(source)}: another import is running; wait for it or cancel it`)
+    const abort = new AbortController()
+    this.importAbort = abort
+    const resolved = path.resolve(source)
+    try {
+      const report = await importDataset(store, resolved, {
+        ...(fourD ? { fourD } : {}),
+        ...(series === undefined ? {} : { dicomSeries: series }),
+        signal: abort.signal,
+        onProgress: (progress) => this.events.emit('projects:importProgress', { source: resolved, ...progress })
+      })
+      this.events.emit('cases:changed', { caseIds: report.imported.map((c) => c.caseId) })
+      return report
+    } finally {
+      this.importAbort = null
+    }
   }
 
-  exportLabels(options: { folder: string; includePredictions: boolean; caseIds?: string[] }): Promise<ExportReport> {
-    return exportLabels(this.requireStore(), path.resolve(options.folder), {
-      includePredictions: options.includePredictions,
-      ...(options.caseIds ? { caseIds: options.caseIds } : {})
-    })
+  /** The series of a DICOM folder, for the user to choose from before importing (importDicom.ts). */
+  listDicomSeries(source: string): Promise<DicomSeriesList> {
+    return listDicomSeries(path.resolve(source))
   }
 
-  exportMsd(folder: string): Promise<ExportReport> {
-    return exportMsd(this.requireStore(), path.resolve(folder))
+  /** Stops the running import before its next case (importDataset checks the signal); false when none runs. */
+  cancelImport(): boolean {
+    if (!this.importAbort) return false
+    this.importAbort.abort()
+    return true
+  }
+
+  exportProject(options: { folder: string; format: ExportFormat; includePredictions: boolean; caseIds?: string[] }): Promise<ExportReport> {
+    return exportProject(this.requireStore(), path.resolve(options.folder), options)
   }
 
   /** The active model predicts for the project; switching back to an older version is the rollback. */

@@ -1,7 +1,7 @@
 import type { LabelDef } from '../../../shared/project'
 import type { Mat4, Vec3, Volume } from '../../../shared/volume'
 import { ProjectStore } from '../project/ProjectStore'
-import { imageHeaderForGrid } from '../volumes/nifti/writeImageNifti'
+import { imageHeaderForGrid } from '../../../node/formats/nifti/writeImageNifti'
 import { childSeed } from './seededRandom'
 import { DEMO_LABELS, drawDemoCaseParams, synthesizeDemoCase, type DemoCase } from './synthesizeCase'
 

@@ -27,14 +27,15 @@ import {
   readNifti,
   readNiftiHeader,
   writeLabelNifti
-} from '../volumes/nifti'
-import { encodeImageNifti, writeImageNifti } from '../volumes/nifti/writeImageNifti'
+} from '../../../node/formats/nifti'
+import { encodeImageNifti, writeImageNifti } from '../../../node/formats/nifti/writeImageNifti'
 import { AuditLog, readAuditLog } from './audit'
 import { CaseIndexWriter, readCaseIndex, writeCaseIndex } from './caseIndex'
 import { CaseSession } from './CaseSession'
 import { assignSplits } from './caseSplits'
 import { newCaseRecord } from './caseRecord'
-import { fsyncDir, isErrno } from './fsUtil'
+import { isErrno } from './fsUtil'
+import { syncDirectory } from '../../../node/storage/durableWrite'
 import { ImportStaging } from './importStaging'
 import { labelHeaderFor, zeroLabelsFor } from './labelHeader'
 import { encodeJournalRecord, isDiskFull, listJournalSegments, type LabelEdit } from './labelJournal'
@@ -107,6 +108,8 @@ export interface ImportCommit {
   cases: StagedCase[]
   /** Labels to add to the table (ids not yet in it). */
   labelsToAdd: LabelDef[]
+  /** Labels already in the table that the import names (they were only "Label N"): replaced by id. */
+  labelsToName?: LabelDef[]
   /** Applied only while the project has no cases (a new project takes the dataset's channel names). */
   describeEmptyProject?: { channelNames: string[] }
   /**
@@ -182,7 +185,7 @@ export class ProjectStore {
       const audit = await AuditLog.open(paths.audit, now)
       await audit.append({ type: 'project-created', actor: 'user', name: manifest.name })
       await writeManifest(paths.manifest, manifest)
-      await fsyncDir(paths.root)
+      await syncDirectory(paths.root)
       return new ProjectStore(paths, manifest, new Map(), new Set(), audit, lock, now)
     } catch (error) {
       await lock.release()
@@ -816,8 +819,8 @@ export class ProjectStore {
     let recordsAdded = false
     try {
       for (const staged of commit.cases) await this.moveStagedCase(staged, moved)
-      await fsyncDir(this.paths.dir('images'))
-      await fsyncDir(this.paths.dir('labels'))
+      await syncDirectory(this.paths.dir('images'))
+      await syncDirectory(this.paths.dir('labels'))
       const manifest = this.manifestAfterImport(commit)
       if (manifest !== previousManifest) {
         await writeManifest(this.paths.manifest, manifest)
@@ -858,19 +861,20 @@ export class ProjectStore {
   private manifestAfterImport(commit: ImportCommit): ProjectManifest {
     const known = new Set(this.manifest.labels.map((label) => label.id))
     const added = commit.labelsToAdd.filter((label) => !known.has(label.id))
+    const renamed = new Map((commit.labelsToName ?? []).filter((label) => known.has(label.id)).map((label) => [label.id, label]))
     const describe = this.records.size === 0 ? commit.describeEmptyProject : undefined
     const chosen = commit.modality
     const modality =
       chosen && (chosen.source === 'user' || (this.records.size === 0 && this.manifest.modalitySource !== 'user'))
         ? { modality: chosen.modality, modalitySource: chosen.source }
         : undefined
-    if (added.length === 0 && !describe && !modality) return this.manifest
+    if (added.length === 0 && renamed.size === 0 && !describe && !modality) return this.manifest
     return parseManifest(
       {
         ...this.manifest,
         ...(describe ?? {}),
         ...(modality ?? {}),
-        labels: [...this.manifest.labels, ...added].sort((a, b) => a.id - b.id)
+        labels: [...this.manifest.labels.map((label) => renamed.get(label.id) ?? label), ...added].sort((a, b) => a.id - b.id)
       },
       'Manifest after import'
     )

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { CaseIndexSchema, PROJECT_FORMAT_VERSION, type CaseRecord } from '../../../shared/project'
-import { writeFileAtomic } from '../storage/writeFileAtomic'
+import { writeFileAtomic } from '../../../node/storage/durableWrite'
 import { isErrno } from './fsUtil'
 
 /**

@@ -2,6 +2,7 @@ import type { Dirent, Stats } from 'node:fs'
 import { readFile, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { SkippedFile } from '../../../shared/project'
+import { findLabelTableFiles, type LabelTableFile } from './importLabels'
 import { parseMsdDescriptor, type MsdDescriptor } from './msdDescriptor'
 import { isInside, isValidCaseId } from './projectPaths'
 
@@ -13,6 +14,8 @@ import { isInside, isValidCaseId } from './projectPaths'
  * - a folder with images/ and labels/ holding files of the same names;
  * - a flat folder of NIfTI files, where `<case>_seg`, `_label(s)`, `_mask`, `_gt`, `_segmentation`
  *   (also with `-` or `.`) pair a label with image `<case>`.
+ * In each layout, label-table files at the top level (importLabels.ts: `*.label`, `*.ctbl`, and
+ * ITK-SNAP or Slicer `*.txt`) are listed in `labelTables`, not read here.
  * Everything else is listed as skipped with the reason.
  */
 
@@ -28,6 +31,8 @@ export interface ImportPlan {
   cases: PlannedCase[]
   skipped: SkippedFile[]
   descriptor: MsdDescriptor | null
+  /** Label-table files found at the top level of the folder (parsed by the import). */
+  labelTables: LabelTableFile[]
 }
 
 const NIFTI_NAME = /\.(nii\.gz|nii|hdr\.gz|hdr)$/i
@@ -110,6 +115,15 @@ async function isFile(file: string): Promise<boolean> {
 }
 
 export async function planImport(sourceDir: string): Promise<ImportPlan> {
+  const plan = await planLayout(sourceDir)
+  plan.labelTables = await findLabelTableFiles(sourceDir)
+  // A table is used, not skipped: the flat and MSD listings reported it as "not a NIfTI file".
+  const tables = new Set(plan.labelTables.map((table) => table.file))
+  plan.skipped = plan.skipped.filter((entry) => !tables.has(entry.file))
+  return plan
+}
+
+async function planLayout(sourceDir: string): Promise<ImportPlan> {
   const datasetJson = path.join(sourceDir, 'dataset.json')
   if ((await isFile(datasetJson)) || (await isDirectory(path.join(sourceDir, 'imagesTr')))) return planMsd(sourceDir)
   if (await isDirectory(path.join(sourceDir, 'images'))) return planImagesLabels(sourceDir)
@@ -137,7 +151,7 @@ function addCase(plan: ImportPlan, seen: Set<string>, stem: string, imageFiles: 
 
 async function planFlat(sourceDir: string): Promise<ImportPlan> {
   const listing = await listFolder(sourceDir, (name) => path.join(sourceDir, name))
-  const plan: ImportPlan = { format: 'folder', cases: [], skipped: listing.skipped, descriptor: null }
+  const plan: ImportPlan = { format: 'folder', cases: [], skipped: listing.skipped, descriptor: null, labelTables: [] }
   for (const dir of listing.dirs) plan.skipped.push({ file: path.join(sourceDir, dir), reason: 'sub-folder, not searched' })
   const byStem = new Map(listing.nifti.map((name) => [niftiStem(name) ?? name, name]))
   const labelOf = new Map<string, string>()
@@ -162,7 +176,7 @@ async function planImagesLabels(sourceDir: string): Promise<ImportPlan> {
   const labelsDir = path.join(sourceDir, 'labels')
   const images = await listFolder(imagesDir, (name) => path.join(imagesDir, name))
   const labels = (await isDirectory(labelsDir)) ? await listFolder(labelsDir, (name) => path.join(labelsDir, name)) : null
-  const plan: ImportPlan = { format: 'folder', cases: [], skipped: [...images.skipped, ...(labels?.skipped ?? [])], descriptor: null }
+  const plan: ImportPlan = { format: 'folder', cases: [], skipped: [...images.skipped, ...(labels?.skipped ?? [])], descriptor: null, labelTables: [] }
   const labelByStem = new Map((labels?.nifti ?? []).map((name) => [niftiStem(name) ?? name, name]))
   const seen = new Set<string>()
   for (const name of images.nifti) {
@@ -191,7 +205,7 @@ interface MsdContext {
 async function planMsd(sourceDir: string): Promise<ImportPlan> {
   const datasetJson = path.join(sourceDir, 'dataset.json')
   const descriptor = (await isFile(datasetJson)) ? parseMsdDescriptor(await readFile(datasetJson, 'utf8'), datasetJson) : null
-  const plan: ImportPlan = { format: 'msd', cases: [], skipped: [], descriptor }
+  const plan: ImportPlan = { format: 'msd', cases: [], skipped: [], descriptor, labelTables: [] }
   const context: MsdContext = {
     sourceDir,
     plan,

@@ -1,20 +1,32 @@
-import { copyFile, mkdir, readdir, stat } from 'node:fs/promises'
+import { mkdir, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { formatItkSnapLabels } from '../../../node/formats/labelTables/itkSnap'
+import { encodeSegNrrd, segmentsForLabels } from '../../../node/formats/nrrd/segNrrd'
 import { VoxloopError } from '../../../shared/errors'
-import type { CaseStatus, CaseSummary, ExportReport, ProjectManifest } from '../../../shared/project'
-import { writeFileAtomic } from '../storage/writeFileAtomic'
-import { encodeLabelNifti } from '../volumes/nifti'
+import type { CaseStatus, CaseSummary, ExportFormat, ExportReport, LabelDef, ProjectManifest } from '../../../shared/project'
+import type { LabelArray, VolumeHeader } from '../../../shared/volume'
+import { copyFileAtomic, writeFileAtomic } from '../../../node/storage/durableWrite'
+import { encodeLabelNifti } from '../../../node/formats/nifti'
+import { writeImageNifti } from '../../../node/formats/nifti/writeImageNifti'
 import { isErrno } from './fsUtil'
 import { isInside } from './projectPaths'
 import type { ProjectStore } from './ProjectStore'
 
+/** The formats that write one label file per case (and may add predictions). */
+export type LabelFileFormat = Extract<ExportFormat, 'nifti' | 'seg-nrrd'>
+
+/** ITK-SNAP's label description file, written beside NIfTI label exports (ITK-SNAP: Import Label Descriptions). */
+export const ITK_SNAP_LABELS_FILE = 'labels.itksnap.txt'
+
 export interface ExportLabelsOptions {
   /** Default: every case. */
   caseIds?: string[]
-  /** Also write predictions/<case>.nii.gz (and uncertainty maps) under `predictions/`. */
+  /** Also write each case's prediction (and uncertainty map) under `predictions/`. */
   includePredictions?: boolean
   /** Replace files already in the destination. Default false: they are reported as skipped. */
   overwrite?: boolean
+  /** `nifti` (default): `<case>.nii.gz` plus labels.itksnap.txt; `seg-nrrd`: `<case>.seg.nrrd`. */
+  format?: LabelFileFormat
 }
 
 export interface ExportMsdOptions {
@@ -27,18 +39,50 @@ export interface ExportMsdOptions {
   description?: string
 }
 
+export type ExportNnunetOptions = ExportMsdOptions
+
+export interface ExportProjectOptions extends Omit<ExportLabelsOptions, 'format'>, ExportMsdOptions {
+  format: ExportFormat
+}
+
+/** One entry point for the CLI and the app: the format picks the writer. */
+export async function exportProject(store: ProjectStore, destDir: string, options: ExportProjectOptions): Promise<ExportReport> {
+  const { format, caseIds, includePredictions, overwrite, trainingStatuses, description } = options
+  if (format === 'nifti' || format === 'seg-nrrd') return exportLabels(store, destDir, { format, caseIds, includePredictions, overwrite })
+  // A dataset folder has a fixed layout with no place for model output; saying so beats dropping it.
+  if (includePredictions) throw new VoxloopError('INVALID_ARGUMENT', `predictions are exported with the nifti and seg-nrrd formats, not ${format}`)
+  const datasetOptions: ExportMsdOptions = { caseIds, trainingStatuses, description }
+  return format === 'msd' ? exportMsd(store, destDir, datasetOptions) : exportNnunetV2(store, destDir, datasetOptions)
+}
+
 /**
- * Exports label maps (the current label: saved file plus unsaved edits) as `<case>.nii.gz` on their
- * image's exact grid, so they overlay the source images in 3D Slicer, ITK-SNAP or nnU-Net.
+ * Exports label maps (the current label: saved file plus unsaved edits) on their image's exact grid,
+ * so they overlay the source images in 3D Slicer, ITK-SNAP or nnU-Net: as `<case>.nii.gz` with the
+ * project's label table as an ITK-SNAP label description file, or as Slicer's `<case>.seg.nrrd`
+ * (which carries segment names and colours itself).
  */
 export async function exportLabels(store: ProjectStore, destDir: string, options: ExportLabelsOptions = {}): Promise<ExportReport> {
+  const format = options.format ?? 'nifti'
+  const overwrite = options.overwrite ?? false
   const destination = checkDestination(store, destDir)
   await mkdir(destination, { recursive: true })
   const report: ExportReport = { destination, files: [], skipped: [] }
   for (const summary of selectCases(store, options.caseIds)) {
-    if (summary.hasLabel || summary.hasUnsavedEdits) await exportLabel(store, summary.id, destination, 'labels', options, report)
-    else report.skipped.push({ file: summary.id, reason: 'no label yet' })
-    if (options.includePredictions && summary.hasPrediction) await exportPrediction(store, summary.id, destination, options, report)
+    if (summary.hasLabel || summary.hasUnsavedEdits) {
+      const name = labelFileName(summary.id, format)
+      await writeUnlessPresent(path.join(destination, name), name, overwrite, report, async (target) => {
+        const [label, header] = await Promise.all([store.loadLabel(summary.id), store.loadImageHeader(summary.id)])
+        await writeFileAtomic(target, await encodeLabelFile(store, format, label.data, header))
+      })
+    } else {
+      report.skipped.push({ file: summary.id, reason: 'no label yet' })
+    }
+    if (options.includePredictions && summary.hasPrediction) await exportPrediction(store, summary.id, destination, format, overwrite, report)
+  }
+  if (format === 'nifti') {
+    await writeUnlessPresent(path.join(destination, ITK_SNAP_LABELS_FILE), ITK_SNAP_LABELS_FILE, overwrite, report, (target) =>
+      writeFileAtomic(target, formatItkSnapLabels(store.getManifest().labels))
+    )
   }
   return report
 }
@@ -48,27 +92,17 @@ export async function exportLabels(store: ProjectStore, destDir: string, options
  * labelsTr/, imagesTs/. Images are copied byte for byte. The destination must be new or empty.
  */
 export async function exportMsd(store: ProjectStore, destDir: string, options: ExportMsdOptions = {}): Promise<ExportReport> {
-  const destination = checkDestination(store, destDir)
-  await assertEmptyOrMissing(destination)
-  for (const folder of ['imagesTr', 'labelsTr', 'imagesTs']) await mkdir(path.join(destination, folder), { recursive: true })
-  const report: ExportReport = { destination, files: [], skipped: [] }
-  const training: { image: string; label: string }[] = []
-  const test: string[] = []
-  for (const summary of selectCases(store, options.caseIds)) {
-    const file = `${summary.id}.nii.gz`
-    if (isTrainingCase(summary, options.trainingStatuses)) {
-      await copyImage(store, summary.id, path.join(destination, 'imagesTr', file), report)
-      await exportLabel(store, summary.id, destination, 'labelsTr', { overwrite: true }, report)
-      training.push({ image: `./imagesTr/${file}`, label: `./labelsTr/${file}` })
-    } else {
-      await copyImage(store, summary.id, path.join(destination, 'imagesTs', file), report)
-      test.push(`./imagesTs/${file}`)
-    }
-  }
-  const datasetJson = msdDatasetJson(store.getManifest(), training, test, options.description)
-  await writeFileAtomic(path.join(destination, 'dataset.json'), `${JSON.stringify(datasetJson, null, 2)}\n`)
-  report.files.push('dataset.json')
-  return report
+  return exportDataset(store, destDir, MSD_LAYOUT, options)
+}
+
+/**
+ * Exports the project as an nnU-Net v2 raw dataset folder (nnU-Net's documentation/dataset_format.md):
+ * dataset.json, imagesTr/<case>_0000.nii.gz (one file per channel: _0000, _0001, …), labelsTr/,
+ * imagesTs/. Label values are renumbered 1..n in id order when the project's ids have gaps, as
+ * nnU-Net requires consecutive values. The destination must be new or empty.
+ */
+export async function exportNnunetV2(store: ProjectStore, destDir: string, options: ExportNnunetOptions = {}): Promise<ExportReport> {
+  return exportDataset(store, destDir, nnunetLayout(store.getManifest()), options)
 }
 
 function checkDestination(store: ProjectStore, destDir: string): string {
@@ -106,58 +140,123 @@ async function writeUnlessPresent(
   relative: string,
   overwrite: boolean,
   report: ExportReport,
-  write: () => Promise<void>
+  write: (file: string) => Promise<void>
 ): Promise<void> {
   if (!overwrite && (await exists(file))) {
     report.skipped.push({ file: relative, reason: 'already in the destination; not overwritten' })
     return
   }
   await mkdir(path.dirname(file), { recursive: true })
-  await write()
+  await write(file)
   report.files.push(relative)
 }
 
-async function exportLabel(
-  store: ProjectStore,
-  caseId: string,
-  destination: string,
-  folder: string,
-  options: { overwrite?: boolean },
-  report: ExportReport
-): Promise<void> {
-  const relative = path.join(folder, `${caseId}.nii.gz`)
-  const target = folder === 'labels' ? path.join(destination, `${caseId}.nii.gz`) : path.join(destination, relative)
-  const shown = folder === 'labels' ? `${caseId}.nii.gz` : relative
-  await writeUnlessPresent(target, shown, options.overwrite ?? false, report, async () => {
-    const [label, header] = await Promise.all([store.loadLabel(caseId), store.loadImageHeader(caseId)])
-    await writeFileAtomic(target, encodeLabelNifti(label.data, header))
-  })
+function labelFileName(caseId: string, format: LabelFileFormat): string {
+  return format === 'nifti' ? `${caseId}.nii.gz` : `${caseId}.seg.nrrd`
 }
 
+function encodeLabelFile(store: ProjectStore, format: LabelFileFormat, labels: LabelArray, imageHeader: VolumeHeader): Promise<Uint8Array> | Uint8Array {
+  if (format === 'nifti') return encodeLabelNifti(labels, imageHeader)
+  return encodeSegNrrd({ dims: imageHeader.dims, labels, rasFromIjk: imageHeader.rasFromIjk, segments: segmentsForLabels(store.getManifest().labels, labels) })
+}
+
+/**
+ * predictions/<case>.nii.gz (copied) or predictions/<case>.seg.nrrd (converted), and the
+ * uncertainty map as predictions/<case>.uncertainty.nii.gz: a float volume, not a segmentation,
+ * so it stays NIfTI in both formats (Slicer and ITK-SNAP load it as an image).
+ */
 async function exportPrediction(
   store: ProjectStore,
   caseId: string,
   destination: string,
-  options: ExportLabelsOptions,
+  format: LabelFileFormat,
+  overwrite: boolean,
   report: ExportReport
 ): Promise<void> {
-  const sources: [string, string][] = [
-    [store.paths.prediction(caseId), `${caseId}.nii.gz`],
-    [store.paths.uncertainty(caseId), `${caseId}.uncertainty.nii.gz`]
-  ]
-  for (const [source, name] of sources) {
-    if (!(await exists(source))) continue
-    const relative = path.join('predictions', name)
-    const confined = await store.paths.confine(source)
-    await writeUnlessPresent(path.join(destination, relative), relative, options.overwrite ?? false, report, () =>
-      copyFile(confined, path.join(destination, relative))
-    )
+  const labelName = path.join('predictions', labelFileName(caseId, format))
+  if (format === 'nifti') {
+    const source = store.paths.prediction(caseId)
+    if (await exists(source)) {
+      const confined = await store.paths.confine(source)
+      await writeUnlessPresent(path.join(destination, labelName), labelName, overwrite, report, (target) => copyFileAtomic(confined, target))
+    }
+  } else {
+    await writeUnlessPresent(path.join(destination, labelName), labelName, overwrite, report, async (target) => {
+      const [prediction, header] = await Promise.all([store.loadPrediction(caseId), store.loadImageHeader(caseId)])
+      if (!prediction) throw new VoxloopError('NOT_FOUND', `${caseId}: the case has no prediction to export`)
+      await writeFileAtomic(target, await encodeLabelFile(store, format, prediction.data, header))
+    })
+  }
+  const uncertainty = store.paths.uncertainty(caseId)
+  if (await exists(uncertainty)) {
+    const relative = path.join('predictions', `${caseId}.uncertainty.nii.gz`)
+    const confined = await store.paths.confine(uncertainty)
+    await writeUnlessPresent(path.join(destination, relative), relative, overwrite, report, (target) => copyFileAtomic(confined, target))
   }
 }
 
-async function copyImage(store: ProjectStore, caseId: string, target: string, report: ExportReport): Promise<void> {
-  await copyFile(await store.paths.confine(store.paths.image(caseId)), target)
-  report.files.push(path.relative(report.destination, target))
+// ---- Dataset folders (MSD, nnU-Net v2): one walk over the cases, two layouts --------------------
+
+/** A case as dataset.json lists it: paths relative to the dataset folder, with '/' separators. */
+interface DatasetCase {
+  caseId: string
+  images: string[]
+  label: string | null
+}
+
+/** What differs between the MSD and nnU-Net v2 folders; the walk, the checks and the writes are shared. */
+interface DatasetLayout {
+  /** Writes the case's image file(s) into `folder` (imagesTr or imagesTs); returns their relative paths. */
+  writeImages(store: ProjectStore, caseId: string, destination: string, folder: string): Promise<string[]>
+  /** Writes the case's label into labelsTr/; returns its relative path. */
+  writeLabel(store: ProjectStore, caseId: string, destination: string): Promise<string>
+  datasetJson(manifest: ProjectManifest, training: DatasetCase[], test: DatasetCase[], description: string | undefined): Record<string, unknown>
+}
+
+async function exportDataset(store: ProjectStore, destDir: string, layout: DatasetLayout, options: ExportMsdOptions): Promise<ExportReport> {
+  const destination = checkDestination(store, destDir)
+  await assertEmptyOrMissing(destination)
+  for (const folder of ['imagesTr', 'labelsTr', 'imagesTs']) await mkdir(path.join(destination, folder), { recursive: true })
+  const report: ExportReport = { destination, files: [], skipped: [] }
+  const training: DatasetCase[] = []
+  const test: DatasetCase[] = []
+  for (const summary of selectCases(store, options.caseIds)) {
+    if (isTrainingCase(summary, options.trainingStatuses)) {
+      const images = await layout.writeImages(store, summary.id, destination, 'imagesTr')
+      const label = await layout.writeLabel(store, summary.id, destination)
+      training.push({ caseId: summary.id, images, label })
+      report.files.push(...images, label)
+    } else {
+      const images = await layout.writeImages(store, summary.id, destination, 'imagesTs')
+      test.push({ caseId: summary.id, images, label: null })
+      report.files.push(...images)
+    }
+  }
+  const datasetJson = layout.datasetJson(store.getManifest(), training, test, options.description)
+  await writeFileAtomic(path.join(destination, 'dataset.json'), `${JSON.stringify(datasetJson, null, 2)}\n`)
+  report.files.push('dataset.json')
+  return report
+}
+
+/** `relative` under the destination: the report's path (platform separators). */
+function reportPath(...parts: string[]): string {
+  return path.join(...parts)
+}
+
+/** dataset.json's spelling of a relative path: "./imagesTr/x.nii.gz" whatever the platform. */
+function datasetPath(relative: string): string {
+  return `./${relative.split(path.sep).join('/')}`
+}
+
+async function copyImage(store: ProjectStore, caseId: string, target: string): Promise<void> {
+  await copyFileAtomic(await store.paths.confine(store.paths.image(caseId)), target)
+}
+
+async function writeDatasetLabel(store: ProjectStore, caseId: string, destination: string, relabel: (labels: LabelArray) => LabelArray): Promise<string> {
+  const relative = reportPath('labelsTr', `${caseId}.nii.gz`)
+  const [label, header] = await Promise.all([store.loadLabel(caseId), store.loadImageHeader(caseId)])
+  await writeFileAtomic(path.join(destination, relative), encodeLabelNifti(relabel(label.data), header))
+  return relative
 }
 
 /** What MSD calls a channel: "MRI" / "CT" for a project's generic single channel. */
@@ -166,27 +265,108 @@ function msdChannelName(manifest: ProjectManifest, name: string): string {
   return manifest.modality === 'MR' ? 'MRI' : manifest.modality === 'CT' ? 'CT' : name
 }
 
-function msdDatasetJson(
-  manifest: ProjectManifest,
-  training: { image: string; label: string }[],
-  test: string[],
-  description: string | undefined
-): Record<string, unknown> {
-  const labels: Record<string, string> = { '0': 'background' }
-  for (const label of manifest.labels) labels[String(label.id)] = label.name
-  return {
-    name: manifest.name,
-    description: description ?? `Exported from Voxloop project ${manifest.name}`,
-    reference: '',
-    licence: '',
-    release: '',
-    tensorImageSize: manifest.channelNames.length > 1 ? '4D' : '3D',
-    modality: Object.fromEntries(manifest.channelNames.map((name, n) => [String(n), msdChannelName(manifest, name)])),
-    labels,
-    numTraining: training.length,
-    numTest: test.length,
-    training,
-    test
+function channelNames(manifest: ProjectManifest): Record<string, string> {
+  return Object.fromEntries(manifest.channelNames.map((name, n) => [String(n), msdChannelName(manifest, name)]))
+}
+
+const MSD_LAYOUT: DatasetLayout = {
+  async writeImages(store, caseId, destination, folder) {
+    const relative = reportPath(folder, `${caseId}.nii.gz`)
+    await copyImage(store, caseId, path.join(destination, relative))
+    return [relative]
+  },
+  writeLabel: (store, caseId, destination) => writeDatasetLabel(store, caseId, destination, (labels) => labels),
+  datasetJson(manifest, training, test, description) {
+    const labels: Record<string, string> = { '0': 'background' }
+    for (const label of manifest.labels) labels[String(label.id)] = label.name
+    return {
+      name: manifest.name,
+      description: description ?? `Exported from Voxloop project ${manifest.name}`,
+      reference: '',
+      licence: '',
+      release: '',
+      tensorImageSize: manifest.channelNames.length > 1 ? '4D' : '3D',
+      modality: channelNames(manifest),
+      labels,
+      numTraining: training.length,
+      numTest: test.length,
+      training: training.map((entry) => ({ image: datasetPath(entry.images[0] ?? ''), label: datasetPath(entry.label ?? '') })),
+      test: test.map((entry) => datasetPath(entry.images[0] ?? ''))
+    }
   }
 }
 
+/** nnU-Net's channel suffix: `_0000`, `_0001`, … */
+function channelSuffix(channel: number): string {
+  return `_${String(channel).padStart(4, '0')}`
+}
+
+/**
+ * nnU-Net wants label values 0, 1, 2, … without gaps: each label's value in the export is its rank
+ * in id order (the identity for a table 1..n). Also refuses a label named "background", which
+ * nnU-Net's dataset.json reserves for 0.
+ */
+export function nnunetLabelValues(labels: readonly LabelDef[]): Map<number, number> {
+  const reserved = labels.find((label) => label.name === 'background')
+  if (reserved) {
+    throw new VoxloopError('INVALID_ARGUMENT', `label ${reserved.id} is named "background", which nnU-Net reserves for value 0; rename it before exporting as nnunet-v2`)
+  }
+  return new Map([...labels].sort((a, b) => a.id - b.id).map((label, rank) => [label.id, rank + 1]))
+}
+
+function nnunetRelabel(values: Map<number, number>): (labels: LabelArray, caseId: string) => LabelArray {
+  const lookup = new Int32Array(65536).fill(-1)
+  lookup[0] = 0
+  for (const [id, value] of values) lookup[id] = value
+  return (labels, caseId) => {
+    const out = values.size > 255 ? new Uint16Array(labels.length) : new Uint8Array(labels.length)
+    for (let n = 0; n < labels.length; n++) {
+      const value = lookup[labels[n]]
+      if (value < 0) {
+        throw new VoxloopError('INVALID_ARGUMENT', `${caseId}: voxel value ${labels[n]} is not in the project's label table, so dataset.json cannot name it`)
+      }
+      out[n] = value
+    }
+    return out
+  }
+}
+
+function nnunetLayout(manifest: ProjectManifest): DatasetLayout {
+  const values = nnunetLabelValues(manifest.labels)
+  const relabel = nnunetRelabel(values)
+  return {
+    async writeImages(store, caseId, destination, folder) {
+      const header = await store.loadImageHeader(caseId)
+      if (header.channels === 1) {
+        // One channel: the stored .nii.gz is already what nnU-Net reads; copy it byte for byte.
+        const relative = reportPath(folder, `${caseId}${channelSuffix(0)}.nii.gz`)
+        await copyImage(store, caseId, path.join(destination, relative))
+        return [relative]
+      }
+      // Channels are stacked as one 4D image in the project; nnU-Net wants one 3D file per channel.
+      const image = await store.loadImage(caseId)
+      const voxels = header.dims[0] * header.dims[1] * header.dims[2]
+      const written: string[] = []
+      for (let channel = 0; channel < header.channels; channel++) {
+        const relative = reportPath(folder, `${caseId}${channelSuffix(channel)}.nii.gz`)
+        const data = image.data.subarray(channel * voxels, (channel + 1) * voxels)
+        await writeImageNifti(path.join(destination, relative), { header: { ...image.header, channels: 1 }, data })
+        written.push(relative)
+      }
+      return written
+    },
+    writeLabel: (store, caseId, destination) => writeDatasetLabel(store, caseId, destination, (labels) => relabel(labels, caseId)),
+    datasetJson(manifest, training, _test, description) {
+      const labels: Record<string, number> = { background: 0 }
+      for (const label of [...manifest.labels].sort((a, b) => a.id - b.id)) labels[label.name] = values.get(label.id) ?? 0
+      return {
+        name: manifest.name,
+        description: description ?? `Exported from Voxloop project ${manifest.name}`,
+        channel_names: channelNames(manifest),
+        labels,
+        numTraining: training.length,
+        file_ending: '.nii.gz'
+      }
+    }
+  }
+}

@@ -1,20 +1,4 @@
-import { open, readFile, rm } from 'node:fs/promises'
-
-/**
- * Makes a directory's entries (a new file, a rename, a removal) durable. Windows cannot open a
- * directory for fsync; there NTFS journals metadata itself, so the failure is ignored.
- */
-export async function fsyncDir(dir: string): Promise<void> {
-  let handle
-  try {
-    handle = await open(dir, 'r')
-    await handle.sync()
-  } catch (error) {
-    if (process.platform !== 'win32') throw error
-  } finally {
-    await handle?.close()
-  }
-}
+import { readFile, rm } from 'node:fs/promises'
 
 export function isErrno(error: unknown, code: string): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === code

@@ -2,8 +2,9 @@ import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { VoxloopError } from '../../../shared/errors'
 import {
-  defaultLabelColor,
+  isValidCaseId,
   type CaseStatus,
+  type FourDImport,
   type ImportReport,
   type LabelDef,
   type Modality,
@@ -11,22 +12,26 @@ import {
   type RepairedFile,
   type SkippedFile
 } from '../../../shared/project'
-import type { LabelArray, Volume, VolumeHeader } from '../../../shared/volume'
+import { voxelCount, type LabelArray, type Volume, type VolumeHeader } from '../../../shared/volume'
 import {
   assertSameGrid,
   checkNiftiExtensions,
   copyNiftiGz,
   encodeLabelNifti,
+  labelArrayFromVoxels,
   readLabelNifti,
   readNifti,
+  readNiftiLayout,
   type ReadNiftiOptions
-} from '../volumes/nifti'
-import { encodeImageNifti } from '../volumes/nifti/writeImageNifti'
+} from '../../../node/formats/nifti'
+import { encodeImageNifti } from '../../../node/formats/nifti/writeImageNifti'
 import { newCaseRecord } from './caseRecord'
 import { chooseModality } from './chooseModality'
-import { findDicomFiles } from '../volumes/dicom'
+import { findDicomFiles } from '../../../node/formats/dicom'
 import { planImport, type ImportPlan, type PlannedCase } from './datasetDiscovery'
+import { fourthDimensionOf, fourthDimensionSize, timePoint, timePointCaseId, timeSeriesRefusal } from './fourthDimension'
 import { importDicomFolder } from './importDicom'
+import { ImportLabelNames, readCaretLabels, readLabelTableFile, type LabelChanges, type LabelConflictRule } from './importLabels'
 import { ImportStaging } from './importStaging'
 import { countLabels, countsToRecord } from './labelOps'
 import { guessModalityFromIntensities, summarizeIntensities, type IntensitySummary } from './modalityGuess'
@@ -37,7 +42,7 @@ import { stackChannels } from './stackChannels'
 export interface ImportOptions {
   /** Status of cases imported with a label. Default 'done': a dataset's labels are curated. */
   labeledStatus?: CaseStatus
-  /** Called after each case is read and staged. */
+  /** Called after each planned case is handled (staged or skipped): `done` of `total` planned cases. */
   onProgress?: (progress: { done: number; total: number; caseId: string }) => void
   /** Stops between cases; nothing is imported then (CANCELLED). */
   signal?: AbortSignal
@@ -47,6 +52,14 @@ export interface ImportOptions {
   modality?: Modality
   /** `voxloop import --series`: of a DICOM folder, import only this series (number or SeriesInstanceUID). */
   dicomSeries?: string
+  /** When a label source disagrees with the project's table: 'refuse' (default) or 'keep-project' (importLabels.ts). */
+  labelConflicts?: LabelConflictRule
+  /**
+   * `voxloop import --4d`: what dim[4] of every 4D NIfTI image holds. Without it, each file is
+   * decided by fourthDimension.ts and a time series is skipped with the reason; 'time' imports
+   * each time point as case `<case>_t000`, `_t001`, …
+   */
+  fourD?: FourDImport
 }
 
 /**
@@ -60,6 +73,10 @@ export interface ImportOptions {
  * images stored with their header repaired are imported and listed apart, with what was fixed.
  * The project's modality is chosen on the way (chooseModality.ts: the user's, else dataset.json or
  * the images' intensities for a project without cases) and reported with its reason.
+ * Label names and colours come from the project, dataset.json, label-table files in the folder and
+ * the Caret tables in the label NIfTIs' headers; sources that disagree stop the import before
+ * anything is stored (importLabels.ts). A project that would have no label gets "Label 1".
+ * A 4D image's 4th dimension is channels or time (fourthDimension.ts, `options.fourD`).
  */
 export async function importDataset(store: ProjectStore, sourceDir: string, options: ImportOptions = {}): Promise<ImportReport> {
   // Before any staging folder: a read-only project says so (it used to fail on mkdir with ENOENT).
@@ -69,22 +86,33 @@ export async function importDataset(store: ProjectStore, sourceDir: string, opti
   // A folder without NIfTI files (sub-folders are not searched for them) may hold DICOM series.
   if (plan.format === 'folder' && plan.cases.length === 0) {
     const dicom = await findDicomFiles(source)
-    if (dicom.dicom.length > 0) return importDicomFolder(store, source, dicom, options)
+    if (dicom.dicom.length > 0) {
+      if (options.fourD !== undefined) {
+        throw new VoxloopError(
+          'INVALID_ARGUMENT',
+          `${source}: --4d applies to 4D NIfTI files, but this folder holds DICOM files, whose 4D series are not imported; convert one with dcm2niix and import the NIfTI with --4d time`
+        )
+      }
+      return importDicomFolder(store, source, dicom, options)
+    }
   }
   if (options.dicomSeries !== undefined) {
     throw new VoxloopError('INVALID_ARGUMENT', `${source}: --series chooses a DICOM series, but this folder holds no DICOM files (${plan.format === 'msd' ? 'an MSD dataset' : 'NIfTI files'})`)
   }
-  const run = new ImportRun(store, plan, options)
+  const tables: LabelTable[] = []
+  for (const table of plan.labelTables) tables.push({ file: table.file, labels: await readLabelTableFile(table) })
+  const run = new ImportRun(store, source, plan, tables, options)
   const staging = await ImportStaging.create(store.paths)
   try {
     const staged = await run.stageAll(staging)
+    const labels = staged.length > 0 ? run.labelChanges() : { added: [], named: [] }
     const report: ImportReport = {
       source,
       format: plan.format,
       imported: [],
       skipped: run.skipped,
       repaired: run.repaired,
-      labelsAdded: staged.length > 0 ? run.labelsToAdd() : [],
+      labelsAdded: labels.added,
       modality: null
     }
     if (staged.length === 0) return report
@@ -93,6 +121,7 @@ export async function importDataset(store: ProjectStore, sourceDir: string, opti
       source,
       cases: staged,
       labelsToAdd: report.labelsAdded,
+      labelsToName: labels.named,
       skipped: run.skipped.length,
       ...(run.description ? { describeEmptyProject: run.description } : {}),
       ...(modality.applied ? { modality: { modality: modality.modality, source: modality.source } } : {})
@@ -120,6 +149,18 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
+interface LabelTable {
+  file: string
+  labels: LabelDef[]
+}
+
+/** What stageCase does with a case's image by its 4th dimension (ImportRun.fourthDimension). */
+type FourthDimensionPlan =
+  | { kind: 'plain' }
+  | { kind: 'unknown' }
+  | { kind: 'time'; file: string }
+  | { kind: 'refused'; reason: string }
+
 function genericChannelNames(count: number): string[] {
   return count === 1 ? ['image'] : Array.from({ length: count }, (_, n) => `channel ${n}`)
 }
@@ -135,13 +176,15 @@ class ImportRun {
   private readonly intensities: IntensitySummary[] = []
   private readonly projectHadCases: boolean
   private expectedChannels: number | null
-  private readonly knownLabels: Map<number, LabelDef>
-  private readonly newLabelIds = new Set<number>()
+  private readonly labelNames: ImportLabelNames
   private readonly takenIds: Set<string>
 
+  /** Throws when dataset.json or a table file disagrees with the project or with each other. */
   constructor(
     private readonly store: ProjectStore,
+    source: string,
     private readonly plan: ImportPlan,
+    tables: readonly LabelTable[],
     private readonly options: ImportOptions
   ) {
     const manifest = store.getManifest()
@@ -149,13 +192,12 @@ class ImportRun {
     this.projectHadCases = !projectIsEmpty
     this.skipped = [...plan.skipped]
     this.takenIds = new Set(store.listCases().map((c) => c.id.toLowerCase()))
-    this.knownLabels = new Map(manifest.labels.map((label) => [label.id, label]))
-    for (const label of plan.descriptor?.labels ?? []) {
-      if (!this.knownLabels.has(label.id)) {
-        this.knownLabels.set(label.id, label)
-        this.newLabelIds.add(label.id)
-      }
-    }
+    this.labelNames = new ImportLabelNames(
+      { labels: manifest.labels, file: `the project's label table (${store.paths.manifest})` },
+      options.labelConflicts ?? 'refuse'
+    )
+    if (plan.descriptor) this.labelNames.addSource(path.join(source, 'dataset.json'), plan.descriptor.labels, false)
+    for (const table of tables) this.labelNames.addSource(table.file, table.labels, true)
     this.expectedChannels = projectIsEmpty ? (plan.descriptor?.channelNames.length ?? null) : manifest.channelNames.length
     if (projectIsEmpty && plan.descriptor) {
       this.description = { channelNames: plan.descriptor.channelNames }
@@ -180,28 +222,33 @@ class ImportRun {
     return this.options.maxVoxelBytes === undefined ? {} : { maxVoxelBytes: this.options.maxVoxelBytes }
   }
 
-  labelsToAdd(): LabelDef[] {
-    return [...this.newLabelIds].sort((a, b) => a - b).flatMap((id) => this.knownLabels.get(id) ?? [])
+  /** The labels the project gains and the placeholders it names (importLabels.ts). */
+  labelChanges(): LabelChanges {
+    return this.labelNames.changes()
   }
 
   async stageAll(staging: ImportStaging): Promise<StagedCase[]> {
     const staged: StagedCase[] = []
-    for (const planned of this.plan.cases) {
+    for (const [index, planned] of this.plan.cases.entries()) {
       if (this.options.signal?.aborted) throw new VoxloopError('CANCELLED', `Import of ${this.plan.cases.length} cases cancelled`)
-      const result = await this.stageCase(planned, staging)
-      if (result) staged.push(result)
-      this.options.onProgress?.({ done: staged.length, total: this.plan.cases.length, caseId: planned.caseId })
+      // A time series imported with --4d time gives one case per time point, so progress counts
+      // the planned cases handled (staged.length could pass the total).
+      staged.push(...(await this.stageCase(planned, staging)))
+      this.options.onProgress?.({ done: index + 1, total: this.plan.cases.length, caseId: planned.caseId })
     }
     return staged
   }
 
-  private skip(files: (string | null)[], reason: string): null {
+  private skip(files: (string | null)[], reason: string): StagedCase[] {
     for (const file of files) if (file) this.skipped.push({ file, reason })
-    return null
+    return []
   }
 
-  private async stageCase(planned: PlannedCase, staging: ImportStaging): Promise<StagedCase | null> {
+  private async stageCase(planned: PlannedCase, staging: ImportStaging): Promise<StagedCase[]> {
     const all = [...planned.imageFiles, planned.labelFile]
+    const fourD = await this.fourthDimension(planned)
+    if (fourD.kind === 'refused') return this.skip(all, fourD.reason)
+    if (fourD.kind === 'time') return this.stageTimeSeries(planned, fourD.file, staging)
     if (this.takenIds.has(planned.caseId.toLowerCase())) {
       return this.skip(all, `case ${planned.caseId} already exists in the project`)
     }
@@ -211,7 +258,7 @@ class ImportRun {
     } catch (error) {
       return this.skip(all, reasonOf(error))
     }
-    const channelProblem = this.checkChannels(image.header)
+    const channelProblem = this.checkChannels(image.header, fourD.kind === 'unknown')
     if (channelProblem) return this.skip(all, channelProblem)
     this.intensities.push(summarizeIntensities(image, planned.imageFiles[0] ?? planned.caseId))
     const stagedImage = staging.imagePath(planned.caseId)
@@ -227,11 +274,121 @@ class ImportRun {
       importedAt: new Date().toISOString(),
       labelVoxels: label ? countsToRecord(countLabels(label)) : null
     })
-    return { record, stagedImage, stagedLabel, imageFile: planned.imageFiles.join(', '), labelFile: label ? planned.labelFile : null }
+    return [{ record, stagedImage, stagedLabel, imageFile: planned.imageFiles.join(', '), labelFile: label ? planned.labelFile : null }]
   }
 
-  /** Null when the image fits the project; else why not. Fixes the channel count on first use. */
-  private checkChannels(header: VolumeHeader): string | null {
+  /**
+   * What dim[4] of the case's image holds, from its header alone (a refused time series is never
+   * read in full): `options.fourD` when given, else fourthDimension.ts. Images stacked from
+   * channel files are 3D each (stackChannels.ts), and an unreadable header is left to the full
+   * read, which reports why.
+   */
+  private async fourthDimension(planned: PlannedCase): Promise<FourthDimensionPlan> {
+    const [file, ...others] = planned.imageFiles
+    if (file === undefined || others.length > 0 || this.options.fourD === 'channels') return { kind: 'plain' }
+    let layout
+    try {
+      layout = await readNiftiLayout(file, this.readOptions)
+    } catch {
+      return { kind: 'plain' }
+    }
+    const points = fourthDimensionSize(layout.header)
+    if (points <= 1) return { kind: 'plain' }
+    if (this.options.fourD === 'time') return { kind: 'time', file }
+    const descriptor = this.plan.descriptor
+    const evidence = fourthDimensionOf(layout.header, layout.intentCode, descriptor?.modalityStated ? descriptor.channelNames : null)
+    if (evidence.meaning === 'time') return { kind: 'refused', reason: timeSeriesRefusal(planned.caseId, points, evidence) }
+    return { kind: evidence.meaning === 'channels' ? 'plain' : 'unknown' }
+  }
+
+  /**
+   * `--4d time`: each time point of the image becomes case `<case>_t000`, … with the image's grid
+   * and affine. The 4D file is read once and each time point is encoded from a view of it and
+   * staged before the next, so only the file's voxels and one time point's encoding are held.
+   */
+  private async stageTimeSeries(planned: PlannedCase, file: string, staging: ImportStaging): Promise<StagedCase[]> {
+    const all = [file, planned.labelFile]
+    let image: Volume
+    try {
+      image = await readNifti(file, this.readOptions)
+    } catch (error) {
+      return this.skip(all, reasonOf(error))
+    }
+    const points = image.header.channels
+    const header: VolumeHeader = { ...image.header, channels: 1 }
+    const channelProblem = this.checkChannels(header)
+    if (channelProblem) return this.skip(all, channelProblem)
+    const labels = await this.readTimeSeriesLabels(planned, header, points)
+    const staged: StagedCase[] = []
+    for (let point = 0; point < points; point++) {
+      const caseId = timePointCaseId(planned.caseId, point, points)
+      const where = `time point ${point} of ${points}`
+      if (!isValidCaseId(caseId)) {
+        this.skipped.push({ file, reason: `${where}: ${caseId} is not a valid case id (longer than 128 characters); rename the file` })
+        continue
+      }
+      if (this.takenIds.has(caseId.toLowerCase())) {
+        this.skipped.push({ file, reason: `${where}: case ${caseId} already exists in the project` })
+        continue
+      }
+      const volume = timePoint(image, point)
+      this.intensities.push(summarizeIntensities(volume, `${file} (${where})`))
+      const stagedImage = staging.imagePath(caseId)
+      await staging.write(stagedImage, encodeImageNifti(volume))
+      const label = labels?.[point] ?? null
+      const stagedLabel = label ? staging.labelPath(caseId) : null
+      if (label && stagedLabel) await staging.write(stagedLabel, encodeLabelNifti(label, header))
+      this.takenIds.add(caseId.toLowerCase())
+      const record = newCaseRecord(caseId, header, {
+        status: label ? (this.options.labeledStatus ?? 'done') : 'unlabeled',
+        sourceFile: file,
+        importedAt: new Date().toISOString(),
+        labelVoxels: label ? countsToRecord(countLabels(label)) : null
+      })
+      staged.push({ record, stagedImage, stagedLabel, imageFile: `${file} (${where})`, labelFile: label ? `${planned.labelFile} (${where})` : null })
+    }
+    return staged
+  }
+
+  /**
+   * One label per time point, from a 4D label file with the same time points on the image's grid.
+   * A 3D label is refused: which time point it labels is not known, and copying it to all would
+   * make near-identical training cases. Null without a label or when it does not fit (reported; the
+   * time points are imported without label).
+   */
+  private async readTimeSeriesLabels(planned: PlannedCase, header: VolumeHeader, points: number): Promise<LabelArray[] | null> {
+    const file = planned.labelFile
+    if (!file) return null
+    const labels: LabelArray[] = []
+    try {
+      const volume = await readNifti(file, this.readOptions)
+      const labelPoints = fourthDimensionSize(volume.header)
+      if (labelPoints !== points) {
+        throw new VoxloopError(
+          'GRID_MISMATCH',
+          `${file}: its image is a time series of ${points} time points, so its label must be 4D with one label volume per time point; this one has ${labelPoints === 1 ? 'a single 3D volume' : `${labelPoints} volumes`}`
+        )
+      }
+      assertSameGrid(header, volume.header, file)
+      const voxels = voxelCount(header)
+      for (let point = 0; point < points; point++) {
+        labels.push(labelArrayFromVoxels(volume.data.subarray(point * voxels, (point + 1) * voxels), header.dims, file))
+      }
+    } catch (error) {
+      this.skipped.push({ file, reason: `${reasonOf(error)}; the time points were imported without label` })
+      return null
+    }
+    const caret = await readCaretLabels(file, this.readOptions)
+    if (caret) this.labelNames.addSource(file, caret, true)
+    for (const label of labels) for (const labelId of countLabels(label).keys()) this.labelNames.noteValue(labelId)
+    return labels
+  }
+
+  /**
+   * Null when the image fits the project; else why not. Fixes the channel count on first use.
+   * `fourDUnknown`: the image is 4D and nothing said what dim[4] holds, so a mismatch may mean it is time.
+   */
+  private checkChannels(header: VolumeHeader, fourDUnknown = false): string | null {
     if (this.expectedChannels === null) {
       this.expectedChannels = header.channels
       const manifest = this.store.getManifest()
@@ -239,31 +396,30 @@ class ImportRun {
       this.description = { channelNames }
     }
     if (header.channels === this.expectedChannels) return null
-    return `the image has ${header.channels} channel(s); the project's images have ${this.expectedChannels}`
+    const hint = fourDUnknown ? '; if its 4th dimension is time, pass --4d time to import each time point as a case' : ''
+    return `the image has ${header.channels} channel(s); the project's images have ${this.expectedChannels}${hint}`
   }
 
-  /** The label on the image's grid, or null (the problem is reported; the image is still imported). */
+  /**
+   * The label on the image's grid, or null (the problem is reported; the image is still imported).
+   * The label file's Caret table, if any, joins the label sources: a table that disagrees with
+   * another source throws, which stops the whole import.
+   */
   private async readLabel(planned: PlannedCase, imageHeader: VolumeHeader): Promise<LabelArray | null> {
     if (!planned.labelFile) return null
+    let label: LabelArray
     try {
-      const label = await readLabelNifti(planned.labelFile, this.readOptions)
-      assertSameGrid(imageHeader, label.header, planned.labelFile)
-      this.noteLabelValues(label.data)
-      return label.data
+      const volume = await readLabelNifti(planned.labelFile, this.readOptions)
+      assertSameGrid(imageHeader, volume.header, planned.labelFile)
+      label = volume.data
     } catch (error) {
       this.skipped.push({ file: planned.labelFile, reason: `${reasonOf(error)}; image imported without label` })
       return null
     }
-  }
-
-  private noteLabelValues(labels: LabelArray): void {
-    for (const labelId of countLabels(labels).keys()) {
-      if (this.knownLabels.has(labelId)) continue
-      const names = new Set([...this.knownLabels.values()].map((label) => label.name.toLowerCase()))
-      const name = names.has(`label ${labelId}`) ? `Label ${labelId} (imported)` : `Label ${labelId}`
-      this.knownLabels.set(labelId, { id: labelId, name, color: defaultLabelColor(labelId) })
-      this.newLabelIds.add(labelId)
-    }
+    const caret = await readCaretLabels(planned.labelFile, this.readOptions)
+    if (caret) this.labelNames.addSource(planned.labelFile, caret, true)
+    for (const labelId of countLabels(label).keys()) this.labelNames.noteValue(labelId)
+    return label
   }
 }
 

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto'
 import { promisify } from 'node:util'
 import { gzip as gzipCallback } from 'node:zlib'
 import { VoxloopError } from '../../../shared/errors'
-import type { ImportReport, ImportedCase, SkippedFile } from '../../../shared/project'
-import { convertDicomFiles, describeSeries, niftiFromBytes, type ConvertedSeries, type DicomFileSearch } from '../volumes/dicom'
+import type { DicomSeriesEntry, DicomSeriesList, ImportReport, ImportedCase, SkippedFile } from '../../../shared/project'
+import { convertDicomFiles, describeSeries, findDicomFiles, niftiFromBytes, type ConvertedSeries, type DicomFileSearch } from '../../../node/formats/dicom'
 import { newCaseRecord } from './caseRecord'
 import { chooseModality } from './chooseModality'
 import { caseIdFromStem } from './datasetDiscovery'
 import type { ImportOptions } from './importDataset'
+import { defaultLabelTable } from './importLabels'
 import { ImportStaging } from './importStaging'
 import { guessModalityFromIntensities, summarizeIntensities, type IntensitySummary } from './modalityGuess'
 import type { ProjectStore, StagedCase } from './ProjectStore'
@@ -62,6 +63,34 @@ function fourDimensionalReason(series: ConvertedSeries): string {
     `holds ${channels} volumes of ${dims.join('×')} (a time series such as fMRI, or another 4th dimension); ` +
     'Voxloop labels 3D images, so a 4D series is not imported: split it into 3D volumes first (e.g. fslsplit on the NIfTI dcm2niix makes) and import those'
   )
+}
+
+/**
+ * The volumes of a DICOM folder, for the user to choose which to import (`choice` is dcm2niix's name,
+ * which seriesMatches takes). dcm2niix offers no cheaper listing than converting, so this converts
+ * the folder (and drops the voxels): it takes as long as an import's conversion.
+ */
+export async function listDicomSeries(source: string, options: { signal?: AbortSignal } = {}): Promise<DicomSeriesList> {
+  const search = await findDicomFiles(source)
+  if (search.dicom.length === 0) {
+    throw new VoxloopError('INVALID_ARGUMENT', `${source}: holds no DICOM files (sub-folders included); there is no series to choose`)
+  }
+  const conversion = await convertDicomFiles(source, search, options.signal ? { signal: options.signal } : {})
+  const series = conversion.series.map((volume): DicomSeriesEntry => {
+    const { dims, channels } = volume.layout.header
+    const { seriesNumber, seriesDescription, protocolName, modality, files } = volume.source
+    const description = seriesDescription ?? protocolName
+    return {
+      choice: volume.outputName,
+      ...(seriesNumber === undefined ? {} : { seriesNumber }),
+      ...(description === undefined ? {} : { description }),
+      ...(modality === undefined ? {} : { modality }),
+      dims: [dims[0], dims[1], dims[2]],
+      timePoints: channels,
+      ...(files === undefined ? {} : { files })
+    }
+  })
+  return { source, series, skippedFiles: conversion.skipped.length }
 }
 
 export interface DicomImportOptions extends ImportOptions {
@@ -127,7 +156,9 @@ export async function importDicomFolder(store: ProjectStore, source: string, sea
       imported.push({ caseId, imageFile: described, labelFile: null })
       options.onProgress?.({ done: staged.length, total: conversion.series.length, caseId })
     }
-    const report: ImportReport = { source, format: 'dicom', imported: [], skipped, repaired: [], labelsAdded: [], modality: null }
+    // DICOM brings no label table: a project without labels gets "Label 1" to paint with (importLabels.ts).
+    const labelsAdded = manifest.labels.length === 0 ? defaultLabelTable() : []
+    const report: ImportReport = { source, format: 'dicom', imported: [], skipped, repaired: [], labelsAdded: staged.length > 0 ? labelsAdded : [], modality: null }
     if (staged.length === 0) return report
     const modality = chooseModality({
       requested: options.modality ?? null,
@@ -139,7 +170,7 @@ export async function importDicomFolder(store: ProjectStore, source: string, sea
     await store.commitImport({
       source,
       cases: staged,
-      labelsToAdd: [],
+      labelsToAdd: labelsAdded,
       skipped: skipped.length,
       ...(projectHadCases ? {} : { describeEmptyProject: { channelNames: manifest.channelNames.length === 1 ? manifest.channelNames : ['image'] } }),
       ...(modality.applied ? { modality: { modality: modality.modality, source: modality.source } } : {})

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs'
 import { copyFile, mkdir, open, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { Writable } from 'node:stream'
-import { writeFileAtomic } from '../storage/writeFileAtomic'
+import { writeFileAtomic } from '../../../node/storage/durableWrite'
 import { NIFTI_GZ, STAGING_PREFIX, assertCaseId, type ProjectPaths } from './projectPaths'
 
 /**

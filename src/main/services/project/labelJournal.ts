@@ -3,7 +3,7 @@ import path from 'node:path'
 import { crc32 } from 'node:zlib'
 import { VoxloopError } from '../../../shared/errors'
 import { JOURNAL_EXT } from './projectPaths'
-import { fsyncDir } from './fsUtil'
+import { syncDirectory } from '../../../node/storage/durableWrite'
 
 /**
  * The crash-recovery journal of label edits (docs/DATASTORE.md). One file per case and generation,
@@ -272,7 +272,7 @@ export class JournalAppender {
       const header = encodeJournalHeader()
       await writeFully(this.write, handle, header, 0)
       await handle.sync()
-      await fsyncDir(path.dirname(this.file))
+      await syncDirectory(path.dirname(this.file))
     } catch (error) {
       await handle.close().catch(() => undefined)
       await rm(this.file, { force: true }).catch(() => undefined)

@@ -9,7 +9,7 @@ import {
   type ProjectManifest,
   type ProjectSettings
 } from '../../../shared/project'
-import { writeFileAtomic } from '../storage/writeFileAtomic'
+import { writeFileAtomic } from '../../../node/storage/durableWrite'
 import { isErrno } from './fsUtil'
 
 /** `voxloop.json`: read with validation, written atomically. */

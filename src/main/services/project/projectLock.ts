@@ -4,7 +4,8 @@ import { link, open, readFile, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import path from 'node:path'
 import { VoxloopError } from '../../../shared/errors'
-import { fsyncDir, isErrno } from './fsUtil'
+import { isErrno } from './fsUtil'
+import { syncDirectory } from '../../../node/storage/durableWrite'
 
 /**
  * One writer per project: `.voxloop.lock` names its owner (pid, process start time, boot, host) and
@@ -202,7 +203,7 @@ export async function acquireProjectLock(file: string, projectDir: string, optio
   for (let attempt = 0; attempt < BREAK_ATTEMPTS; attempt++) {
     const owner = newOwner()
     if (await createExclusive(file, owner)) {
-      await fsyncDir(path.dirname(file)).catch(() => undefined)
+      await syncDirectory(path.dirname(file)).catch(() => undefined)
       return { release: () => releaseLock(file, owner.nonce) }
     }
     const current = await readLock(file)

@@ -1,6 +1,6 @@
 import { VoxloopError } from '../../../shared/errors'
 import type { Volume, VoxelArray } from '../../../shared/volume'
-import { assertSameGrid } from '../volumes/nifti'
+import { assertSameGrid } from '../../../node/formats/nifti'
 
 function sameArrayType(arrays: VoxelArray[]): boolean {
   const [first] = arrays

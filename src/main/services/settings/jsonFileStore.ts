@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { z } from 'zod'
-import { writeFileAtomic } from '../storage/writeFileAtomic'
+import { writeFileAtomic } from '../../../node/storage/durableWrite'
 
 /**
  * Small JSON documents (settings, recent projects) validated on read. A missing file gives the

@@ -17,7 +17,7 @@ import path from 'node:path'
 import { VoxloopError } from '../../../shared/errors'
 import { createRandom } from '../../../shared/random'
 import { DEFAULT_ARCHITECTURE, TrainingOptionsSchema, type ArchitectureName, type EvaluationReport, type TrainingOptions, type TrainingResult, type TrainingStarted } from '../../../shared/training'
-import { writeFileAtomic } from '../storage/writeFileAtomic'
+import { writeFileAtomic } from '../../../node/storage/durableWrite'
 import type { ProjectStore } from '../project/ProjectStore'
 import { curatedCases, type ModelsTarget, type TrainingService } from './TrainingService'
 

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describePostprocessing } from '../../../shared/postprocessing'
 import { LEGACY_ARCHITECTURE, TrainingRunRecordSchema, type ModelVersionInfo, type RunStatus, type TestFigures, type TrainingRunRecord } from '../../../shared/training'
-import { listModelVersions } from '../../../engine/model/modelVersions'
+import { listModelVersions } from '../../../node/models/modelVersions'
 import { readTestEvaluation, testFiguresOf } from './testEvaluation'
 
 const RUN_JSON = 'run.json'

@@ -17,8 +17,8 @@ import {
   type TestFigures,
   type TrainingPlan
 } from '../../../shared/training'
-import { readJsonChecked } from '../storage/readJsonChecked'
-import { writeFileAtomic } from '../storage/writeFileAtomic'
+import { readJsonChecked } from '../../../node/storage/readJsonChecked'
+import { writeFileAtomic } from '../../../node/storage/durableWrite'
 
 export const TEST_EVALUATION_JSON = 'evaluation-test.json'
 

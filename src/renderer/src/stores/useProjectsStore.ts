@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { ProjectOverview } from '../../../shared/contract'
-import type { CaseSplit, CaseStatus, CaseSummary, ExportReport, ImportReport, Modality } from '../../../shared/project'
+import type { EventPayload } from '../../../shared/contract'
+import type { CaseSplit, CaseStatus, CaseSummary, DicomSeriesList, ExportFormat, FolderContents, ExportReport, FourDImport, ImportReport, Modality } from '../../../shared/project'
 import type { RecentProject } from '../../../shared/settings'
 import { api } from '../bridge/api'
 
@@ -14,6 +15,16 @@ export const useProjectsStore = defineStore('projects', () => {
   const error = ref<string | null>(null)
   const notice = ref<string | null>(null)
   const lastImport = ref<ImportReport | null>(null)
+  /** The folder of lastImport, so that its report can offer to import it again another way (fourD). */
+  const lastImportSource = ref<string | null>(null)
+  const lastImportFourD = ref<FourDImport | undefined>(undefined)
+  /** The running import: null before its first case is done (reading, DICOM conversion) and after it. */
+  const importing = ref(false)
+  const importProgress = ref<EventPayload<'projects:importProgress'> | null>(null)
+  /** A folder the user tried to open that is not a project but holds data to import (projects:inspectFolder). */
+  const openOffer = ref<FolderContents | null>(null)
+  /** The series of a DICOM folder the user asked to choose from (projects:listDicomSeries). */
+  const dicomSeries = ref<DicomSeriesList | null>(null)
   const lastExport = ref<ExportReport | null>(null)
   const demoFolder = ref('')
 
@@ -49,10 +60,33 @@ export const useProjectsStore = defineStore('projects', () => {
   }
 
   async function open(folder: string): Promise<boolean> {
+    openOffer.value = null
     const project = await run('Opening project…', () => api.projects.open(folder))
-    if (!project) return false
+    if (!project) {
+      await offerToImport(folder)
+      return false
+    }
     adopt(project)
     await loadRecent()
+    return true
+  }
+
+  /** After a failed open: if the folder holds a dataset rather than a project, offer to make one of it. */
+  async function offerToImport(folder: string): Promise<void> {
+    try {
+      const contents = await api.projects.inspectFolder(folder)
+      if (contents.kind !== 'project' && contents.kind !== 'other') openOffer.value = contents
+    } catch {
+      // A folder that cannot even be listed: the open error already says why.
+    }
+  }
+
+  /** The project for a dataset folder: created at `projectFolder` (named after the data), then the data imported. */
+  async function createFromDataset(source: string, projectFolder: string): Promise<boolean> {
+    const name = source.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || 'Imported'
+    if (!(await create({ folder: projectFolder, name }))) return false
+    openOffer.value = null
+    await importFrom(source)
     return true
   }
 
@@ -78,13 +112,36 @@ export const useProjectsStore = defineStore('projects', () => {
     if (folder) await open(folder)
   }
 
-  async function importFrom(source: string): Promise<void> {
-    const report = await run('Importing…', () => api.projects.import(source))
+  /** `series`: of a DICOM folder, only this one (a `choice` from listDicomSeriesOf). */
+  async function importFrom(source: string, fourD?: FourDImport, series?: string): Promise<void> {
+    importing.value = true
+    importProgress.value = null
+    dicomSeries.value = null
+    const options = { ...(fourD ? { fourD } : {}), ...(series === undefined ? {} : { series }) }
+    let report: ImportReport | null
+    try {
+      report = await run('Importing…', () => api.projects.import(source, Object.keys(options).length ? options : undefined))
+    } finally {
+      importing.value = false
+      importProgress.value = null
+    }
     if (!report) return
     lastImport.value = report
+    lastImportSource.value = source
+    lastImportFourD.value = fourD
     await refreshCases()
     const manifest = await api.projects.current()
     if (manifest) current.value = manifest
+  }
+
+  async function listDicomSeriesOf(source: string): Promise<void> {
+    dicomSeries.value = null
+    dicomSeries.value = await run('Reading the DICOM series (converting them)…', () => api.projects.listDicomSeries(source))
+  }
+
+  /** The import stops before its next case and adds nothing; its call then fails with CANCELLED. */
+  async function cancelImport(): Promise<void> {
+    await api.projects.cancelImport()
   }
 
   /** The user's modality: the next training normalises by it; later imports keep it. */
@@ -93,13 +150,15 @@ export const useProjectsStore = defineStore('projects', () => {
     if (manifest && current.value) current.value = { ...current.value, manifest, name: manifest.name }
   }
 
-  async function exportLabels(folder: string, includePredictions: boolean): Promise<void> {
-    const report = await run('Exporting labels…', () => api.projects.exportLabels({ folder, includePredictions }))
-    if (report) lastExport.value = report
+  const EXPORT_BUSY: Record<ExportFormat, string> = {
+    nifti: 'Exporting labels as NIfTI…',
+    'seg-nrrd': 'Exporting labels as 3D Slicer segmentations…',
+    msd: 'Exporting as MSD…',
+    'nnunet-v2': 'Exporting as an nnU-Net v2 dataset…'
   }
 
-  async function exportMsd(folder: string): Promise<void> {
-    const report = await run('Exporting as MSD…', () => api.projects.exportMsd({ folder }))
+  async function exportTo(folder: string, format: ExportFormat, includePredictions: boolean): Promise<void> {
+    const report = await run(EXPORT_BUSY[format], () => api.projects.export({ folder, format, includePredictions }))
     if (report) lastExport.value = report
   }
 
@@ -142,6 +201,11 @@ export const useProjectsStore = defineStore('projects', () => {
     lastExport.value = null
   }
 
+  api.on('projects:importProgress', (progress) => {
+    // An import another window started is not this page's to show.
+    if (importing.value) importProgress.value = progress
+  })
+
   api.on('cases:changed', () => {
     void refreshCases()
   })
@@ -163,9 +227,17 @@ export const useProjectsStore = defineStore('projects', () => {
     createDemo,
     pickAndOpen,
     importFrom,
+    cancelImport,
+    importing,
+    importProgress,
+    lastImportSource,
+    lastImportFourD,
+    dicomSeries,
+    listDicomSeriesOf,
+    openOffer,
+    createFromDataset,
     setModality,
-    exportLabels,
-    exportMsd,
+    exportTo,
     refreshCases,
     setStatus,
     setSplit,

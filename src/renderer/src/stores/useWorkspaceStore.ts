@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, nextTick, reactive, ref, shallowRef } from 'vue'
 import { activeSeconds, correctionEffort, dicePerLabel } from '../../../shared/activeLearning'
+import { isOblique, obliquityDegrees } from '../../../shared/geometry'
 import type { CaseStatus, LabelDef } from '../../../shared/project'
 import type { LabelArray } from '../../../shared/volume'
 import { api } from '../bridge/api'
@@ -9,11 +10,13 @@ import {
   countVoxelsPerLabel,
   gridFromHeader,
   keepLargestComponent,
+  maxLabelOf,
   OVERWRITE_ANY,
   reassignLabel,
   removeSmallIslands,
   viewAxisOfNormal,
   VoxelEditor,
+  widenLabelsFor,
   type IntensityRange
 } from '../tools'
 import type { ColormapName } from '../viewer/colormaps'
@@ -66,6 +69,8 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   const canUndo = ref(false)
   const canRedo = ref(false)
   const labelCounts = shallowRef<Map<number, number>>(new Map())
+  /** The open case's grid tilt from the scanner axes in degrees when oblique, else null (the views show voxel axes). */
+  const obliqueDegrees = ref<number | null>(null)
   /** False while a recount is pending after an edit (tests and the UI can wait for fresh counts). */
   const countsFresh = ref(false)
   const hasPrediction = ref(false)
@@ -99,6 +104,10 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     viewer = instance
   }
 
+  function largestId(labelDefs: readonly LabelDef[]): number {
+    return labelDefs.reduce((max, l) => Math.max(max, l.id), 0)
+  }
+
   function paletteEntries(labelDefs: readonly LabelDef[]): Array<{ id: number; color: string; visible: boolean }> {
     return labelDefs.map((l) => ({ id: l.id, color: l.color, visible: !hidden.value.includes(l.id) }))
   }
@@ -113,8 +122,11 @@ export const useWorkspaceStore = defineStore('workspace', () => {
       // The workspace view mounts (and attaches its viewer) once caseId is set.
       if (!viewer) await nextTick()
       if (!viewer) throw new Error('The viewer is not ready')
-      labels = data.label.data
+      // Follow the table, not only the file: a table naming ids above 255 (or a 16-bit prediction)
+      // needs a 16-bit map in memory even when the saved label is 8-bit.
+      labels = widenLabelsFor(data.label.data, Math.max(largestId(projects.labels), data.prediction ? maxLabelOf(data.prediction.data) : 0))
       const grid = gridFromHeader(data.image.header)
+      obliqueDegrees.value = isOblique(data.image.header.rasFromIjk) ? obliquityDegrees(data.image.header.rasFromIjk) : null
       editor = new VoxelEditor(labels, grid)
       editSync = new EditSync(
         (change) => api.labels.edit(id, change),
@@ -326,6 +338,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   async function closeCase(): Promise<void> {
     if (caseId.value && (dirty.value || sync.value.pending > 0)) await save()
     viewer?.setInteraction(null)
+    obliqueDegrees.value = null
     for (const off of unsubscribers.splice(0)) off()
     editSync?.dispose()
     editSync = null
@@ -381,6 +394,13 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     const manifest = await api.projects.updateLabels(next)
     if (projects.current) projects.current = { ...projects.current, manifest, name: manifest.name }
     viewer?.setLabelTable(paletteEntries(manifest.labels))
+    const open = caseId.value
+    if (open && labels && largestId(manifest.labels) > maxLabelOf(labels)) {
+      // The editor, the viewer's textures and the edit journal all hold the 8-bit array: reopening
+      // (which saves first) is the one path that swaps it for a 16-bit one everywhere at once.
+      await openCase(open)
+      message.value = 'This case\'s label map is now 16-bit, for label ids above 255; its edits were saved and undo starts afresh'
+    }
   }
 
   /** Deleting a label: its voxels become background here (one undo unit), then in every saved label. */
@@ -408,6 +428,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
 
   return {
     caseId,
+    obliqueDegrees,
     currentCase,
     loading,
     error,

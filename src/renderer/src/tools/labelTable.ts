@@ -4,7 +4,7 @@
  */
 import { VoxloopError } from '../../../shared/errors'
 import type { LabelArray } from '../../../shared/volume'
-import { assertLabelValue } from './paintRules'
+import { assertLabelValue, maxLabelOf } from './paintRules'
 import type { VoxelEditor } from './VoxelEditor'
 
 /** Voxel count per label value present in the map, background (0) included. Ascending by label. */
@@ -16,6 +16,17 @@ export function countVoxelsPerLabel(labels: LabelArray): Map<number, number> {
   const counts = new Map<number, number>()
   for (let value = 0; value < histogram.length; value++) if (histogram[value] > 0) counts.set(value, histogram[value])
   return counts
+}
+
+/**
+ * The label map able to hold `maxValue`: `labels` itself when it does, else a Uint16Array copy. A
+ * case saved as 8-bit opens in a project whose table names ids above 255 (or with a 16-bit
+ * prediction); the brush would otherwise refuse those ids. Main widens its copy to match on the
+ * first edit with such a value (labelOps.widenFor).
+ */
+export function widenLabelsFor(labels: LabelArray, maxValue: number): LabelArray {
+  assertLabelValue(new Uint16Array(0), maxValue)
+  return maxValue <= maxLabelOf(labels) ? labels : Uint16Array.from(labels)
 }
 
 /** Indices of every voxel holding `label`. */

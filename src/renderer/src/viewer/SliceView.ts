@@ -11,15 +11,18 @@ import {
   OrthographicCamera,
   PlaneGeometry,
   RedFormat,
+  RedIntegerFormat,
   RGBAFormat,
   Scene,
   ShaderMaterial,
   UnsignedByteType,
+  UnsignedShortType,
   WebGLRenderer,
   LineLoop,
   type Texture
 } from 'three'
-import type { VolumeHeader } from '../../../shared/volume'
+import type { LabelArray, VolumeHeader } from '../../../shared/volume'
+import { PALETTE_WIDTH } from './labelPalette'
 import { SLICE_FRAGMENT, SLICE_VERTEX } from './shaders'
 import { sliceSize } from './sliceExtraction'
 import { viewMapping, type ViewMapping, type ViewName } from './viewOrientation'
@@ -60,7 +63,7 @@ export class SliceView {
     readonly container: HTMLElement,
     readonly view: ViewName,
     header: VolumeHeader,
-    shared: { palette: Texture; colormap: Texture }
+    shared: { palette: Texture; colormap: Texture; labelBits: 8 | 16 }
   ) {
     this.mapping = viewMapping(view, header.rasFromIjk)
     const size = sliceSize(this.mapping, header.dims)
@@ -77,7 +80,11 @@ export class SliceView {
     this.renderer.setClearColor(0x000000, 1)
 
     this.imageTexture = makeTexture(new Float32Array(this.width * this.height), this.width, this.height, FloatType)
-    this.labelTexture = makeTexture(new Uint8Array(this.width * this.height), this.width, this.height, UnsignedByteType)
+    this.labelTexture = makeLabelTexture(
+      shared.labelBits === 16 ? new Uint16Array(this.width * this.height) : new Uint8Array(this.width * this.height),
+      this.width,
+      this.height
+    )
     this.overlayTexture = makeTexture(new Float32Array(1), 1, 1, FloatType)
     this.material = new ShaderMaterial({
       glslVersion: GLSL3,
@@ -140,8 +147,13 @@ export class SliceView {
     this.imageTexture.needsUpdate = true
   }
 
-  setLabelSlice(data: Uint8Array): void {
-    ;(this.labelTexture.image.data as Uint8Array).set(data)
+  /** Upload a label slice (screen order) of the width the view was made for (labelBits). */
+  setLabelSlice(data: LabelArray): void {
+    const target = this.labelTexture.image.data as LabelArray
+    if (target.constructor !== data.constructor) {
+      throw new TypeError(`a ${data.constructor.name} label slice does not fit this view's ${target.constructor.name} texture`)
+    }
+    target.set(data)
     this.labelTexture.needsUpdate = true
   }
 
@@ -315,6 +327,32 @@ function makeTexture(data: Float32Array | Uint8Array, width: number, height: num
   texture.magFilter = NearestFilter
   texture.generateMipmaps = false
   texture.unpackAlignment = 1
+  texture.needsUpdate = true
+  return texture
+}
+
+/**
+ * Label values as an unsigned-integer texture (R8UI or R16UI, from the array's width): the shader
+ * reads exact values, where a normalised 8-bit texture could not hold 256 and up. Integer textures
+ * cannot be filtered, and labels must not be anyway.
+ */
+function makeLabelTexture(data: LabelArray, width: number, height: number): DataTexture {
+  const texture = new DataTexture(data, width, height, RedIntegerFormat, data instanceof Uint16Array ? UnsignedShortType : UnsignedByteType)
+  texture.minFilter = NearestFilter
+  texture.magFilter = NearestFilter
+  texture.generateMipmaps = false
+  // Rows of 16-bit values of odd width are not 4-byte aligned either.
+  texture.unpackAlignment = 1
+  texture.needsUpdate = true
+  return texture
+}
+
+/** The label palette (labelPalette.ts) as a 256×256 RGBA texture, read with texelFetch. */
+export function makePaletteTexture(table: Uint8Array): DataTexture {
+  const texture = new DataTexture(table, PALETTE_WIDTH, table.length / 4 / PALETTE_WIDTH, RGBAFormat, UnsignedByteType)
+  texture.minFilter = NearestFilter
+  texture.magFilter = NearestFilter
+  texture.generateMipmaps = false
   texture.needsUpdate = true
   return texture
 }

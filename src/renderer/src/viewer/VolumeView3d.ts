@@ -9,14 +9,16 @@ import {
   NearestFilter,
   PerspectiveCamera,
   RedFormat,
+  RedIntegerFormat,
   Scene,
   ShaderMaterial,
   UnsignedByteType,
+  UnsignedShortType,
   Vector3,
   WebGLRenderer,
   type Texture
 } from 'three'
-import type { VolumeHeader } from '../../../shared/volume'
+import type { LabelArray, VolumeHeader } from '../../../shared/volume'
 import type { Downsampled } from './downsampleVolume'
 import { dominantWorldAxes } from './viewOrientation'
 import { VOLUME_FRAGMENT, VOLUME_VERTEX } from './volumeShaders'
@@ -33,7 +35,8 @@ export class VolumeView3d {
   private readonly material: ShaderMaterial
   private readonly box: Mesh
   private imageTexture: Data3DTexture | null = null
-  private labelTexture: Data3DTexture | null = null
+  /** Until the labels arrive, one background voxel: an integer sampler needs an integer texture bound. */
+  private labelTexture: Data3DTexture = makeLabelTexture({ dims: [1, 1, 1], factor: [1, 1, 1], data: new Uint8Array(1) })
   private azimuth = -0.6
   private elevation = 0.35
   private distance: number
@@ -58,7 +61,7 @@ export class VolumeView3d {
       side: BackSide,
       uniforms: {
         uImage: { value: null },
-        uLabel: { value: null },
+        uLabel: { value: this.labelTexture },
         uPalette: { value: palette },
         uTexel: { value: new Vector3(0.01, 0.01, 0.01) },
         uLow: { value: 0.2 },
@@ -101,19 +104,21 @@ export class VolumeView3d {
   /** The image, already windowed to bytes, and the labels, both downsampled alike. */
   setImage(image: Downsampled): void {
     this.imageTexture?.dispose()
-    this.imageTexture = make3dTexture(image, LinearFilter)
+    this.imageTexture = makeImageTexture(image)
     this.material.uniforms.uImage!.value = this.imageTexture
     this.material.uniforms.uTexel!.value = new Vector3(1 / image.dims[0], 1 / image.dims[1], 1 / image.dims[2])
   }
 
-  setLabels(labels: Downsampled): void {
-    if (this.labelTexture && sameDims(this.labelTexture, labels)) {
-      ;(this.labelTexture.image.data as Uint8Array).set(labels.data)
+  /** Labels in the map's own width (downsampleLabels); values are kept, not scaled. */
+  setLabels(labels: Downsampled<LabelArray>): void {
+    const current = this.labelTexture.image.data as LabelArray
+    if (sameDims(this.labelTexture, labels) && current.constructor === labels.data.constructor) {
+      current.set(labels.data)
       this.labelTexture.needsUpdate = true
       return
     }
-    this.labelTexture?.dispose()
-    this.labelTexture = make3dTexture(labels, NearestFilter)
+    this.labelTexture.dispose()
+    this.labelTexture = makeLabelTexture(labels)
     this.material.uniforms.uLabel!.value = this.labelTexture
   }
 
@@ -169,13 +174,12 @@ export class VolumeView3d {
     this.camera.updateMatrixWorld()
     const inverse = new Matrix4().copy(this.box.matrix).invert()
     this.material.uniforms.uCameraObject!.value = position.clone().applyMatrix4(inverse)
-    if (!this.labelTexture) this.material.uniforms.uShowLabels!.value = false
     this.renderer.render(this.scene, this.camera)
   }
 
   dispose(): void {
     this.imageTexture?.dispose()
-    this.labelTexture?.dispose()
+    this.labelTexture.dispose()
     this.material.dispose()
     this.box.geometry.dispose()
     this.renderer.dispose()
@@ -194,17 +198,30 @@ export class VolumeView3d {
   }
 }
 
-function make3dTexture(volume: Downsampled, filter: typeof LinearFilter | typeof NearestFilter): Data3DTexture {
+function makeImageTexture(volume: Downsampled): Data3DTexture {
   const texture = new Data3DTexture(volume.data, volume.dims[0], volume.dims[1], volume.dims[2])
   texture.format = RedFormat
   texture.type = UnsignedByteType
-  texture.minFilter = filter
-  texture.magFilter = filter
+  // Linear: the windowed image is smooth between samples; labels (below) never are.
+  texture.minFilter = LinearFilter
+  texture.magFilter = LinearFilter
   texture.unpackAlignment = 1
   texture.needsUpdate = true
   return texture
 }
 
-function sameDims(texture: Data3DTexture, volume: Downsampled): boolean {
+/** Labels as an unsigned-integer 3D texture (R8UI or R16UI): exact values for the palette lookup. */
+function makeLabelTexture(labels: Downsampled<LabelArray>): Data3DTexture {
+  const texture = new Data3DTexture(labels.data, labels.dims[0], labels.dims[1], labels.dims[2])
+  texture.format = RedIntegerFormat
+  texture.type = labels.data instanceof Uint16Array ? UnsignedShortType : UnsignedByteType
+  texture.minFilter = NearestFilter
+  texture.magFilter = NearestFilter
+  texture.unpackAlignment = 1
+  texture.needsUpdate = true
+  return texture
+}
+
+function sameDims(texture: Data3DTexture, volume: Downsampled<LabelArray>): boolean {
   return texture.image.width === volume.dims[0] && texture.image.height === volume.dims[1] && texture.image.depth === volume.dims[2]
 }

@@ -1,10 +1,10 @@
 import type { DataTexture } from 'three'
 import type { LabelArray, Volume } from '../../../shared/volume'
 import { colormapTable, type ColormapName } from './colormaps'
-import { downsampleToBytes } from './downsampleVolume'
-import { buildLabelPalette, type PaletteEntry } from './labelPalette'
-import { extractSlice } from './sliceExtraction'
-import { makeLookupTexture, SliceView, type VoxelPoint } from './SliceView'
+import { downsampleLabels, downsampleToBytes } from './downsampleVolume'
+import { buildLabelPalette, PALETTE_SIZE, type PaletteEntry } from './labelPalette'
+import { extractSlice, labelBitsOf, labelSliceBuffer } from './sliceExtraction'
+import { makeLookupTexture, makePaletteTexture, SliceView, type VoxelPoint } from './SliceView'
 import { SLICE_VIEWS, type ViewName } from './viewOrientation'
 import { VolumeView3d } from './VolumeView3d'
 import { autoWindow, dragWindow, samplePercentiles, type WindowLevel } from './windowLevel'
@@ -69,11 +69,11 @@ export class VolumeViewer {
   private labelOpacity = 0.5
   private outline = false
   private layout: Layout = 'grid'
-  private readonly paletteTable = new Uint8Array(256 * 4)
-  private readonly palette: DataTexture = makeLookupTexture(this.paletteTable)
+  private readonly paletteTable = new Uint8Array(PALETTE_SIZE * 4)
+  private readonly palette: DataTexture = makePaletteTexture(this.paletteTable)
   private colormap: DataTexture = makeLookupTexture(colormapTable('grey'))
   private readonly imageBuffers = new Map<ViewName, Float32Array>()
-  private readonly labelBuffers = new Map<ViewName, Uint8Array>()
+  private readonly labelBuffers = new Map<ViewName, LabelArray>()
   private readonly listeners = new Map<keyof ViewerEvents, Set<(payload: never) => void>>()
   private interaction: PointerInteraction | null = null
   private frameRequested = false
@@ -128,12 +128,14 @@ export class VolumeViewer {
     this.windowLevel = options.window ?? autoWindow(data.image.data, voxels)
     this.channel = 0
     this.setLabelTable(options.labels)
+    // Slice buffers and textures take the wider of the label and the prediction (one view shows either).
+    const labelBits = labelBitsOf(data.labels, data.prediction)
     for (const name of SLICE_VIEWS) {
       const cell = this.cells.get(name) as HTMLDivElement
-      const view = new SliceView(cell, name, header, { palette: this.palette, colormap: this.colormap })
+      const view = new SliceView(cell, name, header, { palette: this.palette, colormap: this.colormap, labelBits })
       this.views.set(name, view)
       this.imageBuffers.set(name, new Float32Array(view.width * view.height))
-      this.labelBuffers.set(name, new Uint8Array(view.width * view.height))
+      this.labelBuffers.set(name, labelSliceBuffer(view, labelBits))
       this.bindSliceEvents(name, view)
     }
     this.view3d = new VolumeView3d(this.cells.get('3d') as HTMLDivElement, header, this.palette)
@@ -376,7 +378,7 @@ export class VolumeViewer {
     const view = this.views.get(name)
     if (!view || !this.data) return
     const labels = this.overlay === 'prediction' && this.data.prediction ? this.data.prediction : this.data.labels
-    const buffer = this.labelBuffers.get(name) as Uint8Array
+    const buffer = this.labelBuffers.get(name) as LabelArray
     extractSlice(labels, this.data.image.header.dims, view.mapping, this.cursor[view.mapping.sliceAxis], buffer)
     view.setLabelSlice(buffer)
   }
@@ -426,7 +428,7 @@ export class VolumeViewer {
 
   private upload3dLabels(): void {
     if (!this.data || !this.view3d) return
-    this.view3d.setLabels(downsampleToBytes(this.data.labels, this.data.image.header.dims, 192, (v) => Math.min(v, 255)))
+    this.view3d.setLabels(downsampleLabels(this.data.labels, this.data.image.header.dims, 192))
     this.requestRender('3d')
   }
 

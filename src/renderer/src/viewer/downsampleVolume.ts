@@ -1,10 +1,10 @@
-import type { VoxelArray } from '../../../shared/volume'
+import type { LabelArray, VoxelArray } from '../../../shared/volume'
 
-export interface Downsampled {
+export interface Downsampled<T extends Uint8Array | Uint16Array = Uint8Array> {
   dims: [number, number, number]
   /** Source voxels per output voxel along each axis. */
   factor: [number, number, number]
-  data: Uint8Array
+  data: T
 }
 
 /**
@@ -18,9 +18,41 @@ export function downsampleToBytes(
   maxSide: number,
   map: (value: number) => number
 ): Downsampled {
+  const { out, factor } = plan(dims, maxSide)
+  const data = new Uint8Array(out[0] * out[1] * out[2])
+  sampleNearest(source, dims, out, factor, (o, value) => {
+    data[o] = map(value)
+  })
+  return { dims: out, factor, data }
+}
+
+/**
+ * The label map shrunk like downsampleToBytes, values unchanged, in the map's own width: a 16-bit
+ * map stays 16-bit (clamping to 255, as this once did, drew label 256 and above as label 255).
+ */
+export function downsampleLabels(labels: LabelArray, dims: readonly [number, number, number], maxSide: number): Downsampled<LabelArray> {
+  const { out, factor } = plan(dims, maxSide)
+  const count = out[0] * out[1] * out[2]
+  const data: LabelArray = labels instanceof Uint16Array ? new Uint16Array(count) : new Uint8Array(count)
+  sampleNearest(labels, dims, out, factor, (o, value) => {
+    data[o] = value
+  })
+  return { dims: out, factor, data }
+}
+
+function plan(dims: readonly [number, number, number], maxSide: number): { out: [number, number, number]; factor: [number, number, number] } {
   const factor = dims.map((d) => Math.max(1, Math.ceil(d / maxSide))) as [number, number, number]
   const out = dims.map((d, a) => Math.max(1, Math.floor(d / (factor[a] as number)))) as [number, number, number]
-  const data = new Uint8Array(out[0] * out[1] * out[2])
+  return { out, factor }
+}
+
+function sampleNearest(
+  source: VoxelArray,
+  dims: readonly [number, number, number],
+  out: readonly [number, number, number],
+  factor: readonly [number, number, number],
+  write: (outIndex: number, value: number) => void
+): void {
   let o = 0
   for (let k = 0; k < out[2]; k++) {
     const sk = Math.min(dims[2] - 1, k * factor[2] + (factor[2] >> 1))
@@ -29,9 +61,8 @@ export function downsampleToBytes(
       const row = (sk * dims[1] + sj) * dims[0]
       for (let i = 0; i < out[0]; i++) {
         const si = Math.min(dims[0] - 1, i * factor[0] + (factor[0] >> 1))
-        data[o++] = map(source[row + si] as number)
+        write(o++, source[row + si] as number)
       }
     }
   }
-  return { dims: out, factor, data }
 }

@@ -2,6 +2,8 @@
  * The slice shader: window/level and a colour map on the image, then the label map blended on
  * top (filled or as outlines), then an optional heat-map overlay (prediction uncertainty).
  * Textures hold raw values; all mapping happens here so that window changes cost no upload.
+ * The label slice is an unsigned-integer texture (R8UI or R16UI, the label map's own width) read as
+ * exact values, and the palette a 256×256 table indexed by value (labelPalette.ts): ids up to 65535.
  */
 export const SLICE_VERTEX = /* glsl */ `
 out vec2 vUv;
@@ -17,7 +19,7 @@ precision highp sampler2D;
 in vec2 vUv;
 out vec4 outColor;
 uniform sampler2D uImage;
-uniform sampler2D uLabel;
+uniform highp usampler2D uLabel;
 uniform sampler2D uPalette;
 uniform sampler2D uColormap;
 uniform sampler2D uOverlay;
@@ -29,8 +31,12 @@ uniform bool uShowOverlay;
 uniform float uOverlayOpacity;
 uniform vec2 uTexel;
 
-float labelAt(vec2 uv) {
-  return floor(texture(uLabel, uv).r * 255.0 + 0.5);
+uint labelAt(vec2 uv) {
+  return texture(uLabel, uv).r;
+}
+
+vec4 paletteEntry(uint label) {
+  return texelFetch(uPalette, ivec2(int(label & 255u), int(label >> 8u)), 0);
 }
 
 void main() {
@@ -44,9 +50,9 @@ void main() {
     color = mix(color, heatColor, uOverlayOpacity * heat);
   }
 
-  float label = labelAt(vUv);
-  if (label > 0.5) {
-    vec4 entry = texture(uPalette, vec2((label + 0.5) / 256.0, 0.5));
+  uint label = labelAt(vUv);
+  if (label > 0u) {
+    vec4 entry = paletteEntry(label);
     float alpha = entry.a * uLabelOpacity;
     if (uOutline) {
       bool edge = labelAt(vUv + vec2(uTexel.x, 0.0)) != label || labelAt(vUv - vec2(uTexel.x, 0.0)) != label ||

@@ -1,4 +1,4 @@
-import type { VoxelArray } from '../../../shared/volume'
+import type { LabelArray, VoxelArray } from '../../../shared/volume'
 import type { ViewMapping } from './viewOrientation'
 
 export interface SliceSize {
@@ -12,10 +12,11 @@ export function sliceSize(mapping: ViewMapping, dims: readonly [number, number, 
 
 /**
  * Copies one slice of a volume into `out` in screen order (row 0 at the bottom, column 0 at the
- * left), applying the view's flips. Works for images (into Float32Array) and labels (into
- * Uint8Array). `channelOffset` selects a channel of a 4D image (c · nx · ny · nz).
+ * left), applying the view's flips. Works for images (into Float32Array) and labels (into a
+ * Uint8Array or Uint16Array at least as wide as the label map: labelSliceBuffer). `channelOffset`
+ * selects a channel of a 4D image (c · nx · ny · nz).
  */
-export function extractSlice<T extends Float32Array | Uint8Array>(
+export function extractSlice<T extends Float32Array | Uint8Array | Uint16Array>(
   volume: VoxelArray,
   dims: readonly [number, number, number],
   mapping: ViewMapping,
@@ -40,4 +41,18 @@ export function extractSlice<T extends Float32Array | Uint8Array>(
     }
   }
   return out
+}
+
+/**
+ * The label width a view needs: 16 when any map it shows (the label, or the prediction overlay) is
+ * 16-bit, so a value above 255 is never truncated on its way to the screen (256 would become 0).
+ */
+export function labelBitsOf(...maps: ReadonlyArray<LabelArray | null | undefined>): 8 | 16 {
+  return maps.some((map) => map instanceof Uint16Array) ? 16 : 8
+}
+
+/** A label slice buffer of that width. */
+export function labelSliceBuffer(size: SliceSize, bits: 8 | 16): LabelArray {
+  const count = size.width * size.height
+  return bits === 16 ? new Uint16Array(count) : new Uint8Array(count)
 }

@@ -1,7 +1,9 @@
 /**
  * Ray-marched volume rendering in the unit cube's texture space: the image through a grey ramp
  * transfer function, labels as coloured surfaces shaded by the gradient of their occupancy, and an
- * optional cut-away of the octant in front of the crosshair.
+ * optional cut-away of the octant in front of the crosshair. Labels are an unsigned-integer 3D
+ * texture in the label map's own width and the palette a 256×256 table indexed by value, as in the
+ * slice shader.
  */
 export const VOLUME_VERTEX = /* glsl */ `
 out vec3 vOrigin;
@@ -17,11 +19,12 @@ void main() {
 export const VOLUME_FRAGMENT = /* glsl */ `
 precision highp float;
 precision highp sampler3D;
+precision highp usampler3D;
 in vec3 vOrigin;
 in vec3 vDirection;
 out vec4 outColor;
 uniform sampler3D uImage;
-uniform sampler3D uLabel;
+uniform usampler3D uLabel;
 uniform sampler2D uPalette;
 uniform vec3 uTexel;
 uniform float uLow;
@@ -50,7 +53,7 @@ bool clipped(vec3 uvw) {
 }
 
 float occupancy(vec3 uvw) {
-  return texture(uLabel, uvw).r > 0.5 / 255.0 ? 1.0 : 0.0;
+  return texture(uLabel, uvw).r > 0u ? 1.0 : 0.0;
 }
 
 void main() {
@@ -68,9 +71,9 @@ void main() {
     vec3 uvw = vOrigin + dir * t + 0.5;
     if (clipped(uvw)) continue;
     if (uShowLabels) {
-      float label = floor(texture(uLabel, uvw).r * 255.0 + 0.5);
-      if (label > 0.5) {
-        vec4 entry = texture(uPalette, vec2((label + 0.5) / 256.0, 0.5));
+      uint label = texture(uLabel, uvw).r;
+      if (label > 0u) {
+        vec4 entry = texelFetch(uPalette, ivec2(int(label & 255u), int(label >> 8u)), 0);
         if (entry.a > 0.0) {
           vec3 grad = vec3(
             occupancy(uvw - vec3(uTexel.x, 0, 0)) - occupancy(uvw + vec3(uTexel.x, 0, 0)),

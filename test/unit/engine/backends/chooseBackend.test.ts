@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { BackendId, BackendProbe } from '../../../../src/shared/backends'
-import { chooseBackend, parseBackendPreference } from '../../../../src/engine/backends/chooseBackend'
+import { chooseBackend } from '../../../../src/engine/backends/chooseBackend'
+import { parseBackendPreference } from '../../../../src/shared/backends'
 
 function probes(available: BackendId[]): BackendProbe[] {
   return (['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const).map((id) => ({

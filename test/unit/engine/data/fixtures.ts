@@ -1,7 +1,7 @@
 /** Small synthetic volumes and samples for the data pipeline tests, plus real cases from the shared data. */
 import type { LabelArray, LabelVolume, Vec3, Volume, VolumeHeader } from '../../../../src/shared/volume'
 import { labelIndex, voxelCountOfShape, type Shape3, type TrainingSample } from '../../../../src/engine/data'
-import { readLabelNifti, readNifti } from '../../../../src/main/services/volumes/nifti'
+import { readLabelNifti, readNifti } from '../../../../src/node/formats/nifti'
 import { sharedDataPath } from '../../../helpers/sharedData'
 
 export function headerFor(dims: Vec3, spacing: Vec3 = [1, 1, 1], channels = 1): VolumeHeader {

@@ -17,7 +17,7 @@ import {
   saveModelVersion,
   type UNet3dOptions
 } from '../../../../src/engine/model'
-import { writeFolderAtomic } from '../../../../src/engine/model/writeFolderAtomic'
+import { writeFolderAtomic } from '../../../../src/node/storage/durableWrite'
 import { seededTensor, useBackend } from './tfBackends'
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'voxloop-model-store-'))

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { formatDescription } from '../../../../src/main/cli/commands/infoCommand'
-import { describeVolume, readNifti } from '../../../../src/main/services/volumes/nifti'
+import { describeVolume, readNifti } from '../../../../src/node/formats/nifti'
 import { SHARED_DATA_DIR } from '../../../helpers/sharedData'
 
 describe('voxloop info', () => {

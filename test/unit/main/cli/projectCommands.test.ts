@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { groupSkipped, importCommand } from '../../../../src/main/cli/commands/projectCommands'
 import { sharedDataMissing, sharedDataPath } from '../../../helpers/sharedData'
 import { describeUnless } from '../../../helpers/skipWithReason'
-import { createProjectWithCases, makeTempDir, removeDir, snapshotTree } from '../services/project/projectFixtures'
+import { createProjectWithCases, editOf, makeTempDir, removeDir, snapshotTree } from '../services/project/projectFixtures'
 
 let base: string
 let printed: string
@@ -122,5 +122,42 @@ describe('groupSkipped', () => {
       { reason: 'x', files: ['a', 'c'] },
       { reason: 'y', files: ['b'] }
     ])
+  })
+})
+
+describe('voxloop export --format', () => {
+  it('writes the format asked for and says which; --msd still means an MSD folder', async () => {
+    const project = path.join(base, 'project')
+    const store = await createProjectWithCases(project, { cases: 2 })
+    await store.applyLabelEdit('case-0', editOf([0, 1], [1, 2]))
+    await store.saveLabel('case-0')
+    await store.dispose()
+
+    const slicer = runCli(['export', project, path.join(base, 'slicer'), '--format', 'seg-nrrd', '--json'])
+    expect(slicer.status, slicer.stderr).toBe(0)
+    const report = JSON.parse(slicer.stdout) as { files: string[]; skipped: { file: string }[] }
+    expect(report.files).toEqual(['case-0.seg.nrrd'])
+    expect(report.skipped.map((skip) => skip.file)).toEqual(['case-1'])
+    expect(await readdir(path.join(base, 'slicer'))).toEqual(['case-0.seg.nrrd'])
+
+    const nnunet = runCli(['export', project, path.join(base, 'Dataset001_Test'), '--format=nnunet-v2'])
+    expect(nnunet.status, nnunet.stderr).toBe(0)
+    expect(nnunet.stdout).toMatch(/^Wrote 4 file\(s\) to .*Dataset001_Test \(nnunet-v2\)\n$/)
+    expect((await readdir(path.join(base, 'Dataset001_Test', 'imagesTr'))).sort()).toEqual(['case-0_0000.nii.gz'])
+
+    const msd = runCli(['export', project, path.join(base, 'msd'), '--msd'])
+    expect(msd.status, msd.stderr).toBe(0)
+    expect(JSON.parse(await readFile(path.join(base, 'msd', 'dataset.json'), 'utf8'))).toMatchObject({ numTraining: 1, numTest: 1 })
+  })
+
+  it('exits non-zero on an unknown format, naming the formats, and writes nothing', async () => {
+    const project = path.join(base, 'project')
+    await (await createProjectWithCases(project, { cases: 1 })).dispose()
+    const before = await snapshotTree(project)
+    const run = runCli(['export', project, path.join(base, 'out'), '--format', 'dicom-seg'])
+    expect(run.status).toBe(1)
+    expect(run.stderr).toBe('voxloop: --format must be one of nifti, seg-nrrd, msd, nnunet-v2, got "dicom-seg"\n')
+    expect(existsSync(path.join(base, 'out'))).toBe(false)
+    expect(await snapshotTree(project)).toEqual(before)
   })
 })

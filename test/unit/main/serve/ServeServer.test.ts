@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
@@ -11,6 +11,8 @@ import { EVENTS_PROTOCOL, eventSocketProtocols } from '../../../../src/shared/se
 import { decodeWire, encodeWire, WIRE_CONTENT_TYPE } from '../../../../src/shared/wire'
 import { engineSpecFromSource } from '../../../helpers/engineUnderTsx'
 import { rawExchange } from '../../../helpers/reliability/hostileTraffic'
+import { buildNifti } from '../../../helpers/niftiBuilder'
+import { createProjectWithCases, editOf } from '../services/project/projectFixtures'
 
 let app: VoxloopApp
 let server: RunningServer
@@ -123,6 +125,95 @@ describe('serve mode', () => {
     const nul = await post('projects:open', [`${tmp}\u0000/etc`])
     expect(nul.status).toBe(400)
     expect(await nul.json()).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/NUL/) })
+  })
+
+  it('exports the open project in the format asked for, and refuses an unknown format with a 400', async () => {
+    const project = await createProjectWithCases(path.join(tmp, 'export-project'), { cases: 1 })
+    await project.applyLabelEdit('case-0', editOf([0, 3], [1, 2]))
+    await project.saveLabel('case-0')
+    await project.dispose()
+    expect((await post('projects:open', [path.join(tmp, 'export-project')])).status).toBe(200)
+    try {
+      const bad = await post('projects:export', [{ folder: path.join(tmp, 'export-bad'), format: 'stl' }])
+      expect(bad.status).toBe(400)
+      expect(await bad.json()).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^projects:export: invalid arguments: argument 1 \(format\)/) })
+      const response = await post('projects:export', [{ folder: path.join(tmp, 'export-slicer'), format: 'seg-nrrd' }])
+      expect(response.status).toBe(200)
+      expect(await response.json()).toMatchObject({ files: ['case-0.seg.nrrd'], skipped: [] })
+      expect(await readdir(path.join(tmp, 'export-slicer'))).toEqual(['case-0.seg.nrrd'])
+    } finally {
+      await post('projects:close', [])
+    }
+  })
+
+  it('imports a 4D time series only when asked to split it (projects:import with fourD), and refuses an unknown fourD with a 400', async () => {
+    const project = await createProjectWithCases(path.join(tmp, 'fourd-project'), { cases: 0 })
+    await project.dispose()
+    const source = path.join(tmp, 'fourd-source')
+    await mkdir(source)
+    // 2x2x2 voxels, 3 time points, xyzt_units mm + s, pixdim[4] (TR) 2 s: a time series by its header.
+    await writeFile(
+      path.join(source, 'fmri.nii'),
+      buildNifti({ dims: [2, 2, 2, 3], datatype: 4, bitpix: 16, pixdim: [1, 1, 1, 1, 2], xyztUnits: 10 }, Int16Array.from({ length: 24 }, (_, n) => n))
+    )
+    expect((await post('projects:open', [path.join(tmp, 'fourd-project')])).status).toBe(200)
+    try {
+      const bad = await post('projects:import', [source, { fourD: 'frames' }])
+      expect(bad.status).toBe(400)
+      expect(await bad.json()).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^projects:import: invalid arguments: argument 2 \(fourD\)/) })
+      const plain = await post('projects:import', [source])
+      expect(await plain.json()).toMatchObject({ imported: [], skipped: [{ file: path.join(source, 'fmri.nii'), reason: expect.stringMatching(/^a 4D time series of 3 time points \(TR 2 s;/) }] })
+      const split = await post('projects:import', [source, { fourD: 'time' }])
+      expect(split.status).toBe(200)
+      expect(((await split.json()) as { imported: { caseId: string }[] }).imported.map((c) => c.caseId)).toEqual(['fmri_t000', 'fmri_t001', 'fmri_t002'])
+    } finally {
+      await post('projects:close', [])
+    }
+  })
+
+  it('sends projects:importProgress per case, and projects:cancelImport stops the import with nothing added', async () => {
+    const project = await createProjectWithCases(path.join(tmp, 'progress-project'), { cases: 0 })
+    await project.dispose()
+    const source = path.join(tmp, 'progress-source')
+    await mkdir(source)
+    for (const name of ['a', 'b', 'c']) {
+      await writeFile(path.join(source, `${name}.nii`), buildNifti({ dims: [2, 2, 2], datatype: 4, bitpix: 16 }, Int16Array.from({ length: 8 }, (_, n) => n)))
+    }
+    expect((await post('projects:open', [path.join(tmp, 'progress-project')])).status).toBe(200)
+    const seen: unknown[] = []
+    let cancelAfterFirst = false
+    const unsubscribe = app.events.subscribe((name, payload) => {
+      if (name !== 'projects:importProgress') return
+      seen.push(payload)
+      // Synchronously, as a click arriving while the first case is staged: the next case must not start.
+      if (cancelAfterFirst && seen.length === 1) void app.handlers['projects:cancelImport']()
+    })
+    try {
+      expect(await (await post('projects:cancelImport', [])).json()).toEqual({ cancelled: false })
+      cancelAfterFirst = true
+      const cancelled = await post('projects:import', [source])
+      expect(await cancelled.json()).toMatchObject({ code: 'CANCELLED' })
+      expect(seen).toEqual([{ source, done: 1, total: 3, caseId: 'a' }])
+      expect(await (await post('cases:list', [])).json()).toEqual([])
+
+      seen.length = 0
+      cancelAfterFirst = false
+      const imported = await post('projects:import', [source])
+      expect(imported.status).toBe(200)
+      expect(seen).toEqual(['a', 'b', 'c'].map((caseId, n) => ({ source, done: n + 1, total: 3, caseId })))
+    } finally {
+      unsubscribe()
+      await post('projects:close', [])
+    }
+  })
+
+  it('lists DICOM series through projects:listDicomSeries, and answers a folder without DICOM with a 400 that names it', async () => {
+    const folder = path.join(tmp, 'no-dicom')
+    await mkdir(folder)
+    await writeFile(path.join(folder, 'notes.txt'), 'not an image')
+    const response = await post('projects:listDicomSeries', [folder])
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ code: 'INVALID_ARGUMENT', message: `${folder}: holds no DICOM files (sub-folders included); there is no series to choose` })
   })
 
   it('accepts binary-framed arguments', async () => {

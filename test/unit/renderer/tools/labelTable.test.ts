@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { countVoxelsPerLabel, deleteLabelVoxels, findLabelVoxels, reassignLabel } from '../../../../src/renderer/src/tools/labelTable'
+import { countVoxelsPerLabel, deleteLabelVoxels, findLabelVoxels, reassignLabel, widenLabelsFor } from '../../../../src/renderer/src/tools/labelTable'
 import { VoxelEditor, type LabelChangeEvent } from '../../../../src/renderer/src/tools/VoxelEditor'
 import { grid } from './helpers'
 
@@ -36,5 +36,20 @@ describe('label table helpers', () => {
     expect(Array.from(labels)).toEqual([2, 2, 2, 0])
     expect(() => reassignLabel(editor, { from: 0, to: 2 })).toThrow(/background/)
     expect(() => reassignLabel(editor, { from: 2, to: 256 })).toThrow(/does not fit/)
+  })
+
+  it('widens an 8-bit map to 16 bits only when a label id needs it, so the brush can paint id 256', () => {
+    const narrow = Uint8Array.from([0, 7, 255])
+    expect(widenLabelsFor(narrow, 255)).toBe(narrow)
+    const wide = widenLabelsFor(narrow, 256)
+    expect(wide).toBeInstanceOf(Uint16Array)
+    expect(Array.from(wide)).toEqual([0, 7, 255])
+    const sixteen = Uint16Array.from([300])
+    expect(widenLabelsFor(sixteen, 65535)).toBe(sixteen)
+    expect(() => widenLabelsFor(narrow, 65536)).toThrow(/65536/)
+
+    const editor = new VoxelEditor(wide, grid([3, 1, 1]))
+    editor.applyEdit('Paint label 256', (e) => e.writeValue(Uint32Array.from([0]), 256))
+    expect(Array.from(wide)).toEqual([256, 7, 255])
   })
 })

@@ -30,9 +30,11 @@ const validArgs: { [C in ChannelName]: ChannelArgs<C> } = {
   'projects:demoFolder': [],
   'projects:current': [],
   'projects:close': [],
-  'projects:import': ['/data/Task04_Hippocampus'],
-  'projects:exportLabels': [{ folder: '/tmp/out', includePredictions: true }],
-  'projects:exportMsd': [{ folder: '/tmp/msd' }],
+  'projects:import': ['/data/Task04_Hippocampus', { fourD: 'time' }],
+  'projects:cancelImport': [],
+  'projects:inspectFolder': ['/data/Task04_Hippocampus'],
+  'projects:listDicomSeries': ['/data/dicom/study1'],
+  'projects:export': [{ folder: '/tmp/out', format: 'seg-nrrd', includePredictions: true }],
   'projects:setModality': ['CT'],
   'projects:updateLabels': [[{ id: 1, name: 'anterior', color: '#00ff00' }]],
   'cases:list': [],
@@ -149,6 +151,25 @@ describe('the contract', () => {
     expectInvalid('projects:setModality', ['PET'], /argument 1/)
     expectInvalid('projects:setModality', [], /expected array to have >=1 items/)
     expect(parseChannelArgs('projects:create', [{ folder: '/tmp/new', name: 'Liver' }])).toEqual([{ folder: '/tmp/new', name: 'Liver' }])
+  })
+
+  it('takes an export format from the four there are, and nothing else', () => {
+    for (const format of ['nifti', 'seg-nrrd', 'msd', 'nnunet-v2']) {
+      expect(parseChannelArgs('projects:export', [{ folder: '/tmp/out', format }])).toEqual([{ folder: '/tmp/out', format, includePredictions: false }])
+    }
+    expectInvalid('projects:export', [{ folder: '/tmp/out', format: 'dicom-seg' }], /argument 1 \(format\)/)
+    expectInvalid('projects:export', [{ folder: '/tmp/out' }], /argument 1 \(format\)/)
+  })
+
+  it('imports with or without a 4D option, which is channels or time and nothing else', () => {
+    expect(parseChannelArgs('projects:import', ['/data/fmri'])).toEqual(['/data/fmri'])
+    for (const fourD of ['channels', 'time']) {
+      expect(parseChannelArgs('projects:import', ['/data/fmri', { fourD }])).toEqual(['/data/fmri', { fourD }])
+    }
+    expectInvalid('projects:import', ['/data/fmri', { fourD: 'frames' }], /argument 2 \(fourD\)/)
+    expectInvalid('projects:import', ['/data/fmri', { fourD: 'time', split: true }], /argument 2/)
+    expect(parseChannelArgs('projects:import', ['/data/dicom', { series: ' 1.2.840.1 ' }])).toEqual(['/data/dicom', { series: '1.2.840.1' }])
+    expectInvalid('projects:import', ['/data/dicom', { series: '' }], /argument 2 \(series\)/)
   })
 
   it('rejects empty and whitespace-only paths', () => {

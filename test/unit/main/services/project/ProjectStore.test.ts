@@ -2,7 +2,7 @@ import { appendFile, readFile, readdir, rm, symlink, writeFile } from 'node:fs/p
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
-import { readLabelNifti } from '../../../../../src/main/services/volumes/nifti'
+import { readLabelNifti } from '../../../../../src/node/formats/nifti'
 import {
   TEST_LABELS,
   createProjectWithCases,

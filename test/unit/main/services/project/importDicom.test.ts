@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
-import { caseIdForSeries, seriesMatches } from '../../../../../src/main/services/project/importDicom'
+import { caseIdForSeries, listDicomSeries, seriesMatches } from '../../../../../src/main/services/project/importDicom'
 import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
-import { convertDicomFiles, findDicomFiles } from '../../../../../src/main/services/volumes/dicom'
-import { readNifti } from '../../../../../src/main/services/volumes/nifti'
-import { CaseIndexSchema, isValidCaseId, type DicomSource } from '../../../../../src/shared/project'
+import { convertDicomFiles, findDicomFiles } from '../../../../../src/node/formats/dicom'
+import { readNifti } from '../../../../../src/node/formats/nifti'
+import { CaseIndexSchema, defaultLabelColor, isValidCaseId, type DicomSource } from '../../../../../src/shared/project'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { describeUnless } from '../../../../helpers/skipWithReason'
 import { createProjectWithCases, makeTempDir, removeDir, snapshotTree } from './projectFixtures'
@@ -85,6 +85,10 @@ describeUnless(sharedDataMissing, 'importDataset on DICOM folders', () => {
       expect(caseId).toMatch(/^HippoCrop_[0-9a-f]{6}$/)
       expect(report.modality).toMatchObject({ modality: 'MR', source: 'dicom', applied: true })
       expect(store.getManifest()).toMatchObject({ modality: 'MR', modalitySource: 'dicom', channelNames: ['image'] })
+      // DICOM brings no label table: the new project gets label 1 to paint with (importLabels.ts).
+      const label1 = { id: 1, name: 'Label 1', color: defaultLabelColor(1) }
+      expect(report.labelsAdded).toEqual([label1])
+      expect(store.getManifest().labels).toEqual([label1])
       expect(store.getCase(caseId)).toMatchObject({ dims: [35, 51, 32], spacing: [1, 1, 1], channels: 1, status: 'unlabeled', sourceFile: folder })
 
       const index = CaseIndexSchema.parse(JSON.parse(await readFile(path.join(store.root, 'cases.json'), 'utf8')))
@@ -143,6 +147,33 @@ describeUnless(sharedDataMissing, 'importDataset on DICOM folders', () => {
     } finally {
       await one.dispose()
     }
+  })
+
+  it('lists the series of a folder to choose from, and importing a listed choice imports that series only', async () => {
+    const folder = sharedDataPath('dicom', 'dcm_qa_ts')
+    const list = await listDicomSeries(folder)
+    expect(list.source).toBe(folder)
+    expect(list.series.map((s) => [s.choice, s.seriesNumber, s.description, s.modality, s.dims, s.timePoints, s.files])).toEqual(
+      [1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => [String(n), n, 'ax_asc_35sl', 'MR', [64, 64, 35], 1, 1])
+    )
+    const store = await ProjectStore.create(path.join(base, 'chosen'), { name: 'chosen' })
+    try {
+      const choice = list.series[4]?.choice ?? ''
+      const report = await importDataset(store, folder, { dicomSeries: choice })
+      expect(report.imported.map((c) => c.caseId)).toEqual([expect.stringMatching(/^ax_asc_35sl_5_/)])
+    } finally {
+      await store.dispose()
+    }
+  })
+
+  it('lists a 4D series with its time points (the import skips it), and refuses a folder without DICOM files by name', async () => {
+    const list = await listDicomSeries(sharedDataPath('dicom', 'dcm_qa_nih_ge_epi_mr_0004'))
+    expect(list.series).toEqual([
+      { choice: '4', seriesNumber: 4, description: 'Axial EPI-FMRI (Interleaved I to S)', modality: 'MR', dims: [64, 64, 15], timePoints: 10, files: 150 }
+    ])
+    const empty = path.join(base, 'empty')
+    await mkdir(empty)
+    await expect(listDicomSeries(empty)).rejects.toThrow(`${empty}: holds no DICOM files`)
   })
 
   it('refuses the 4D GE series with a reason that names it, and leaves the project as it was', async () => {

@@ -7,7 +7,7 @@ import {
   summarizeIntensities,
   type IntensitySummary
 } from '../../../../../src/main/services/project/modalityGuess'
-import { readNifti } from '../../../../../src/main/services/volumes/nifti'
+import { readNifti } from '../../../../../src/node/formats/nifti'
 import type { Vec3, VoxelArray, Volume } from '../../../../../src/shared/volume'
 import { listSharedNiftiFiles, sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { describeUnless } from '../../../../helpers/skipWithReason'

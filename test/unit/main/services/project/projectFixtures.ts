@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Mat4, Vec3, Volume } from '../../../../../src/shared/volume'
 import type { LabelDef } from '../../../../../src/shared/project'
-import { imageHeaderForGrid } from '../../../../../src/main/services/volumes/nifti/writeImageNifti'
+import { imageHeaderForGrid } from '../../../../../src/node/formats/nifti/writeImageNifti'
 import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 
 export const TEST_LABELS: LabelDef[] = [

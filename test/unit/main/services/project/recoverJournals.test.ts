@@ -5,7 +5,7 @@ import { encodeJournalHeader, encodeJournalRecord, listJournalSegments } from '.
 import { ProjectPaths } from '../../../../../src/main/services/project/projectPaths'
 import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { recoverJournals } from '../../../../../src/main/services/project/recoverJournals'
-import { readNiftiHeader, writeLabelNifti } from '../../../../../src/main/services/volumes/nifti'
+import { readNiftiHeader, writeLabelNifti } from '../../../../../src/node/formats/nifti'
 import { createProjectWithCases, makeTempDir, removeDir } from './projectFixtures'
 
 let dir: string

@@ -25,7 +25,7 @@ import {
   type CrossValidationReport
 } from '../../../../../src/main/services/training/crossValidation'
 import { TrainingService } from '../../../../../src/main/services/training/TrainingService'
-import { imageHeaderForGrid } from '../../../../../src/main/services/volumes/nifti/writeImageNifti'
+import { imageHeaderForGrid } from '../../../../../src/node/formats/nifti/writeImageNifti'
 import { engineArgv } from '../../../../../src/shared/engineProtocol'
 import { createRandom } from '../../../../../src/shared/random'
 import type { EvaluationReport } from '../../../../../src/shared/training'
