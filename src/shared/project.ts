@@ -285,6 +285,12 @@ export type SkippedFile = z.infer<typeof SkippedFileSchema>
  * becomes a case of its own). Without it the import decides per file (fourthDimension.ts).
  */
 export const FourDImportSchema = z.enum(['channels', 'time'])
+/**
+ * When an import's label tables disagree with the project's (importLabels.ts): 'refuse' (default)
+ * stops the import; 'keep-project' keeps the project's names where they disagree.
+ */
+export const LabelConflictRuleSchema = z.enum(['refuse', 'keep-project'])
+export type LabelConflictRule = z.infer<typeof LabelConflictRuleSchema>
 export type FourDImport = z.infer<typeof FourDImportSchema>
 
 export const ImportedCaseSchema = z.object({

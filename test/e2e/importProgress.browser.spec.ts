@@ -6,6 +6,7 @@ import { buildNifti } from '../helpers/niftiBuilder'
 import { saveScreenshot } from './fixtures/screenshots'
 import { startServedApp, type ServedApp } from './fixtures/serveApp'
 import { SHARED_DATA_DIR } from './fixtures/sharedData'
+import { WorkspacePage } from './fixtures/workspacePage'
 
 let served: ServedApp
 let base: string
@@ -96,6 +97,15 @@ test('a DICOM folder with several series lists them in the chooser; the one pick
   const table = page.getByTestId('case-table')
   await expect(table).toContainText('ax_asc_35sl_5_')
   await expect(table).not.toContainText('ax_asc_35sl_4_')
+
+  // The workspace shows where the case came from: series, modality, scanner (cases:dicomSource).
+  await page.locator('[data-testid^="open-case-ax_asc_35sl_5_"]').click()
+  await new WorkspacePage(page).waitForFirstFrame()
+  const source = page.getByTestId('dicom-source')
+  await expect(source).toContainText('#5')
+  await expect(source).toContainText('ax_asc_35sl')
+  await expect(source).toContainText('MR')
+  await saveScreenshot(page, 'dicom-source-in-workspace')
   expect(errors).toEqual([])
 })
 
@@ -114,6 +124,8 @@ test('opening a DICOM or NIfTI folder that is not a project offers to make one b
   const offer = page.getByTestId('import-offer')
   await expect(offer).toContainText('This folder is not a Voxloop project; it holds DICOM series (32 DICOM file(s)). Create a project from it?')
   await expect(page.getByTestId('import-offer-folder')).toHaveValue(path.join(SHARED_DATA_DIR, 'dicom', 'udacity_hcrop_study1_13-voxloop'))
+  // The offer says why the folder did not open; the reader's "voxloop.json is missing" is not repeated above it.
+  await expect(page.getByTestId('open-error')).toHaveCount(0)
   await saveScreenshot(page, 'open-offers-import')
 
   await page.getByTestId('project-path').fill(scans)

@@ -140,6 +140,7 @@ export class VoxloopApp {
       'cases:setStatus': (caseId, status) => this.project.setStatus(caseId, status),
       'cases:setSplit': (caseId, split) => this.project.setSplit(caseId, split),
       'cases:load': (caseId) => this.project.loadCase(caseId),
+      'cases:dicomSource': async (caseId) => this.project.getDicomSource(caseId),
       'cases:recordReview': (caseId, review) => this.project.recordReview(caseId, review),
       'models:activate': (version) => this.project.activateModel(version),
       'labels:edit': (caseId, edit) => this.project.applyLabelEdit(caseId, edit),

@@ -6,6 +6,7 @@ import { version } from '../../../package.json'
 import { VoxloopError } from '../../shared/errors'
 import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_TRAINING_MINUTES } from '../../shared/training'
 import { parseBackendPreference } from '../../shared/backends'
+import { LabelConflictRuleSchema } from '../../shared/project'
 import { resolveAppDataDir } from '../app/appDataDir'
 import { VoxloopApp } from '../app/VoxloopApp'
 import { forkEngine } from '../engine/forkEngine'
@@ -21,6 +22,7 @@ import { parseSplitCommandInput, splitCommand } from './commands/splitCommand'
 import { integerFlag, parseArgs, stringFlag } from './parseArgs'
 import { parseCaseListFlag } from './caseListFlag'
 import { parseModalityFlag } from './modalityFlag'
+import { parseEnumFlag } from './enumFlag'
 import { parseFourDFlag } from './fourDFlag'
 import { parseExportFormatFlag } from './exportFormatFlag'
 
@@ -31,7 +33,8 @@ Usage: voxloop <command> [options]
 Commands:
   info <file> [--json]                      dims, spacing, affine, orientation, datatype, intensities,
                                             and voxels per value for label maps, of a NIfTI file
-  import <source> <project> [--modality CT|MR|other] [--series N|UID] [--4d channels|time] [--json]
+  import <source> <project> [--modality CT|MR|other] [--series N|UID] [--4d channels|time]
+         [--label-conflicts refuse|keep-project] [--json]
                                             import a folder of NIfTI files, an MSD folder (dataset.json,
                                             imagesTr/, labelsTr/) or a DICOM folder (searched recursively;
                                             each series becomes a case, or only the one --series names)
@@ -45,7 +48,11 @@ Commands:
                                             --4d time makes each time point a case (<case>_t000, _t001, …,
                                             same affine; a label must then be 4D with the same time
                                             points) or --4d channels reads it as channels; other 4D
-                                            files are read as channels
+                                            files are read as channels. Label names and colours come
+                                            from dataset.json, ITK-SNAP (*.label) or Slicer (*.ctbl)
+                                            tables and the Caret table in label headers; tables that
+                                            disagree stop the import, unless --label-conflicts
+                                            keep-project keeps the project's names where a file's differ
   export <project> <folder> [--format nifti|seg-nrrd|msd|nnunet-v2] [--predictions] [--json]
                                             into a folder outside the project: nifti (default) writes
                                             labels as <case>.nii.gz plus labels.itksnap.txt (ITK-SNAP's
@@ -145,11 +152,13 @@ async function main(argv: string[]): Promise<number> {
       const modality = parseModalityFlag(stringFlag(args, 'modality'))
       const series = stringFlag(args, 'series')
       const fourD = parseFourDFlag(stringFlag(args, '4d'))
+      const labelConflicts = parseEnumFlag('label-conflicts', stringFlag(args, 'label-conflicts'), LabelConflictRuleSchema)
       const report = await importCommand(need(first, '<source>'), need(second, '<project>'), {
         json,
         ...(modality ? { modality } : {}),
         ...(series !== undefined ? { series } : {}),
-        ...(fourD ? { fourD } : {})
+        ...(fourD ? { fourD } : {}),
+        ...(labelConflicts ? { labelConflicts } : {})
       })
       // Nothing imported is a failure a script must see (the CLI removed a project it had just made).
       return report.imported.length > 0 ? 0 : 1

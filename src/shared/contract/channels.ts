@@ -9,6 +9,7 @@ import {
   CaseStatusSchema,
   CaseSummarySchema,
   DicomSeriesListSchema,
+  DicomSourceSchema,
   FolderContentsSchema,
   ExportFormatSchema,
   ExportReportSchema,
@@ -196,6 +197,11 @@ export const channels = {
     CaseSummarySchema
   ),
   'cases:load': defineChannel('A case\'s image, current label and prediction, as typed arrays.', z.tuple([CaseIdSchema]), CaseDataSchema),
+  'cases:dicomSource': defineChannel(
+    'The DICOM identifiers a case was imported with (patient, study, series), or null for a case not from DICOM. Kept in the project on this machine, shown, never sent elsewhere.',
+    z.tuple([CaseIdSchema]),
+    DicomSourceSchema.nullable()
+  ),
   'labels:edit': defineChannel(
     'Record a label edit; resolves once it is in the crash-safe journal on disk.',
     z.tuple([CaseIdSchema, LabelEditSchema]),

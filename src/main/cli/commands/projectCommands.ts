@@ -1,6 +1,6 @@
 import { readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
-import type { ExportFormat, ExportReport, FourDImport, ImportReport, Modality, SkippedFile } from '../../../shared/project'
+import type { ExportFormat, ExportReport, FourDImport, ImportReport, LabelConflictRule, Modality, SkippedFile } from '../../../shared/project'
 import { describeModalityChoice } from '../../services/project/chooseModality'
 import { exportProject } from '../../services/project/exportProject'
 import { importDataset } from '../../services/project/importDataset'
@@ -49,6 +49,8 @@ export interface ImportCommandOptions {
   series?: string
   /** `--4d`: what dim[4] of 4D NIfTI images holds (importDataset's `fourD`). */
   fourD?: FourDImport
+  /** `--label-conflicts`: what an import does when its label tables disagree with the project's. */
+  labelConflicts?: LabelConflictRule
 }
 
 /** Skipped files grouped by reason (in order of first appearance): one line per reason, not per file. */
@@ -92,7 +94,8 @@ export async function importCommand(source: string, projectDir: string, options:
     report = await importDataset(store, path.resolve(source), {
       ...(options.modality ? { modality: options.modality } : {}),
       ...(options.series !== undefined ? { dicomSeries: options.series } : {}),
-      ...(options.fourD ? { fourD: options.fourD } : {})
+      ...(options.fourD ? { fourD: options.fourD } : {}),
+      ...(options.labelConflicts ? { labelConflicts: options.labelConflicts } : {})
     })
   } finally {
     await store.dispose()

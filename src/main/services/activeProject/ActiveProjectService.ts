@@ -7,6 +7,7 @@ import type {
   CaseStatus,
   CaseSummary,
   DicomSeriesList,
+  DicomSource,
   ExportFormat,
   ExportReport,
   FourDImport,
@@ -205,6 +206,10 @@ export class ActiveProjectService {
       store.loadUncertainty(caseId)
     ])
     return { caseId, image, label, prediction, uncertainty }
+  }
+
+  getDicomSource(caseId: string): DicomSource | null {
+    return this.requireStore().getDicomSource(caseId)
   }
 
   async recordReview(caseId: string, review: ReviewInfo): Promise<CaseSummary> {

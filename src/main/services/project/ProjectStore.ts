@@ -8,6 +8,7 @@ import {
   voxelsToMl,
   type AuditEntry,
   type CaseRecord,
+  type DicomSource,
   type CaseSplit,
   type CaseStatus,
   type CaseSummary,
@@ -252,6 +253,12 @@ export class ProjectStore {
 
   getCase(caseId: string): CaseSummary {
     return this.summarize(this.requireCase(caseId))
+  }
+
+  /** The DICOM identifiers the case was imported with (cases.json), or null; not part of CaseSummary, which every list carries. */
+  getDicomSource(caseId: string): DicomSource | null {
+    const dicom = this.requireCase(caseId).dicom
+    return dicom ? structuredClone(dicom) : null
   }
 
   hasCase(caseId: string): boolean {

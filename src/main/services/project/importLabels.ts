@@ -1,7 +1,7 @@
 import { open, readFile, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { VoxloopError } from '../../../shared/errors'
-import { defaultLabelColor, type LabelDef } from '../../../shared/project'
+import { defaultLabelColor, type LabelConflictRule, type LabelDef } from '../../../shared/project'
 import {
   caretLabelsFromExtensions,
   looksLikeItkSnapLabels,
@@ -31,7 +31,7 @@ import { readNiftiExtensions, type ReadNiftiOptions } from '../../../node/format
  * ids, or one of its names for another id), the project's table stands and that entry of the
  * source is ignored. Disagreements between the sources of one import are refused either way.
  */
-export type LabelConflictRule = 'refuse' | 'keep-project'
+export type { LabelConflictRule }
 
 export type LabelTableFormat = 'itk-snap' | 'slicer'
 

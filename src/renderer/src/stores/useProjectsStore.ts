@@ -75,7 +75,12 @@ export const useProjectsStore = defineStore('projects', () => {
   async function offerToImport(folder: string): Promise<void> {
     try {
       const contents = await api.projects.inspectFolder(folder)
-      if (contents.kind !== 'project' && contents.kind !== 'other') openOffer.value = contents
+      if (contents.kind !== 'project' && contents.kind !== 'other') {
+        openOffer.value = contents
+        // The offer says why the folder did not open; the reader's error would only repeat it.
+        // A later error (creating the project) shows again.
+        error.value = null
+      }
     } catch {
       // A folder that cannot even be listed: the open error already says why.
     }

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia'
 import { computed, nextTick, reactive, ref, shallowRef } from 'vue'
 import { activeSeconds, correctionEffort, dicePerLabel } from '../../../shared/activeLearning'
 import { isOblique, obliquityDegrees } from '../../../shared/geometry'
-import type { CaseStatus, LabelDef } from '../../../shared/project'
+import type { CaseStatus, DicomSource, LabelDef } from '../../../shared/project'
 import type { LabelArray } from '../../../shared/volume'
 import { api } from '../bridge/api'
 import {
@@ -71,6 +71,8 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   const labelCounts = shallowRef<Map<number, number>>(new Map())
   /** The open case's grid tilt from the scanner axes in degrees when oblique, else null (the views show voxel axes). */
   const obliqueDegrees = ref<number | null>(null)
+  /** The open case's DICOM identifiers (patient, study, series) when it came from DICOM, else null. */
+  const dicomSource = ref<DicomSource | null>(null)
   /** False while a recount is pending after an edit (tests and the UI can wait for fresh counts). */
   const countsFresh = ref(false)
   const hasPrediction = ref(false)
@@ -118,7 +120,8 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     loading.value = true
     error.value = null
     try {
-      const data = await api.cases.load(id)
+      const [data, source] = await Promise.all([api.cases.load(id), api.cases.dicomSource(id)])
+      dicomSource.value = source
       // The workspace view mounts (and attaches its viewer) once caseId is set.
       if (!viewer) await nextTick()
       if (!viewer) throw new Error('The viewer is not ready')
@@ -339,6 +342,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     if (caseId.value && (dirty.value || sync.value.pending > 0)) await save()
     viewer?.setInteraction(null)
     obliqueDegrees.value = null
+    dicomSource.value = null
     for (const off of unsubscribers.splice(0)) off()
     editSync?.dispose()
     editSync = null
@@ -429,6 +433,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   return {
     caseId,
     obliqueDegrees,
+    dicomSource,
     currentCase,
     loading,
     error,

@@ -41,6 +41,7 @@ const validArgs: { [C in ChannelName]: ChannelArgs<C> } = {
   'cases:setStatus': ['hippocampus_001', 'done'],
   'cases:setSplit': ['hippocampus_001', 'test'],
   'cases:load': ['hippocampus_001'],
+  'cases:dicomSource': ['hippocampus_001'],
   'labels:edit': ['hippocampus_001', { indices: new Uint32Array([1, 2]), values: new Uint8Array([1, 1]) }],
   'cases:recordReview': [
     'hippocampus_001',

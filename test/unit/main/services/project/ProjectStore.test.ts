@@ -52,6 +52,9 @@ describe('creating and opening', () => {
       ['case-0', 'unlabeled', false],
       ['case-1', 'unlabeled', false]
     ])
+    // Not from DICOM: no identifiers to show; an unknown case is an error, not null.
+    expect(store.getDicomSource('case-0')).toBeNull()
+    expect(() => store.getDicomSource('no-such-case')).toThrow(/no-such-case/)
     await store.applyLabelEdit('case-0', editOf([0, 1, 2, 3], [1, 1, 1, 2]))
     const summary = store.getCase('case-0')
     expect(summary.hasUnsavedEdits).toBe(true)

@@ -101,6 +101,8 @@ describeUnless(sharedDataMissing, 'importDataset on DICOM folders', () => {
         files: 32,
         converter: CONVERTER
       })
+      // What the workspace shows (cases:dicomSource): the same record, and null for a case not from DICOM.
+      expect(store.getDicomSource(caseId)).toEqual(index.cases[0]?.dicom)
       const conversion = await convertDicomFiles(folder, await findDicomFiles(folder))
       const stored = await readFile(path.join(store.root, 'images', `${caseId}.nii.gz`))
       expect(Buffer.compare(gunzipSync(stored), Buffer.from(conversion.series[0]?.nifti ?? []))).toBe(0)
@@ -121,6 +123,7 @@ describeUnless(sharedDataMissing, 'importDataset on DICOM folders', () => {
       for (const value of image.data) min = Math.min(min, value)
       expect(min).toBe(-1024)
       expect(store.getCase('CT_Body_3.0').spacing[2]).toBeCloseTo(2, 5)
+      expect(store.getDicomSource('CT_Body_3.0')).toMatchObject({ modality: 'CT' })
     } finally {
       await store.dispose()
     }
