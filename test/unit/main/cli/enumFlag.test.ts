@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -8,6 +7,7 @@ import { VoxloopError } from '../../../../src/shared/errors'
 import { LabelConflictRuleSchema } from '../../../../src/shared/project'
 import { buildNifti } from '../../../helpers/niftiBuilder'
 import { makeTempDir, removeDir } from '../services/project/projectFixtures'
+import { runCli } from '../../../helpers/runCli'
 
 let base: string
 
@@ -18,13 +18,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await removeDir(base)
 })
-
-/** The CLI from source, as `voxloop` runs it: its exit status and what it printed. */
-function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const root = path.resolve(__dirname, '../../../..')
-  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main', 'cli', 'index.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 })
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
-}
 
 /** An MSD-style folder with one case whose label holds id 1, and an ITK-SNAP table naming id 1 `name`. */
 async function datasetNaming(folder: string, caseId: string, name: string): Promise<string> {

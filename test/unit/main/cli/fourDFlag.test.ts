@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -7,6 +6,7 @@ import { parseFourDFlag } from '../../../../src/main/cli/fourDFlag'
 import { VoxloopError } from '../../../../src/shared/errors'
 import { buildNifti } from '../../../helpers/niftiBuilder'
 import { makeTempDir, removeDir } from '../services/project/projectFixtures'
+import { runCli } from '../../../helpers/runCli'
 
 let base: string
 
@@ -17,13 +17,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await removeDir(base)
 })
-
-/** The CLI from source, as `voxloop` runs it: its exit status and what it printed. */
-function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const root = path.resolve(__dirname, '../../../..')
-  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main', 'cli', 'index.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 })
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
-}
 
 /** A folder with fmri.nii: 4×3×2 voxels, 3 time points, TR 2.5 s (xyzt_units mm + s). */
 async function fmriFolder(): Promise<string> {

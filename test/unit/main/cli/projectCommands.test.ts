@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -7,6 +6,7 @@ import { groupSkipped, importCommand } from '../../../../src/main/cli/commands/p
 import { sharedDataMissing, sharedDataPath } from '../../../helpers/sharedData'
 import { describeUnless } from '../../../helpers/skipWithReason'
 import { createProjectWithCases, editOf, makeTempDir, removeDir, snapshotTree } from '../services/project/projectFixtures'
+import { runCli } from '../../../helpers/runCli'
 
 let base: string
 let printed: string
@@ -54,13 +54,6 @@ describeUnless(sharedDataMissing, 'voxloop import: the modality of the new proje
     expect(report.modality).toMatchObject({ modality: 'MR', source: 'user', warning: expect.stringMatching(/looks like CT/) })
   })
 })
-
-/** The CLI from source, as `voxloop` runs it: its exit status and what it printed. */
-function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const root = path.resolve(__dirname, '../../../..')
-  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main', 'cli', 'index.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 })
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
-}
 
 describeUnless(sharedDataMissing, 'voxloop import: DICOM folders', () => {
   it('imports a DICOM series, names the case after it and says where each case came from', async () => {
