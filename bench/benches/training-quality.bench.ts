@@ -24,16 +24,20 @@
  * - VOXLOOP_BENCH_FOLDS=1..5 runs only the first N folds (a quick look);
  * - VOXLOOP_BENCH_MINUTES=N passes `minutes: N` (a budget without the step target; a smoke run);
  * - VOXLOOP_BENCH_OPTIONS='{"model":{"architecture":"plain-unet"}}' adds training options (JSON,
- *   checked by TrainingOptionsSchema) to compare choices on the same path; reported as an override.
+ *   checked by TrainingOptionsSchema) to compare choices on the same path; reported as an override;
+ * - VOXLOOP_BENCH_ALSO_LAST=1 also scores each run's last checkpoint on the same held-out fold when
+ *   it is not the best one (the version's model): best-by-validation against the final, annealed
+ *   weights, paired on one run. Printed only; the report's rows stay the version's model.
  * The full run takes about 5 × 15 minutes on 2 cores.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { engineSpecFromSource } from '../../test/helpers/engineUnderTsx'
 import { VoxloopApp } from '../../src/main/app/VoxloopApp'
 import { forkEngine } from '../../src/main/engine/forkEngine'
+import { writeFileAtomic } from '../../src/node/storage/durableWrite'
 import { importDataset } from '../../src/main/services/project/importDataset'
 import { ProjectStore } from '../../src/main/services/project/ProjectStore'
 import { curatedCases } from '../../src/main/services/training/TrainingService'
@@ -106,6 +110,33 @@ interface FoldResult {
 
 const labelFold = (report: EvaluationReport, labelId: number): LabelFold => foldLabelScores(report, labelId)
 
+const ALSO_LAST = process.env.VOXLOOP_BENCH_ALSO_LAST === '1'
+
+/**
+ * VOXLOOP_BENCH_ALSO_LAST: the run's last checkpoint scored like its best. The throw-away project's
+ * run.json is pointed at the last checkpoint (its model and best epoch), so that evaluate, which
+ * scores a version's model, scores that one; the post-processing chosen for the best stays.
+ */
+async function scoreLastCheckpoint(app: VoxloopApp, versionDir: string, version: string, heldOut: readonly string[], fold: number): Promise<void> {
+  const runPath = path.join(versionDir, 'run.json')
+  const record = JSON.parse(await readFile(runPath, 'utf8')) as { checkpoints: { best: string | null; last: string | null }; bestEpoch: number | null; history: { epoch: number }[] }
+  const lastEpoch = record.history.at(-1)?.epoch ?? null
+  if (!record.checkpoints.last || record.checkpoints.last === record.checkpoints.best) {
+    console.log(`  fold ${fold + 1}: the last checkpoint (epoch ${lastEpoch}) is the best one`)
+    return
+  }
+  const bestEpoch = record.bestEpoch
+  await writeFileAtomic(runPath, JSON.stringify({ ...record, checkpoints: { ...record.checkpoints, best: record.checkpoints.last }, bestEpoch: lastEpoch }))
+  const report = await app.training.evaluate(version, [...heldOut])
+  console.log(
+    `  fold ${fold + 1}: last checkpoint (epoch ${lastEpoch}; the best was epoch ${bestEpoch}) on the held-out fold: ` +
+      LABELS.map((l) => {
+        const s = labelFold(report, l.id)
+        return `${l.name} Dice ${fmt(s.dice, 3)} vol ratio median ${fmt(s.volumeRatioMedian, 3)}`
+      }).join('; ')
+  )
+}
+
 /** A project as `voxloop import <hippocampus> <project>` makes it; every labelled case curated. */
 async function importProject(folder: string): Promise<string[]> {
   const store = await ProjectStore.create(folder, { name: path.basename(HIPPOCAMPUS_DIR) })
@@ -161,6 +192,7 @@ async function runFold(fold: number, folds: string[][], allIds: readonly string[
       throw new Error(`fold ${fold + 1}: ${(error as Error).message}`)
     })
     const labels = new Map(LABELS.map((l) => [l.id, labelFold(report, l.id)]))
+    if (ALSO_LAST) await scoreLastCheckpoint(app, path.join(dir, 'project', 'models', result.version), result.version, heldOut, fold)
     console.log(
       `  fold ${fold + 1}: ${result.status} after ${result.epochsCompleted} epoch(s), ${result.step} steps, ${fmt(result.seconds / 60, 2)} min; held-out ` +
         LABELS.map((l) => {

@@ -1,7 +1,13 @@
 /**
- * Speed and time left for progress events: seconds per step as an exponential moving average (so a
- * slow first step, while kernels warm up, fades out), plus the measured per-epoch overhead
- * (validation and checkpoint) for the epochs still to come.
+ * Speed and time left for progress events and for sizing a time-budgeted run.
+ *
+ * Two speeds, for two uses. The patches/s shown is an exponential moving average (what the machine
+ * does now). The ETA and the budget use the mean of the last STEP_WINDOW steps after the first
+ * WARMUP_STEPS (kernels compiling, caches cold): a 5-step average swung a default hippocampus run's
+ * planned epochs between 36 and 60 in its first minutes (docs/TRAINING.md), and with them the poly
+ * schedule's horizon and the ETA; a minute of steps is steady and still follows a lasting change of
+ * load. Likewise the epoch overhead (validation and checkpoint) leaves out the first epoch's once
+ * others are measured: its first whole-case predictions pay one-off warm-up.
  */
 
 export interface ProgressMeterOptions {
@@ -13,9 +19,18 @@ export interface ProgressMeterOptions {
   smoothing?: number
 }
 
+/** Steps left out of the steady speed: the first ones pay kernel compilation and cold caches. */
+export const WARMUP_STEPS = 2
+/** Steps the steady speed averages (about a minute of a default CPU run). */
+export const STEP_WINDOW = 100
+/** Epoch overheads the steady overhead averages. */
+const OVERHEAD_WINDOW = 5
+
 export class ProgressMeter {
   private secondsPerStep: number | null = null
-  private epochOverheadSeconds: number | null = null
+  private stepsRecorded = 0
+  private readonly recentSteps: number[] = []
+  private readonly overheads: number[] = []
 
   private totalSteps: number
 
@@ -27,24 +42,36 @@ export class ProgressMeter {
     this.totalSteps = totalSteps
   }
 
-  /** The smoothed seconds per step, or null before the first step. */
+  /**
+   * Seconds per step for the ETA and the budget: the mean of the last STEP_WINDOW steps after the
+   * warm-up ones (the warm-up ones while nothing else is measured); null before the first step.
+   */
   secondsPerStepEstimate(): number | null {
-    return this.secondsPerStep
+    if (this.recentSteps.length === 0) return this.secondsPerStep
+    return this.recentSteps.reduce((sum, s) => sum + s, 0) / this.recentSteps.length
   }
 
-  /** The smoothed validation + checkpoint seconds per epoch, or null before the first epoch ended. */
+  /** Validation + checkpoint seconds per epoch (the first epoch's left out once later ones are measured), or null before the first epoch ended. */
   epochOverheadEstimate(): number | null {
-    return this.epochOverheadSeconds
+    if (this.overheads.length === 0) return null
+    const steady = this.overheads.length > 1 ? this.overheads.slice(1).slice(-OVERHEAD_WINDOW) : this.overheads
+    return steady.reduce((sum, s) => sum + s, 0) / steady.length
   }
 
   recordStep(seconds: number): void {
     const alpha = this.options.smoothing ?? 0.2
     this.secondsPerStep = this.secondsPerStep === null ? seconds : alpha * seconds + (1 - alpha) * this.secondsPerStep
+    this.stepsRecorded++
+    if (this.stepsRecorded <= WARMUP_STEPS) return
+    this.recentSteps.push(seconds)
+    if (this.recentSteps.length > STEP_WINDOW) this.recentSteps.shift()
   }
 
   /** Time spent after the steps of an epoch (validation, checkpoint). */
   recordEpochOverhead(seconds: number): void {
-    this.epochOverheadSeconds = this.epochOverheadSeconds === null ? seconds : 0.5 * seconds + 0.5 * this.epochOverheadSeconds
+    this.overheads.push(seconds)
+    // The first is kept apart (see epochOverheadEstimate); the rest are a window.
+    if (this.overheads.length > OVERHEAD_WINDOW + 1) this.overheads.splice(1, 1)
   }
 
   patchesPerSecond(): number {
@@ -53,10 +80,11 @@ export class ProgressMeter {
 
   /** Seconds until the run ends after `stepsDone` steps; null before the first step is timed. */
   etaSeconds(stepsDone: number): number | null {
-    if (this.secondsPerStep === null) return null
+    const secondsPerStep = this.secondsPerStepEstimate()
+    if (secondsPerStep === null) return null
     const remainingSteps = Math.max(0, this.totalSteps - stepsDone)
     // Epoch ends (validation + checkpoint) still to come, the current epoch's included.
     const remainingEpochEnds = Math.ceil(remainingSteps / this.options.stepsPerEpoch)
-    return remainingSteps * this.secondsPerStep + remainingEpochEnds * (this.epochOverheadSeconds ?? 0)
+    return remainingSteps * secondsPerStep + remainingEpochEnds * (this.epochOverheadEstimate() ?? 0)
   }
 }

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest'
+import { ProgressMeter, STEP_WINDOW, WARMUP_STEPS } from '../../../../src/engine/train/progressMeter'
+
+const meter = (totalSteps = 100): ProgressMeter => new ProgressMeter({ batchSize: 2, stepsPerEpoch: 10, totalSteps })
+
+describe('ProgressMeter', () => {
+  it('has no speed or ETA before the first step', () => {
+    const m = meter()
+    expect(m.secondsPerStepEstimate()).toBeNull()
+    expect(m.etaSeconds(0)).toBeNull()
+    expect(m.epochOverheadEstimate()).toBeNull()
+  })
+
+  it('uses the warm-up steps only while nothing else is measured', () => {
+    const m = meter()
+    m.recordStep(10)
+    expect(m.secondsPerStepEstimate()).toBe(10)
+    for (let i = 1; i < WARMUP_STEPS; i++) m.recordStep(10)
+    for (let i = 0; i < 5; i++) m.recordStep(1)
+    expect(m.secondsPerStepEstimate()).toBeCloseTo(1, 12)
+  })
+
+  it('keeps the budget speed steady when single steps swing, while patches/s follows them', () => {
+    const m = meter()
+    for (let i = 0; i < WARMUP_STEPS; i++) m.recordStep(0.6)
+    // Alternating slow and fast steps, then a run of fast ones (another process paused).
+    for (let i = 0; i < 60; i++) m.recordStep(i % 2 === 0 ? 0.4 : 0.8)
+    for (let i = 0; i < 5; i++) m.recordStep(0.3)
+    const steady = m.secondsPerStepEstimate() as number
+    expect(steady).toBeGreaterThan(0.55)
+    expect(steady).toBeLessThan(0.6)
+    // The displayed speed is the recent one: 5 steps of 0.3 s pull it most of the way.
+    expect(m.patchesPerSecond()).toBeGreaterThan(2 / 0.45)
+  })
+
+  it('follows a lasting change of speed within one window', () => {
+    const m = meter()
+    for (let i = 0; i < WARMUP_STEPS + STEP_WINDOW; i++) m.recordStep(1)
+    for (let i = 0; i < STEP_WINDOW; i++) m.recordStep(2)
+    expect(m.secondsPerStepEstimate()).toBeCloseTo(2, 12)
+  })
+
+  it("leaves the first epoch's overhead out once later ones are measured", () => {
+    const m = meter()
+    m.recordEpochOverhead(30)
+    expect(m.epochOverheadEstimate()).toBe(30)
+    m.recordEpochOverhead(3)
+    m.recordEpochOverhead(5)
+    expect(m.epochOverheadEstimate()).toBeCloseTo(4, 12)
+    for (let i = 0; i < 10; i++) m.recordEpochOverhead(2)
+    expect(m.epochOverheadEstimate()).toBeCloseTo(2, 12)
+  })
+
+  it('counts the steps and epoch ends left', () => {
+    const m = meter(100)
+    for (let i = 0; i < WARMUP_STEPS; i++) m.recordStep(5)
+    for (let i = 0; i < 10; i++) m.recordStep(0.5)
+    m.recordEpochOverhead(9)
+    m.recordEpochOverhead(2)
+    // 50 steps of 0.5 s and 5 epoch ends of 2 s.
+    expect(m.etaSeconds(50)).toBeCloseTo(35, 9)
+    m.setTotalSteps(60)
+    expect(m.etaSeconds(50)).toBeCloseTo(10 * 0.5 + 2, 9)
+    expect(m.etaSeconds(70)).toBe(0)
+  })
+})
