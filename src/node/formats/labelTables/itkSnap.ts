@@ -1,5 +1,5 @@
 import type { LabelDef } from '../../../shared/project'
-import { addUnique, checkedLabel, hexToRgb, parseDecimalField, parseIntegerField, rgbToHex, tableError } from './tableChecks'
+import { addUnique, checkedLabel, hexToRgb, parseDecimalField, parseIntegerField, rgbToHex, tableError, tableLines } from './tableChecks'
 
 /**
  * ITK-SNAP's label description file ("Label Descriptions" → Export): `#` comment lines, then one
@@ -41,11 +41,7 @@ const LINE = /^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+"(.*)"$/
 
 export function parseItkSnapLabels(text: string, file: string): LabelDef[] {
   const labels: LabelDef[] = []
-  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/)
-  for (const [index, raw] of lines.entries()) {
-    const line = raw.trim()
-    if (line === '' || line.startsWith('#')) continue
-    const where = `line ${index + 1}`
+  for (const { line, where } of tableLines(text)) {
     const match = LINE.exec(line)
     if (match === null) {
       throw tableError(file, where, 'expected IDX R G B A VIS MSH "LABEL" (seven numbers, then a quoted name)')

@@ -1,5 +1,5 @@
 import type { LabelDef } from '../../../shared/project'
-import { addUnique, checkedLabel, hexToRgb, parseIntegerField, rgbToHex, tableError } from './tableChecks'
+import { addUnique, checkedLabel, hexToRgb, parseIntegerField, rgbToHex, tableError, tableLines } from './tableChecks'
 
 /**
  * 3D Slicer's colour table (`.ctbl`, also saved as `.txt`): `#` comment lines, then
@@ -31,11 +31,7 @@ function component(text: string): number | null {
 
 export function parseSlicerColorTable(text: string, file: string): LabelDef[] {
   const labels: LabelDef[] = []
-  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/)
-  for (const [index, raw] of lines.entries()) {
-    const line = raw.trim()
-    if (line === '' || line.startsWith('#')) continue
-    const where = `line ${index + 1}`
+  for (const { line, where } of tableLines(text)) {
     const tokens = line.split(/\s+/)
     const [idText = ''] = tokens
     const id = parseIntegerField(idText, 0, 65535)

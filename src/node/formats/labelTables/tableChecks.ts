@@ -12,6 +12,18 @@ export function tableError(file: string, where: string, problem: string): Voxloo
   return new VoxloopError('INVALID_ARGUMENT', `${place}: ${problem}`)
 }
 
+/**
+ * The entry lines of a line-based table (ITK-SNAP's, Slicer's): trimmed, without a byte-order
+ * mark, blank lines and `#` comments, each with its 1-based line number for errors.
+ */
+export function* tableLines(text: string): Generator<{ line: string; where: string }> {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/)
+  for (const [index, raw] of lines.entries()) {
+    const line = raw.trim()
+    if (line !== '' && !line.startsWith('#')) yield { line, where: `line ${index + 1}` }
+  }
+}
+
 /** "#rrggbb" from 0..255 components. */
 export function rgbToHex(red: number, green: number, blue: number): string {
   return `#${[red, green, blue].map((component) => component.toString(16).padStart(2, '0')).join('')}`
