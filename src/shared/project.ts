@@ -179,6 +179,8 @@ export const DicomSeriesEntrySchema = z.object({
    */
   choice: z.string(),
   seriesNumber: z.number().int().optional(),
+  /** (0020,000E): shown where there is no series number, which anonymised exports drop. */
+  seriesInstanceUid: DicomText,
   /** Series description, else protocol name. */
   description: DicomText,
   modality: DicomText,
@@ -364,9 +366,10 @@ export type RecoveryReport = z.infer<typeof RecoveryReportSchema>
 /**
  * What an export writes (docs/DATASTORE.md, "Import and export"): `nifti` labels as `<case>.nii.gz`
  * with an ITK-SNAP label description file, `seg-nrrd` 3D Slicer segmentations `<case>.seg.nrrd`,
- * `msd` a Medical Segmentation Decathlon folder, `nnunet-v2` an nnU-Net v2 raw dataset folder.
+ * `msd` a Medical Segmentation Decathlon folder, `nnunet-v2` an nnU-Net v2 raw dataset folder,
+ * `dicom-seg` DICOM Segmentation objects `<case>.seg.dcm` for cases imported from DICOM.
  */
-export const EXPORT_FORMATS = ['nifti', 'seg-nrrd', 'msd', 'nnunet-v2'] as const
+export const EXPORT_FORMATS = ['nifti', 'seg-nrrd', 'msd', 'nnunet-v2', 'dicom-seg'] as const
 export const ExportFormatSchema = z.enum(EXPORT_FORMATS)
 export type ExportFormat = z.infer<typeof ExportFormatSchema>
 

@@ -53,14 +53,18 @@ Commands:
                                             tables and the Caret table in label headers; tables that
                                             disagree stop the import, unless --label-conflicts
                                             keep-project keeps the project's names where a file's differ
-  export <project> <folder> [--format nifti|seg-nrrd|msd|nnunet-v2] [--predictions] [--json]
+  export <project> <folder> [--format nifti|seg-nrrd|msd|nnunet-v2|dicom-seg] [--predictions] [--json]
                                             into a folder outside the project: nifti (default) writes
                                             labels as <case>.nii.gz plus labels.itksnap.txt (ITK-SNAP's
                                             label file); seg-nrrd writes 3D Slicer <case>.seg.nrrd
                                             (segment names, colours, label values); --predictions adds
                                             predictions/ to either; msd and nnunet-v2 write a dataset
                                             folder (dataset.json, imagesTr/, labelsTr/, imagesTs/) into
-                                            a new or empty folder; --msd is short for --format msd
+                                            a new or empty folder; --msd is short for --format msd;
+                                            dicom-seg writes a DICOM Segmentation <case>.seg.dcm that
+                                            references the source images (PACS, OHIF, Slicer) for each
+                                            labelled case imported from DICOM, lists the others as
+                                            skipped, and exits with status 1 when it wrote nothing
   backends [--json] [--backend B]           compute backends available here and the one that would be chosen
   serve [--port N] [--backend B]            serve the app on 127.0.0.1 for a browser (prints the URL)
   train <project> [options] [--json]        train a segmentation model on the curated (done) cases in the
@@ -166,8 +170,9 @@ async function main(argv: string[]): Promise<number> {
     case 'export': {
       // Checked before the project is opened, so a typo fails at once and touches nothing.
       const format = parseExportFormatFlag(stringFlag(args, 'format'), args.flags.has('msd'))
-      await exportCommand(need(first, '<project>'), need(second, '<folder>'), { format, predictions: args.flags.has('predictions'), json })
-      return 0
+      const report = await exportCommand(need(first, '<project>'), need(second, '<folder>'), { format, predictions: args.flags.has('predictions'), json })
+      // Only DICOM SEG can write nothing at all (the others always write a table or dataset.json): a script must see it.
+      return format === 'dicom-seg' && report.files.length === 0 ? 1 : 0
     }
     case 'backends': {
       const app = await createApp(backend)

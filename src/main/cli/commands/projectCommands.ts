@@ -123,7 +123,7 @@ export interface ExportCommandOptions {
 }
 
 /**
- * `voxloop export <project> <folder> [--format nifti|seg-nrrd|msd|nnunet-v2] [--predictions]`:
+ * `voxloop export <project> <folder> [--format nifti|seg-nrrd|msd|nnunet-v2|dicom-seg] [--predictions]`:
  * the project opened for reading, exported, closed again.
  */
 export async function exportCommand(projectDir: string, destination: string, options: ExportCommandOptions): Promise<ExportReport> {

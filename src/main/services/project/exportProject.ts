@@ -8,6 +8,8 @@ import type { LabelArray, VolumeHeader } from '../../../shared/volume'
 import { copyFileAtomic, writeFileAtomic } from '../../../node/storage/durableWrite'
 import { encodeLabelNifti } from '../../../node/formats/nifti'
 import { writeImageNifti } from '../../../node/formats/nifti/writeImageNifti'
+import { encodeDicomSeg } from '../../../node/formats/dicom'
+import { readDicomReferences } from './dicomReferenceStore'
 import { isErrno } from './fsUtil'
 import { isInside } from './projectPaths'
 import type { ProjectStore } from './ProjectStore'
@@ -51,6 +53,7 @@ export async function exportProject(store: ProjectStore, destDir: string, option
   if (format === 'nifti' || format === 'seg-nrrd') return exportLabels(store, destDir, { format, caseIds, includePredictions, overwrite })
   // A dataset folder has a fixed layout with no place for model output; saying so beats dropping it.
   if (includePredictions) throw new VoxloopError('INVALID_ARGUMENT', `predictions are exported with the nifti and seg-nrrd formats, not ${format}`)
+  if (format === 'dicom-seg') return exportDicomSeg(store, destDir, { caseIds, overwrite })
   const datasetOptions: ExportMsdOptions = { caseIds, trainingStatuses, description }
   return format === 'msd' ? exportMsd(store, destDir, datasetOptions) : exportNnunetV2(store, destDir, datasetOptions)
 }
@@ -83,6 +86,62 @@ export async function exportLabels(store: ProjectStore, destDir: string, options
     await writeUnlessPresent(path.join(destination, ITK_SNAP_LABELS_FILE), ITK_SNAP_LABELS_FILE, overwrite, report, (target) =>
       writeFileAtomic(target, formatItkSnapLabels(store.getManifest().labels))
     )
+  }
+  return report
+}
+
+/** The file name of a case's DICOM SEG export. */
+export function dicomSegFileName(caseId: string): string {
+  return `${caseId}.seg.dcm`
+}
+
+/**
+ * Exports each labelled case that was imported from DICOM as a DICOM Segmentation object,
+ * `<case>.seg.dcm`, referencing its source images (node/formats/dicom/dicomSeg.ts; docs/DATASTORE.md).
+ * A case without recorded references, with an empty label, or whose grid is not its source images'
+ * (resampled, mosaic, multi-frame, 4D) is skipped with the reason; a refusal names the case.
+ */
+export async function exportDicomSeg(store: ProjectStore, destDir: string, options: { caseIds?: string[]; overwrite?: boolean } = {}): Promise<ExportReport> {
+  const destination = checkDestination(store, destDir)
+  await mkdir(destination, { recursive: true })
+  const report: ExportReport = { destination, files: [], skipped: [] }
+  const segments = store.getManifest().labels.map((label) => ({ labelValue: label.id, name: label.name, color: label.color }))
+  for (const summary of selectCases(store, options.caseIds)) {
+    if (!summary.hasLabel && !summary.hasUnsavedEdits) {
+      report.skipped.push({ file: summary.id, reason: 'no label yet' })
+      continue
+    }
+    const references = await readDicomReferences(store, summary.id)
+    if (references === null) {
+      report.skipped.push({
+        file: summary.id,
+        reason: 'no DICOM references recorded: the case was not imported from a DICOM series, or was imported before Voxloop recorded the source images a DICOM SEG must reference'
+      })
+      continue
+    }
+    if (references.status === 'unavailable') {
+      report.skipped.push({ file: summary.id, reason: `the source images could not be recorded at import: ${references.reason}` })
+      continue
+    }
+    const name = dicomSegFileName(summary.id)
+    const [label, header] = await Promise.all([store.loadLabel(summary.id), store.loadImageHeader(summary.id)])
+    let bytes: Uint8Array
+    try {
+      bytes = encodeDicomSeg({
+        references,
+        grid: { dims: header.dims, rasFromIjk: header.rasFromIjk },
+        labels: label.data,
+        segments,
+        what: `case ${summary.id}`,
+        seriesDescription: `Voxloop labels of ${summary.id}`
+      }).bytes
+    } catch (error) {
+      // A case that cannot be written is reported and the others still exported.
+      if (!(error instanceof VoxloopError) || error.code !== 'INVALID_ARGUMENT') throw error
+      report.skipped.push({ file: summary.id, reason: error.message })
+      continue
+    }
+    await writeUnlessPresent(path.join(destination, name), name, options.overwrite ?? false, report, (target) => writeFileAtomic(target, bytes))
   }
   return report
 }

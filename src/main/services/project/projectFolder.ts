@@ -1,6 +1,6 @@
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { VoxloopError } from '../../../shared/errors'
-import { PROJECT_DIRS, STAGING_PREFIX, type ProjectPaths } from './projectPaths'
+import { DICOM_REFERENCES_DIR, PROJECT_DIRS, STAGING_PREFIX, type ProjectPaths } from './projectPaths'
 import { isErrno } from './fsUtil'
 import { removeStaleTemporaries } from './staleFiles'
 
@@ -23,7 +23,8 @@ export async function prepareFolders(paths: ProjectPaths): Promise<void> {
   for (const name of await readdir(paths.root)) {
     if (name.startsWith(STAGING_PREFIX)) await rm(paths.resolveRelative(name), { recursive: true, force: true })
   }
-  await removeStaleTemporaries([paths.root, ...PROJECT_DIRS.map((name) => paths.dir(name))])
+  // dicom/ exists only in projects with DICOM imports; a missing folder is skipped.
+  await removeStaleTemporaries([paths.root, ...PROJECT_DIRS.map((name) => paths.dir(name)), paths.resolveRelative(DICOM_REFERENCES_DIR)])
 }
 
 /** Renames without replacing an existing file (an import never overwrites). */

@@ -21,6 +21,8 @@ export const STAGING_PREFIX = '.import-'
 
 export const PROJECT_DIRS = ['images', 'labels', 'predictions', 'models', 'journal'] as const
 export type ProjectDir = (typeof PROJECT_DIRS)[number]
+/** Created by the first DICOM import, not with the project: most projects never have one. */
+export const DICOM_REFERENCES_DIR = 'dicom'
 
 export { isValidCaseId }
 
@@ -135,6 +137,11 @@ export class ProjectPaths {
 
   uncertainty(caseId: string): string {
     return this.caseFile('predictions', caseId, `.uncertainty${NIFTI_GZ}`)
+  }
+
+  /** dicom/<id>.json: the case's per-slice DICOM references (dicomReferences.ts), for DICOM SEG export. */
+  dicomReferences(caseId: string): string {
+    return this.lexical(path.join(this.root, DICOM_REFERENCES_DIR, `${assertCaseId(caseId)}.json`))
   }
 
   /** journal/<id>.<generation>.vxj */

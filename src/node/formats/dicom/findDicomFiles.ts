@@ -64,6 +64,26 @@ interface SearchState {
   files: number
 }
 
+/**
+ * Files whose first bytes are read at once (three thread-pool round trips each): one after the other,
+ * the 150 GE EPI files took about 0.1 s in a fresh process, 0.05 s so. Bounded, far below the
+ * descriptor limit, since a folder may hold up to MAX_DICOM_SEARCH_FILES files.
+ */
+const PARALLEL_READS = 32
+
+/** Head reads started but not yet reported, in the order of the entries. */
+type PendingHeads = { file: string; head: Promise<Uint8Array | NodeJS.ErrnoException> }[]
+
+/** Reports the pending reads in their entries' order, so the result is the same as one read after the other. */
+async function settleHeads(pending: PendingHeads, state: SearchState): Promise<void> {
+  for (const { file, head: reading } of pending.splice(0)) {
+    const head = await reading
+    if (head instanceof Error) state.found.skipped.push({ file, reason: `not readable: ${head.code ?? head.message}` })
+    else if (dicomSignatureOf(head)) state.found.dicom.push(file)
+    else state.found.skipped.push({ file, reason: NOT_DICOM_REASON })
+  }
+}
+
 async function searchFolder(root: string, dir: string, depth: number, state: SearchState): Promise<void> {
   let entries: Dirent[]
   try {
@@ -72,42 +92,50 @@ async function searchFolder(root: string, dir: string, depth: number, state: Sea
     state.found.skipped.push({ file: dir, reason: `folder not readable: ${(error as NodeJS.ErrnoException).code ?? String(error)}` })
     return
   }
+  const pending: PendingHeads = []
+  // Every other outcome is reported after the reads started before it, as one read after the other would.
+  const skip = async (file: string, reason: string): Promise<void> => {
+    await settleHeads(pending, state)
+    state.found.skipped.push({ file, reason })
+  }
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const name = entry.name
     const full = path.join(dir, name)
     if (name === '.DS_Store' || name === 'Thumbs.db' || name === 'desktop.ini') continue
     if (entry.isDirectory()) {
       if (name.startsWith('.')) continue
-      if (depth >= MAX_DICOM_SEARCH_DEPTH) state.found.skipped.push({ file: full, reason: `folder more than ${MAX_DICOM_SEARCH_DEPTH} levels deep, not searched` })
-      else await searchFolder(root, full, depth + 1, state)
+      if (depth >= MAX_DICOM_SEARCH_DEPTH) await skip(full, `folder more than ${MAX_DICOM_SEARCH_DEPTH} levels deep, not searched`)
+      else {
+        await settleHeads(pending, state)
+        await searchFolder(root, full, depth + 1, state)
+      }
       continue
     }
     const info = entry.isSymbolicLink() ? await stat(full).catch(() => null) : entry
     if (!info) {
-      state.found.skipped.push({ file: full, reason: 'a broken link' })
+      await skip(full, 'a broken link')
       continue
     }
     if (info.isDirectory()) {
-      state.found.skipped.push({ file: full, reason: FOLDER_LINK_REASON })
+      await skip(full, FOLDER_LINK_REASON)
       continue
     }
     if (!info.isFile()) {
-      state.found.skipped.push({ file: full, reason: specialKind(info) })
+      await skip(full, specialKind(info))
       continue
     }
     if (++state.files > MAX_DICOM_SEARCH_FILES) {
       throw new VoxloopError('INVALID_ARGUMENT', `${root} holds more than ${MAX_DICOM_SEARCH_FILES} files: choose the folder of one study or series`)
     }
-    if (name.startsWith('._')) state.found.skipped.push({ file: full, reason: RESOURCE_FORK_REASON })
-    else if (name.startsWith('.')) state.found.skipped.push({ file: full, reason: HIDDEN_REASON })
-    else if (name.toUpperCase() === 'DICOMDIR') state.found.skipped.push({ file: full, reason: DICOMDIR_REASON })
+    if (name.startsWith('._')) await skip(full, RESOURCE_FORK_REASON)
+    else if (name.startsWith('.')) await skip(full, HIDDEN_REASON)
+    else if (name.toUpperCase() === 'DICOMDIR') await skip(full, DICOMDIR_REASON)
     else {
-      const head = await readHead(full).catch((error: NodeJS.ErrnoException) => error)
-      if (head instanceof Error) state.found.skipped.push({ file: full, reason: `not readable: ${head.code ?? head.message}` })
-      else if (dicomSignatureOf(head)) state.found.dicom.push(full)
-      else state.found.skipped.push({ file: full, reason: NOT_DICOM_REASON })
+      if (pending.length >= PARALLEL_READS) await settleHeads(pending, state)
+      pending.push({ file: full, head: readHead(full).catch((error: NodeJS.ErrnoException) => error) })
     }
   }
+  await settleHeads(pending, state)
 }
 
 /** Searches `folder` and its sub-folders (hidden ones and links to folders excepted). */

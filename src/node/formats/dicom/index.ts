@@ -3,3 +3,15 @@ export { findDicomFiles, dicomSignatureOf, NOT_DICOM_REASON, DICOMDIR_REASON, ty
 export { convertDicomFiles, describeSeries, CONVERTER, NO_IMAGE_REASON, type ConvertedSeries, type DicomConversion, type ConvertDicomOptions } from './convertDicomFiles'
 export { niftiFromBytes, niftiLayoutFromBytes } from './niftiFromBytes'
 export { DCM2NIIX_VERSION, DCM2NIIX_PACKAGE, dcm2niixFiles } from './dcm2niixPackage'
+export {
+  readDicomFileHeader,
+  readDicomFileHeaders,
+  referencesForSeries,
+  DicomReferencesFileSchema,
+  type DicomReferencesFile,
+  type RecordedDicomReferences,
+  type DicomSliceReference,
+  type DicomHeaderScan
+} from './dicomReferences'
+export { encodeDicomSeg, rgbToDicomLab, newDicomUid, GENERIC_SEGMENT_CODE, SEGMENTATION_SOP_CLASS_UID, type DicomSegSegment } from './dicomSeg'
+export { placeSourceSlices, voxelIndexOf, GRID_TOLERANCE, type SliceOnGrid, type LabelGrid } from './dicomSegGeometry'

@@ -159,7 +159,8 @@ export const useProjectsStore = defineStore('projects', () => {
     nifti: 'Exporting labels as NIfTI…',
     'seg-nrrd': 'Exporting labels as 3D Slicer segmentations…',
     msd: 'Exporting as MSD…',
-    'nnunet-v2': 'Exporting as an nnU-Net v2 dataset…'
+    'nnunet-v2': 'Exporting as an nnU-Net v2 dataset…',
+    'dicom-seg': 'Exporting labels as DICOM SEG…'
   }
 
   async function exportTo(folder: string, format: ExportFormat, includePredictions: boolean): Promise<void> {

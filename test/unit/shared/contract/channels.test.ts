@@ -154,11 +154,11 @@ describe('the contract', () => {
     expect(parseChannelArgs('projects:create', [{ folder: '/tmp/new', name: 'Liver' }])).toEqual([{ folder: '/tmp/new', name: 'Liver' }])
   })
 
-  it('takes an export format from the four there are, and nothing else', () => {
-    for (const format of ['nifti', 'seg-nrrd', 'msd', 'nnunet-v2']) {
+  it('takes an export format from the five there are, and nothing else', () => {
+    for (const format of ['nifti', 'seg-nrrd', 'msd', 'nnunet-v2', 'dicom-seg']) {
       expect(parseChannelArgs('projects:export', [{ folder: '/tmp/out', format }])).toEqual([{ folder: '/tmp/out', format, includePredictions: false }])
     }
-    expectInvalid('projects:export', [{ folder: '/tmp/out', format: 'dicom-seg' }], /argument 1 \(format\)/)
+    expectInvalid('projects:export', [{ folder: '/tmp/out', format: 'dicom' }], /argument 1 \(format\)/)
     expectInvalid('projects:export', [{ folder: '/tmp/out' }], /argument 1 \(format\)/)
   })
 

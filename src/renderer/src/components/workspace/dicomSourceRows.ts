@@ -24,7 +24,7 @@ export function dicomSourceRows(source: DicomSource): SourceRow[] {
     { term: 'Patient', value: patient },
     { term: 'Study', value: study },
     { term: 'Series', value: series },
-    { term: 'Acquired', value: acquisition },
+    { term: 'Acquisition', value: acquisition },
     { term: 'Series UID', value: source.seriesInstanceUid ?? '' }
   ]
   return rows.filter((row) => row.value !== '')

@@ -172,7 +172,17 @@ describeUnless(sharedDataMissing, 'importDataset on DICOM folders', () => {
   it('lists a 4D series with its time points (the import skips it), and refuses a folder without DICOM files by name', async () => {
     const list = await listDicomSeries(sharedDataPath('dicom', 'dcm_qa_nih_ge_epi_mr_0004'))
     expect(list.series).toEqual([
-      { choice: '4', seriesNumber: 4, description: 'Axial EPI-FMRI (Interleaved I to S)', modality: 'MR', dims: [64, 64, 15], timePoints: 10, files: 150 }
+      {
+        choice: '4',
+        seriesNumber: 4,
+        // As pydicom reads (0020,000E) from the files.
+        seriesInstanceUid: '1.2.840.113619.2.408.5282380.4562341.27283.1537222031.341',
+        description: 'Axial EPI-FMRI (Interleaved I to S)',
+        modality: 'MR',
+        dims: [64, 64, 15],
+        timePoints: 10,
+        files: 150
+      }
     ])
     const empty = path.join(base, 'empty')
     await mkdir(empty)

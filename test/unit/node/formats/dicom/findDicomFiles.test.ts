@@ -68,6 +68,29 @@ describe('findDicomFiles', () => {
     })
   })
 
+  it('reports files in folder order when it reads many at once (80 files, a link, DICOMDIR and a sub-folder among them)', async () => {
+    const name = (n: number): string => `f${String(n).padStart(3, '0')}`
+    for (let n = 0; n < 80; n++) await writeFile(path.join(dir, name(n)), n % 3 === 0 ? 'not an image' : part10())
+    await symlink(path.join(dir, 'missing'), path.join(dir, 'f020link'))
+    await writeFile(path.join(dir, 'DICOMDIR'), part10())
+    await mkdir(path.join(dir, 'f040x'))
+    await writeFile(path.join(dir, 'f040x', 'a'), 'not an image')
+    await writeFile(path.join(dir, 'f040x', 'b'), part10())
+
+    const found = await findDicomFiles(dir)
+    const expected: { file: string; reason: string }[] = [{ file: path.join(dir, 'DICOMDIR'), reason: DICOMDIR_REASON }]
+    for (let n = 0; n < 80; n++) {
+      if (n % 3 === 0) expected.push({ file: path.join(dir, name(n)), reason: NOT_DICOM_REASON })
+      if (n === 20) expected.push({ file: path.join(dir, 'f020link'), reason: 'a broken link' })
+      if (n === 40) expected.push({ file: path.join(dir, 'f040x', 'a'), reason: NOT_DICOM_REASON })
+    }
+    expect(found.skipped).toEqual(expected)
+    const dicom = Array.from({ length: 80 }, (_, n) => n)
+      .filter((n) => n % 3 !== 0)
+      .map((n) => path.join(dir, name(n)))
+    expect(found.dicom).toEqual([...dicom, path.join(dir, 'f040x', 'b')].sort())
+  })
+
   it('reports a named pipe without opening it (reading one would block until some program writes to it)', async () => {
     const fifo = path.join(dir, 'pipe')
     execFileSync('mkfifo', [fifo])

@@ -23,7 +23,7 @@ describe('dicomSourceRows', () => {
       { term: 'Patient', value: 'Chrisjen^Avasarala · ID PGBM-002 · F · born 1950-01-02' },
       { term: 'Study', value: 'MRI brain · accession A123' },
       { term: 'Series', value: '#13 · HippoCrop · 32 file(s)' },
-      { term: 'Acquired', value: 'MR · SIEMENS · Skyra' },
+      { term: 'Acquisition', value: 'MR · SIEMENS · Skyra' },
       { term: 'Series UID', value: '1.2.3' }
     ])
   })
@@ -31,7 +31,7 @@ describe('dicomSourceRows', () => {
   it('leaves out rows an anonymised export blanked, and names the series by its protocol when it has no description', () => {
     expect(dicomSourceRows({ modality: 'CT', patientName: ' ', protocolName: 'Abdomen', converter: 'dcm2niix' })).toEqual([
       { term: 'Series', value: 'Abdomen' },
-      { term: 'Acquired', value: 'CT' }
+      { term: 'Acquisition', value: 'CT' }
     ])
   })
 })
