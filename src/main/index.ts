@@ -12,6 +12,7 @@ import { registerAppScheme, serveRenderer } from './electron/serveRenderer'
 import { utilityEngine } from './electron/utilityEngine'
 import { registerIpc } from './ipc/registerIpc'
 import { runtimePaths } from './runtimePaths'
+import { dcm2niixFiles, keepDcm2niixWarm } from '../node/formats/dicom'
 
 // Every renderer is sandboxed, whatever a future window forgets to set.
 app.enableSandbox()
@@ -48,6 +49,8 @@ async function start(): Promise<void> {
     engine: { launcher: utilityEngine, spec: { entry: runtimePaths.engineEntry } },
     ...(flag !== undefined ? { backendOverride: parseBackendPreference(flag) } : {})
   })
+  // The app lives on: a warmed DICOM converter waits for its imports (docs/DICOM.md).
+  keepDcm2niixWarm(dcm2niixFiles())
   const unregister = registerIpc(voxloop, () => mainWindow)
   mainWindow = createMainWindow(devServerUrl, devTools)
   mainWindow.window.on('closed', () => {

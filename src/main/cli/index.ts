@@ -25,6 +25,7 @@ import { parseModalityFlag } from './modalityFlag'
 import { parseEnumFlag } from './enumFlag'
 import { parseFourDFlag } from './fourDFlag'
 import { parseExportFormatFlag } from './exportFormatFlag'
+import { dcm2niixFiles, keepDcm2niixWarm } from '../../node/formats/dicom'
 
 const USAGE = `Voxloop ${version}: label 3D medical volumes and train segmentation models, offline.
 
@@ -186,6 +187,8 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const port = integerFlag(args, 'port', { min: 0, max: 65535 }) ?? 0
       const app = await createApp(backend)
+      // A server lives on: a warmed DICOM converter waits for its imports (docs/DICOM.md).
+      keepDcm2niixWarm(dcm2niixFiles())
       try {
         await serveCommand(app, port)
       } finally {

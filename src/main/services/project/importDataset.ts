@@ -27,7 +27,7 @@ import {
 import { encodeImageNifti } from '../../../node/formats/nifti/writeImageNifti'
 import { newCaseRecord } from './caseRecord'
 import { chooseModality } from './chooseModality'
-import { findDicomFiles } from '../../../node/formats/dicom'
+import { dcm2niixFiles, findDicomFiles, prewarmDcm2niix } from '../../../node/formats/dicom'
 import { planImport, type ImportPlan, type PlannedCase } from './datasetDiscovery'
 import { fourthDimensionOf, fourthDimensionSize, timePoint, timePointCaseId, timeSeriesRefusal } from './fourthDimension'
 import { importDicomFolder } from './importDicom'
@@ -85,6 +85,8 @@ export async function importDataset(store: ProjectStore, sourceDir: string, opti
   const plan = await planImport(source)
   // A folder without NIfTI files (sub-folders are not searched for them) may hold DICOM series.
   if (plan.format === 'folder' && plan.cases.length === 0) {
+    // The converter's worker starts while the folder is searched (it idles away if nothing is found).
+    prewarmDcm2niix(dcm2niixFiles())
     const dicom = await findDicomFiles(source)
     if (dicom.dicom.length > 0) {
       if (options.fourD !== undefined) {

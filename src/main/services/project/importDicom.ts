@@ -5,9 +5,11 @@ import { VoxloopError } from '../../../shared/errors'
 import type { DicomSeriesEntry, DicomSeriesList, ImportReport, ImportedCase, SkippedFile } from '../../../shared/project'
 import {
   convertDicomFiles,
+  dcm2niixFiles,
   describeSeries,
   findDicomFiles,
   niftiFromBytes,
+  prewarmDcm2niix,
   readDicomFileHeaders,
   referencesForSeries,
   type ConvertedSeries,
@@ -83,6 +85,7 @@ function fourDimensionalReason(series: ConvertedSeries): string {
  * the folder (and drops the voxels): it takes as long as an import's conversion.
  */
 export async function listDicomSeries(source: string, options: { signal?: AbortSignal } = {}): Promise<DicomSeriesList> {
+  prewarmDcm2niix(dcm2niixFiles())
   const search = await findDicomFiles(source)
   if (search.dicom.length === 0) {
     throw new VoxloopError('INVALID_ARGUMENT', `${source}: holds no DICOM files (sub-folders included); there is no series to choose`)

@@ -84,6 +84,11 @@ export interface Dcm2niixProgress {
   total: number
 }
 
+/** Loads the converter's JavaScript now (a worker started ahead of its job does this while waiting). */
+export function preloadDcm2niix(files: Dcm2niixFiles): void {
+  loadFactory(files.script)
+}
+
 export async function runDcm2niixHere(job: Dcm2niixJob, onProgress?: (progress: Dcm2niixProgress) => void): Promise<Dcm2niixResult> {
   const factory = loadFactory(job.files.script)
   const log: string[] = []
