@@ -183,6 +183,7 @@ test('a DICOM series chosen, painted with two labels, exported as .seg.nrrd and 
   await page.getByTestId('export-path').fill(segDir)
   await page.getByTestId('export-go').click()
   await expect(report).toContainText(`Wrote 1 file(s) to ${segDir}.`, { timeout: 60_000 })
+  await saveScreenshot(page, 'dicom-round-trip-exported')
   expect(await readdir(nrrdDir)).toEqual([`${caseId}.seg.nrrd`])
   expect(await readdir(segDir)).toEqual([`${caseId}.seg.dcm`])
 
