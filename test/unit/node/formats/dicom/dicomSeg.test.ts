@@ -2,19 +2,7 @@ import { data } from 'dcmjs'
 import { describe, expect, it } from 'vitest'
 import type { RecordedDicomReferences } from '../../../../../src/node/formats/dicom/dicomReferences'
 import { encodeDicomSeg, newDicomUid, rgbToDicomLab } from '../../../../../src/node/formats/dicom/dicomSeg'
-import type { LabelGrid } from '../../../../../src/node/formats/dicom/dicomSegGeometry'
-
-/** The synthetic series of dicomSegGeometry.test.ts: 4×3 pixels, z = 0 … 10, rows flipped and slices reversed on the grid. */
-const GRID: LabelGrid = {
-  dims: [4, 3, 5],
-  rasFromIjk: [
-    [-2, 0, 0, 0],
-    [0, 1.5, 0, -3],
-    [0, 0, -2.5, 10],
-    [0, 0, 0, 1]
-  ]
-}
-const index = (i: number, j: number, k: number): number => i + 4 * (j + 3 * k)
+import { FLIPPED_GRID, index, SLICE_Z, slice } from './syntheticSeries'
 
 const REFERENCES: RecordedDicomReferences = {
   status: 'recorded',
@@ -24,15 +12,8 @@ const REFERENCES: RecordedDicomReferences = {
   patientName: 'Doe^Jane',
   patientId: 'P1',
   studyDate: '20240102',
-  instances: [0, 2.5, 5, 7.5, 10].map((z) => ({
-    sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
-    sopInstanceUid: `1.2.3.4.${z * 10}`,
-    imagePositionPatient: [0, 0, z] as [number, number, number],
-    imageOrientationPatient: [1, 0, 0, 0, 1, 0] as [number, number, number, number, number, number],
-    pixelSpacing: [1.5, 2] as [number, number],
-    rows: 3,
-    columns: 4
-  }))
+  // The CT variant of the synthetic series, with UIDs of its own.
+  instances: SLICE_Z.map((z) => slice(z, { sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: `1.2.3.4.${z * 10}` }))
 }
 
 function read(bytes: Uint8Array): Record<string, unknown> {
@@ -76,7 +57,7 @@ describe('encodeDicomSeg', () => {
     labels[index(0, 2, 0)] = 1
     // Label 5, not in the table, at pixel (r 2, c 1) of z = 5 (voxel 1, 0, 2).
     labels[index(1, 0, 2)] = 5
-    const out = encodeDicomSeg({ references: REFERENCES, grid: GRID, labels, segments: [{ labelValue: 1, name: 'Liver', color: '#ff0000' }], what: 'case T' })
+    const out = encodeDicomSeg({ references: REFERENCES, grid: FLIPPED_GRID, labels, segments: [{ labelValue: 1, name: 'Liver', color: '#ff0000' }], what: 'case T' })
     expect([out.segments, out.frames]).toEqual([2, 3])
     const ds = read(out.bytes)
     expect(ds.SOPClassUID).toBe('1.2.840.10008.5.1.4.1.1.66.4')
@@ -106,12 +87,12 @@ describe('encodeDicomSeg', () => {
 
   it('refuses an empty label and a source without a FrameOfReferenceUID, naming the case', () => {
     const labels = new Uint8Array(60)
-    expect(() => encodeDicomSeg({ references: REFERENCES, grid: GRID, labels, segments: [], what: 'case E' })).toThrow(
+    expect(() => encodeDicomSeg({ references: REFERENCES, grid: FLIPPED_GRID, labels, segments: [], what: 'case E' })).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^case E: the label is empty/) })
     )
     labels[0] = 1
     const { frameOfReferenceUid: _dropped, ...withoutFrame } = REFERENCES
-    expect(() => encodeDicomSeg({ references: withoutFrame, grid: GRID, labels, segments: [], what: 'case F' })).toThrow(
+    expect(() => encodeDicomSeg({ references: withoutFrame, grid: FLIPPED_GRID, labels, segments: [], what: 'case F' })).toThrow(
       expect.objectContaining({ message: expect.stringMatching(/^case F: the source images have no FrameOfReferenceUID/) })
     )
   })

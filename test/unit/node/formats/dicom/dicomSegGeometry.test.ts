@@ -1,50 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { DicomSliceReference } from '../../../../../src/node/formats/dicom/dicomReferences'
 import { placeSourceSlices, voxelIndexOf, type LabelGrid } from '../../../../../src/node/formats/dicom/dicomSegGeometry'
-import type { Vec3 } from '../../../../../src/shared/volume'
-
-/**
- * Synthetic series worked out by hand. Source images: 4 columns × 3 rows, PixelSpacing 1.5 mm
- * between rows and 2 mm between columns, five slices at z = 0, 2.5, …, 10 (LPS). Pixel (r, c) of
- * the slice at z lies at LPS (x0 + 2c, y0 ± 1.5r, z), i.e. RAS (−x0 − 2c, −(y0 ± 1.5r), z).
- */
-
-const DIMS: Vec3 = [4, 3, 5]
-
-function slice(z: number, options: Partial<DicomSliceReference> & { y0?: number } = {}): DicomSliceReference {
-  const { y0 = 0, ...rest } = options
-  return {
-    sopClassUid: '1.2.840.10008.5.1.4.1.1.4',
-    sopInstanceUid: `1.2.3.${z * 10}`,
-    imagePositionPatient: [0, y0, z],
-    imageOrientationPatient: [1, 0, 0, 0, 1, 0],
-    pixelSpacing: [1.5, 2],
-    rows: 3,
-    columns: 4,
-    ...rest
-  }
-}
-
-/**
- * As dcm2niix writes such a series: i = c (x = −2i), rows flipped (j = 2 − r, so y = 1.5j − 3) and
- * slices reversed (k = (10 − z) / 2.5, so z = 10 − 2.5k): indices and file order both disagree
- * with the source's, so only geometry maps them right.
- */
-const FLIPPED_GRID: LabelGrid = {
-  dims: DIMS,
-  rasFromIjk: [
-    [-2, 0, 0, 0],
-    [0, 1.5, 0, -3],
-    [0, 0, -2.5, 10],
-    [0, 0, 0, 1]
-  ]
-}
-
-const index = (i: number, j: number, k: number): number => i + DIMS[0] * (j + DIMS[1] * k)
+import { DIMS, FLIPPED_GRID, index, SLICE_Z, slice } from './syntheticSeries'
 
 describe('placeSourceSlices: source pixels on the label grid by geometry', () => {
   it('undoes a row flip and a reversed slice order (z ascending in the files, k descending on the grid)', () => {
-    const placed = placeSourceSlices([0, 2.5, 5, 7.5, 10].map((z) => slice(z)), FLIPPED_GRID, 'case A')
+    const placed = placeSourceSlices(SLICE_Z.map((z) => slice(z)), FLIPPED_GRID, 'case A')
     // Sorted along the normal (row × column = +z): z = 0 first, which is k = 4.
     expect(placed.map((s) => s.instance.imagePositionPatient[2])).toEqual([0, 2.5, 5, 7.5, 10])
     expect(placed[0]?.origin).toEqual([0, 2, 4])
@@ -78,7 +39,7 @@ describe('placeSourceSlices: source pixels on the label grid by geometry', () =>
 })
 
 describe('placeSourceSlices: what it refuses, naming the case', () => {
-  const series = (change: (z: number) => Partial<DicomSliceReference> = () => ({})): DicomSliceReference[] => [0, 2.5, 5, 7.5, 10].map((z) => slice(z, change(z)))
+  const series = (change: (z: number) => Partial<DicomSliceReference> = () => ({})): DicomSliceReference[] => SLICE_Z.map((z) => slice(z, change(z)))
 
   it('a Siemens mosaic', () => {
     expect(() => placeSourceSlices(series(() => ({ imageType: ['ORIGINAL', 'PRIMARY', 'M', 'MOSAIC'] })), FLIPPED_GRID, 'case M')).toThrow(
