@@ -25,7 +25,7 @@ import { parseModalityFlag } from './modalityFlag'
 import { parseEnumFlag } from './enumFlag'
 import { parseFourDFlag } from './fourDFlag'
 import { parseExportFormatFlag } from './exportFormatFlag'
-import { dcm2niixFiles, keepDcm2niixWarm } from '../../node/formats/dicom'
+import { dcm2niixFiles, endSpareDcm2niixWorker, keepDcm2niixWarm } from '../../node/formats/dicom'
 
 const USAGE = `Voxloop ${version}: label 3D medical volumes and train segmentation models, offline.
 
@@ -192,6 +192,8 @@ async function main(argv: string[]): Promise<number> {
       try {
         await serveCommand(app, port)
       } finally {
+        // Ended, not left to its unref: this process exits when nothing is left running.
+        await endSpareDcm2niixWorker()
         await app.dispose()
       }
       return 0

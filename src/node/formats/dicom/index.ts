@@ -3,7 +3,7 @@ export { findDicomFiles, dicomSignatureOf, NOT_DICOM_REASON, DICOMDIR_REASON, ty
 export { convertDicomFiles, describeSeries, CONVERTER, NO_IMAGE_REASON, type ConvertedSeries, type DicomConversion, type ConvertDicomOptions } from './convertDicomFiles'
 export { niftiFromBytes, niftiLayoutFromBytes } from './niftiFromBytes'
 export { DCM2NIIX_VERSION, DCM2NIIX_PACKAGE, dcm2niixFiles } from './dcm2niixPackage'
-export { keepDcm2niixWarm, prewarmDcm2niix } from './runDcm2niix'
+export { endSpareDcm2niixWorker, keepDcm2niixWarm, prewarmDcm2niix } from './runDcm2niix'
 export {
   readDicomFileHeader,
   readDicomFileHeaders,
