@@ -2,7 +2,7 @@ import type { BackendPreference, BackendReport } from './backends'
 import type { SerializedError } from './errors'
 import type { LabelDef, Modality } from './project'
 import type { LabelArray } from './volume'
-import type { EvaluationReport, TrainingEpochEvent, TrainingOptionsSchema, TrainingProgress, TrainingResult, TrainingStarted } from './training'
+import type { EvaluationReport, TrainingEpochEvent, TrainingOptionsSchema, TrainingPreparing, TrainingProgress, TrainingResult, TrainingStarted } from './training'
 import type { z } from 'zod'
 
 /** A case's files as main confined them inside the project folder; the engine reads them itself. */
@@ -37,6 +37,8 @@ export interface TrainRequest {
    */
   validationCaseIds?: string[]
   labels: LabelDef[]
+  /** Labels of the table main left out of `labels` (no voxel in the training cases); recorded in the plan. */
+  excludedLabels?: LabelDef[]
   modality: Modality
   /** Stop (status 'stopped', resumable) once this epoch's checkpoint is written; tests use it to simulate a crash. */
   stopAfterEpoch?: number
@@ -97,6 +99,8 @@ export interface EngineEvents {
   /** The run is planned, its data loaded and its version folder created. */
   'train:started': TrainingStarted
   'train:progress': TrainingProgress
+  /** One more case fingerprinted or prepared before the run is planned. */
+  'train:preparing': TrainingPreparing
   /** An epoch ended and its checkpoint is on disk. */
   'train:epoch': TrainingEpochEvent
 }

@@ -215,6 +215,12 @@ export const TrainingPlanSchema = z.object({
   normalization: NormalizationPlanSchema.optional(),
   inputChannels: z.number().int().min(1),
   classes: z.array(TrainingClassSchema),
+  /**
+   * Labels of the project's table left out of the model because no training case had a voxel of
+   * them (a model cannot learn a class it never sees; it would predict it at random). Absent in
+   * older runs: none left out.
+   */
+  excludedLabels: z.array(z.object({ labelId: z.number().int().min(1), name: z.string() })).optional(),
   /** The network built (absent in runs before the architecture registry: LEGACY_ARCHITECTURE). */
   architecture: ArchitectureNameSchema.optional(),
   /** The network's options (JSON), as its architecture's resolver filled them in. */
@@ -321,6 +327,22 @@ export const TrainingProgressSchema = z.object({
   lastValidation: ValidationScoresSchema.nullable()
 })
 export type TrainingProgress = z.infer<typeof TrainingProgressSchema>
+
+/**
+ * Sent while a run prepares its data, before it is planned (`train:started`): one per case read
+ * for the dataset fingerprint or prepared into the cache (a case already in the cache is quick).
+ */
+export const TrainingPreparingSchema = z.object({
+  runId: z.string(),
+  /** 'fingerprint': measuring the training cases; 'cache': preparing every case for training. */
+  stage: z.enum(['fingerprint', 'cache']),
+  /** Cases done in this stage, and the stage's cases. */
+  done: z.number().int().min(0),
+  total: z.number().int().min(0),
+  caseId: z.string().nullable(),
+  elapsedSeconds: z.number()
+})
+export type TrainingPreparing = z.infer<typeof TrainingPreparingSchema>
 
 /** Sent at the end of each epoch, after its checkpoint is on disk. */
 export const TrainingEpochEventSchema = EpochSummarySchema.extend({
@@ -453,7 +475,15 @@ export const ModelVersionInfoSchema = z.object({
   /** What post-processing predictions apply and why (describePostprocessing); null when none was chosen. */
   postprocessing: z.string().nullable().default(null),
   /** Set when run.json (or the stored test evaluation) could not be read. */
-  problem: z.string().nullable()
+  problem: z.string().nullable(),
+  /** The labels the version predicts (plan.classes), by project label id. */
+  labels: z.array(z.object({ labelId: z.number().int().min(1), name: z.string() })).default([]),
+  /**
+   * Why the version does not fit the project's label table now (it predicts a label the table no
+   * longer has, or under another name), or null when it fits: such a version cannot be made
+   * active or fine-tuned (modelLabels.ts).
+   */
+  labelMismatch: z.string().nullable().default(null)
 })
 export type ModelVersionInfo = z.infer<typeof ModelVersionInfoSchema>
 
@@ -502,6 +532,8 @@ export const TrainingStatusSchema = z.object({
   started: TrainingStartedSchema.nullable(),
   progress: TrainingProgressSchema.nullable(),
   lastEpoch: TrainingEpochEventSchema.nullable(),
+  /** The latest data-preparation event of the run being started (before it is planned), or null. */
+  preparing: TrainingPreparingSchema.nullable().default(null),
   /** How the previous run of this app instance ended. */
   lastResult: TrainingResultSchema.nullable()
 })

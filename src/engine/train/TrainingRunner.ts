@@ -35,6 +35,7 @@ export class TrainingRunner {
         events: {
           started: (payload) => this.emit('train:started', payload),
           progress: (payload) => this.emit('train:progress', payload),
+          preparing: (payload) => this.emit('train:preparing', payload),
           epoch: (payload) => this.emit('train:epoch', payload)
         }
       })

@@ -23,6 +23,13 @@ export interface ProgressMeterOptions {
 export const WARMUP_STEPS = 2
 /** Steps the steady speed averages (about a minute of a default CPU run). */
 export const STEP_WINDOW = 100
+/**
+ * Steps timed before an ETA is given: the warm-up ones and a few steady ones after them. Before
+ * that the ETA would come from the first step alone, which pays kernel compilation (issue #15: an
+ * "18 min" ETA at step 1 of a run that took 4.5 min) and, in a time-budgeted run, from epochs not
+ * yet sized to the budget (that happens at the same step: runTraining's BUDGET_CALIBRATION_STEPS).
+ */
+export const ETA_MIN_STEPS = WARMUP_STEPS + 4
 /** Epoch overheads the steady overhead averages. */
 const OVERHEAD_WINDOW = 5
 
@@ -78,10 +85,15 @@ export class ProgressMeter {
     return this.secondsPerStep ? this.options.batchSize / this.secondsPerStep : 0
   }
 
-  /** Seconds until the run ends after `stepsDone` steps; null before the first step is timed. */
+  /** Whether enough steps are timed for an ETA (ETA_MIN_STEPS); the panel shows "estimating…" until then. */
+  hasEta(): boolean {
+    return this.stepsRecorded >= ETA_MIN_STEPS
+  }
+
+  /** Seconds until the run ends after `stepsDone` steps; null until ETA_MIN_STEPS steps are timed. */
   etaSeconds(stepsDone: number): number | null {
     const secondsPerStep = this.secondsPerStepEstimate()
-    if (secondsPerStep === null) return null
+    if (secondsPerStep === null || !this.hasEta()) return null
     const remainingSteps = Math.max(0, this.totalSteps - stepsDone)
     // Epoch ends (validation + checkpoint) still to come, the current epoch's included.
     const remainingEpochEnds = Math.ceil(remainingSteps / this.options.stepsPerEpoch)

@@ -26,6 +26,7 @@ import {
   type RunStatus,
   type TrainingEpochEvent,
   type TrainingPlan,
+  type TrainingPreparing,
   type TrainingProgress,
   type TrainingResult,
   type TrainingRunRecord,
@@ -42,7 +43,7 @@ import { checkpointName, loadCheckpointModel, pruneCheckpoints, readCheckpointCo
 import { INITIAL_EARLY_STOPPING, updateEarlyStopping } from './earlyStopping'
 import { learningRateAt } from './lrSchedule'
 import { createOptimizer } from './optimizers'
-import { ProgressMeter } from './progressMeter'
+import { ETA_MIN_STEPS, ProgressMeter } from './progressMeter'
 import { createVersionFolder, readRunRecord, versionDir, writeRunRecord } from './runRecord'
 import { classesFromLabels } from './trainingClasses'
 import { epochsForBudget, planTraining, type BasePlan } from './trainingPlan'
@@ -51,13 +52,15 @@ import { openStepper } from './parallel/openStepper'
 import { chooseTrainingWorkers } from './parallel/trainingWorkers'
 import { stepModel, type TrainingStepper } from './trainStep'
 import { validateModel } from './validate'
-import { cacheDirOf, describeSource, PreprocessedCache, type CachedCase, type CaseSource } from './preprocessed/preprocessedCache'
+import { cacheDirOf, describeSource, PreprocessedCache, type CachedCase, type CaseProgress, type CaseSource } from './preprocessed/preprocessedCache'
 import { choosePostprocessingForRun } from './postprocessingChoice'
 
 export interface TrainingEventSink {
   started(payload: TrainingStarted): void
   progress(payload: TrainingProgress): void
   epoch(payload: TrainingEpochEvent): void
+  /** Data preparation before the run is planned (optional: tests and tools may not follow it). */
+  preparing?(payload: TrainingPreparing): void
 }
 
 export interface RunControl {
@@ -78,8 +81,11 @@ export interface RunTrainingOptions {
 
 const RESUMABLE: ReadonlySet<RunStatus> = new Set(['running', 'cancelled', 'stopped', 'failed'])
 
-/** Steps timed before a time-budgeted run first sizes its epochs (the first ones warm kernels up). */
-const BUDGET_CALIBRATION_STEPS = 6
+/**
+ * Steps timed before a time-budgeted run first sizes its epochs (the first ones warm kernels up);
+ * the ETA appears at the same step, so it is never computed from epochs not yet sized.
+ */
+const BUDGET_CALIBRATION_STEPS = ETA_MIN_STEPS
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -109,7 +115,10 @@ async function describeSources(request: TrainRequest, ids: readonly string[], cl
   return sources
 }
 
-async function resumeSetup(request: TrainRequest, version: string): Promise<RunSetup> {
+/** Per-case progress of the two preparation stages, for TrainingEventSink.preparing. */
+type PreparationProgress = (stage: TrainingPreparing['stage']) => CaseProgress
+
+async function resumeSetup(request: TrainRequest, version: string, preparing: PreparationProgress): Promise<RunSetup> {
   const dir = versionDir(request.modelsDir, version)
   const record = await readRunRecord(dir)
   if (!RESUMABLE.has(record.status)) throw new VoxloopError('INVALID_ARGUMENT', `model ${version} finished (${record.status}); there is nothing to resume`)
@@ -117,7 +126,7 @@ async function resumeSetup(request: TrainRequest, version: string): Promise<RunS
   const { plan } = record
   const sources = await describeSources(request, [...plan.trainingCaseIds, ...plan.validationCaseIds], plan.classes, `resuming ${version}`)
   const cache = new PreprocessedCache(cacheDirOf(request))
-  const cached = await cache.prepare(sources, plan.classes, prepareOptionsOf(plan))
+  const cached = await cache.prepare(sources, plan.classes, prepareOptionsOf(plan), preparing('cache'))
   let base: RunSetup['base'] = null
   if (!checkpoint && plan.fromModel) base = await baseModelOf(request, plan.fromModel)
   return { dir, version, record: { ...record, status: 'running', error: null }, checkpoint, cache, sources, cached, base }
@@ -130,7 +139,7 @@ async function baseModelOf(request: TrainRequest, version: string): Promise<{ di
   return { dir, best: record.checkpoints.best, plan: { version, plan: record.plan } }
 }
 
-async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () => number): Promise<RunSetup> {
+async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () => number, preparing: PreparationProgress): Promise<RunSetup> {
   const { options } = request
   const base = options.fromModel ? await baseModelOf(request, options.fromModel) : null
   const classes = base ? base.plan.plan.classes : classesFromLabels(request.labels)
@@ -164,15 +173,17 @@ async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () 
   // Only a new CT model's preparation waits for the fingerprint; any other is known now, and a case
   // read for its fingerprint is then prepared in the same read.
   const knownPreparation = base || planned.modality !== 'CT' ? prepareOptionsOf({ ...planned, normalization: base?.plan.plan.normalization }) : null
-  const fingerprint = await cache.fingerprint(sources.slice(0, planned.trainingCaseIds.length), classes, knownPreparation)
+  const fingerprint = await cache.fingerprint(sources.slice(0, planned.trainingCaseIds.length), classes, knownPreparation, preparing('fingerprint'))
   const normalization = base?.plan.plan.normalization ?? (base ? undefined : chooseNormalization(planned.modality, fingerprint))
   const plan: TrainingPlan = {
     ...planned,
     fingerprint,
     ...(normalization ? { normalization } : {}),
+    // Main left these out of request.labels (no voxel in the training cases); the plan says so.
+    ...(request.excludedLabels?.length ? { excludedLabels: request.excludedLabels.map((l) => ({ labelId: l.id, name: l.name })) } : {}),
     workers: chooseTrainingWorkers(backend, planned.batchSize).workers
   }
-  const cached = await cache.prepare(sources, classes, prepareOptionsOf(plan))
+  const cached = await cache.prepare(sources, classes, prepareOptionsOf(plan), preparing('cache'))
   const { version, dir } = await createVersionFolder(request.modelsDir)
   const now = new Date().toISOString()
   const record: TrainingRunRecord = {
@@ -203,7 +214,12 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
   const now = options.now ?? (() => performance.now())
   const startedAt = now()
   const backend = tf.getBackend()
-  const setup = request.options.resume ? await resumeSetup(request, request.options.resume) : await newRunSetup(request, backend, options.drawSeed ?? (() => Math.floor(Math.random() * 0x100000000)))
+  // Reading and preparing the cases can take a minute before the first step: say how far it is.
+  const preparing: PreparationProgress = (stage) => (done, total, caseId) =>
+    options.events.preparing?.({ runId: request.runId, stage, done, total, caseId, elapsedSeconds: (now() - startedAt) / 1000 })
+  const setup = request.options.resume
+    ? await resumeSetup(request, request.options.resume, preparing)
+    : await newRunSetup(request, backend, options.drawSeed ?? (() => Math.floor(Math.random() * 0x100000000)), preparing)
   const { dir, version, record, checkpoint } = setup
   const plan = record.plan
   record.runId = request.runId

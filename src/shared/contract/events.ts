@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { EngineStatusSchema } from '../system'
 import { PredictionFinishedSchema, PredictionProgressSchema } from '../prediction'
-import { TrainingEpochEventSchema, TrainingProgressSchema, TrainingResultSchema } from '../training'
+import { TrainingEpochEventSchema, TrainingPreparingSchema, TrainingProgressSchema, TrainingResultSchema } from '../training'
 
 /** Events pushed from main to the renderer. */
 export const events = {
@@ -19,6 +19,8 @@ export const events = {
   /** One more case predicted (background prediction run). */
   'predictions:progress': PredictionProgressSchema,
   'predictions:finished': PredictionFinishedSchema,
+  /** A training run being started prepared one more case (before it is planned and its steps begin). */
+  'training:preparing': TrainingPreparingSchema,
   /** A training run's step, validation or checkpoint phase (a few per second at most). */
   'training:progress': TrainingProgressSchema,
   /** An epoch ended: loss, validation Dice per label, whether it is the new best. */

@@ -139,6 +139,12 @@ export interface PreprocessedCacheOptions {
   maxOpenFiles?: number
 }
 
+/**
+ * Told before each case is read (done = cases finished before it, caseId = the one starting) and
+ * once after the last (done = total, caseId null): the training panel's preparing bar.
+ */
+export type CaseProgress = (done: number, total: number, caseId: string | null) => void
+
 export class PreprocessedCache {
   /** Where the sampler reads from; its stats show how much it holds. */
   readonly pool: CaseFilePool
@@ -161,11 +167,17 @@ export class PreprocessedCache {
    * With `alsoPrepare` (the preparation does not depend on the fingerprint: not CT, or fine-tuning),
    * a case read for its contribution is prepared and written at once, so it is read only once.
    */
-  async fingerprint(sources: readonly CaseSource[], classes: readonly TrainingClass[], alsoPrepare: PrepareOptions | null): Promise<DatasetFingerprint> {
+  async fingerprint(
+    sources: readonly CaseSource[],
+    classes: readonly TrainingClass[],
+    alsoPrepare: PrepareOptions | null,
+    onCase?: CaseProgress
+  ): Promise<DatasetFingerprint> {
     const dir = join(this.root, FINGERPRINTS_DIR)
     await mkdir(dir, { recursive: true })
     const contributions: FingerprintContribution[] = []
-    for (const source of sources) {
+    for (const [n, source] of sources.entries()) {
+      onCase?.(n, sources.length, source.id)
       const path = join(dir, `${fileStem(source.id)}-${source.key}.json`)
       let contribution = await readContribution(path, source.key)
       if (!contribution) {
@@ -181,6 +193,7 @@ export class PreprocessedCache {
       }
       contributions.push(contribution)
     }
+    onCase?.(sources.length, sources.length, null)
     await removeOtherVersions(dir, sources, FINGERPRINT_FILE, (s) => `${fileStem(s.id)}-${s.key}.json`)
     return combineFingerprint(contributions)
   }
@@ -189,18 +202,20 @@ export class PreprocessedCache {
    * Makes sure every case has an intact file for this preparation (checking those on disk, building
    * the others from their sources one at a time) and returns them in order. Prunes stale files.
    */
-  async prepare(sources: readonly CaseSource[], classes: readonly TrainingClass[], options: PrepareOptions): Promise<CachedCase[]> {
+  async prepare(sources: readonly CaseSource[], classes: readonly TrainingClass[], options: PrepareOptions, onCase?: CaseProgress): Promise<CachedCase[]> {
     const preparation = preparationKeyOf(options)
     const dir = join(this.root, preparation)
     await mkdir(dir, { recursive: true })
     await writeFile(join(dir, LAST_USED), new Date().toISOString())
     await removeStaleTemporaries(dir)
     const cases: CachedCase[] = []
-    for (const source of sources) {
+    for (const [n, source] of sources.entries()) {
+      onCase?.(n, sources.length, source.id)
       const { path, key } = this.target(source, options)
       const cached = (await this.checkFile(source.id, path, key)) ?? (await this.build(source, classes, options))
       cases.push(cached)
     }
+    onCase?.(sources.length, sources.length, null)
     await removeOtherVersions(dir, sources, CASE_FILE, (s) => `${fileStem(s.id)}-${s.key}.vxpc`)
     await prunePreparations(this.root, preparation)
     return cases

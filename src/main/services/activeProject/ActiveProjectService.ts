@@ -25,6 +25,7 @@ import { importDataset } from '../project/importDataset'
 import { listDicomSeries } from '../project/importDicom'
 import type { LabelEdit } from '../project/labelJournal'
 import { ProjectStore } from '../project/ProjectStore'
+import { assertActivatable } from '../training/activation'
 
 const EMPTY_RECOVERY: RecoveryReport = { recovered: [], problems: [], adoptedCases: [], missingImages: [], caseIndexRebuilt: false }
 
@@ -161,6 +162,8 @@ export class ActiveProjectService {
       throw new VoxloopError('NOT_FOUND', `${runRecord}: no model version ${version} in this project`)
     }
     const manifest = store.getManifest()
+    // A version predicting labels the table no longer has is refused (issue #15 item 8).
+    await assertActivatable(path.dirname(runRecord), version, manifest.labels)
     return store.updateProjectInfo({ settings: { ...manifest.settings, activeModel: version } })
   }
 

@@ -15,7 +15,8 @@ import type { EngineClient } from '../../engine/EngineClient'
 import type { EventHub } from '../../app/EventHub'
 import type { CaseFiles, EngineEventMessage, TrainRequest } from '../../../shared/engineProtocol'
 import { serializeError, VoxloopError } from '../../../shared/errors'
-import type { CaseSplit, CaseSummary } from '../../../shared/project'
+import { fineTuneMismatch, labelList, labelsToTrain, labelsWithoutVoxels, type LabelRef } from '../../../shared/modelLabels'
+import type { CaseSplit, CaseSummary, LabelDef } from '../../../shared/project'
 import type {
   EvaluationReport,
   ModelVersionInfo,
@@ -26,7 +27,7 @@ import type {
 } from '../../../shared/training'
 import type { z } from 'zod'
 import type { ProjectStore } from '../project/ProjectStore'
-import { listModelVersionInfos } from './modelVersionList'
+import { listModelVersionInfos, modelLabelsOf, readRunJson } from './modelVersionList'
 import { writeTestEvaluation, TEST_EVALUATION_JSON } from './testEvaluation'
 
 type ParsedTrainingOptions = z.output<typeof TrainingOptionsSchema>
@@ -47,6 +48,8 @@ interface LiveRun {
   started: TrainingStarted | null
   finished: Promise<TrainingResult>
 }
+
+const IDLE_STATUS: TrainingStatus = { state: 'idle', runId: null, version: null, started: null, progress: null, lastEpoch: null, preparing: null, lastResult: null }
 
 /** Curated cases: marked done and with a saved label file. */
 export function curatedCases(cases: readonly CaseSummary[]): CaseSummary[] {
@@ -70,7 +73,9 @@ export type EvaluationSelection = string[] | { split: CaseSplit }
 
 export class TrainingService {
   private live: LiveRun | null = null
-  private status: TrainingStatus = { state: 'idle', runId: null, version: null, started: null, progress: null, lastEpoch: null, lastResult: null }
+  private status: TrainingStatus = { ...IDLE_STATUS }
+  /** The project whose run `status` describes (null before the first run). */
+  private statusOwner: ProjectStore | null = null
   private readonly unsubscribe: () => void
   /** start() calls waiting for their run's train:started event. */
   private readonly startedWaiters = new Map<string, (started: TrainingStarted) => void>()
@@ -79,8 +84,22 @@ export class TrainingService {
     this.unsubscribe = options.engine.onEvent((event) => this.onEngineEvent(event))
   }
 
+  /**
+   * The status of the open project's runs. A run started in another project (still live, or how it
+   * ended) is not this project's: answered as idle, so that its panel does not show another
+   * project's run (issue #15 item 4). Starting one here while it is live is still refused (BUSY).
+   */
   getStatus(): TrainingStatus {
+    if (this.statusOwner !== null && this.statusOwner !== this.openStore()) return { ...IDLE_STATUS }
     return structuredClone(this.status)
+  }
+
+  private openStore(): ProjectStore | null {
+    try {
+      return this.options.store()
+    } catch {
+      return null
+    }
   }
 
   /**
@@ -99,7 +118,8 @@ export class TrainingService {
     const finished = this.options.engine.call('train:start', request)
     const live: LiveRun = { runId: request.runId, store, target: target ?? null, state: 'starting', started: null, finished }
     this.live = live
-    this.status = { ...this.status, state: 'starting', runId: request.runId, version: null, started: null, progress: null, lastEpoch: null }
+    this.statusOwner = store
+    this.status = { ...this.status, state: 'starting', runId: request.runId, version: null, started: null, progress: null, lastEpoch: null, preparing: null, lastResult: null }
     finished
       .then(
         (result) => this.onFinished(live, result),
@@ -134,7 +154,7 @@ export class TrainingService {
     const testCaseIds = curatedCases(store.listCases())
       .filter((c) => c.split === 'test')
       .map((c) => c.id)
-    return listModelVersionInfos(store.paths.dir('models'), this.live?.store === store ? (this.status.version ?? null) : null, testCaseIds)
+    return listModelVersionInfos(store.paths.dir('models'), this.live?.store === store ? (this.status.version ?? null) : null, testCaseIds, store.getManifest().labels)
   }
 
   /**
@@ -212,6 +232,9 @@ export class TrainingService {
         message: `Training uses saved labels; ${unsaved.length} case(s) have unsaved edits that it will not see (${unsaved.slice(0, 3).join(', ')}${unsaved.length > 3 ? ', …' : ''})`
       })
     }
+    // Case files first: an unknown or unlabelled case is named (NOT_FOUND / INVALID_ARGUMENT) before labels are weighed.
+    const cases = await this.caseFiles(store, ids, true)
+    const { labels, excludedLabels } = options.resume ? { labels: manifest.labels, excludedLabels: [] } : await this.labelsToTrain(store, all, ids, validationCaseIds, options.fromModel)
     return {
       runId: randomUUID(),
       options,
@@ -219,10 +242,61 @@ export class TrainingService {
       // Prepared cases, derived from images and labels and rebuilt when missing (issue #13 item 10);
       // the project's one cache, also for cross-validation folds whose models go elsewhere.
       cacheDir: await store.paths.confine(store.paths.resolveRelative(path.join('cache', 'preprocessed'))),
-      cases: await this.caseFiles(store, ids, true),
+      cases,
       ...(validationCaseIds ? { validationCaseIds } : {}),
-      labels: manifest.labels,
+      labels,
+      ...(excludedLabels.length > 0 ? { excludedLabels } : {}),
       modality: manifest.modality
+    }
+  }
+
+  /**
+   * The labels a new run trains (issue #15 item 7): a label without a voxel in the training cases
+   * is left out, with a notice naming it (a class never seen is learned as noise); when none is
+   * left, or a fine-tuned base does not predict exactly these labels, the run is refused here with
+   * what to do, before any case is read.
+   */
+  private async labelsToTrain(
+    store: ProjectStore,
+    all: readonly CaseSummary[],
+    ids: readonly string[],
+    validationCaseIds: readonly string[] | undefined,
+    fromModel: string | undefined
+  ): Promise<{ labels: LabelDef[]; excludedLabels: LabelDef[] }> {
+    const table = store.getManifest().labels
+    if (table.length === 0) throw new VoxloopError('INVALID_ARGUMENT', 'the project has no labels to train: add at least one to its label table')
+    // The cases that teach the model: the train split, or every named case (the engine draws the
+    // validation ones from them, so a label must have voxels somewhere among them).
+    const validation = new Set(validationCaseIds ?? [])
+    const training = all.filter((c) => ids.includes(c.id) && !validation.has(c.id))
+    const base = fromModel ? await this.baseLabels(store, fromModel) : null
+    const { train, excluded } = labelsToTrain(table, labelsWithoutVoxels(table, training), base)
+    if (train.length === 0) {
+      throw new VoxloopError(
+        'INVALID_ARGUMENT',
+        `none of the project's labels (${labelList(table)}) has a voxel in the ${training.length} training case(s): label some cases and mark them done first`
+      )
+    }
+    if (base && fromModel) {
+      const mismatch = fineTuneMismatch(fromModel, base, train.map((l) => ({ labelId: l.id, name: l.name })))
+      if (mismatch) throw new VoxloopError('INVALID_ARGUMENT', mismatch)
+    }
+    if (excluded.length > 0) {
+      this.options.events.emit('app:notice', {
+        level: 'warning',
+        message: `Left out of this model: ${labelList(excluded)} — no voxel in the ${training.length} training case(s), so it could only learn noise. Label some cases with it and retrain to include it.`
+      })
+    }
+    return { labels: train, excludedLabels: excluded }
+  }
+
+  /** The labels a fine-tuning base predicts (its plan's classes). */
+  private async baseLabels(store: ProjectStore, version: string): Promise<LabelRef[]> {
+    const dir = await store.paths.confine(store.paths.modelDir(version))
+    try {
+      return modelLabelsOf(await readRunJson(dir))
+    } catch (error) {
+      throw new VoxloopError('INVALID_ARGUMENT', `model ${version} cannot be fine-tuned: its run.json cannot be read (${(error as Error).message.split('\n')[0]})`)
     }
   }
 
@@ -263,6 +337,11 @@ export class TrainingService {
         this.startedWaiters.delete(live.runId)
         return
       }
+      case 'train:preparing':
+        if (!live || event.payload.runId !== live.runId) return
+        this.status = { ...this.status, preparing: event.payload }
+        this.options.events.emit('training:preparing', event.payload)
+        return
       case 'train:progress':
         if (!live || event.payload.runId !== live.runId) return
         this.status = { ...this.status, progress: event.payload }
@@ -282,7 +361,7 @@ export class TrainingService {
   private async onFinished(live: LiveRun, result: TrainingResult): Promise<void> {
     this.startedWaiters.delete(live.runId)
     if (this.live === live) this.live = null
-    this.status = { ...this.status, state: 'idle', lastResult: result }
+    this.status = { ...this.status, state: 'idle', preparing: null, lastResult: result }
     if (result.bestEpoch !== null) await this.audit(live.store, result, live.target?.actor ?? 'training')
     this.options.events.emit('training:finished', result)
   }

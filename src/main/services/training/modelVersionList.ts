@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describePostprocessing } from '../../../shared/postprocessing'
 import { LEGACY_ARCHITECTURE, TrainingRunRecordSchema, type ModelVersionInfo, type RunStatus, type TestFigures, type TrainingRunRecord } from '../../../shared/training'
+import { activationMismatch, type TableLabel } from '../../../shared/modelLabels'
 import { listModelVersions } from '../../../node/models/modelVersions'
 import { readTestEvaluation, testFiguresOf } from './testEvaluation'
 
@@ -18,8 +19,11 @@ export async function readRunJson(versionDir: string): Promise<TrainingRunRecord
   return TrainingRunRecordSchema.parse(json)
 }
 
-/** `liveVersion`: the version this app is training now; any other 'running' one was abandoned (crash). */
-export function describeVersion(record: TrainingRunRecord, liveVersion: string | null, test: TestFigures | null = null): ModelVersionInfo {
+/**
+ * `liveVersion`: the version this app is training now; any other 'running' one was abandoned (crash).
+ * `table`: the project's label table now, to say whether the version still fits it (null: not checked).
+ */
+export function describeVersion(record: TrainingRunRecord, liveVersion: string | null, test: TestFigures | null = null, table: readonly TableLabel[] | null = null): ModelVersionInfo {
   const live = record.version === liveVersion
   const status: RunStatus = record.status === 'running' && !live ? 'stopped' : record.status
   const best = record.history.find((h) => h.epoch === record.bestEpoch)
@@ -45,8 +49,15 @@ export function describeVersion(record: TrainingRunRecord, liveVersion: string |
     fromModel: record.plan.fromModel,
     normalization: record.plan.normalization?.reason ?? null,
     postprocessing: record.postprocessing ? describePostprocessing(record.postprocessing) : null,
-    problem: null
+    problem: null,
+    labels: modelLabelsOf(record),
+    labelMismatch: table ? activationMismatch(record.version, modelLabelsOf(record), table) : null
   }
+}
+
+/** The labels a version predicts: its plan's classes by project label id. */
+export function modelLabelsOf(record: TrainingRunRecord): Array<{ labelId: number; name: string }> {
+  return record.plan.classes.map((c) => ({ labelId: c.labelId, name: c.name }))
 }
 
 function unreadable(version: string, problem: string): ModelVersionInfo {
@@ -72,7 +83,9 @@ function unreadable(version: string, problem: string): ModelVersionInfo {
     fromModel: null,
     normalization: null,
     postprocessing: null,
-    problem
+    problem,
+    labels: [],
+    labelMismatch: null
   }
 }
 
@@ -80,7 +93,12 @@ function unreadable(version: string, problem: string): ModelVersionInfo {
  * `currentTestCaseIds`: the project's curated test cases now, to tell whether a version's stored
  * test figures were measured on them (null: unknown, taken as unchanged).
  */
-export async function listModelVersionInfos(modelsDir: string, liveVersion: string | null, currentTestCaseIds: readonly string[] | null = null): Promise<ModelVersionInfo[]> {
+export async function listModelVersionInfos(
+  modelsDir: string,
+  liveVersion: string | null,
+  currentTestCaseIds: readonly string[] | null = null,
+  table: readonly TableLabel[] | null = null
+): Promise<ModelVersionInfo[]> {
   const versions = await listModelVersions(modelsDir)
   return Promise.all(
     versions.map(async ({ name }) => {
@@ -94,10 +112,10 @@ export async function listModelVersionInfos(modelsDir: string, liveVersion: stri
       }
       try {
         const stored = await readTestEvaluation(dir)
-        return describeVersion(record, liveVersion, stored ? testFiguresOf(stored, record.plan, currentTestCaseIds) : null)
+        return describeVersion(record, liveVersion, stored ? testFiguresOf(stored, record.plan, currentTestCaseIds) : null, table)
       } catch (error) {
         // The model is fine; only its test figures are lost: list it, and say so.
-        return { ...describeVersion(record, liveVersion), problem: `test figures unreadable: ${(error as Error).message.split('\n')[0]}` }
+        return { ...describeVersion(record, liveVersion, null, table), problem: `test figures unreadable: ${(error as Error).message.split('\n')[0]}` }
       }
     })
   )

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
+import { computed, ref, shallowRef, watch } from 'vue'
 import type { SystemLoad } from '../../../shared/system'
-import type { ModelVersionInfo, TrainingEpochEvent, TrainingOptions, TrainingProgress, TrainingResult, TrainingStatus } from '../../../shared/training'
+import type { ModelVersionInfo, TrainingEpochEvent, TrainingOptions, TrainingPreparing, TrainingProgress, TrainingResult, TrainingStatus } from '../../../shared/training'
 import { api } from '../bridge/api'
 import { useProjectsStore } from './useProjectsStore'
 
@@ -25,6 +25,10 @@ export const useTrainingStore = defineStore('training', () => {
   const versions = ref<ModelVersionInfo[]>([])
   const load = ref<SystemLoad | null>(null)
   const error = ref<string | null>(null)
+  /** The model a failed start tried to fine-tune: the panel then offers a new model in the message. */
+  const failedFineTune = ref<string | null>(null)
+  /** The latest data-preparation event of the run being started, until its first step. */
+  const preparing = ref<TrainingPreparing | null>(null)
   const starting = ref(false)
   let loadTimer: ReturnType<typeof setInterval> | null = null
 
@@ -40,6 +44,9 @@ export const useTrainingStore = defineStore('training', () => {
       status.value = await api.training.status()
       versions.value = await api.models.list()
       if (status.value.progress) progress.value = status.value.progress
+      preparing.value = status.value.state === 'starting' ? status.value.preparing : null
+      // After a reload the panel says how this project's last run ended, not just its last phase.
+      if (!lastResult.value && status.value.state === 'idle') lastResult.value = status.value.lastResult
     } catch (cause) {
       error.value = (cause as Error).message
     }
@@ -48,16 +55,22 @@ export const useTrainingStore = defineStore('training', () => {
   /** One click: fine-tune the active model on the curated cases (or train a first one). */
   async function start(options: TrainingOptions): Promise<void> {
     error.value = null
+    failedFineTune.value = null
     starting.value = true
     losses.value = []
     epochs.value = []
     lastResult.value = null
+    progress.value = null
+    preparing.value = null
+    // The machine's load while the data is prepared too (the longest silent part of a start).
+    pollLoad()
     try {
       await api.training.start(options)
       status.value = await api.training.status()
-      pollLoad()
     } catch (cause) {
       error.value = (cause as Error).message
+      failedFineTune.value = options.fromModel ?? null
+      preparing.value = null
     } finally {
       starting.value = false
     }
@@ -85,21 +98,57 @@ export const useTrainingStore = defineStore('training', () => {
     if (loadTimer) return
     const tick = async (): Promise<void> => {
       try {
-        load.value = await api.system.load()
+        const sample = await api.system.load()
+        // A sample answered after the run ended would show a finished run's CPU as live.
+        if (running.value || starting.value) load.value = sample
       } catch {
         // Load figures are a nicety; a failed sample is simply skipped.
       }
-      if (!running.value && loadTimer) {
-        clearInterval(loadTimer)
-        loadTimer = null
-      }
+      if (!running.value && !starting.value) stopLoad()
     }
     void tick()
     loadTimer = setInterval(() => void tick(), 2000)
   }
 
+  /** Stops sampling the load and drops the last sample: it described the run, not the machine now. */
+  function stopLoad(): void {
+    if (loadTimer) clearInterval(loadTimer)
+    loadTimer = null
+    load.value = null
+  }
+
+  /**
+   * Everything that belongs to one project (issue #15 item 4): a finished run's panel, the model
+   * list and errors are not carried into the next project; refresh() then reads the new one's.
+   */
+  function reset(): void {
+    status.value = null
+    progress.value = null
+    preparing.value = null
+    losses.value = []
+    epochs.value = []
+    lastResult.value = null
+    versions.value = []
+    error.value = null
+    failedFineTune.value = null
+    stopLoad()
+  }
+
+  watch(
+    () => projects.current?.path ?? null,
+    (path, previous) => {
+      if (path === previous) return
+      reset()
+      if (path) void refresh()
+    }
+  )
+
+  api.on('training:preparing', (event) => {
+    preparing.value = event
+  })
   api.on('training:progress', (event) => {
     progress.value = event
+    preparing.value = null
     if (status.value && status.value.state !== 'running') status.value = { ...status.value, state: 'running' }
     if (event.loss !== null) losses.value = [...losses.value, { step: event.step, loss: event.loss }].slice(-5000)
   })
@@ -109,8 +158,33 @@ export const useTrainingStore = defineStore('training', () => {
   })
   api.on('training:finished', (result) => {
     lastResult.value = result
+    preparing.value = null
+    // The panel shows the finished state at once (issue #15 item 4: it stayed at "saving · CPU 100 %"
+    // while the refresh was under way, or for good when it failed).
+    if (status.value) status.value = { ...status.value, state: 'idle', lastResult: result }
+    stopLoad()
     void refresh()
   })
 
-  return { status, progress, losses, epochs, lastResult, versions, load, error, starting, running, activeModel, refresh, start, cancel, activate, pollLoad }
+  return {
+    status,
+    progress,
+    preparing,
+    losses,
+    epochs,
+    lastResult,
+    versions,
+    load,
+    error,
+    failedFineTune,
+    starting,
+    running,
+    activeModel,
+    refresh,
+    start,
+    cancel,
+    activate,
+    pollLoad,
+    reset
+  }
 })

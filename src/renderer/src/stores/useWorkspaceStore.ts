@@ -1,43 +1,46 @@
 import { defineStore } from 'pinia'
-import { computed, nextTick, reactive, ref, shallowRef } from 'vue'
-import { activeSeconds, correctionEffort, dicePerLabel } from '../../../shared/activeLearning'
-import { isOblique, obliquityDegrees } from '../../../shared/geometry'
-import type { CaseStatus, DicomSource, LabelDef } from '../../../shared/project'
-import type { LabelArray } from '../../../shared/volume'
+import { computed, nextTick, reactive, ref, shallowRef, watch, type Ref } from 'vue'
+import type { CaseStatus, LabelDef } from '../../../shared/project'
 import { api } from '../bridge/api'
-import {
-  applySliceInterpolation,
-  countVoxelsPerLabel,
-  gridFromHeader,
-  keepLargestComponent,
-  maxLabelOf,
-  OVERWRITE_ANY,
-  reassignLabel,
-  removeSmallIslands,
-  viewAxisOfNormal,
-  VoxelEditor,
-  widenLabelsFor,
-  type IntensityRange
-} from '../tools'
+import { imageChannel, OVERWRITE_ANY, reassignLabel } from '../tools'
+import type { StatisticsSource } from '../tools/statistics/labelStatistics'
+import type { VoxelArray } from '../../../shared/volume'
 import type { ColormapName } from '../viewer/colormaps'
-import type { HoverInfo, Layout, OverlayKind, VolumeViewer } from '../viewer/VolumeViewer'
+import type { Layout, OverlayKind, VolumeViewer } from '../viewer/VolumeViewer'
 import type { WindowLevel } from '../viewer/windowLevel'
-import { EditSync, type EditSyncState } from '../workspace/EditSync'
-import { clampRadius, ToolController, type ToolName, type ToolSettings } from '../workspace/ToolController'
+import { CaseSession, emptySessionView, toolControllerFactory, type CaseSessionApi, type CaseSessionView } from '../workspace/CaseSession'
+import { clampRadius, type ToolController, type ToolName, type ToolSettings } from '../workspace/ToolController'
 import { useProjectsStore } from './useProjectsStore'
 
-export type SaveState = 'saved' | 'journaling' | 'unsaved' | 'saving' | 'error'
+export type SaveState = 'saved' | 'journaling' | 'unsaved' | 'saving' | 'refused' | 'error'
+
+/** The store's copy of the open session's view: one ref per field, replaced (never mutated) from session events. */
+type SessionMirror = { [K in keyof CaseSessionView]: Ref<CaseSessionView[K]> }
+
+const caseApi: CaseSessionApi = {
+  load: (id) => api.cases.load(id),
+  dicomSource: (id) => api.cases.dicomSource(id),
+  edit: (id, change) => api.labels.edit(id, change),
+  save: (id) => api.labels.save(id),
+  recordReview: (id, review) => api.cases.recordReview(id, review)
+}
 
 /**
- * The open case: tool settings, display settings and save state. The volume, the label array, the
- * editor and the viewer live outside reactivity (plain variables): Vue only sees small values.
+ * What the workspace shows: the user's tool and display settings, and a mirror of the open case's
+ * session (workspace/CaseSession.ts), which holds the volume, the label, the editor and the edit
+ * journal outside reactivity. Settings are of three kinds:
+ * - the user's preferences, kept everywhere: brush radius (mm) and shape, label opacity and
+ *   outline, colour map, layout, 3D clipping, the heat map's opacity and whether Next case shows it;
+ * - the project's, reset when another project opens: active tool and label, overwrite rule, fill
+ *   options, hidden labels (label ids mean other things in another project);
+ * - the case's, reset when another case opens: threshold range (derived from the new image) and
+ *   whether painting is limited to it, the overlay, the channel, and all the session's state
+ *   (hover, proposal, activity, messages).
  */
 export const useWorkspaceStore = defineStore('workspace', () => {
   const projects = useProjectsStore()
   const caseId = ref<string | null>(null)
   const loading = ref(false)
-  const error = ref<string | null>(null)
-  const message = ref<string | null>(null)
   const tools = reactive<ToolSettings>({
     tool: 'brush',
     activeLabel: 1,
@@ -45,11 +48,13 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     shape: 'disk',
     overwrite: OVERWRITE_ANY,
     threshold: null,
+    thresholdRange: { min: 0, max: 0 },
     fillDimension: '2d',
     fillBound: 'label'
   })
   const thresholdEnabled = ref(false)
-  const thresholdRange = reactive<IntensityRange>({ min: 0, max: 0 })
+  /** The range the threshold panel edits (the tools read it through `tools.thresholdRange`). */
+  const thresholdRange = tools.thresholdRange
   const display = reactive({
     opacity: 0.5,
     outline: false,
@@ -57,47 +62,57 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     layout: 'grid' as Layout,
     overlay: 'none' as OverlayKind,
     channel: 0,
-    clip3d: false
+    clip3d: false,
+    /** The uncertainty heat map's own opacity (the labels have theirs). */
+    uncertaintyOpacity: 0.6,
+    /** Next case opens with the uncertainty heat map on (README: the review loop shows where the model hesitates). */
+    heatMapOnNext: true
   })
   const hidden = ref<number[]>([])
-  const windowLevel = ref<WindowLevel>({ center: 0, width: 1 })
-  const intensityRange = ref<[number, number]>([0, 1])
-  const hover = ref<HoverInfo | null>(null)
-  const sync = ref<EditSyncState>({ pending: 0, error: null, errorCode: null })
-  const saving = ref(false)
-  const dirty = ref(false)
-  const canUndo = ref(false)
-  const canRedo = ref(false)
-  const labelCounts = shallowRef<Map<number, number>>(new Map())
-  /** The open case's grid tilt from the scanner axes in degrees when oblique, else null (the views show voxel axes). */
-  const obliqueDegrees = ref<number | null>(null)
-  /** The open case's DICOM identifiers (patient, study, series) when it came from DICOM, else null. */
-  const dicomSource = ref<DicomSource | null>(null)
-  /** False while a recount is pending after an edit (tests and the UI can wait for fresh counts). */
-  const countsFresh = ref(false)
-  const hasPrediction = ref(false)
-  const hasUncertainty = ref(false)
-  const firstFrameMs = ref<number | null>(null)
-  /** The model version whose prediction is loaded as the proposal, or null. */
-  const proposalVersion = ref<string | null>(null)
-  /** The case has both a human label and a different prediction: replacing needs confirmation. */
-  const predictionDiffers = ref(false)
+
+  const initial = emptySessionView()
+  const mirror: SessionMirror = {
+    sync: shallowRef(initial.sync),
+    saving: ref(initial.saving),
+    dirty: ref(initial.dirty),
+    canUndo: ref(initial.canUndo),
+    canRedo: ref(initial.canRedo),
+    message: ref(initial.message),
+    error: ref(initial.error),
+    hover: shallowRef(initial.hover),
+    windowLevel: shallowRef(initial.windowLevel),
+    intensityRange: shallowRef(initial.intensityRange),
+    firstFrameMs: ref(initial.firstFrameMs),
+    obliqueDegrees: ref(initial.obliqueDegrees),
+    dicomSource: shallowRef(initial.dicomSource),
+    hasPrediction: ref(initial.hasPrediction),
+    hasUncertainty: ref(initial.hasUncertainty),
+    proposalVersion: ref(initial.proposalVersion),
+    predictionDiffers: ref(initial.predictionDiffers),
+    labelCounts: shallowRef(initial.labelCounts),
+    countsFresh: ref(initial.countsFresh)
+  }
+
+  function mirrorField<K extends keyof CaseSessionView>(key: K, value: CaseSessionView[K]): void {
+    mirror[key].value = value
+  }
+
+  function mirrorSession(patch: Partial<CaseSessionView>): void {
+    for (const key of Object.keys(patch) as Array<keyof CaseSessionView>) mirrorField(key, patch[key] as CaseSessionView[typeof key])
+  }
 
   let viewer: VolumeViewer | null = null
-  let editor: VoxelEditor | null = null
-  let controller: ToolController | null = null
-  let editSync: EditSync | null = null
-  let labels: LabelArray | null = null
-  let proposal: LabelArray | null = null
-  /** Times of the reviewer's actions on this case, for the active time spent on it. */
-  let activity: number[] = []
-  const unsubscribers: Array<() => void> = []
+  let session: CaseSession<ToolController> | null = null
+  /** The session whose close was refused once because its edits could not be saved (a second close drops them). */
+  let closeRefused: CaseSession<ToolController> | null = null
 
   const saveState = computed<SaveState>(() => {
-    if (sync.value.error) return 'error'
-    if (saving.value) return 'saving'
-    if (sync.value.pending > 0) return 'journaling'
-    return dirty.value ? 'unsaved' : 'saved'
+    const sync = mirror.sync.value
+    if (sync.refused) return 'refused'
+    if (sync.error) return 'error'
+    if (mirror.saving.value) return 'saving'
+    if (sync.pending > 0) return 'journaling'
+    return mirror.dirty.value ? 'unsaved' : 'saved'
   })
 
   const currentCase = computed(() => projects.cases.find((c) => c.id === caseId.value) ?? null)
@@ -106,139 +121,137 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     viewer = instance
   }
 
-  function largestId(labelDefs: readonly LabelDef[]): number {
-    return labelDefs.reduce((max, l) => Math.max(max, l.id), 0)
-  }
+  // Threshold preview: while a range is being chosen (its bounds or the option change, or a pick
+  // sets them) the slices tint the voxels in range for a moment; a case opening sets its range silently.
+  let thresholdPreviewTimer: ReturnType<typeof setTimeout> | null = null
+  watch(
+    () => [thresholdRange.min, thresholdRange.max, thresholdEnabled.value] as const,
+    ([min, max, enabled], [, , wasEnabled]) => {
+      if (thresholdPreviewTimer) clearTimeout(thresholdPreviewTimer)
+      thresholdPreviewTimer = null
+      if (loading.value || !viewer || (wasEnabled && !enabled)) {
+        viewer?.setThresholdPreview(null)
+        return
+      }
+      viewer.setThresholdPreview({ min, max })
+      thresholdPreviewTimer = setTimeout(() => {
+        thresholdPreviewTimer = null
+        viewer?.setThresholdPreview(null)
+      }, 4000)
+    },
+    { flush: 'sync' }
+  )
 
   function paletteEntries(labelDefs: readonly LabelDef[]): Array<{ id: number; color: string; visible: boolean }> {
     return labelDefs.map((l) => ({ id: l.id, color: l.color, visible: !hidden.value.includes(l.id) }))
   }
 
-  async function openCase(id: string): Promise<void> {
-    await closeCase()
+  function largestId(labelDefs: readonly LabelDef[]): number {
+    return labelDefs.reduce((max, l) => Math.max(max, l.id), 0)
+  }
+
+  /** A new session on the live viewer; its events reach the mirror only while it is the open one. */
+  function createSession(id: string, view: VolumeViewer): CaseSession<ToolController> {
+    const created: CaseSession<ToolController> = new CaseSession(id, {
+      api: caseApi,
+      viewer: view,
+      tools: (editor, image, feedback) => {
+        // Kept for the label statistics (caseVoxels), which read the voxels the tools do.
+        openImage = image
+        return toolControllerFactory(view, () => effectiveTools(), () => display.channel)(editor, image, feedback)
+      },
+      labels: () => projects.labels,
+      palette: () => paletteEntries(projects.labels),
+      labelStyle: () => ({ opacity: display.opacity, outline: display.outline }),
+      modality: () => projects.current?.manifest.modality,
+      summary: () => projects.cases.find((c) => c.id === id) ?? null,
+      settings: () => tools,
+      caseChanged: (summary) => projects.replaceCase(summary),
+      thresholdPicked: (range) => {
+        thresholdRange.min = range.min
+        thresholdRange.max = range.max
+        thresholdEnabled.value = true
+        tools.tool = 'brush'
+      },
+      changed: (patch) => {
+        if (session === created) mirrorSession(patch)
+      }
+    })
+    return created
+  }
+
+  /**
+   * Opens a case (saving the open one first). `review`: opened by Next case, so the uncertainty heat
+   * map is shown when the case has one and the display setting allows it.
+   */
+  async function openCase(id: string, options: { review?: boolean } = {}): Promise<void> {
+    if (!(await closeCase())) return
     caseId.value = id
     loading.value = true
-    error.value = null
+    resetForCase()
     try {
-      const [data, source] = await Promise.all([api.cases.load(id), api.cases.dicomSource(id)])
-      dicomSource.value = source
       // The workspace view mounts (and attaches its viewer) once caseId is set.
       if (!viewer) await nextTick()
       if (!viewer) throw new Error('The viewer is not ready')
-      // Follow the table, not only the file: a table naming ids above 255 (or a 16-bit prediction)
-      // needs a 16-bit map in memory even when the saved label is 8-bit.
-      labels = widenLabelsFor(data.label.data, Math.max(largestId(projects.labels), data.prediction ? maxLabelOf(data.prediction.data) : 0))
-      const grid = gridFromHeader(data.image.header)
-      obliqueDegrees.value = isOblique(data.image.header.rasFromIjk) ? obliquityDegrees(data.image.header.rasFromIjk) : null
-      editor = new VoxelEditor(labels, grid)
-      editSync = new EditSync(
-        (change) => api.labels.edit(id, change),
-        (state) => {
-          sync.value = state
-        }
-      )
-      unsubscribers.push(
-        editor.onChange((change) => {
-          editSync?.push(change)
-          dirty.value = true
-          canUndo.value = editor?.canUndo ?? false
-          canRedo.value = editor?.canRedo ?? false
-        })
-      )
-      const summary = currentCase.value
-      dirty.value = summary?.hasUnsavedEdits ?? false
-      hasPrediction.value = data.prediction !== null
-      hasUncertainty.value = data.uncertainty !== null
-      proposal = data.prediction?.data ?? null
-      proposalVersion.value = proposal ? (summary?.prediction?.modelVersion ?? 'unknown') : null
-      predictionDiffers.value = false
-      activity = [Date.now()]
-      display.overlay = 'none'
-      display.channel = 0
-      const modality = projects.current?.manifest.modality
-      viewer.load(
-        { image: data.image, labels, prediction: data.prediction?.data ?? null, uncertainty: data.uncertainty },
-        { labels: paletteEntries(projects.labels), ...(modality === 'CT' ? { window: { center: 50, width: 400 } } : {}) }
-      )
-      viewer.setLabelStyle(display.opacity, display.outline)
-      windowLevel.value = viewer.getWindow()
-      intensityRange.value = viewer.getIntensityRange()
-      unsubscribers.push(
-        viewer.on('hover', (info) => {
-          hover.value = info
-        }),
-        viewer.on('window', (w) => {
-          windowLevel.value = w
-        }),
-        viewer.on('frame', (f) => {
-          firstFrameMs.value = f.firstFrameMs
-        })
-      )
-      controller = new ToolController(viewer, editor, data.image.data, () => effectiveTools(), () => display.channel, {
-        edited: () => refreshCounts(),
-        message: (text) => {
-          message.value = text
-        },
-        thresholdPicked: (range) => {
-          thresholdRange.min = range.min
-          thresholdRange.max = range.max
-          thresholdEnabled.value = true
-          tools.tool = 'brush'
-        }
-      })
-      viewer.setInteraction(controller)
+      const opened = createSession(id, viewer)
+      session = opened
+      await opened.open()
+      if (session !== opened) return
+      // The threshold range starts as the whole range of this image, not the last case's.
+      const [low, high] = opened.view.intensityRange
+      thresholdRange.min = low
+      thresholdRange.max = high
       if (!projects.labels.some((l) => l.id === tools.activeLabel)) tools.activeLabel = projects.labels[0]?.id ?? 1
-      unsubscribers.push(editor.onChange(() => activity.push(Date.now())))
-      if (proposal) {
-        if (isEmpty(labels)) {
-          // The model's proposal becomes the editable draft: one undo unit, journalled like any edit.
-          loadProposal('Load prediction as draft')
-          message.value = `Prediction of model ${proposalVersion.value} loaded as a draft: correct it, then press Done (D)`
-        } else {
-          predictionDiffers.value = !sameLabels(labels, proposal)
-        }
-      }
-      refreshCounts()
+      display.overlay = options.review && display.heatMapOnNext && opened.view.hasUncertainty ? 'uncertainty' : 'none'
+      // A new viewer (the workspace was left and re-entered) starts with its own defaults.
+      applyDisplay()
     } catch (cause) {
-      error.value = (cause as Error).message
+      session?.dispose()
+      session = null
+      mirrorSession(emptySessionView())
+      mirror.error.value = (cause as Error).message
       caseId.value = null
     } finally {
       loading.value = false
     }
   }
 
-  function isEmpty(array: LabelArray): boolean {
-    for (let i = 0; i < array.length; i++) if (array[i] !== 0) return false
-    return true
+  /** Per-case settings back to their start; the session's own state starts empty with it. */
+  function resetForCase(): void {
+    thresholdEnabled.value = false
+    tools.threshold = null
+    thresholdRange.min = 0
+    thresholdRange.max = 0
+    // Picking reads the image under the cursor: a mode for one case, not a tool to keep.
+    if (tools.tool === 'pick-threshold') tools.tool = 'brush'
+    display.overlay = 'none'
+    display.channel = 0
   }
 
-  function sameLabels(a: LabelArray, b: LabelArray): boolean {
-    if (a.length !== b.length) return false
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-    return true
+  /** Per-project settings back to their start (label ids and tools mean other things elsewhere). */
+  function resetForProject(): void {
+    tools.tool = 'brush'
+    tools.activeLabel = projects.labels[0]?.id ?? 1
+    tools.overwrite = OVERWRITE_ANY
+    tools.fillDimension = '2d'
+    tools.fillBound = 'label'
+    hidden.value = []
+    resetForCase()
   }
 
-  /** Writes the proposal into the label through the editor (only voxels that differ). */
-  function loadProposal(description: string): void {
-    if (!editor || !labels || !proposal) return
-    const changed: number[] = []
-    for (let i = 0; i < proposal.length; i++) if (labels[i] !== proposal[i]) changed.push(i)
-    const indices = Uint32Array.from(changed)
-    const values = proposal instanceof Uint16Array ? new Uint16Array(indices.length) : new Uint8Array(indices.length)
-    for (let n = 0; n < indices.length; n++) values[n] = proposal[indices[n] as number] as number
-    editor.applyEdit(description, (e) => e.write(indices, values))
-    afterBulkEdit()
-  }
+  watch(
+    () => projects.current?.path ?? null,
+    (path, previous) => {
+      if (path !== previous) resetForProject()
+    }
+  )
 
-  /** After explicit confirmation: the prediction replaces the human label (undoable; the old one stays in history). */
   function replaceWithPrediction(): void {
-    loadProposal('Replace label with prediction')
-    predictionDiffers.value = false
-    message.value = 'The prediction replaced your label. Undo (Ctrl+Z) brings yours back.'
+    session?.replaceWithProposal()
   }
 
   function noteActivity(): void {
-    activity.push(Date.now())
+    session?.noteActivity()
   }
 
   /** The settings the controller sees: threshold applied only while enabled. */
@@ -247,120 +260,61 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     return tools
   }
 
-  let countTimer: ReturnType<typeof setTimeout> | null = null
-
-  /**
-   * Voxel counts per label touch every voxel (a quarter second on 512×512×300), so they are
-   * recounted once editing pauses, never between the strokes of a fast user.
-   */
-  function refreshCounts(): void {
-    canUndo.value = editor?.canUndo ?? false
-    canRedo.value = editor?.canRedo ?? false
-    if (countTimer) clearTimeout(countTimer)
-    countsFresh.value = false
-    countTimer = setTimeout(() => {
-      countTimer = null
-      if (labels) labelCounts.value = countVoxelsPerLabel(labels)
-      countsFresh.value = true
-    }, 400)
-  }
-
-  function afterBulkEdit(): void {
-    const region = editor?.takeDirty()
-    if (region) viewer?.labelsChanged({ slices: [new Set(region.sagittal), new Set(region.coronal), new Set(region.axial)] })
-    refreshCounts()
-  }
-
   function undo(): void {
-    if (editor?.undo()) afterBulkEdit()
+    session?.undo()
   }
 
   function redo(): void {
-    if (editor?.redo()) afterBulkEdit()
+    session?.redo()
   }
 
-  function interpolate(): void {
-    if (!editor || !viewer) return
-    const axis = viewAxisOfNormal(viewer.sliceAxisOf(viewer.activeView()))
-    const result = applySliceInterpolation(editor, { label: tools.activeLabel, axis })
-    message.value = result.voxelCount
-      ? `Interpolated ${result.voxelCount.toLocaleString()} voxels across ${result.filledSlices.length} ${axis} slices`
-      : `Nothing to interpolate: label the first and last ${axis} slices of the structure (label ${tools.activeLabel}) first`
-    afterBulkEdit()
+  /** Runs a tool's action from the registry (interpolate, remove islands…) on the open case. */
+  function runAction(actionId: string): void {
+    session?.tools?.runAction(actionId)
   }
 
-  function removeIslands(minVoxels: number): void {
-    if (!editor) return
-    const result = removeSmallIslands(editor, { minVoxels, label: null })
-    message.value = `Removed ${result.voxelCount.toLocaleString()} voxels in islands smaller than ${minVoxels} voxels`
-    afterBulkEdit()
-  }
-
-  function keepLargest(): void {
-    if (!editor) return
-    const result = keepLargestComponent(editor, { label: tools.activeLabel })
-    message.value = `Kept the largest component of label ${tools.activeLabel}; removed ${result.voxelCount.toLocaleString()} voxels`
-    afterBulkEdit()
+  /** Esc: the active tool ends what it has in progress (a measurement is cleared). */
+  function cancelTool(): void {
+    session?.tools?.cancel()
   }
 
   async function save(): Promise<void> {
-    if (!caseId.value || !editSync) return
-    saving.value = true
-    try {
-      await editSync.flush()
-      const summary = await api.labels.save(caseId.value)
-      projects.replaceCase(summary)
-      editor?.markSaved()
-      dirty.value = false
-    } catch (cause) {
-      error.value = (cause as Error).message
-    } finally {
-      saving.value = false
-    }
+    await session?.save()
   }
 
   async function setStatus(status: CaseStatus): Promise<void> {
-    if (!caseId.value) return
-    if (status === 'done' && (dirty.value || sync.value.pending > 0)) await save()
-    if (status === 'done' && proposal && labels && proposalVersion.value) {
-      // Accepting a corrected proposal: how much it needed changing is the loop's measure of progress.
-      const effort = correctionEffort(proposal, labels)
-      const review = await api.cases.recordReview(caseId.value, {
-        modelVersion: proposalVersion.value,
-        voxelsChanged: effort.voxelsChanged,
-        perLabel: effort.perLabel,
-        dice: dicePerLabel(proposal, labels, projects.labels.map((l) => l.id)),
-        seconds: activeSeconds([...activity, Date.now()]),
-        curatedAt: new Date().toISOString()
-      })
-      projects.replaceCase(review)
-    }
-    await projects.setStatus(caseId.value, status)
+    const id = caseId.value
+    if (!id) return
+    // Accepting saves the edits and records the proposal's review; a failure (shown) keeps the status.
+    if (status === 'done' && session && !(await session.accept())) return
+    await projects.setStatus(id, status)
   }
 
-  async function closeCase(): Promise<void> {
-    if (caseId.value && (dirty.value || sync.value.pending > 0)) await save()
-    viewer?.setInteraction(null)
-    obliqueDegrees.value = null
-    dicomSource.value = null
-    for (const off of unsubscribers.splice(0)) off()
-    editSync?.dispose()
-    editSync = null
-    editor?.dispose()
-    editor = null
-    controller = null
-    labels = null
-    proposal = null
-    proposalVersion.value = null
-    predictionDiffers.value = false
+  /**
+   * Saves and closes the open case. When its edits cannot be saved (refused, disk full) the case
+   * stays open once, saying so, so that they are not lost unawares; closing again drops them.
+   * False while the case stays open.
+   */
+  async function closeCase(): Promise<boolean> {
+    const open = session
+    if (open && open.hasUnsavedWork && !(await open.save()) && closeRefused !== open) {
+      closeRefused = open
+      mirror.error.value = `${open.view.error ?? 'Your edits could not be saved'} The case stays open so that they are not lost; go back again to close it without them.`
+      return false
+    }
+    closeRefused = null
+    // The tools first: what they drew over the views (a ruler's line) goes with the case.
+    open?.tools?.dispose()
+    open?.dispose()
+    session = null
+    mirrorSession(emptySessionView())
     caseId.value = null
-    hover.value = null
-    message.value = null
+    return true
   }
 
   function setTool(tool: ToolName): void {
     tools.tool = tool
-    viewer?.setInteraction(controller)
+    session?.attachTools()
   }
 
   function setRadius(radiusMm: number): void {
@@ -377,10 +331,12 @@ export const useWorkspaceStore = defineStore('workspace', () => {
 
   function applyDisplay(): void {
     if (!viewer) return
-    viewer.setLabelStyle(display.opacity, display.outline)
+    // Under the heat map the labels are drawn as outlines: filled, their colours mixed with the heat
+    // colours and neither could be read (issue #15 defect 6). The user's own choice comes back with it off.
+    viewer.setLabelStyle(display.opacity, display.outline || display.overlay === 'uncertainty')
     viewer.setColormap(display.colormap)
-    viewer.setLayout(display.layout)
-    viewer.setOverlay(display.overlay)
+    if (viewer.getLayout() !== display.layout) viewer.setLayout(display.layout)
+    viewer.setOverlay(display.overlay, { opacity: display.uncertaintyOpacity })
     viewer.set3dOptions({ clip: display.clip3d })
   }
 
@@ -398,21 +354,27 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     const manifest = await api.projects.updateLabels(next)
     if (projects.current) projects.current = { ...projects.current, manifest, name: manifest.name }
     viewer?.setLabelTable(paletteEntries(manifest.labels))
-    const open = caseId.value
-    if (open && labels && largestId(manifest.labels) > maxLabelOf(labels)) {
+    const open = session
+    if (!open) return
+    // Edits refused for a label the table lacked are sent again now that it may have it.
+    open.labelTableChanged()
+    const capacity = open.labelCapacity
+    if (capacity !== null && largestId(manifest.labels) > capacity) {
       // The editor, the viewer's textures and the edit journal all hold the 8-bit array: reopening
       // (which saves first) is the one path that swaps it for a 16-bit one everywhere at once.
-      await openCase(open)
-      message.value = 'This case\'s label map is now 16-bit, for label ids above 255; its edits were saved and undo starts afresh'
+      await openCase(open.caseId)
+      mirror.message.value = 'This case\'s label map is now 16-bit, for label ids above 255; its edits were saved and undo starts afresh'
     }
   }
 
   /** Deleting a label: its voxels become background here (one undo unit), then in every saved label. */
   async function deleteLabel(id: number): Promise<void> {
-    if (editor) {
-      reassignLabel(editor, { from: id, to: 0, description: `Delete label ${id}` })
-      afterBulkEdit()
-      await save()
+    if (session?.editor) {
+      session.bulkEdit((editor) => {
+        reassignLabel(editor, { from: id, to: 0, description: `Delete label ${id}` })
+        return null
+      })
+      await session.save()
     }
     await updateLabelTable(projects.labels.filter((l) => l.id !== id))
     if (tools.activeLabel === id) tools.activeLabel = projects.labels[0]?.id ?? 1
@@ -426,37 +388,46 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     if (viewer) viewer.scrollSlice(viewer.activeView(), delta)
   }
 
+  let openImage: VoxelArray | null = null
+
+  /** The open case's label map, grid and shown image channel, for the label statistics; null while none is open. */
+  function caseVoxels(): StatisticsSource | null {
+    const editor = session?.editor
+    if (!editor || !openImage) return null
+    return { labels: editor.labels, grid: editor.grid, image: imageChannel(openImage, editor.grid, display.channel) }
+  }
+
   function inputLatencies(): readonly number[] {
     return viewer?.getInputLatencies() ?? []
   }
 
   return {
     caseId,
-    obliqueDegrees,
-    dicomSource,
+    obliqueDegrees: mirror.obliqueDegrees,
+    dicomSource: mirror.dicomSource,
     currentCase,
     loading,
-    error,
-    message,
+    error: mirror.error,
+    message: mirror.message,
     tools,
     thresholdEnabled,
     thresholdRange,
     display,
     hidden,
-    windowLevel,
-    intensityRange,
-    hover,
-    sync,
+    windowLevel: mirror.windowLevel,
+    intensityRange: mirror.intensityRange,
+    hover: mirror.hover,
+    sync: mirror.sync,
     saveState,
-    canUndo,
-    canRedo,
-    labelCounts,
-    countsFresh,
-    hasPrediction,
-    hasUncertainty,
-    firstFrameMs,
-    proposalVersion,
-    predictionDiffers,
+    canUndo: mirror.canUndo,
+    canRedo: mirror.canRedo,
+    labelCounts: mirror.labelCounts,
+    countsFresh: mirror.countsFresh,
+    hasPrediction: mirror.hasPrediction,
+    hasUncertainty: mirror.hasUncertainty,
+    firstFrameMs: mirror.firstFrameMs,
+    proposalVersion: mirror.proposalVersion,
+    predictionDiffers: mirror.predictionDiffers,
     replaceWithPrediction,
     noteActivity,
     attachViewer,
@@ -464,9 +435,8 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     closeCase,
     undo,
     redo,
-    interpolate,
-    removeIslands,
-    keepLargest,
+    runAction,
+    cancelTool,
     save,
     setStatus,
     setTool,
@@ -480,6 +450,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     deleteLabel,
     resetViews,
     scrollActive,
-    inputLatencies
+    inputLatencies,
+    caseVoxels
   }
 })

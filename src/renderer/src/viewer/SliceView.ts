@@ -29,6 +29,13 @@ import { viewMapping, type ViewMapping, type ViewName } from './viewOrientation'
 
 const CROSSHAIR_COLORS: Record<ViewName, number> = { axial: 0xf2b84b, coronal: 0x3ecf8e, sagittal: 0x4fb0ff }
 
+/**
+ * Screen pixels kept clear of the image at zoom 1 on each side: the orientation letters sit in
+ * these bands, and the slice caption in the bottom one, so neither covers the image.
+ */
+const MARGIN_X = 22
+const MARGIN_Y = 26
+
 /** A continuous voxel position [i, j, k] (voxel centres at integers). */
 export type VoxelPoint = [number, number, number]
 
@@ -46,7 +53,8 @@ export class SliceView {
   private readonly material: ShaderMaterial
   private readonly plane: Mesh
   private readonly crosshair: LineSegments
-  private readonly cursorRing: LineLoop
+  /** The brush footprint: a white ring between two black ones, visible on any tissue. */
+  private readonly cursorRings: LineLoop[]
   private readonly imageTexture: DataTexture
   private readonly labelTexture: DataTexture
   private overlayTexture: DataTexture
@@ -102,6 +110,9 @@ export class SliceView {
         uOutline: { value: false },
         uShowOverlay: { value: false },
         uOverlayOpacity: { value: 0.6 },
+        uShowThreshold: { value: false },
+        uThresholdLow: { value: 0 },
+        uThresholdHigh: { value: 0 },
         uTexel: { value: [1 / this.width, 1 / this.height] }
       }
     })
@@ -123,10 +134,14 @@ export class SliceView {
       ring[s * 3 + 1] = Math.sin((s / 64) * Math.PI * 2)
     }
     ringGeometry.setAttribute('position', new Float32BufferAttribute(ring, 3))
-    this.cursorRing = new LineLoop(ringGeometry, new LineBasicMaterial({ color: 0xffffff }))
-    this.cursorRing.position.z = 2
-    this.cursorRing.visible = false
-    this.scene.add(this.cursorRing)
+    // WebGL draws lines one pixel wide: the two-tone outline is three rings a pixel apart.
+    this.cursorRings = [0x000000, 0xffffff, 0x000000].map((color) => {
+      const ring = new LineLoop(ringGeometry, new LineBasicMaterial({ color }))
+      ring.position.z = 2
+      ring.visible = false
+      this.scene.add(ring)
+      return ring
+    })
 
     for (const edge of ['left', 'right', 'top', 'bottom'] as const) {
       const letter = document.createElement('div')
@@ -174,6 +189,14 @@ export class SliceView {
     this.material.uniforms.uOverlayOpacity!.value = opacity
   }
 
+  /** Tint image values in [low, high] (a threshold being chosen); null hides the tint. */
+  setThresholdPreview(range: { min: number; max: number } | null): void {
+    this.material.uniforms.uShowThreshold!.value = range !== null
+    if (!range) return
+    this.material.uniforms.uThresholdLow!.value = range.min
+    this.material.uniforms.uThresholdHigh!.value = range.max
+  }
+
   setWindow(low: number, high: number): void {
     this.material.uniforms.uWindowLow!.value = low
     this.material.uniforms.uWindowHigh!.value = high
@@ -201,13 +224,18 @@ export class SliceView {
   /** The brush footprint ring: radius in mm, centred on a voxel position; null hides it. */
   setCursorRing(point: VoxelPoint | null, radiusMm: number): void {
     if (!point) {
-      this.cursorRing.visible = false
+      for (const ring of this.cursorRings) ring.visible = false
       return
     }
     const [x, y] = this.planeFromVoxel(point)
-    this.cursorRing.position.set(x, y, 2)
-    this.cursorRing.scale.set(radiusMm, radiusMm, 1)
-    this.cursorRing.visible = true
+    const pixel = this.mmPerScreenPixel()
+    this.cursorRings.forEach((ring, n) => {
+      // Outer black, white, inner black; a tiny ring keeps at least its white one.
+      const r = Math.max(radiusMm + (1 - n) * pixel, n === 1 ? pixel : 0)
+      ring.position.set(x, y, 2)
+      ring.scale.set(r, r, 1)
+      ring.visible = r > 0
+    })
   }
 
   zoomBy(factor: number, anchor?: { clientX: number; clientY: number }): void {
@@ -261,6 +289,19 @@ export class SliceView {
     return point
   }
 
+  /** Where a voxel point (in this view's plane) is drawn, in client pixels: the inverse of `voxelFromClient`. */
+  clientFromVoxel(point: Readonly<VoxelPoint>): { clientX: number; clientY: number } {
+    const column = this.mapping.flipX ? this.width - 1 - point[this.mapping.xAxis] : point[this.mapping.xAxis]
+    const row = this.mapping.flipY ? this.height - 1 - point[this.mapping.yAxis] : point[this.mapping.yAxis]
+    const px = (column - this.width / 2 + 0.5) * this.pixelMm[0]
+    const py = (row - this.height / 2 + 0.5) * this.pixelMm[1]
+    const { left, right, top, bottom, zoom, position } = this.camera
+    const fx = (px - position.x - left / zoom) / ((right - left) / zoom)
+    const fy = (py - position.y - bottom / zoom) / ((top - bottom) / zoom)
+    const rect = this.canvas.getBoundingClientRect()
+    return { clientX: rect.left + fx * rect.width, clientY: rect.top + (1 - fy) * rect.height }
+  }
+
   /** Screen pixels per voxel along x, for scaling gestures. */
   mmPerScreenPixel(): number {
     const { clientWidth, clientHeight } = this.container
@@ -275,7 +316,7 @@ export class SliceView {
     this.material.dispose()
     this.plane.geometry.dispose()
     this.crosshair.geometry.dispose()
-    this.cursorRing.geometry.dispose()
+    this.cursorRings[0]?.geometry.dispose()
     this.renderer.dispose()
     this.canvas.remove()
     for (const letter of this.letters) letter.remove()
@@ -300,12 +341,18 @@ export class SliceView {
     ]
   }
 
-  /** Half extents (mm) that fit the whole slice in the viewport at zoom 1, keeping square pixels. */
+  /**
+   * Half extents (mm) that fit the whole slice in the viewport at zoom 1, keeping square pixels and
+   * the margin bands (MARGIN_X, MARGIN_Y) clear, unless the view is too small to spare them.
+   */
   private fitHalfExtent(viewWidth: number, viewHeight: number): [number, number] {
-    const widthMm = this.width * this.pixelMm[0] * 1.04
-    const heightMm = this.height * this.pixelMm[1] * 1.04
-    const viewAspect = Math.max(viewWidth, 1) / Math.max(viewHeight, 1)
-    return widthMm / heightMm > viewAspect ? [widthMm / 2, widthMm / 2 / viewAspect] : [(heightMm / 2) * viewAspect, heightMm / 2]
+    const width = Math.max(viewWidth, 1)
+    const height = Math.max(viewHeight, 1)
+    const roomy = width > 4 * MARGIN_X && height > 4 * MARGIN_Y
+    const usableWidth = roomy ? width - 2 * MARGIN_X : width / 1.04
+    const usableHeight = roomy ? height - 2 * MARGIN_Y : height / 1.04
+    const mmPerPixel = Math.max((this.width * this.pixelMm[0]) / usableWidth, (this.height * this.pixelMm[1]) / usableHeight)
+    return [(width * mmPerPixel) / 2, (height * mmPerPixel) / 2]
   }
 
   private updateCamera(): void {

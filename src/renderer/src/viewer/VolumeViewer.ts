@@ -3,14 +3,23 @@ import type { LabelArray, Volume } from '../../../shared/volume'
 import { colormapTable, type ColormapName } from './colormaps'
 import { downsampleLabels, downsampleToBytes } from './downsampleVolume'
 import { buildLabelPalette, PALETTE_SIZE, type PaletteEntry } from './labelPalette'
+import { FrameStats } from './frameStats'
+import { bindSliceView, bindVolumeView, type PointerHost, type PointerInteraction } from './pointerInteraction'
+import { composeScreenshot, downloadCanvas, screenshotFileName } from './screenshot'
 import { extractSlice, labelBitsOf, labelSliceBuffer } from './sliceExtraction'
-import { makeLookupTexture, makePaletteTexture, SliceView, type VoxelPoint } from './SliceView'
+import { makeLookupTexture, makePaletteTexture, SliceView } from './SliceView'
+import { SURFACE_SMOOTHING, SurfaceJobs } from './surfaceJobs'
 import { SLICE_VIEWS, type ViewName } from './viewOrientation'
 import { VolumeView3d } from './VolumeView3d'
-import { autoWindow, dragWindow, samplePercentiles, type WindowLevel } from './windowLevel'
+import { autoWindow, samplePercentiles, type WindowLevel } from './windowLevel'
 
-export type Layout = 'grid' | ViewName | '3d'
+export type { PointerInteraction } from './pointerInteraction'
+
+/** 'grid' is 2×2 (three slices and 3D), '1x3' the three slices side by side, the rest one view alone. */
+export type Layout = 'grid' | '1x3' | ViewName | '3d'
 export type OverlayKind = 'none' | 'prediction' | 'uncertainty'
+/** What a screenshot holds: one view, or every view the layout shows. */
+export type ScreenshotTarget = ViewName | '3d' | 'layout'
 
 export interface ViewerCase {
   image: Volume
@@ -28,17 +37,6 @@ export interface HoverInfo {
   ras: [number, number, number]
   intensity: number
   label: number
-}
-
-/** Pointer events the viewer hands to the active tool; returning true means "handled". */
-export interface PointerInteraction {
-  pointerDown(view: ViewName, point: VoxelPoint, event: PointerEvent): boolean
-  pointerMove(view: ViewName, point: VoxelPoint | null, event: PointerEvent): void
-  pointerUp(view: ViewName, point: VoxelPoint | null, event: PointerEvent): void
-  /** Ctrl+wheel: tools such as the brush resize; returns false to let the view zoom. */
-  wheel?(delta: number): boolean
-  /** Radius of the footprint ring to draw at the cursor, in mm, or null for none. */
-  cursorRadiusMm?(): number | null
 }
 
 export interface ViewerEvents {
@@ -65,10 +63,11 @@ export class VolumeViewer {
   private intensityRange: [number, number] = [0, 1]
   private channel = 0
   private overlay: OverlayKind = 'none'
+  private overlayOpacity = 0.6
   private clip3d = false
   private labelOpacity = 0.5
   private outline = false
-  private layout: Layout = 'grid'
+  private layout: Layout
   private readonly paletteTable = new Uint8Array(PALETTE_SIZE * 4)
   private readonly palette: DataTexture = makePaletteTexture(this.paletteTable)
   private colormap: DataTexture = makeLookupTexture(colormapTable('grey'))
@@ -79,18 +78,28 @@ export class VolumeViewer {
   private frameRequested = false
   private dirtyViews = new Set<ViewName | '3d'>()
   private labels3dTimer: ReturnType<typeof setTimeout> | null = null
-  private loadStartedAt = 0
-  private firstFrameMs: number | null = null
+  /** Labels changed while the 3D view was hidden: rebuild its labels when it shows again. */
+  private labels3dStale = false
+  private surfaceJobs: SurfaceJobs | null = null
+  /** Downsampling factor of the grid the surfaces are meshed on. */
+  private surfaceFactor: [number, number, number] | null = null
+  private thresholdPreview: { min: number; max: number } | null = null
   private hoverView: ViewName = 'axial'
-  /** Time of the oldest tool input not yet on screen, for the input-to-pixel latency figure. */
-  private pendingInputAt: number | null = null
-  private readonly inputLatencies: number[] = []
-  private readonly frameWorkMs: number[] = []
+  /** The view last clicked: "screenshot of the active view" saves it. */
+  private selectedView: ViewName | '3d' = 'axial'
+  private readonly stats: FrameStats
+  private readonly pointerHost: PointerHost
   private readonly resizeObserver: ResizeObserver
   private readonly cleanups: Array<() => void> = []
 
-  constructor(private readonly root: HTMLElement) {
+  constructor(
+    private readonly root: HTMLElement,
+    options: { layout?: Layout } = {}
+  ) {
     root.classList.add('voxloop-viewer')
+    this.layout = options.layout ?? 'grid'
+    this.stats = new FrameStats(root)
+    this.pointerHost = this.makePointerHost()
     // Benchmarks and tests read frame statistics through the element (no global variable).
     Object.defineProperty(root, 'voxloopViewer', { value: this, configurable: true })
     for (const name of [...SLICE_VIEWS, '3d'] as const) {
@@ -101,6 +110,7 @@ export class VolumeViewer {
       root.appendChild(cell)
       this.cells.set(name, cell)
     }
+    root.appendChild(this.buildToolbar())
     this.resizeObserver = new ResizeObserver(() => this.resizeAll())
     this.resizeObserver.observe(root)
     this.applyLayout()
@@ -116,8 +126,7 @@ export class VolumeViewer {
 
   /** Show a case. Slice views draw first; the 3D texture is built right after the first frame. */
   load(data: ViewerCase, options: { labels: PaletteEntry[]; window?: WindowLevel }): void {
-    this.loadStartedAt = performance.now()
-    this.firstFrameMs = null
+    this.stats.loadStarted()
     this.disposeViews()
     this.data = data
     const { header } = data.image
@@ -136,10 +145,18 @@ export class VolumeViewer {
       this.views.set(name, view)
       this.imageBuffers.set(name, new Float32Array(view.width * view.height))
       this.labelBuffers.set(name, labelSliceBuffer(view, labelBits))
-      this.bindSliceEvents(name, view)
+      this.cleanups.push(bindSliceView(this.pointerHost, name, view, cell))
+      view.setThresholdPreview(this.thresholdPreview)
     }
-    this.view3d = new VolumeView3d(this.cells.get('3d') as HTMLDivElement, header, this.palette)
-    this.bind3dEvents(this.cells.get('3d') as HTMLDivElement)
+    const cell3d = this.cells.get('3d') as HTMLDivElement
+    this.view3d = new VolumeView3d(cell3d, header, this.palette)
+    this.cleanups.push(bindVolumeView(this.pointerHost, () => this.view3d, cell3d))
+    this.surfaceJobs = new SurfaceJobs((result) => {
+      const factor = this.surfaceFactor
+      if (!this.view3d || !factor) return
+      this.view3d.setSurfaces(result, { factor, smoothing: SURFACE_SMOOTHING }, this.paletteTable)
+      this.requestRender('3d')
+    })
     this.resizeAll()
     this.refreshAllSlices()
     for (const view of this.views.values()) view.setCrosshair(this.cursor)
@@ -177,7 +194,7 @@ export class VolumeViewer {
   scrollSlice(view: ViewName, delta: number): void {
     const slice = this.views.get(view)
     if (!slice) return
-    this.pendingInputAt ??= performance.now()
+    this.stats.inputAt()
     const next = this.getCursor()
     next[slice.mapping.sliceAxis] += delta
     this.setCursor(next)
@@ -223,7 +240,24 @@ export class VolumeViewer {
   setLabelTable(entries: readonly PaletteEntry[]): void {
     buildLabelPalette(entries, this.paletteTable)
     this.palette.needsUpdate = true
+    this.view3d?.setSurfaceColors(this.paletteTable)
     this.requestRender('all')
+  }
+
+  /**
+   * Tint the slice voxels whose value (in the shown channel) is within the range, while a threshold
+   * is being chosen; null removes the tint.
+   */
+  setThresholdPreview(range: { min: number; max: number } | null): void {
+    this.thresholdPreview = range ? { min: Math.min(range.min, range.max), max: Math.max(range.min, range.max) } : null
+    for (const view of this.views.values()) view.setThresholdPreview(this.thresholdPreview)
+    if (this.thresholdPreview) this.root.dataset.thresholdPreview = `${this.thresholdPreview.min},${this.thresholdPreview.max}`
+    else delete this.root.dataset.thresholdPreview
+    this.requestRender('slices')
+  }
+
+  getThresholdPreview(): { min: number; max: number } | null {
+    return this.thresholdPreview ? { ...this.thresholdPreview } : null
   }
 
   setLabelStyle(opacity: number, outline: boolean): void {
@@ -244,8 +278,10 @@ export class VolumeViewer {
     return this.layout
   }
 
-  setOverlay(kind: OverlayKind): void {
+  /** The overlay on the slices; `opacity` is the uncertainty heat map's own (the labels keep theirs). */
+  setOverlay(kind: OverlayKind, options: { opacity?: number } = {}): void {
     this.overlay = kind
+    if (options.opacity !== undefined) this.overlayOpacity = Math.min(1, Math.max(0, options.opacity))
     for (const name of SLICE_VIEWS) this.refreshSlice(name)
     this.requestRender('slices')
   }
@@ -264,7 +300,7 @@ export class VolumeViewer {
 
   /**
    * Labels changed in these slices (per voxel axis, from the voxel editor) or everywhere. Only the
-   * views showing a dirty slice re-extract and upload; the 3D labels follow a moment later.
+   * views showing a dirty slice re-extract and upload; the 3D labels follow once editing pauses.
    */
   labelsChanged(
     dirty: { slices: [ReadonlySet<number>, ReadonlySet<number>, ReadonlySet<number>] } | 'all',
@@ -297,21 +333,48 @@ export class VolumeViewer {
 
   /** Milliseconds from each tool pointer event to the end of the frame that drew its result. */
   getInputLatencies(): readonly number[] {
-    return this.inputLatencies
+    return this.stats.getInputLatencies()
   }
 
   /** Milliseconds spent drawing each frame (slice views, and the 3D view when it changed). */
   getFrameWorkMs(): readonly number[] {
-    return this.frameWorkMs
+    return this.stats.getFrameWorkMs()
   }
 
   clearStatistics(): void {
-    this.inputLatencies.length = 0
-    this.frameWorkMs.length = 0
+    this.stats.clear()
   }
 
   getFirstFrameMs(): number | null {
-    return this.firstFrameMs
+    return this.stats.getFirstFrameMs()
+  }
+
+  /** The view a "screenshot of the active view" saves: the one shown alone, else the last one clicked. */
+  screenshotView(): ViewName | '3d' {
+    if (this.layout === 'grid') return this.selectedView
+    if (this.layout === '1x3') return this.selectedView === '3d' ? 'axial' : this.selectedView
+    return this.layout
+  }
+
+  /**
+   * One view, or the whole layout, as a canvas at the screen's pixel size: the views' pixels with
+   * their orientation letters and slice captions drawn in (those are HTML on screen).
+   */
+  captureScreenshot(target: ScreenshotTarget = this.screenshotView()): HTMLCanvasElement {
+    // Draw now: the canvases keep their last frame, which must show the current state.
+    this.dirtyViews.add('3d')
+    for (const name of SLICE_VIEWS) this.dirtyViews.add(name)
+    this.renderFrame()
+    const cells = target === 'layout' ? [...this.cells.values()].filter((cell) => !cell.hidden) : [this.cells.get(target) as HTMLDivElement]
+    return composeScreenshot(cells)
+  }
+
+  /** Save a screenshot as a PNG download (Electron asks where, through its save dialog). */
+  async exportScreenshot(target: ScreenshotTarget = this.screenshotView()): Promise<string> {
+    const name = screenshotFileName(target === 'layout' ? `layout-${this.layout}` : target)
+    await downloadCanvas(this.captureScreenshot(target), name)
+    this.root.dataset.lastScreenshot = name
+    return name
   }
 
   /** Voxel axis that a view's slice index runs along (depends on the volume's orientation). */
@@ -322,6 +385,21 @@ export class VolumeViewer {
   /** The view under the pointer most recently: keyboard scrolling applies to it. */
   activeView(): ViewName {
     return this.hoverView
+  }
+
+  /** The cell element of a view (tests and screenshots measure it). */
+  cellOf(view: ViewName | '3d'): HTMLElement {
+    return this.cells.get(view) as HTMLDivElement
+  }
+
+  /** Where a voxel point is drawn in a slice view, in CSS pixels from the view's cell corner; null while the view is hidden. */
+  screenPointOf(view: ViewName, point: readonly [number, number, number]): { x: number; y: number } | null {
+    const slice = this.views.get(view)
+    const cell = this.cells.get(view)
+    if (!slice || !cell || cell.hidden) return null
+    const at = slice.clientFromVoxel(point)
+    const box = cell.getBoundingClientRect()
+    return { x: at.clientX - box.left, y: at.clientY - box.top }
   }
 
   hoverInfoAt(view: ViewName, point: readonly [number, number, number]): HoverInfo | null {
@@ -345,6 +423,7 @@ export class VolumeViewer {
   dispose(): void {
     this.disposeViews()
     this.resizeObserver.disconnect()
+    this.root.querySelector('.viewer-toolbar')?.remove()
     this.palette.dispose()
     this.colormap.dispose()
     for (const cell of this.cells.values()) cell.remove()
@@ -392,7 +471,7 @@ export class VolumeViewer {
     }
     const buffer = new Float32Array(view.width * view.height)
     extractSlice(this.data.uncertainty, this.data.image.header.dims, view.mapping, this.cursor[view.mapping.sliceAxis], buffer)
-    view.setOverlaySlice(buffer)
+    view.setOverlaySlice(buffer, this.overlayOpacity)
   }
 
   private applyWindow(): void {
@@ -418,24 +497,94 @@ export class VolumeViewer {
   }
 
   private scheduleLabels3d(): void {
-    if (this.labels3dTimer) return
-    // Rebuilding the 3D label texture touches every voxel: do it at most a few times a second.
+    // Rebuilding the 3D labels touches every voxel and remeshes them: once editing pauses, not
+    // between the events of a stroke (where it would compete with painting for the CPU).
+    if (this.labels3dTimer) clearTimeout(this.labels3dTimer)
     this.labels3dTimer = setTimeout(() => {
       this.labels3dTimer = null
       this.upload3dLabels()
-    }, 400)
+    }, 300)
   }
 
   private upload3dLabels(): void {
     if (!this.data || !this.view3d) return
-    this.view3d.setLabels(downsampleLabels(this.data.labels, this.data.image.header.dims, 192))
+    if (this.cells.get('3d')?.hidden) {
+      // Meshing a hidden view is wasted work during a stroke; it is done when the view shows.
+      this.labels3dStale = true
+      return
+    }
+    this.labels3dStale = false
+    const { header } = this.data.image
+    const labels = downsampleLabels(this.data.labels, header.dims, 192)
+    // Until the first surfaces arrive, the ray-marcher draws the labels from their texture.
+    if (!this.view3d.hasSurfaces() || !this.surfaceJobs) this.view3d.setLabels(labels)
+    if (this.surfaceJobs) {
+      this.surfaceFactor = labels.factor
+      this.surfaceJobs.submit({
+        labels: labels.data,
+        dims: labels.dims,
+        spacing: [0, 1, 2].map((a) => (header.spacing[a] ?? 1) * labels.factor[a]!) as [number, number, number],
+        smoothing: SURFACE_SMOOTHING
+      })
+    }
     this.requestRender('3d')
   }
 
   private applyLayout(): void {
     this.root.dataset.layout = this.layout
     for (const [name, cell] of this.cells) {
-      cell.hidden = this.layout !== 'grid' && this.layout !== name
+      cell.hidden = this.layout === '1x3' ? name === '3d' : this.layout !== 'grid' && this.layout !== name
+    }
+    this.markSelected()
+    if (this.labels3dStale && !this.cells.get('3d')?.hidden) this.upload3dLabels()
+  }
+
+  private markSelected(): void {
+    const selected = this.screenshotView()
+    for (const [name, cell] of this.cells) cell.classList.toggle('selected', name === selected)
+  }
+
+  /** Screenshot buttons over the views' top-right corner (the views' own corners hold no text there). */
+  private buildToolbar(): HTMLElement {
+    const bar = document.createElement('div')
+    bar.className = 'viewer-toolbar'
+    const button = (label: string, title: string, testId: string, target: () => ScreenshotTarget): void => {
+      const element = document.createElement('button')
+      element.type = 'button'
+      element.textContent = label
+      element.title = title
+      element.dataset.testid = testId
+      element.addEventListener('click', () => void this.exportScreenshot(target()).catch((cause: unknown) => {
+        this.root.dataset.screenshotError = (cause as Error).message
+      }))
+      bar.appendChild(element)
+    }
+    button('PNG ▣', 'Save the selected view (outlined; click a view to select it) as a PNG, with its orientation letters', 'screenshot-view', () => this.screenshotView())
+    button('PNG ⊞', 'Save every view of this layout as one PNG, with their orientation letters', 'screenshot-layout', () => 'layout')
+    return bar
+  }
+
+  /** The viewer as its pointer handlers see it. */
+  private makePointerHost(): PointerHost {
+    return {
+      stats: this.stats,
+      cursor: () => this.cursor,
+      setCursor: (point) => this.setCursor(point),
+      scrollSlice: (view, delta) => this.scrollSlice(view, delta),
+      getWindow: () => this.getWindow(),
+      setWindow: (window) => this.setWindow(window),
+      intensitySpan: () => this.intensityRange[1] - this.intensityRange[0],
+      interaction: () => this.interaction,
+      pointedAt: (view) => {
+        if (view !== '3d') this.hoverView = view
+      },
+      selected: (view) => {
+        this.selectedView = view
+        this.markSelected()
+      },
+      hover: (view, point) => this.emit('hover', point ? this.hoverInfoAt(view, point) : null),
+      markDirty: (view) => this.dirtyViews.add(view),
+      requestRender: (what) => this.requestRender(what)
     }
   }
 
@@ -463,18 +612,8 @@ export class VolumeViewer {
       const cell = this.cells.get(name)
       if (!cell?.hidden) this.views.get(name)?.render()
     }
-    if (this.pendingInputAt !== null) {
-      const latency = performance.now() - this.pendingInputAt
-      this.pendingInputAt = null
-      this.inputLatencies.push(latency)
-      if (this.inputLatencies.length > 2000) this.inputLatencies.shift()
-      this.root.dataset.inputLatencyMs = latency.toFixed(2)
-    }
-    if (this.firstFrameMs === null && this.views.size > 0) {
-      this.firstFrameMs = performance.now() - this.loadStartedAt
-      this.root.dataset.firstFrameMs = this.firstFrameMs.toFixed(1)
-      this.root.dataset.firstFrameAt = performance.now().toFixed(1)
-      this.emit('frame', { firstFrameMs: this.firstFrameMs })
+    if (this.stats.frameDrawn(this.views.size > 0)) {
+      this.emit('frame', { firstFrameMs: this.stats.getFirstFrameMs() })
       // The 3D textures are built after the slices are on screen, so opening feels instant.
       setTimeout(() => {
         this.rebuild3dImage()
@@ -482,153 +621,12 @@ export class VolumeViewer {
       }, 0)
     }
     if (dirty.has('3d') && !this.cells.get('3d')?.hidden) this.view3d?.render()
-    this.frameWorkMs.push(performance.now() - frameStart)
-    if (this.frameWorkMs.length > 2000) this.frameWorkMs.shift()
-    this.root.dataset.frames = String(Number(this.root.dataset.frames ?? '0') + 1)
+    this.stats.frameFinished(frameStart)
   }
 
   private emit<K extends keyof ViewerEvents>(event: K, payload: ViewerEvents[K]): void {
     const set = this.listeners.get(event) as Set<Listener<K>> | undefined
     if (set) for (const listener of set) listener(payload)
-  }
-
-  private bindSliceEvents(name: ViewName, view: SliceView): void {
-    const cell = this.cells.get(name) as HTMLDivElement
-    let drag: { mode: 'cursor' | 'window' | 'pan' | 'tool'; x: number; y: number; window: WindowLevel } | null = null
-    const pointFrom = (event: PointerEvent): VoxelPoint | null =>
-      view.voxelFromClient(event.clientX, event.clientY, this.cursor[view.mapping.sliceAxis])
-
-    const onDown = (event: PointerEvent): void => {
-      cell.focus({ preventScroll: true })
-      this.hoverView = name
-      const point = pointFrom(event)
-      cell.setPointerCapture(event.pointerId)
-      if (event.button === 2) drag = { mode: 'window', x: event.clientX, y: event.clientY, window: this.getWindow() }
-      else if (event.button === 1 || (event.button === 0 && event.shiftKey)) drag = { mode: 'pan', x: event.clientX, y: event.clientY, window: this.getWindow() }
-      else if (event.button === 0 && point && this.interaction) {
-        // Set before the tool runs: a stroke draws from inside its handler.
-        this.pendingInputAt ??= event.timeStamp
-        if (this.interaction.pointerDown(name, point, event)) drag = { mode: 'tool', x: event.clientX, y: event.clientY, window: this.getWindow() }
-        else this.pendingInputAt = null
-      }
-      if (!drag && event.button === 0 && point) {
-        drag = { mode: 'cursor', x: event.clientX, y: event.clientY, window: this.getWindow() }
-        this.setCursor(point)
-      }
-      event.preventDefault()
-    }
-    const onMove = (event: PointerEvent): void => {
-      this.hoverView = name
-      const point = pointFrom(event)
-      this.emit('hover', point ? this.hoverInfoAt(name, point) : null)
-      const radius = this.interaction?.cursorRadiusMm?.() ?? null
-      view.setCursorRing(point && radius !== null ? point : null, radius ?? 0)
-      if (radius !== null) this.dirtyViews.add(name)
-      if (drag?.mode === 'window') {
-        const range = this.intensityRange[1] - this.intensityRange[0]
-        this.setWindow(dragWindow(drag.window, event.clientX - drag.x, event.clientY - drag.y, range))
-      } else if (drag?.mode === 'pan') {
-        view.panByPixels(event.clientX - drag.x, event.clientY - drag.y)
-        drag.x = event.clientX
-        drag.y = event.clientY
-      } else if (drag?.mode === 'cursor' && point) {
-        this.setCursor(point)
-      } else if (drag?.mode === 'tool' && !rawUpdates) {
-        this.pendingInputAt ??= event.timeStamp
-        this.interaction?.pointerMove(name, point, event)
-      }
-      this.requestRender()
-    }
-    // Chromium delivers pointermove once per animation frame, up to a frame after the input
-    // arrived; pointerrawupdate comes at once. Strokes use it where it exists.
-    const rawUpdates = 'onpointerrawupdate' in window
-    const onRawUpdate = (event: Event): void => {
-      if (drag?.mode !== 'tool') return
-      const pointer = event as PointerEvent
-      this.pendingInputAt ??= pointer.timeStamp
-      this.interaction?.pointerMove(name, pointFrom(pointer), pointer)
-    }
-    const onUp = (event: PointerEvent): void => {
-      if (drag?.mode === 'tool') this.interaction?.pointerUp(name, pointFrom(event), event)
-      drag = null
-      if (cell.hasPointerCapture(event.pointerId)) cell.releasePointerCapture(event.pointerId)
-    }
-    const onLeave = (): void => {
-      view.setCursorRing(null, 0)
-      this.emit('hover', null)
-      this.requestRender('slices')
-    }
-    const onWheel = (event: WheelEvent): void => {
-      event.preventDefault()
-      this.hoverView = name
-      const steps = Math.sign(event.deltaY)
-      if (event.ctrlKey || event.metaKey) {
-        if (this.interaction?.wheel?.(-steps)) {
-          const point = pointFrom(event as unknown as PointerEvent)
-          view.setCursorRing(point, this.interaction.cursorRadiusMm?.() ?? 0)
-          this.requestRender('slices')
-          return
-        }
-        view.zoomBy(steps < 0 ? 1.15 : 1 / 1.15, event)
-        this.requestRender('slices')
-      } else if (event.altKey) {
-        view.zoomBy(steps < 0 ? 1.15 : 1 / 1.15, event)
-        this.requestRender('slices')
-      } else {
-        this.scrollSlice(name, steps < 0 ? 1 : -1)
-      }
-    }
-    const onContext = (event: Event): void => event.preventDefault()
-    cell.addEventListener('pointerdown', onDown)
-    cell.addEventListener('pointermove', onMove)
-    if (rawUpdates) cell.addEventListener('pointerrawupdate', onRawUpdate)
-    cell.addEventListener('pointerup', onUp)
-    cell.addEventListener('pointercancel', onUp)
-    cell.addEventListener('pointerleave', onLeave)
-    cell.addEventListener('wheel', onWheel, { passive: false })
-    cell.addEventListener('contextmenu', onContext)
-    this.cleanups.push(() => {
-      cell.removeEventListener('pointerdown', onDown)
-      cell.removeEventListener('pointermove', onMove)
-      cell.removeEventListener('pointerrawupdate', onRawUpdate)
-      cell.removeEventListener('pointerup', onUp)
-      cell.removeEventListener('pointercancel', onUp)
-      cell.removeEventListener('pointerleave', onLeave)
-      cell.removeEventListener('wheel', onWheel)
-      cell.removeEventListener('contextmenu', onContext)
-    })
-  }
-
-  private bind3dEvents(cell: HTMLDivElement): void {
-    let last: { x: number; y: number } | null = null
-    const onDown = (event: PointerEvent): void => {
-      last = { x: event.clientX, y: event.clientY }
-      cell.setPointerCapture(event.pointerId)
-    }
-    const onMove = (event: PointerEvent): void => {
-      if (!last) return
-      this.view3d?.rotateBy(event.clientX - last.x, event.clientY - last.y)
-      last = { x: event.clientX, y: event.clientY }
-      this.requestRender('3d')
-    }
-    const onUp = (): void => {
-      last = null
-    }
-    const onWheel = (event: WheelEvent): void => {
-      event.preventDefault()
-      this.view3d?.zoomBy(event.deltaY < 0 ? 1.1 : 1 / 1.1)
-      this.requestRender('3d')
-    }
-    cell.addEventListener('pointerdown', onDown)
-    cell.addEventListener('pointermove', onMove)
-    cell.addEventListener('pointerup', onUp)
-    cell.addEventListener('wheel', onWheel, { passive: false })
-    this.cleanups.push(() => {
-      cell.removeEventListener('pointerdown', onDown)
-      cell.removeEventListener('pointermove', onMove)
-      cell.removeEventListener('pointerup', onUp)
-      cell.removeEventListener('wheel', onWheel)
-    })
   }
 
   private disposeViews(): void {
@@ -638,6 +636,10 @@ export class VolumeViewer {
     this.view3d = null
     if (this.labels3dTimer) clearTimeout(this.labels3dTimer)
     this.labels3dTimer = null
+    this.labels3dStale = false
+    this.surfaceJobs?.dispose()
+    this.surfaceJobs = null
+    this.surfaceFactor = null
     // Pointer listeners are bound per loaded case, so they go with its views.
     for (const cleanup of this.cleanups.splice(0)) cleanup()
   }

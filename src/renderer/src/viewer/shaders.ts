@@ -1,6 +1,7 @@
 /**
  * The slice shader: window/level and a colour map on the image, then the label map blended on
- * top (filled or as outlines), then an optional heat-map overlay (prediction uncertainty).
+ * top (filled or as outlines), then an optional heat-map overlay (prediction uncertainty); a threshold
+ * preview tints the voxels whose raw value is in the range being chosen.
  * Textures hold raw values; all mapping happens here so that window changes cost no upload.
  * The label slice is an unsigned-integer texture (R8UI or R16UI, the label map's own width) read as
  * exact values, and the palette a 256×256 table indexed by value (labelPalette.ts): ids up to 65535.
@@ -12,6 +13,17 @@ void main() {
   gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
 }
 `
+
+/**
+ * The uncertainty heat map's colours at 0 and 1 (linear in between, its opacity rising with the
+ * value): the colour bar (components/workspace/UncertaintyLegend.vue) draws the same ramp.
+ */
+export const HEAT_LOW_RGB: readonly [number, number, number] = [0.1, 0.1, 0.9]
+export const HEAT_HIGH_RGB: readonly [number, number, number] = [1.0, 0.9, 0.1]
+
+function glslVec3(rgb: readonly [number, number, number]): string {
+  return rgb.map((c) => c.toFixed(3)).join(', ')
+}
 
 export const SLICE_FRAGMENT = /* glsl */ `
 precision highp float;
@@ -29,6 +41,9 @@ uniform float uLabelOpacity;
 uniform bool uOutline;
 uniform bool uShowOverlay;
 uniform float uOverlayOpacity;
+uniform bool uShowThreshold;
+uniform float uThresholdLow;
+uniform float uThresholdHigh;
 uniform vec2 uTexel;
 
 uint labelAt(vec2 uv) {
@@ -44,10 +59,9 @@ void main() {
   float t = clamp((value - uWindowLow) / max(uWindowHigh - uWindowLow, 1e-6), 0.0, 1.0);
   vec3 color = texture(uColormap, vec2(t * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb;
 
-  if (uShowOverlay) {
-    float heat = clamp(texture(uOverlay, vUv).r, 0.0, 1.0);
-    vec3 heatColor = mix(vec3(0.1, 0.1, 0.9), vec3(1.0, 0.9, 0.1), heat);
-    color = mix(color, heatColor, uOverlayOpacity * heat);
+  // Threshold preview: the voxels a range-limited tool would touch, tinted under the labels.
+  if (uShowThreshold && value >= uThresholdLow && value <= uThresholdHigh) {
+    color = mix(color, vec3(0.1, 0.85, 0.95), 0.45);
   }
 
   uint label = labelAt(vUv);
@@ -60,6 +74,13 @@ void main() {
       alpha = edge ? entry.a : 0.0;
     }
     color = mix(color, entry.rgb, alpha);
+  }
+
+  // The uncertainty heat map goes over the labels, not under them: under them it took on their colours.
+  if (uShowOverlay) {
+    float heat = clamp(texture(uOverlay, vUv).r, 0.0, 1.0);
+    vec3 heatColor = mix(vec3(${glslVec3(HEAT_LOW_RGB)}), vec3(${glslVec3(HEAT_HIGH_RGB)}), heat);
+    color = mix(color, heatColor, uOverlayOpacity * heat);
   }
   outColor = vec4(color, 1.0);
 }

@@ -1,155 +1,150 @@
-import type { Vec3, VoxelArray } from '../../../shared/volume'
-import {
-  applyFill,
-  BRUSH_RADIUS_RANGE_MM,
-  brushFootprint,
-  eraseSegment,
-  imageChannel,
-  paintSegment,
-  rangeAroundCursor,
-  viewAxisOfNormal,
-  type BrushConfig,
-  type FillConfig,
-  type IntensityRange,
-  type OverwriteRule,
-  type VoxelEditor
-} from '../tools'
+import type { VoxelArray } from '../../../shared/volume'
+import { imageChannel, viewAxisOfNormal, type IntensityRange, type VoxelEditor } from '../tools'
+import { findAction, findTool, type ToolContext, type ToolHandler, type ToolSettings } from '../tools/registry'
+import type { ToolScreen } from '../tools/voxelTool'
 import type { PointerInteraction, VolumeViewer } from '../viewer/VolumeViewer'
 import type { ViewName } from '../viewer/viewOrientation'
 import type { VoxelPoint } from '../viewer/SliceView'
 
-export type ToolName = 'navigate' | 'brush' | 'eraser' | 'fill' | 'pick-threshold'
+export { clampRadius } from '../tools/brush/tool'
+export type { ToolName, ToolSettings } from '../tools/registry'
 
-export interface ToolSettings {
-  tool: ToolName
-  activeLabel: number
-  radiusMm: number
-  shape: BrushConfig['shape']
-  overwrite: OverwriteRule
-  threshold: IntensityRange | null
-  fillDimension: FillConfig['dimension']
-  fillBound: 'label' | 'intensity'
-}
+/** What the controller needs of the viewer (a VolumeViewer; a small fake in unit tests). */
+export type ToolViewer = Pick<VolumeViewer, 'sliceAxisOf' | 'activeView' | 'labelsChanged'> &
+  Partial<Pick<VolumeViewer, 'getCursor' | 'screenPointOf' | 'cellOf'>>
 
 export interface ToolFeedback {
-  /** A label edit finished (stroke, fill): the store syncs and refreshes counts. */
+  /** A label edit finished (stroke, fill, action): the store syncs and refreshes counts. */
   edited(): void
   message(text: string): void
   thresholdPicked(range: IntensityRange): void
 }
 
 /**
- * Turns pointer events from the viewer into voxel-editor operations for the active tool. Every
- * change goes through the editor (one undo unit per stroke or fill), and only the slices it marks
- * dirty are re-uploaded.
+ * Hands the viewer's pointer events to the active tool of the registry (tools/registry.ts) and runs
+ * tools' actions, giving each a ToolContext over this case's editor, image and viewer. Every change
+ * goes through the editor (one undo unit per stroke, fill or action); only the slices it marks dirty
+ * are re-uploaded. Each tool's handler is made once per case, on first use.
  */
 export class ToolController implements PointerInteraction {
-  private last: Vec3 | null = null
-  private strokeAxis: ReturnType<typeof viewAxisOfNormal> = 'axial'
+  private readonly handlers = new Map<string, ToolHandler>()
+  private activeId: string | null = null
+  private readonly context: ToolContext
 
   constructor(
-    private readonly viewer: VolumeViewer,
-    private readonly editor: VoxelEditor,
-    private readonly image: VoxelArray,
-    private readonly settings: () => ToolSettings,
-    private readonly channel: () => number,
-    private readonly feedback: ToolFeedback
-  ) {}
-
-  pointerDown(view: ViewName, point: VoxelPoint, _event: PointerEvent): boolean {
-    const settings = this.settings()
-    const axis = viewAxisOfNormal(this.viewer.sliceAxisOf(view))
-    if (settings.tool === 'navigate') return false
-    if (settings.tool === 'pick-threshold') {
-      this.pickThreshold(point, axis)
-      return true
+    viewer: ToolViewer,
+    editor: VoxelEditor,
+    image: VoxelArray,
+    settings: () => ToolSettings,
+    channel: () => number,
+    feedback: ToolFeedback
+  ) {
+    this.context = {
+      editor,
+      settings,
+      image: () => imageChannel(image, editor.grid, channel()),
+      viewAxis: (view) => viewAxisOfNormal(viewer.sliceAxisOf(view)),
+      activeAxis: () => viewAxisOfNormal(viewer.sliceAxisOf(viewer.activeView())),
+      showEdits: (options = {}) => {
+        const dirty = editor.takeDirty()
+        if (dirty) viewer.labelsChanged({ slices: [new Set(dirty.sagittal), new Set(dirty.coronal), new Set(dirty.axial)] }, options)
+      },
+      edited: () => feedback.edited(),
+      message: (text) => feedback.message(text),
+      thresholdPicked: (range) => feedback.thresholdPicked(range),
+      screen: screenOf(viewer)
     }
-    if (settings.tool === 'fill') {
-      this.fill(point, axis)
-      return true
-    }
-    this.strokeAxis = axis
-    this.editor.beginStroke(settings.tool === 'eraser' ? 'Erase' : `Paint label ${settings.activeLabel}`)
-    this.last = [...point]
-    this.paint(point, point)
-    return true
   }
 
-  pointerMove(_view: ViewName, point: VoxelPoint | null): void {
-    if (!this.last || !point) return
-    this.paint(this.last, point)
-    this.last = [...point]
+  pointerDown(view: ViewName, point: VoxelPoint, event: PointerEvent): boolean {
+    return this.handler()?.pointerDown?.(view, point, event) ?? false
   }
 
-  pointerUp(): void {
-    if (!this.last) return
-    this.last = null
-    this.editor.endStroke()
-    this.feedback.edited()
+  pointerMove(view: ViewName, point: VoxelPoint | null, event: PointerEvent): void {
+    this.handler()?.pointerMove?.(view, point, event)
+  }
+
+  pointerUp(view: ViewName, point: VoxelPoint | null, event: PointerEvent): void {
+    this.handler()?.pointerUp?.(view, point, event)
   }
 
   wheel(delta: number): boolean {
-    const settings = this.settings()
-    if (settings.tool !== 'brush' && settings.tool !== 'eraser') return false
-    settings.radiusMm = clampRadius(settings.radiusMm * (delta > 0 ? 1.15 : 1 / 1.15))
-    return true
+    return this.handler()?.wheel?.(delta) ?? false
   }
 
   cursorRadiusMm(): number | null {
-    const settings = this.settings()
-    return settings.tool === 'brush' || settings.tool === 'eraser' ? settings.radiusMm : null
+    return this.handler()?.cursorRadiusMm?.() ?? null
   }
 
-  private channelImage(): VoxelArray {
-    return imageChannel(this.image, this.editor.grid, this.channel())
+  /** Runs a tool's action (interpolate, remove islands…) by its id; false when no tool offers it. */
+  runAction(actionId: string): boolean {
+    const found = findAction(actionId)
+    if (!found) return false
+    // An action is one undo unit of its own: a stroke still open (a key pressed mid-drag) ends first.
+    this.deactivateActive()
+    found.action.run(this.context)
+    return true
   }
 
-  private paint(from: Vec3, to: Vec3): void {
-    const settings = this.settings()
-    const config: BrushConfig = {
-      radiusMm: settings.radiusMm,
-      shape: settings.shape,
-      overwrite: settings.overwrite,
-      threshold: settings.threshold
+  /**
+   * Esc: the tools end what they have in progress and drop what they only show; all of them, since a
+   * measurement stays on screen while another tool is in use.
+   */
+  cancel(): void {
+    for (const handler of this.handlers.values()) handler.cancel?.()
+  }
+
+  /**
+   * The panel or a key chose another tool: the previous one ends what it has in progress now (a
+   * grow-from-seeds preview would otherwise stay on screen until the next pointer event).
+   */
+  toolChanged(): void {
+    this.handler()
+  }
+
+  /** The case closes: each tool removes what it drew (call before the editor is disposed). */
+  dispose(): void {
+    for (const handler of this.handlers.values()) handler.dispose?.()
+    this.handlers.clear()
+    this.activeId = null
+  }
+
+  /** The active tool ends what is in progress; what it shows may stay (`deactivate`), else it cancels. */
+  private deactivateActive(): void {
+    const handler = this.activeId ? this.handlers.get(this.activeId) : undefined
+    if (handler?.deactivate) handler.deactivate()
+    else handler?.cancel?.()
+  }
+
+  /**
+   * The active tool's handler for this case. A change of tool seen here (the panel or a key switched
+   * it between two events) first lets the previous tool finish.
+   */
+  private handler(): ToolHandler | null {
+    const id = this.context.settings().tool
+    if (id !== this.activeId) {
+      this.deactivateActive()
+      this.activeId = id
     }
-    const image = settings.threshold ? this.channelImage() : null
-    if (settings.tool === 'eraser') eraseSegment(this.editor, { fromIjk: from, toIjk: to, axis: this.strokeAxis, config, image })
-    else paintSegment(this.editor, { fromIjk: from, toIjk: to, axis: this.strokeAxis, config, value: settings.activeLabel, image })
-    this.pushDirty()
-  }
-
-  private fill(point: VoxelPoint, axis: ReturnType<typeof viewAxisOfNormal>): void {
-    const settings = this.settings()
-    const seed = point.map((v) => Math.round(v)) as Vec3
-    const bound = settings.fillBound === 'intensity' && settings.threshold ? { kind: 'intensity' as const, range: settings.threshold } : { kind: 'label' as const }
-    const result = applyFill(this.editor, {
-      seedIjk: seed,
-      axis,
-      value: settings.activeLabel,
-      image: bound.kind === 'intensity' ? this.channelImage() : null,
-      config: { dimension: settings.fillDimension, bound, overwrite: settings.overwrite, maxVoxels: 5_000_000 }
-    })
-    if (result.aborted) this.feedback.message('Fill stopped: the region is larger than 5 million voxels. Close the outline or use a 2D fill.')
-    this.pushDirty()
-    this.feedback.edited()
-  }
-
-  private pickThreshold(point: VoxelPoint, axis: ReturnType<typeof viewAxisOfNormal>): void {
-    const settings = this.settings()
-    const grid = this.editor.grid
-    const seed = point.map((v) => Math.round(v)) as Vec3
-    const neighbourhood = brushFootprint(grid, { centerIjk: seed, radiusMm: settings.radiusMm, shape: 'disk', axis })
-    const cursorIndex = seed[0] + grid.dims[0] * (seed[1] + grid.dims[1] * seed[2])
-    this.feedback.thresholdPicked(rangeAroundCursor(this.channelImage(), { cursorIndex, neighbourhood }))
-  }
-
-  private pushDirty(): void {
-    const dirty = this.editor.takeDirty()
-    if (!dirty) return
-    this.viewer.labelsChanged({ slices: [new Set(dirty.sagittal), new Set(dirty.coronal), new Set(dirty.axial)] }, { immediate: true })
+    let handler = this.handlers.get(id)
+    if (!handler) {
+      const tool = findTool(id)
+      if (!tool?.create) return null
+      handler = tool.create(this.context)
+      this.handlers.set(id, handler)
+    }
+    return handler
   }
 }
 
-export function clampRadius(radiusMm: number): number {
-  return Math.min(BRUSH_RADIUS_RANGE_MM.max, Math.max(0.5, radiusMm))
+/** The viewer as tools that draw see it, when it can tell where points are on screen (not a unit test's fake). */
+function screenOf(viewer: ToolViewer): ToolScreen | undefined {
+  const { getCursor, screenPointOf, cellOf } = viewer
+  if (!getCursor || !screenPointOf || !cellOf) return undefined
+  return {
+    sliceAxis: (view) => viewer.sliceAxisOf(view),
+    shownSlice: (view) => getCursor.call(viewer)[viewer.sliceAxisOf(view)],
+    pointOnScreen: (view, pointIjk) => screenPointOf.call(viewer, view, pointIjk),
+    viewElement: (view) => cellOf.call(viewer, view)
+  }
 }

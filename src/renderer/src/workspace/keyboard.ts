@@ -1,81 +1,32 @@
-import type { Layout } from '../viewer/VolumeViewer'
-import type { useWorkspaceStore } from '../stores/useWorkspaceStore'
+import { commandForKey, type CommandContext, type KeyStroke } from './commands'
 
-type Workspace = ReturnType<typeof useWorkspaceStore>
+/** Input types in which keys type characters; every other input (checkbox, range, radio, colour) leaves them to the shortcuts. */
+const TEXT_INPUT_TYPES: ReadonlySet<string> = new Set(['text', 'number', 'search', 'email', 'url', 'tel', 'password', 'date', 'datetime-local', 'month', 'time', 'week'])
 
-/** The workspace's shortcuts (listed for people in shortcuts.ts); true when the key was used. */
-export function handleWorkspaceKey(event: KeyboardEvent, workspace: Workspace, setLayout: (layout: Layout) => void): boolean {
-  const ctrl = event.ctrlKey || event.metaKey
-  const key = event.key.toLowerCase()
-  if (ctrl && key === 'z') {
-    if (event.shiftKey) workspace.redo()
-    else workspace.undo()
-    return true
-  }
-  if (ctrl && key === 'y') {
-    workspace.redo()
-    return true
-  }
-  if (ctrl && key === 's') {
-    void workspace.save()
-    return true
-  }
-  if (ctrl || event.altKey) return false
-  switch (event.key) {
-    case 'ArrowUp':
-      workspace.scrollActive(1)
-      return true
-    case 'ArrowDown':
-      workspace.scrollActive(-1)
-      return true
-    case 'PageUp':
-      workspace.scrollActive(10)
-      return true
-    case 'PageDown':
-      workspace.scrollActive(-10)
-      return true
-    case '[':
-      workspace.setRadius(workspace.tools.radiusMm / 1.25)
-      return true
-    case ']':
-      workspace.setRadius(workspace.tools.radiusMm * 1.25)
-      return true
-  }
-  if (/^[1-9]$/.test(event.key)) {
-    workspace.tools.activeLabel = Number(event.key)
-    return true
-  }
-  const actions: Record<string, () => void> = {
-    n: () => workspace.setTool('navigate'),
-    b: () => workspace.setTool('brush'),
-    e: () => workspace.setTool('eraser'),
-    f: () => workspace.setTool('fill'),
-    p: () => workspace.setTool('pick-threshold'),
-    t: () => {
-      workspace.thresholdEnabled = !workspace.thresholdEnabled
-    },
-    i: () => workspace.interpolate(),
-    s: () => {
-      workspace.tools.shape = workspace.tools.shape === 'disk' ? 'sphere' : 'disk'
-    },
-    d: () => void workspace.setStatus('done'),
-    r: () => workspace.resetViews(),
-    o: () => {
-      workspace.display.outline = !workspace.display.outline
-      workspace.applyDisplay()
-    },
-    h: () => {
-      workspace.display.opacity = workspace.display.opacity > 0 ? 0 : 0.5
-      workspace.applyDisplay()
-    },
-    g: () => setLayout('grid'),
-    a: () => setLayout('axial'),
-    c: () => setLayout('coronal'),
-    v: () => setLayout('sagittal'),
-    x: () => setLayout('3d')
-  }
-  const action = actions[key]
-  if (!action) return false
-  action()
+/**
+ * Whether keys pressed with focus on `target` are typing: a text-like input, a textarea or editable
+ * content. Only then do shortcuts stand aside. Checkboxes, sliders, dropdowns and buttons keep the
+ * focus after a click, and filtering on them made every shortcut die after touching one (issue #15
+ * defect 3); the shortcut's key wins there (the handler prevents the control's own use of it).
+ */
+export function isTextEntry(target: EventTarget | null): boolean {
+  if (!target || typeof target !== 'object') return false
+  if ('isContentEditable' in target && target.isContentEditable === true) return true
+  const tag = 'tagName' in target && typeof target.tagName === 'string' ? target.tagName.toUpperCase() : ''
+  if (tag === 'TEXTAREA') return true
+  if (tag !== 'INPUT') return false
+  const type = 'type' in target && typeof target.type === 'string' ? target.type.toLowerCase() : 'text'
+  return TEXT_INPUT_TYPES.has(type)
+}
+
+/**
+ * The workspace's key handler: runs the command table's command for the key (commands.ts) unless
+ * the user is typing in a text field. True when a command ran (the caller prevents the default).
+ */
+export function handleWorkspaceKey(event: KeyStroke & { target: EventTarget | null }, context: CommandContext): boolean {
+  if (isTextEntry(event.target)) return false
+  const command = commandForKey(event)
+  if (!command) return false
+  command.run(context, event.key)
   return true
 }

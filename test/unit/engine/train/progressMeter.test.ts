@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ProgressMeter, STEP_WINDOW, WARMUP_STEPS } from '../../../../src/engine/train/progressMeter'
+import { ETA_MIN_STEPS, ProgressMeter, STEP_WINDOW, WARMUP_STEPS } from '../../../../src/engine/train/progressMeter'
 
 const meter = (totalSteps = 100): ProgressMeter => new ProgressMeter({ batchSize: 2, stepsPerEpoch: 10, totalSteps })
 
@@ -49,6 +49,23 @@ describe('ProgressMeter', () => {
     expect(m.epochOverheadEstimate()).toBeCloseTo(4, 12)
     for (let i = 0; i < 10; i++) m.recordEpochOverhead(2)
     expect(m.epochOverheadEstimate()).toBeCloseTo(2, 12)
+  })
+
+  it('gives no ETA from the first steps alone (issue #15 item 9: "18 min" at step 1 of a 4.5 min run)', () => {
+    const m = meter(100)
+    // The first step compiles kernels: 30 s, then 0.5 s per step.
+    m.recordStep(30)
+    expect(m.secondsPerStepEstimate()).toBe(30)
+    expect(m.etaSeconds(1)).toBeNull()
+    for (let step = 2; step < ETA_MIN_STEPS; step++) {
+      m.recordStep(0.5)
+      expect(m.etaSeconds(step), `step ${step}`).toBeNull()
+    }
+    m.recordStep(0.5)
+    expect(m.hasEta()).toBe(true)
+    // From the steady steps: 94 steps of 0.5 s (no epoch overhead measured yet).
+    expect(m.etaSeconds(ETA_MIN_STEPS)).toBeCloseTo((100 - ETA_MIN_STEPS) * 0.5, 9)
+    expect(ETA_MIN_STEPS).toBeGreaterThan(WARMUP_STEPS)
   })
 
   it('counts the steps and epoch ends left', () => {

@@ -12,7 +12,8 @@ import { loadVersionModel } from '../../../../src/engine/infer/loadVersionModel'
 import { readRunRecord, runTraining, type RunTrainingOptions } from '../../../../src/engine/train'
 import { chooseTrainingWorkers } from '../../../../src/engine/train/parallel/trainingWorkers'
 import type { TrainRequest } from '../../../../src/shared/engineProtocol'
-import type { TrainingEpochEvent, TrainingProgress, TrainingResult, TrainingStarted } from '../../../../src/shared/training'
+import { ETA_MIN_STEPS } from '../../../../src/engine/train/progressMeter'
+import type { TrainingEpochEvent, TrainingPreparing, TrainingProgress, TrainingResult, TrainingStarted } from '../../../../src/shared/training'
 import { createTrainingFixture, tinyRequest, type TrainingFixture } from './trainingFixtures'
 
 let fixture: TrainingFixture
@@ -30,6 +31,9 @@ interface Recorded {
   started: TrainingStarted[]
   progress: TrainingProgress[]
   epochs: TrainingEpochEvent[]
+  preparing: TrainingPreparing[]
+  /** Event names in the order sent. */
+  order: string[]
 }
 
 async function train(
@@ -37,19 +41,27 @@ async function train(
   onProgress?: (p: TrainingProgress, control: { cancelRequested: boolean }) => void,
   extra: Partial<RunTrainingOptions> = {}
 ): Promise<{ result: TrainingResult } & Recorded> {
-  const recorded: Recorded = { started: [], progress: [], epochs: [] }
+  const recorded: Recorded = { started: [], progress: [], epochs: [], preparing: [], order: [] }
   const control = { cancelRequested: false }
   const options: RunTrainingOptions = {
     ...extra,
     control,
     progressIntervalMs: 0,
     events: {
-      started: (p) => recorded.started.push(p),
+      started: (p) => {
+        recorded.order.push('started')
+        recorded.started.push(p)
+      },
       progress: (p) => {
+        recorded.order.push('progress')
         recorded.progress.push(p)
         onProgress?.(p, control)
       },
-      epoch: (p) => recorded.epochs.push(p)
+      epoch: (p) => recorded.epochs.push(p),
+      preparing: (p) => {
+        recorded.order.push('preparing')
+        recorded.preparing.push(p)
+      }
     }
   }
   const result = await runTraining(request, options)
@@ -127,6 +139,30 @@ describe('runTraining with a time budget', () => {
   })
 })
 
+describe('runTraining: what the panel shows before and during the first steps (issue #15 item 9)', () => {
+  it('reports the preparation case by case before the run is planned, and no ETA until enough steps are timed', async () => {
+    const { result, preparing, progress, order } = await train(tinyRequest(fixture, { epochs: 2 }))
+    expect(result.status).toBe('completed')
+    // Fingerprint of the training cases, then every case into the cache: done counts 0…total each.
+    const stages = [...new Set(preparing.map((p) => p.stage))]
+    expect(stages).toEqual(['fingerprint', 'cache'])
+    for (const stage of stages) {
+      const events = preparing.filter((p) => p.stage === stage)
+      const total = events[0]?.total ?? 0
+      expect(total).toBeGreaterThan(0)
+      expect(events.map((p) => p.done)).toEqual(Array.from({ length: total + 1 }, (_, n) => n))
+      expect(events.at(-1)?.caseId).toBeNull()
+    }
+    expect(preparing.filter((p) => p.stage === 'cache')[0]?.total).toBe(fixture.cases.length)
+    // All of it before the run is planned (started) and before its first step.
+    expect(order.lastIndexOf('preparing')).toBeLessThan(order.indexOf('started'))
+    const training = progress.filter((p) => p.phase === 'training')
+    expect(training.filter((p) => p.step < ETA_MIN_STEPS).every((p) => p.etaSeconds === null)).toBe(true)
+    expect(training.filter((p) => p.step >= ETA_MIN_STEPS).every((p) => p.etaSeconds !== null)).toBe(true)
+    expect(training.some((p) => p.step >= ETA_MIN_STEPS)).toBe(true)
+  })
+})
+
 describe('runTraining', () => {
   it('trains, validates every epoch, reports progress and writes the best and last checkpoints that run.json names', async () => {
     const tensorsBefore = tf.memory().numTensors
@@ -147,7 +183,9 @@ describe('runTraining', () => {
       expect(p.loss).toBeGreaterThan(0)
       expect(p.learningRate).toBeGreaterThan(0)
       expect(p.patchesPerSecond).toBeGreaterThan(0)
-      expect(p.etaSeconds).toBeGreaterThanOrEqual(0)
+      // No ETA from the first steps alone (issue #15): null until ETA_MIN_STEPS are timed.
+      if (p.step < ETA_MIN_STEPS) expect(p.etaSeconds).toBeNull()
+      else expect(p.etaSeconds).toBeGreaterThanOrEqual(0)
       expect(p.memory.numTensors).toBeGreaterThan(0)
       expect(p.totalSteps).toBe(12)
     }

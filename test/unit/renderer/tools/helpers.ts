@@ -1,6 +1,6 @@
 /** Small builders shared by the tools tests: hand-checkable grids and voxel sets. */
 import type { Vec3 } from '../../../../src/shared/volume'
-import { ijkFromIndex, makeGrid, type VoxelGrid } from '../../../../src/renderer/src/tools/grid'
+import { ijkFromIndex, makeGrid, type VoxelGrid } from '../../../../src/renderer/src/tools/core/grid'
 
 export function grid(dims: Vec3, spacing: Vec3 = [1, 1, 1]): VoxelGrid {
   return makeGrid(dims, spacing)

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { defaultLabelColor } from '../../../../src/shared/labelColors'
-import { buildLabelPalette, paletteEntryOf, PALETTE_SIZE, PALETTE_WIDTH } from '../../../../src/renderer/src/viewer/labelPalette'
+import { defaultLabelColor, rgbToLab } from '../../../../src/shared/labelColors'
+import {
+  buildLabelPalette,
+  deltaE2000,
+  distinctLabelColor,
+  paletteEntryOf,
+  PALETTE_SIZE,
+  PALETTE_WIDTH,
+  type Lab
+} from '../../../../src/renderer/src/viewer/labelPalette'
 import { parseHexColor } from '../../../../src/renderer/src/viewer/colormaps'
 
 /** What the shaders do: texelFetch(uPalette, ivec2(v & 255, v >> 8)) on a 256-wide texture. */
@@ -60,5 +68,70 @@ describe('buildLabelPalette', () => {
 
   it('refuses a target of the wrong size', () => {
     expect(() => buildLabelPalette([], new Uint8Array(256 * 4))).toThrow(/65536|262144/)
+  })
+})
+
+describe('deltaE2000', () => {
+  // Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula: implementation notes",
+  // Table 1: pairs chosen to exercise the hue wrap-around, the mean-hue cases and the rotation term.
+  const sharma: [Lab, Lab, number][] = [
+    [[50, 2.6772, -79.7751], [50, 0, -82.7485], 2.0425],
+    [[50, 3.1571, -77.2803], [50, 0, -82.7485], 2.8615],
+    [[50, 2.8361, -74.02], [50, 0, -82.7485], 3.4412],
+    [[50, -1.3802, -84.2814], [50, 0, -82.7485], 1.0],
+    [[50, 0, 0], [50, -1, 2], 2.3669],
+    [[50, 2.49, -0.001], [50, -2.49, 0.0009], 7.1792],
+    [[50, 2.49, -0.001], [50, -2.49, 0.0011], 7.2195],
+    [[50, 2.5, 0], [73, 25, -18], 27.1492],
+    [[50, 2.5, 0], [61, -5, 29], 22.8977],
+    [[50, 2.5, 0], [56, -27, -3], 31.903],
+    [[50, 2.5, 0], [58, 24, 15], 19.4535],
+    [[50, 2.5, 0], [50, 3.1736, 0.5854], 1.0],
+    [[60.2574, -34.0099, 36.2677], [60.4626, -34.1751, 39.4387], 1.2644],
+    [[63.0109, -31.0961, -5.8663], [62.8187, -29.7946, -4.0864], 1.263],
+    [[2.0776, 0.0795, -1.135], [0.9033, -0.0636, -0.5514], 0.9082]
+  ]
+
+  it.each(sharma)('matches the published difference of %j and %j (%f)', (lab1, lab2, expected) => {
+    expect(deltaE2000(lab1, lab2)).toBeCloseTo(expected, 4)
+    // Symmetric, as the formula is.
+    expect(deltaE2000(lab2, lab1)).toBeCloseTo(expected, 4)
+  })
+
+  it('is 0 for the same colour', () => {
+    expect(deltaE2000([40, 20, -30], [40, 20, -30])).toBe(0)
+  })
+})
+
+describe('distinctLabelColor', () => {
+  const lab = (hex: string): Lab => rgbToLab(parseHexColor(hex))
+  const nearest = (color: string, existing: readonly string[]): number => Math.min(...existing.map((other) => deltaE2000(lab(color), lab(other))))
+
+  it('keeps the preferred colour when nothing is taken or it is already far from every taken colour', () => {
+    expect(distinctLabelColor([], '#123456')).toBe('#123456')
+    // Pure red alone: the generated blue of id 3 is as far from it as any candidate would be for the eye.
+    const far = distinctLabelColor(['#e6194b'], defaultLabelColor(3))
+    expect(nearest(far, ['#e6194b'])).toBeGreaterThan(30)
+  })
+
+  it('moves away from a preferred colour that nearly equals a taken one', () => {
+    const taken = ['#f2a93b', '#e0413a', '#3b8fe0']
+    const chosen = distinctLabelColor(taken, '#f0a840')
+    expect(chosen).not.toBe('#f0a840')
+    expect(nearest(chosen, taken)).toBeGreaterThan(nearest('#f0a840', taken) + 20)
+  })
+
+  it('returns a valid colour inside the lightness and chroma the label colours keep', () => {
+    const chosen = distinctLabelColor(['#808080', '#ffffff', '#000000'])
+    expect(chosen).toMatch(/^#[0-9a-f]{6}$/)
+    const [l, a, b] = lab(chosen)
+    expect(l).toBeGreaterThanOrEqual(35)
+    expect(l).toBeLessThanOrEqual(85)
+    expect(Math.hypot(a, b)).toBeGreaterThanOrEqual(20)
+  })
+
+  it('is deterministic', () => {
+    const taken = ['#f2a93b', '#e0413a', '#3b8fe0', '#3cb44b']
+    expect(distinctLabelColor(taken)).toBe(distinctLabelColor(taken))
   })
 })

@@ -3,6 +3,7 @@ import {
   activeSeconds,
   correctionEffort,
   diceOfLabel,
+  dicePerLabel,
   efficiencyCurve,
   mostUncertain,
   nextCaseForReview,
@@ -59,6 +60,35 @@ describe('correction effort', () => {
     const b = new Uint8Array([1, 0, 1, 0])
     expect(diceOfLabel(a, b, 1)).toBeCloseTo(0.5)
     expect(diceOfLabel(a, b, 2)).toBe(1)
+  })
+
+  it('scores every label either map holds, so that the Dice agrees with the voxels changed (issue #15 item 5)', () => {
+    // The reviewer deleted a spurious label 4 from the table and its voxels from the map: the
+    // effort counts them, and so must the Dice (it read 0.996 beside 103,043 voxels changed).
+    const proposal = new Uint8Array([1, 1, 1, 1, 4, 4, 4, 4, 4, 4, 0, 0])
+    const final = new Uint8Array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    const tableIds = [1, 2]
+    const dice = dicePerLabel(proposal, final, tableIds)
+    expect(dice).toEqual({ '1': 1, '2': 1, '4': 0 })
+    expect(correctionEffort(proposal, final).voxelsChanged).toBe(6)
+    const mean = Object.values(dice).reduce((sum, d) => sum + d, 0) / Object.values(dice).length
+    expect(mean).toBeCloseTo(2 / 3, 12)
+    // A label the reviewer added that the table does not list (yet) counts too.
+    expect(dicePerLabel(new Uint8Array([0, 0]), new Uint8Array([7, 0]), [])).toEqual({ '7': 0 })
+  })
+
+  it('gives a perfect Dice only to a review that changed nothing', () => {
+    const maps = [
+      [new Uint8Array([1, 2, 0, 3]), new Uint8Array([1, 2, 0, 3])],
+      [new Uint8Array([1, 2, 0, 3]), new Uint8Array([1, 2, 0, 0])],
+      [new Uint8Array([0, 0, 5, 5]), new Uint8Array([0, 0, 0, 0])],
+      [new Uint8Array([0, 0, 0, 0]), new Uint8Array([0, 9, 0, 0])]
+    ] as const
+    for (const [proposal, final] of maps) {
+      const values = Object.values(dicePerLabel(proposal, final, [1, 2]))
+      const perfect = values.every((d) => d === 1)
+      expect(perfect).toBe(correctionEffort(proposal, final).voxelsChanged === 0)
+    }
   })
 
   it('counts active time, capping idle gaps', () => {

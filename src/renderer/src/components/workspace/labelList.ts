@@ -3,7 +3,8 @@
  * open case come first. Pure, so that ordering and matching are unit-tested without a browser; a
  * TotalSegmentator table has 117 labels, of which one case holds a few dozen.
  */
-import type { LabelDef } from '../../../../shared/project'
+import { defaultLabelColor, type LabelDef } from '../../../../shared/project'
+import { distinctLabelColor } from '../../viewer/labelPalette'
 
 export interface LabelRow {
   label: LabelDef
@@ -40,4 +41,18 @@ export function labelRows(labels: readonly LabelDef[], voxels: ReadonlyMap<numbe
       return { label, voxels: count, present: count > 0 }
     })
     .sort((a, b) => rank(a) - rank(b))
+}
+
+/**
+ * The label the panel's "Add" creates: the next id after the highest, and a colour as unlike every
+ * colour already in the table as the palette allows (distinctLabelColor), the id's generated colour
+ * when that is as good. `name` is used as given (the caller trims and checks it).
+ */
+export function newLabel(labels: readonly LabelDef[], name: string): LabelDef {
+  const id = Math.max(0, ...labels.map((l) => l.id)) + 1
+  const color = distinctLabelColor(
+    labels.map((l) => l.color),
+    defaultLabelColor(id)
+  )
+  return { id, name, color }
 }

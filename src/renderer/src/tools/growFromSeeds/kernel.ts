@@ -1,0 +1,370 @@
+/**
+ * Grow from seeds: seeded region competition on the image, as 3D Slicer's "Grow from seeds" effect
+ * (its FastGrowCut, Zhu et al., MICCAI 2014) does it: a multi-source shortest-path (Dijkstra)
+ * competition in which every seed claims the voxels it reaches most cheaply, and a path costs the sum
+ * of the absolute intensity steps along it. Region borders therefore settle on image edges: a voxel
+ * joins whichever seed it can reach without crossing a strong intensity change.
+ *
+ * Differences from Slicer, each for a reason:
+ * - 6-connected steps (Slicer: 26): four times fewer relaxations; the borders still follow edges
+ *   because the cost is the edge.
+ * - Integer path keys and a bucket queue (Dial's algorithm) instead of a Fibonacci heap: every queue
+ *   operation is O(1), which is what brings a 256×256×200 box to a few seconds in a browser worker
+ *   (a binary heap on float keys took ~0.7 µs per voxel here, 9 s for that box). A step's key is
+ *   `round(|Δintensity| / quantum) · 64 + length units`, the quantum being 1/1024 of the box's
+ *   intensity spread (2nd–98th percentile), so the rounding is far below any edge worth following.
+ * - The length units (4 per step of the smallest voxel size, more for longer steps) break ties: on a
+ *   flat plateau (air, water) a pure intensity cost is zero for every seed and Slicer's heap order
+ *   picks the winner; here the nearest seed in mm wins. They weigh 1/64 of a quantum each, so 16 voxel
+ *   steps cost as much as 1/1024 of the spread: edges still decide. Exact ties go to the voxel that
+ *   was reached first (queue order, seeds in index order), so the result depends on the data alone,
+ *   never on the order the seeds were painted in.
+ * - Optional seed locality: an extra cost per mm travelled (like Slicer's "seed locality"), as a
+ *   fraction of the box's intensity spread, so that distant seeds leak less on weak edges.
+ *
+ * A seed value is a label value; 0 is a background seed (it claims voxels for "no label"). The kernel
+ * works on a box of the volume (the seeds' bounding box plus a margin): the caller crops the image,
+ * and the worker runs exactly `growFromSeeds(request)` on what it receives.
+ */
+import { VoxloopError } from '../../../../shared/errors'
+import type { Vec3, VoxelArray } from '../../../../shared/volume'
+import { assertArrayFitsGrid, type BoundsIjk, type VoxelGrid } from '../core/grid'
+
+/** Seeds as parallel arrays: voxel indices of the full grid and their label values (0 = background). */
+export interface Seeds {
+  indices: Uint32Array
+  values: Uint16Array
+}
+
+export interface GrowOptions {
+  /**
+   * Margin around the seeds' bounding box, in mm on each side (converted per axis with the spacing,
+   * rounded up). Default 10; 0 keeps the box tight. Only voxels in the box can change.
+   */
+  marginMm: number
+  /**
+   * Extra cost per mm travelled, in percent of the box's intensity spread (2nd to 98th percentile).
+   * 0 (default): edges alone decide; 1–10: seeds stay more local. Range 0..100.
+   */
+  locality: number
+}
+
+export const DEFAULT_GROW_OPTIONS: Readonly<GrowOptions> = Object.freeze({ marginMm: 10, locality: 0 })
+
+/** Largest box the kernel accepts: 64 Mi voxels is ~1.4 GB of working arrays in the worker. */
+export const MAX_GROW_BOX_VOXELS = 64 * 1024 * 1024
+
+/** What the worker receives: everything in box-local coordinates, plain typed arrays (transferable). */
+export interface GrowRequest {
+  /** The box in the full grid (inclusive), to place the result. */
+  box: BoundsIjk
+  /** Voxels along i, j, k of the box. */
+  dims: Vec3
+  /** Voxel size in mm along i, j, k. */
+  spacing: Vec3
+  /** The image channel cropped to the box, i fastest; non-finite values read as 0. */
+  image: Float32Array
+  /** Box-local seed indices (unique) and their label values. */
+  seedIndices: Uint32Array
+  seedValues: Uint16Array
+  /** Intensity units per cost quantum (1/1024 of the box's intensity spread; 1 for a flat box). */
+  quantum: number
+  /** Extra cost per mm, in intensity units (already scaled; see `GrowOptions.locality`). */
+  costPerMm: number
+}
+
+/** The key of a voxel no seed has reached yet. */
+const UNREACHED = 0xffffffff
+
+/** Key units per intensity quantum: one quantum outweighs 16 steps of the smallest voxel size. */
+export const KEY_PER_QUANTUM = 64
+/** Key units per step of the smallest voxel size (longer steps in proportion, rounded). */
+export const LENGTH_UNITS_PER_STEP = 4
+/** Quanta per box intensity spread. */
+export const QUANTA_PER_SPREAD = 1024
+/** A step costs at most this many quanta (8 spreads: a wall whatever its height), bounding the queue. */
+export const MAX_STEP_QUANTA = 8 * QUANTA_PER_SPREAD
+
+/** The integer key of one step along each axis, before its intensity part (length and locality). */
+export function stepBaseKeys(spacing: Readonly<Vec3>, quantum: number, costPerMm: number): Vec3 {
+  const smallest = Math.min(spacing[0], spacing[1], spacing[2])
+  return [0, 1, 2].map((axis) => {
+    const mm = spacing[axis]
+    return Math.max(1, Math.round((LENGTH_UNITS_PER_STEP * mm) / smallest)) + Math.round(((costPerMm * mm) / quantum) * KEY_PER_QUANTUM)
+  }) as Vec3
+}
+
+/** The intensity part of a step's key. */
+export function intensityKey(difference: number, quantum: number): number {
+  return Math.min(MAX_STEP_QUANTA, Math.round(Math.abs(difference) / quantum)) * KEY_PER_QUANTUM
+}
+
+export interface GrowResult {
+  box: BoundsIjk
+  dims: Vec3
+  /** The winning label value of every box voxel, box-local layout (seeds keep their own value). */
+  labels: Uint16Array
+}
+
+/** The seeds' bounding box grown by `marginMm` on each side, clipped to the grid. */
+export function seedBox(grid: VoxelGrid, seedIndices: ArrayLike<number>, marginMm: number): BoundsIjk {
+  if (seedIndices.length === 0) throw new VoxloopError('INVALID_ARGUMENT', 'grow from seeds needs at least one seed')
+  if (!(marginMm >= 0) || !Number.isFinite(marginMm)) throw new VoxloopError('INVALID_ARGUMENT', `margin must be ≥ 0 mm, got ${marginMm}`)
+  const [nx, ny, nz] = grid.dims
+  const nxy = nx * ny
+  const total = nxy * nz
+  const min: Vec3 = [nx, ny, nz]
+  const max: Vec3 = [-1, -1, -1]
+  for (let n = 0; n < seedIndices.length; n++) {
+    const index = seedIndices[n]
+    if (index >>> 0 !== index || index >= total) {
+      throw new VoxloopError('INVALID_ARGUMENT', `seed index ${index} is outside the ${grid.dims.join('×')} grid`)
+    }
+    const k = Math.floor(index / nxy)
+    const rest = index - k * nxy
+    const j = Math.floor(rest / nx)
+    const i = rest - j * nx
+    if (i < min[0]) min[0] = i
+    if (i > max[0]) max[0] = i
+    if (j < min[1]) min[1] = j
+    if (j > max[1]) max[1] = j
+    if (k < min[2]) min[2] = k
+    if (k > max[2]) max[2] = k
+  }
+  const minIjk: Vec3 = [0, 0, 0]
+  const maxIjk: Vec3 = [0, 0, 0]
+  for (let axis = 0; axis < 3; axis++) {
+    // A small epsilon keeps 10 mm / 0.5 mm from rounding up to 21 voxels.
+    const margin = Math.ceil(marginMm / grid.spacing[axis] - 1e-9)
+    minIjk[axis] = Math.max(0, min[axis] - margin)
+    maxIjk[axis] = Math.min(grid.dims[axis] - 1, max[axis] + margin)
+  }
+  return { minIjk, maxIjk }
+}
+
+export function boxDims(box: BoundsIjk): Vec3 {
+  return [box.maxIjk[0] - box.minIjk[0] + 1, box.maxIjk[1] - box.minIjk[1] + 1, box.maxIjk[2] - box.minIjk[2] + 1]
+}
+
+/**
+ * Builds the worker's request: the box around the seeds, the image cropped to it, the seeds in box
+ * coordinates (a voxel listed twice keeps its last value, as the later stroke painted over it).
+ */
+export function buildGrowRequest(image: VoxelArray, grid: VoxelGrid, seeds: Seeds, options: Readonly<GrowOptions> = DEFAULT_GROW_OPTIONS): GrowRequest {
+  assertArrayFitsGrid(grid, image, 'image channel')
+  if (seeds.indices.length !== seeds.values.length) {
+    throw new VoxloopError('INVALID_ARGUMENT', `seeds have ${seeds.indices.length} indices but ${seeds.values.length} values`)
+  }
+  if (!(options.locality >= 0 && options.locality <= 100)) {
+    throw new VoxloopError('INVALID_ARGUMENT', `seed locality must be 0..100, got ${options.locality}`)
+  }
+  const box = seedBox(grid, seeds.indices, options.marginMm)
+  const dims = boxDims(box)
+  const count = dims[0] * dims[1] * dims[2]
+  if (count > MAX_GROW_BOX_VOXELS) {
+    throw new VoxloopError(
+      'INVALID_ARGUMENT',
+      `the seeds span ${dims.join('×')} voxels (${count.toLocaleString('en-US')}), more than grow from seeds handles at once (${MAX_GROW_BOX_VOXELS.toLocaleString('en-US')}): seed a smaller region or lower the margin`
+    )
+  }
+  const [nx, ny] = grid.dims
+  const [bx, by, bz] = dims
+  const [i0, j0, k0] = box.minIjk
+  const crop = new Float32Array(count)
+  let p = 0
+  for (let k = 0; k < bz; k++) {
+    for (let j = 0; j < by; j++) {
+      let index = i0 + nx * (j0 + j + ny * (k0 + k))
+      for (let i = 0; i < bx; i++, index++) {
+        const value = image[index]
+        crop[p++] = Number.isFinite(value) ? value : 0
+      }
+    }
+  }
+  // Later seeds win: keep the last occurrence of each voxel.
+  const last = new Map<number, number>()
+  for (let n = 0; n < seeds.indices.length; n++) last.set(seeds.indices[n], seeds.values[n])
+  const seedIndices = new Uint32Array(last.size)
+  const seedValues = new Uint16Array(last.size)
+  const nxy = nx * ny
+  let s = 0
+  for (const [index, value] of last) {
+    const k = Math.floor(index / nxy)
+    const rest = index - k * nxy
+    const j = Math.floor(rest / nx)
+    const i = rest - j * nx
+    seedIndices[s] = i - i0 + bx * (j - j0 + by * (k - k0))
+    seedValues[s] = value
+    s++
+  }
+  const spread = intensitySpread(crop)
+  const quantum = spread > 0 ? spread / QUANTA_PER_SPREAD : 1
+  const costPerMm = options.locality > 0 ? (options.locality / 100) * spread : 0
+  return { box, dims, spacing: [grid.spacing[0], grid.spacing[1], grid.spacing[2]], image: crop, seedIndices, seedValues, quantum, costPerMm }
+}
+
+/** 2nd to 98th percentile of up to 100,000 evenly strided samples (deterministic). */
+export function intensitySpread(values: Float32Array): number {
+  const step = Math.max(1, Math.floor(values.length / 100_000))
+  const sample = new Float32Array(Math.ceil(values.length / step))
+  for (let n = 0, p = 0; n < values.length; n += step) sample[p++] = values[n]
+  sample.sort()
+  const at = (q: number): number => sample[Math.min(sample.length - 1, Math.round(q * (sample.length - 1)))]
+  return Math.max(0, at(0.98) - at(0.02))
+}
+
+/**
+ * The competition itself (the worker's whole job). Every box voxel ends with the label value of the
+ * seed that reaches it with the lowest (cost, geodesic mm) path; seeds keep their own value.
+ */
+export function growFromSeeds(request: GrowRequest): GrowResult {
+  const { dims, spacing, image, seedIndices, seedValues, quantum, costPerMm } = request
+  const [nx, ny, nz] = dims
+  const nxy = nx * ny
+  const n = nxy * nz
+  if (!(nx >= 1 && ny >= 1 && nz >= 1) || image.length !== n) {
+    throw new VoxloopError('INVALID_ARGUMENT', `grow request image has ${image.length} values for a ${dims.join('×')} box`)
+  }
+  if (seedIndices.length !== seedValues.length || seedIndices.length === 0) {
+    throw new VoxloopError('INVALID_ARGUMENT', 'grow request needs at least one seed, with one value per seed index')
+  }
+  if (!(costPerMm >= 0) || !Number.isFinite(costPerMm)) throw new VoxloopError('INVALID_ARGUMENT', `costPerMm must be ≥ 0, got ${costPerMm}`)
+  if (!(quantum > 0) || !Number.isFinite(quantum)) throw new VoxloopError('INVALID_ARGUMENT', `quantum must be > 0, got ${quantum}`)
+
+  const [baseI, baseJ, baseK] = stepBaseKeys(spacing, quantum, costPerMm)
+  const maxStep = MAX_STEP_QUANTA * KEY_PER_QUANTUM + Math.max(baseI, baseJ, baseK)
+  // Uint32 keys: half the memory traffic of doubles, and a shortest path is never longer than the
+  // straight staircase of nx + ny + nz steps, so no key can pass this bound.
+  if ((nx + ny + nz) * maxStep >= UNREACHED) {
+    throw new VoxloopError('INVALID_ARGUMENT', `a ${dims.join('×')} box is too long for grow from seeds' path keys: seed a shorter region`)
+  }
+  const cost = new Uint32Array(n).fill(UNREACHED)
+  const labels = new Uint16Array(n)
+  const queue = new BucketQueue(maxStep + 1)
+
+  // Seeds in index order, each once (the later value given for a voxel wins).
+  const order = Array.from(seedIndices.keys()).sort((a, b) => seedIndices[a] - seedIndices[b] || b - a)
+  let previous = -1
+  for (const s of order) {
+    const index = seedIndices[s]
+    if (index >>> 0 !== index || index >= n) throw new VoxloopError('INVALID_ARGUMENT', `seed index ${index} is outside the ${dims.join('×')} box`)
+    if (index === previous) continue
+    previous = index
+    labels[index] = seedValues[s]
+    cost[index] = 0
+    queue.push(0, index)
+  }
+
+  const inv = 1 / quantum
+  const cap = MAX_STEP_QUANTA
+  let current = 0
+  let here = 0
+  let label = 0
+  /** Offers `next` the path through the voxel being settled (key `current`, intensity `here`). */
+  const relax = (next: number, base: number): void => {
+    const difference = image[next] - here
+    let quanta = Math.round((difference < 0 ? -difference : difference) * inv)
+    if (quanta > cap) quanta = cap
+    const key = current + quanta * KEY_PER_QUANTUM + base
+    if (key >= cost[next]) return
+    cost[next] = key
+    labels[next] = label
+    queue.push(key - current, next)
+  }
+  for (;;) {
+    const index = queue.popAt(current)
+    if (index < 0) {
+      if (queue.size === 0) break
+      current++
+      continue
+    }
+    // Entries are pushed on every improvement (no decrease-key): one whose key is no longer the
+    // voxel's is stale. A voxel's keys are distinct (only strict improvements are pushed).
+    if (cost[index] !== current) continue
+    here = image[index]
+    label = labels[index]
+    const k = Math.floor(index / nxy)
+    const rest = index - k * nxy
+    const j = Math.floor(rest / nx)
+    const i = rest - j * nx
+    // The six neighbours written out (a loop with a switch ran ~25 % slower on a 13 M voxel box).
+    if (i > 0) relax(index - 1, baseI)
+    if (i < nx - 1) relax(index + 1, baseI)
+    if (j > 0) relax(index - nx, baseJ)
+    if (j < ny - 1) relax(index + nx, baseJ)
+    if (k > 0) relax(index - nxy, baseK)
+    if (k < nz - 1) relax(index + nxy, baseK)
+  }
+  return { box: request.box, dims: [nx, ny, nz], labels }
+}
+
+/**
+ * Dial's bucket queue for monotone integer keys: a ring of FIFO lists, one per key modulo the ring
+ * size (larger than any step, so the keys waiting are always within one turn of the ring). Entries
+ * come from a pool with a free list, so the pool grows to the frontier's size, not the box's.
+ */
+class BucketQueue {
+  private readonly heads: Int32Array
+  private readonly tails: Int32Array
+  private next: Int32Array
+  private voxel: Int32Array
+  private free = -1
+  private used = 0
+  /** The ring slot of the key being popped. */
+  private slot = 0
+  private slotKey = 0
+  size = 0
+
+  constructor(private readonly ring: number) {
+    this.heads = new Int32Array(ring).fill(-1)
+    this.tails = new Int32Array(ring).fill(-1)
+    this.next = new Int32Array(4096)
+    this.voxel = new Int32Array(4096)
+  }
+
+  /** Queues `index` at `offset` key units after the key being popped (the seeds: 0). */
+  push(offset: number, index: number): void {
+    let entry = this.free
+    if (entry >= 0) this.free = this.next[entry]
+    else {
+      if (this.used === this.voxel.length) this.grow()
+      entry = this.used++
+    }
+    this.voxel[entry] = index
+    this.next[entry] = -1
+    let slot = this.slot + offset
+    if (slot >= this.ring) slot -= this.ring
+    const tail = this.tails[slot]
+    if (tail < 0) this.heads[slot] = entry
+    else this.next[tail] = entry
+    this.tails[slot] = entry
+    this.size++
+  }
+
+  /** The next voxel queued at `key` (keys are asked for in increasing order), or -1 when none is left. */
+  popAt(key: number): number {
+    if (key !== this.slotKey) {
+      this.slot += key - this.slotKey
+      while (this.slot >= this.ring) this.slot -= this.ring
+      this.slotKey = key
+    }
+    const entry = this.heads[this.slot]
+    if (entry < 0) return -1
+    const after = this.next[entry]
+    this.heads[this.slot] = after
+    if (after < 0) this.tails[this.slot] = -1
+    this.next[entry] = this.free
+    this.free = entry
+    this.size--
+    return this.voxel[entry]
+  }
+
+  private grow(): void {
+    const next = new Int32Array(this.voxel.length * 2)
+    const voxel = new Int32Array(this.voxel.length * 2)
+    next.set(this.next)
+    voxel.set(this.voxel)
+    this.next = next
+    this.voxel = voxel
+  }
+}
