@@ -10,7 +10,9 @@
  *   because the cost is the edge.
  * - Integer path keys and a bucket queue (Dial's algorithm) instead of a Fibonacci heap: every queue
  *   operation is O(1), which is what brings a 256×256×200 box to a few seconds in a browser worker
- *   (a binary heap on float keys took ~0.7 µs per voxel here, 9 s for that box). A step's key is
+ *   (a binary heap on float keys took ~0.7 µs per voxel here, 9 s for that box). What is left is
+ *   waiting on memory: one key's voxels lie all over the box, so the queue stores them in 64-byte
+ *   chunks and each group of them has its lines read ahead before it is settled (see the loop). A step's key is
  *   `round(|Δintensity| / quantum) · 64 + length units`, the quantum being 1/1024 of the box's
  *   intensity spread (2nd–98th percentile), so the rounding is far below any edge worth following.
  * - The length units (4 per step of the smallest voxel size, more for longer steps) break ties: on a
@@ -238,11 +240,28 @@ export function growFromSeeds(request: GrowRequest): GrowResult {
   if ((nx + ny + nz) * maxStep >= UNREACHED) {
     throw new VoxloopError('INVALID_ARGUMENT', `a ${dims.join('×')} box is too long for grow from seeds' path keys: seed a shorter region`)
   }
+  // Separate arrays, not one interleaved record per voxel: memory touched for the first time costs
+  // ~3 ms per MB here (page faults in a VM), more than the cache misses interleaving would save.
   const cost = new Uint32Array(n).fill(UNREACHED)
   const labels = new Uint16Array(n)
-  const queue = new BucketQueue(maxStep + 1)
 
-  // Seeds in index order, each once (the later value given for a voxel wins).
+  // Dial's bucket queue, inlined: a ring of FIFO lists, one per key modulo the ring size (larger than
+  // any step, so the keys waiting are always within one turn of the ring). A list is a chain of
+  // chunks of CHUNK ints (the next chunk, the count, then up to CHUNK - 2 voxels), so that reading a
+  // key's voxels is one cache miss per chunk, not one per voxel as a linked list of entries was.
+  // Chunks are recycled through a free list, so the pool grows to the frontier's size, not the
+  // box's. A list's tail is only read while its head is set, so emptying a list only clears its head.
+  // Chunk ids are their offsets in `chunks`.
+  const ring = maxStep + 1
+  // List of slot s: its head chunk at 2s, its tail chunk at 2s + 1 (one cache line for both).
+  const ends = new Int32Array(2 * ring)
+  for (let at = 0; at < ends.length; at += 2) ends[at] = -1
+  let chunks = new Int32Array(CHUNK * INITIAL_CHUNKS)
+  let freeChunk = -1
+  let usedInts = 0
+  let size = 0
+
+  // Seeds in index order, each once (the later value given for a voxel wins), all at key 0.
   const order = Array.from(seedIndices.keys()).sort((a, b) => seedIndices[a] - seedIndices[b] || b - a)
   let previous = -1
   for (const s of order) {
@@ -250,121 +269,177 @@ export function growFromSeeds(request: GrowRequest): GrowResult {
     if (index >>> 0 !== index || index >= n) throw new VoxloopError('INVALID_ARGUMENT', `seed index ${index} is outside the ${dims.join('×')} box`)
     if (index === previous) continue
     previous = index
-    labels[index] = seedValues[s]
     cost[index] = 0
-    queue.push(0, index)
+    labels[index] = seedValues[s]
+    let chunk = ends[0] < 0 ? -1 : ends[1]
+    if (chunk < 0 || chunks[chunk + 1] === CHUNK - 2) {
+      if (usedInts === chunks.length) chunks = grownCopy(chunks)
+      const fresh = usedInts
+      usedInts += CHUNK
+      chunks[fresh] = -1
+      chunks[fresh + 1] = 0
+      if (chunk < 0) ends[0] = fresh
+      else chunks[chunk] = fresh
+      ends[1] = fresh
+      chunk = fresh
+    }
+    chunks[chunk + 2 + chunks[chunk + 1]++] = index
+    size++
   }
 
   const inv = 1 / quantum
   const cap = MAX_STEP_QUANTA
+  const lastI = nx - 1
+  const lastJ = ny - 1
+  const lastK = nz - 1
+  // The neighbours of the voxel being settled, in the order they are offered (−i, +i, −j, +j, −k, +k),
+  // the order the kernel has always used: queue order decides exact ties, so it is kept as it was.
+  const neighbour = new Int32Array(6)
+  const neighbourBase = new Int32Array(6)
+  // The voxels of the key being settled, in FIFO order (see below).
+  let batch = new Int32Array(INITIAL_BATCH)
+  // Sum of the values read ahead (see below); kept so that the reads are not optimised away.
+  let touched = 0
   let current = 0
-  let here = 0
-  let label = 0
-  /** Offers `next` the path through the voxel being settled (key `current`, intensity `here`). */
-  const relax = (next: number, base: number): void => {
-    const difference = image[next] - here
-    let quanta = Math.round((difference < 0 ? -difference : difference) * inv)
-    if (quanta > cap) quanta = cap
-    const key = current + quanta * KEY_PER_QUANTUM + base
-    if (key >= cost[next]) return
-    cost[next] = key
-    labels[next] = label
-    queue.push(key - current, next)
-  }
-  for (;;) {
-    const index = queue.popAt(current)
-    if (index < 0) {
-      if (queue.size === 0) break
-      current++
-      continue
+  let slot = 0
+  while (size > 0) {
+    const first = ends[2 * slot]
+    if (first >= 0) {
+      // Every step costs at least one key unit, so nothing is pushed to the key being settled: its
+      // whole list is copied out in FIFO order and its entries go back to the pool at once.
+      ends[2 * slot] = -1
+      let count = 0
+      let chunk = first
+      let last = first
+      while (chunk >= 0) {
+        const fill = chunks[chunk + 1]
+        if (count + fill > batch.length) batch = grownCopy(batch)
+        for (let at = chunk + 2, end = chunk + 2 + fill; at < end; at++) batch[count++] = chunks[at]
+        last = chunk
+        chunk = chunks[chunk]
+      }
+      chunks[last] = freeChunk
+      freeChunk = first
+      size -= count
+      // The voxels of one key lie all over the box, so almost every read of their state and of
+      // their neighbours' misses the cache; the time goes into waiting for memory, one miss after
+      // another. Taken in groups, the misses are first issued together by tight loops with no
+      // dependencies between iterations (the CPU overlaps them), then the group is settled from
+      // the cache. The order in which voxels are settled and offered does not change.
+      for (let from = 0; from < count; from += GROUP) {
+        const to = Math.min(count, from + GROUP)
+        // Entries are pushed on every improvement (no decrease-key): one whose key is no longer
+        // the voxel's is stale and is dropped here. Settling this key cannot change that (it only
+        // pushes larger keys), and a voxel's keys are distinct (only strict improvements are pushed).
+        let valid = from
+        for (let p = from; p < to; p++) {
+          const index = batch[p]
+          if (cost[index] === current) batch[valid++] = index
+        }
+        for (let p = from; p < valid; p++) {
+          const index = batch[p]
+          touched += labels[index] + image[index]
+          if (index >= nx) touched += cost[index - nx] + image[index - nx]
+          if (index + nx < n) touched += cost[index + nx] + image[index + nx]
+          if (index >= nxy) touched += cost[index - nxy] + image[index - nxy]
+          if (index + nxy < n) touched += cost[index + nxy] + image[index + nxy]
+        }
+        for (let p = from; p < valid; p++) {
+          const index = batch[p]
+          const here = image[index]
+          const label = labels[index]
+          const k = (index / nxy) | 0
+          const rest = index - k * nxy
+          const j = (rest / nx) | 0
+          const i = rest - j * nx
+          let neighbours = 0
+          if (i > 0) {
+            neighbour[neighbours] = index - 1
+            neighbourBase[neighbours++] = baseI
+          }
+          if (i < lastI) {
+            neighbour[neighbours] = index + 1
+            neighbourBase[neighbours++] = baseI
+          }
+          if (j > 0) {
+            neighbour[neighbours] = index - nx
+            neighbourBase[neighbours++] = baseJ
+          }
+          if (j < lastJ) {
+            neighbour[neighbours] = index + nx
+            neighbourBase[neighbours++] = baseJ
+          }
+          if (k > 0) {
+            neighbour[neighbours] = index - nxy
+            neighbourBase[neighbours++] = baseK
+          }
+          if (k < lastK) {
+            neighbour[neighbours] = index + nxy
+            neighbourBase[neighbours++] = baseK
+          }
+          for (let m = 0; m < neighbours; m++) {
+            const next = neighbour[m]
+            const base = neighbourBase[m]
+            const known = cost[next]
+            // A step adds at least `base`: a voxel already this cheap (settled ones included)
+            // cannot improve, so its intensity is never read.
+            if (known <= current + base) continue
+            const difference = image[next] - here
+            let quanta = Math.round((difference < 0 ? -difference : difference) * inv)
+            if (quanta > cap) quanta = cap
+            const offset = quanta * KEY_PER_QUANTUM + base
+            const key = current + offset
+            if (key >= known) continue
+            cost[next] = key
+            labels[next] = label
+            let target = slot + offset
+            if (target >= ring) target -= ring
+            let chunk = ends[2 * target] < 0 ? -1 : ends[2 * target + 1]
+            if (chunk < 0 || chunks[chunk + 1] === CHUNK - 2) {
+              let fresh = freeChunk
+              if (fresh >= 0) freeChunk = chunks[fresh]
+              else {
+                if (usedInts === chunks.length) chunks = grownCopy(chunks)
+                fresh = usedInts
+                usedInts += CHUNK
+              }
+              chunks[fresh] = -1
+              chunks[fresh + 1] = 0
+              if (chunk < 0) ends[2 * target] = fresh
+              else chunks[chunk] = fresh
+              ends[2 * target + 1] = fresh
+              chunk = fresh
+            }
+            chunks[chunk + 2 + chunks[chunk + 1]++] = next
+            size++
+          }
+        }
+      }
     }
-    // Entries are pushed on every improvement (no decrease-key): one whose key is no longer the
-    // voxel's is stale. A voxel's keys are distinct (only strict improvements are pushed).
-    if (cost[index] !== current) continue
-    here = image[index]
-    label = labels[index]
-    const k = Math.floor(index / nxy)
-    const rest = index - k * nxy
-    const j = Math.floor(rest / nx)
-    const i = rest - j * nx
-    // The six neighbours written out (a loop with a switch ran ~25 % slower on a 13 M voxel box).
-    if (i > 0) relax(index - 1, baseI)
-    if (i < nx - 1) relax(index + 1, baseI)
-    if (j > 0) relax(index - nx, baseJ)
-    if (j < ny - 1) relax(index + nx, baseJ)
-    if (k > 0) relax(index - nxy, baseK)
-    if (k < nz - 1) relax(index + nxy, baseK)
+    current++
+    slot++
+    if (slot === ring) slot = 0
   }
+  readAhead = touched
   return { box: request.box, dims: [nx, ny, nz], labels }
 }
 
+/** The first size of the copy of a key's voxels (it doubles as needed). */
+const INITIAL_BATCH = 4096
+/** Ints per queue chunk (64 bytes): the next chunk's id, the count, 14 voxels. */
+const CHUNK = 16
+/** The queue's first pool of chunks (it doubles as the frontier grows). */
+const INITIAL_CHUNKS = 1024
 /**
- * Dial's bucket queue for monotone integer keys: a ring of FIFO lists, one per key modulo the ring
- * size (larger than any step, so the keys waiting are always within one turn of the ring). Entries
- * come from a pool with a free list, so the pool grows to the frontier's size, not the box's.
+ * Voxels settled per group: the lines read ahead for them (up to 11 each: own label and intensity,
+ * four neighbours' keys and intensities) stay in the L1/L2 cache until the group is settled.
  */
-class BucketQueue {
-  private readonly heads: Int32Array
-  private readonly tails: Int32Array
-  private next: Int32Array
-  private voxel: Int32Array
-  private free = -1
-  private used = 0
-  /** The ring slot of the key being popped. */
-  private slot = 0
-  private slotKey = 0
-  size = 0
+const GROUP = 64
+/** The last run's read-ahead sum: stored so that the engine cannot drop the reads as unused. */
+export let readAhead = 0
 
-  constructor(private readonly ring: number) {
-    this.heads = new Int32Array(ring).fill(-1)
-    this.tails = new Int32Array(ring).fill(-1)
-    this.next = new Int32Array(4096)
-    this.voxel = new Int32Array(4096)
-  }
-
-  /** Queues `index` at `offset` key units after the key being popped (the seeds: 0). */
-  push(offset: number, index: number): void {
-    let entry = this.free
-    if (entry >= 0) this.free = this.next[entry]
-    else {
-      if (this.used === this.voxel.length) this.grow()
-      entry = this.used++
-    }
-    this.voxel[entry] = index
-    this.next[entry] = -1
-    let slot = this.slot + offset
-    if (slot >= this.ring) slot -= this.ring
-    const tail = this.tails[slot]
-    if (tail < 0) this.heads[slot] = entry
-    else this.next[tail] = entry
-    this.tails[slot] = entry
-    this.size++
-  }
-
-  /** The next voxel queued at `key` (keys are asked for in increasing order), or -1 when none is left. */
-  popAt(key: number): number {
-    if (key !== this.slotKey) {
-      this.slot += key - this.slotKey
-      while (this.slot >= this.ring) this.slot -= this.ring
-      this.slotKey = key
-    }
-    const entry = this.heads[this.slot]
-    if (entry < 0) return -1
-    const after = this.next[entry]
-    this.heads[this.slot] = after
-    if (after < 0) this.tails[this.slot] = -1
-    this.next[entry] = this.free
-    this.free = entry
-    this.size--
-    return this.voxel[entry]
-  }
-
-  private grow(): void {
-    const next = new Int32Array(this.voxel.length * 2)
-    const voxel = new Int32Array(this.voxel.length * 2)
-    next.set(this.next)
-    voxel.set(this.voxel)
-    this.next = next
-    this.voxel = voxel
-  }
+function grownCopy(array: Int32Array): Int32Array<ArrayBuffer> {
+  const copy = new Int32Array(array.length * 2)
+  copy.set(array)
+  return copy
 }
