@@ -4,11 +4,14 @@
  * face-connected voxels holding the same label value; touching voxels of different labels are separate.
  *
  * The kernels visit the volume once in memory order with a one-bit-per-voxel visited set and grow each
- * component breadth-first; they return the voxels to clear and write nothing themselves.
+ * component breadth-first (the component kernel in shared/geometry/connectedComponents, which the
+ * engine's keep-largest-component post-processing uses too); they return the voxels to clear and
+ * write nothing themselves.
  */
 import { VoxloopError } from '../../../../shared/errors'
 import type { LabelArray } from '../../../../shared/volume'
 import { assertArrayFitsGrid, gridVoxelCount, type VoxelGrid } from '../core/grid'
+import { forEachComponent, growComponent, labelTable, type ComponentOptions } from '../../../../shared/geometry/connectedComponents'
 import { IndexBuffer } from '../../../../shared/geometry/indexBuffer'
 import { assertLabelValue } from '../core/paintRules'
 import type { VoxelEditor } from '../core/VoxelEditor'
@@ -22,6 +25,9 @@ export interface IslandConfig {
 }
 
 export const DEFAULT_ISLAND_CONFIG: Readonly<IslandConfig> = Object.freeze({ minVoxels: 10, label: null })
+
+/** Manual clean-up works per label value, face-connected: touching voxels of different labels are separate. */
+const PER_LABEL_6: ComponentOptions = { connectivity: 6, perValue: true }
 
 export interface CleanupPlan {
   /** Voxels to set to background. */
@@ -39,7 +45,7 @@ export function findSmallIslands(labels: LabelArray, grid: VoxelGrid, config: Pa
   const remove = new IndexBuffer(1024)
   let removed = 0
   let kept = 0
-  forEachComponent(labels, grid, label, (component) => {
+  forEachComponent(labels, grid.dims, membersOf(labels, label), PER_LABEL_6, (component) => {
     if (component.length < minVoxels) {
       for (let n = 0; n < component.length; n++) remove.push(component[n])
       removed++
@@ -61,7 +67,7 @@ export function findAllButLargestComponent(labels: LabelArray, grid: VoxelGrid, 
   // bit sets however many components there are.
   const largest = new Map<number, { size: number; seed: number }>()
   let components = 0
-  forEachComponent(labels, grid, label, (component, value) => {
+  forEachComponent(labels, grid.dims, membersOf(labels, label), PER_LABEL_6, (component, value) => {
     components++
     const best = largest.get(value)
     if (!best || component.length > best.size) largest.set(value, { size: component.length, seed: component[0] })
@@ -69,7 +75,7 @@ export function findAllButLargestComponent(labels: LabelArray, grid: VoxelGrid, 
   // Pass 2: mark the winners, then collect every other voxel of the labels concerned.
   const keep = new VoxelMarks(gridVoxelCount(grid))
   const queue = new IndexBuffer(1024)
-  for (const [value, { seed }] of largest) growComponent(labels, grid, seed, value, keep, queue)
+  for (const [value, { seed }] of largest) growComponent(labels, grid.dims, seed, labelTable(labels, [value]), 6, keep, queue)
   const remove = new IndexBuffer(1024)
   for (let index = 0; index < labels.length; index++) {
     const value = labels[index]
@@ -103,47 +109,7 @@ function checkArguments(labels: LabelArray, grid: VoxelGrid, label: number | nul
   }
 }
 
-/**
- * Calls `visit` with each component's voxels (a view valid only during the call; first entry is the
- * component's first voxel in memory order) and its label value.
- */
-function forEachComponent(
-  labels: LabelArray,
-  grid: VoxelGrid,
-  label: number | null,
-  visit: (component: Uint32Array, value: number) => void
-): void {
-  const visited = new VoxelMarks(gridVoxelCount(grid))
-  const queue = new IndexBuffer(1024)
-  for (let index = 0; index < labels.length; index++) {
-    const value = labels[index]
-    if (value === 0 || (label !== null && value !== label) || visited.has(index)) continue
-    growComponent(labels, grid, index, value, visited, queue)
-    visit(queue.view(), value)
-  }
-}
-
-/** Breadth-first 6-connected growth from `seed` over voxels equal to `value`; leaves them in `queue`. */
-function growComponent(labels: LabelArray, grid: VoxelGrid, seed: number, value: number, visited: VoxelMarks, queue: IndexBuffer): void {
-  const [nx, ny, nz] = grid.dims
-  const nxy = nx * ny
-  queue.clear()
-  visited.mark(seed)
-  queue.push(seed)
-  for (let head = 0; head < queue.length; head++) {
-    const index = queue.at(head)
-    const k = Math.floor(index / nxy)
-    const rest = index - k * nxy
-    const j = Math.floor(rest / nx)
-    const i = rest - j * nx
-    if (i > 0) visit(index - 1)
-    if (i < nx - 1) visit(index + 1)
-    if (j > 0) visit(index - nx)
-    if (j < ny - 1) visit(index + nx)
-    if (k > 0) visit(index - nxy)
-    if (k < nz - 1) visit(index + nxy)
-  }
-  function visit(next: number): void {
-    if (labels[next] === value && visited.markIfNew(next)) queue.push(next)
-  }
+/** The labels concerned: one, or every non-zero value. */
+function membersOf(labels: LabelArray, label: number | null): Uint8Array {
+  return labelTable(labels, label === null ? 'foreground' : [label])
 }
