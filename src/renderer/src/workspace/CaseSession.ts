@@ -42,8 +42,8 @@ export interface CaseSessionHost<T extends PointerInteraction> {
   modality(): Modality | undefined
   /** The case's row in the project's list (unsaved edits, the prediction's model). */
   summary(): CaseSummary | null
-  /** The tool and the label the user is about to paint with (painting without a label is refused). */
-  settings(): Pick<ToolSettings, 'tool' | 'activeLabel'>
+  /** The label the user is about to paint with (painting a label the table lacks is refused). */
+  settings(): Pick<ToolSettings, 'activeLabel'>
   /** A saved label or a recorded review changed the case's row. */
   caseChanged(summary: CaseSummary): void
   thresholdPicked(range: IntensityRange): void
@@ -108,13 +108,6 @@ export function emptySessionView(): CaseSessionView {
 }
 
 /**
- * Tools that write the active label: they need it in the project's label table. The registry's
- * `writesActiveLabel` flags say the same (a registry test keeps the two equal); the session keeps
- * its own list so that it stays free of the registry's Vue components.
- */
-export const LABEL_WRITING_TOOLS: ReadonlySet<string> = new Set(['brush', 'fill', 'grow-from-seeds'])
-
-/**
  * One open case: its label in a voxel editor, the edits' way to the crash journal, the pointer
  * tools, the model's proposal and the reviewer's activity. Plain TypeScript (no Vue, no Pinia):
  * the store creates one per opened case, mirrors `view` through `host.changed`, and disposes it.
@@ -130,15 +123,11 @@ export class CaseSession<T extends SessionTools = SessionTools> {
   private labels: LabelArray | null = null
   private proposal: LabelArray | null = null
   private toolsInstance: T | null = null
-  /** The tools as the viewer gets them: guarded against painting a label the project lacks. */
-  private interaction: PointerInteraction | null = null
   /** Times of the reviewer's actions on this case, for the active time spent on it. */
   private activity: number[] = []
   private readonly unsubscribers: Array<() => void> = []
   private countTimer: ReturnType<typeof setTimeout> | null = null
   private disposed = false
-  /** The last "add a label first" said, cleared from `view.message` once painting is possible. */
-  private lastPaintRefusal: string | null = null
   /** `view.error` holds the refusal's explanation (cleared once the edits are recorded). */
   private refusalShown = false
   private state: CaseSessionView = emptySessionView()
@@ -233,10 +222,13 @@ export class CaseSession<T extends SessionTools = SessionTools> {
     this.toolsInstance = this.host.tools(editor, data.image.data, {
       edited: () => this.refreshCounts(),
       message: (text) => this.set({ message: text }),
-      thresholdPicked: (range) => this.host.thresholdPicked(range)
+      thresholdPicked: (range) => this.host.thresholdPicked(range),
+      paintRefusal: () => this.paintRefusal(),
+      withdrawMessage: (text) => {
+        if (this.state.message === text) this.set({ message: null })
+      }
     })
-    this.interaction = this.guard(this.toolsInstance)
-    viewer.setInteraction(this.interaction)
+    viewer.setInteraction(this.toolsInstance)
     if (this.proposal) {
       if (isEmpty(labels)) {
         // The model's proposal becomes the editable draft: one undo unit, journalled like any edit.
@@ -253,7 +245,7 @@ export class CaseSession<T extends SessionTools = SessionTools> {
   /** The tool changed (panel or key): the previous tool ends now, not at the next pointer event. */
   attachTools(): void {
     this.toolsInstance?.toolChanged?.()
-    if (this.interaction) this.host.viewer.setInteraction(this.interaction)
+    if (this.toolsInstance) this.host.viewer.setInteraction(this.toolsInstance)
   }
 
   noteActivity(): void {
@@ -354,7 +346,6 @@ export class CaseSession<T extends SessionTools = SessionTools> {
     this.editSync = null
     this.editorInstance?.dispose()
     this.editorInstance = null
-    this.interaction = null
     this.toolsInstance = null
     this.labels = null
     this.proposal = null
@@ -385,40 +376,15 @@ export class CaseSession<T extends SessionTools = SessionTools> {
   }
 
   /**
-   * The viewer's tools, except that painting a label the project does not have is refused up front
-   * (it would paint invisibly and be refused by the journal). A Proxy, so that whatever else the
-   * tools offer the viewer reaches it unchanged.
+   * Why the active label cannot be painted now, or null when it can. The ToolController asks before a
+   * press of a tool that writes the active label (the registry's `writesActiveLabel`).
    */
-  private guard(tools: PointerInteraction): PointerInteraction {
-    const pointerDown: PointerInteraction['pointerDown'] = (view, point, event) => {
-      const refusal = this.paintRefusal()
-      if (refusal) {
-        this.set({ message: refusal })
-        return true
-      }
-      // Once a label can be painted, "add a label first" is out of date.
-      if (this.state.message !== null && this.state.message === this.lastPaintRefusal) this.set({ message: null })
-      return tools.pointerDown(view, point, event)
-    }
-    return new Proxy(tools, {
-      get(target, property, receiver) {
-        if (property === 'pointerDown') return pointerDown
-        const value: unknown = Reflect.get(target, property, receiver)
-        return typeof value === 'function' ? value.bind(target) : value
-      }
-    })
-  }
-
-  /** Why the active tool cannot paint now, or null when it can. */
-  paintRefusal(): string | null {
-    const { tool, activeLabel } = this.host.settings()
-    if (!LABEL_WRITING_TOOLS.has(tool)) return null
+  private paintRefusal(): string | null {
+    const { activeLabel } = this.host.settings()
     const labels = this.host.labels()
-    let refusal: string | null = null
-    if (labels.length === 0) refusal = 'Add a label first: this project has no label to paint with (Labels panel → New label name → Add)'
-    else if (!labels.some((l) => l.id === activeLabel)) refusal = `Label ${activeLabel} is not in this project's label table: choose one in the Labels panel, or add it first`
-    if (refusal) this.lastPaintRefusal = refusal
-    return refusal
+    if (labels.length === 0) return 'Add a label first: this project has no label to paint with (Labels panel → New label name → Add)'
+    if (!labels.some((l) => l.id === activeLabel)) return `Label ${activeLabel} is not in this project's label table: choose one in the Labels panel, or add it first`
+    return null
   }
 
   /** Writes the proposal into the label through the editor (only voxels that differ). */

@@ -18,6 +18,15 @@ export interface ToolFeedback {
   edited(): void
   message(text: string): void
   thresholdPicked(range: IntensityRange): void
+  /**
+   * Why the active label cannot be painted now (the project's label table lacks it), or null. Asked
+   * before a press reaches a tool whose registry entry `writesActiveLabel`: a refusal is shown as the
+   * message and the press is taken without painting (the stroke would paint invisibly and be refused
+   * by the journal).
+   */
+  paintRefusal(): string | null
+  /** Clears the message if it still reads `text` (a refusal that a press going through made out of date). */
+  withdrawMessage(text: string): void
 }
 
 /**
@@ -30,6 +39,8 @@ export class ToolController implements PointerInteraction {
   private readonly handlers = new Map<string, ToolHandler>()
   private activeId: string | null = null
   private readonly context: ToolContext
+  /** The refusal last shown by a press, withdrawn once a press goes through. */
+  private shownRefusal: string | null = null
 
   constructor(
     viewer: ToolViewer,
@@ -37,7 +48,7 @@ export class ToolController implements PointerInteraction {
     image: VoxelArray,
     settings: () => ToolSettings,
     channel: () => number,
-    feedback: ToolFeedback
+    private readonly feedback: ToolFeedback
   ) {
     this.context = {
       editor,
@@ -56,7 +67,22 @@ export class ToolController implements PointerInteraction {
     }
   }
 
+  /**
+   * A press goes to the active tool, unless that tool writes the active label and the case refuses
+   * the label: then the refusal is shown and the press taken (the view does not pan), the tool untouched.
+   */
   pointerDown(view: ViewName, point: VoxelPoint, event: PointerEvent): boolean {
+    const refusal = findTool(this.context.settings().tool)?.writesActiveLabel ? this.feedback.paintRefusal() : null
+    if (refusal !== null) {
+      this.shownRefusal = refusal
+      this.feedback.message(refusal)
+      return true
+    }
+    // Once a press goes through, "add a label first" is out of date.
+    if (this.shownRefusal !== null) {
+      this.feedback.withdrawMessage(this.shownRefusal)
+      this.shownRefusal = null
+    }
     return this.handler()?.pointerDown?.(view, point, event) ?? false
   }
 

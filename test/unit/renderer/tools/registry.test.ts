@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import registrySource from '../../../../src/renderer/src/tools/registry.ts?raw'
 import { findAction, findTool, TOOLS } from '../../../../src/renderer/src/tools/registry'
-import { LABEL_WRITING_TOOLS } from '../../../../src/renderer/src/workspace/CaseSession'
 
 // Vite lists the files without loading them: every tool folder is one with a tool.ts.
 const TOOL_FILES = Object.keys(import.meta.glob('../../../../src/renderer/src/tools/*/tool.ts'))
@@ -35,10 +34,5 @@ describe('the tool registry', () => {
     expect(findAction('interpolate')?.tool.id).toBe('interpolate')
     expect(findAction('remove-islands')?.tool.id).toBe('islands')
     expect(findAction('keep-largest')?.tool.id).toBe('islands')
-  })
-
-  it('blocks painting with an empty label table for exactly the tools that write the active label', () => {
-    const writers = TOOLS.filter((tool) => tool.writesActiveLabel).map((tool) => tool.id)
-    expect([...LABEL_WRITING_TOOLS].sort()).toEqual(writers.sort())
   })
 })

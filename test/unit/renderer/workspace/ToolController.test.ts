@@ -3,6 +3,7 @@ import type { Vec3 } from '../../../../src/shared/volume'
 import { makeGrid, VoxelEditor, type IntensityRange } from '../../../../src/renderer/src/tools'
 import { ToolController, type ToolSettings, type ToolViewer } from '../../../../src/renderer/src/workspace/ToolController'
 import { OVERWRITE_ANY } from '../../../../src/renderer/src/tools/core/paintRules'
+import { TOOLS } from '../../../../src/renderer/src/tools/registry'
 
 /**
  * The controller through its public interface, as the viewer and the workspace use it: pointer
@@ -49,13 +50,21 @@ function setup(initial: Partial<ToolSettings>, image: Int16Array | Float32Array 
   const picked: IntensityRange[] = []
   const messages: string[] = []
   let edits = 0
+  // The case's answer to "may the active label be painted?" (null: yes), and how often it was asked.
+  const refusal: { text: string | null; asked: number } = { text: null, asked: 0 }
+  const withdrawn: string[] = []
   const live = settings(initial)
   const controller = new ToolController(viewer, editor, image, () => live, () => 0, {
     edited: () => {
       edits++
     },
     message: (text) => messages.push(text),
-    thresholdPicked: (range) => picked.push(range)
+    thresholdPicked: (range) => picked.push(range),
+    paintRefusal: () => {
+      refusal.asked++
+      return refusal.text
+    },
+    withdrawMessage: (text) => withdrawn.push(text)
   })
   const labelled = (): number[] => {
     const out: number[] = []
@@ -64,7 +73,7 @@ function setup(initial: Partial<ToolSettings>, image: Int16Array | Float32Array 
     })
     return out
   }
-  return { editor, controller, live, picked, messages, redrawn, labelled, edits: () => edits }
+  return { editor, controller, live, picked, messages, redrawn, labelled, edits: () => edits, refusal, withdrawn }
 }
 
 const cubeIndices = (): number[] => {
@@ -191,5 +200,59 @@ describe('ToolController: delegating to the registry', () => {
     controller.pointerDown('axial', [6, 8, 5], noEvent)
     expect(messages.at(-1)).toBe('Ruler: 10.0 mm')
     expect(labelled()).toEqual([])
+  })
+})
+
+describe('ToolController: painting a label the project lacks (issue #15 defect 1)', () => {
+  const ADD_A_LABEL = 'Add a label first: this project has no label to paint with'
+  const writers = TOOLS.filter((tool) => tool.writesActiveLabel).map((tool) => tool.id)
+
+  it('refuses a press of each tool that writes the active label: the refusal is shown, the press taken, nothing painted', () => {
+    expect(writers).toEqual(expect.arrayContaining(['brush', 'fill', 'grow-from-seeds']))
+    const { controller, editor, live, messages, labelled, edits, refusal } = setup({ tool: 'brush' })
+    refusal.text = ADD_A_LABEL
+    for (const tool of writers) {
+      live.tool = tool
+      // Taken (true), so the view does not pan under a refused stroke.
+      expect(controller.pointerDown('axial', [5, 5, 5], noEvent), tool).toBe(true)
+      controller.pointerUp('axial', [5, 5, 5], noEvent)
+      expect(messages.at(-1), tool).toBe(ADD_A_LABEL)
+    }
+    expect(refusal.asked).toBe(writers.length)
+    expect(labelled()).toEqual([])
+    expect(edits()).toBe(0)
+    expect(editor.canUndo).toBe(false)
+  })
+
+  it('lets the tools that write no label through without asking: the eraser erases, navigate leaves the drag to the view', () => {
+    const { controller, editor, live, labelled, messages, refusal, withdrawn } = setup({ tool: 'eraser' })
+    editor.applyEdit('seed', (e) => e.writeValue(Uint32Array.from([index(5, 5, 5)]), 1))
+    editor.takeDirty()
+    refusal.text = ADD_A_LABEL
+    expect(controller.pointerDown('axial', [5, 5, 5], noEvent)).toBe(true)
+    controller.pointerUp('axial', [5, 5, 5], noEvent)
+    expect(labelled()).toEqual([])
+    live.tool = 'navigate'
+    expect(controller.pointerDown('axial', [5, 5, 5], noEvent)).toBe(false)
+    expect(refusal.asked).toBe(0)
+    expect(messages).toEqual([])
+    expect(withdrawn).toEqual([])
+  })
+
+  it('withdraws the refusal it showed at the next press that goes through, once', () => {
+    const { controller, live, labelled, refusal, withdrawn } = setup({ tool: 'brush', activeLabel: 5 })
+    refusal.text = "Label 5 is not in this project's label table"
+    controller.pointerDown('axial', [5, 5, 5], noEvent)
+    expect(withdrawn).toEqual([])
+    // The label is chosen: the stroke paints and the outdated advice goes.
+    refusal.text = null
+    live.activeLabel = 2
+    expect(controller.pointerDown('axial', [5, 5, 5], noEvent)).toBe(true)
+    controller.pointerUp('axial', [5, 5, 5], noEvent)
+    expect(labelled()).toContain(index(5, 5, 5))
+    expect(withdrawn).toEqual(["Label 5 is not in this project's label table"])
+    controller.pointerDown('axial', [6, 6, 5], noEvent)
+    controller.pointerUp('axial', [6, 6, 5], noEvent)
+    expect(withdrawn).toHaveLength(1)
   })
 })
