@@ -1,42 +1,21 @@
-import { expect, test, type Page } from '@playwright/test'
-import { startServedApp, type ServedApp } from './fixtures/serveApp'
+import { expect, test } from '@playwright/test'
 import { saveScreenshot } from './fixtures/screenshots'
+import { serveForThisFile, trainTiny, type TinyTrainingWaits } from './fixtures/tinyTraining'
 import { WorkspacePage } from './fixtures/workspacePage'
 
-let served: ServedApp
-
-test.beforeAll(async () => {
-  served = await startServedApp()
-})
-
-test.afterAll(async () => {
-  await served?.stop()
-})
-
-/** A tiny training budget: the loop is what is tested here, not the model's quality. */
-async function trainTiny(page: Page): Promise<string> {
-  await page.getByTestId('tab-models').click()
-  const settings = page.getByTestId('training-settings')
-  if (!(await settings.isVisible())) await page.locator('button[title="Training settings"]').click()
-  await page.getByTestId('train-epochs').fill('1')
-  await page.getByTestId('train-steps').fill('3')
-  await page.getByTestId('train-patch').fill('32')
-  await page.getByTestId('retrain').click()
-  await expect(page.getByTestId('training-live')).toBeVisible({ timeout: 60_000 })
-  await expect(page.getByTestId('training-result')).toContainText(/completed|early-stopped/, { timeout: 180_000 })
-  return ((await page.getByTestId('training-result').locator('strong').textContent()) ?? '').trim()
-}
+const served = serveForThisFile()
+/** Each run must show its live panel, then end in 3 minutes. */
+const TRAINING: TinyTrainingWaits = { liveWithinMs: 60_000, resultWithinMs: 180_000 }
 
 test('the loop: train, predict, review the least certain case from its draft, done, retrain, re-predict', async ({ page }) => {
   test.setTimeout(600_000)
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
-  await page.goto(served.url)
-  await page.getByTestId('create-demo').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
+  await page.goto(served().url)
+  await new WorkspacePage(page).createDemo()
 
   // A first model from the six curated demo cases.
-  const first = await trainTiny(page)
+  const first = await trainTiny(page, TRAINING)
   expect(first).toMatch(/^v0001-/)
   await page.getByTestId('activate-new-model').click()
   await expect(page.getByTestId('model-versions').locator(`tr[data-version="${first}"] [data-testid="active-badge"]`)).toBeVisible()
@@ -84,7 +63,7 @@ test('the loop: train, predict, review the least certain case from its draft, do
   await saveScreenshot(page, 'loop-5-effort-recorded')
 
   // One click retrains on the seven curated cases, fine-tuning the active model.
-  const second = await trainTiny(page)
+  const second = await trainTiny(page, TRAINING)
   expect(second).toMatch(/^v0002-/)
   await expect(page.getByTestId(`metrics-${second}`)).toContainText(/Organ \d\.\d{3}/)
   await page.getByTestId('activate-new-model').click()

@@ -38,10 +38,7 @@ test('tool and threshold range do not carry from the demo to an MR case of anoth
   page.on('pageerror', (error) => errors.push(error.message))
   const workspace = new WorkspacePage(page)
   await page.goto(served.url)
-  await page.getByTestId('create-demo').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
-  await page.getByTestId('open-case-demo-02').click()
-  await workspace.waitForFirstFrame()
+  await workspace.openDemoCase('demo-02')
 
   await page.getByTestId('tool-brush').click()
   await page.getByTestId('brush-radius').fill('9')

@@ -13,11 +13,8 @@ test('edits made just before a crash are recovered at the next start, and the us
   try {
     const first = await startServedApp({ home })
     await page.goto(first.url)
-    await page.getByTestId('create-demo').click()
-    await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
-    await page.getByTestId('open-case-demo-02').click()
     const workspace = new WorkspacePage(page)
-    await workspace.waitForFirstFrame()
+    await workspace.openDemoCase('demo-02')
     const labelFile = path.join(home, 'demo-project', 'labels', 'demo-02.nii.gz')
     const before = await readLabelNifti(labelFile)
 

@@ -56,11 +56,8 @@ test('strokes painted on a full disk are kept, said to be kept, saved when space
   try {
     first = await startServedApp({ home })
     await page.goto(first.url)
-    await page.getByTestId('create-demo').click()
-    await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
-    await page.getByTestId('open-case-demo-03').click()
     const workspace = new WorkspacePage(page)
-    await workspace.waitForFirstFrame()
+    await workspace.openDemoCase('demo-03')
     const labelFile = path.join(home, 'demo-project', 'labels', 'demo-03.nii.gz')
     const before = await readLabelNifti(labelFile)
     await page.getByTestId('tool-brush').click()

@@ -66,10 +66,7 @@ test('grow from seeds on the demo: seeds, preview, apply as one undo step, and t
   try {
     const workspace = new WorkspacePage(page)
     await page.goto(served.url)
-    await page.getByTestId('create-demo').click()
-    await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
-    await page.getByTestId(`open-case-${CASE_ID}`).click()
-    await workspace.waitForFirstFrame()
+    await workspace.openDemoCase(CASE_ID)
     // An unlabelled case: the statistics say so rather than show an empty table.
     await expect(page.getByTestId('label-statistics-empty')).toBeVisible()
 

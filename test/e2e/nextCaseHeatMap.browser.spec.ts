@@ -4,43 +4,22 @@
  * with the heat map on (a display setting turns that off), drawn over the labels, with a colour bar
  * (0 → 1, uncertainty) and its own opacity.
  */
-import { expect, test, type Page } from '@playwright/test'
-import { startServedApp, type ServedApp } from './fixtures/serveApp'
+import { expect, test } from '@playwright/test'
 import { saveScreenshot } from './fixtures/screenshots'
+import { serveForThisFile, trainTiny } from './fixtures/tinyTraining'
 import { WorkspacePage } from './fixtures/workspacePage'
 
-let served: ServedApp
-
-test.beforeAll(async () => {
-  served = await startServedApp()
-})
-
-test.afterAll(async () => {
-  await served?.stop()
-})
-
-/** A tiny training budget: what is tested is the review screen, not the model's quality. */
-async function trainTiny(page: Page): Promise<void> {
-  await page.getByTestId('tab-models').click()
-  const settings = page.getByTestId('training-settings')
-  if (!(await settings.isVisible())) await page.locator('button[title="Training settings"]').click()
-  await page.getByTestId('train-epochs').fill('1')
-  await page.getByTestId('train-steps').fill('3')
-  await page.getByTestId('train-patch').fill('32')
-  await page.getByTestId('retrain').click()
-  await expect(page.getByTestId('training-result')).toContainText(/completed|early-stopped/, { timeout: 240_000 })
-  await page.getByTestId('activate-new-model').click()
-}
+const served = serveForThisFile()
 
 test('Next case opens with the uncertainty heat map over the labels, a colour bar and its own opacity', async ({ page }) => {
   test.setTimeout(600_000)
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
   const workspace = new WorkspacePage(page)
-  await page.goto(served.url)
-  await page.getByTestId('create-demo').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
-  await trainTiny(page)
+  await page.goto(served().url)
+  await workspace.createDemo()
+  await trainTiny(page, { resultWithinMs: 240_000 })
+  await page.getByTestId('activate-new-model').click()
   await page.getByTestId('tab-cases').click()
   await page.getByTestId('predict-cases').click()
   await expect(page.getByTestId('prediction-finished')).toContainText('Predicted 4 of 4', { timeout: 240_000 })

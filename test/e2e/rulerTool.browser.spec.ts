@@ -18,11 +18,8 @@ test('the ruler measures in mm between two points of a slice, stays over other t
   page.on('pageerror', (error) => errors.push(error.message))
   served = await startServedApp()
   await page.goto(served.url)
-  await page.getByTestId('create-demo').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
-  await page.getByTestId('open-case-demo-03').click()
   const workspace = new WorkspacePage(page)
-  await workspace.waitForFirstFrame()
+  await workspace.openDemoCase('demo-03')
   const spacing = (await page.evaluate(() => {
     const root = document.querySelector('.voxloop-viewer') as (HTMLElement & { voxloopViewer?: { header: { spacing: number[] } | null } }) | null
     return root?.voxloopViewer?.header?.spacing ?? null

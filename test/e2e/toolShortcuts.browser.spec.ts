@@ -15,14 +15,12 @@ test.afterEach(async () => {
   served = null
 })
 
-async function openDemoCase(page: Page, caseId: string): Promise<WorkspacePage> {
+/** A fresh `voxloop serve` for each test (stopped after it), its demo project, and one case opened. */
+async function serveDemoCase(page: Page, caseId: string): Promise<WorkspacePage> {
   served = await startServedApp()
   await page.goto(served.url)
-  await page.getByTestId('create-demo').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
-  await page.getByTestId(`open-case-${caseId}`).click()
   const workspace = new WorkspacePage(page)
-  await workspace.waitForFirstFrame()
+  await workspace.openDemoCase(caseId)
   return workspace
 }
 
@@ -30,7 +28,7 @@ test('shortcuts keep working after a checkbox, the radius slider or a dropdown w
   test.setTimeout(120_000)
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
-  const workspace = await openDemoCase(page, 'demo-02')
+  const workspace = await serveDemoCase(page, 'demo-02')
   const tool = (id: string) => page.getByTestId(`tool-${id}`)
   // Pointing at the axial view makes it the one the arrow keys scroll.
   const centre = await workspace.at('axial', 0.5, 0.5)
@@ -102,7 +100,7 @@ test('a 3D fill bounded by the threshold range fills that range with the box unt
   test.setTimeout(120_000)
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
-  const workspace = await openDemoCase(page, 'demo-02')
+  const workspace = await serveDemoCase(page, 'demo-02')
   const project = path.join(served!.home, 'demo-project')
   const image = await readNifti(path.join(project, 'images', 'demo-02.nii.gz'))
   const original = await readLabelNifti(path.join(project, 'labels', 'demo-02.nii.gz'))

@@ -104,8 +104,7 @@ test('viewer: 1×3 layout, layout buttons that match the views, 3D marker and sm
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
   await page.goto(served.url)
-  await page.getByTestId('create-demo').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
+  await new WorkspacePage(page).createDemo()
   await openDemo(page, 'demo-01')
   const viewer = page.getByTestId('viewer')
 
@@ -226,8 +225,7 @@ test('viewer: captions have a backing and stay off the image; the brush ring sho
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
   await page.goto(served.url)
-  await page.getByTestId('create-demo').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
+  await new WorkspacePage(page).createDemo()
   const workspace = await openDemo(page, 'demo-03')
   await page.getByTestId('layout-grid').click()
 
