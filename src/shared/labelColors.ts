@@ -20,6 +20,12 @@ export const DEFAULT_LABEL_COLORS = [
   '#9a6324'
 ] as const
 
+/**
+ * The demo project's label colours (main/services/demo/createDemoProject.ts), here so that the
+ * renderer's tests can hold the uncertainty heat map's colours against them (uncertaintyRamp.test.ts).
+ */
+export const DEMO_LABEL_COLORS = { organ: '#f2a93b', lesion: '#e0413a', vessel: '#3b8fe0' } as const
+
 /** Ids 1..SPREAD_COLORS get colours spread apart in CIELAB (see spreadColors); later ids a formula. */
 export const SPREAD_COLORS = 256
 

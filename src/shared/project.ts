@@ -129,6 +129,8 @@ export const ReviewInfoSchema = z.object({
   perLabel: z.array(z.object({ labelId: z.number().int(), added: z.number().int().min(0), removed: z.number().int().min(0) })),
   /** Dice of the proposal against the accepted label, per label id. */
   dice: z.record(z.string(), z.number()),
+  /** How `dice` was computed (activeLearning/efficiencyCurve.ts REVIEW_DICE_RULE); absent in records made before issue #15's Dice fix. */
+  diceRule: z.number().int().min(1).optional(),
   /** Active time spent on the case (idle gaps capped). */
   seconds: z.number().min(0),
   curatedAt: z.string()

@@ -65,6 +65,12 @@ test('train --json trains in the engine, shows progress on stderr and prints the
   ])
   for (const label of trained.metrics.perLabel) expect(label.dice).toBeGreaterThanOrEqual(0)
   expect(stderr).toContain(`Training model ${trained.version} on 4 case(s), validating on 1`)
+  // Before the first step, one line per case read (stderr is a pipe here): the four training cases
+  // measured, then all five prepared, each named as it starts.
+  expect(stderr).toMatch(/^Measuring cases 1\/4 \(hippocampus_\d{3}\)…$/m)
+  for (let n = 1; n <= 5; n++) expect(stderr).toMatch(new RegExp(`^Preparing cases ${n}/5 \\(hippocampus_\\d{3}\\)…$`, 'm'))
+  expect(stderr).toMatch(/^Prepared 5 case\(s\)/m)
+  expect(stderr.indexOf('Prepared 5 case(s)')).toBeLessThan(stderr.indexOf(`Training model ${trained.version}`))
   expect(stderr).toContain('batch 2 of 16×16×16 voxels')
   // Each label's Dice, then its predicted / reference volume (×ratio; absent when a label has no reference voxels).
   expect(stderr).toMatch(/epoch 1\/2 .*loss \d\.\d+ .*val Dice \d\.\d+ \(Anterior \d\.\d+( ×\d+\.\d+)?, Posterior \d\.\d+( ×\d+\.\d+)?\)/)

@@ -139,7 +139,12 @@ async function baseModelOf(request: TrainRequest, version: string): Promise<{ di
   return { dir, best: record.checkpoints.best, plan: { version, plan: record.plan } }
 }
 
-async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () => number, preparing: PreparationProgress): Promise<RunSetup> {
+/** Thrown out of the preparation (caught in runTraining): a run stopped before its first step. */
+function throwIfCancelledWhilePreparing(control: RunControl): void {
+  if (control.cancelRequested) throw new VoxloopError('CANCELLED', 'training stopped while its cases were being prepared')
+}
+
+async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () => number, preparing: PreparationProgress, control: RunControl): Promise<RunSetup> {
   const { options } = request
   const base = options.fromModel ? await baseModelOf(request, options.fromModel) : null
   const classes = base ? base.plan.plan.classes : classesFromLabels(request.labels)
@@ -184,6 +189,7 @@ async function newRunSetup(request: TrainRequest, backend: string, drawSeed: () 
     workers: chooseTrainingWorkers(backend, planned.batchSize).workers
   }
   const cached = await cache.prepare(sources, classes, prepareOptionsOf(plan), preparing('cache'))
+  throwIfCancelledWhilePreparing(control)
   const { version, dir } = await createVersionFolder(request.modelsDir)
   const now = new Date().toISOString()
   const record: TrainingRunRecord = {
@@ -215,11 +221,35 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
   const startedAt = now()
   const backend = tf.getBackend()
   // Reading and preparing the cases can take a minute before the first step: say how far it is.
-  const preparing: PreparationProgress = (stage) => (done, total, caseId) =>
+  // A Stop while the cases are prepared is honoured between cases: the run ends before it has a
+  // version folder (nothing to clean up), instead of preparing every case and then stopping.
+  const preparing: PreparationProgress = (stage) => (done, total, caseId) => {
     options.events.preparing?.({ runId: request.runId, stage, done, total, caseId, elapsedSeconds: (now() - startedAt) / 1000 })
-  const setup = request.options.resume
-    ? await resumeSetup(request, request.options.resume, preparing)
-    : await newRunSetup(request, backend, options.drawSeed ?? (() => Math.floor(Math.random() * 0x100000000)), preparing)
+    throwIfCancelledWhilePreparing(options.control)
+  }
+  let setup: RunSetup
+  try {
+    setup = request.options.resume
+      ? await resumeSetup(request, request.options.resume, preparing)
+      : await newRunSetup(request, backend, options.drawSeed ?? (() => Math.floor(Math.random() * 0x100000000)), preparing, options.control)
+  } catch (error) {
+    if (!(error instanceof VoxloopError && error.code === 'CANCELLED')) throw error
+    // No version was made (or, resuming, the version's run.json is as it was): nothing trained.
+    return {
+      runId: request.runId,
+      version: request.options.resume ?? '',
+      status: 'cancelled',
+      epochsCompleted: 0,
+      step: 0,
+      bestEpoch: null,
+      best: null,
+      last: null,
+      history: [],
+      seconds: (now() - startedAt) / 1000,
+      error: null,
+      postprocessing: null
+    }
+  }
   const { dir, version, record, checkpoint } = setup
   const plan = record.plan
   record.runId = request.runId

@@ -3,7 +3,7 @@
  * and the final metrics tables. Pure functions of the events and results.
  */
 import { describePostprocessing } from '../../shared/postprocessing'
-import { LEGACY_ARCHITECTURE, type EvaluationReport, type LabelScore, type TrainingEpochEvent, type TrainingProgress, type TrainingResult, type TrainingStarted, type ValidationScores } from '../../shared/training'
+import { LEGACY_ARCHITECTURE, type EvaluationReport, type LabelScore, type TrainingEpochEvent, type TrainingPreparing, type TrainingProgress, type TrainingResult, type TrainingStarted, type ValidationScores } from '../../shared/training'
 
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '--'
@@ -44,6 +44,22 @@ export function formatProgressLine(progress: TrainingProgress, width = 20): stri
     `  loss ${fixed(progress.loss)}  lr ${progress.learningRate.toExponential(1)}  ${progress.patchesPerSecond.toFixed(2)} patches/s` +
     `  ETA ${formatDuration(progress.etaSeconds)}  tensors ${progress.memory.numTensors}`
   )
+}
+
+const PREPARING_STAGE = {
+  fingerprint: { doing: 'Measuring cases', done: 'Measured' },
+  cache: { doing: 'Preparing cases', done: 'Prepared' }
+} as const
+
+/**
+ * One line per case while the run reads its cases, before its first step (which can take a
+ * minute): "Preparing cases 3/26 (hippocampus_012)…" as the third case starts, then "Prepared 26
+ * case(s)" once the stage is done. Counts the case being read, as the panel's bar does.
+ */
+export function formatPreparingLine(preparing: TrainingPreparing): string {
+  const stage = PREPARING_STAGE[preparing.stage]
+  if (preparing.caseId === null) return `${stage.done} ${preparing.total} case(s) (${formatDuration(preparing.elapsedSeconds)} since the start)`
+  return `${stage.doing} ${Math.min(preparing.done + 1, preparing.total)}/${preparing.total} (${preparing.caseId})…`
 }
 
 /** "Anterior 0.800 ×1.12": Dice, then predicted / reference volume when recorded (over- or under-segmentation at a glance). */

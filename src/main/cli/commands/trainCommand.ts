@@ -7,11 +7,12 @@
 import path from 'node:path'
 import { VoxloopError } from '../../../shared/errors'
 import { CASE_SPLITS, CaseSplitSchema, type CaseSplit } from '../../../shared/project'
-import { TrainingOptionsSchema, type TrainingOptions, type TrainingResult } from '../../../shared/training'
+import type { EventName } from '../../../shared/contract'
+import { TrainingOptionsSchema, type TrainingEpochEvent, type TrainingOptions, type TrainingPreparing, type TrainingProgress, type TrainingResult, type TrainingStarted } from '../../../shared/training'
 import type { VoxloopApp } from '../../app/VoxloopApp'
 import type { EvaluationSelection } from '../../services/training/TrainingService'
 import { integerFlag, stringFlag, type ParsedArgs } from '../parseArgs'
-import { formatEpochLine, formatEvaluation, formatPlan, formatProgressLine, formatTrainingResult } from '../trainingReport'
+import { formatEpochLine, formatEvaluation, formatPlan, formatPreparingLine, formatProgressLine, formatTrainingResult } from '../trainingReport'
 
 /** Flag → option, for error messages that name what the user typed. */
 const FLAG_OF: Record<string, string> = {
@@ -113,28 +114,13 @@ export async function trainCommand(app: VoxloopApp, projectDir: string, args: Pa
   const resumeFlag = args.flags.get('resume')
   if (resumeFlag !== undefined) trainingOptions.resume = await resumeTarget(app, resumeFlag)
 
-  const tty = stderr.isTTY === true
-  let lastLineAt = 0
-  let drawn = false
-  const clearLine = (): void => {
-    if (tty && drawn) stderr.write('\r\x1b[2K')
-    drawn = false
-  }
+  const output = trainingOutput(stderr)
+  const clearLine = output.clearLine
+  // A run stopped while its cases are prepared ends without a start: its result comes as this event.
+  let finishedEarly: TrainingResult | null = null
   const unsubscribe = app.events.subscribe((name, payload) => {
-    if (name === 'training:progress') {
-      const line = formatProgressLine(payload as Parameters<typeof formatProgressLine>[0])
-      if (tty) {
-        stderr.write(`\r\x1b[2K${line}`)
-        drawn = true
-      } else if (Date.now() - lastLineAt > 10_000) {
-        // Logs and pipes get a line every ten seconds instead of a redrawn bar.
-        lastLineAt = Date.now()
-        stderr.write(`${line}\n`)
-      }
-    } else if (name === 'training:epoch') {
-      clearLine()
-      stderr.write(`${formatEpochLine(payload as Parameters<typeof formatEpochLine>[0])}\n`)
-    }
+    if (name === 'training:finished') finishedEarly = payload as TrainingResult
+    output.onEvent(name, payload)
   })
   let interrupts = 0
   const onInterrupt = (): void => {
@@ -146,18 +132,73 @@ export async function trainCommand(app: VoxloopApp, projectDir: string, args: Pa
   }
   process.on('SIGINT', onInterrupt)
   try {
-    const started = await app.training.start(TrainingOptionsSchema.parse(trainingOptions))
+    let started: TrainingStarted
+    try {
+      started = await app.training.start(TrainingOptionsSchema.parse(trainingOptions))
+    } catch (error) {
+      // Ctrl+C before the first step: said plainly, with the run's (cancelled, version-less) result.
+      if (!(error instanceof VoxloopError && error.code === 'CANCELLED')) throw error
+      clearLine()
+      stderr.write(`Stopped before training began: ${error.message}\n`)
+      const result: TrainingResult = finishedEarly ?? { runId: '', version: '', status: 'cancelled', epochsCompleted: 0, step: 0, bestEpoch: null, best: null, last: null, history: [], seconds: 0, error: null }
+      if (options.json) process.stdout.write(`${JSON.stringify({ ...result, metrics: result.best }, null, 2)}\n`)
+      return result
+    }
+    clearLine()
     stderr.write(`${formatPlan(started)}\n`)
     const result = await (app.training.whenFinished() ?? Promise.reject(new VoxloopError('INTERNAL', 'the run ended before it could be followed')))
     clearLine()
     if (options.json) process.stdout.write(`${JSON.stringify({ ...result, metrics: result.best }, null, 2)}\n`)
     else process.stdout.write(formatTrainingResult(result))
-    if (result.status === 'cancelled' || result.status === 'stopped') stderr.write(`Resume with: voxloop train ${projectDir} --resume ${result.version}\n`)
+    if ((result.status === 'cancelled' || result.status === 'stopped') && result.version) stderr.write(`Resume with: voxloop train ${projectDir} --resume ${result.version}\n`)
     return result
   } finally {
     process.off('SIGINT', onInterrupt)
     unsubscribe()
   }
+}
+
+/**
+ * What `voxloop train` writes on stderr while it runs. On a terminal the step line and the
+ * preparing line are redrawn in place; in a log or pipe the step line comes every ten seconds and
+ * the preparing line once per case (a case takes seconds, so that is dozens of lines, not thousands).
+ */
+export function trainingOutput(stderr: { write(text: string): unknown; isTTY?: boolean }, now: () => number = Date.now): { onEvent(name: EventName, payload: unknown): void; clearLine(): void } {
+  const tty = stderr.isTTY === true
+  let lastLineAt = -Infinity
+  let drawn = false
+  const clearLine = (): void => {
+    if (tty && drawn) stderr.write('\r\x1b[2K')
+    drawn = false
+  }
+  const draw = (line: string): void => {
+    stderr.write(`\r\x1b[2K${line}`)
+    drawn = true
+  }
+  const onEvent = (name: EventName, payload: unknown): void => {
+    if (name === 'training:preparing') {
+      const preparing = payload as TrainingPreparing
+      const line = formatPreparingLine(preparing)
+      // The stage's last line stays; the per-case lines are redrawn on a terminal.
+      if (tty && preparing.caseId !== null) draw(line)
+      else {
+        clearLine()
+        stderr.write(`${line}\n`)
+      }
+    } else if (name === 'training:progress') {
+      const line = formatProgressLine(payload as TrainingProgress)
+      if (tty) draw(line)
+      else if (now() - lastLineAt > 10_000) {
+        // Logs and pipes get a line every ten seconds instead of a redrawn bar.
+        lastLineAt = now()
+        stderr.write(`${line}\n`)
+      }
+    } else if (name === 'training:epoch') {
+      clearLine()
+      stderr.write(`${formatEpochLine(payload as TrainingEpochEvent)}\n`)
+    }
+  }
+  return { onEvent, clearLine }
 }
 
 /** `--split test|validation|train`: one of the project's recorded splits. */

@@ -1,3 +1,4 @@
+import { DEMO_LABEL_COLORS } from '../../../shared/labelColors'
 import type { LabelDef } from '../../../shared/project'
 import type { Mat4, Vec3, Volume } from '../../../shared/volume'
 import { ProjectStore } from '../project/ProjectStore'
@@ -9,9 +10,9 @@ import { DEMO_LABELS, drawDemoCaseParams, synthesizeDemoCase, type DemoCase } fr
 export const DEFAULT_DEMO_SEED = 20_240_611
 
 export const DEMO_LABEL_TABLE: LabelDef[] = [
-  { id: DEMO_LABELS.organ, name: 'Organ', color: '#f2a93b' },
-  { id: DEMO_LABELS.lesion, name: 'Lesion', color: '#e0413a' },
-  { id: DEMO_LABELS.vessel, name: 'Vessel', color: '#3b8fe0' }
+  { id: DEMO_LABELS.organ, name: 'Organ', color: DEMO_LABEL_COLORS.organ },
+  { id: DEMO_LABELS.lesion, name: 'Lesion', color: DEMO_LABEL_COLORS.lesion },
+  { id: DEMO_LABELS.vessel, name: 'Vessel', color: DEMO_LABEL_COLORS.vessel }
 ]
 
 export interface DemoProjectOptions {

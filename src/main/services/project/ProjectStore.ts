@@ -1,4 +1,5 @@
 import { mkdir, readdir, rm } from 'node:fs/promises'
+import { stampReviewDiceRule } from '../../../shared/activeLearning/efficiencyCurve'
 import { VoxloopError } from '../../../shared/errors'
 import {
   CaseSplitSchema,
@@ -539,7 +540,8 @@ export class ProjectStore {
   async recordReview(caseId: string, review: ReviewInfo): Promise<CaseSummary> {
     this.requireWritable()
     const record = this.requireCase(caseId)
-    record.review = review
+    // Stamped here, where it is stored: a record is marked comparable only when its Dice passes the check.
+    record.review = stampReviewDiceRule(review)
     await this.indexWriter.persist()
     return this.summarize(record)
   }

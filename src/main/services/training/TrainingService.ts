@@ -49,6 +49,9 @@ interface LiveRun {
   finished: Promise<TrainingResult>
 }
 
+/** How a run stopped before its first step ends its start() (the panel and the CLI show it as is). */
+export const STOPPED_WHILE_PREPARING = 'training stopped while the cases were being prepared; no model version was made'
+
 const IDLE_STATUS: TrainingStatus = { state: 'idle', runId: null, version: null, started: null, progress: null, lastEpoch: null, preparing: null, lastResult: null }
 
 /** Curated cases: marked done and with a saved label file. */
@@ -73,6 +76,11 @@ export type EvaluationSelection = string[] | { split: CaseSplit }
 
 export class TrainingService {
   private live: LiveRun | null = null
+  /**
+   * A start still picking its cases, before the engine has the run: a Stop then is remembered and
+   * the start ends there (the engine is never asked), rather than being answered "nothing to stop".
+   */
+  private pendingStart: { cancelRequested: boolean } | null = null
   private status: TrainingStatus = { ...IDLE_STATUS }
   /** The project whose run `status` describes (null before the first run). */
   private statusOwner: ProjectStore | null = null
@@ -107,13 +115,21 @@ export class TrainingService {
    * `target`: where the version goes instead of models/ (cross-validation only; not on the API).
    */
   async start(options: ParsedTrainingOptions, target?: ModelsTarget): Promise<TrainingStarted> {
-    if (this.live) throw new VoxloopError('BUSY', `a training run is already under way (${this.live.started?.version ?? 'starting'}); cancel it first`)
+    if (this.live || this.pendingStart) throw new VoxloopError('BUSY', `a training run is already under way (${this.live?.started?.version ?? 'starting'}); cancel it first`)
     const store = this.options.store()
     // A model version is written into the project's models/ folder.
     store.requireWritable()
-    const request = await this.trainRequest(store, options)
-    if (target) request.modelsDir = target.modelsDir
-    await this.options.engine.restartIfExited()
+    const pending = { cancelRequested: false }
+    this.pendingStart = pending
+    let request: TrainRequest
+    try {
+      request = await this.trainRequest(store, options)
+      if (target) request.modelsDir = target.modelsDir
+      await this.options.engine.restartIfExited()
+    } finally {
+      this.pendingStart = null
+    }
+    if (pending.cancelRequested) throw new VoxloopError('CANCELLED', STOPPED_WHILE_PREPARING)
 
     const finished = this.options.engine.call('train:start', request)
     const live: LiveRun = { runId: request.runId, store, target: target ?? null, state: 'starting', started: null, finished }
@@ -130,14 +146,25 @@ export class TrainingService {
     // planning fails (no cases, bad options, unreadable files), in which case the call rejects.
     return new Promise<TrainingStarted>((resolve, reject) => {
       this.startedWaiters.set(request.runId, resolve)
-      finished.then(() => reject(new VoxloopError('INTERNAL', 'the engine ended the run without planning it')), reject)
+      finished.then(
+        // A Stop while the engine prepared the cases: it ends the run before planning it (no version).
+        (result) => reject(result.status === 'cancelled' ? new VoxloopError('CANCELLED', STOPPED_WHILE_PREPARING) : new VoxloopError('INTERNAL', 'the engine ended the run without planning it')),
+        reject
+      )
     })
   }
 
-  /** Asks the live run to stop after its current step; resolves to false when none is live. */
+  /**
+   * Asks the live run to stop after its current step (or, while its cases are prepared, before the
+   * next case); resolves to false when none is live or starting.
+   */
   async cancel(): Promise<{ cancelled: boolean }> {
     const live = this.live
-    if (!live) return { cancelled: false }
+    if (!live) {
+      if (!this.pendingStart) return { cancelled: false }
+      this.pendingStart.cancelRequested = true
+      return { cancelled: true }
+    }
     live.state = 'cancelling'
     this.status = { ...this.status, state: 'cancelling' }
     return this.options.engine.call('train:cancel', live.runId)

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, watch } from 'vue'
 import type { SystemLoad } from '../../../shared/system'
 import type { ModelVersionInfo, TrainingEpochEvent, TrainingOptions, TrainingPreparing, TrainingProgress, TrainingResult, TrainingStatus } from '../../../shared/training'
+import { VoxloopError } from '../../../shared/errors'
 import { api } from '../bridge/api'
 import { useProjectsStore } from './useProjectsStore'
 
@@ -15,6 +16,14 @@ export interface LossPoint {
  * Training as the panel sees it: the live run (progress, loss per step, validation per epoch), the
  * machine's load, the model versions and which one is active. Follows the engine's events.
  */
+/** What the panel says after a Stop before the run's first step. */
+export const STOPPED_BEFORE_TRAINING = 'Stopped before training began: no model was made. The cases prepared so far are kept for the next run.'
+
+/** A run stopped before it was planned: it has no version (the engine made none). */
+export function stoppedBeforeTraining(result: TrainingResult | null): boolean {
+  return result !== null && result.status === 'cancelled' && result.version === ''
+}
+
 export const useTrainingStore = defineStore('training', () => {
   const projects = useProjectsStore()
   const status = ref<TrainingStatus | null>(null)
@@ -30,6 +39,10 @@ export const useTrainingStore = defineStore('training', () => {
   /** The latest data-preparation event of the run being started, until its first step. */
   const preparing = ref<TrainingPreparing | null>(null)
   const starting = ref(false)
+  /** Stop was clicked and the run has not ended yet (the status may not say 'cancelling' while it starts). */
+  const stopping = ref(false)
+  /** How the last start ended when it was stopped before its first step (not an error: the user asked). */
+  const notice = ref<string | null>(null)
   let loadTimer: ReturnType<typeof setInterval> | null = null
 
   const running = computed(() => status.value?.state === 'running' || status.value?.state === 'starting' || status.value?.state === 'cancelling')
@@ -47,6 +60,7 @@ export const useTrainingStore = defineStore('training', () => {
       preparing.value = status.value.state === 'starting' ? status.value.preparing : null
       // After a reload the panel says how this project's last run ended, not just its last phase.
       if (!lastResult.value && status.value.state === 'idle') lastResult.value = status.value.lastResult
+      if (stoppedBeforeTraining(lastResult.value)) notice.value = STOPPED_BEFORE_TRAINING
     } catch (cause) {
       error.value = (cause as Error).message
     }
@@ -56,6 +70,8 @@ export const useTrainingStore = defineStore('training', () => {
   async function start(options: TrainingOptions): Promise<void> {
     error.value = null
     failedFineTune.value = null
+    notice.value = null
+    stopping.value = false
     starting.value = true
     losses.value = []
     epochs.value = []
@@ -68,18 +84,30 @@ export const useTrainingStore = defineStore('training', () => {
       await api.training.start(options)
       status.value = await api.training.status()
     } catch (cause) {
-      error.value = (cause as Error).message
-      failedFineTune.value = options.fromModel ?? null
+      if (cause instanceof VoxloopError && cause.code === 'CANCELLED') {
+        // Stopped while the cases were prepared: nothing was trained, nothing went wrong.
+        notice.value = STOPPED_BEFORE_TRAINING
+        status.value = status.value ? { ...status.value, state: 'idle', preparing: null } : null
+      } else {
+        error.value = (cause as Error).message
+        failedFineTune.value = options.fromModel ?? null
+      }
       preparing.value = null
+      stopping.value = false
     } finally {
       starting.value = false
     }
   }
 
+  /** Stop: the live run ends after its current step, or a starting one before its next case. */
   async function cancel(): Promise<void> {
+    stopping.value = true
     try {
-      await api.training.cancel()
+      const { cancelled } = await api.training.cancel()
+      // Nothing was live (it ended meanwhile): the panel must not wait for an end that has come.
+      if (!cancelled) stopping.value = false
     } catch (cause) {
+      stopping.value = false
       error.value = (cause as Error).message
     }
   }
@@ -131,6 +159,8 @@ export const useTrainingStore = defineStore('training', () => {
     versions.value = []
     error.value = null
     failedFineTune.value = null
+    notice.value = null
+    stopping.value = false
     stopLoad()
   }
 
@@ -159,6 +189,8 @@ export const useTrainingStore = defineStore('training', () => {
   api.on('training:finished', (result) => {
     lastResult.value = result
     preparing.value = null
+    stopping.value = false
+    if (stoppedBeforeTraining(result)) notice.value = STOPPED_BEFORE_TRAINING
     // The panel shows the finished state at once (issue #15 item 4: it stayed at "saving · CPU 100 %"
     // while the refresh was under way, or for good when it failed).
     if (status.value) status.value = { ...status.value, state: 'idle', lastResult: result }
@@ -178,6 +210,8 @@ export const useTrainingStore = defineStore('training', () => {
     error,
     failedFineTune,
     starting,
+    stopping,
+    notice,
     running,
     activeModel,
     refresh,

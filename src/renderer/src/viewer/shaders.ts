@@ -16,10 +16,14 @@ void main() {
 
 /**
  * The uncertainty heat map's colours at 0 and 1 (linear in between, its opacity rising with the
- * value): the colour bar (components/workspace/UncertaintyLegend.vue) draws the same ramp.
+ * value): the colour bar (components/workspace/UncertaintyLegend.vue) draws the same ramp. Wine to
+ * mint, lightness rising all the way: every colour on it is at least 15 ΔE00 from the demo's label
+ * colours and the twelve default ones (the old blue → yellow ramp ended 15 ΔE00 from the demo's
+ * orange "Organ" and passed through the blue "Vessel"), so the label outlines drawn under the heat
+ * map stay told apart from it (uncertaintyRamp.test.ts measures this).
  */
-export const HEAT_LOW_RGB: readonly [number, number, number] = [0.1, 0.1, 0.9]
-export const HEAT_HIGH_RGB: readonly [number, number, number] = [1.0, 0.9, 0.1]
+export const HEAT_LOW_RGB: readonly [number, number, number] = [0.6, 0.0, 0.36]
+export const HEAT_HIGH_RGB: readonly [number, number, number] = [0.7, 1.0, 0.7]
 
 function glslVec3(rgb: readonly [number, number, number]): string {
   return rgb.map((c) => c.toFixed(3)).join(', ')

@@ -275,6 +275,32 @@ describe('runTraining', () => {
     expect(epochs).toHaveLength(1)
   })
 
+  it('a stop while the cases are prepared ends the run at the next case, before it has a version folder', async () => {
+    const before = await readdir(fixture.modelsDir).catch(() => [])
+    const preparing: TrainingPreparing[] = []
+    const started: TrainingStarted[] = []
+    const control = { cancelRequested: false }
+    const result = await runTraining(tinyRequest(fixture, { epochs: 2 }), {
+      control,
+      progressIntervalMs: 0,
+      events: {
+        started: (p) => started.push(p),
+        progress: () => undefined,
+        epoch: () => undefined,
+        // The user clicks Stop while the first case is read.
+        preparing: (p) => {
+          preparing.push(p)
+          control.cancelRequested = true
+        }
+      }
+    })
+    expect(result).toMatchObject({ status: 'cancelled', version: '', epochsCompleted: 0, step: 0, bestEpoch: null, error: null })
+    // Stopped at the first case, not after preparing all of them; never planned, nothing written.
+    expect(preparing).toHaveLength(1)
+    expect(started).toHaveLength(0)
+    expect(await readdir(fixture.modelsDir).catch(() => [])).toEqual(before)
+  })
+
   it('stops early when the validation Dice has not improved for `patience` epochs, keeping the best epoch', async () => {
     // A learning rate too small to change any prediction: every later epoch ties with the first.
     const { result } = await train(tinyRequest(fixture, { epochs: 6, patience: 2, learningRate: 1e-12, warmupSteps: 0 }))

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { parseMirrorFlag, parsePatchFlag, trainingOptionsFromFlags } from '../../../../src/main/cli/commands/trainCommand'
+import { parseMirrorFlag, parsePatchFlag, trainingOptionsFromFlags, trainingOutput } from '../../../../src/main/cli/commands/trainCommand'
 import { parseArgs } from '../../../../src/main/cli/parseArgs'
-import { formatDuration, formatEpochLine, formatProgressLine, formatScoresTable } from '../../../../src/main/cli/trainingReport'
-import type { TrainingProgress, ValidationScores } from '../../../../src/shared/training'
+import { formatDuration, formatEpochLine, formatPreparingLine, formatProgressLine, formatScoresTable } from '../../../../src/main/cli/trainingReport'
+import type { TrainingPreparing, TrainingProgress, ValidationScores } from '../../../../src/shared/training'
 
 const flags = (...argv: string[]): ReturnType<typeof parseArgs> => parseArgs(['train', 'project', ...argv], ['json', 'no-augment'])
 
@@ -87,5 +87,67 @@ describe('training report text', () => {
     expect(table[4]).toMatch(/^mean\s+0\.7500/)
     expect(formatDuration(7300)).toBe('2h01m')
     expect(formatDuration(null)).toBe('--')
+  })
+})
+
+describe('voxloop train output while the cases are prepared', () => {
+  const preparing = (done: number, total: number, caseId: string | null, stage: TrainingPreparing['stage'] = 'cache'): TrainingPreparing => ({ runId: 'r', stage, done, total, caseId, elapsedSeconds: 62 })
+  const ids = Array.from({ length: 26 }, (_, n) => `hippocampus_${String(n + 1).padStart(3, '0')}`)
+  /** The events of a 26-case preparation, as the engine sends them: before each case, then once after the last. */
+  const stage = (kind: TrainingPreparing['stage']): TrainingPreparing[] => [...ids.map((id, n) => preparing(n, ids.length, id, kind)), preparing(ids.length, ids.length, null, kind)]
+
+  it('names the case being read and counts it', () => {
+    expect(formatPreparingLine(preparing(2, 26, 'hippocampus_012'))).toBe('Preparing cases 3/26 (hippocampus_012)…')
+    expect(formatPreparingLine(preparing(0, 20, 'hippocampus_001', 'fingerprint'))).toBe('Measuring cases 1/20 (hippocampus_001)…')
+    expect(formatPreparingLine(preparing(26, 26, null))).toBe('Prepared 26 case(s) (1m02s since the start)')
+  })
+
+  it('a log or pipe gets one line per prepared case, and the step line still only every ten seconds', () => {
+    const written: string[] = []
+    let clock = 0
+    const output = trainingOutput({ isTTY: false, write: (text: string) => written.push(text) }, () => clock)
+    for (const event of [...stage('fingerprint'), ...stage('cache')]) output.onEvent('training:preparing', event)
+    const lines = written.join('').split('\n').filter(Boolean)
+    expect(lines).toHaveLength(2 * 27)
+    expect(lines[2]).toBe('Measuring cases 3/26 (hippocampus_003)…')
+    expect(lines[27 + 11]).toBe('Preparing cases 12/26 (hippocampus_012)…')
+    expect(lines.at(-1)).toBe('Prepared 26 case(s) (1m02s since the start)')
+    // No terminal control codes in a log.
+    expect(written.join('')).not.toContain('\x1b')
+
+    written.length = 0
+    const step = (n: number): TrainingProgress => ({
+      runId: 'r',
+      version: 'v0001',
+      phase: 'training',
+      epoch: 1,
+      epochs: 1,
+      step: n,
+      stepInEpoch: n,
+      stepsPerEpoch: 50,
+      totalSteps: 50,
+      loss: 0.5,
+      learningRate: 0.001,
+      patchesPerSecond: 1,
+      etaSeconds: null,
+      elapsedSeconds: n,
+      memory: { numTensors: 1, numBytes: 1 },
+      lastValidation: null
+    })
+    for (let n = 1; n <= 50; n++) {
+      clock += 1000
+      output.onEvent('training:progress', step(n))
+    }
+    expect(written.join('').split('\n').filter(Boolean).length).toBe(5)
+  })
+
+  it('a terminal gets the preparing line redrawn in place, and each stage\'s summary kept', () => {
+    const written: string[] = []
+    const output = trainingOutput({ isTTY: true, write: (text: string) => written.push(text) })
+    for (const event of stage('cache')) output.onEvent('training:preparing', event)
+    const text = written.join('')
+    expect(text.split('\n').filter(Boolean)).toHaveLength(1)
+    expect(text).toContain('\r\x1b[2KPreparing cases 26/26 (hippocampus_026)…')
+    expect(text.endsWith('\r\x1b[2KPrepared 26 case(s) (1m02s since the start)\n')).toBe(true)
   })
 })
