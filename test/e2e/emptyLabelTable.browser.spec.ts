@@ -27,10 +27,7 @@ test('an empty label table blocks painting with "add a label first"; after addin
   page.on('pageerror', (error) => errors.push(error.message))
   const workspace = new WorkspacePage(page)
   await page.goto(served.url)
-  await page.getByTestId('create-demo').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
-  await page.getByTestId('open-case-demo-02').click()
-  await workspace.waitForFirstFrame()
+  await workspace.openDemoCase('demo-02')
 
   // Delete every label: the project is left with nothing to paint with.
   const rows = page.getByTestId('label-table').locator('li[data-label-id]')
@@ -59,6 +56,8 @@ test('an empty label table blocks painting with "add a label first"; after addin
   await expect(page.getByTestId('save-state')).toHaveAttribute('data-state', 'saved')
   await expect(page.getByTestId('workspace-error')).toHaveCount(0)
   await expect(page.getByTestId('no-labels')).toBeVisible()
+  // The label list says what to do, not 'No label matches ""' for a search nobody typed.
+  await expect(page.getByTestId('label-search-empty')).toHaveText('No labels yet: add one below to paint with.')
   await saveScreenshot(page, 'empty-label-table-add-a-label-first')
 
   // Adding a label makes it the one painted with; the same stroke now paints, journals and saves.
