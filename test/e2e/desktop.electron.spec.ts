@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -9,6 +9,7 @@ import builderConfig from '../../electron-builder.config'
 import { findElectronBinary } from './fixtures/electronBinary'
 import { electronDistOf, packWithElectronBuilder, standInElectronDist, type PackedApp } from './fixtures/packagedApp'
 import { saveScreenshot } from './fixtures/screenshots'
+import { WorkspacePage } from './fixtures/workspacePage'
 import { startXvfb, type VirtualDisplay } from './fixtures/xvfb'
 
 const binary = findElectronBinary()
@@ -80,7 +81,85 @@ test.describe('the desktop app, run from the build', () => {
     const page = await app.firstWindow()
     expect(await callWithBadArgument(page)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
   })
+
+  // The PNG export is an <a download> on a blob: URL. In the app that must reach Electron's download
+  // routine (session 'will-download'), not the will-navigate guard, which would swallow it silently.
+  test('a view exported as PNG reaches the download routine and is saved at its pixel size', async () => {
+    test.setTimeout(180_000)
+    const page = await app.firstWindow()
+    await showDemoCaseInGrid(page)
+    const saveDir = mkdtempSync(path.join(os.tmpdir(), 'voxloop-electron-png-'))
+    try {
+      const savePath = path.join(saveDir, 'view.png')
+      // Without a save path Electron asks with the system dialog, which no test can answer; main sets
+      // the path here instead and records how the download ended.
+      await app.evaluate(({ session }, target) => {
+        const record = globalThis as unknown as { voxloopDownload?: { file: string; url: string; state: string } }
+        delete record.voxloopDownload
+        session.defaultSession.once('will-download', (_event, item) => {
+          item.setSavePath(target)
+          item.once('done', (_done, state) => {
+            record.voxloopDownload = { file: item.getFilename(), url: item.getURL(), state }
+          })
+        })
+      }, savePath)
+
+      // The coronal view, selected by a click as in the browser spec; the PNG is the cell's size in device pixels.
+      await page.locator('.view-coronal canvas').click({ position: { x: 30, y: 30 } })
+      const size = await page.locator('.viewer-cell.view-coronal').evaluate((cell) => {
+        const rect = cell.getBoundingClientRect()
+        return { width: Math.round(rect.width * window.devicePixelRatio), height: Math.round(rect.height * window.devicePixelRatio) }
+      })
+      expect(size.width).toBeGreaterThan(0)
+      await page.getByTestId('screenshot-view').click()
+      await expect
+        .poll(() => app.evaluate(() => (globalThis as unknown as { voxloopDownload?: { file: string; url: string; state: string } }).voxloopDownload ?? null), { timeout: 30_000 })
+        .toEqual({ file: expect.stringMatching(/^voxloop-coronal-\d{8}-\d{6}\.png$/), url: expect.stringMatching(/^blob:app:\/\/voxloop\//), state: 'completed' })
+      expect(pngSize(readFileSync(savePath))).toEqual(size)
+      // The download did not navigate the window away from the app.
+      expect(page.url()).toBe('app://voxloop/index.html')
+    } finally {
+      rmSync(saveDir, { recursive: true, force: true })
+    }
+  })
+
+  // Label surfaces are meshed in a module worker loaded from app://voxloop/assets/; were it refused
+  // (scheme privileges, MIME type, worker-src), SurfaceJobs would end it and mesh on the main thread.
+  test('smoothed label surfaces are meshed by a module worker served from app://voxloop/', async () => {
+    test.setTimeout(180_000)
+    const page = await app.firstWindow()
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    await showDemoCaseInGrid(page)
+    const cell3d = page.locator('.viewer-cell.view-3d')
+    await expect(cell3d).toHaveAttribute('data-surface-vertices', /^[1-9]\d*$/, { timeout: 60_000 })
+    await expect(cell3d).toHaveAttribute('data-surface-smoothing', /^[1-9]\d*$/)
+    expect(((await cell3d.getAttribute('data-surface-labels')) ?? '').split(',').map(Number)).toContain(1)
+    // The worker is still alive after delivering: a worker that failed to load is terminated.
+    const surfaceWorker = page.workers().find((worker) => /\/surfaceWorker-[\w-]+\.js$/.test(worker.url()))
+    expect(surfaceWorker?.url()).toMatch(/^app:\/\/voxloop\/assets\//)
+    expect(await surfaceWorker?.evaluate(() => self.location.protocol)).toBe('app:')
+    await saveScreenshot(page, 'desktop-3d-surfaces')
+    expect(errors).toEqual([])
+  })
 })
+
+/** From wherever the shared window is: the demo project's first case, drawn, in the 2×2 layout. */
+async function showDemoCaseInGrid(page: Page): Promise<void> {
+  const workspace = new WorkspacePage(page)
+  if (await page.getByTestId('start-page').isVisible()) await workspace.createDemo()
+  if (!(await page.getByTestId('viewer').isVisible())) await workspace.openCase('demo-01')
+  await workspace.waitForFirstFrame()
+  await page.getByTestId('layout-grid').click()
+  await expect(page.getByTestId('viewer')).toHaveAttribute('data-layout', 'grid')
+}
+
+/** Width and height from a PNG's IHDR chunk (after the 8-byte signature and the chunk's length and type). */
+function pngSize(bytes: Buffer): { width: number; height: number } {
+  expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+  expect(bytes.subarray(12, 16).toString('latin1')).toBe('IHDR')
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) }
+}
 
 test.describe('the installed app (electron-builder --dir)', () => {
   test.skip(!binary.path, `Packaged-app test skipped: ${binary.reason}`)

@@ -73,6 +73,7 @@ describe('respondToAppRequest: what the protocol handler answers', () => {
     await mkdir(path.join(rendererDir, 'assets'), { recursive: true })
     await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>Voxloop</title>')
     await writeFile(path.join(rendererDir, 'assets', 'k.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]))
+    await writeFile(path.join(rendererDir, 'assets', 'surfaceWorker-AbC1.js'), '(function(){"use strict";self.onmessage=()=>{}})();')
     await writeFile(path.join(tmp, 'secret.txt'), 'not for the page')
     // A link inside the folder that points out of it: its real path is checked, not just its name.
     await symlink(path.join(tmp, 'secret.txt'), path.join(rendererDir, 'assets', 'escape.txt'))
@@ -98,6 +99,24 @@ describe('respondToAppRequest: what the protocol handler answers', () => {
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('application/wasm')
     expect([...new Uint8Array(await response.arrayBuffer())]).toEqual([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])
+  })
+
+  // `new Worker(url, { type: 'module' })` checks the MIME type strictly (no sniffing with nosniff),
+  // and the worker runs under the CSP of its own response: both must let a same-origin worker run.
+  it('serves a module worker bundle as JavaScript under a CSP that lets it run and start workers from the app', async () => {
+    const response = await respondToAppRequest(rendererDir, { method: 'GET', url: 'app://voxloop/assets/surfaceWorker-AbC1.js' })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+    const directives = new Map(
+      (response.headers.get('content-security-policy') ?? '').split(';').map((d) => {
+        const [name = '', ...values] = d.trim().split(/\s+/)
+        return [name, values] as const
+      })
+    )
+    expect(directives.get('script-src')).toContain("'self'")
+    expect(directives.get('worker-src')).toContain("'self'")
+    expect(await response.text()).toBe('(function(){"use strict";self.onmessage=()=>{}})();')
   })
 
   it.each([
