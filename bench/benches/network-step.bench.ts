@@ -1,8 +1,8 @@
 /**
  * Seconds per training step of each registered network, on the path training takes (the registry's
  * build from resolved options, `openStepper` with the workers the plan would use, `trainStep`'s loss
- * including deep supervision), for the hippocampus plan: batch 2 of 40×56×40, 3 classes, 8 and 16
- * base filters. What a wider network costs within the 15-minute budget (docs/TRAINING.md).
+ * including deep supervision), for the hippocampus plan: batch 2 of 40×56×40, 3 classes, 8, 12 and
+ * 16 base filters. What a wider network costs within the 15-minute budget (docs/TRAINING.md).
  *
  * Baseline: the default network at 8 filters, measured in the same run.
  * Env: VOXLOOP_BENCH_STEPS (timed steps per network, default 8, after 3 warm-up steps).
@@ -57,7 +57,7 @@ async function run(): Promise<BenchReport> {
   const loadBefore = loadAverage()
   const rows: BenchRow[] = []
   const baseline = `${DEFAULT_ARCHITECTURE} × 8 filters`
-  for (const baseFilters of [8, 16]) {
+  for (const baseFilters of [8, 12, 16]) {
     for (const name of ARCHITECTURES) {
       const { seconds, parameters, workers } = await secondsPerStep(name, baseFilters, batch)
       const row = `${name} × ${baseFilters} filters`
@@ -78,6 +78,6 @@ async function run(): Promise<BenchReport> {
 
 export const bench: Bench = {
   name: 'network-step',
-  description: 'seconds per training step of each registered network at 8 and 16 base filters (hippocampus patch, batch 2)',
+  description: 'seconds per training step of each registered network at 8, 12 and 16 base filters (hippocampus patch, batch 2)',
   run
 }
