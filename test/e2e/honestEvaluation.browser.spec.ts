@@ -7,8 +7,10 @@
  */
 import path from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
+import { callApiJson } from './fixtures/api'
 import { startServedApp, type ServedApp } from './fixtures/serveApp'
 import { SCREENSHOT_DIR, saveScreenshot } from './fixtures/screenshots'
+import { WorkspacePage } from './fixtures/workspacePage'
 
 let served: ServedApp
 
@@ -21,22 +23,6 @@ test.afterAll(async () => {
 })
 
 const TEST_CASE = 'demo-06'
-
-/** `POST /api/<channel>` from the page, authorised as the app's bridge is. */
-async function callApi(page: Page, channel: string, args: unknown[]): Promise<unknown> {
-  return page.evaluate(
-    async ({ channel, args, token }) => {
-      const response = await fetch(`/api/${channel}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: JSON.stringify(args)
-      })
-      if (!response.ok) throw new Error(`${channel}: ${response.status} ${await response.text()}`)
-      return response.json() as Promise<unknown>
-    },
-    { channel, args, token: served.token }
-  )
-}
 
 /** Picks a split in the case table; a move that needs confirming shows why, and `answer` says yes or no. */
 async function chooseSplit(page: Page, caseId: string, split: string, answer: 'move' | 'cancel'): Promise<void> {
@@ -52,8 +38,7 @@ test('split control, validation loss curve and the model table with training, va
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
   await page.goto(served.url)
-  await page.getByTestId('create-demo').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
+  await new WorkspacePage(page).createDemo()
 
   // No run has used the cases yet: no split. Moving one to validation asks first, and Cancel keeps it.
   await expect(page.getByTestId(`split-${TEST_CASE}`)).toHaveValue('')
@@ -69,7 +54,7 @@ test('split control, validation loss curve and the model table with training, va
   await saveScreenshot(page, 'honest-0-split-confirm')
   await page.getByTestId('split-confirm-move').click()
   await expect(page.getByTestId(`split-${TEST_CASE}`)).toHaveValue('test')
-  const cases = (await callApi(page, 'cases:list', [])) as Array<{ id: string; split: string | null }>
+  const cases = (await callApiJson(page, served.token, 'cases:list')) as Array<{ id: string; split: string | null }>
   expect(cases.find((c) => c.id === TEST_CASE)?.split).toBe('test')
 
   // A tiny run of two epochs: the loss chart gets a validation series beside the training loss.
@@ -99,7 +84,7 @@ test('split control, validation loss curve and the model table with training, va
   await saveScreenshot(page, 'honest-1-training-panel')
 
   // The run left the test case out, and the version's figures sit in their own columns.
-  const versions = (await callApi(page, 'models:list', [])) as Array<{ version: string; trainLoss: number; metrics: { loss: number; perLabel: Array<{ name: string; dice: number }> }; trainingCases: number; validationCases: number }>
+  const versions = (await callApiJson(page, served.token, 'models:list')) as Array<{ version: string; trainLoss: number; metrics: { loss: number; perLabel: Array<{ name: string; dice: number }> }; trainingCases: number; validationCases: number }>
   const listed = versions.find((v) => v.version === version)
   // Six curated demo cases, one of them in test: the other five train or validate.
   expect((listed?.trainingCases ?? 0) + (listed?.validationCases ?? 0)).toBe(5)
@@ -114,7 +99,7 @@ test('split control, validation loss curve and the model table with training, va
   await expect(row.getByTestId(`test-metrics-${version}`)).toHaveText('not measured')
 
   // evaluate --split test (the API the CLI uses): the report becomes the version's test figures.
-  const report = (await callApi(page, 'models:evaluate', [{ version, split: 'test' }])) as { cases: Array<{ caseId: string }>; mean: { perLabel: Array<{ name: string; dice: number }> } }
+  const report = (await callApiJson(page, served.token, 'models:evaluate', [{ version, split: 'test' }])) as { cases: Array<{ caseId: string }>; mean: { perLabel: Array<{ name: string; dice: number }> } }
   expect(report.cases.map((c) => c.caseId)).toEqual([TEST_CASE])
   await page.getByTestId('tab-cases').click()
   await page.getByTestId('tab-models').click()

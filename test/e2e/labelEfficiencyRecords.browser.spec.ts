@@ -5,22 +5,14 @@
  * review recorded now keeps its Dice. The reviews are recorded through the API, as the app's
  * workspace records them on Done, one of them shaped as the old code computed it.
  */
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test } from '@playwright/test'
+import { callApi } from './fixtures/api'
 import { saveScreenshot } from './fixtures/screenshots'
 import { serveForThisFile, trainTiny } from './fixtures/tinyTraining'
+import { WorkspacePage } from './fixtures/workspacePage'
 
 const served = serveForThisFile()
 test.use({ actionTimeout: 30_000 })
-
-async function callApi(page: Page, channel: string, args: unknown[]): Promise<{ status: number; body: string }> {
-  return page.evaluate(
-    async ({ channel, args, token }) => {
-      const response = await fetch(`/api/${channel}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify(args) })
-      return { status: response.status, body: await response.text() }
-    },
-    { channel, args, token: served().token }
-  )
-}
 
 test('a review whose Dice missed a changed label reads "not comparable"; one recorded now keeps its Dice', async ({ page }) => {
   test.setTimeout(300_000)
@@ -28,26 +20,18 @@ test('a review whose Dice missed a changed label reads "not comparable"; one rec
   page.on('pageerror', (error) => errors.push(error.message))
   await page.setViewportSize({ width: 1440, height: 900 })
   await page.goto(served().url)
-  await page.getByTestId('create-demo').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
+  const workspace = new WorkspacePage(page)
+  await workspace.createDemo()
   const version = await trainTiny(page, { resultWithinMs: 240_000 })
 
   const review = { modelVersion: version, voxelsChanged: 103_043, seconds: 95, curatedAt: '2026-12-01T10:00:00.000Z' }
   // As the old code stored it: label 4 (deleted from the table) lost 103,043 voxels and scored no Dice.
-  const old = await callApi(page, 'cases:recordReview', ['demo-07', { ...review, perLabel: [{ labelId: 4, added: 0, removed: 103_043 }], dice: { '1': 0.995, '2': 0.996, '3': 0.997 } }])
+  const old = await callApi(page, served().token, 'cases:recordReview', ['demo-07', { ...review, perLabel: [{ labelId: 4, added: 0, removed: 103_043 }], dice: { '1': 0.995, '2': 0.996, '3': 0.997 } }])
   expect(old.status, old.body).toBe(200)
   expect(JSON.parse(old.body)).not.toHaveProperty('review.diceRule')
 
-  const current = JSON.parse((await callApi(page, 'projects:current', [])).body) as { path: string }
-  const reopen = async (): Promise<void> => {
-    await page.reload()
-    await expect(page.getByTestId('start-page')).toBeVisible({ timeout: 30_000 })
-    await page.getByTestId('project-path').fill(current.path)
-    await page.getByTestId('open-path').click()
-    await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
-    await page.getByTestId('tab-models').click()
-  }
-  await reopen()
+  const current = JSON.parse((await callApi(page, served().token, 'projects:current')).body) as { path: string }
+  await workspace.reopenProject(current.path)
   const dice = page.getByTestId('label-efficiency').locator('[data-testid="efficiency-dice"]')
   await expect(dice).toHaveText('not comparable')
   await expect(dice).toHaveAttribute('title', /recorded before the proposal Dice counted every label/)
@@ -56,10 +40,10 @@ test('a review whose Dice missed a changed label reads "not comparable"; one rec
   await saveScreenshot(page, 'label-efficiency-not-comparable')
 
   // A review recorded now (every changed label scored) is stamped and counts.
-  const now = await callApi(page, 'cases:recordReview', ['demo-08', { ...review, voxelsChanged: 40, perLabel: [{ labelId: 1, added: 40, removed: 0 }], dice: { '1': 0.9, '2': 1, '3': 1 } }])
+  const now = await callApi(page, served().token, 'cases:recordReview', ['demo-08', { ...review, voxelsChanged: 40, perLabel: [{ labelId: 1, added: 40, removed: 0 }], dice: { '1': 0.9, '2': 1, '3': 1 } }])
   expect(now.status, now.body).toBe(200)
   expect(JSON.parse(now.body)).toHaveProperty('review.diceRule', 2)
-  await reopen()
+  await workspace.reopenProject(current.path)
   await expect(dice).toHaveText('0.967 (1 of 2)')
   await page.getByTestId('label-efficiency').scrollIntoViewIfNeeded()
   await saveScreenshot(page, 'label-efficiency-one-of-two')

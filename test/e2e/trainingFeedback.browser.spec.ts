@@ -12,8 +12,10 @@
  *   and its Make-active button is off with the reason.
  */
 import { expect, test, type Page } from '@playwright/test'
+import { callApi } from './fixtures/api'
 import { startServedApp, type ServedApp } from './fixtures/serveApp'
 import { saveScreenshot } from './fixtures/screenshots'
+import { WorkspacePage } from './fixtures/workspacePage'
 
 let served: ServedApp
 // An action that cannot happen fails where it is, rather than at the test's 10-minute limit.
@@ -27,21 +29,6 @@ test.afterAll(async () => {
   await served?.stop()
 })
 
-/** `POST /api/<channel>` from the page, authorised as the app's bridge is; the status and body as answered. */
-async function callApi(page: Page, channel: string, args: unknown[]): Promise<{ status: number; body: string }> {
-  return page.evaluate(
-    async ({ channel, args, token }) => {
-      const response = await fetch(`/api/${channel}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: JSON.stringify(args)
-      })
-      return { status: response.status, body: await response.text() }
-    },
-    { channel, args, token: served.token }
-  )
-}
-
 interface LabelDef {
   id: number
   name: string
@@ -50,15 +37,10 @@ interface LabelDef {
 
 /** Changes the label table through the API, then reopens the project so that the page reads it afresh. */
 async function replaceLabels(page: Page, change: (labels: LabelDef[]) => LabelDef[]): Promise<void> {
-  const current = JSON.parse((await callApi(page, 'projects:current', [])).body) as { path: string; manifest: { labels: LabelDef[] } }
-  const answer = await callApi(page, 'projects:updateLabels', [change(current.manifest.labels)])
+  const current = JSON.parse((await callApi(page, served.token, 'projects:current')).body) as { path: string; manifest: { labels: LabelDef[] } }
+  const answer = await callApi(page, served.token, 'projects:updateLabels', [change(current.manifest.labels)])
   expect(answer.status, answer.body).toBe(200)
-  await page.reload()
-  await expect(page.getByTestId('start-page')).toBeVisible({ timeout: 30_000 })
-  await page.getByTestId('project-path').fill(current.path)
-  await page.getByTestId('open-path').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
-  await page.getByTestId('tab-models').click()
+  await new WorkspacePage(page).reopenProject(current.path)
 }
 
 interface Seen {
@@ -104,11 +86,10 @@ test('training feedback, empty labels and a changed label table', async ({ page 
   page.on('pageerror', (error) => errors.push(error.message))
   await page.setViewportSize({ width: 1440, height: 900 })
   await page.goto(served.url)
-  await page.getByTestId('create-demo').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
+  await new WorkspacePage(page).createDemo()
 
   // The backend menu offers only what this machine's engine found usable; the others say why.
-  const report = JSON.parse((await callApi(page, 'system:backends', [])).body) as { probes: Array<{ id: string; available: boolean; reason: string }> }
+  const report = JSON.parse((await callApi(page, served.token, 'system:backends')).body) as { probes: Array<{ id: string; available: boolean; reason: string }> }
   for (const probe of report.probes) {
     const option = page.getByTestId(`backend-option-${probe.id}`)
     if (probe.available) await expect(option).toBeEnabled()
@@ -161,7 +142,7 @@ test('training feedback, empty labels and a changed label table', async ({ page 
   await expect(page.getByTestId('predict-cases')).toHaveAttribute('title', /Lesion \(2\)/)
   await saveScreenshot(page, 'training-feedback-2-labels-changed')
   // The server refuses to make it active again, whatever a page sends.
-  const refused = await callApi(page, 'models:activate', [version])
+  const refused = await callApi(page, served.token, 'models:activate', [version])
   expect(refused.status).toBeGreaterThanOrEqual(400)
   expect(refused.body).toContain('Lesion (2)')
 

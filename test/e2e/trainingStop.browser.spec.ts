@@ -4,23 +4,14 @@
  * Now Stop is there and enabled from the click on; it ends the run before the next case, no model
  * version is made, and the panel returns to idle with a message saying so.
  */
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test } from '@playwright/test'
+import { callApiJson } from './fixtures/api'
 import { saveScreenshot } from './fixtures/screenshots'
 import { serveForThisFile } from './fixtures/tinyTraining'
+import { WorkspacePage } from './fixtures/workspacePage'
 
 const served = serveForThisFile()
 test.use({ actionTimeout: 30_000 })
-
-/** `POST /api/<channel>` from the page, authorised as the app's bridge is; the parsed answer. */
-async function callApi(page: Page, channel: string): Promise<unknown> {
-  return page.evaluate(
-    async ({ channel, token }) => {
-      const response = await fetch(`/api/${channel}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: '[]' })
-      return response.json() as Promise<unknown>
-    },
-    { channel, token: served().token }
-  )
-}
 
 test('Stop is offered while the cases are prepared, and stops the run there without making a model', async ({ page }) => {
   test.setTimeout(300_000)
@@ -28,8 +19,7 @@ test('Stop is offered while the cases are prepared, and stops the run there with
   page.on('pageerror', (error) => errors.push(error.message))
   await page.setViewportSize({ width: 1440, height: 900 })
   await page.goto(served().url)
-  await page.getByTestId('create-demo').click()
-  await expect(page.getByTestId('case-table')).toBeVisible({ timeout: 60_000 })
+  await new WorkspacePage(page).createDemo()
   await page.getByTestId('tab-models').click()
 
   await page.getByTestId('retrain').click()
@@ -41,7 +31,7 @@ test('Stop is offered while the cases are prepared, and stops the run there with
   await expect(stop).toHaveText('Stop')
   await expect(page.getByTestId('retrain')).toHaveCount(0)
   await saveScreenshot(page, 'training-preparing-stop')
-  expect(await callApi(page, 'training:status')).toMatchObject({ state: 'starting' })
+  expect(await callApiJson(page, served().token, 'training:status')).toMatchObject({ state: 'starting' })
 
   await stop.click()
   // Back to idle, saying what happened; Train is offered again.
@@ -53,7 +43,7 @@ test('Stop is offered while the cases are prepared, and stops the run there with
   await expect(page.getByTestId('training-live')).toHaveCount(0)
   await saveScreenshot(page, 'training-stopped-while-preparing')
   // No orphan state: the service is idle and no model version (not even an empty folder) was made.
-  expect(await callApi(page, 'training:status')).toMatchObject({ state: 'idle', preparing: null, lastResult: { status: 'cancelled', version: '' } })
-  expect(await callApi(page, 'models:list')).toEqual([])
+  expect(await callApiJson(page, served().token, 'training:status')).toMatchObject({ state: 'idle', preparing: null, lastResult: { status: 'cancelled', version: '' } })
+  expect(await callApiJson(page, served().token, 'models:list')).toEqual([])
   expect(errors).toEqual([])
 })

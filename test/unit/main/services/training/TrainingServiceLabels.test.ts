@@ -11,15 +11,14 @@ import { EventHub } from '../../../../../src/main/app/EventHub'
 import type { EngineClient } from '../../../../../src/main/engine/EngineClient'
 import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { TrainingService } from '../../../../../src/main/services/training/TrainingService'
-import { imageHeaderForGrid } from '../../../../../src/node/formats/nifti/writeImageNifti'
 import type { EventName } from '../../../../../src/shared/contract'
 import type { BackendReport } from '../../../../../src/shared/backends'
 import type { EngineEventMessage, TrainRequest } from '../../../../../src/shared/engineProtocol'
 import type { LabelDef } from '../../../../../src/shared/project'
-import { createRandom } from '../../../../../src/shared/random'
 import { TrainingOptionsSchema, type TrainingResult } from '../../../../../src/shared/training'
-import { syntheticCase, tinyOptions } from '../../../engine/train/trainingFixtures'
+import { tinyOptions } from '../../../engine/train/trainingFixtures'
 import { makeTempDir, removeDir } from '../project/projectFixtures'
+import { syntheticProject } from './syntheticProject'
 
 const LABELS: LabelDef[] = [
   { id: 1, name: 'ball', color: '#ff0000' },
@@ -65,13 +64,7 @@ let events: Array<{ name: EventName; payload: unknown }>
 
 beforeEach(async () => {
   dir = await makeTempDir('voxloop-training-labels-')
-  store = await ProjectStore.create(path.join(dir, 'project'), { name: 'Labels', modality: 'MR', labels: LABELS })
-  const random = createRandom(5)
-  const header = imageHeaderForGrid({ dims: [16, 16, 16], datatype: 'float32', rasFromIjk: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] })
-  for (let n = 0; n < 3; n++) {
-    const { image, label } = syntheticCase(16, random)
-    await store.addCase({ id: `case-${n}`, image: { header, data: image }, labels: label, status: 'done' })
-  }
+  store = await syntheticProject(dir, { name: 'Labels', labels: LABELS, seed: 5 })
   engine = new FakeEngine()
   const hub = new EventHub()
   events = []

@@ -5,20 +5,18 @@
  * prepares ends train:start with a cancelled result and no started event. The project is a real folder.
  */
 import { readdir } from 'node:fs/promises'
-import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { EventHub } from '../../../../../src/main/app/EventHub'
 import type { EngineClient } from '../../../../../src/main/engine/EngineClient'
-import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
+import type { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { STOPPED_WHILE_PREPARING, TrainingService } from '../../../../../src/main/services/training/TrainingService'
-import { imageHeaderForGrid } from '../../../../../src/node/formats/nifti/writeImageNifti'
 import type { EventName } from '../../../../../src/shared/contract'
 import type { BackendReport } from '../../../../../src/shared/backends'
 import type { EngineEventMessage, TrainRequest } from '../../../../../src/shared/engineProtocol'
-import { createRandom } from '../../../../../src/shared/random'
 import { TrainingOptionsSchema, type TrainingResult } from '../../../../../src/shared/training'
-import { FIXTURE_LABELS, syntheticCase, tinyOptions } from '../../../engine/train/trainingFixtures'
+import { FIXTURE_LABELS, tinyOptions } from '../../../engine/train/trainingFixtures'
 import { makeTempDir, removeDir } from '../project/projectFixtures'
+import { syntheticProject } from './syntheticProject'
 
 /** Prepares `total` cases one per tick; a cancel for the run ends it before the next case. */
 class PreparingEngine implements Pick<EngineClient, 'call' | 'onEvent' | 'restartIfExited'> {
@@ -62,13 +60,7 @@ let events: Array<{ name: EventName; payload: unknown }>
 
 beforeEach(async () => {
   dir = await makeTempDir('voxloop-training-stop-')
-  store = await ProjectStore.create(path.join(dir, 'project'), { name: 'Stop', modality: 'MR', labels: FIXTURE_LABELS })
-  const random = createRandom(9)
-  const header = imageHeaderForGrid({ dims: [16, 16, 16], datatype: 'float32', rasFromIjk: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] })
-  for (let n = 0; n < 3; n++) {
-    const { image, label } = syntheticCase(16, random)
-    await store.addCase({ id: `case-${n}`, image: { header, data: image }, labels: label, status: 'done' })
-  }
+  store = await syntheticProject(dir, { name: 'Stop', labels: FIXTURE_LABELS, seed: 9 })
   engine = new PreparingEngine()
   hub = new EventHub()
   events = []
