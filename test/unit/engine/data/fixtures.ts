@@ -1,45 +1,12 @@
 /** Small synthetic volumes and samples for the data pipeline tests, plus real cases from the shared data. */
-import type { LabelArray, LabelVolume, Vec3, Volume, VolumeHeader } from '../../../../src/shared/volume'
+import type { LabelArray, LabelVolume, Vec3, Volume } from '../../../../src/shared/volume'
 import { labelIndex, voxelCountOfShape, type Shape3, type TrainingSample } from '../../../../src/engine/data'
 import { readLabelNifti, readNifti } from '../../../../src/node/formats/nifti'
 import { sharedDataPath } from '../../../helpers/sharedData'
+import { testVolumeHeader } from '../../../helpers/volumeHeader'
 
-export function headerFor(dims: Vec3, spacing: Vec3 = [1, 1, 1], channels = 1): VolumeHeader {
-  return {
-    dims,
-    channels,
-    spacing,
-    rasFromIjk: [
-      [spacing[0], 0, 0, 0],
-      [0, spacing[1], 0, 0],
-      [0, 0, spacing[2], 0],
-      [0, 0, 0, 1]
-    ],
-    affineSource: 'sform',
-    orientation: 'RAS',
-    storedDatatype: 'float32',
-    datatype: 'float32',
-    sclSlope: 1,
-    sclInter: 0,
-    niftiVersion: 1,
-    description: 'test',
-    geometry: {
-      qformCode: 0,
-      sformCode: 1,
-      quaternB: 0,
-      quaternC: 0,
-      quaternD: 0,
-      qoffsetX: 0,
-      qoffsetY: 0,
-      qoffsetZ: 0,
-      pixdim: [1, spacing[0], spacing[1], spacing[2], 1, 1, 1, 1],
-      srowX: [spacing[0], 0, 0, 0],
-      srowY: [0, spacing[1], 0, 0],
-      srowZ: [0, 0, spacing[2], 0],
-      xyztUnits: 10
-    }
-  }
-}
+/** A RAS float32 header on `dims` (the shared test header). */
+export const headerFor = testVolumeHeader
 
 /** A volume whose voxel (i, j, k, c) holds f(i, j, k, c), channel-major as in a Volume. */
 export function volumeFrom(dims: Vec3, spacing: Vec3, channels: number, f: (i: number, j: number, k: number, c: number) => number): Volume {

@@ -5,6 +5,7 @@ import type { CaseSummary, LabelDef, ReviewInfo } from '../../../../src/shared/p
 import type { LabelArray, Vec3, VolumeHeader, VoxelArray } from '../../../../src/shared/volume'
 import type { LabelChange, VoxelEditor } from '../../../../src/renderer/src/tools'
 import { OVERWRITE_ANY } from '../../../../src/renderer/src/tools/core/paintRules'
+import { testVolumeHeader } from '../../../helpers/volumeHeader'
 import type { PointerInteraction } from '../../../../src/renderer/src/viewer/VolumeViewer'
 import { CaseSession, type CaseSessionView, type SessionTools, type SessionViewer } from '../../../../src/renderer/src/workspace/CaseSession'
 import { ToolController, type ToolFeedback, type ToolSettings, type ToolViewer } from '../../../../src/renderer/src/workspace/ToolController'
@@ -39,37 +40,7 @@ function summaryOf(id: string, overrides: Partial<CaseSummary> = {}): CaseSummar
 }
 
 /** A 1 mm RAS float32 header on DIMS. */
-function header(): VolumeHeader {
-  return {
-    dims: DIMS,
-    channels: 1,
-    spacing: [1, 1, 1],
-    rasFromIjk: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
-    affineSource: 'sform',
-    orientation: 'RAS',
-    storedDatatype: 'float32',
-    datatype: 'float32',
-    sclSlope: 1,
-    sclInter: 0,
-    niftiVersion: 1,
-    description: 'test',
-    geometry: {
-      qformCode: 0,
-      sformCode: 1,
-      quaternB: 0,
-      quaternC: 0,
-      quaternD: 0,
-      qoffsetX: 0,
-      qoffsetY: 0,
-      qoffsetZ: 0,
-      pixdim: [1, 1, 1, 1, 1, 1, 1, 1],
-      srowX: [1, 0, 0, 0],
-      srowY: [0, 1, 0, 0],
-      srowZ: [0, 0, 1, 0],
-      xyztUnits: 10
-    }
-  }
-}
+const header = (): VolumeHeader => testVolumeHeader(DIMS)
 
 /**
  * The project side as the app's main process behaves (labelOps.validateEdit, which the renderer's
