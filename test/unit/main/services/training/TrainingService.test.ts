@@ -9,17 +9,16 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EventHub } from '../../../../../src/main/app/EventHub'
 import { EngineClient } from '../../../../../src/main/engine/EngineClient'
-import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
+import { type ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { TrainingService } from '../../../../../src/main/services/training/TrainingService'
-import { imageHeaderForGrid } from '../../../../../src/node/formats/nifti/writeImageNifti'
 import type { EventName } from '../../../../../src/shared/contract'
 import { engineArgv } from '../../../../../src/shared/engineProtocol'
-import { createRandom } from '../../../../../src/shared/random'
 import { TrainingOptionsSchema, type TrainingResult } from '../../../../../src/shared/training'
 import { engineSpecFromSource } from '../../../../helpers/engineUnderTsx'
 import { killableEngineLauncher } from '../../../../helpers/killableEngine'
-import { FIXTURE_LABELS, syntheticCase, tinyOptions } from '../../../engine/train/trainingFixtures'
+import { FIXTURE_LABELS, tinyOptions } from '../../../engine/train/trainingFixtures'
 import { makeTempDir, removeDir } from '../project/projectFixtures'
+import { syntheticProject } from './syntheticProject'
 
 let dir: string
 let store: ProjectStore
@@ -31,14 +30,8 @@ const events: Array<{ name: EventName; payload: unknown }> = []
 
 beforeAll(async () => {
   dir = await makeTempDir('voxloop-training-service-')
-  store = await ProjectStore.create(path.join(dir, 'project'), { name: 'Balls', modality: 'MR', labels: FIXTURE_LABELS })
-  const random = createRandom(3)
-  const header = imageHeaderForGrid({ dims: [16, 16, 16], datatype: 'float32', rasFromIjk: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] })
-  for (let n = 0; n < 5; n++) {
-    const { image, label } = syntheticCase(16, random)
-    // case-4 is labelled but not curated: training must leave it out.
-    await store.addCase({ id: `case-${n}`, image: { header, data: image }, labels: label, status: n === 4 ? 'in-review' : 'done' })
-  }
+  // case-4 is labelled but not curated: training must leave it out.
+  store = await syntheticProject(dir, { name: 'Balls', labels: FIXTURE_LABELS, seed: 3, cases: 5, inReview: 4 })
   const killable = killableEngineLauncher()
   children = killable.children
   engine = new EngineClient({ launcher: killable.launcher, spec: { ...engineSpecFromSource(), argv: engineArgv({ backend: 'wasm' }) } })

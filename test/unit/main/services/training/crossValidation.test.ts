@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EventHub } from '../../../../../src/main/app/EventHub'
 import { EngineClient } from '../../../../../src/main/engine/EngineClient'
 import { forkEngine } from '../../../../../src/main/engine/forkEngine'
-import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
+import { type ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import {
   assignFolds,
   foldLabelScores,
@@ -25,13 +25,12 @@ import {
   type CrossValidationReport
 } from '../../../../../src/main/services/training/crossValidation'
 import { TrainingService } from '../../../../../src/main/services/training/TrainingService'
-import { imageHeaderForGrid } from '../../../../../src/node/formats/nifti/writeImageNifti'
 import { engineArgv } from '../../../../../src/shared/engineProtocol'
-import { createRandom } from '../../../../../src/shared/random'
 import type { EvaluationReport } from '../../../../../src/shared/training'
 import { engineSpecFromSource } from '../../../../helpers/engineUnderTsx'
-import { FIXTURE_LABELS, syntheticCase } from '../../../engine/train/trainingFixtures'
+import { FIXTURE_LABELS } from '../../../engine/train/trainingFixtures'
 import { makeTempDir, removeDir } from '../project/projectFixtures'
+import { syntheticProject } from './syntheticProject'
 
 describe('fold assignment', () => {
   const ids = Array.from({ length: 41 }, (_, n) => `hippocampus_${String(n).padStart(3, '0')}`)
@@ -151,14 +150,8 @@ describe('runCrossValidation with a real engine', () => {
 
   beforeAll(async () => {
     dir = await makeTempDir('voxloop-crossval-')
-    store = await ProjectStore.create(path.join(dir, 'project'), { name: 'Balls', modality: 'MR', labels: FIXTURE_LABELS })
-    const random = createRandom(5)
-    const header = imageHeaderForGrid({ dims: [16, 16, 16], datatype: 'float32', rasFromIjk: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] })
-    for (let n = 0; n < 6; n++) {
-      const { image, label } = syntheticCase(16, random)
-      // case-5 is labelled but not curated: cross-validation must leave it out.
-      await store.addCase({ id: `case-${n}`, image: { header, data: image }, labels: label, status: n === 5 ? 'in-review' : 'done' })
-    }
+    // case-5 is labelled but not curated: cross-validation must leave it out.
+    store = await syntheticProject(dir, { name: 'Balls', labels: FIXTURE_LABELS, seed: 5, cases: 6, inReview: 5 })
     engine = new EngineClient({ launcher: forkEngine, spec: { ...engineSpecFromSource(), argv: engineArgv({ backend: 'wasm' }) } })
     service = new TrainingService({ engine, events: hub, store: () => store })
   })

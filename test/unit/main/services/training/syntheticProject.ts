@@ -14,11 +14,15 @@ export interface SyntheticProjectOptions {
   labels: LabelDef[]
   /** Seeds the cases' positions and noise, so that a failure reproduces. */
   seed: number
+  /** How many cases (default 3). */
+  cases?: number
+  /** Index of one case left 'in-review' (labelled but not curated), to check that training leaves it out. */
+  inReview?: number
 }
 
 /**
- * Creates `<dir>/project` (an MR project) with three 16³ cases, `case-0` … `case-2`, each a
- * bright ball (label 1) and a dark box (label 2) in noise, all marked done. The caller disposes
+ * Creates `<dir>/project` (an MR project) with `cases` 16³ cases (default 3), `case-0`, `case-1` …,
+ * each a bright ball (label 1) and a dark box (label 2) in noise, all marked done but `inReview`. The caller disposes
  * the store and removes `dir`; a set-up that fails disposes the store itself.
  */
 export async function syntheticProject(dir: string, options: SyntheticProjectOptions): Promise<ProjectStore> {
@@ -26,9 +30,9 @@ export async function syntheticProject(dir: string, options: SyntheticProjectOpt
   const random = createRandom(options.seed)
   const header = imageHeaderForGrid({ dims: [16, 16, 16], datatype: 'float32', rasFromIjk: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] })
   try {
-    for (let n = 0; n < 3; n++) {
+    for (let n = 0; n < (options.cases ?? 3); n++) {
       const { image, label } = syntheticCase(16, random)
-      await store.addCase({ id: `case-${n}`, image: { header, data: image }, labels: label, status: 'done' })
+      await store.addCase({ id: `case-${n}`, image: { header, data: image }, labels: label, status: n === options.inReview ? 'in-review' : 'done' })
     }
   } catch (error) {
     // The caller never gets the store to dispose, so its lock would outlive the failed set-up.
