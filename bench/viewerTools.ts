@@ -1,10 +1,16 @@
 /**
  * The viewer bench's tool rows, measured in Node on the code the renderer runs: grow from seeds as
- * the page builds its request (crop, seeds) plus the worker's whole job (`runGrowJob`, the function
- * grow.worker.ts calls), and one label-statistics pass. Same V8 as Chromium's worker, no browser.
+ * the page builds its request (crop, seeds) plus the workers' whole job, and one label-statistics
+ * pass. The workers are Node worker threads running the renderer's worker handler (protocol.ts, what
+ * grow.worker.ts runs) and the page's side is the app's own (`runGrowOnWorkers`, what
+ * GrowWorkerClient runs): same V8 as Chromium's workers, no browser. The app keeps its workers
+ * between jobs, so the threads are started (and warmed by a first job) before anything is timed.
  */
-import { buildGrowRequest } from '../src/renderer/src/tools/growFromSeeds/kernel'
-import { runGrowJob } from '../src/renderer/src/tools/growFromSeeds/protocol'
+import os from 'node:os'
+import path from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { buildGrowRequest, type GrowRequest, type GrowResult } from '../src/renderer/src/tools/growFromSeeds/kernel'
+import { runGrowOnWorkers, type GrowMessage, type GrowPort, type GrowReply, type GrowSplit } from '../src/renderer/src/tools/growFromSeeds/protocol'
 import { makeGrid, type VoxelGrid } from '../src/renderer/src/tools/core/grid'
 import { labelStatistics } from '../src/renderer/src/tools/statistics/labelStatistics'
 import type { Vec3, VoxelArray } from '../src/shared/volume'
@@ -55,27 +61,79 @@ function paintedSeeds(grid: VoxelGrid, corners: boolean): { indices: Uint32Array
   return { indices: Uint32Array.from(indices), values: Uint16Array.from(values) }
 }
 
+/** Two grow-from-seeds workers as the app keeps them: worker threads, one message at a time each. */
+class GrowThreads {
+  private readonly threads: Worker[]
+  private readonly waiting: Array<{ resolve(reply: GrowReply): void; reject(error: Error): void } | null> = [null, null]
+  readonly ports: readonly [GrowPort, GrowPort]
+
+  constructor() {
+    // tsx's CommonJS hooks in the thread, then the worker file (TypeScript, like the rest of the bench).
+    const file = path.join(__dirname, 'growWorkerThread.ts')
+    this.threads = [0, 1].map((w) => {
+      const thread = new Worker("require('tsx/cjs'); require(require('node:worker_threads').workerData)", { eval: true, workerData: file })
+      thread.on('message', (reply: GrowReply) => this.settle(w, (waiting) => waiting.resolve(reply)))
+      thread.on('error', (error: Error) => this.settle(w, (waiting) => waiting.reject(new Error(`grow worker thread ${w + 1} failed: ${error.message}`))))
+      return thread
+    })
+    this.ports = [(message, transfer) => this.send(0, message, transfer), (message, transfer) => this.send(1, message, transfer)]
+  }
+
+  private settle(w: number, action: (waiting: { resolve(reply: GrowReply): void; reject(error: Error): void }) => void): void {
+    const waiting = this.waiting[w]
+    this.waiting[w] = null
+    if (waiting) action(waiting)
+  }
+
+  private send(w: number, message: GrowMessage, transfer: ArrayBuffer[]): Promise<GrowReply> {
+    return new Promise<GrowReply>((resolve, reject) => {
+      this.waiting[w] = { resolve, reject }
+      this.threads[w].postMessage(message, transfer)
+    })
+  }
+
+  close(): Promise<number[]> {
+    return Promise.all(this.threads.map((thread) => thread.terminate()))
+  }
+}
+
+/** How the job is run: the app's path (two workers when the plan says so), or the one-worker path it replaced. */
+type GrowPath = 'app' | 'one worker'
+
 interface GrowFigures {
   boxVoxels: number
   requestMs: number
   workerMs: number
-  /** CPU time of this process during the worker job (user + system): the figure a busy machine moves least. */
+  /** CPU time of this process, every thread, during the workers' job (user + system). */
   workerCpuMs: number
+  /** How the job was split over two workers, or null when it ran on one. */
+  split: GrowSplit | null
+  labels: Uint16Array
   /** Dice of the grown label 1 against the phantom's lung, inside the box. */
   dice: number
 }
 
-function growOnce(image: VoxelArray, grid: VoxelGrid, corners: boolean): GrowFigures {
+async function runJob(request: GrowRequest, threads: GrowThreads, how: GrowPath): Promise<{ result: GrowResult; split: GrowSplit | null }> {
+  if (how === 'app') {
+    const outcome = await runGrowOnWorkers(request, threads.ports, 1, { cores: os.availableParallelism() })
+    return { result: outcome.result, split: outcome.split ?? null }
+  }
+  const reply = await threads.ports[0]({ id: 1, kind: 'grow', request }, [request.image.buffer as ArrayBuffer])
+  if (!reply.ok) throw new Error(`grow from seeds failed: ${reply.error.message}`)
+  if (reply.kind !== 'result') throw new Error(`grow from seeds answered ${reply.kind}`)
+  return { result: reply.result, split: null }
+}
+
+async function growOnce(image: VoxelArray, grid: VoxelGrid, corners: boolean, threads: GrowThreads, how: GrowPath): Promise<GrowFigures> {
   const seeds = paintedSeeds(grid, corners)
   const started = performance.now()
   const request = buildGrowRequest(image, grid, seeds, { marginMm: 10, locality: 0 })
   const built = performance.now()
   const cpu = process.cpuUsage()
-  const { reply } = runGrowJob({ id: 1, request })
+  const { result, split } = await runJob(request, threads, how)
+  const { labels, dims, box } = result
   const done = performance.now()
   const used = process.cpuUsage(cpu)
-  if (!reply.ok) throw new Error(`grow from seeds failed: ${reply.error.message}`)
-  const { labels, dims, box } = reply.result
   let both = 0
   let grown = 0
   let truth = 0
@@ -96,33 +154,75 @@ function growOnce(image: VoxelArray, grid: VoxelGrid, corners: boolean): GrowFig
     requestMs: built - started,
     workerMs: done - built,
     workerCpuMs: (used.user + used.system) / 1000,
+    split,
+    labels,
     dice: (2 * both) / Math.max(1, grown + truth)
   }
 }
 
-/** Grow from seeds on a 256×256×200 phantom: the whole-volume box and a box around the painted structure. */
-export function growFromSeedsRows(volume: { data: VoxelArray; dims: Vec3; spacing: Vec3 }, label: string): BenchRow[] {
+function sameLabels(a: Uint16Array, b: Uint16Array): boolean {
+  if (a.length !== b.length) return false
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false
+  return true
+}
+
+/**
+ * Grow from seeds on a 256×256×200 phantom: the whole-volume box and a box around the painted
+ * structure, each on the app's path (two workers for a big box on a machine with two cores or more),
+ * plus the whole-volume box on one worker, the path it replaced, as the baseline. The two paths must
+ * give the same labels voxel for voxel; the bench stops if they do not.
+ */
+export async function growFromSeedsRows(volume: { data: VoxelArray; dims: Vec3; spacing: Vec3 }, label: string): Promise<BenchRow[]> {
   const grid = makeGrid(volume.dims, volume.spacing)
   const rows: BenchRow[] = []
-  for (const [corners, what] of [
-    [true, 'whole-volume box'],
-    [false, 'box around the seeds + 10 mm']
-  ] as const) {
-    // Once to warm the JIT (a user's second preview), then the figure.
-    growOnce(volume.data, grid, corners)
-    const figures = growOnce(volume.data, grid, corners)
-    rows.push(
-      {
-        name: `grow from seeds, ${what}, ${label}: page request + worker job`,
-        value: figures.requestMs + figures.workerMs,
-        unit: 'ms',
-        note: `${(figures.boxVoxels / 1e6).toFixed(1)} M voxels; request ${figures.requestMs.toFixed(0)} ms, worker ${figures.workerMs.toFixed(0)} ms (CPU ${figures.workerCpuMs.toFixed(0)} ms); Dice vs phantom ${figures.dice.toFixed(3)}`
-      },
-      { name: `grow from seeds, ${what}, ${label}: Dice vs the phantom's structure`, value: figures.dice, unit: '' }
-    )
+  const threads = new GrowThreads()
+  try {
+    // Once on each path to warm the JIT in the threads (a user's second preview), then the figures.
+    await growOnce(volume.data, grid, true, threads, 'one worker')
+    const one = await growOnce(volume.data, grid, true, threads, 'one worker')
+    for (const [corners, what] of [
+      [true, 'whole-volume box'],
+      [false, 'box around the seeds + 10 mm']
+    ] as const) {
+      await growOnce(volume.data, grid, corners, threads, 'app')
+      const figures = await growOnce(volume.data, grid, corners, threads, 'app')
+      const name = `grow from seeds, ${what}, ${label}: page request + worker job`
+      const { split } = figures
+      const cut =
+        split === null
+          ? 'one worker (box under the split threshold)'
+          : `two workers cut at box slice k = ${split.planeK}, ${split.rounds} plane exchanges, computing ${split.workerMilliseconds.map((ms) => ms.toFixed(0)).join(' + ')} ms`
+      let identical = ''
+      if (corners) {
+        if (!sameLabels(figures.labels, one.labels)) throw new Error('grow from seeds: two workers and one gave different labels on the whole-volume box')
+        identical = '; labels identical to one worker'
+      }
+      rows.push(
+        {
+          name,
+          value: figures.requestMs + figures.workerMs,
+          unit: 'ms',
+          baselineOf: corners ? ONE_WORKER_ROW(label) : undefined,
+          note: `${(figures.boxVoxels / 1e6).toFixed(1)} M voxels, ${cut}; request ${figures.requestMs.toFixed(0)} ms, workers ${figures.workerMs.toFixed(0)} ms (CPU, all threads, ${figures.workerCpuMs.toFixed(0)} ms)${identical}; Dice vs phantom ${figures.dice.toFixed(3)}`
+        },
+        { name: `grow from seeds, ${what}, ${label}: Dice vs the phantom's structure`, value: figures.dice, unit: '' }
+      )
+      if (corners) {
+        rows.push({
+          name: ONE_WORKER_ROW(label),
+          value: one.requestMs + one.workerMs,
+          unit: 'ms',
+          note: `the path before two workers; ${(one.boxVoxels / 1e6).toFixed(1)} M voxels; request ${one.requestMs.toFixed(0)} ms, worker ${one.workerMs.toFixed(0)} ms (CPU ${one.workerCpuMs.toFixed(0)} ms); Dice vs phantom ${one.dice.toFixed(3)}`
+        })
+      }
+    }
+  } finally {
+    await threads.close()
   }
   return rows
 }
+
+const ONE_WORKER_ROW = (label: string): string => `grow from seeds, whole-volume box, ${label}: page request + one worker (baseline)`
 
 /** One label-statistics pass (what the workspace spreads over 4 Mi-voxel tasks) on the bench volume. */
 export function labelStatisticsRow(volume: { data: VoxelArray; dims: Vec3; spacing: Vec3 }, label: string): BenchRow {

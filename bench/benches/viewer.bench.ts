@@ -221,7 +221,7 @@ async function run(): Promise<BenchReport> {
     // The tools' kernels first, in Node on the renderer's code, before Chromium competes for the cores.
     const loadBefore = loadAverage()
     const growVolume = generateLargeVolume([256, 256, 200])
-    rows.push(...growFromSeedsRows({ data: growVolume.data, dims: growVolume.header.dims, spacing: growVolume.header.spacing }, '256×256×200 int16'))
+    rows.push(...(await growFromSeedsRows({ data: growVolume.data, dims: growVolume.header.dims, spacing: growVolume.header.spacing }, '256×256×200 int16')))
     const large = generateLargeVolume([512, 512, 300])
     rows.push(labelStatisticsRow({ data: large.data, dims: large.header.dims, spacing: large.header.spacing }, '512×512×300 int16'))
     notes.push(`Load average (1/5/15 min) before the tool rows: ${loadBefore}; after them: ${loadAverage()}.`)

@@ -18,15 +18,18 @@
  * - The length units (4 per step of the smallest voxel size, more for longer steps) break ties: on a
  *   flat plateau (air, water) a pure intensity cost is zero for every seed and Slicer's heap order
  *   picks the winner; here the nearest seed in mm wins. They weigh 1/64 of a quantum each, so 16 voxel
- *   steps cost as much as 1/1024 of the spread: edges still decide. Exact ties go to the voxel that
- *   was reached first (queue order, seeds in index order), so the result depends on the data alone,
- *   never on the order the seeds were painted in.
+ *   steps cost as much as 1/1024 of the spread: edges still decide. Exact ties go to the smaller
+ *   label value (background 0 first): every voxel takes the lexicographic minimum of (path key, seed
+ *   label) over all seeds. The answer is then unique, whatever the order voxels are queued or
+ *   settled in or the seeds were painted in, so two workers computing it on two halves of the box
+ *   (protocol.ts) give the very same labels as one.
  * - Optional seed locality: an extra cost per mm travelled (like Slicer's "seed locality"), as a
  *   fraction of the box's intensity spread, so that distant seeds leak less on weak edges.
  *
  * A seed value is a label value; 0 is a background seed (it claims voxels for "no label"). The kernel
  * works on a box of the volume (the seeds' bounding box plus a margin): the caller crops the image,
- * and the worker runs exactly `growFromSeeds(request)` on what it receives.
+ * and a worker runs exactly `growFromSeeds(request)` on what it receives, or `startGrow` and
+ * `repairGrow` on one slab of it (protocol.ts).
  */
 import { VoxloopError } from '../../../../shared/errors'
 import type { Vec3, VoxelArray } from '../../../../shared/volume'
@@ -76,7 +79,8 @@ export interface GrowRequest {
 }
 
 /** The key of a voxel no seed has reached yet. */
-const UNREACHED = 0xffffffff
+export const UNREACHED_KEY = 0xffffffff
+const UNREACHED = UNREACHED_KEY
 
 /** Key units per intensity quantum: one quantum outweighs 16 steps of the smallest voxel size. */
 export const KEY_PER_QUANTUM = 64
@@ -216,34 +220,155 @@ export function intensitySpread(values: Float32Array): number {
 }
 
 /**
- * The competition itself (the worker's whole job). Every box voxel ends with the label value of the
- * seed that reaches it with the lowest (cost, geodesic mm) path; seeds keep their own value.
+ * The competition itself (one worker's whole job). Every box voxel ends with the smallest label value
+ * among the seeds that reach it with the lowest (cost, geodesic mm) path key; seeds keep their own value.
  */
 export function growFromSeeds(request: GrowRequest): GrowResult {
+  const state = startGrow(request)
+  return { box: request.box, dims: [state.dims[0], state.dims[1], state.dims[2]], labels: state.labels }
+}
+
+/**
+ * A competition's working state, kept by a slab worker between repair passes (`repairGrow`): the
+ * path key and label of every voxel, and what is needed to relax steps.
+ */
+export interface GrowState {
+  dims: Vec3
+  image: Float32Array
+  /** Path key of every voxel; `UNREACHED_KEY` where no path has arrived yet. */
+  cost: Uint32Array
+  labels: Uint16Array
+  /** Key of one step along i, j, k before its intensity part (see `stepBaseKeys`). */
+  baseKeys: Vec3
+  /** 1 / the request's quantum. */
+  inverseQuantum: number
+}
+
+/**
+ * Checks a request and returns its step keys. The staircase bound is checked on the dims given, so a
+ * caller that splits a box checks the whole box first (a slab's keys come from paths in the box).
+ */
+export function checkGrowRequest(request: GrowRequest, options: Readonly<StartOptions> = {}): { baseKeys: Vec3; maxStep: number } {
   const { dims, spacing, image, seedIndices, seedValues, quantum, costPerMm } = request
   const [nx, ny, nz] = dims
-  const nxy = nx * ny
-  const n = nxy * nz
+  const n = nx * ny * nz
   if (!(nx >= 1 && ny >= 1 && nz >= 1) || image.length !== n) {
     throw new VoxloopError('INVALID_ARGUMENT', `grow request image has ${image.length} values for a ${dims.join('×')} box`)
   }
-  if (seedIndices.length !== seedValues.length || seedIndices.length === 0) {
+  if (seedIndices.length !== seedValues.length || (seedIndices.length === 0 && options.allowNoSeeds !== true)) {
     throw new VoxloopError('INVALID_ARGUMENT', 'grow request needs at least one seed, with one value per seed index')
   }
   if (!(costPerMm >= 0) || !Number.isFinite(costPerMm)) throw new VoxloopError('INVALID_ARGUMENT', `costPerMm must be ≥ 0, got ${costPerMm}`)
   if (!(quantum > 0) || !Number.isFinite(quantum)) throw new VoxloopError('INVALID_ARGUMENT', `quantum must be > 0, got ${quantum}`)
-
-  const [baseI, baseJ, baseK] = stepBaseKeys(spacing, quantum, costPerMm)
-  const maxStep = MAX_STEP_QUANTA * KEY_PER_QUANTUM + Math.max(baseI, baseJ, baseK)
+  const baseKeys = stepBaseKeys(spacing, quantum, costPerMm)
+  const maxStep = MAX_STEP_QUANTA * KEY_PER_QUANTUM + Math.max(...baseKeys)
   // Uint32 keys: half the memory traffic of doubles, and a shortest path is never longer than the
   // straight staircase of nx + ny + nz steps, so no key can pass this bound.
   if ((nx + ny + nz) * maxStep >= UNREACHED) {
     throw new VoxloopError('INVALID_ARGUMENT', `a ${dims.join('×')} box is too long for grow from seeds' path keys: seed a shorter region`)
   }
+  for (let s = 0; s < seedIndices.length; s++) {
+    const index = seedIndices[s]
+    if (index >>> 0 !== index || index >= n) throw new VoxloopError('INVALID_ARGUMENT', `seed index ${index} is outside the ${dims.join('×')} box`)
+  }
+  return { baseKeys, maxStep }
+}
+
+export interface StartOptions {
+  /**
+   * Accept a request without seeds (a slab whose seeds all lie in the other one): every voxel stays
+   * unreached until `repairGrow` offers it paths.
+   */
+  allowNoSeeds?: boolean
+}
+
+/** Runs the competition from the request's seeds and returns its state (for `repairGrow`). */
+export function startGrow(request: GrowRequest, options: Readonly<StartOptions> = {}): GrowState {
+  const { baseKeys } = checkGrowRequest(request, options)
+  const { dims, image, seedIndices, seedValues, quantum } = request
+  const n = dims[0] * dims[1] * dims[2]
   // Separate arrays, not one interleaved record per voxel: memory touched for the first time costs
   // ~3 ms per MB here (page faults in a VM), more than the cache misses interleaving would save.
-  const cost = new Uint32Array(n).fill(UNREACHED)
-  const labels = new Uint16Array(n)
+  const state: GrowState = {
+    dims: [dims[0], dims[1], dims[2]],
+    image,
+    cost: new Uint32Array(n).fill(UNREACHED),
+    labels: new Uint16Array(n),
+    baseKeys,
+    inverseQuantum: 1 / quantum
+  }
+  // Each seeded voxel once, the later value given for it winning (as the later stroke painted over it).
+  const order = Array.from(seedIndices.keys()).sort((a, b) => seedIndices[a] - seedIndices[b] || b - a)
+  const sources = new Int32Array(order.length)
+  let count = 0
+  let previous = -1
+  for (const s of order) {
+    const index = seedIndices[s]
+    if (index === previous) continue
+    previous = index
+    state.cost[index] = 0
+    state.labels[index] = seedValues[s]
+    sources[count++] = index
+  }
+  propagate(state, sources.subarray(0, count), new Uint32Array(count), false)
+  return state
+}
+
+/**
+ * Offers voxels of a kept state better (key, label) pairs, as paths found elsewhere (the other slab's
+ * side of the shared plane), and re-runs the competition from the voxels that took them, so that the
+ * state is again the competition's answer given every path known. A pair is better when its key is
+ * lower, or equal with a smaller label. Returns how many voxels took the pair offered.
+ */
+export function repairGrow(state: GrowState, indices: Uint32Array, keys: Uint32Array, labels: Uint16Array): number {
+  const { cost } = state
+  const n = cost.length
+  if (indices.length !== keys.length || indices.length !== labels.length) {
+    throw new VoxloopError('INVALID_ARGUMENT', `a repair offers ${indices.length} voxels with ${keys.length} keys and ${labels.length} labels`)
+  }
+  const taken: number[] = []
+  for (let s = 0; s < indices.length; s++) {
+    const index = indices[s]
+    if (index >>> 0 !== index || index >= n) throw new VoxloopError('INVALID_ARGUMENT', `repair voxel ${index} is outside the ${state.dims.join('×')} box`)
+    const key = keys[s]
+    const label = labels[s]
+    if (key === UNREACHED) continue
+    const known = cost[index]
+    if (key < known || (key === known && label < state.labels[index])) {
+      cost[index] = key
+      state.labels[index] = label
+      taken.push(index)
+    }
+  }
+  if (taken.length === 0) return 0
+  // In key order: the queue takes each at its key, as `current` reaches it.
+  taken.sort((a, b) => cost[a] - cost[b])
+  const sources = Int32Array.from(taken)
+  propagate(state, sources, Uint32Array.from(taken, (index) => cost[index]), true)
+  return taken.length
+}
+
+/**
+ * Dial's shortest-path loop over a state, from sources whose key and label are already in it
+ * (`keys`: their keys, ascending). From the seeds every voxel is reached for the first time; in
+ * repair mode (`repair`) the other voxels already hold a settled answer, which the sources' paths may
+ * still lower.
+ *
+ * The tie rule: a voxel takes the lexicographic minimum of (path key, label value) over all seeds.
+ * When a step reaches a voxel at exactly its key with a smaller label, the label is lowered. From the
+ * seeds that needs no new queue entry: every step costs at least one key unit, so all the voxel's
+ * predecessors are settled before it is, and its label is final when it is settled. In repair mode
+ * the voxel may have been settled in an earlier pass, its neighbours taking the old label, so it is
+ * queued again. Either way the answer does not depend on the order voxels are queued or settled,
+ * which is what lets two workers compute it on two slabs (protocol.ts).
+ */
+function propagate(state: GrowState, sources: Int32Array, keys: Uint32Array, repair: boolean): void {
+  const { image, cost, labels, inverseQuantum: inv } = state
+  const [nx, ny, nz] = state.dims
+  const [baseI, baseJ, baseK] = state.baseKeys
+  const nxy = nx * ny
+  const n = nxy * nz
+  const maxStep = MAX_STEP_QUANTA * KEY_PER_QUANTUM + Math.max(baseI, baseJ, baseK)
 
   // Dial's bucket queue, inlined: a ring of FIFO lists, one per key modulo the ring size (larger than
   // any step, so the keys waiting are always within one turn of the ring). A list is a chain of
@@ -261,48 +386,52 @@ export function growFromSeeds(request: GrowRequest): GrowResult {
   let usedInts = 0
   let size = 0
 
-  // Seeds in index order, each once (the later value given for a voxel wins), all at key 0.
-  const order = Array.from(seedIndices.keys()).sort((a, b) => seedIndices[a] - seedIndices[b] || b - a)
-  let previous = -1
-  for (const s of order) {
-    const index = seedIndices[s]
-    if (index >>> 0 !== index || index >= n) throw new VoxloopError('INVALID_ARGUMENT', `seed index ${index} is outside the ${dims.join('×')} box`)
-    if (index === previous) continue
-    previous = index
-    cost[index] = 0
-    labels[index] = seedValues[s]
-    let chunk = ends[0] < 0 ? -1 : ends[1]
-    if (chunk < 0 || chunks[chunk + 1] === CHUNK - 2) {
-      if (usedInts === chunks.length) chunks = grownCopy(chunks)
-      const fresh = usedInts
-      usedInts += CHUNK
-      chunks[fresh] = -1
-      chunks[fresh + 1] = 0
-      if (chunk < 0) ends[0] = fresh
-      else chunks[chunk] = fresh
-      ends[1] = fresh
-      chunk = fresh
-    }
-    chunks[chunk + 2 + chunks[chunk + 1]++] = index
-    size++
-  }
-
-  const inv = 1 / quantum
   const cap = MAX_STEP_QUANTA
   const lastI = nx - 1
   const lastJ = ny - 1
   const lastK = nz - 1
-  // The neighbours of the voxel being settled, in the order they are offered (−i, +i, −j, +j, −k, +k),
-  // the order the kernel has always used: queue order decides exact ties, so it is kept as it was.
+  // The neighbours of the voxel being settled, in the order they are offered (−i, +i, −j, +j, −k, +k).
   const neighbour = new Int32Array(6)
   const neighbourBase = new Int32Array(6)
   // The voxels of the key being settled, in FIFO order (see below).
   let batch = new Int32Array(INITIAL_BATCH)
   // Sum of the values read ahead (see below); kept so that the reads are not optimised away.
   let touched = 0
-  let current = 0
-  let slot = 0
-  while (size > 0) {
+  let nextSource = 0
+  const sourceCount = sources.length
+  let current = sourceCount > 0 ? keys[0] : 0
+  let slot = current % ring
+  for (;;) {
+    if (size === 0) {
+      // Nothing queued: on to the next source's key, or done.
+      if (nextSource === sourceCount) break
+      if (keys[nextSource] > current) {
+        current = keys[nextSource]
+        slot = current % ring
+      }
+    }
+    // Sources join the queue when `current` reaches their key (a later one may be beyond the ring).
+    while (nextSource < sourceCount && keys[nextSource] === current) {
+      const index = sources[nextSource++]
+      let chunk = ends[2 * slot] < 0 ? -1 : ends[2 * slot + 1]
+      if (chunk < 0 || chunks[chunk + 1] === CHUNK - 2) {
+        let fresh = freeChunk
+        if (fresh >= 0) freeChunk = chunks[fresh]
+        else {
+          if (usedInts === chunks.length) chunks = grownCopy(chunks)
+          fresh = usedInts
+          usedInts += CHUNK
+        }
+        chunks[fresh] = -1
+        chunks[fresh + 1] = 0
+        if (chunk < 0) ends[2 * slot] = fresh
+        else chunks[chunk] = fresh
+        ends[2 * slot + 1] = fresh
+        chunk = fresh
+      }
+      chunks[chunk + 2 + chunks[chunk + 1]++] = index
+      size++
+    }
     const first = ends[2 * slot]
     if (first >= 0) {
       // Every step costs at least one key unit, so nothing is pushed to the key being settled: its
@@ -325,12 +454,13 @@ export function growFromSeeds(request: GrowRequest): GrowResult {
       // their neighbours' misses the cache; the time goes into waiting for memory, one miss after
       // another. Taken in groups, the misses are first issued together by tight loops with no
       // dependencies between iterations (the CPU overlaps them), then the group is settled from
-      // the cache. The order in which voxels are settled and offered does not change.
+      // the cache.
       for (let from = 0; from < count; from += GROUP) {
         const to = Math.min(count, from + GROUP)
         // Entries are pushed on every improvement (no decrease-key): one whose key is no longer
         // the voxel's is stale and is dropped here. Settling this key cannot change that (it only
-        // pushes larger keys), and a voxel's keys are distinct (only strict improvements are pushed).
+        // pushes larger keys). A voxel may be listed twice at one key (a source that also took a
+        // smaller label, in repair mode): settling it twice changes nothing the second time.
         let valid = from
         for (let p = from; p < to; p++) {
           const index = batch[p]
@@ -381,17 +511,25 @@ export function growFromSeeds(request: GrowRequest): GrowResult {
             const next = neighbour[m]
             const base = neighbourBase[m]
             const known = cost[next]
-            // A step adds at least `base`: a voxel already this cheap (settled ones included)
-            // cannot improve, so its intensity is never read.
-            if (known <= current + base) continue
+            // A step adds at least `base`: a voxel already cheaper (settled ones included) cannot
+            // improve, so its intensity is never read. One exactly that cheap may still take a
+            // smaller label (the tie rule), so it goes on.
+            if (known < current + base) continue
             const difference = image[next] - here
             let quanta = Math.round((difference < 0 ? -difference : difference) * inv)
             if (quanta > cap) quanta = cap
             const offset = quanta * KEY_PER_QUANTUM + base
             const key = current + offset
-            if (key >= known) continue
-            cost[next] = key
-            labels[next] = label
+            if (key > known) continue
+            if (key === known) {
+              if (label >= labels[next]) continue
+              labels[next] = label
+              // From the seeds, the voxel is still queued at this key and not yet settled.
+              if (!repair) continue
+            } else {
+              cost[next] = key
+              labels[next] = label
+            }
             let target = slot + offset
             if (target >= ring) target -= ring
             let chunk = ends[2 * target] < 0 ? -1 : ends[2 * target + 1]
@@ -421,7 +559,6 @@ export function growFromSeeds(request: GrowRequest): GrowResult {
     if (slot === ring) slot = 0
   }
   readAhead = touched
-  return { box: request.box, dims: [nx, ny, nz], labels }
 }
 
 /** The first size of the copy of a key's voxels (it doubles as needed). */

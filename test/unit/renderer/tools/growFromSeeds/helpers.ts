@@ -34,3 +34,47 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
+
+/** A random volume's recipe (kernelEquivalence and protocol tests). */
+export interface Case {
+  seed: number
+  dims: Vec3
+  spacing: Vec3
+  /** Intensity levels (few levels: many exact ties) and noise amplitude. */
+  levels: number
+  noise: number
+  /** Seeds per class; class 0 is background (value 0). */
+  perClass: number
+  classes: number
+  locality: number
+}
+
+/** A blocky image (random levels on 4-voxel cells, so there are edges and plateaus) plus noise. */
+export function randomVolume(c: Case): { image: Float32Array; indices: Uint32Array; values: Uint16Array } {
+  const random = seededRandom(c.seed)
+  const [nx, ny, nz] = c.dims
+  const cells = new Map<string, number>()
+  const image = new Float32Array(nx * ny * nz)
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++) {
+        const cell = `${i >> 2},${j >> 2},${k >> 2}`
+        let level = cells.get(cell)
+        if (level === undefined) {
+          level = Math.floor(random() * c.levels) * 100
+          cells.set(cell, level)
+        }
+        image[i + nx * (j + ny * k)] = level + (c.noise > 0 ? Math.round(random() * c.noise * 10) / 10 : 0)
+      }
+    }
+  }
+  const indices: number[] = []
+  const values: number[] = []
+  for (let value = 0; value < c.classes; value++) {
+    for (let s = 0; s < c.perClass; s++) {
+      indices.push(Math.floor(random() * image.length))
+      values.push(value)
+    }
+  }
+  return { image, indices: Uint32Array.from(indices), values: Uint16Array.from(values) }
+}

@@ -1,28 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { buildGrowRequest, growFromSeeds, type GrowRequest } from '../../../../../src/renderer/src/tools/growFromSeeds/kernel'
 import type { Vec3 } from '../../../../../src/shared/volume'
-import { grid, seededRandom } from './helpers'
+import { grid, randomVolume, seededRandom, seedsOf, type Case } from './helpers'
 import { referenceGrowFromSeeds } from './referenceKernel'
 
 /**
- * The fast kernel must give the same label to every voxel as the straightforward one it replaced,
- * exact ties included (those follow the queue's order, which the brute-force oracle in
- * kernel.test.ts cannot pin down). Volumes are big enough that many keys hold many voxels (the fast
- * kernel settles a key's voxels in groups) and that a step crosses the ring of buckets.
+ * The fast kernel must give the same label to every voxel as the plain Dijkstra on (key, label)
+ * pairs in referenceKernel.ts, exact ties included (the smaller label wins them, whatever the queue
+ * order). Volumes are big enough that many keys hold many voxels (the fast kernel settles a key's
+ * voxels in groups) and that a step crosses the ring of buckets.
  */
-interface Case {
-  seed: number
-  dims: Vec3
-  spacing: Vec3
-  /** Intensity levels (few levels: many exact ties) and noise amplitude. */
-  levels: number
-  noise: number
-  /** Seeds per class; class 0 is background (value 0). */
-  perClass: number
-  classes: number
-  locality: number
-}
-
 const CASES: Case[] = [
   { seed: 11, dims: [40, 36, 30], spacing: [1, 1, 1], levels: 4, noise: 0, perClass: 3, classes: 3, locality: 0 },
   { seed: 12, dims: [48, 40, 24], spacing: [0.7, 0.7, 2.5], levels: 6, noise: 3, perClass: 4, classes: 4, locality: 0 },
@@ -32,36 +19,6 @@ const CASES: Case[] = [
   { seed: 16, dims: [1, 50, 40], spacing: [1, 1, 1], levels: 5, noise: 1, perClass: 2, classes: 2, locality: 0 },
   { seed: 17, dims: [70, 1, 1], spacing: [1, 1, 1], levels: 8, noise: 0, perClass: 2, classes: 3, locality: 0 }
 ]
-
-/** A blocky image (random levels on 4-voxel cells, so there are edges and plateaus) plus noise. */
-function randomVolume(c: Case): { image: Float32Array; indices: Uint32Array; values: Uint16Array } {
-  const random = seededRandom(c.seed)
-  const [nx, ny, nz] = c.dims
-  const cells = new Map<string, number>()
-  const image = new Float32Array(nx * ny * nz)
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++) {
-        const cell = `${i >> 2},${j >> 2},${k >> 2}`
-        let level = cells.get(cell)
-        if (level === undefined) {
-          level = Math.floor(random() * c.levels) * 100
-          cells.set(cell, level)
-        }
-        image[i + nx * (j + ny * k)] = level + (c.noise > 0 ? Math.round(random() * c.noise * 10) / 10 : 0)
-      }
-    }
-  }
-  const indices: number[] = []
-  const values: number[] = []
-  for (let value = 0; value < c.classes; value++) {
-    for (let s = 0; s < c.perClass; s++) {
-      indices.push(Math.floor(random() * image.length))
-      values.push(value)
-    }
-  }
-  return { image, indices: Uint32Array.from(indices), values: Uint16Array.from(values) }
-}
 
 function expectSameLabels(request: GrowRequest): Uint16Array {
   const expected = referenceGrowFromSeeds(request).labels
@@ -129,5 +86,25 @@ describe('grow from seeds: the fast kernel matches the reference voxel for voxel
       costPerMm: 0
     }
     expectSameLabels(request)
+  })
+
+  // Exact ties by construction: the flat image makes every key a pure length, and seeds placed
+  // symmetrically leave whole planes of voxels equally far from two labels. The old kernel gave those
+  // to whichever seed's wave was queued first (seeds in index order); the rule is now the smaller label.
+  it.each([
+    { name: 'two labels equidistant along i (label 2 first in index order)', dims: [9, 5, 4] as Vec3, seeds: [[[0, 2, 1], 2], [[8, 2, 1], 1]] as Array<[Vec3, number]> },
+    { name: 'two labels equidistant along i (label 1 first in index order)', dims: [9, 5, 4] as Vec3, seeds: [[[0, 2, 1], 1], [[8, 2, 1], 2]] as Array<[Vec3, number]> },
+    { name: 'opposite corners: the anti-diagonal planes tie', dims: [7, 7, 7] as Vec3, seeds: [[[0, 0, 0], 5], [[6, 6, 6], 3]] as Array<[Vec3, number]> },
+    { name: 'background against a label', dims: [11, 3, 3] as Vec3, seeds: [[[0, 1, 1], 4], [[10, 1, 1], 0]] as Array<[Vec3, number]> },
+    { name: 'four labels on a flat slab', dims: [12, 12, 2] as Vec3, seeds: [[[0, 0, 0], 4], [[11, 0, 1], 3], [[0, 11, 1], 2], [[11, 11, 0], 1]] as Array<[Vec3, number]> }
+  ])('exact ties: $name', ({ dims, seeds }) => {
+    const g = grid(dims)
+    const image = new Float32Array(dims[0] * dims[1] * dims[2])
+    const painted = seedsOf(g, seeds)
+    const request = buildGrowRequest(image, g, painted, { marginMm: 1000, locality: 0 })
+    const labels = expectSameLabels(request)
+    // The painting order does not matter either.
+    const reversed = buildGrowRequest(image, g, { indices: painted.indices.slice().reverse(), values: painted.values.slice().reverse() }, { marginMm: 1000, locality: 0 })
+    expect(growFromSeeds(reversed).labels).toEqual(labels)
   })
 })
