@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
 import { DEFAULT_DEMO_SEED, generateDemoCase } from '../../src/main/services/demo/createDemoProject'
 import { readLabelNifti } from '../../src/node/formats/nifti'
+import { buildNiftiGz } from '../helpers/niftiBuilder'
 import { startServedApp } from './fixtures/serveApp'
 import { saveScreenshot } from './fixtures/screenshots'
 import { WorkspacePage } from './fixtures/workspacePage'
@@ -178,5 +179,136 @@ test('grow from seeds on the demo: seeds, preview, apply as one undo step, and t
   } finally {
     await served.stop()
     await rm(home, { recursive: true, force: true })
+  }
+})
+
+/**
+ * A volume whose seeds span a box over the two-worker threshold (protocol.ts: 2 M voxels, 8 slices):
+ * 256×256×64 at 1 × 1 × 0.5 mm, a bright ellipsoid (radius 40 mm in-plane, 12 mm along z) in
+ * textured tissue. Seeds on the middle slice with background dabs near the edges make a box of
+ * about 241×241×41 voxels (the 10 mm margin is 20 slices at 0.5 mm), which the page splits over two
+ * workers; the unit tests (protocol.test.ts) prove the split's labels equal one worker's, this proves
+ * that the split runs in Chromium's workers (module workers, transfers, the plane exchange).
+ */
+const BIG_DIMS = [256, 256, 64] as const
+const BIG_SPACING = [1, 1, 0.5] as const
+const inEllipsoid = (i: number, j: number, k: number): boolean => ((i - 128) / 40) ** 2 + ((j - 128) / 40) ** 2 + (((k - 32) * BIG_SPACING[2]) / 12) ** 2 < 1
+
+async function writeBigCase(dir: string): Promise<void> {
+  const [nx, ny, nz] = BIG_DIMS
+  const image = new Float32Array(nx * ny * nz)
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++) image[i + nx * (j + ny * k)] = inEllipsoid(i, j, k) ? 200 + ((i + 2 * j) % 3) : 40 + ((3 * i + j + k) % 3)
+    }
+  }
+  await mkdir(dir, { recursive: true })
+  await writeFile(path.join(dir, 'big_001.nii.gz'), buildNiftiGz({ dims: [...BIG_DIMS], pixdim: [1, ...BIG_SPACING], sformCode: 1, datatype: 16 }, image))
+}
+
+test('grow from seeds on a box over 2 M voxels runs on two workers in the browser, and labels the ellipsoid', async ({ page }) => {
+  test.setTimeout(300_000)
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency)
+  test.skip(cores < 2, `Chromium reports ${cores} core(s): grow from seeds stays on one worker there, so the two-worker path cannot be exercised`)
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(error.message))
+  const root = await mkdtemp(path.join(os.tmpdir(), 'voxloop-e2e-grow-big-'))
+  const served = await startServedApp({ home: path.join(root, 'home') })
+  try {
+    await writeBigCase(path.join(root, 'dataset'))
+    const workspace = new WorkspacePage(page)
+    await page.goto(served.url)
+    await page.getByTestId('new-project-folder').fill(path.join(root, 'project'))
+    await page.getByTestId('new-project-name').fill('Big box')
+    await page.getByTestId('new-project-create').click()
+    await expect(page.getByTestId('project-name')).toHaveText('Big box')
+    await page.getByTestId('show-import').click()
+    await page.getByTestId('import-path').fill(path.join(root, 'dataset'))
+    await page.getByTestId('import-go').click()
+    await expect(page.getByTestId('import-report')).toContainText('Imported 1 case(s)', { timeout: 60_000 })
+    await page.getByTestId('open-case-big_001').click()
+    await workspace.waitForFirstFrame()
+
+    // Client points at mm offsets from the axial view's centre (the fitted 256 mm slice, 4 % margin),
+    // each read back through the cursor readout, so the probes hold the voxel really under them.
+    // The label statistics line below the views settles first (it changes their height), and the
+    // canvas is measured again for every probe.
+    await expect(page.getByTestId('label-statistics')).toHaveAttribute('data-computing', 'false', { timeout: 20_000 })
+    let pxPerMm = 0
+    const probeAt = async (dxMm: number, dyMm: number): Promise<Probe> => {
+      const box = await workspace.canvas('axial').boundingBox()
+      if (!box) throw new Error('no axial canvas')
+      pxPerMm = Math.min(box.width, box.height) / (BIG_DIMS[0] * 1.04)
+      const x = box.x + box.width / 2 + dxMm * pxPerMm
+      const y = box.y + box.height / 2 + dyMm * pxPerMm
+      await page.mouse.move(x, y)
+      await expect(page.getByTestId('cursor-info')).not.toHaveAttribute('data-point', '')
+      const ijk = ((await page.getByTestId('hover-ijk').textContent()) ?? '').split(',').map((v) => Number(v.trim())) as [number, number, number]
+      return { x, y, ijk, truth: inEllipsoid(...ijk) ? 1 : 0 }
+    }
+    const centre = await probeAt(0, 0)
+    expect(centre.truth, `the first axial slice shown crosses the ellipsoid (voxel ${centre.ijk.join(', ')})`).toBe(1)
+    const inside = await probeAt(25, -20)
+    const outside = await probeAt(-75, 60)
+    expect([inside.truth, outside.truth]).toEqual([1, 0])
+    // Background dab points, probed before painting: a ring 20 mm outside the ellipsoid (as a user
+    // paints around a structure) and four near the edges, beside the orientation letters at their
+    // middles (the view's corners hold its captions), so that the seeds' box spans about 241 × 241
+    // voxels in-plane.
+    const backgroundDabs: Probe[] = []
+    for (const [dx, dy] of [[0, -60], [42, -42], [60, 0], [42, 42], [0, 60], [-42, 42], [-60, 0], [-42, -42], [20, -110], [-20, 110], [-110, 20], [110, -20]] as const) {
+      backgroundDabs.push(await probeAt(dx, dy))
+    }
+    expect(backgroundDabs.map((p) => p.truth)).not.toContain(1)
+
+    await page.getByTestId('tool-grow-from-seeds').click()
+    await page.keyboard.press('1')
+    // Label seeds: a short stroke through the centre; then the background dabs.
+    await page.mouse.move(centre.x - 10 * pxPerMm, centre.y)
+    await page.mouse.down()
+    await page.mouse.move(centre.x + 10 * pxPerMm, centre.y, { steps: 6 })
+    await page.mouse.up()
+    await page.getByTestId('grow-seed-background').click()
+    for (const probe of backgroundDabs) await dab(page, probe)
+
+    const status = page.getByTestId('grow-status')
+    await expect(status).toHaveAttribute('data-phase', 'preview', { timeout: 120_000 })
+    await expect(status).toHaveAttribute('data-stale', 'false')
+    await expect(status).toHaveAttribute('data-workers', '2')
+    await expect(status).toContainText('on 2 workers')
+    await expectLabelAt(page, inside, 1)
+    await expectLabelAt(page, outside, 0)
+    await saveScreenshot(page, 'grow-from-seeds-two-workers')
+
+    await page.getByTestId('grow-apply').click()
+    await expect(status).toHaveAttribute('data-phase', 'idle')
+    await expectLabelAt(page, inside, 1)
+    await page.getByTestId('save').click()
+    await expect.poll(() => workspace.saveState()).toBe('saved')
+    // The saved label against the ellipsoid as far as the box reaches: the ellipsoid spans ±12 mm in z,
+    // the box the seeds' slice ±10 mm (20 slices), and nothing outside the box can change.
+    const saved = await readLabelNifti(path.join(root, 'project', 'labels', 'big_001.nii.gz'))
+    let both = 0
+    let grown = 0
+    let truthInBox = 0
+    const [nx, ny] = BIG_DIMS
+    for (let index = 0; index < saved.data.length; index++) {
+      const k = Math.floor(index / (nx * ny))
+      const j = Math.floor((index - k * nx * ny) / nx)
+      const i = index - nx * (j + ny * k)
+      const truth = inEllipsoid(i, j, k) && Math.abs(k - centre.ijk[2]) <= 20
+      if (truth) truthInBox++
+      if (saved.data[index] === 1) {
+        grown++
+        if (truth) both++
+      }
+    }
+    const dice = (2 * both) / (grown + truthInBox)
+    console.log(`grow from seeds on two workers: ${grown} voxels grown, Dice ${dice.toFixed(3)} against the ellipsoid within the box; status "${await status.textContent()}"`)
+    expect(dice).toBeGreaterThan(0.98)
+    expect(errors).toEqual([])
+  } finally {
+    await served.stop()
+    await rm(root, { recursive: true, force: true })
   }
 })

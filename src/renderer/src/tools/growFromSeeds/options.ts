@@ -28,6 +28,7 @@ export const growPanel = reactive({
     previewVoxels: null,
     stale: false,
     milliseconds: null,
+    workers: null,
     error: null
   } as GrowSessionState
 })

@@ -50,6 +50,8 @@ export interface GrowSessionState {
   stale: boolean
   /** Time of the last competition in the worker. */
   milliseconds: number | null
+  /** Workers the last competition ran on (2 when the box was split, protocol.ts; null before the first). */
+  workers: number | null
   error: string | null
 }
 
@@ -66,6 +68,7 @@ const IDLE: Readonly<GrowSessionState> = Object.freeze({
   previewVoxels: null,
   stale: false,
   milliseconds: null,
+  workers: null,
   error: null
 })
 
@@ -207,7 +210,7 @@ export class GrowFromSeedsSession {
     }
     if (token !== this.runToken || this.disposed || !this.active) return
     this.show(outcome.result, version)
-    this.update({ milliseconds: outcome.milliseconds })
+    this.update({ milliseconds: outcome.milliseconds, workers: outcome.split ? 2 : 1 })
   }
 
   /**
@@ -303,7 +306,7 @@ export class GrowFromSeedsSession {
     this.seedCounts.clear()
     this.shown = null
     this.version++
-    this.current = { ...IDLE, milliseconds: this.current.milliseconds }
+    this.current = { ...IDLE, milliseconds: this.current.milliseconds, workers: this.current.workers }
     this.hooks.stateChanged(this.current)
   }
 

@@ -77,6 +77,21 @@ describe('grow from seeds session: seeds and preview', () => {
     expect(editor.canUndo).toBe(false)
   })
 
+  it('records how many workers the last competition ran on (2 when the job came back split)', async () => {
+    const split: GrowRunner = async (request) => ({ ...(await direct(request)), split: { planeK: 1, rounds: 1, workerMilliseconds: [1, 1] } })
+    const one = setup()
+    expect(one.session.state.workers).toBeNull()
+    one.session.paintSeeds([at(1, 2, 0)], 1)
+    one.session.paintSeeds([at(10, 3, 1)], 0)
+    await one.session.preview()
+    expect(one.session.state.workers).toBe(1)
+    const two = setup({ runner: split })
+    two.session.paintSeeds([at(1, 2, 0)], 1)
+    two.session.paintSeeds([at(10, 3, 1)], 0)
+    await two.session.preview()
+    expect(two.session.state).toMatchObject({ phase: 'preview', workers: 2 })
+  })
+
   it('refuses to preview one kind of seed alone, saying what to paint', async () => {
     const { labels, session } = setup()
     session.paintSeeds([at(1, 2, 0)], 1)
