@@ -411,6 +411,8 @@ function propagate(state: GrowState, sources: Int32Array, keys: Uint32Array, rep
       }
     }
     // Sources join the queue when `current` reaches their key (a later one may be beyond the ring).
+    // The push below is the hot loop's, written out again: a shared function would have to hand back
+    // `chunks` (it may be reallocated) and costs a call per relaxation in the loop that is the job.
     while (nextSource < sourceCount && keys[nextSource] === current) {
       const index = sources[nextSource++]
       let chunk = ends[2 * slot] < 0 ? -1 : ends[2 * slot + 1]
