@@ -51,33 +51,57 @@ interface Seen {
   numericEta: boolean
 }
 
-/** Starts a run with `click` and watches the panel until the run has ended, noting what it showed. */
+/**
+ * Starts a run with `click` and watches the panel until the run has ended, noting what it showed. A
+ * MutationObserver in the page notes each state as the DOM changes: a 3-step run can show its step bar
+ * for less time than one round of polling from the test takes (a polled check missed it in CI).
+ */
 async function watchRun(page: Page, click: () => Promise<void>, screenshot: string): Promise<Seen> {
-  const seen: Seen = { preparing: false, preparingCounted: false, stepBar: false, estimating: false, numericEta: false }
+  await page.evaluate(() => {
+    const scope = window as unknown as { voxloopSeen?: Seen; voxloopSeenObserver?: MutationObserver }
+    scope.voxloopSeenObserver?.disconnect()
+    const seen: Seen = { preparing: false, preparingCounted: false, stepBar: false, estimating: false, numericEta: false }
+    const shown = (id: string): HTMLElement | null => {
+      const element = document.querySelector<HTMLElement>(`[data-testid="${id}"]`)
+      return element && element.offsetParent !== null ? element : null
+    }
+    const check = (): void => {
+      if (shown('training-preparing')) {
+        seen.preparing = true
+        if (/\d+ of \d+/.test(shown('training-preparing-text')?.textContent ?? '')) seen.preparingCounted = true
+      }
+      if (shown('training-progress-bar')) seen.stepBar = true
+      const eta = shown('training-eta')?.textContent ?? ''
+      if (eta === 'estimating…') seen.estimating = true
+      if (/\d+ (s|min)/.test(eta)) seen.numericEta = true
+    }
+    scope.voxloopSeen = seen
+    scope.voxloopSeenObserver = new MutationObserver(check)
+    scope.voxloopSeenObserver.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true })
+  })
   await click()
   // The previous run's result (or the one read back after a reload) goes as the new run starts.
   await expect(page.getByTestId('training-result')).toBeHidden({ timeout: 10_000 })
   let shot = false
   const until = Date.now() + 240_000
   while (Date.now() < until) {
-    if (await page.getByTestId('training-preparing').isVisible()) {
-      seen.preparing = true
+    if (!shot && (await page.getByTestId('training-preparing').isVisible())) {
       const text = (await page.getByTestId('training-preparing-text').textContent().catch(() => '')) ?? ''
-      if (/\d+ of \d+/.test(text)) seen.preparingCounted = true
-      if (!shot && seen.preparingCounted) {
+      if (/\d+ of \d+/.test(text)) {
         await saveScreenshot(page, `${screenshot}-preparing`)
         shot = true
       }
     }
-    if (await page.getByTestId('training-progress-bar').isVisible()) seen.stepBar = true
-    const eta = (await page.getByTestId('training-eta').textContent({ timeout: 200 }).catch(() => null)) ?? ''
-    if (eta === 'estimating…') seen.estimating = true
-    if (/\d+ (s|min)/.test(eta)) seen.numericEta = true
     if (await page.getByTestId('training-result').isVisible()) break
     await page.waitForTimeout(100)
   }
   await expect(page.getByTestId('training-result')).toContainText(/completed|early-stopped/, { timeout: 10_000 })
-  return seen
+  return page.evaluate(() => {
+    const scope = window as unknown as { voxloopSeen?: Seen; voxloopSeenObserver?: MutationObserver }
+    scope.voxloopSeenObserver?.disconnect()
+    if (!scope.voxloopSeen) throw new Error('the page lost the observer (it reloaded during the run)')
+    return scope.voxloopSeen
+  })
 }
 
 test('training feedback, empty labels and a changed label table', async ({ page }) => {
