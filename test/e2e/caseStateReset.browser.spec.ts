@@ -50,14 +50,8 @@ test('tool and threshold range do not carry from the demo to an MR case of anoth
 
   await page.getByTestId('back-to-cases').click()
   await page.getByTestId('close-project').click()
-  await page.getByTestId('new-project-folder').fill(path.join(scratch, 'project'))
-  await page.getByTestId('new-project-name').fill('Hippocampus')
-  await page.getByTestId('new-project-create').click()
-  await expect(page.getByTestId('project-name')).toHaveText('Hippocampus')
-  await page.getByTestId('show-import').click()
-  await page.getByTestId('import-path').fill(path.join(scratch, 'mr'))
-  await page.getByTestId('import-go').click()
-  await expect(page.getByTestId('import-report')).toContainText('Imported 1 case(s)', { timeout: 60_000 })
+  await workspace.createProject(path.join(scratch, 'project'), 'Hippocampus')
+  await workspace.importPath(path.join(scratch, 'mr'), 'Imported 1 case(s)')
   await page.getByTestId('open-case-hippocampus_001').click()
   await workspace.waitForFirstFrame()
 

@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { expect, test, type WebSocket } from '@playwright/test'
 import { startServedApp, type ServedApp } from './fixtures/serveApp'
+import { WorkspacePage } from './fixtures/workspacePage'
 
 /**
  * Serve mode's token must reach no other origin. Cookies are not isolated by port, so a session
@@ -66,10 +67,7 @@ test('the access token reaches no other server on 127.0.0.1, and the app works w
   expect(page.url()).not.toContain(served.token)
 
   // API calls work: create a project and see it open.
-  await page.getByTestId('new-project-folder').fill(path.join(projectsDir, 'isolation'))
-  await page.getByTestId('new-project-name').fill('Isolation check')
-  await page.getByTestId('new-project-create').click()
-  await expect(page.getByTestId('project-name')).toHaveText('Isolation check')
+  await new WorkspacePage(page).createProject(path.join(projectsDir, 'isolation'), 'Isolation check')
 
   // The event socket is authorised too: an engine restart sends engine:status over it.
   await expect.poll(() => eventSockets.length).toBeGreaterThan(0)

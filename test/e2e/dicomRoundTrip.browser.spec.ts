@@ -101,9 +101,7 @@ test('a DICOM series chosen, painted with two labels, exported as .seg.nrrd and 
   const projectDir = path.join(base, 'project')
 
   await page.goto(served.url)
-  await page.getByTestId('new-project-folder').fill(projectDir)
-  await page.getByTestId('new-project-name').fill('HippoCrop')
-  await page.getByTestId('new-project-create').click()
+  await workspace.createProject(projectDir, 'HippoCrop')
   await page.getByTestId('show-import').click()
   await page.getByTestId('import-path').fill(dicomFolder)
   await page.getByTestId('dicom-series-list').click()

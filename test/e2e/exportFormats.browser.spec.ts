@@ -4,6 +4,7 @@ import path from 'node:path'
 import { expect, test } from '@playwright/test'
 import { startServedApp, type ServedApp } from './fixtures/serveApp'
 import { SHARED_DATA_DIR } from './fixtures/sharedData'
+import { WorkspacePage } from './fixtures/workspacePage'
 
 let served: ServedApp
 let base: string
@@ -21,14 +22,10 @@ test.afterAll(async () => {
 test('the Export panel writes the format picked: nnU-Net v2, then 3D Slicer with predictions greyed out for datasets', async ({ page }) => {
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
+  const workspace = new WorkspacePage(page)
   await page.goto(served.url)
-  await page.getByTestId('new-project-folder').fill(path.join(base, 'spleen'))
-  await page.getByTestId('new-project-name').fill('Spleen')
-  await page.getByTestId('new-project-create').click()
-  await page.getByTestId('show-import').click()
-  await page.getByTestId('import-path').fill(path.join(SHARED_DATA_DIR, 'labeled', 'msd_task09_spleen_crop'))
-  await page.getByTestId('import-go').click()
-  await expect(page.getByTestId('import-report')).toContainText('Imported 1 case(s)', { timeout: 60_000 })
+  await workspace.createProject(path.join(base, 'spleen'), 'Spleen')
+  await workspace.importPath(path.join(SHARED_DATA_DIR, 'labeled', 'msd_task09_spleen_crop'), 'Imported 1 case(s)')
 
   await page.getByTestId('show-export').click()
   await expect(page.getByTestId('export-format')).toHaveValue('nifti')

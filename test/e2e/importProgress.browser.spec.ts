@@ -23,9 +23,7 @@ test.afterAll(async () => {
 
 async function newProject(page: Page, name: string): Promise<void> {
   await page.goto(served.url)
-  await page.getByTestId('new-project-folder').fill(path.join(base, name))
-  await page.getByTestId('new-project-name').fill(name)
-  await page.getByTestId('new-project-create').click()
+  await new WorkspacePage(page).createProject(path.join(base, name), name)
   await page.getByTestId('show-import').click()
 }
 

@@ -37,10 +37,7 @@ test('label a real LPS case: orientation, paint, erase, undo, redo, save, and ex
   const workspace = new WorkspacePage(page)
 
   await page.goto(served.url)
-  await page.getByTestId('new-project-folder').fill(projectDir)
-  await page.getByTestId('new-project-name').fill('Abdomen')
-  await page.getByTestId('new-project-create').click()
-  await expect(page.getByTestId('project-name')).toHaveText('Abdomen')
+  await workspace.createProject(projectDir, 'Abdomen')
 
   await page.getByTestId('show-import').click()
   // The CT and MR maps' tables name label 10 differently: the import is refused, naming both, and nothing is merged.

@@ -5,6 +5,7 @@ import { expect, test } from '@playwright/test'
 import { startServedApp, type ServedApp } from './fixtures/serveApp'
 import { saveScreenshot } from './fixtures/screenshots'
 import { SHARED_DATA_DIR } from './fixtures/sharedData'
+import { WorkspacePage } from './fixtures/workspacePage'
 
 let served: ServedApp
 let projectDir: string
@@ -26,20 +27,15 @@ async function manifest(): Promise<{ modality: string; modalitySource?: string }
 test('a new project takes CT from the imported CT, and the project page changes it', async ({ page }) => {
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
+  const workspace = new WorkspacePage(page)
   await page.goto(served.url)
   // The default: the modality is left to the first import.
   await expect(page.getByTestId('new-project-modality')).toHaveValue('')
-  await page.getByTestId('new-project-folder').fill(projectDir)
-  await page.getByTestId('new-project-name').fill('Spleen')
-  await page.getByTestId('new-project-create').click()
-  await expect(page.getByTestId('project-name')).toHaveText('Spleen')
+  await workspace.createProject(projectDir, 'Spleen')
   await expect(page.getByTestId('project-modality-select')).toHaveValue('MR')
   await expect(page.getByTestId('project-modality-source')).toContainText('default')
 
-  await page.getByTestId('show-import').click()
-  await page.getByTestId('import-path').fill(path.join(SHARED_DATA_DIR, 'labeled', 'msd_task09_spleen_crop'))
-  await page.getByTestId('import-go').click()
-  await expect(page.getByTestId('import-report')).toContainText('Imported 1 case(s)', { timeout: 60_000 })
+  await workspace.importPath(path.join(SHARED_DATA_DIR, 'labeled', 'msd_task09_spleen_crop'), 'Imported 1 case(s)')
   await expect(page.getByTestId('project-modality-select')).toHaveValue('CT')
   await expect(page.getByTestId('project-modality-source')).toHaveText("guessed from the images' intensities")
   await expect(page.getByTestId('import-modality')).toContainText('Hounsfield units')

@@ -5,6 +5,7 @@ import { expect, test, type Locator, type Page } from '@playwright/test'
 import { startServedApp, type ServedApp } from './fixtures/serveApp'
 import { SCREENSHOT_DIR, saveScreenshot } from './fixtures/screenshots'
 import { SHARED_DATA_DIR } from './fixtures/sharedData'
+import { WorkspacePage } from './fixtures/workspacePage'
 
 /**
  * Issue #15's layout polish, measured at the 1440×900 the report was made at (playwright.config.ts):
@@ -229,10 +230,7 @@ test('case table: case ids stay on one line; a long one ends in an ellipsis with
   await expect(rows).toHaveCount(10)
   await expectIdsOnOneLine('in the demo')
 
-  await page.getByTestId('show-import').click()
-  await page.getByTestId('import-path').fill(source)
-  await page.getByTestId('import-go').click()
-  await expect(page.getByTestId('import-report')).toContainText('Imported 2 case(s)', { timeout: 60_000 })
+  await new WorkspacePage(page).importPath(source, 'Imported 2 case(s)')
   for (const id of longIds) await expect(page.getByTestId(`open-case-${id}`)).toBeVisible()
 
   await expect(rows).toHaveCount(12)
@@ -252,10 +250,7 @@ test('recent projects: a long name is cut before the date, never under it', asyn
   ]
   await page.goto(served.url)
   for (const [index, name] of names.entries()) {
-    await page.getByTestId('new-project-folder').fill(path.join(scratch, `project-${index}`))
-    await page.getByTestId('new-project-name').fill(name)
-    await page.getByTestId('new-project-create').click()
-    await expect(page.getByTestId('project-name')).toHaveText(name)
+    await new WorkspacePage(page).createProject(path.join(scratch, `project-${index}`), name)
     await page.getByTestId('close-project').click()
     await expect(page.getByTestId('start-page')).toBeVisible()
   }

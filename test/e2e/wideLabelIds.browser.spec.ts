@@ -125,14 +125,8 @@ test('ids 256, 300 and 65535: drawn in their own colours, listed first, found by
   const workspace = new WorkspacePage(page)
 
   await page.goto(served.url)
-  await page.getByTestId('new-project-folder').fill(projectDir)
-  await page.getByTestId('new-project-name').fill('Wide ids')
-  await page.getByTestId('new-project-create').click()
-  await expect(page.getByTestId('project-name')).toHaveText('Wide ids')
-  await page.getByTestId('show-import').click()
-  await page.getByTestId('import-path').fill(path.join(root, 'dataset'))
-  await page.getByTestId('import-go').click()
-  await expect(page.getByTestId('import-report')).toContainText('Imported 2 case(s)', { timeout: 60_000 })
+  await workspace.createProject(projectDir, 'Wide ids')
+  await workspace.importPath(path.join(root, 'dataset'), 'Imported 2 case(s)')
 
   await page.getByTestId('open-case-wide_001').click()
   await workspace.waitForFirstFrame()
