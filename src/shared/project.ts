@@ -213,6 +213,28 @@ export const FolderContentsSchema = z.object({
 })
 export type FolderContents = z.infer<typeof FolderContentsSchema>
 
+/**
+ * How a 2D mask stored its labels, which the PNG mask export writes back: 'binary-255' (0 and 255,
+ * one label), 'ids' (the pixel value is the label id), 'colours' (RGB colours named by a class list).
+ */
+export const MASK_ENCODINGS = ['binary-255', 'ids', 'colours'] as const
+export const MaskEncodingSchema = z.enum(MASK_ENCODINGS)
+export type MaskEncoding = z.infer<typeof MaskEncodingSchema>
+
+/** Where a one-slice case imported from a 2D image (PNG, JPEG, TIFF) came from, for the PNG mask export. */
+export const Image2dSourceSchema = z.object({
+  /** The image's file name as imported, without its folder: the exported mask is `<its stem>.png`. */
+  file: z.string().min(1).max(1024),
+  /** How the imported mask stored its labels; null when the image came without a mask. */
+  maskEncoding: MaskEncodingSchema.nullable(),
+  /** For 'colours': each label id's RGB colour in the source mask (background included when the class list names it). */
+  maskColours: z
+    .array(z.object({ id: z.number().int().min(0).max(65535), color: z.tuple([z.number().int().min(0).max(255), z.number().int().min(0).max(255), z.number().int().min(0).max(255)]) }))
+    .max(65536)
+    .optional()
+})
+export type Image2dSource = z.infer<typeof Image2dSourceSchema>
+
 /** One case's entry in `cases.json`. Label voxel counts are keyed by label id (as a string). */
 export const CaseRecordSchema = z.object({
   id: CaseIdSchema,
@@ -235,7 +257,9 @@ export const CaseRecordSchema = z.object({
   /** The case's recorded split, or null before a training run first used it (absent in older cases.json: null). */
   split: CaseSplitSchema.nullable().default(null),
   /** Set for cases imported from a DICOM series; absent otherwise. */
-  dicom: DicomSourceSchema.optional()
+  dicom: DicomSourceSchema.optional(),
+  /** Set for one-slice cases imported from a 2D image; absent otherwise (and in older cases.json). */
+  image2d: Image2dSourceSchema.optional()
 })
 export type CaseRecord = z.infer<typeof CaseRecordSchema>
 
@@ -336,7 +360,9 @@ export const ImportReportSchema = z.object({
   /** Labels added to the project's table (from dataset.json or values found in label files). */
   labelsAdded: z.array(LabelDefSchema),
   /** The project's modality after the import and where it came from; null when nothing was imported. */
-  modality: ModalityChoiceSchema.nullable().default(null)
+  modality: ModalityChoiceSchema.nullable().default(null),
+  /** Facts the user should know that are neither skips nor repairs (e.g. "pixel spacing unknown in 3 file(s): 1 mm assumed"). */
+  notes: z.array(z.string()).optional()
 })
 export type ImportReport = z.infer<typeof ImportReportSchema>
 
@@ -365,13 +391,28 @@ export const RecoveryReportSchema = z.object({
 })
 export type RecoveryReport = z.infer<typeof RecoveryReportSchema>
 
+/** Bounds of a 2D case's pixel spacing in mm (ProjectStore.setPixelSpacing): a micrometre to 10 cm per pixel. */
+export const PIXEL_SPACING_MIN_MM = 0.001
+export const PIXEL_SPACING_MAX_MM = 100
+export const PixelSpacingMmSchema = z.number().finite().min(PIXEL_SPACING_MIN_MM).max(PIXEL_SPACING_MAX_MM)
+
+/** `cases:setPixelSpacing`: [x (column), y (row)] in mm for the named one-slice 2D cases, or for every one when none are named. */
+export const SetPixelSpacingRequestSchema = z
+  .object({
+    spacingMm: z.tuple([PixelSpacingMmSchema, PixelSpacingMmSchema]),
+    caseIds: z.array(CaseIdSchema).min(1).max(100_000).optional()
+  })
+  .strict()
+export type SetPixelSpacingRequest = z.infer<typeof SetPixelSpacingRequestSchema>
+
 /**
  * What an export writes (docs/DATASTORE.md, "Import and export"): `nifti` labels as `<case>.nii.gz`
  * with an ITK-SNAP label description file, `seg-nrrd` 3D Slicer segmentations `<case>.seg.nrrd`,
  * `msd` a Medical Segmentation Decathlon folder, `nnunet-v2` an nnU-Net v2 raw dataset folder,
- * `dicom-seg` DICOM Segmentation objects `<case>.seg.dcm` for cases imported from DICOM.
+ * `dicom-seg` DICOM Segmentation objects `<case>.seg.dcm` for cases imported from DICOM,
+ * `png-masks` one PNG mask per one-slice case, named and encoded like the 2D mask it was imported with.
  */
-export const EXPORT_FORMATS = ['nifti', 'seg-nrrd', 'msd', 'nnunet-v2', 'dicom-seg'] as const
+export const EXPORT_FORMATS = ['nifti', 'seg-nrrd', 'msd', 'nnunet-v2', 'dicom-seg', 'png-masks'] as const
 export const ExportFormatSchema = z.enum(EXPORT_FORMATS)
 export type ExportFormat = z.infer<typeof ExportFormatSchema>
 
@@ -451,6 +492,13 @@ export const AuditEntrySchema = z.discriminatedUnion('type', [
     type: z.literal('split'),
     /** Cases whose split was set: by the assignment rule (`from` null) or by the user. */
     cases: z.array(z.object({ caseId: z.string(), from: CaseSplitSchema.nullable(), to: CaseSplitSchema }))
+  }),
+  z.object({
+    ...AuditBase,
+    type: z.literal('pixel-spacing'),
+    /** One-slice 2D cases whose image and label headers were rewritten to `spacingMm` (voxels unchanged). */
+    cases: z.array(z.object({ caseId: z.string(), from: z.tuple([z.number(), z.number()]) })),
+    spacingMm: z.tuple([z.number(), z.number()])
   }),
   z.object({
     ...AuditBase,

@@ -139,6 +139,7 @@ export class VoxloopApp {
       'cases:list': async () => this.project.listCases(),
       'cases:setStatus': (caseId, status) => this.project.setStatus(caseId, status),
       'cases:setSplit': (caseId, split) => this.project.setSplit(caseId, split),
+      'cases:setPixelSpacing': (request) => this.project.setPixelSpacing(request),
       'cases:load': (caseId) => this.project.loadCase(caseId),
       'cases:dicomSource': async (caseId) => this.project.getDicomSource(caseId),
       'cases:recordReview': (caseId, review) => this.project.recordReview(caseId, review),

@@ -2,7 +2,7 @@ import { VoxloopError } from '../../shared/errors'
 import { EXPORT_FORMATS, ExportFormatSchema, type ExportFormat } from '../../shared/project'
 
 /**
- * `--format nifti|seg-nrrd|msd|nnunet-v2|dicom-seg` (checked by the contract's schema, so the CLI and the app
+ * `--format nifti|seg-nrrd|msd|nnunet-v2|dicom-seg|png-masks` (checked by the contract's schema, so the CLI and the app
  * accept the same names), with `--msd` kept as the older spelling of `--format msd`. Neither: nifti.
  */
 export function parseExportFormatFlag(value: string | undefined, msd: boolean): ExportFormat {

@@ -19,6 +19,7 @@ import { evaluateCommand, parseSplitFlag, trainCommand } from './commands/trainC
 import { crossvalCommand, crossvalFlags } from './commands/crossvalCommand'
 import { predictCommand } from './commands/predictCommand'
 import { parseSplitCommandInput, splitCommand } from './commands/splitCommand'
+import { parseSpacingArgs, setSpacingCommand } from './commands/spacingCommand'
 import { integerFlag, parseArgs, stringFlag } from './parseArgs'
 import { parseCaseListFlag } from './caseListFlag'
 import { parseModalityFlag } from './modalityFlag'
@@ -36,9 +37,15 @@ Commands:
                                             and voxels per value for label maps, of a NIfTI file
   import <source> <project> [--modality CT|MR|other] [--series N|UID] [--4d channels|time]
          [--label-conflicts refuse|keep-project] [--json]
-                                            import a folder of NIfTI files, an MSD folder (dataset.json,
-                                            imagesTr/, labelsTr/) or a DICOM folder (searched recursively;
-                                            each series becomes a case, or only the one --series names)
+                                            import a folder of NIfTI files, an MSD or nnU-Net folder
+                                            (dataset.json, imagesTr/, labelsTr/; nnU-Net's 2D form with
+                                            "file_ending": ".png" gives one-slice cases, channel files
+                                            <case>_0000.png, _0001… stacked) or a DICOM folder (searched recursively;
+                                            each series becomes a case, or only the one --series names),
+                                            or a folder of 2D images (PNG, JPEG, TIFF: images/ + masks/
+                                            of the same names, or <name>_mask.png beside <name>.png; a
+                                            classes.json/.txt or labels.json/.txt names the labels and
+                                            maps colour masks), each a one-slice case (modality other)
                                             into a project (created if needed); a new project's modality
                                             comes from DICOM (0008,0060), dataset.json or the intensities
                                             (Hounsfield units → CT) unless --modality sets it; exits 1 and
@@ -54,7 +61,7 @@ Commands:
                                             tables and the Caret table in label headers; tables that
                                             disagree stop the import, unless --label-conflicts
                                             keep-project keeps the project's names where a file's differ
-  export <project> <folder> [--format nifti|seg-nrrd|msd|nnunet-v2|dicom-seg] [--predictions] [--json]
+  export <project> <folder> [--format nifti|seg-nrrd|msd|nnunet-v2|dicom-seg|png-masks] [--predictions] [--json]
                                             into a folder outside the project: nifti (default) writes
                                             labels as <case>.nii.gz plus labels.itksnap.txt (ITK-SNAP's
                                             label file); seg-nrrd writes 3D Slicer <case>.seg.nrrd
@@ -65,7 +72,11 @@ Commands:
                                             dicom-seg writes a DICOM Segmentation <case>.seg.dcm that
                                             references the source images (PACS, OHIF, Slicer) for each
                                             labelled case imported from DICOM, lists the others as
-                                            skipped, and exits with status 1 when it wrote nothing
+                                            skipped, and exits with status 1 when it wrote nothing;
+                                            png-masks writes <image name>.png for each labelled
+                                            one-slice case (2D image), encoded like its imported mask
+                                            (0/255, ids or colours), skips the others with the reason,
+                                            and exits with status 1 when it wrote nothing
   backends [--json] [--backend B]           compute backends available here and the one that would be chosen
   serve [--port N] [--backend B]            serve the app on 127.0.0.1 for a browser (prints the URL)
   train <project> [options] [--json]        train a segmentation model on the curated (done) cases in the
@@ -86,6 +97,11 @@ Commands:
                                             list the project's fixed splits (cases and curated cases per
                                             split), or move the cases named to one; moving a case in or out
                                             of the test split makes earlier test figures incomparable
+  set-spacing <project> <sx> <sy> [--cases <id,id,…|@file>] [--json]
+                                            the pixel spacing in mm (0.001 to 100) of the one-slice cases
+                                            imported from 2D images (all, or those --cases names): image
+                                            and label headers are rewritten, voxels unchanged; refused,
+                                            naming the cases, for a 3D case or one with unsaved edits
   crossval <project> --folds K [--minutes N] [--seed N] [--architecture A] [--[no-]deep-supervision] [--json]
                                             K-fold cross-validation of the default training on the curated
                                             cases outside the test split: per fold and mean ± sd per label of
@@ -172,8 +188,8 @@ async function main(argv: string[]): Promise<number> {
       // Checked before the project is opened, so a typo fails at once and touches nothing.
       const format = parseExportFormatFlag(stringFlag(args, 'format'), args.flags.has('msd'))
       const report = await exportCommand(need(first, '<project>'), need(second, '<folder>'), { format, predictions: args.flags.has('predictions'), json })
-      // Only DICOM SEG can write nothing at all (the others always write a table or dataset.json): a script must see it.
-      return format === 'dicom-seg' && report.files.length === 0 ? 1 : 0
+      // Only DICOM SEG and PNG masks can write nothing at all (the others always write a table or dataset.json): a script must see it.
+      return (format === 'dicom-seg' || format === 'png-masks') && report.files.length === 0 ? 1 : 0
     }
     case 'backends': {
       const app = await createApp(backend)
@@ -224,6 +240,13 @@ async function main(argv: string[]): Promise<number> {
     case 'split': {
       const input = parseSplitCommandInput(args.positionals.slice(2), stringFlag(args, 'set'))
       await splitCommand(need(first, '<project>'), input, { json })
+      return 0
+    }
+    case 'set-spacing': {
+      // Checked before the project is opened, so a typo fails at once and touches nothing.
+      const spacing = parseSpacingArgs(args.positionals.slice(2))
+      const cases = await parseCaseListFlag(stringFlag(args, 'cases'))
+      await setSpacingCommand(need(first, '<project>'), spacing, cases, { json })
       return 0
     }
     case 'crossval': {

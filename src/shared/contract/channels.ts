@@ -19,7 +19,8 @@ import {
   ModalitySchema,
   ProjectManifestSchema,
   RecoveryReportSchema,
-  ReviewInfoSchema
+  ReviewInfoSchema,
+  SetPixelSpacingRequestSchema
 } from '../project'
 import type { LabelVolume, Volume } from '../volume'
 import {
@@ -195,6 +196,11 @@ export const channels = {
     'Move a case to the train, validation or test split (recorded in the audit log; the assignment rule never moves it back).',
     z.tuple([CaseIdSchema, CaseSplitSchema]),
     CaseSummarySchema
+  ),
+  'cases:setPixelSpacing': defineChannel(
+    'Set the pixel spacing [x, y] (mm, 0.001–100) of one-slice cases imported from 2D images (the named ones, or all): their image and label headers are rewritten, voxels unchanged. Refused, naming the cases, for a 3D case or one with unsaved edits.',
+    z.tuple([SetPixelSpacingRequestSchema]),
+    z.array(CaseSummarySchema)
   ),
   'cases:load': defineChannel('A case\'s image, current label and prediction, as typed arrays.', z.tuple([CaseIdSchema]), CaseDataSchema),
   'cases:dicomSource': defineChannel(

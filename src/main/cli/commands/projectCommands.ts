@@ -111,6 +111,7 @@ export async function importCommand(source: string, projectDir: string, options:
     if (report.modality) process.stdout.write(`${describeModalityChoice(report.modality)}\n`)
     if (report.modality?.warning) process.stdout.write(`  warning: ${report.modality.warning}\n`)
     for (const fix of report.repaired) process.stdout.write(`  imported with its header repaired ${fix.file}: ${fix.repairs.join('; ')}\n`)
+    for (const note of report.notes ?? []) process.stdout.write(`  note: ${note}\n`)
     for (const group of groupSkipped(report.skipped)) process.stdout.write(skippedLine(group))
   }
   return report
@@ -123,7 +124,7 @@ export interface ExportCommandOptions {
 }
 
 /**
- * `voxloop export <project> <folder> [--format nifti|seg-nrrd|msd|nnunet-v2|dicom-seg] [--predictions]`:
+ * `voxloop export <project> <folder> [--format nifti|seg-nrrd|msd|nnunet-v2|dicom-seg|png-masks] [--predictions]`:
  * the project opened for reading, exported, closed again.
  */
 export async function exportCommand(projectDir: string, destination: string, options: ExportCommandOptions): Promise<ExportReport> {

@@ -16,7 +16,8 @@ import type {
   Modality,
   ProjectManifest,
   RecoveryReport,
-  ReviewInfo
+  ReviewInfo,
+  SetPixelSpacingRequest
 } from '../../../shared/project'
 import type { EventHub } from '../../app/EventHub'
 import { createDemoProject } from '../demo/createDemoProject'
@@ -198,6 +199,13 @@ export class ActiveProjectService {
     const summary = await this.requireStore().setSplit(caseId, split)
     this.events.emit('cases:changed', { caseIds: [caseId] })
     return summary
+  }
+
+  /** The pixel spacing of 2D cases (ProjectStore.setPixelSpacing); the case table shows the new sizes. */
+  async setPixelSpacing(request: SetPixelSpacingRequest): Promise<CaseSummary[]> {
+    const summaries = await this.requireStore().setPixelSpacing(request.spacingMm, request.caseIds)
+    this.events.emit('cases:changed', { caseIds: summaries.map((summary) => summary.id) })
+    return summaries
   }
 
   async loadCase(caseId: string): Promise<CaseData> {

@@ -10,6 +10,7 @@ import {
   type AuditEntry,
   type CaseRecord,
   type DicomSource,
+  type Image2dSource,
   type CaseSplit,
   type CaseStatus,
   type CaseSummary,
@@ -46,6 +47,19 @@ import { newManifest, parseManifest, readManifest, writeManifest, type NewManife
 import { acquireProjectLock, type ProjectLock } from './projectLock'
 import { PROJECT_DIRS, ProjectPaths, assertCaseId } from './projectPaths'
 import { assertEmptyFolder, prepareFolders, renameNoClobber } from './projectFolder'
+import {
+  checkPixelSpacing,
+  durableWriter,
+  prepareSpacingRewrite,
+  readSpacingChange,
+  removeSpacingChange,
+  SpacingRestoreError,
+  writeRewrites,
+  writeSpacingChange,
+  type CaseGridFiles,
+  type CaseRewrite,
+  type FileWriter
+} from './pixelSpacing'
 import { reconcileCaseIndex } from './reconcileCases'
 import { recoverJournals } from './recoverJournals'
 
@@ -260,6 +274,12 @@ export class ProjectStore {
   getDicomSource(caseId: string): DicomSource | null {
     const dicom = this.requireCase(caseId).dicom
     return dicom ? structuredClone(dicom) : null
+  }
+
+  /** Where a one-slice case imported from a 2D image came from (cases.json), or null; for the PNG mask export. */
+  getImage2dSource(caseId: string): Image2dSource | null {
+    const image2d = this.requireCase(caseId).image2d
+    return image2d ? structuredClone(image2d) : null
   }
 
   hasCase(caseId: string): boolean {
@@ -546,6 +566,22 @@ export class ProjectStore {
     return this.summarize(record)
   }
 
+  /**
+   * Sets the pixel spacing [x, y] mm of one-slice cases imported from 2D images: `caseIds`, or
+   * every such case when none are named. Their image, saved label, prediction and uncertainty
+   * headers are rewritten (pixelSpacing.ts: voxels unchanged, all or nothing, completed at the
+   * next open after a crash). Refused, naming the cases and changing nothing, when a case is not a
+   * one-slice 2D case or has unsaved label edits: saving those for the user would write a label
+   * they may mean to discard, so they save or discard first. `write` is the durable writer
+   * (fault-injection tests pass one that fails). Answers the changed cases.
+   */
+  async setPixelSpacing(spacingMm: readonly number[], caseIds?: readonly string[], write: FileWriter = durableWriter): Promise<CaseSummary[]> {
+    this.requireWritable()
+    const spacing = checkPixelSpacing(spacingMm)
+    const targets = this.spacingTargets(caseIds)
+    return this.exclusive(() => this.serialAll(targets, () => this.setPixelSpacingLocked(targets, spacing, write)))
+  }
+
   /** Appends an entry to audit.jsonl (e.g. a model version from the training service). */
   async appendAudit(entry: Parameters<AuditLog['append']>[0]): Promise<AuditEntry> {
     this.requireWritable()
@@ -591,6 +627,8 @@ export class ProjectStore {
     })
     for (const record of reconciled.records) this.records.set(record.id, record)
     await this.scanPredictions()
+    const spacing = await this.completeSpacingChange()
+    reconciled.problems.push(...spacing.problems)
     if (this.isReadOnly) return this.readOnlyStartUp(index.records === null, reconciled)
     const journals = await recoverJournals({
       listing: await listJournalSegments(this.paths.dir('journal')),
@@ -603,7 +641,7 @@ export class ProjectStore {
       saveRecovered: (caseId, labels, header, lastEditAtMs) => this.writeRecoveredLabel(caseId, labels, header, lastEditAtMs),
       audit: this.auditLog
     })
-    if (reconciled.changed || journals.recovered.length > 0) await this.indexWriter.persist()
+    if (reconciled.changed || spacing.changed || journals.recovered.length > 0) await this.indexWriter.persist()
     return {
       recovered: journals.recovered,
       problems: [...reconciled.problems, ...journals.problems],
@@ -710,6 +748,145 @@ export class ProjectStore {
     return new CaseSession(caseId, header, base, nextGeneration, (generation) =>
       this.paths.journalSegment(caseId, generation)
     )
+  }
+
+  /** The cases a spacing change applies to; refuses, naming them, cases that are not one-slice 2D cases. */
+  private spacingTargets(caseIds: readonly string[] | undefined): string[] {
+    const is2d = (record: CaseRecord): boolean => record.image2d !== undefined && record.dims[2] === 1
+    if (caseIds === undefined) {
+      const all = [...this.records.values()].filter(is2d).map((record) => record.id).sort()
+      if (all.length === 0) throw new VoxloopError('INVALID_ARGUMENT', `project ${this.manifest.name} has no case imported from a 2D image, whose pixel spacing could be set`)
+      return all
+    }
+    const refused = caseIds.map((caseId) => this.requireCase(caseId)).filter((record) => !is2d(record))
+    if (refused.length > 0) {
+      const named = refused.map((record) => `${record.id} (${record.dims[2] === 1 ? 'not imported from a 2D image' : `${record.dims[2]} slices`})`)
+      throw new VoxloopError(
+        'INVALID_ARGUMENT',
+        `pixel spacing is set only for one-slice cases imported from 2D images (PNG, JPEG, TIFF); refused: ${named.join(', ')}; nothing was changed`
+      )
+    }
+    return [...new Set(caseIds)]
+  }
+
+  /** Runs `task` once every case of `caseIds` is free of earlier case tasks, holding them all until it ends. */
+  private serialAll<T>(caseIds: readonly string[], task: () => Promise<T>): Promise<T> {
+    const [first, ...rest] = caseIds
+    return first === undefined ? task() : this.serial(first, () => this.serialAll(rest, task))
+  }
+
+  private gridFiles(caseId: string): CaseGridFiles {
+    const record = this.requireCase(caseId)
+    const hasPrediction = this.predictions.has(caseId)
+    return {
+      caseId,
+      image: this.paths.image(caseId),
+      label: record.hasLabel ? this.paths.label(caseId) : null,
+      prediction: hasPrediction ? this.paths.prediction(caseId) : null,
+      uncertainty: hasPrediction ? this.paths.uncertainty(caseId) : null
+    }
+  }
+
+  /** The confined paths of a case's grid files (symlinks out of the project refused before any read). */
+  private async confinedGridFiles(caseId: string): Promise<CaseGridFiles> {
+    const files = this.gridFiles(caseId)
+    const confine = async (file: string | null): Promise<string | null> => (file === null ? null : this.paths.confine(file))
+    return {
+      caseId,
+      image: await this.paths.confine(files.image),
+      label: await confine(files.label),
+      prediction: await confine(files.prediction),
+      uncertainty: await confine(files.uncertainty)
+    }
+  }
+
+  /** Call only inside `exclusive` and `serialAll(caseIds)`. */
+  private async setPixelSpacingLocked(caseIds: readonly string[], spacing: [number, number], write: FileWriter): Promise<CaseSummary[]> {
+    const unsaved = caseIds.filter((caseId) => (this.sessions.get(caseId)?.unsavedEdits ?? 0) > 0)
+    if (unsaved.length > 0) {
+      throw new VoxloopError(
+        'BUSY',
+        `case(s) ${unsaved.join(', ')} have unsaved label edits: save or discard them, then set the pixel spacing; nothing was changed`
+      )
+    }
+    // An idle session would save later edits on the old header: drop it (synchronously after the
+    // check, so no edit slips in); the next edit waits for this task (serial) and loads the new one.
+    const idle = caseIds.flatMap((caseId) => this.sessions.get(caseId) ?? [])
+    for (const session of idle) this.sessions.delete(session.caseId)
+    for (const session of idle) await session.close()
+    const rewrites: CaseRewrite[] = []
+    for (const caseId of caseIds) rewrites.push(await prepareSpacingRewrite(await this.confinedGridFiles(caseId), spacing))
+    // NIfTI keeps spacing as float32: compare what the header would hold.
+    const changed = rewrites.filter((rewrite) => rewrite.from[0] !== Math.fround(spacing[0]) || rewrite.from[1] !== Math.fround(spacing[1]))
+    if (changed.length === 0) return caseIds.map((caseId) => this.getCase(caseId))
+    const marker = this.paths.spacingChange
+    await writeSpacingChange(marker, { spacingMm: spacing, caseIds: changed.map((rewrite) => rewrite.caseId) }, write)
+    try {
+      await writeRewrites(
+        changed.flatMap((rewrite) => rewrite.files),
+        write
+      )
+    } catch (error) {
+      // Put back (writeRewrites): nothing changed, so the record goes. Not put back: it stays for the next open.
+      if (!(error instanceof SpacingRestoreError)) await removeSpacingChange(marker)
+      throw error
+    }
+    this.recordSpacing(changed)
+    await this.indexWriter.persist()
+    await removeSpacingChange(marker)
+    await this.auditLog.append({
+      type: 'pixel-spacing',
+      actor: 'user',
+      cases: changed.map((rewrite) => ({ caseId: rewrite.caseId, from: rewrite.from })),
+      spacingMm: spacing
+    })
+    return caseIds.map((caseId) => this.getCase(caseId))
+  }
+
+  private recordSpacing(rewrites: readonly CaseRewrite[]): void {
+    for (const rewrite of rewrites) {
+      const record = this.requireCase(rewrite.caseId)
+      // The header's (float32) values, as the import records them (newCaseRecord).
+      record.spacing = [rewrite.header.spacing[0], rewrite.header.spacing[1], record.spacing[2]]
+      this.imageHeaders.set(rewrite.caseId, rewrite.header)
+    }
+  }
+
+  /**
+   * At open: completes a pixel spacing change a crash interrupted (spacing-change.json), before the
+   * journals are replayed on the labels. Rewriting files that already have the new spacing is a
+   * no-op, so every listed case is rewritten. Reports what it did, or what it could not do.
+   */
+  private async completeSpacingChange(): Promise<{ problems: RecoveryReport['problems']; changed: boolean }> {
+    const marker = this.paths.spacingChange
+    const name = 'spacing-change.json'
+    const change = await readSpacingChange(marker).catch((error: unknown) => {
+      // The record is written atomically, so this is damage from outside: reported, and the open goes on.
+      if (error instanceof VoxloopError && error.code === 'PROJECT_CORRUPT') return error
+      throw error
+    })
+    if (change instanceof VoxloopError) return { problems: [{ file: name, reason: change.message }], changed: false }
+    if (!change) return { problems: [], changed: false }
+    if (this.isReadOnly) {
+      return { problems: [{ file: name, reason: 'an interrupted pixel spacing change was not completed because the project is open read-only; open it writable' }], changed: false }
+    }
+    const problems: RecoveryReport['problems'] = []
+    const done: CaseRewrite[] = []
+    for (const caseId of change.caseIds.filter((id) => this.records.has(id))) {
+      try {
+        const rewrite = await prepareSpacingRewrite(await this.confinedGridFiles(caseId), change.spacingMm)
+        await writeRewrites(rewrite.files, durableWriter)
+        done.push(rewrite)
+      } catch (error) {
+        problems.push({ file: name, reason: `case ${caseId}: the interrupted pixel spacing change could not be completed: ${(error as Error).message}` })
+      }
+    }
+    this.recordSpacing(done)
+    const [x, y] = change.spacingMm
+    problems.push({ file: name, reason: `an interrupted pixel spacing change to ${x} × ${y} mm was completed for ${done.length} case(s)` })
+    // Kept while a case could not be completed, so the next open tries again.
+    if (done.length === change.caseIds.filter((id) => this.records.has(id)).length) await removeSpacingChange(marker)
+    return { problems, changed: done.length > 0 }
   }
 
   /** Call only inside `serial(caseId)`. */

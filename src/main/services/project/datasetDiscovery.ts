@@ -2,6 +2,8 @@ import type { Dirent, Stats } from 'node:fs'
 import { readFile, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { SkippedFile } from '../../../shared/project'
+import { IMAGE_2D_NAME } from '../../../node/formats/image2d'
+import { MIXED_2D_REASON, plan2dImport, type Image2dPlanInfo } from './image2dDiscovery'
 import { findLabelTableFiles, type LabelTableFile } from './importLabels'
 import { parseMsdDescriptor, type MsdDescriptor } from './msdDescriptor'
 import { isInside, isValidCaseId } from './projectPaths'
@@ -17,6 +19,7 @@ import { isInside, isValidCaseId } from './projectPaths'
  * In each layout, label-table files at the top level (importLabels.ts: `*.label`, `*.ctbl`, and
  * ITK-SNAP or Slicer `*.txt`) are listed in `labelTables`, not read here.
  * Everything else is listed as skipped with the reason.
+ * A folder of 2D images (PNG, JPEG, TIFF) with masks is planned by image2dDiscovery.ts.
  */
 
 export interface PlannedCase {
@@ -33,11 +36,14 @@ export interface ImportPlan {
   descriptor: MsdDescriptor | null
   /** Label-table files found at the top level of the folder (parsed by the import). */
   labelTables: LabelTableFile[]
+  /** Set for a folder of 2D images: each becomes a one-slice case (importImage2d.ts). */
+  images2d?: Image2dPlanInfo
 }
 
+const NOT_NIFTI = 'not a NIfTI file (.nii, .nii.gz, .hdr/.img)'
 const NIFTI_NAME = /\.(nii\.gz|nii|hdr\.gz|hdr)$/i
 const PAIR_DATA_NAME = /\.(img|img\.gz)$/i
-const LABEL_SUFFIX = /[-_.](seg|segmentation|label|labels|labelmap|mask|gt)$/i
+export const LABEL_SUFFIX = /[-_.](seg|segmentation|label|labels|labelmap|mask|gt)$/i
 const CHANNEL_SUFFIX = /_(\d{4})$/
 const MSD_FOLDERS = ['imagesTr', 'labelsTr', 'imagesTs']
 
@@ -67,7 +73,7 @@ interface Listing {
  * named pipe blocks until some other program writes to it, so it must never reach the reader; a
  * symlink is judged by what it points to (stat, which opens nothing).
  */
-async function specialFileReason(dir: string, entry: Dirent): Promise<string | null> {
+export async function specialFileReason(dir: string, entry: Dirent): Promise<string | null> {
   const target: Dirent | Stats | null = entry.isSymbolicLink() ? await stat(path.join(dir, entry.name)).catch(() => null) : entry
   if (!target || target.isFile() || target.isDirectory()) return null
   const kind = target.isFIFO()
@@ -101,7 +107,7 @@ async function listFolder(dir: string, reportAs: (name: string) => string): Prom
     else if (name.startsWith('.')) listing.skipped.push({ file: reportAs(name), reason: 'hidden file' })
     else if (NIFTI_NAME.test(name)) listing.nifti.push(name)
     else if (PAIR_DATA_NAME.test(name) && names.has(name.replace(/\.img(\.gz)?$/i, '.hdr$1').toLowerCase())) continue
-    else listing.skipped.push({ file: reportAs(name), reason: 'not a NIfTI file (.nii, .nii.gz, .hdr/.img)' })
+    else listing.skipped.push({ file: reportAs(name), reason: NOT_NIFTI })
   }
   return listing
 }
@@ -116,14 +122,20 @@ async function isFile(file: string): Promise<boolean> {
 
 export async function planImport(sourceDir: string): Promise<ImportPlan> {
   const plan = await planLayout(sourceDir)
-  plan.labelTables = await findLabelTableFiles(sourceDir)
+  // A 2D folder's class list (labels.txt) may also look like a label table; it is read as the class list only.
+  const classFile = plan.images2d?.classFile
+  plan.labelTables = (await findLabelTableFiles(sourceDir)).filter((table) => table.file !== classFile)
   // A table is used, not skipped: the flat and MSD listings reported it as "not a NIfTI file".
   const tables = new Set(plan.labelTables.map((table) => table.file))
   plan.skipped = plan.skipped.filter((entry) => !tables.has(entry.file))
+  // 2D images beside NIfTI files: say why they are not imported rather than "not a NIfTI file".
+  if (!plan.images2d) for (const entry of plan.skipped) if (IMAGE_2D_NAME.test(entry.file) && entry.reason === NOT_NIFTI) entry.reason = MIXED_2D_REASON
   return plan
 }
 
 async function planLayout(sourceDir: string): Promise<ImportPlan> {
+  const images2d = await plan2dImport(sourceDir)
+  if (images2d) return images2d
   const datasetJson = path.join(sourceDir, 'dataset.json')
   if ((await isFile(datasetJson)) || (await isDirectory(path.join(sourceDir, 'imagesTr')))) return planMsd(sourceDir)
   if (await isDirectory(path.join(sourceDir, 'images'))) return planImagesLabels(sourceDir)
@@ -132,7 +144,7 @@ async function planLayout(sourceDir: string): Promise<ImportPlan> {
 
 // ---- flat folders ----------------------------------------------------------------------------
 
-function addCase(plan: ImportPlan, seen: Set<string>, stem: string, imageFiles: string[], labelFile: string | null): void {
+export function addCase(plan: ImportPlan, seen: Set<string>, stem: string, imageFiles: string[], labelFile: string | null): void {
   const caseId = caseIdFromStem(stem)
   const report = imageFiles[0] ?? stem
   if (!caseId) {

@@ -4,12 +4,14 @@ import { formatItkSnapLabels } from '../../../node/formats/labelTables/itkSnap'
 import { encodeSegNrrd, segmentsForLabels } from '../../../node/formats/nrrd/segNrrd'
 import { VoxloopError } from '../../../shared/errors'
 import type { CaseStatus, CaseSummary, ExportFormat, ExportReport, LabelDef, ProjectManifest } from '../../../shared/project'
-import type { LabelArray, VolumeHeader } from '../../../shared/volume'
+import type { LabelArray, Volume, VolumeHeader } from '../../../shared/volume'
 import { copyFileAtomic, writeFileAtomic } from '../../../node/storage/durableWrite'
 import { encodeLabelNifti } from '../../../node/formats/nifti'
 import { writeImageNifti } from '../../../node/formats/nifti/writeImageNifti'
 import { encodeDicomSeg } from '../../../node/formats/dicom'
+import { encodePngMask } from '../../../node/formats/image2d'
 import { readDicomReferences } from './dicomReferenceStore'
+import { exportPngMasks } from './exportPngMasks'
 import { isErrno } from './fsUtil'
 import { isInside } from './projectPaths'
 import type { ProjectStore } from './ProjectStore'
@@ -54,6 +56,7 @@ export async function exportProject(store: ProjectStore, destDir: string, option
   // A dataset folder has a fixed layout with no place for model output; saying so beats dropping it.
   if (includePredictions) throw new VoxloopError('INVALID_ARGUMENT', `predictions are exported with the nifti and seg-nrrd formats, not ${format}`)
   if (format === 'dicom-seg') return exportDicomSeg(store, destDir, { caseIds, overwrite })
+  if (format === 'png-masks') return exportPngMasks(store, destDir, { caseIds, overwrite })
   const datasetOptions: ExportMsdOptions = { caseIds, trainingStatuses, description }
   return format === 'msd' ? exportMsd(store, destDir, datasetOptions) : exportNnunetV2(store, destDir, datasetOptions)
 }
@@ -159,9 +162,32 @@ export async function exportMsd(store: ProjectStore, destDir: string, options: E
  * dataset.json, imagesTr/<case>_0000.nii.gz (one file per channel: _0000, _0001, …), labelsTr/,
  * imagesTs/. Label values are renumbered 1..n in id order when the project's ids have gaps, as
  * nnU-Net requires consecutive values. The destination must be new or empty.
+ * A project whose exported cases are all 2D pictures (one-slice cases imported from PNG, JPEG or
+ * TIFF) is written as nnU-Net's 2D datasets are: grey PNGs `imagesTr/<case>_0000.png` (one per
+ * channel, 8- or 16-bit as stored), label PNGs `labelsTr/<case>.png`, "file_ending": ".png", which
+ * nnU-Net reads with its natural-image reader; any other case keeps the NIfTI form for all.
  */
 export async function exportNnunetV2(store: ProjectStore, destDir: string, options: ExportNnunetOptions = {}): Promise<ExportReport> {
-  return exportDataset(store, destDir, nnunetLayout(store.getManifest()), options)
+  const ending = allPictureCases(store, options.caseIds) ? '.png' : '.nii.gz'
+  return exportDataset(store, destDir, nnunetLayout(store.getManifest(), ending), options)
+}
+
+/** Whether every case to export is a one-slice case imported from a 2D picture (and there is one). */
+function allPictureCases(store: ProjectStore, caseIds: string[] | undefined): boolean {
+  const cases = selectCases(store, caseIds)
+  return cases.length > 0 && cases.every((summary) => summary.dims[2] === 1 && store.getImage2dSource(summary.id) !== null)
+}
+
+/**
+ * One channel of a one-slice case as a grey PNG of its own bit depth. Voxel (i, j, 0) is pixel
+ * (column i, row j from the top), as the 2D import stored it, so the PNG is the imported picture's
+ * layout. encodePngMask's 'ids' form is a lossless grey writer (8-bit, or 16-bit above 255).
+ */
+function pictureChannelPng(data: Volume['data'], width: number, height: number, caseId: string): Uint8Array {
+  if (!(data instanceof Uint8Array) && !(data instanceof Uint16Array)) {
+    throw new VoxloopError('INVALID_ARGUMENT', `${caseId}: its image is not 8- or 16-bit unsigned, which a PNG cannot hold; export it with another format`)
+  }
+  return encodePngMask(data, width, height, 'ids')
 }
 
 function checkDestination(store: ProjectStore, destDir: string): string {
@@ -390,11 +416,24 @@ function nnunetRelabel(values: Map<number, number>): (labels: LabelArray, caseId
   }
 }
 
-function nnunetLayout(manifest: ProjectManifest): DatasetLayout {
+function nnunetLayout(manifest: ProjectManifest, ending: '.nii.gz' | '.png'): DatasetLayout {
   const values = nnunetLabelValues(manifest.labels)
   const relabel = nnunetRelabel(values)
   return {
     async writeImages(store, caseId, destination, folder) {
+      if (ending === '.png') {
+        const image = await store.loadImage(caseId)
+        const [width, height] = image.header.dims
+        const pixels = width * height
+        const written: string[] = []
+        for (let channel = 0; channel < image.header.channels; channel++) {
+          const relative = reportPath(folder, `${caseId}${channelSuffix(channel)}.png`)
+          const bytes = pictureChannelPng(image.data.subarray(channel * pixels, (channel + 1) * pixels), width, height, caseId)
+          await writeFileAtomic(path.join(destination, relative), bytes)
+          written.push(relative)
+        }
+        return written
+      }
       const header = await store.loadImageHeader(caseId)
       if (header.channels === 1) {
         // One channel: the stored .nii.gz is already what nnU-Net reads; copy it byte for byte.
@@ -414,7 +453,13 @@ function nnunetLayout(manifest: ProjectManifest): DatasetLayout {
       }
       return written
     },
-    writeLabel: (store, caseId, destination) => writeDatasetLabel(store, caseId, destination, (labels) => relabel(labels, caseId)),
+    async writeLabel(store, caseId, destination) {
+      if (ending === '.nii.gz') return writeDatasetLabel(store, caseId, destination, (labels) => relabel(labels, caseId))
+      const relative = reportPath('labelsTr', `${caseId}.png`)
+      const [label, header] = await Promise.all([store.loadLabel(caseId), store.loadImageHeader(caseId)])
+      await writeFileAtomic(path.join(destination, relative), encodePngMask(relabel(label.data, caseId), header.dims[0], header.dims[1], 'ids'))
+      return relative
+    },
     datasetJson(manifest, training, _test, description) {
       const labels: Record<string, number> = { background: 0 }
       for (const label of [...manifest.labels].sort((a, b) => a.id - b.id)) labels[label.name] = values.get(label.id) ?? 0
@@ -424,7 +469,7 @@ function nnunetLayout(manifest: ProjectManifest): DatasetLayout {
         channel_names: channelNames(manifest),
         labels,
         numTraining: training.length,
-        file_ending: '.nii.gz'
+        file_ending: ending
       }
     }
   }

@@ -4,6 +4,7 @@ import { findDicomFiles } from '../../../node/formats/dicom'
 import { VoxloopError } from '../../../shared/errors'
 import type { FolderContents } from '../../../shared/project'
 import { planImport } from './datasetDiscovery'
+import { mayBeDicomFolder } from './image2dDiscovery'
 import { MANIFEST_FILE } from './projectPaths'
 
 /**
@@ -21,7 +22,8 @@ export async function inspectFolder(folder: string): Promise<FolderContents> {
   if ((await stat(path.join(folder, MANIFEST_FILE)).catch(() => null))?.isFile()) return result('project', 0)
   const plan = await planImport(folder)
   if (plan.format === 'msd') return result('msd', plan.cases.length)
-  if (plan.cases.length > 0) return result('nifti', plan.cases.length)
+  if (plan.cases.length > 0 && !mayBeDicomFolder(plan)) return result('nifti', plan.cases.length)
   const dicom = await findDicomFiles(folder)
-  return dicom.dicom.length > 0 ? result('dicom', dicom.dicom.length) : result('other', 0)
+  if (dicom.dicom.length > 0) return result('dicom', dicom.dicom.length)
+  return plan.cases.length > 0 ? result('nifti', plan.cases.length) : result('other', 0)
 }

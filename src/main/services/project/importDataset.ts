@@ -29,8 +29,10 @@ import { newCaseRecord } from './caseRecord'
 import { chooseModality } from './chooseModality'
 import { dcm2niixFiles, findDicomFiles, prewarmDcm2niix } from '../../../node/formats/dicom'
 import { planImport, type ImportPlan, type PlannedCase } from './datasetDiscovery'
+import { mayBeDicomFolder, type Image2dPlanInfo } from './image2dDiscovery'
 import { fourthDimensionOf, fourthDimensionSize, timePoint, timePointCaseId, timeSeriesRefusal } from './fourthDimension'
 import { importDicomFolder } from './importDicom'
+import { DEFAULT_PIXEL_SPACING_MM, labelDefsFromClasses, pictureModalityGuess, read2dCase } from './importImage2d'
 import { ImportLabelNames, readCaretLabels, readLabelTableFile, type LabelChanges, type LabelConflictRule } from './importLabels'
 import { ImportStaging } from './importStaging'
 import { countLabels, countsToRecord } from './labelOps'
@@ -77,16 +79,21 @@ export interface ImportOptions {
  * the Caret tables in the label NIfTIs' headers; sources that disagree stop the import before
  * anything is stored (importLabels.ts). A project that would have no label gets "Label 1".
  * A 4D image's 4th dimension is channels or time (fourthDimension.ts, `options.fourD`).
+ * A folder of 2D images (image2dDiscovery.ts) gives one-slice cases (importImage2d.ts); there an
+ * image or mask that cannot be decoded stops the whole import, naming the file, with nothing
+ * changed: a 2D dataset is one set of pairs, and training on the rest would hide the loss.
  */
 export async function importDataset(store: ProjectStore, sourceDir: string, options: ImportOptions = {}): Promise<ImportReport> {
   // Before any staging folder: a read-only project says so (it used to fail on mkdir with ENOENT).
   store.requireWritable()
   const source = await checkSource(store, sourceDir)
   const plan = await planImport(source)
-  // A folder without NIfTI files (sub-folders are not searched for them) may hold DICOM series.
-  if (plan.format === 'folder' && plan.cases.length === 0) {
+  // A folder without NIfTI files (sub-folders are not searched for them) may hold DICOM series, and
+  // so may one with pictures beside other files (thumbnails in a DICOM export: mayBeDicomFolder).
+  const noCases = plan.format === 'folder' && plan.cases.length === 0
+  if (noCases || mayBeDicomFolder(plan)) {
     // The converter's worker starts while the folder is searched (it idles away if nothing is found).
-    prewarmDcm2niix(dcm2niixFiles())
+    if (noCases) prewarmDcm2niix(dcm2niixFiles())
     const dicom = await findDicomFiles(source)
     if (dicom.dicom.length > 0) {
       if (options.fourD !== undefined) {
@@ -99,7 +106,7 @@ export async function importDataset(store: ProjectStore, sourceDir: string, opti
     }
   }
   if (options.dicomSeries !== undefined) {
-    throw new VoxloopError('INVALID_ARGUMENT', `${source}: --series chooses a DICOM series, but this folder holds no DICOM files (${plan.format === 'msd' ? 'an MSD dataset' : 'NIfTI files'})`)
+    throw new VoxloopError('INVALID_ARGUMENT', `${source}: --series chooses a DICOM series, but this folder holds no DICOM files (${plan.format === 'msd' ? 'an MSD dataset' : plan.images2d ? '2D images' : 'NIfTI files'})`)
   }
   const tables: LabelTable[] = []
   for (const table of plan.labelTables) tables.push({ file: table.file, labels: await readLabelTableFile(table) })
@@ -115,7 +122,8 @@ export async function importDataset(store: ProjectStore, sourceDir: string, opti
       skipped: run.skipped,
       repaired: run.repaired,
       labelsAdded: labels.added,
-      modality: null
+      modality: null,
+      ...(run.notes().length > 0 ? { notes: run.notes() } : {})
     }
     if (staged.length === 0) return report
     const modality = run.chooseModality()
@@ -168,6 +176,13 @@ function genericChannelNames(count: number): string[] {
 }
 
 /** The state of one import: what the project expects, what was skipped, which labels appeared. */
+/** The PNG export's name for an nnU-Net 2D case: its label's file name, else `<case>` with the image's ending. */
+function nnunetMaskName(planned: PlannedCase): string {
+  if (planned.labelFile) return path.basename(planned.labelFile)
+  const first = path.basename(planned.imageFiles[0] ?? '')
+  return `${planned.caseId}${/\.[^.]+$/.exec(first)?.[0] ?? '.png'}`
+}
+
 class ImportRun {
   readonly skipped: SkippedFile[]
   /** Imported images whose header was repaired; reported apart from `skipped`, since they were imported. */
@@ -180,6 +195,9 @@ class ImportRun {
   private expectedChannels: number | null
   private readonly labelNames: ImportLabelNames
   private readonly takenIds: Set<string>
+  /** 2D images whose file stated no pixel spacing, and what decoding their masks noticed. */
+  private spacingUnknown = 0
+  private readonly maskNotes: string[] = []
 
   /** Throws when dataset.json or a table file disagrees with the project or with each other. */
   constructor(
@@ -200,6 +218,10 @@ class ImportRun {
     )
     if (plan.descriptor) this.labelNames.addSource(path.join(source, 'dataset.json'), plan.descriptor.labels, false)
     for (const table of tables) this.labelNames.addSource(table.file, table.labels, true)
+    const classes = plan.images2d?.classes
+    if (classes && plan.images2d?.classFile) {
+      this.labelNames.addSource(plan.images2d.classFile, labelDefsFromClasses(classes), classes.some((entry) => entry.color !== null))
+    }
     this.expectedChannels = projectIsEmpty ? (plan.descriptor?.channelNames.length ?? null) : manifest.channelNames.length
     if (projectIsEmpty && plan.descriptor) {
       this.description = { channelNames: plan.descriptor.channelNames }
@@ -210,18 +232,27 @@ class ImportRun {
   chooseModality(): ModalityChoice {
     const manifest = this.store.getManifest()
     const descriptor = this.plan.descriptor
+    const images2d = this.plan.images2d
     return chooseModality({
       requested: this.options.modality ?? null,
       project: { modality: manifest.modality, source: manifest.modalitySource, hasCases: this.projectHadCases },
       // DICOM folders are imported by importDicom.ts, which passes their (0008,0060) values.
       dicom: null,
-      datasetJson: descriptor?.modalityStated ? { modality: descriptor.modality, channelNames: descriptor.channelNames } : null,
-      intensities: guessModalityFromIntensities(this.intensities)
+      datasetJson: descriptor?.modalityStated
+        ? { modality: descriptor.modality, channelNames: descriptor.channelNames }
+        : (images2d?.statedModality ?? null),
+      intensities: images2d ? pictureModalityGuess(this.intensities) : guessModalityFromIntensities(this.intensities)
     })
   }
 
   private get readOptions(): ReadNiftiOptions {
     return this.options.maxVoxelBytes === undefined ? {} : { maxVoxelBytes: this.options.maxVoxelBytes }
+  }
+
+  /** What the report notes beside skips and repairs. */
+  notes(): string[] {
+    const spacing = this.spacingUnknown > 0 ? [`pixel spacing unknown in ${this.spacingUnknown} file(s): ${DEFAULT_PIXEL_SPACING_MM} mm assumed`] : []
+    return [...spacing, ...this.maskNotes]
   }
 
   /** The labels the project gains and the placeholders it names (importLabels.ts). */
@@ -247,6 +278,7 @@ class ImportRun {
   }
 
   private async stageCase(planned: PlannedCase, staging: ImportStaging): Promise<StagedCase[]> {
+    if (this.plan.images2d) return this.stage2dCase(planned, this.plan.images2d, staging)
     const all = [...planned.imageFiles, planned.labelFile]
     const fourD = await this.fourthDimension(planned)
     if (fourD.kind === 'refused') return this.skip(all, fourD.reason)
@@ -277,6 +309,47 @@ class ImportRun {
       labelVoxels: label ? countsToRecord(countLabels(label)) : null
     })
     return [{ record, stagedImage, stagedLabel, imageFile: planned.imageFiles.join(', '), labelFile: label ? planned.labelFile : null }]
+  }
+
+  /**
+   * A 2D image (and its mask) as a one-slice case, re-encoded as NIfTI in the staging folder. A file
+   * that cannot be decoded throws (read2dCase), which stops the import before anything is committed.
+   */
+  private async stage2dCase(planned: PlannedCase, images2d: Image2dPlanInfo, staging: ImportStaging): Promise<StagedCase[]> {
+    const all = [...planned.imageFiles, planned.labelFile]
+    if (this.takenIds.has(planned.caseId.toLowerCase())) return this.skip(all, `case ${planned.caseId} already exists in the project`)
+    const read = await read2dCase(planned, images2d.classes, images2d.classFile)
+    const { header } = read.image
+    if (this.expectedChannels === null && header.channels === 3) {
+      // A new project of colour pictures: its channels are the picture's, not "channel 0".
+      const names = this.store.getManifest().channelNames
+      this.expectedChannels = 3
+      this.description = { channelNames: names.length === 3 ? names : ['red', 'green', 'blue'] }
+    }
+    const channelProblem = this.checkChannels(header)
+    if (channelProblem) return this.skip(all, channelProblem)
+    this.intensities.push(summarizeIntensities(read.image, planned.imageFiles[0] ?? planned.caseId))
+    if (!read.spacingKnown) this.spacingUnknown++
+    this.maskNotes.push(...read.notes)
+    const stagedImage = staging.imagePath(planned.caseId)
+    await staging.write(stagedImage, encodeImageNifti(read.image))
+    const stagedLabel = read.label ? staging.labelPath(planned.caseId) : null
+    if (read.label && stagedLabel) {
+      await staging.write(stagedLabel, encodeLabelNifti(read.label, header))
+      for (const labelId of countLabels(read.label).keys()) this.labelNames.noteValue(labelId)
+    }
+    this.takenIds.add(planned.caseId.toLowerCase())
+    const record = {
+      ...newCaseRecord(planned.caseId, header, {
+        status: read.label ? (this.options.labeledStatus ?? 'done') : 'unlabeled',
+        sourceFile: planned.imageFiles[0] ?? '',
+        importedAt: new Date().toISOString(),
+        labelVoxels: read.label ? countsToRecord(countLabels(read.label)) : null
+      }),
+      // nnU-Net names a case's mask `<case>.png` (labelsTr/), not after its first channel file `<case>_0000.png`.
+      image2d: images2d.layout === 'nnunet' ? { ...read.source, file: nnunetMaskName(planned) } : read.source
+    }
+    return [{ record, stagedImage, stagedLabel, imageFile: planned.imageFiles.join(', '), labelFile: read.label ? planned.labelFile : null }]
   }
 
   /**

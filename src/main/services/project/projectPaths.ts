@@ -15,6 +15,8 @@ import { isErrno } from './fsUtil'
 export const MANIFEST_FILE = 'voxloop.json'
 export const CASE_INDEX_FILE = 'cases.json'
 export const AUDIT_FILE = 'audit.jsonl'
+/** A pixel spacing change under way (pixelSpacing.ts). */
+export const SPACING_CHANGE_FILE = 'spacing-change.json'
 export const LOCK_FILE = '.voxloop.lock'
 /** Prefix of the staging folders an import writes into before moving files into place. */
 export const STAGING_PREFIX = '.import-'
@@ -112,6 +114,11 @@ export class ProjectPaths {
 
   get audit(): string {
     return path.join(this.root, AUDIT_FILE)
+  }
+
+  /** spacing-change.json: a pixel spacing change under way (pixelSpacing.ts). */
+  get spacingChange(): string {
+    return path.join(this.root, SPACING_CHANGE_FILE)
   }
 
   get lock(): string {

@@ -160,7 +160,8 @@ export const useProjectsStore = defineStore('projects', () => {
     'seg-nrrd': 'Exporting labels as 3D Slicer segmentations…',
     msd: 'Exporting as MSD…',
     'nnunet-v2': 'Exporting as an nnU-Net v2 dataset…',
-    'dicom-seg': 'Exporting labels as DICOM SEG…'
+    'dicom-seg': 'Exporting labels as DICOM SEG…',
+    'png-masks': 'Exporting labels as PNG masks…'
   }
 
   async function exportTo(folder: string, format: ExportFormat, includePredictions: boolean): Promise<void> {
@@ -187,6 +188,14 @@ export const useProjectsStore = defineStore('projects', () => {
   async function setSplit(caseId: string, split: CaseSplit): Promise<void> {
     const summary = await run('', () => api.cases.setSplit(caseId, split))
     if (summary) replaceCase(summary)
+  }
+
+  /** The pixel spacing [x, y] mm of every case imported from a 2D image (cases:setPixelSpacing); false when refused (the error says why). */
+  async function setPixelSpacing(spacingMm: [number, number]): Promise<boolean> {
+    const changed = await run('Setting the pixel spacing…', () => api.cases.setPixelSpacing({ spacingMm }))
+    if (!changed) return false
+    for (const summary of changed) replaceCase(summary)
+    return true
   }
 
   function replaceCase(summary: CaseSummary): void {
@@ -247,6 +256,7 @@ export const useProjectsStore = defineStore('projects', () => {
     refreshCases,
     setStatus,
     setSplit,
+    setPixelSpacing,
     replaceCase,
     forget,
     close

@@ -12,6 +12,9 @@ import { CaseSession, emptySessionView, toolControllerFactory, type CaseSessionA
 import { clampRadius, type ToolController, type ToolName, type ToolSettings } from '../workspace/ToolController'
 import { useProjectsStore } from './useProjectsStore'
 
+/** Why slice keys and the layout chooser do nothing in a one-slice case (a 2D image). */
+export const ONE_SLICE_TEXT = '2D image: one slice, shown in one view (the layout and slice keys apply to 3D cases)'
+
 export type SaveState = 'saved' | 'journaling' | 'unsaved' | 'saving' | 'refused' | 'error'
 
 /** The store's copy of the open session's view: one ref per field, replaced (never mutated) from session events. */
@@ -84,6 +87,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     intensityRange: shallowRef(initial.intensityRange),
     firstFrameMs: ref(initial.firstFrameMs),
     obliqueDegrees: ref(initial.obliqueDegrees),
+    singleSliceView: ref(initial.singleSliceView),
     dicomSource: shallowRef(initial.dicomSource),
     hasPrediction: ref(initial.hasPrediction),
     hasUncertainty: ref(initial.hasUncertainty),
@@ -340,6 +344,19 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     viewer.set3dOptions({ clip: display.clip3d })
   }
 
+  /**
+   * The user's layout choice. A one-slice case shows its single view whatever the choice, so the
+   * chooser is off there: it says why, and keeps the choice for the next 3D case.
+   */
+  function setLayout(layout: Layout): void {
+    if (mirror.singleSliceView.value) {
+      mirror.message.value = ONE_SLICE_TEXT
+      return
+    }
+    display.layout = layout
+    applyDisplay()
+  }
+
   function setChannel(channel: number): void {
     display.channel = channel
     viewer?.setChannel(channel)
@@ -385,7 +402,10 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   }
 
   function scrollActive(delta: number): void {
-    if (viewer) viewer.scrollSlice(viewer.activeView(), delta)
+    if (!viewer) return
+    // Said, not silently ignored: the keys do nothing in a one-slice case.
+    if (mirror.singleSliceView.value) mirror.message.value = ONE_SLICE_TEXT
+    else viewer.scrollSlice(viewer.activeView(), delta)
   }
 
   let openImage: VoxelArray | null = null
@@ -404,6 +424,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   return {
     caseId,
     obliqueDegrees: mirror.obliqueDegrees,
+    singleSliceView: mirror.singleSliceView,
     dicomSource: mirror.dicomSource,
     currentCase,
     loading,
@@ -444,6 +465,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     setWindow,
     autoWindow,
     applyDisplay,
+    setLayout,
     setChannel,
     toggleLabelVisibility,
     updateLabelTable,

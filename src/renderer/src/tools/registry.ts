@@ -15,7 +15,7 @@ import { pickThresholdTool } from './pickThreshold/tool'
 import { rulerTool } from './ruler/tool'
 import type { ToolAction, VoxelTool } from './voxelTool'
 
-export type { ToolAction, ToolContext, ToolHandler, ToolName, ToolSettings, ToolSettingsEmits, ToolSettingsProps, VoxelTool } from './voxelTool'
+export type { OpenCaseShape, ToolAction, ToolContext, ToolHandler, ToolName, ToolSettings, ToolSettingsEmits, ToolSettingsProps, VoxelTool } from './voxelTool'
 
 export const TOOLS: readonly VoxelTool[] = checkedTools([
   navigateTool,

@@ -112,7 +112,18 @@ export interface ToolAction {
   description: string
   /** Shortcut keys in the command table's notation ('i', 'Shift+N', 'Ctrl+Z'). */
   keys?: readonly string[]
+  /**
+   * Why the action cannot run on the open case, or null when it can. The panel disables its button
+   * with this as the tooltip, and its key shows it as the message instead of running the action.
+   */
+  unavailable?(open: OpenCaseShape): string | null
   run(context: ToolContext): void
+}
+
+/** What an action may need to know of the open case's shape. */
+export interface OpenCaseShape {
+  /** The case has one slice (a 2D image, shown in one view): nothing lies between slices. */
+  singleSlice: boolean
 }
 
 /** Props every settings component receives. */

@@ -71,7 +71,13 @@ export class SliceView {
     readonly container: HTMLElement,
     readonly view: ViewName,
     header: VolumeHeader,
-    shared: { palette: Texture; colormap: Texture; labelBits: 8 | 16 }
+    shared: { palette: Texture; colormap: Texture; labelBits: 8 | 16 },
+    /**
+     * What is drawn around the image. A one-slice case (singleSlice.ts) has neither: its crosshair
+     * would mark where views that are not shown cut it, and an image file's affine is a convention
+     * for which way is up, not a measured patient orientation, so letters from it would mislead.
+     */
+    look: { orientationLetters?: boolean; crosshair?: boolean } = {}
   ) {
     this.mapping = viewMapping(view, header.rasFromIjk)
     const size = sliceSize(this.mapping, header.dims)
@@ -125,6 +131,7 @@ export class SliceView {
     crossGeometry.setAttribute('position', new Float32BufferAttribute(new Float32Array(12), 3))
     this.crosshair = new LineSegments(crossGeometry, new LineBasicMaterial({ color: CROSSHAIR_COLORS[view], transparent: true, opacity: 0.75 }))
     this.crosshair.position.z = 1
+    this.crosshair.visible = look.crosshair ?? true
     this.scene.add(this.crosshair)
 
     const ringGeometry = new BufferGeometry()
@@ -143,7 +150,7 @@ export class SliceView {
       return ring
     })
 
-    for (const edge of ['left', 'right', 'top', 'bottom'] as const) {
+    for (const edge of look.orientationLetters === false ? [] : (['left', 'right', 'top', 'bottom'] as const)) {
       const letter = document.createElement('div')
       letter.className = `orientation-letter ${edge}`
       letter.dataset.edge = edge

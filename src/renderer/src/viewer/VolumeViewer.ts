@@ -7,6 +7,7 @@ import { FrameStats } from './frameStats'
 import { bindSliceView, bindVolumeView, type PointerHost, type PointerInteraction } from './pointerInteraction'
 import { composeScreenshot, downloadCanvas, screenshotFileName } from './screenshot'
 import { extractSlice, labelBitsOf, labelSliceBuffer } from './sliceExtraction'
+import { singleSliceCaption, shownLayout, singleSliceView } from './singleSlice'
 import { makeLookupTexture, makePaletteTexture, SliceView } from './SliceView'
 import { SURFACE_SMOOTHING, SurfaceJobs } from './surfaceJobs'
 import { SLICE_VIEWS, type ViewName } from './viewOrientation'
@@ -67,7 +68,10 @@ export class VolumeViewer {
   private clip3d = false
   private labelOpacity = 0.5
   private outline = false
+  /** The user's layout; a one-slice case shows its single view instead but keeps this for the next case. */
   private layout: Layout
+  /** The view that shows a one-slice case whole (singleSlice.ts), or null for a 3D case. */
+  private single: ViewName | null = null
   private readonly paletteTable = new Uint8Array(PALETTE_SIZE * 4)
   private readonly palette: DataTexture = makePaletteTexture(this.paletteTable)
   private colormap: DataTexture = makeLookupTexture(colormapTable('grey'))
@@ -111,7 +115,13 @@ export class VolumeViewer {
       this.cells.set(name, cell)
     }
     root.appendChild(this.buildToolbar())
-    this.resizeObserver = new ResizeObserver(() => this.resizeAll())
+    this.resizeObserver = new ResizeObserver(() => {
+      this.resizeAll()
+      // Resizing clears the canvases: they are drawn again now, before the browser paints, not a
+      // frame later (the views flashed black whenever a panel beside them changed size). Not
+      // before the first frame, which load() times once the slices are uploaded.
+      if (this.stats.getFirstFrameMs() !== null) this.renderFrame()
+    })
     this.resizeObserver.observe(root)
     this.applyLayout()
   }
@@ -130,6 +140,10 @@ export class VolumeViewer {
     this.disposeViews()
     this.data = data
     const { header } = data.image
+    this.single = singleSliceView(header.dims, header.rasFromIjk)
+    if (this.single) this.root.dataset.singleSlice = this.single
+    else delete this.root.dataset.singleSlice
+    this.hoverView = this.single ?? this.hoverView
     this.cursor = header.dims.map((d) => Math.floor(d / 2)) as [number, number, number]
     const voxels = header.dims[0] * header.dims[1] * header.dims[2]
     const [min, max] = samplePercentiles(data.image.data, [0, 100], 200_000, voxels) as [number, number]
@@ -139,31 +153,32 @@ export class VolumeViewer {
     this.setLabelTable(options.labels)
     // Slice buffers and textures take the wider of the label and the prediction (one view shows either).
     const labelBits = labelBitsOf(data.labels, data.prediction)
-    for (const name of SLICE_VIEWS) {
+    // A one-slice case gets its single view only: the others would show a one-pixel line.
+    for (const name of this.single ? [this.single] : SLICE_VIEWS) {
       const cell = this.cells.get(name) as HTMLDivElement
-      const view = new SliceView(cell, name, header, { palette: this.palette, colormap: this.colormap, labelBits })
+      const look = this.single ? { orientationLetters: false, crosshair: false } : {}
+      const view = new SliceView(cell, name, header, { palette: this.palette, colormap: this.colormap, labelBits }, look)
       this.views.set(name, view)
       this.imageBuffers.set(name, new Float32Array(view.width * view.height))
       this.labelBuffers.set(name, labelSliceBuffer(view, labelBits))
       this.cleanups.push(bindSliceView(this.pointerHost, name, view, cell))
       view.setThresholdPreview(this.thresholdPreview)
     }
-    const cell3d = this.cells.get('3d') as HTMLDivElement
-    this.view3d = new VolumeView3d(cell3d, header, this.palette)
-    this.cleanups.push(bindVolumeView(this.pointerHost, () => this.view3d, cell3d))
-    this.surfaceJobs = new SurfaceJobs((result) => {
-      const factor = this.surfaceFactor
-      if (!this.view3d || !factor) return
-      this.view3d.setSurfaces(result, { factor, smoothing: SURFACE_SMOOTHING }, this.paletteTable)
-      this.requestRender('3d')
-    })
+    // A flat sheet has nothing to render in 3D: no 3D view, textures or surface meshing for it.
+    if (!this.single) this.create3dView()
+    this.applyLayout()
     this.resizeAll()
     this.refreshAllSlices()
     for (const view of this.views.values()) view.setCrosshair(this.cursor)
-    this.view3d.setCrosshair(this.cursor)
+    this.view3d?.setCrosshair(this.cursor)
     this.applyWindow()
     this.applyLabelStyle()
     this.requestRender('all')
+  }
+
+  /** The view a one-slice case is shown in alone (its layout chooser is off), or null for a 3D case. */
+  singleSliceView(): ViewName | null {
+    return this.single
   }
 
   get header(): Volume['header'] | null {
@@ -193,7 +208,8 @@ export class VolumeViewer {
   /** Move the slice of a view by `delta` (wheel, arrow keys, Page Up/Down). */
   scrollSlice(view: ViewName, delta: number): void {
     const slice = this.views.get(view)
-    if (!slice) return
+    // A one-slice case has no other slice to go to.
+    if (!slice || this.single) return
     this.stats.inputAt()
     const next = this.getCursor()
     next[slice.mapping.sliceAxis] += delta
@@ -274,8 +290,14 @@ export class VolumeViewer {
     this.requestRender('all')
   }
 
+  /** The user's layout (kept while a one-slice case shows its single view instead). */
   getLayout(): Layout {
     return this.layout
+  }
+
+  /** The layout on screen: the single view of a one-slice case, else the user's. */
+  getShownLayout(): Layout {
+    return shownLayout(this.layout, this.single)
   }
 
   /** The overlay on the slices; `opacity` is the uncertainty heat map's own (the labels keep theirs). */
@@ -351,9 +373,10 @@ export class VolumeViewer {
 
   /** The view a "screenshot of the active view" saves: the one shown alone, else the last one clicked. */
   screenshotView(): ViewName | '3d' {
-    if (this.layout === 'grid') return this.selectedView
-    if (this.layout === '1x3') return this.selectedView === '3d' ? 'axial' : this.selectedView
-    return this.layout
+    const layout = this.getShownLayout()
+    if (layout === 'grid') return this.selectedView
+    if (layout === '1x3') return this.selectedView === '3d' ? 'axial' : this.selectedView
+    return layout
   }
 
   /**
@@ -371,7 +394,7 @@ export class VolumeViewer {
 
   /** Save a screenshot as a PNG download (Electron asks where, through its save dialog). */
   async exportScreenshot(target: ScreenshotTarget = this.screenshotView()): Promise<string> {
-    const name = screenshotFileName(target === 'layout' ? `layout-${this.layout}` : target)
+    const name = screenshotFileName(target === 'layout' ? `layout-${this.getShownLayout()}` : target)
     await downloadCanvas(this.captureScreenshot(target), name)
     this.root.dataset.lastScreenshot = name
     return name
@@ -449,7 +472,7 @@ export class VolumeViewer {
     this.refreshLabelSlice(name)
     this.refreshOverlay(name)
     const total = header.dims[view.mapping.sliceAxis]
-    view.setSliceText(`${name[0]!.toUpperCase()}${name.slice(1)} ${slice + 1}/${total}`)
+    view.setSliceText(this.single ? singleSliceCaption(view.width, view.height) : `${name[0]!.toUpperCase()}${name.slice(1)} ${slice + 1}/${total}`)
     this.dirtyViews.add(name)
   }
 
@@ -530,10 +553,24 @@ export class VolumeViewer {
     this.requestRender('3d')
   }
 
+  private create3dView(): void {
+    if (!this.data) return
+    const cell3d = this.cells.get('3d') as HTMLDivElement
+    this.view3d = new VolumeView3d(cell3d, this.data.image.header, this.palette)
+    this.cleanups.push(bindVolumeView(this.pointerHost, () => this.view3d, cell3d))
+    this.surfaceJobs = new SurfaceJobs((result) => {
+      const factor = this.surfaceFactor
+      if (!this.view3d || !factor) return
+      this.view3d.setSurfaces(result, { factor, smoothing: SURFACE_SMOOTHING }, this.paletteTable)
+      this.requestRender('3d')
+    })
+  }
+
   private applyLayout(): void {
-    this.root.dataset.layout = this.layout
+    const layout = this.getShownLayout()
+    this.root.dataset.layout = layout
     for (const [name, cell] of this.cells) {
-      cell.hidden = this.layout === '1x3' ? name === '3d' : this.layout !== 'grid' && this.layout !== name
+      cell.hidden = layout === '1x3' ? name === '3d' : layout !== 'grid' && layout !== name
     }
     this.markSelected()
     if (this.labels3dStale && !this.cells.get('3d')?.hidden) this.upload3dLabels()
@@ -571,6 +608,7 @@ export class VolumeViewer {
       cursor: () => this.cursor,
       setCursor: (point) => this.setCursor(point),
       scrollSlice: (view, delta) => this.scrollSlice(view, delta),
+      hasSlices: () => this.single === null,
       getWindow: () => this.getWindow(),
       setWindow: (window) => this.setWindow(window),
       intensitySpan: () => this.intensityRange[1] - this.intensityRange[0],

@@ -21,6 +21,8 @@ export interface PointerHost {
   cursor(): [number, number, number]
   setCursor(point: VoxelPoint): void
   scrollSlice(view: ViewName, delta: number): void
+  /** False for a one-slice case (a 2D image): the plain wheel zooms there, as in an image viewer. */
+  hasSlices(): boolean
   getWindow(): WindowLevel
   setWindow(window: WindowLevel): void
   /** Width of the image's intensity range, which scales window drags. */
@@ -40,7 +42,7 @@ type Drag = { mode: 'cursor' | 'window' | 'pan' | 'tool'; x: number; y: number; 
 /**
  * Mouse handling of one slice view: left drag moves the crosshair or runs the active tool, right
  * drag sets the window, middle or Shift+left drag pans, the wheel scrolls slices (Ctrl resizes the
- * brush or zooms, Alt zooms). Returns the function that unbinds it.
+ * brush or zooms, Alt zooms; in a one-slice case the wheel zooms). Returns the function that unbinds it.
  */
 export function bindSliceView(host: PointerHost, name: ViewName, view: SliceView, cell: HTMLElement): () => void {
   let drag: Drag | null = null
@@ -121,7 +123,7 @@ export function bindSliceView(host: PointerHost, name: ViewName, view: SliceView
       }
       view.zoomBy(steps < 0 ? 1.15 : 1 / 1.15, event)
       host.requestRender('slices')
-    } else if (event.altKey) {
+    } else if (event.altKey || !host.hasSlices()) {
       view.zoomBy(steps < 0 ? 1.15 : 1 / 1.15, event)
       host.requestRender('slices')
     } else {

@@ -5,6 +5,8 @@ import type { CaseSummary, DicomSource, LabelDef, Modality, ReviewInfo } from '.
 import type { LabelArray, VoxelArray } from '../../../shared/volume'
 import { countVoxelsPerLabel, gridFromHeader, maxLabelOf, VoxelEditor, widenLabelsFor, type IntensityRange, type LabelChange } from '../tools'
 import type { PaletteEntry } from '../viewer/labelPalette'
+import { singleSliceView } from '../viewer/singleSlice'
+import type { ViewName } from '../viewer/viewOrientation'
 import type { HoverInfo, PointerInteraction, VolumeViewer } from '../viewer/VolumeViewer'
 import type { WindowLevel } from '../viewer/windowLevel'
 import { EditSync, type EditSyncState } from './EditSync'
@@ -70,6 +72,11 @@ export interface CaseSessionView {
   firstFrameMs: number | null
   /** The grid's tilt from the scanner axes in degrees when oblique, else null (the views show voxel axes). */
   obliqueDegrees: number | null
+  /**
+   * The view a one-slice case (a 2D image) is shown in alone, or null for a 3D case: the layout
+   * chooser, slice scrolling and actions across slices are off while it is set (singleSlice.ts).
+   */
+  singleSliceView: ViewName | null
   /** The case's DICOM identifiers (patient, study, series) when it came from DICOM, else null. */
   dicomSource: DicomSource | null
   hasPrediction: boolean
@@ -97,6 +104,7 @@ export function emptySessionView(): CaseSessionView {
     intensityRange: [0, 1],
     firstFrameMs: null,
     obliqueDegrees: null,
+    singleSliceView: null,
     dicomSource: null,
     hasPrediction: false,
     hasUncertainty: false,
@@ -206,6 +214,7 @@ export class CaseSession<T extends SessionTools = SessionTools> {
     this.set({
       dicomSource: source,
       obliqueDegrees: isOblique(data.image.header.rasFromIjk) ? obliquityDegrees(data.image.header.rasFromIjk) : null,
+      singleSliceView: singleSliceView(data.image.header.dims, data.image.header.rasFromIjk),
       dirty: summary?.hasUnsavedEdits ?? false,
       hasPrediction: data.prediction !== null,
       hasUncertainty: data.uncertainty !== null,

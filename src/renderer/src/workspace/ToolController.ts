@@ -11,7 +11,7 @@ export type { ToolName, ToolSettings } from '../tools/registry'
 
 /** What the controller needs of the viewer (a VolumeViewer; a small fake in unit tests). */
 export type ToolViewer = Pick<VolumeViewer, 'sliceAxisOf' | 'activeView' | 'labelsChanged'> &
-  Partial<Pick<VolumeViewer, 'getCursor' | 'screenPointOf' | 'cellOf'>>
+  Partial<Pick<VolumeViewer, 'getCursor' | 'screenPointOf' | 'cellOf' | 'singleSliceView'>>
 
 export interface ToolFeedback {
   /** A label edit finished (stroke, fill, action): the store syncs and refreshes counts. */
@@ -43,7 +43,7 @@ export class ToolController implements PointerInteraction {
   private shownRefusal: string | null = null
 
   constructor(
-    viewer: ToolViewer,
+    private readonly viewer: ToolViewer,
     editor: VoxelEditor,
     image: VoxelArray,
     settings: () => ToolSettings,
@@ -102,10 +102,18 @@ export class ToolController implements PointerInteraction {
     return this.handler()?.cursorRadiusMm?.() ?? null
   }
 
-  /** Runs a tool's action (interpolate, remove islands…) by its id; false when no tool offers it. */
+  /**
+   * Runs a tool's action (interpolate, remove islands…) by its id; false when no tool offers it.
+   * An action the open case cannot take (interpolation in a one-slice case) says why instead.
+   */
   runAction(actionId: string): boolean {
     const found = findAction(actionId)
     if (!found) return false
+    const unavailable = found.action.unavailable?.({ singleSlice: (this.viewer.singleSliceView?.() ?? null) !== null }) ?? null
+    if (unavailable !== null) {
+      this.feedback.message(unavailable)
+      return true
+    }
     // An action is one undo unit of its own: a stroke still open (a key pressed mid-drag) ends first.
     this.deactivateActive()
     found.action.run(this.context)

@@ -58,7 +58,7 @@ export interface Command {
 /** Mouse gestures, listed on the help sheet beside the keys (the viewer implements them). */
 export const GESTURES: ReadonlyArray<{ group: CommandGroup; keys: string; description: string }> = [
   { group: 'Tools', keys: 'Ctrl + wheel', description: 'Brush smaller / larger' },
-  { group: 'View', keys: 'Wheel', description: 'Next / previous slice' },
+  { group: 'View', keys: 'Wheel', description: 'Next / previous slice (in a 2D image: zoom)' },
   { group: 'View', keys: 'Alt + wheel', description: 'Zoom' },
   { group: 'View', keys: 'Shift + drag, middle drag', description: 'Pan' },
   { group: 'View', keys: 'Right drag', description: 'Window / level' }

@@ -149,7 +149,7 @@ describe('voxloop export --format', () => {
     const before = await snapshotTree(project)
     const run = runCli(['export', project, path.join(base, 'out'), '--format', 'rtstruct'])
     expect(run.status).toBe(1)
-    expect(run.stderr).toBe('voxloop: --format must be one of nifti, seg-nrrd, msd, nnunet-v2, dicom-seg, got "rtstruct"\n')
+    expect(run.stderr).toBe('voxloop: --format must be one of nifti, seg-nrrd, msd, nnunet-v2, dicom-seg, png-masks, got "rtstruct"\n')
     expect(existsSync(path.join(base, 'out'))).toBe(false)
     expect(await snapshotTree(project)).toEqual(before)
   })

@@ -380,6 +380,26 @@ describe('CaseSession', () => {
     session.dispose()
   })
 
+  it('tells the screen which single view a one-slice case (a 2D image) is shown in, and null for a 3D case', async () => {
+    const volume = harness(new FakeProject([label(1)]))
+    await volume.session.open()
+    expect(volume.session.view.singleSliceView).toBeNull()
+
+    const flat = new FakeProject([label(1)])
+    const flatDims: Vec3 = [6, 5, 1]
+    flat.api.load = async (caseId: string): Promise<CaseData> => ({
+      caseId,
+      image: { header: testVolumeHeader(flatDims), data: new Float32Array(30) },
+      label: { header: { ...testVolumeHeader(flatDims), datatype: 'uint8' }, data: new Uint8Array(30) },
+      prediction: null,
+      uncertainty: null
+    })
+    const image = harness(flat)
+    await image.session.open()
+    expect(image.session.view.singleSliceView).toBe('axial')
+    expect(image.patches.some((patch) => patch.singleSliceView === 'axial')).toBe(true)
+  })
+
   it('a session disposed while it loads leaves the viewer alone', async () => {
     const project = new FakeProject([label(1)])
     const { session, viewer } = harness(project)

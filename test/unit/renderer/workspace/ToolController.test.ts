@@ -37,7 +37,7 @@ function settings(patch: Partial<ToolSettings>): ToolSettings {
   }
 }
 
-function setup(initial: Partial<ToolSettings>, image: Int16Array | Float32Array = cubeImage()) {
+function setup(initial: Partial<ToolSettings>, image: Int16Array | Float32Array = cubeImage(), singleSlice: 'axial' | null = null) {
   const editor = new VoxelEditor(new Uint8Array(1000), grid)
   const redrawn: unknown[] = []
   const viewer: ToolViewer = {
@@ -45,7 +45,8 @@ function setup(initial: Partial<ToolSettings>, image: Int16Array | Float32Array 
     activeView: () => 'axial',
     labelsChanged: (dirty) => {
       redrawn.push(dirty)
-    }
+    },
+    singleSliceView: () => singleSlice
   }
   const picked: IntensityRange[] = []
   const messages: string[] = []
@@ -185,6 +186,22 @@ describe('ToolController: delegating to the registry', () => {
     expect(redrawn.length).toBeGreaterThan(0)
     expect(controller.runAction('no-such-action')).toBe(false)
     expect(live.tool).toBe('brush')
+  })
+
+  it('says why interpolation is off in a one-slice case instead of running it; other actions still run', () => {
+    const { controller, editor, labelled, messages } = setup({ tool: 'brush', activeLabel: 2 }, cubeImage(), 'axial')
+    editor.applyEdit('seed', (e) => e.writeValue(Uint32Array.from([index(4, 4, 2), index(4, 4, 6)]), 2))
+    editor.takeDirty()
+    const before = labelled()
+    expect(controller.runAction('interpolate')).toBe(true)
+    expect(messages.at(-1)).toBe('Interpolation fills the slices between labelled slices; this 2D image has one slice')
+    expect(labelled()).toEqual(before)
+    expect(editor.canUndo).toBe(true) // only the seed edit: the action added no undo unit
+    editor.undo()
+    expect(editor.canUndo).toBe(false)
+    // Removing islands works on one slice as on many: it is not turned off.
+    const islands = TOOLS.flatMap((tool) => tool.actions ?? []).filter((action) => action.id !== 'interpolate')
+    for (const action of islands) expect(action.unavailable?.({ singleSlice: true }) ?? null).toBeNull()
   })
 
   it('measures with the ruler by a drag or two clicks, in mm, changing no label', () => {

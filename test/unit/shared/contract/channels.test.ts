@@ -40,6 +40,7 @@ const validArgs: { [C in ChannelName]: ChannelArgs<C> } = {
   'cases:list': [],
   'cases:setStatus': ['hippocampus_001', 'done'],
   'cases:setSplit': ['hippocampus_001', 'test'],
+  'cases:setPixelSpacing': [{ spacingMm: [0.5, 0.5], caseIds: ['MCUCXR_0001_0'] }],
   'cases:load': ['hippocampus_001'],
   'cases:dicomSource': ['hippocampus_001'],
   'labels:edit': ['hippocampus_001', { indices: new Uint32Array([1, 2]), values: new Uint8Array([1, 1]) }],
@@ -140,6 +141,15 @@ describe('the contract', () => {
     expectInvalid('training:start', [{ epochs: 2, steps: 10 }], /argument 1/)
   })
 
+  it('refuses a pixel spacing outside 0.001–100 mm, a bad case id and unknown keys', () => {
+    expectInvalid('cases:setPixelSpacing', [{ spacingMm: [0, 1] }], /argument 1/)
+    expectInvalid('cases:setPixelSpacing', [{ spacingMm: [1, 101] }], /argument 1/)
+    expectInvalid('cases:setPixelSpacing', [{ spacingMm: [1] }], /argument 1/)
+    expectInvalid('cases:setPixelSpacing', [{ spacingMm: [1, 1], caseIds: ['../x'] }], /argument 1/)
+    expectInvalid('cases:setPixelSpacing', [{ spacingMm: [1, 1], caseIds: [] }], /argument 1/)
+    expectInvalid('cases:setPixelSpacing', [{ spacingMm: [1, 1], folder: '/etc' }], /argument 1/)
+  })
+
   it('refuses a split that is not train, validation or test, and evaluate with both cases and a split', () => {
     expectInvalid('cases:setSplit', ['hippocampus_001', 'holdout'], /argument 2/)
     expectInvalid('cases:setSplit', ['../x', 'test'], /argument 1/)
@@ -154,8 +164,8 @@ describe('the contract', () => {
     expect(parseChannelArgs('projects:create', [{ folder: '/tmp/new', name: 'Liver' }])).toEqual([{ folder: '/tmp/new', name: 'Liver' }])
   })
 
-  it('takes an export format from the five there are, and nothing else', () => {
-    for (const format of ['nifti', 'seg-nrrd', 'msd', 'nnunet-v2', 'dicom-seg']) {
+  it('takes an export format from the six there are, and nothing else', () => {
+    for (const format of ['nifti', 'seg-nrrd', 'msd', 'nnunet-v2', 'dicom-seg', 'png-masks']) {
       expect(parseChannelArgs('projects:export', [{ folder: '/tmp/out', format }])).toEqual([{ folder: '/tmp/out', format, includePredictions: false }])
     }
     expectInvalid('projects:export', [{ folder: '/tmp/out', format: 'dicom' }], /argument 1 \(format\)/)

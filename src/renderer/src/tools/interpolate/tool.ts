@@ -13,6 +13,7 @@ export const interpolateTool: VoxelTool = {
       label: 'Interpolate between slices',
       description: 'Interpolate the active label between slices of the active view',
       keys: ['i'],
+      unavailable: (open) => (open.singleSlice ? 'Interpolation fills the slices between labelled slices; this 2D image has one slice' : null),
       run(context) {
         const label = context.settings().activeLabel
         const axis = context.activeAxis()
