@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { expect, test } from '@playwright/test'
+import { PNG } from 'pngjs'
 import { saveScreenshot } from './fixtures/screenshots'
 import { startServedApp, type ServedApp } from './fixtures/serveApp'
 import { SHARED_DATA_DIR } from './fixtures/sharedData'
@@ -80,5 +81,49 @@ test('the pixel spacing of the 2D cases is shown, changed for all of them, and s
   await expect(page.getByTestId('pixel-spacing-y')).toHaveValue('0.25')
   for (const id of CASES) await expect(page.getByTestId('case-table').locator('tr', { hasText: id })).toContainText('0.50×0.25×1.00 mm')
   await saveScreenshot(page, 'image2d-pixel-spacing-reopened')
+  expect(errors).toEqual([])
+})
+
+test('an imported chest X-ray opens in its one view, upright and not mirrored, with its lung label', async ({ page }) => {
+  test.setTimeout(120_000)
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(error.message))
+  const workspace = new WorkspacePage(page)
+
+  await page.goto(served.url)
+  await workspace.createProject(path.join(base, 'viewing-project'), 'Viewing')
+  await workspace.importPath(source, 'Imported 3 case(s) as a folder')
+  await workspace.openCase('MCUCXR_0001_0')
+  await expect(page.getByTestId('viewer')).toHaveAttribute('data-single-slice', 'axial')
+
+  // The middle of the view is the middle of the film; above it are smaller rows, to its left
+  // smaller columns: row 0 of the PNG is drawn at the top and column 0 at the left.
+  const middle = await workspace.hover(await workspace.at('axial', 0.5, 0.5))
+  expect(Math.abs(middle.point[0] - 256)).toBeLessThan(8)
+  expect(Math.abs(middle.point[1] - 256)).toBeLessThan(8)
+  expect(middle.point[2]).toBe(0)
+  const higher = await workspace.hover(await workspace.at('axial', 0.5, 0.3))
+  expect(higher.point[1]).toBeLessThan(middle.point[1] - 50)
+  const further = await workspace.hover(await workspace.at('axial', 0.4, 0.5))
+  expect(further.point[0]).toBeLessThan(middle.point[0] - 20)
+
+  // The lung pixel nearest the centre of the film's left lung (the patient's right), from the PNG
+  // mask itself, reads label 1 where the view draws it; the background corner reads none.
+  const mask = PNG.sync.read(await readFile(path.join(MONTGOMERY, 'masks', 'MCUCXR_0001_0.png')))
+  const lung: [number, number][] = []
+  for (let row = 0; row < mask.height; row++) {
+    for (let column = 0; column < mask.width / 2; column++) if ((mask.data[(row * mask.width + column) * 4] as number) > 127) lung.push([column, row])
+  }
+  const centre = lung.reduce(([sx, sy], [x, y]) => [sx + x / lung.length, sy + y / lung.length], [0, 0])
+  const target = lung.reduce((best, p) => (Math.hypot(p[0] - centre[0], p[1] - centre[1]) < Math.hypot(best[0] - centre[0], best[1] - centre[1]) ? p : best))
+  const columnsPerFraction = (middle.point[0] - further.point[0]) / 0.1
+  const rowsPerFraction = (middle.point[1] - higher.point[1]) / 0.2
+  const inLung = await workspace.hover(await workspace.at('axial', 0.5 + (target[0] - middle.point[0]) / columnsPerFraction, 0.5 + (target[1] - middle.point[1]) / rowsPerFraction))
+  expect(Math.abs(inLung.point[0] - target[0])).toBeLessThanOrEqual(3)
+  expect(Math.abs(inLung.point[1] - target[1])).toBeLessThanOrEqual(3)
+  expect(inLung.label).toBe(1)
+  const corner = await workspace.hover(await workspace.at('axial', 0.5 - (middle.point[0] - 5) / columnsPerFraction, 0.5 - (middle.point[1] - 5) / rowsPerFraction))
+  expect(corner.label).toBe(0)
+  await saveScreenshot(page, 'image2d-xray-open')
   expect(errors).toEqual([])
 })
