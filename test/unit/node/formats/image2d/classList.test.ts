@@ -4,17 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { parseClassList, type ClassEntry } from '../../../../../src/node/formats/image2d'
-import { VoxloopError } from '../../../../../src/shared/errors'
-
-function errorOf(run: () => unknown): VoxloopError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof VoxloopError) return error
-    throw error
-  }
-  throw new Error('expected a VoxloopError')
-}
+import { errorOf } from './fixtures'
 
 const entry = (name: string, value: number, color: [number, number, number] | null = null): ClassEntry => ({ name, value, color })
 

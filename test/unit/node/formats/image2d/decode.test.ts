@@ -10,25 +10,16 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { decodeImage2d, IMAGE_2D_NAME, readImage2d } from '../../../../../src/node/formats/image2d'
 import { VoxloopError } from '../../../../../src/shared/errors'
 import { describeUnless } from '../../../../helpers/skipWithReason'
-import { pngFile, tiffFile } from './fixtures'
+import { errorOf, pngFile, tiffFile } from './fixtures'
+import { sharedDataPath } from '../../../../helpers/sharedData'
 
-const MONTGOMERY = '/work/shared/data/2d/cxr-lung-montgomery'
+const MONTGOMERY = sharedDataPath('2d', 'cxr-lung-montgomery')
 const tmp = mkdtempSync(path.join(tmpdir(), 'voxloop-image2d-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
 async function rejectionOf(promise: Promise<unknown>): Promise<VoxloopError> {
   try {
     await promise
-  } catch (error) {
-    if (error instanceof VoxloopError) return error
-    throw error
-  }
-  throw new Error('expected a VoxloopError')
-}
-
-function errorOf(run: () => unknown): VoxloopError {
-  try {
-    run()
   } catch (error) {
     if (error instanceof VoxloopError) return error
     throw error

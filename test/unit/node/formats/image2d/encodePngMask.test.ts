@@ -7,21 +7,11 @@ import { existsSync } from 'node:fs'
 import { PNG } from 'pngjs'
 import { describe, expect, it } from 'vitest'
 import { decodeImage2d, encodePngMask, labelsFromMask, readImage2d } from '../../../../../src/node/formats/image2d'
-import { VoxloopError } from '../../../../../src/shared/errors'
 import { itUnless } from '../../../../helpers/skipWithReason'
-import { randomSamples } from './fixtures'
+import { errorOf, randomSamples } from './fixtures'
+import { sharedDataPath } from '../../../../helpers/sharedData'
 
-const MONTGOMERY_MASK = '/work/shared/data/2d/cxr-lung-montgomery/masks/MCUCXR_0001_0.png'
-
-function errorOf(run: () => unknown): VoxloopError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof VoxloopError) return error
-    throw error
-  }
-  throw new Error('expected a VoxloopError')
-}
+const MONTGOMERY_MASK = sharedDataPath('2d', 'cxr-lung-montgomery', 'masks', 'MCUCXR_0001_0.png')
 
 describe('encodePngMask', () => {
   it('writes ids up to 255 as an 8-bit grey PNG and reads them back unchanged', () => {

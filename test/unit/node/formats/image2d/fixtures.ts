@@ -1,3 +1,4 @@
+import { VoxloopError } from '../../../../../src/shared/errors'
 /**
  * Writers for the 2D image tests: PNG and TIFF files built byte by byte from the specifications,
  * for what the libraries' own encoders cannot write (pngjs: no palette, no 1/2/4-bit, no pHYs;
@@ -364,4 +365,15 @@ export function randomSamples(count: number, max: number, seed: number): number[
     out.push((((t ^ (t >>> 14)) >>> 0) % (max + 1)) | 0)
   }
   return out
+}
+
+/** The VoxloopError `run` throws; fails the test when it throws nothing or something else. */
+export function errorOf(run: () => unknown): VoxloopError {
+  try {
+    run()
+  } catch (error) {
+    if (error instanceof VoxloopError) return error
+    throw error
+  }
+  throw new Error('expected a VoxloopError')
 }

@@ -5,17 +5,7 @@
 import { decode as jpegJsDecode, encode as jpegJsEncode } from 'jpeg-js'
 import { describe, expect, it } from 'vitest'
 import { decodeImage2d } from '../../../../../src/node/formats/image2d'
-import { VoxloopError } from '../../../../../src/shared/errors'
-
-function errorOf(run: () => unknown): VoxloopError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof VoxloopError) return error
-    throw error
-  }
-  throw new Error('expected a VoxloopError')
-}
+import { errorOf } from './fixtures'
 
 /** A smooth RGBA gradient (JPEG-friendly), or a grey one with R = G = B. */
 function gradient(width: number, height: number, grey: boolean): Uint8Array {

@@ -8,10 +8,11 @@ import path from 'node:path'
 import { encode as jpegJsEncode } from 'jpeg-js'
 import { describe, expect, it } from 'vitest'
 import { decodeImage2d, labelsFromMask, parseClassList, readImage2d, type Image2D } from '../../../../../src/node/formats/image2d'
-import { VoxloopError } from '../../../../../src/shared/errors'
 import { describeUnless } from '../../../../helpers/skipWithReason'
+import { errorOf } from './fixtures'
+import { sharedDataPath } from '../../../../helpers/sharedData'
 
-const MONTGOMERY = '/work/shared/data/2d/cxr-lung-montgomery'
+const MONTGOMERY = sharedDataPath('2d', 'cxr-lung-montgomery')
 const montgomeryMissing = (() => {
   try {
     return readdirSync(path.join(MONTGOMERY, 'masks')).length === 40 ? null : `${MONTGOMERY}/masks does not hold the 40 masks of MANIFEST.md section E`
@@ -19,16 +20,6 @@ const montgomeryMissing = (() => {
     return `${MONTGOMERY} is not here (MANIFEST.md section E)`
   }
 })()
-
-function errorOf(run: () => unknown): VoxloopError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof VoxloopError) return error
-    throw error
-  }
-  throw new Error('expected a VoxloopError')
-}
 
 function grey(width: number, height: number, values: ArrayLike<number>, file = 'm.png', bits: 8 | 16 = 8): Image2D {
   const data = bits === 16 ? Uint16Array.from(values) : Uint8Array.from(values)

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { decodeImage2d } from '../../../../../src/node/formats/image2d'
-import { VoxloopError } from '../../../../../src/shared/errors'
 import { describeUnless } from '../../../../helpers/skipWithReason'
+import { errorOf } from './fixtures'
 
 const PYTHON = '/usr/bin/python3'
 
@@ -85,16 +85,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 function generate(): PillowCase[] {
   execFileSync(PYTHON, ['-c', SCRIPT, tmp], { stdio: 'pipe' })
   return JSON.parse(readFileSync(path.join(tmp, 'cases.json'), 'utf8')) as PillowCase[]
-}
-
-function errorOf(run: () => unknown): VoxloopError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof VoxloopError) return error
-    throw error
-  }
-  throw new Error('expected a VoxloopError')
 }
 
 describeUnless(pillowMissing, 'decodeImage2d agrees with Pillow', () => {

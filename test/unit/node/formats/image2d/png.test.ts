@@ -5,21 +5,10 @@
 import { PNG } from 'pngjs'
 import { describe, expect, it } from 'vitest'
 import { decodeImage2d, MAX_IMAGE_2D_SIDE } from '../../../../../src/node/formats/image2d'
-import { VoxloopError } from '../../../../../src/shared/errors'
-import { concat, pngChunk, pngFile, randomSamples, type PngSpec } from './fixtures'
+import { concat, errorOf, pngChunk, pngFile, type PngSpec, randomSamples } from './fixtures'
 
 const W = 5
 const H = 3
-
-function errorOf(run: () => unknown): VoxloopError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof VoxloopError) return error
-    throw error
-  }
-  throw new Error('expected a VoxloopError')
-}
 
 describe('decodeImage2d: PNG colour types and depths', () => {
   it.each([1, 2, 4, 8] as const)('reads %i-bit grey as the stored values (not rescaled to 0..255)', (depth) => {

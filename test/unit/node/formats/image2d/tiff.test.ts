@@ -7,24 +7,13 @@ import { createRequire } from 'node:module'
 import type * as Utif from 'utif2'
 import { describe, expect, it } from 'vitest'
 import { decodeImage2d } from '../../../../../src/node/formats/image2d'
-import { VoxloopError } from '../../../../../src/shared/errors'
-import { lzwEncode, packCodes, randomSamples, tiffFile, type TiffCompression, type TiffPage } from './fixtures'
+import { errorOf, lzwEncode, packCodes, randomSamples, type TiffCompression, tiffFile, type TiffPage } from './fixtures'
 
 // utif2's exports are invisible to Node's ES-module loader (see tiff.ts).
 const { encodeImage } = createRequire(import.meta.url)('utif2') as typeof Utif
 
 const W = 37
 const H = 23
-
-function errorOf(run: () => unknown): VoxloopError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof VoxloopError) return error
-    throw error
-  }
-  throw new Error('expected a VoxloopError')
-}
 
 const grey8Samples = randomSamples(W * H, 255, 1)
 const grey8: TiffPage = { width: W, height: H, bitsPerSample: 8, samplesPerPixel: 1, photometric: 1, samples: grey8Samples, rowsPerStrip: 5 }
