@@ -20,22 +20,28 @@ export type LrScheduleKind = z.infer<typeof LrScheduleKindSchema>
 export const ModelVersionSchema = CaseIdSchema
 
 const PatchEdge = z.number().int().min(4).max(512)
-/** One edge for a cube, or [D, H, W] voxels on the resampled grid; multiples of 2^depth. */
-export const PatchSizeSchema = z.union([PatchEdge, z.tuple([PatchEdge, PatchEdge, PatchEdge])])
+/**
+ * One edge for a cube (a square slice [1, N, N] for a 2D network), or [D, H, W] voxels on the
+ * resampled grid; multiples of 2^depth (D is 1 for a 2D network, hence its minimum of 1).
+ */
+export const PatchSizeSchema = z.union([PatchEdge, z.tuple([z.number().int().min(1).max(512), PatchEdge, PatchEdge])])
 
 /**
  * The segmentation networks a run can build, by name (the engine's architecture registry,
  * src/engine/model/architectures.ts, maps each to its options, planner and builder):
  * - 'plain-unet': nnU-Net's plain U-Net (conv → instance norm → LeakyReLU, two per stage,
  *   strided-conv downsampling, transposed-conv upsampling);
+ * - 'plain-unet-2d': the same in 2D (nnU-Net's 2d configuration): one slice at a time, 3×3 kernels;
+ *   the default for one-slice cases (2D images), and trained on single slices of 3D volumes;
  * - 'residual-unet': DLTK's residual U-Net (pre-activation residual units, nearest upsampling).
  */
-export const ARCHITECTURES = ['plain-unet', 'residual-unet'] as const
+export const ARCHITECTURES = ['plain-unet', 'plain-unet-2d', 'residual-unet'] as const
 export const ArchitectureNameSchema = z.enum(ARCHITECTURES)
 export type ArchitectureName = z.infer<typeof ArchitectureNameSchema>
 /** One line per network, for `voxloop train --help` and the training form. */
 export const ARCHITECTURE_DESCRIPTIONS: Readonly<Record<ArchitectureName, string>> = {
   'plain-unet': "nnU-Net's plain U-Net: conv–norm–LeakyReLU ×2 per stage, strided/transposed convs",
+  'plain-unet-2d': 'the plain U-Net in 2D: one slice at a time (default for 2D images; slice by slice on volumes)',
   'residual-unet': 'residual U-Net (DLTK): pre-activation residual units, nearest upsampling'
 }
 
@@ -45,6 +51,11 @@ export const ARCHITECTURE_DESCRIPTIONS: Readonly<Record<ArchitectureName, string
  * beat the residual U-Net at the same steps (0.858 / 0.843 vs 0.827 / 0.818 Dice, 2 folds × 800 steps).
  */
 export const DEFAULT_ARCHITECTURE: ArchitectureName = 'plain-unet'
+/**
+ * The default instead when every case is one slice (2D images): a 3D network there would pad the
+ * slice to a stack of zeros (the engine's planner, src/engine/train/trainingPlan.ts).
+ */
+export const DEFAULT_ARCHITECTURE_2D: ArchitectureName = 'plain-unet-2d'
 /** What a plan without an `architecture` field (runs before the registry) built. */
 export const LEGACY_ARCHITECTURE: ArchitectureName = 'residual-unet'
 
@@ -58,7 +69,7 @@ export const ModelShapeOptionsSchema = z
     baseFilters: z.number().int().min(2).max(64).optional(),
     /** Residual units per level ('residual-unet' only); 1–4, default 1. */
     residualUnits: z.number().int().min(1).max(4).optional(),
-    /** Deep supervision: extra loss on lower decoder stages ('plain-unet' only; its default true, as nnU-Net). */
+    /** Deep supervision: extra loss on lower decoder stages (the plain U-Nets only; their default true, as nnU-Net). */
     deepSupervision: z.boolean().optional()
   })
   .strict()

@@ -20,8 +20,11 @@ export interface PatchSizeOptions {
   bytesPerVoxel: number
   /** Samples per batch; default 2. */
   batchSize: number
-  /** Every edge becomes a multiple of this: 2^(number of poolings); default 16. */
-  divisor: number
+  /**
+   * Every edge becomes a multiple of this: 2^(number of poolings); default 16. Per axis [D, H, W]
+   * for networks that pool some axes only (a 2D U-Net: [1, 2^depth, 2^depth]).
+   */
+  divisor: number | Shape3
   /** Voxel size [x, y, z] mm of the resampled grid; default [1, 1, 1]. */
   spacingMm: Vec3
 }
@@ -47,31 +50,32 @@ export function medianShape(shapes: readonly Shape3[]): Shape3 {
 /** Patch shape [D, H, W] for the median case shape [D, H, W] (voxels on the resampled grid). */
 export function suggestPatchSize(medianShapeVoxels: Shape3, options: Partial<PatchSizeOptions> = {}): Shape3 {
   const { memoryBudgetBytes, bytesPerVoxel, batchSize, divisor, spacingMm } = { ...DEFAULT_PATCH_SIZE_OPTIONS, ...options }
-  if (!(divisor >= 1 && Number.isInteger(divisor)) || !(batchSize >= 1) || !(bytesPerVoxel > 0) || !(memoryBudgetBytes > 0)) {
+  const divisors: Shape3 = typeof divisor === 'number' ? [divisor, divisor, divisor] : divisor
+  if (!divisors.every((d) => d >= 1 && Number.isInteger(d)) || !(batchSize >= 1) || !(bytesPerVoxel > 0) || !(memoryBudgetBytes > 0)) {
     throw new VoxloopError('INVALID_ARGUMENT', 'patch size options must be positive (divisor an integer)')
   }
   const maxVoxels = memoryBudgetBytes / (bytesPerVoxel * batchSize)
-  const patch = medianShapeVoxels.map((n) => Math.max(divisor, Math.ceil(n / divisor) * divisor)) as Shape3
+  const patch = medianShapeVoxels.map((n, axis) => Math.max(divisors[axis], Math.ceil(n / divisors[axis]) * divisors[axis])) as Shape3
   // Spacing of axis d, h, w is z, y, x.
   const mmPerVoxel = [spacingMm[2], spacingMm[1], spacingMm[0]]
   while (patch[0] * patch[1] * patch[2] > maxVoxels) {
     let axis = -1
     for (let a = 0; a < 3; a++) {
-      if ((patch[a] as number) <= divisor) continue
+      if ((patch[a] as number) <= divisors[a]) continue
       if (axis < 0) {
         axis = a
         continue
       }
       // Compare extents after the cut: cutting a coarse axis by one divisor removes many mm at once,
       // so it is cut only when it would still be the longest afterwards.
-      const mm = ((patch[a] as number) - divisor) * (mmPerVoxel[a] as number)
-      const best = ((patch[axis] as number) - divisor) * (mmPerVoxel[axis] as number)
+      const mm = ((patch[a] as number) - divisors[a]) * (mmPerVoxel[a] as number)
+      const best = ((patch[axis] as number) - divisors[axis]) * (mmPerVoxel[axis] as number)
       const ratio = (patch[a] as number) / (medianShapeVoxels[a] as number)
       const bestRatio = (patch[axis] as number) / (medianShapeVoxels[axis] as number)
       if (mm > best || (mm === best && ratio > bestRatio)) axis = a
     }
     if (axis < 0) break // every edge at its minimum: the budget is below one pooled voxel per axis
-    patch[axis] -= divisor
+    patch[axis] -= divisors[axis]
   }
   return patch
 }

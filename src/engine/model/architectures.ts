@@ -8,10 +8,13 @@
 import type * as tf from '@tensorflow/tfjs'
 import { VoxloopError } from '../../shared/errors'
 import { LEGACY_ARCHITECTURE, type ArchitectureName } from '../../shared/training'
+import type { Shape3 } from '../data/layout'
+import { buildPlainUNet2d } from './buildPlainUNet2d'
 import { buildPlainUNet3d } from './buildPlainUNet3d'
 import { buildUNet3d } from './buildUNet3d'
+import { plainUNet2dDepthFor, resolvePlainUNet2dOptions, type PlainUNet2dOptions, type ResolvedPlainUNet2dOptions } from './plainUNet2dOptions'
 import { resolvePlainUNet3dOptions, type PlainUNet3dOptions, type ResolvedPlainUNet3dOptions } from './plainUNet3dOptions'
-import { resolveUNet3dOptions, type ResolvedUNet3dOptions, type UNet3dOptions } from './unet3dOptions'
+import { resolveUNet3dOptions, spatialDivisor, type ResolvedUNet3dOptions, type UNet3dOptions } from './unet3dOptions'
 
 type JsonRecord = Record<string, unknown>
 
@@ -24,14 +27,26 @@ export interface ArchitectureRequest {
   baseFilters?: number | undefined
   residualUnits?: number | undefined
   deepSupervision?: boolean | undefined
+  /**
+   * The smaller in-plane edge (H or W, voxels) of the patch the planner would cut within its budget:
+   * a 2D network sizes its default depth from it (nnU-Net pools until the map is ~4–8 px).
+   */
+  planeEdge?: number | undefined
 }
 
 export interface Architecture {
   name: ArchitectureName
+  /**
+   * True for networks that see one slice at a time (input and outputs [B, 1, H, W, ·]): the planner
+   * gives them patches [1, H, W], and prediction runs slice by slice.
+   */
+  planar: boolean
   /** Training defaults on the CPU budget, with the request's overrides; throws INVALID_ARGUMENT out of range. */
   resolve(request: ArchitectureRequest): JsonRecord
   /** Downsampling levels of resolved options (spatial sizes are multiples of 2^depth). */
   depthOf(options: JsonRecord): number
+  /** What each patch edge [D, H, W] must be a multiple of: 2^depth on every pooled axis, 1 on the others. */
+  divisorOf(options: JsonRecord): Shape3
   /** The uncompiled model of resolved options (re-checked). */
   build(options: JsonRecord): tf.LayersModel
 }
@@ -44,8 +59,15 @@ function withSeed<T extends { seed: number | null }>(stored: T): Omit<T, 'seed'>
 
 const json = <T>(value: T): JsonRecord => JSON.parse(JSON.stringify(value)) as JsonRecord
 
+/** 2^depth on all three axes: the 3D networks pool D, H and W alike. */
+function volumetricDivisor(depth: number): Shape3 {
+  const divisor = spatialDivisor(depth)
+  return [divisor, divisor, divisor]
+}
+
 const residual: Architecture = {
   name: 'residual-unet',
+  planar: false,
   resolve: (request) => {
     if (request.deepSupervision) throw new VoxloopError('INVALID_ARGUMENT', "deep supervision is built into 'plain-unet' only; the residual U-Net has one output")
     return json(
@@ -61,11 +83,13 @@ const residual: Architecture = {
     )
   },
   depthOf: (options) => resolveUNet3dOptions(withSeed(options as unknown as ResolvedUNet3dOptions) as UNet3dOptions).depth,
+  divisorOf: (options) => volumetricDivisor(residual.depthOf(options)),
   build: (options) => buildUNet3d(withSeed(options as unknown as ResolvedUNet3dOptions) as UNet3dOptions)
 }
 
 const plain: Architecture = {
   name: 'plain-unet',
+  planar: false,
   resolve: (request) => {
     if (request.residualUnits !== undefined) throw new VoxloopError('INVALID_ARGUMENT', "residual units belong to 'residual-unet'; 'plain-unet' has two convolutions per stage")
     return json(
@@ -82,10 +106,45 @@ const plain: Architecture = {
     )
   },
   depthOf: (options) => resolvePlainUNet3dOptions(withSeed(options as unknown as ResolvedPlainUNet3dOptions) as PlainUNet3dOptions).depth,
+  divisorOf: (options) => volumetricDivisor(plain.depthOf(options)),
   build: (options) => buildPlainUNet3d(withSeed(options as unknown as ResolvedPlainUNet3dOptions) as PlainUNet3dOptions)
 }
 
-export const ARCHITECTURE_REGISTRY: Readonly<Record<ArchitectureName, Architecture>> = Object.freeze({ 'plain-unet': plain, 'residual-unet': residual })
+/** Stored 2D options as factory options (the stored inputShape's D is always 1). */
+const plain2dOptions = (options: JsonRecord): PlainUNet2dOptions => withSeed(options as unknown as ResolvedPlainUNet2dOptions) as PlainUNet2dOptions
+
+const plain2d: Architecture = {
+  name: 'plain-unet-2d',
+  planar: true,
+  resolve: (request) => {
+    if (request.residualUnits !== undefined) throw new VoxloopError('INVALID_ARGUMENT', "residual units belong to 'residual-unet'; 'plain-unet-2d' has two convolutions per stage")
+    // 8, not nnU-Net's 32, as in 3D: a step's cost grows with the square of the width. At 8 a 512²
+    // slice (the per-step voxel budget of a 3D patch) already costs 1.1–1.7× a 3D patch of as many
+    // voxels: in 2D every stage costs about the same (¼ the pixels, 4× the channel pairs), in 3D
+    // each costs half the one above (docs/TRAINING.md, "plain-unet-2d").
+    const baseFilters = request.baseFilters ?? 8
+    return json(
+      resolvePlainUNet2dOptions({
+        inputChannels: request.inputChannels,
+        numClasses: request.numClasses,
+        // Pool to a ~4–8 px map as nnU-Net does (6 stages on a 512² patch); 64 px if the planner gave no patch.
+        depth: request.depth ?? plainUNet2dDepthFor(request.planeEdge ?? 64),
+        baseFilters,
+        // nnU-Net's 2D cap relative to its base (512 = 16 × 32): 128 at 8 filters. The absolute 512
+        // gives a 6-stage net 7.8 M parameters instead of 2.1 M (Adam and the workers' gradient sums
+        // grow with them) and measured 16–37 % slower steps on a 512² slice (docs/TRAINING.md).
+        maxFilters: Math.min(512, 16 * baseFilters),
+        deepSupervision: request.deepSupervision ?? true,
+        seed: request.seed
+      })
+    )
+  },
+  depthOf: (options) => resolvePlainUNet2dOptions(plain2dOptions(options)).depth,
+  divisorOf: (options) => [1, spatialDivisor(plain2d.depthOf(options)), spatialDivisor(plain2d.depthOf(options))],
+  build: (options) => buildPlainUNet2d(plain2dOptions(options))
+}
+
+export const ARCHITECTURE_REGISTRY: Readonly<Record<ArchitectureName, Architecture>> = Object.freeze({ 'plain-unet': plain, 'plain-unet-2d': plain2d, 'residual-unet': residual })
 
 /** The plan's architecture (older plans: the residual U-Net they were trained with). */
 export function architectureOf(plan: { architecture?: ArchitectureName | undefined }): Architecture {

@@ -17,40 +17,51 @@
 import * as tf from '@tensorflow/tfjs'
 import { heNormalSequence } from './initializers'
 import { ConcatChannels, InstanceNormalization } from './layers'
-import { apply, conv, type BlockContext } from './residualUnit'
+import { apply, conv, type BlockContext, type SpatialExtent } from './residualUnit'
 import { resolvePlainUNet3dOptions, type PlainUNet3dOptions, type ResolvedPlainUNet3dOptions } from './plainUNet3dOptions'
 
 type Symbolic = tf.SymbolicTensor
+
+/**
+ * Kernel and stride sizes of a network's layers from their edge n: n on every axis (3D), or
+ * [1, n, n] for the 2D U-Net (buildPlainUNet2d.ts), whose convolutions never mix slices.
+ */
+export type PlainGeometry = (n: number) => SpatialExtent
+
+const VOLUMETRIC: PlainGeometry = (n) => n
 
 export function plainFiltersAt(options: Pick<ResolvedPlainUNet3dOptions, 'baseFilters' | 'maxFilters'>, stage: number): number {
   return Math.min(options.maxFilters, options.baseFilters * 2 ** stage)
 }
 
-function convNormAct(context: BlockContext, options: ResolvedPlainUNet3dOptions, input: Symbolic, name: string, filters: number, strides: 1 | 2): Symbolic {
-  const x = conv(context, input, { name: `${name}_conv`, filters, kernelSize: 3, strides })
+interface PlainContext extends BlockContext {
+  geometry: PlainGeometry
+}
+
+function convNormAct(context: PlainContext, options: ResolvedPlainUNet3dOptions, input: Symbolic, name: string, filters: number, strides: 1 | 2): Symbolic {
+  const x = conv(context, input, { name: `${name}_conv`, filters, kernelSize: context.geometry(3), strides: context.geometry(strides) })
   const normed = apply(new InstanceNormalization({ name: `${name}_norm`, epsilon: options.normEpsilon }), x)
   return apply(tf.layers.leakyReLU({ name: `${name}_act`, alpha: options.leakyReluAlpha }), normed)
 }
 
-function stage(context: BlockContext, options: ResolvedPlainUNet3dOptions, input: Symbolic, prefix: string, filters: number, firstStride: 1 | 2): Symbolic {
+function stage(context: PlainContext, options: ResolvedPlainUNet3dOptions, input: Symbolic, prefix: string, filters: number, firstStride: 1 | 2): Symbolic {
   let x = input
   for (let i = 0; i < options.convsPerStage; i++) x = convNormAct(context, options, x, `${prefix}_${i}`, filters, i === 0 ? firstStride : 1)
   return x
 }
 
 /** 1×1×1 conv to the classes ('<prefix>logits', with bias) → softmax ('<prefix>softmax'). */
-function head(context: BlockContext, options: ResolvedPlainUNet3dOptions, features: Symbolic, prefix: string): Symbolic {
+function head(context: PlainContext, options: ResolvedPlainUNet3dOptions, features: Symbolic, prefix: string): Symbolic {
   const logits = conv(context, features, { name: `${prefix}logits`, filters: options.numClasses, kernelSize: 1, useBias: true })
   return apply(tf.layers.softmax({ name: `${prefix}softmax`, axis: -1 }), logits)
 }
 
 /**
- * Builds an uncompiled plain 3D U-Net (pure: same options and seed, same model). Spatial input sizes
- * must be multiples of 2^depth. Throws INVALID_ARGUMENT for options out of range.
+ * The plain U-Net of resolved options with the kernels and strides `geometry` gives (pure: same
+ * options and seed, same model). Shared by the 3D and the 2D builder.
  */
-export function buildPlainUNet3d(options: PlainUNet3dOptions): tf.LayersModel {
-  const resolved = resolvePlainUNet3dOptions(options)
-  const context: BlockContext = { options: { ...resolved, activation: 'leakyRelu' }, kernelInitializer: heNormalSequence(resolved.seed) }
+export function buildPlainUNet(resolved: ResolvedPlainUNet3dOptions, geometry: PlainGeometry): tf.LayersModel {
+  const context: PlainContext = { options: { ...resolved, activation: 'leakyRelu' }, kernelInitializer: heNormalSequence(resolved.seed), geometry }
 
   const input = tf.input({ name: 'image', shape: [...resolved.inputShape, resolved.inputChannels], dtype: 'float32' })
   const skips: Symbolic[] = []
@@ -67,8 +78,8 @@ export function buildPlainUNet3d(options: PlainUNet3dOptions): tf.LayersModel {
       tf.layers.conv3dTranspose({
         name: `dec${s}_transpose`,
         filters,
-        kernelSize: 2,
-        strides: 2,
+        kernelSize: geometry(2),
+        strides: geometry(2),
         padding: 'same',
         useBias: false,
         kernelInitializer: context.kernelInitializer()
@@ -80,4 +91,12 @@ export function buildPlainUNet3d(options: PlainUNet3dOptions): tf.LayersModel {
     if (resolved.deepSupervision && s >= 1 && s <= resolved.depth - 2) auxiliary.unshift(head(context, resolved, x, `ds${s}_`))
   }
   return tf.model({ name: resolved.name, inputs: input, outputs: [head(context, resolved, x, ''), ...auxiliary] })
+}
+
+/**
+ * Builds an uncompiled plain 3D U-Net (pure: same options and seed, same model). Spatial input sizes
+ * must be multiples of 2^depth. Throws INVALID_ARGUMENT for options out of range.
+ */
+export function buildPlainUNet3d(options: PlainUNet3dOptions): tf.LayersModel {
+  return buildPlainUNet(resolvePlainUNet3dOptions(options), VOLUMETRIC)
 }

@@ -15,11 +15,14 @@ export interface BlockContext {
   kernelInitializer: InitializerFactory
 }
 
+/** One size for every spatial axis, or [D, H, W] (the 2D U-Net's in-plane kernels are [1, n, n]). */
+export type SpatialExtent = number | [number, number, number]
+
 export interface ConvSpec {
   name: string
   filters: number
-  kernelSize: number
-  strides?: number
+  kernelSize: SpatialExtent
+  strides?: SpatialExtent
   /** Off where a normalisation follows: its offset makes a bias redundant. */
   useBias?: boolean
 }

@@ -5,8 +5,9 @@
  * to sum to 1, so the coarse stages learn the layout early and the main output stays the one that counts.
  *
  * The labels at 1/f resolution are soft: each coarse voxel holds the share of each class among the
- * f³ fine voxels it covers (average pooling of the one-hot labels), computed in JS from the batch's
- * label array so that no pooling kernel is needed on any backend.
+ * f³ fine voxels it covers (average pooling of the one-hot labels; f² in the plane for a 2D network,
+ * whose outputs keep D = 1, hence factors per axis), computed in JS from the batch's label array so
+ * that no pooling kernel is needed on any backend.
  */
 import * as tf from '@tensorflow/tfjs'
 import { VoxloopError } from '../../shared/errors'
@@ -25,37 +26,41 @@ export function supervisionWeights(outputs: number): number[] {
   return raw.map((w) => w / sum)
 }
 
-/** Input size over output size per spatial axis; the same integer on every axis, or INVALID_ARGUMENT. */
-export function downsamplingFactor(fine: readonly number[], coarse: readonly number[]): number {
-  const factors = [1, 2, 3].map((axis) => (fine[axis] as number) / (coarse[axis] as number))
-  const [first] = factors
-  if (first === undefined || !Number.isInteger(first) || first < 1 || factors.some((f) => f !== first)) {
+/** Downsampling factors [D, H, W] of a deep supervision output: [f, f, f] for a 3D network, [1, f, f] for a 2D one. */
+export type SupervisionFactors = [number, number, number]
+
+/** Input size over output size per spatial axis [D, H, W]: positive integers, or INVALID_ARGUMENT. */
+export function downsamplingFactor(fine: readonly number[], coarse: readonly number[]): SupervisionFactors {
+  const factors = [1, 2, 3].map((axis) => (fine[axis] as number) / (coarse[axis] as number)) as SupervisionFactors
+  if (factors.some((f) => !Number.isInteger(f) || f < 1)) {
     throw new VoxloopError('INVALID_ARGUMENT', `deep supervision: output ${JSON.stringify(coarse)} is not an integer downsampling of ${JSON.stringify(fine)}`)
   }
-  return first
+  return factors
 }
 
 /**
- * Soft one-hot labels at 1/factor resolution, float32 [b, D/f, H/f, W/f, K]: for each coarse voxel
- * the fraction of its f³ fine voxels of each class. `shape` is [b, D, H, W] (W fastest).
+ * Soft one-hot labels at 1/factor resolution, float32 [b, D/fd, H/fh, W/fw, K]: for each coarse
+ * voxel the fraction of its fd·fh·fw fine voxels of each class. `shape` is [b, D, H, W] (W fastest);
+ * `factor` one number for every axis, or [fd, fh, fw].
  */
-export function softLabelsDownsampled(labels: LabelArray, shape: readonly [number, number, number, number], numClasses: number, factor: number): Float32Array {
+export function softLabelsDownsampled(labels: LabelArray, shape: readonly [number, number, number, number], numClasses: number, factor: number | readonly [number, number, number]): Float32Array {
   const [b, d, h, w] = shape
-  if (d % factor || h % factor || w % factor) throw new VoxloopError('INVALID_ARGUMENT', `deep supervision: [${d}, ${h}, ${w}] is not divisible by ${factor}`)
-  const [cd, ch, cw] = [d / factor, h / factor, w / factor]
+  const [fd, fh, fw] = typeof factor === 'number' ? [factor, factor, factor] : factor
+  if (d % fd || h % fh || w % fw) throw new VoxloopError('INVALID_ARGUMENT', `deep supervision: [${d}, ${h}, ${w}] is not divisible by ${typeof factor === 'number' ? factor : `[${factor.join(', ')}]`}`)
+  const [cd, ch, cw] = [d / fd, h / fh, w / fw]
   const out = new Float32Array(b * cd * ch * cw * numClasses)
-  const share = 1 / factor ** 3
+  const share = 1 / (fd * fh * fw)
   for (let n = 0; n < b; n++) {
     for (let z = 0; z < d; z++) {
-      const cz = Math.floor(z / factor)
+      const cz = Math.floor(z / fd)
       for (let y = 0; y < h; y++) {
-        const cy = Math.floor(y / factor)
+        const cy = Math.floor(y / fh)
         const rowIn = ((n * d + z) * h + y) * w
         const rowOut = ((n * cd + cz) * ch + cy) * cw
         for (let x = 0; x < w; x++) {
           const label = labels[rowIn + x] as number
           if (label >= numClasses) throw new VoxloopError('INVALID_ARGUMENT', `deep supervision: label ${label} is not below numClasses ${numClasses}`)
-          out[(rowOut + Math.floor(x / factor)) * numClasses + label] += share
+          out[(rowOut + Math.floor(x / fw)) * numClasses + label] += share
         }
       }
     }
@@ -68,7 +73,7 @@ export function supervisionTargets(fullOneHot: tf.Tensor, labels: LabelArray, ou
   const [b, d, h, w, k] = fullOneHot.shape as [number, number, number, number, number]
   return outputs.map((output, i) => {
     if (i === 0) return fullOneHot
-    const factor = downsamplingFactor(fullOneHot.shape, output.shape)
-    return tf.tensor(softLabelsDownsampled(labels, [b, d, h, w], k, factor), [b, d / factor, h / factor, w / factor, k])
+    const [fd, fh, fw] = downsamplingFactor(fullOneHot.shape, output.shape)
+    return tf.tensor(softLabelsDownsampled(labels, [b, d, h, w], k, [fd, fh, fw]), [b, d / fd, h / fh, w / fw, k])
   })
 }

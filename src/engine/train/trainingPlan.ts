@@ -10,6 +10,10 @@
  * - model: the registry's network (src/engine/model/architectures.ts), by default nnU-Net's plain
  *   U-Net with deep supervision, depth 3, 8 base filters (~0.35 M parameters): the width whose steps
  *   take well under a second on 2 cores; it beat the residual U-Net in cross-validation (docs/TRAINING.md);
+ * - 2D: when every case is one slice after resampling (2D images), the default network is the 2D
+ *   plain U-Net and patches are slices [1, H, W] within the same voxel budget, its depth sized from
+ *   the slice (pooled to ~4–8 px, as nnU-Net); a 3D network is refused there. A 2D network chosen for
+ *   3D volumes trains on single slices and predicts slice by slice (nnU-Net's 2d configuration);
  * - steps per epoch: two passes over the training cases in patches, 10–250;
  * - budget: time. With no `epochs`, the run trains for up to `minutes` (default: the steps the data
  *   needs, `targetStepsFor`, at most DEFAULT_TRAINING_MINUTES); runTraining sizes the epochs from
@@ -22,7 +26,7 @@
 import { VoxloopError } from '../../shared/errors'
 import { deriveSeed, createRandom } from '../../shared/random'
 import type { LabelDef, Modality } from '../../shared/project'
-import { DEFAULT_ARCHITECTURE, DEFAULT_TRAINING_MINUTES, LEGACY_ARCHITECTURE, type TrainingOptionsSchema, type TrainingPlan } from '../../shared/training'
+import { DEFAULT_ARCHITECTURE, DEFAULT_ARCHITECTURE_2D, DEFAULT_TRAINING_MINUTES, LEGACY_ARCHITECTURE, type TrainingOptionsSchema, type TrainingPlan } from '../../shared/training'
 import type { Vec3 } from '../../shared/volume'
 import type { z } from 'zod'
 import type { Shape3 } from '../data/layout'
@@ -30,7 +34,6 @@ import { resampledShape } from '../data/resample'
 import { medianShape, suggestPatchSize } from '../data/suggestPatchSize'
 import { suggestTargetSpacing } from '../data/suggestTargetSpacing'
 import { ARCHITECTURE_REGISTRY } from '../model/architectures'
-import { spatialDivisor } from '../model/unet3dOptions'
 import { classesFromLabels } from './trainingClasses'
 
 export type ParsedTrainingOptions = z.output<typeof TrainingOptionsSchema>
@@ -155,10 +158,19 @@ export function epochsForBudget(inputs: BudgetInputs): number {
   return epochs
 }
 
-function patchFromOption(option: ParsedTrainingOptions['patchSize'], divisor: number): Shape3 | null {
+/** The user's patch: one edge is a cube, or a square slice [1, N, N] for a planar (2D) network. */
+function patchFromOption(option: ParsedTrainingOptions['patchSize'], planar: boolean): Shape3 | null {
   if (option === undefined) return null
-  const patch: Shape3 = typeof option === 'number' ? [option, option, option] : [...option]
-  if (patch.some((edge) => edge % divisor !== 0)) throw invalid(`patch size [${patch.join(', ')}] must be multiples of ${divisor} (2^depth)`)
+  const patch: Shape3 = typeof option === 'number' ? [planar ? 1 : option, option, option] : [...option]
+  if (planar && patch[0] !== 1) throw invalid(`patch size [${patch.join(', ')}]: a 2D network takes one slice, so D must be 1`)
+  return patch
+}
+
+function checkDivisible(patch: Shape3, divisor: Shape3): Shape3 {
+  if (patch.some((edge, axis) => edge % (divisor[axis] as number) !== 0)) {
+    const uniform = divisor.every((d) => d === divisor[0])
+    throw invalid(`patch size [${patch.join(', ')}] must be multiples of ${uniform ? `${divisor[0]} (2^depth)` : `[${divisor.join(', ')}] (2^depth in H and W)`}`)
+  }
   return patch
 }
 
@@ -178,8 +190,34 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
   }
 
   const targetSpacingMm = base ? base.plan.targetSpacingMm : suggestTargetSpacing(cases.map((c) => c.spacingMm))
-  const architecture = base ? (base.plan.architecture ?? LEGACY_ARCHITECTURE) : (options.model?.architecture ?? TRAINING_DEFAULTS.architecture)
+  const resampled = cases.map((c) => resampledShape(c.shape, c.spacingMm, targetSpacingMm))
+  // 2D images (one-slice cases, D = 1 in the canonical order) get the 2D network by default.
+  const oneSlice = resampled.every((shape) => shape[0] === 1)
+  const architecture = base
+    ? (base.plan.architecture ?? LEGACY_ARCHITECTURE)
+    : (options.model?.architecture ?? (oneSlice ? DEFAULT_ARCHITECTURE_2D : TRAINING_DEFAULTS.architecture))
   const network = ARCHITECTURE_REGISTRY[architecture]
+  if (oneSlice && !network.planar) {
+    // A 3D network pads the one slice to a stack of zeros: ~8× the work of the 2D one, and its
+    // depth kernels see padding only, so nothing is gained (issue #17).
+    throw invalid(
+      `'${architecture}' is a 3D network and these cases are single 2D slices: train ${base ? `a new model, not one fine-tuned from ${base.version}, ` : ''}with a 2D network (${DEFAULT_ARCHITECTURE_2D}) instead`
+    )
+  }
+
+  const batchSize = options.batchSize ?? base?.plan.batchSize ?? TRAINING_DEFAULTS.batchSize
+  const native = inputs.backend === 'tensorflow'
+  const median = medianShape(resampled)
+  // A planar network trains on single slices (nnU-Net's 2d configuration), also of 3D volumes.
+  const patchMedian: Shape3 = network.planar ? [1, median[1], median[2]] : median
+  const budget = {
+    batchSize,
+    spacingMm: targetSpacingMm,
+    ...(native ? { memoryBudgetBytes: TRAINING_DEFAULTS.nativeMemoryBudgetBytes } : { memoryBudgetBytes: TRAINING_DEFAULTS.cpuVoxelsPerStep * 1024, bytesPerVoxel: 1024 })
+  }
+  const asked = patchFromOption(options.patchSize, network.planar)
+  // The user's slice, or the one the budget allows before rounding: a 2D network's default depth is sized from it.
+  const planeEdge = network.planar && !base ? Math.min(...(asked ?? suggestPatchSize(patchMedian, { ...budget, divisor: 1 })).slice(1)) : undefined
   const model = base
     ? base.plan.model
     : (network.resolve({
@@ -189,23 +227,11 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
         baseFilters: options.model?.baseFilters,
         residualUnits: options.model?.residualUnits,
         deepSupervision: options.model?.deepSupervision,
+        planeEdge,
         seed: deriveSeed(inputs.seed, 0x3e1)
       }) as TrainingPlan['model'])
-  const depth = network.depthOf(model)
-  const divisor = spatialDivisor(depth)
-
-  const batchSize = options.batchSize ?? base?.plan.batchSize ?? TRAINING_DEFAULTS.batchSize
-  const native = inputs.backend === 'tensorflow'
-  const median = medianShape(cases.map((c) => resampledShape(c.shape, c.spacingMm, targetSpacingMm)))
-  const patchSize =
-    patchFromOption(options.patchSize, divisor) ??
-    base?.plan.patchSize ??
-    suggestPatchSize(median, {
-      divisor,
-      batchSize,
-      spacingMm: targetSpacingMm,
-      ...(native ? { memoryBudgetBytes: TRAINING_DEFAULTS.nativeMemoryBudgetBytes } : { memoryBudgetBytes: TRAINING_DEFAULTS.cpuVoxelsPerStep * 1024, bytesPerVoxel: 1024 })
-    })
+  const divisor = network.divisorOf(model)
+  const patchSize = asked ? checkDivisible(asked, divisor) : (base?.plan.patchSize ?? suggestPatchSize(patchMedian, { ...budget, divisor }))
 
   const fixed = inputs.validationCaseIds !== undefined
   const split = fixed

@@ -4,7 +4,7 @@
  */
 import { version } from '../../../package.json'
 import { VoxloopError } from '../../shared/errors'
-import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_TRAINING_MINUTES } from '../../shared/training'
+import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_ARCHITECTURE_2D, DEFAULT_TRAINING_MINUTES } from '../../shared/training'
 import { parseBackendPreference } from '../../shared/backends'
 import { LabelConflictRuleSchema } from '../../shared/project'
 import { resolveAppDataDir } from '../app/appDataDir'
@@ -113,16 +113,17 @@ Training options (defaults are picked from the data, the same as the app's Train
   --epochs N          a fixed number of epochs instead of a time budget; each ends with validation
                       and a checkpoint
   --steps N           optimiser steps per epoch
-  --patch N|DxHxW     patch size in voxels (multiples of 2^depth)
+  --patch N|DxHxW     patch size in voxels (multiples of 2^depth); for a 2D network N is one N×N
+                      slice and D must be 1
   --batch N           patches per step
   --lr X              peak learning rate (Adam 3e-3, SGD 1e-2)
   --optimizer adam|sgd, --schedule poly|cosine|constant
   --val F             share of cases held out for validation (0.2), drawn from the seed; only for
                       an explicit case list: by default the project's recorded validation split
                       (fixed across retrains) validates, and its test split is never trained on
-  --architecture A    the network (default ${DEFAULT_ARCHITECTURE}):
+  --architecture A    the network (default ${DEFAULT_ARCHITECTURE}; ${DEFAULT_ARCHITECTURE_2D} for 2D images):
 ${ARCHITECTURES.map((name) => `                        ${name}: ${ARCHITECTURE_DESCRIPTIONS[name]}`).join('\n')}
-  --no-deep-supervision  plain-unet without deep supervision (the extra loss on its half-resolution
+  --no-deep-supervision  a plain U-Net without deep supervision (the extra loss on its half-resolution
                       decoder output, on by default as in nnU-Net); --deep-supervision turns it on
   --seed N, --patience N, --depth N, --base-filters N, --no-augment
   --mirror d,h,w      axes augmentation mirrors (default none: only for structures that look alike

@@ -260,6 +260,8 @@ export async function runCrossValidation(training: FoldTraining, store: ProjectS
   const { run, dir } = await createRunFolder(store, (options.now ?? (() => new Date()))())
   const modelsDir = path.join(dir, 'models')
   const perFold: CrossValidationFold[] = []
+  // The network the first fold's plan built: the default depends on the data (2D images get the 2D U-Net).
+  let planned: TrainingStarted['plan'] | null = null
   for (let n = 0; n < folds.length; n++) {
     const heldOut = folds[n] as string[]
     const trainIds = pool.filter((id) => !heldOut.includes(id))
@@ -271,6 +273,7 @@ export async function runCrossValidation(training: FoldTraining, store: ProjectS
       target: { modelsDir, actor: `crossval:${run}:fold-${n + 1}/${folds.length}` },
       onStarted: (s) => options.onFoldStarted?.(n + 1, folds.length, s)
     })
+    planned ??= started.plan
     const labelIds = report.mean.perLabel.map((l) => l.labelId)
     const fold: CrossValidationFold = {
       fold: n + 1,
@@ -296,9 +299,11 @@ export async function runCrossValidation(training: FoldTraining, store: ProjectS
     folds: folds.length,
     seed,
     minutes: options.minutes ?? null,
-    architecture: options.training?.model?.architecture ?? DEFAULT_ARCHITECTURE,
-    // As the registry resolves it: the plain U-Net's default is on, the residual U-Net has none.
-    deepSupervision: (options.training?.model?.architecture ?? DEFAULT_ARCHITECTURE) === 'plain-unet' && options.training?.model?.deepSupervision !== false,
+    architecture: planned?.architecture ?? options.training?.model?.architecture ?? DEFAULT_ARCHITECTURE,
+    // As the registry resolved it: the plain U-Nets' default is on, the residual U-Net has none.
+    deepSupervision: planned
+      ? planned.model.deepSupervision === true
+      : (options.training?.model?.architecture ?? DEFAULT_ARCHITECTURE) === 'plain-unet' && options.training?.model?.deepSupervision !== false,
     testCases: test,
     perFold,
     ...summarizeFolds(perFold)

@@ -49,6 +49,15 @@ describe('suggestPatchSize', () => {
     expect(patch).toEqual([32, 176, 176]) // 160 × 141 × 141 mm
   })
 
+  it('takes a divisor per axis: a one-slice patch stays one slice, H and W round to 2^depth and are cut within the budget', () => {
+    expect(suggestPatchSize([1, 500, 470], { divisor: [1, 64, 64] })).toEqual([1, 512, 512])
+    const cut = suggestPatchSize([1, 900, 700], { divisor: [1, 64, 64], memoryBudgetBytes: 2 * 64 ** 3 * 1024 })
+    expect(cut[0]).toBe(1)
+    expect(cut[1] % 64 === 0 && cut[2] % 64 === 0).toBe(true)
+    expect(cut[1] * cut[2] * 2).toBeLessThanOrEqual(2 * 64 ** 3)
+    expect(() => suggestPatchSize([1, 64, 64], { divisor: [1, 0, 64] })).toThrow(/divisor an integer/)
+  })
+
   it('takes the median shape over cases', () => {
     expect(medianShape([[1, 10, 7], [3, 20, 5], [2, 30, 6], [4, 40, 8]])).toEqual([3, 25, 7])
   })

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { buildReferenceUNet, buildUNet3d } from '../../../../src/engine/model'
+import { buildPlainUNet2d } from '../../../../src/engine/model/buildPlainUNet2d'
 import { diceCrossEntropyLoss } from '../../../../src/engine/train/losses'
 import { relativeError, seededTensor, useBackend, type TestBackend } from './tfBackends'
 
@@ -29,6 +30,12 @@ describe('U-Net weight gradients on wasm match cpu', () => {
       'residual U-Net (strided 4³ convs, instance norm, leaky ReLU, 3³ up-conv)',
       () => buildUNet3d({ inputChannels: 2, numClasses: 3, depth: 2, baseFilters: 4, residualUnits: 2, activation: 'leakyRelu', upsamplingKernelSize: 3, seed: 3 }),
       [2, 8, 4, 8, 2],
+      3
+    ],
+    [
+      '2D plain U-Net (Conv3D kernels of depth 1, [1, 2, 2] strided and transposed convs)',
+      () => buildPlainUNet2d({ inputChannels: 1, numClasses: 3, depth: 2, baseFilters: 4, seed: 3 }),
+      [2, 1, 16, 8, 1],
       3
     ]
   ] as const)('%s', async (_name, build, inputShape, classes) => {

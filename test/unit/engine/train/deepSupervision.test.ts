@@ -29,8 +29,24 @@ describe('deep supervision', () => {
     expect(Array.from(soft)).toEqual([0, 1, 0, 5 / 8, 0, 3 / 8])
     expect(() => softLabelsDownsampled(labels, [1, 2, 2, 4], 2, 2)).toThrow(/label 2 is not below numClasses 2/)
     expect(() => softLabelsDownsampled(labels, [1, 2, 2, 4], 3, 3)).toThrow(/not divisible by 3/)
-    expect(downsamplingFactor([1, 8, 8, 8, 3], [1, 4, 4, 4, 3])).toBe(2)
-    expect(() => downsamplingFactor([1, 8, 8, 8, 3], [1, 4, 8, 4, 3])).toThrow(/not an integer downsampling/)
+    expect(downsamplingFactor([1, 8, 8, 8, 3], [1, 4, 4, 4, 3])).toEqual([2, 2, 2])
+    expect(() => downsamplingFactor([1, 8, 8, 8, 3], [1, 3, 4, 4, 3])).toThrow(/not an integer downsampling/)
+    expect(() => downsamplingFactor([1, 8, 8, 8, 3], [1, 16, 4, 4, 3])).toThrow(/not an integer downsampling/)
+  })
+
+  it('a 2D output [b, 1, H/2, W/2, K] is a [1, 2, 2] downsampling: soft labels over each 2×2 square of the one slice', () => {
+    // One slice, 2×4 (H, W): the left square is all class 1, the right one has one voxel of class 2.
+    const labels = Uint8Array.from([1, 1, 2, 0, 1, 1, 0, 0])
+    expect(downsamplingFactor([1, 1, 2, 4, 3], [1, 1, 1, 2, 3])).toEqual([1, 2, 2])
+    expect(Array.from(softLabelsDownsampled(labels, [1, 1, 2, 4], 3, [1, 2, 2]))).toEqual([0, 1, 0, 3 / 4, 0, 1 / 4])
+    expect(() => softLabelsDownsampled(labels, [1, 1, 2, 4], 3, 2)).toThrow(/\[1, 2, 4\] is not divisible by 2/)
+    const y = oneHotLabels(labels, [1, 1, 2, 4], 3)
+    const half = tf.zeros([1, 1, 1, 2, 3])
+    const [full, coarse] = supervisionTargets(y, labels, [y, half])
+    expect(full).toBe(y)
+    expect(coarse?.shape).toEqual([1, 1, 1, 2, 3])
+    expect(Array.from(coarse?.dataSync() ?? [])).toEqual([0, 1, 0, 3 / 4, 0, 1 / 4])
+    tf.dispose([y, half, coarse as tf.Tensor])
   })
 
   it('a plain U-Net with deep supervision predicts through its main output only, and its training loss adds the half-resolution term', () => {

@@ -152,6 +152,67 @@ describe('planTraining', () => {
   })
 })
 
+/** Six 2D images as the importer makes them: one-slice cases, [D, H, W] = [1, H, W] in canonical order. */
+function imagesLike(shape: [number, number], overrides: Partial<PlanInputs> = {}): PlanInputs {
+  return hippocampusLike({
+    cases: Array.from({ length: 6 }, (_, n) => ({ id: `cxr_${n}`, shape: [1, shape[0] + (n % 2), shape[1]] as [number, number, number], spacingMm: [0.5, 0.5, 1] as Vec3, channels: 1 })),
+    ...overrides
+  })
+}
+
+describe('planTraining on 2D images and with the 2D network', () => {
+  it('gives one-slice cases the 2D plain U-Net and single-slice patches within the per-step budget, pooled to ~4–8 px', () => {
+    const plan = planTraining(imagesLike([512, 512]))
+    expect(plan.architecture).toBe('plain-unet-2d')
+    expect(plan.targetSpacingMm).toEqual([0.5, 0.5, 1])
+    expect(plan.patchSize).toEqual([1, 512, 512])
+    expect(plan.model).toMatchObject({ depth: 6, baseFilters: 8, maxFilters: 128, deepSupervision: true, inputShape: [1, null, null] })
+    expect(plan.patchSize[1] * plan.patchSize[2] * plan.batchSize).toBeLessThanOrEqual(TRAINING_DEFAULTS.cpuVoxelsPerStep)
+
+    const large = planTraining(imagesLike([900, 700]))
+    const [d, h, w] = large.patchSize
+    expect(d).toBe(1)
+    expect(h * w * large.batchSize).toBeLessThanOrEqual(TRAINING_DEFAULTS.cpuVoxelsPerStep)
+    expect(h % 2 ** 6).toBe(0)
+    expect(w % 2 ** 6).toBe(0)
+
+    // Median plane 61 × 64: a fourth pooling would leave 3.8 px, so 3 (7.6 px).
+    const small = planTraining(imagesLike([60, 64]))
+    expect(small.patchSize).toEqual([1, 64, 64])
+    expect(small.model).toMatchObject({ depth: 3 })
+  })
+
+  it('refuses a 3D network on one-slice cases, naming it and the 2D one', () => {
+    for (const architecture of ['plain-unet', 'residual-unet'] as const) {
+      expect(() => planTraining(imagesLike([64, 64], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture } }) }))).toThrow(
+        new RegExp(`'${architecture}' is a 3D network and these cases are single 2D slices.*plain-unet-2d`)
+      )
+    }
+    const volumetric = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'plain-unet' } }) }))
+    expect(() => planTraining(imagesLike([64, 64], { base: { version: 'v0001-20250101-000000', plan: volumetric } }))).toThrow(/not one fine-tuned from v0001.*2D network/)
+  })
+
+  it('trains the 2D network on single slices of 3D volumes (nnU-Net 2d), and takes a patch edge as a square slice', () => {
+    const plan = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'plain-unet-2d' } }) }))
+    expect(plan.architecture).toBe('plain-unet-2d')
+    // Median ~[36, 51, 34.5]: the plane 51 × 35 pools 3 times (≥ 4 px), rounded up to multiples of 8.
+    expect(plan.patchSize).toEqual([1, 56, 40])
+    expect(plan.model).toMatchObject({ depth: 3 })
+    const edge = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: 256 }) }))
+    expect(edge.patchSize).toEqual([1, 256, 256])
+    // The depth follows the user's slice: 64² pools 4 times (4 px), not the 6 of a 512² slice.
+    const small = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: 64 }) }))
+    expect(small).toMatchObject({ patchSize: [1, 64, 64], model: { depth: 4 } })
+    const slab = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: [1, 128, 192] }) }))
+    expect(slab.patchSize).toEqual([1, 128, 192])
+    expect(() => planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: [8, 128, 128] }) }))).toThrow(/a 2D network takes one slice, so D must be 1/)
+    expect(() => planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: 200 }) }))).toThrow(/multiples of \[1, 32, 32\] \(2\^depth in H and W\)/)
+    // Fine-tuning keeps the 2D network and its patch.
+    const tuned = planTraining(imagesLike([512, 512], { base: { version: 'v0003-20250101-000000', plan: slab }, seed: 9 }))
+    expect(tuned).toMatchObject({ architecture: 'plain-unet-2d', patchSize: [1, 128, 192], model: slab.model })
+  })
+})
+
 describe('updateEarlyStopping', () => {
   it('keeps the best epoch, counts epochs without a strictly better score and stops after `patience` of them', () => {
     let state = INITIAL_EARLY_STOPPING

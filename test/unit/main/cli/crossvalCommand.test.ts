@@ -18,7 +18,7 @@ describe('voxloop crossval flags', () => {
     })
     expect(crossvalFlags(flags('--folds', '5', '--architecture', 'residual-unet'))).toEqual({ folds: 5, training: { model: { architecture: 'residual-unet' } } })
     expect(crossvalFlags(flags('--folds', '5', '--no-deep-supervision'))).toEqual({ folds: 5, training: { model: { deepSupervision: false } } })
-    expect(() => crossvalFlags(flags('--folds', '5', '--architecture', 'vnet'))).toThrow(/--architecture must be one of plain-unet, residual-unet, got "vnet"/)
+    expect(() => crossvalFlags(flags('--folds', '5', '--architecture', 'vnet'))).toThrow(/--architecture must be one of plain-unet, plain-unet-2d, residual-unet, got "vnet"/)
   })
 
   it('name the flag at fault', () => {

@@ -104,6 +104,24 @@ describe('affineRegionShape', () => {
     }
   })
 
+  it('a one-slice (2D) patch reads its own slice only, under every default rotation and zoom: no depth scaling leaks in', () => {
+    // Region the sampler cuts for a [1, 16, 16] patch: 3 slices (the middle one is the patch's), whose
+    // values and labels differ by slice; padding elsewhere would read −1000.
+    const patch: Shape3 = [1, 16, 16]
+    const region = affineRegionShape(patch, { probability: 1, maxDegrees: { inPlane: 15, outOfPlane: 0 } }, { probability: 1, range: DEFAULT_ZOOM.range })
+    expect(region[0]).toBe(3)
+    const slices = sampleFrom(region, 1, (d, h, w) => 1000 * d + h + w / 100, (d) => d + 1)
+    for (const scale of [DEFAULT_ZOOM.range[0], 1, DEFAULT_ZOOM.range[1]]) {
+      for (const angle of [-15, 7, 15]) {
+        const out = affine(slices, { rotationRad: [angle * DEG, 0, 0], scale }, { outputShape: patch, padValues: [-1000] })
+        expect(out.shape).toEqual(patch)
+        expect(new Set(out.label)).toEqual(new Set([2]))
+        expect(Math.min(...out.image)).toBeGreaterThanOrEqual(1000)
+        expect(Math.max(...out.image)).toBeLessThan(1000 + region[1] + region[2])
+      }
+    }
+  })
+
   it('is the patch itself when nothing can rotate or zoom out', () => {
     expect(affineRegionShape([8, 8, 8], { probability: 0, maxDegrees: { inPlane: 15, outOfPlane: 0 } }, { ...DEFAULT_ZOOM, probability: 0 })).toEqual([8, 8, 8])
   })
