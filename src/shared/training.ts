@@ -56,6 +56,17 @@ export const DEFAULT_ARCHITECTURE: ArchitectureName = 'plain-unet'
  * slice to a stack of zeros (the engine's planner, src/engine/train/trainingPlan.ts).
  */
 export const DEFAULT_ARCHITECTURE_2D: ArchitectureName = 'plain-unet-2d'
+/**
+ * The default network the training form shows for cases of these grids (voxels per axis): the 2D
+ * one when every case is a single slice along some axis. The engine's planner makes the same choice
+ * on the resampled shapes (trainingPlan.ts); no cases: the 3D default.
+ */
+export function defaultArchitectureFor(dims: ReadonlyArray<readonly number[]>): ArchitectureName {
+  return dims.length > 0 && dims.every((grid) => grid.some((size) => size === 1)) ? DEFAULT_ARCHITECTURE_2D : DEFAULT_ARCHITECTURE
+}
+
+/** The networks with deep-supervision heads (the plain U-Nets); the residual U-Net has one output. */
+export const DEEP_SUPERVISION_ARCHITECTURES: readonly ArchitectureName[] = ['plain-unet', 'plain-unet-2d']
 /** What a plan without an `architecture` field (runs before the registry) built. */
 export const LEGACY_ARCHITECTURE: ArchitectureName = 'residual-unet'
 
@@ -63,8 +74,8 @@ export const ModelShapeOptionsSchema = z
   .object({
     /** Network by name (ARCHITECTURES); default the engine's TRAINING_DEFAULTS.architecture. */
     architecture: ArchitectureNameSchema.optional(),
-    /** Downsampling levels; 1–5, default 3. */
-    depth: z.number().int().min(1).max(5).optional(),
+    /** Downsampling levels; 1–6 (the builders' range), default 3 (3D) or from the slice size (2D: 6 for 512²). */
+    depth: z.number().int().min(1).max(6).optional(),
     /** Feature channels at full resolution; 2–64, default 8 (the CPU budget; nnU-Net uses 32 on GPUs). */
     baseFilters: z.number().int().min(2).max(64).optional(),
     /** Residual units per level ('residual-unet' only); 1–4, default 1. */
