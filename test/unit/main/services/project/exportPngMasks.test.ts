@@ -1,36 +1,18 @@
 import { mkdir, readdir, readFile, symlink } from 'node:fs/promises'
 import path from 'node:path'
 import { PNG } from 'pngjs'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { exportProject } from '../../../../../src/main/services/project/exportProject'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
-import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { decodeImage2d } from '../../../../../src/node/formats/image2d'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { describeUnless } from '../../../../helpers/skipWithReason'
 import { greyPng, rgbPng, writeTree } from './image2dFixtures'
-import { createProjectWithCases, editOf, makeTempDir, removeDir } from './projectFixtures'
+import { createProjectWithCases, editOf, scratchProjects } from './projectFixtures'
 
 const MONTGOMERY = sharedDataPath('2d', 'cxr-lung-montgomery')
 
-let base: string
-let stores: ProjectStore[] = []
-
-async function newProject(name = 'project'): Promise<ProjectStore> {
-  const store = await ProjectStore.create(path.join(base, name), { name: 'Exported' })
-  stores.push(store)
-  return store
-}
-
-beforeEach(async () => {
-  base = await makeTempDir('export-png')
-})
-
-afterEach(async () => {
-  for (const store of stores) await store.dispose()
-  stores = []
-  await removeDir(base)
-})
+const scratch = scratchProjects('export-png', 'Exported')
 
 /** Decoded pixels (RGBA from pngjs, 8-bit) and size of a PNG file. */
 async function pixels(file: string): Promise<{ width: number; height: number; data: Buffer }> {
@@ -41,14 +23,14 @@ async function pixels(file: string): Promise<{ width: number; height: number; da
 describeUnless(sharedDataMissing, 'exporting PNG masks of imported chest X-rays', () => {
   it('writes masks with the source names, size and 0/255 values, pixel for pixel', async () => {
     const ids = ['MCUCXR_0001_0', 'MCUCXR_0003_0', 'MCUCXR_0011_0']
-    const source = path.join(base, 'cxr')
+    const source = path.join(scratch.base, 'cxr')
     for (const folder of ['images', 'masks']) {
       await mkdir(path.join(source, folder), { recursive: true })
       for (const id of ids) await symlink(path.join(MONTGOMERY, folder, `${id}.png`), path.join(source, folder, `${id}.png`))
     }
-    const store = await newProject()
+    const store = await scratch.newProject()
     await importDataset(store, source)
-    const destination = path.join(base, 'out')
+    const destination = path.join(scratch.base, 'out')
     const report = await exportProject(store, destination, { format: 'png-masks' })
     expect(report.skipped).toEqual([])
     expect(report.files).toEqual(ids.map((id) => `${id}.png`))
@@ -69,7 +51,7 @@ describe('exporting PNG masks', () => {
     const blue = [0, 0, 255]
     const black = [0, 0, 0]
     const mask = [red, black, blue, blue, black, red].flat()
-    const source = await writeTree(path.join(base, 'colour'), {
+    const source = await writeTree(path.join(scratch.base, 'colour'), {
       'photo_1.png': rgbPng(3, 2, Array.from({ length: 18 }, (_, n) => n * 10)),
       'photo_1_mask.png': rgbPng(3, 2, mask),
       'labels.json': JSON.stringify([
@@ -77,9 +59,9 @@ describe('exporting PNG masks', () => {
         { name: 'membrane', value: 2, color: blue }
       ])
     })
-    const store = await newProject()
+    const store = await scratch.newProject()
     await importDataset(store, source)
-    const destination = path.join(base, 'out')
+    const destination = path.join(scratch.base, 'out')
     const report = await exportProject(store, destination, { format: 'png-masks' })
     expect(report.files).toEqual(['photo_1.png'])
     const exported = await pixels(path.join(destination, 'photo_1.png'))
@@ -88,14 +70,14 @@ describe('exporting PNG masks', () => {
   })
 
   it('writes label ids, 16-bit once an id is above 255, and the edits not yet saved', async () => {
-    const source = await writeTree(path.join(base, 'ids'), {
+    const source = await writeTree(path.join(scratch.base, 'ids'), {
       'images/slide.png': greyPng(4, 2, [9, 9, 9, 9, 9, 9, 9, 9]),
       'masks/slide.png': greyPng(4, 2, [0, 1, 2, 3, 3, 2, 1, 0])
     })
-    const store = await newProject()
+    const store = await scratch.newProject()
     await importDataset(store, source)
     expect(store.getImage2dSource('slide')?.maskEncoding).toBe('ids')
-    const destination = path.join(base, 'out')
+    const destination = path.join(scratch.base, 'out')
     await exportProject(store, destination, { format: 'png-masks' })
     const eightBit = decodeImage2d(await readFile(path.join(destination, 'slide.png')), 'slide.png')
     expect(eightBit.bitsPerSample).toBe(8)
@@ -109,27 +91,27 @@ describe('exporting PNG masks', () => {
   })
 
   it('writes a case imported without a mask, labelled since, like the project\'s other masks (0/255)', async () => {
-    const source = await writeTree(path.join(base, 'mixed'), {
+    const source = await writeTree(path.join(scratch.base, 'mixed'), {
       'images/a.png': greyPng(2, 2, [5, 6, 7, 8]),
       'images/b.png': greyPng(2, 2, [5, 6, 7, 8]),
       'masks/a.png': greyPng(2, 2, [0, 255, 255, 0])
     })
-    const store = await newProject()
+    const store = await scratch.newProject()
     await importDataset(store, source)
     expect(store.getImage2dSource('b')).toEqual({ file: 'b.png', maskEncoding: null })
     await store.applyLabelEdit('b', editOf([3], [1]))
-    const destination = path.join(base, 'out')
+    const destination = path.join(scratch.base, 'out')
     const report = await exportProject(store, destination, { format: 'png-masks' })
     expect(report.files).toEqual(['a.png', 'b.png'])
     expect(Array.from(decodeImage2d(await readFile(path.join(destination, 'b.png')), 'b.png').data)).toEqual([0, 0, 0, 255])
   })
 
   it('skips cases with more than one slice, naming the case', async () => {
-    const store = await createProjectWithCases(path.join(base, 'volumes'), { dims: [4, 3, 5] })
-    stores.push(store)
+    const store = await createProjectWithCases(path.join(scratch.base, 'volumes'), { dims: [4, 3, 5] })
+    scratch.track(store)
     await store.applyLabelEdit('case-0', editOf([0], [1]))
     await store.saveLabel('case-0')
-    const report = await exportProject(store, path.join(base, 'out'), { format: 'png-masks' })
+    const report = await exportProject(store, path.join(scratch.base, 'out'), { format: 'png-masks' })
     expect(report.files).toEqual([])
     expect(report.skipped).toEqual([
       { file: 'case-0', reason: 'case case-0 has 5 slices; a PNG mask holds one slice: export it as nifti or seg-nrrd' },

@@ -3,32 +3,25 @@ import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs'
 import { copyFile, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
-import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
+import { type ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { readLabelNifti } from '../../../../../src/node/formats/nifti'
 import { writeImageNifti } from '../../../../../src/node/formats/nifti/writeImageNifti'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { buildNifti, headerBytes } from '../../../../helpers/niftiBuilder'
 import { describeUnless, itUnless } from '../../../../helpers/skipWithReason'
-import { createProjectWithCases, editOf, makeTempDir, removeDir, snapshotTree, syntheticImage } from './projectFixtures'
+import { createProjectWithCases, editOf, scratchProjects, snapshotTree, syntheticImage } from './projectFixtures'
 
 const HIPPOCAMPUS = sharedDataPath('labeled', 'msd_task04_hippocampus')
 const NOT_NIFTI = sharedDataPath('nifti-suite', 'nifti-reader-js', 'not-nifti.nii')
 const hippoImage = (caseId: string): string => path.join(HIPPOCAMPUS, 'imagesTr', `${caseId}.nii.gz`)
 const hippoLabel = (caseId: string): string => path.join(HIPPOCAMPUS, 'labelsTr', `${caseId}.nii.gz`)
 
-let base: string
-let stores: ProjectStore[] = []
-
-async function newProject(name = 'project'): Promise<ProjectStore> {
-  const store = await ProjectStore.create(path.join(base, name), { name: 'Imported' })
-  stores.push(store)
-  return store
-}
+const scratch = scratchProjects('import')
 
 async function sourceFolder(name: string, files: Record<string, string>): Promise<string> {
-  const dir = path.join(base, name)
+  const dir = path.join(scratch.base, name)
   await mkdir(dir, { recursive: true })
   for (const [target, source] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(dir, target)), { recursive: true })
@@ -37,19 +30,9 @@ async function sourceFolder(name: string, files: Record<string, string>): Promis
   return dir
 }
 
-beforeEach(async () => {
-  base = await makeTempDir('import')
-})
-
-afterEach(async () => {
-  for (const store of stores) await store.dispose()
-  stores = []
-  await removeDir(base)
-})
-
 describeUnless(sharedDataMissing, 'importing the MSD Task04 hippocampus folder', () => {
   it('imports all 41 cases with labels, label names and modality from dataset.json', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, HIPPOCAMPUS)
     expect(report.format).toBe('msd')
     expect(report.skipped).toEqual([])
@@ -77,7 +60,7 @@ describeUnless(sharedDataMissing, 'importing the MSD Task04 hippocampus folder',
   })
 
   it('skips cases that already exist and imports the rest', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const subset = await sourceFolder('subset', {
       'imagesTr/hippocampus_001.nii.gz': hippoImage('hippocampus_001'),
       'labelsTr/hippocampus_001.nii.gz': hippoLabel('hippocampus_001')
@@ -94,7 +77,7 @@ describeUnless(sharedDataMissing, 'importing the MSD Task04 hippocampus folder',
 
 describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
   it('skips a file that is not NIfTI with the reason and imports the rest, pairs found by name', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const source = await sourceFolder('mixed', {
       'brain.nii.gz': hippoImage('hippocampus_004'),
       'brain_seg.nii.gz': hippoLabel('hippocampus_004'),
@@ -119,7 +102,7 @@ describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
   })
 
   it('imports an image without its label when the label is on another grid', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const source = await sourceFolder('mismatch', {
       'a.nii.gz': hippoImage('hippocampus_001'),
       'a_label.nii.gz': hippoLabel('hippocampus_004')
@@ -131,8 +114,8 @@ describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
   })
 
   it('gzips a plain .nii image', async () => {
-    const store = await newProject()
-    const source = path.join(base, 'plain')
+    const store = await scratch.newProject()
+    const source = path.join(scratch.base, 'plain')
     await mkdir(source)
     await writeFile(path.join(source, 'plain.nii'), gunzipSync(await readFile(hippoImage('hippocampus_001'))))
     await importDataset(store, source)
@@ -141,8 +124,8 @@ describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
   })
 
   it('leaves an existing project byte-identical when nothing can be imported', async () => {
-    const store = await createProjectWithCases(path.join(base, 'existing'))
-    stores.push(store)
+    const store = await createProjectWithCases(path.join(scratch.base, 'existing'))
+    scratch.track(store)
     await store.applyLabelEdit('case-0', editOf([0, 1], [1, 2]))
     await store.saveLabel('case-0')
     const before = await snapshotTree(store.root)
@@ -155,10 +138,10 @@ describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
   })
 
   it('rolls back every file it moved when the commit fails half way', async () => {
-    const store = await createProjectWithCases(path.join(base, 'existing'))
-    stores.push(store)
+    const store = await createProjectWithCases(path.join(scratch.base, 'existing'))
+    scratch.track(store)
     // A dangling symlink where the second case's label would go makes that move fail.
-    await symlink(path.join(base, 'nowhere.nii.gz'), path.join(store.root, 'labels', 'second.nii.gz'))
+    await symlink(path.join(scratch.base, 'nowhere.nii.gz'), path.join(store.root, 'labels', 'second.nii.gz'))
     const before = await snapshotTree(store.root)
     const source = await sourceFolder('pairs', {
       'first.nii.gz': hippoImage('hippocampus_001'),
@@ -173,16 +156,16 @@ describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
   })
 
   it('refuses to import the project into itself', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     await expect(importDataset(store, store.root)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
     await expect(importDataset(store, path.join(store.root, 'images'))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
-    await expect(importDataset(store, path.join(base, 'missing'))).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await expect(importDataset(store, path.join(scratch.base, 'missing'))).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })
 })
 
 describe('importing nnU-Net style datasets', () => {
   it('stacks <case>_0000, _0001 channel files and reads labels written name → id', async () => {
-    const source = path.join(base, 'Dataset001')
+    const source = path.join(scratch.base, 'Dataset001')
     await mkdir(path.join(source, 'imagesTr'), { recursive: true })
     await mkdir(path.join(source, 'labelsTr'))
     await mkdir(path.join(source, 'imagesTs'))
@@ -199,7 +182,7 @@ describe('importing nnU-Net style datasets', () => {
       JSON.stringify({ channel_names: { '0': 'T1', '1': 'T2' }, labels: { background: 0, tumour: 1 }, file_ending: '.nii.gz' })
     )
     await writeFile(path.join(source, 'imagesTr', '._c1_0000.nii.gz'), 'apple double')
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, source)
     expect(report.imported.map((c) => c.caseId)).toEqual(['c1', 'c2'])
     expect(report.skipped).toEqual([{ file: path.join(source, 'imagesTr', '._c1_0000.nii.gz'), reason: expect.stringMatching(/resource-fork/) }])
@@ -212,14 +195,14 @@ describe('importing nnU-Net style datasets', () => {
   })
 
   it('does not follow dataset.json paths out of the dataset folder', async () => {
-    const source = path.join(base, 'escape')
+    const source = path.join(scratch.base, 'escape')
     await mkdir(path.join(source, 'imagesTr'), { recursive: true })
-    await writeImageNifti(path.join(base, 'secret.nii.gz'), syntheticImage([4, 4, 4]))
+    await writeImageNifti(path.join(scratch.base, 'secret.nii.gz'), syntheticImage([4, 4, 4]))
     await writeFile(
       path.join(source, 'dataset.json'),
       JSON.stringify({ modality: { '0': 'CT' }, labels: { '0': 'background' }, training: [{ image: '../secret.nii.gz', label: '../secret.nii.gz' }] })
     )
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, source)
     expect(report.imported).toEqual([])
     expect(report.skipped.map((s) => s.reason)).toEqual([
@@ -239,8 +222,8 @@ const fifoUnavailable = process.platform === 'win32' ? 'Windows has no mkfifo (n
 
 describe('importing files that cannot or should not be read as they are', () => {
   itUnless(fifoUnavailable, 'lists a named pipe called .nii (and a symlink to one) as skipped instead of hanging', async () => {
-    const store = await newProject()
-    const source = path.join(base, 'with-fifo')
+    const store = await scratch.newProject()
+    const source = path.join(scratch.base, 'with-fifo')
     await mkdir(source)
     await writeImageNifti(path.join(source, 'real.nii.gz'), syntheticImage([4, 4, 4]))
     execFileSync('mkfifo', [path.join(source, 'pipe.nii')])
@@ -259,8 +242,8 @@ describe('importing files that cannot or should not be read as they are', () => 
 
   it('skips a 2 GiB volume over the memory limit with a clear reason, and leaves no staging folder', async () => {
     // Exactly 1024^3 int16 = 2^31 bytes: one fs read of that size used to abort the whole process.
-    const store = await newProject()
-    const source = path.join(base, 'huge')
+    const store = await scratch.newProject()
+    const source = path.join(scratch.base, 'huge')
     await mkdir(source)
     await writeImageNifti(path.join(source, 'small.nii.gz'), syntheticImage([4, 4, 4]))
     const huge = path.join(source, 'huge.nii')
@@ -284,8 +267,8 @@ describe('importing files that cannot or should not be read as they are', () => 
   })
 
   it('leaves no staging folder when an import is cancelled half way', async () => {
-    const store = await newProject()
-    const source = path.join(base, 'cancelled')
+    const store = await scratch.newProject()
+    const source = path.join(scratch.base, 'cancelled')
     await mkdir(source)
     for (const name of ['a', 'b', 'c']) await writeImageNifti(path.join(source, `${name}.nii.gz`), syntheticImage([4, 4, 4]))
     const controller = new AbortController()
@@ -295,8 +278,8 @@ describe('importing files that cannot or should not be read as they are', () => 
   })
 
   it('stores an image with broken header extensions repaired, and says so', async () => {
-    const store = await newProject()
-    const source = path.join(base, 'bad-extension')
+    const store = await scratch.newProject()
+    const source = path.join(scratch.base, 'bad-extension')
     await mkdir(source)
     // A valid comment extension, then one whose esize (0) nibabel cannot walk past.
     const extension = new Uint8Array(64)

@@ -1,8 +1,8 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { importDataset, type ImportOptions } from '../../../../../src/main/services/project/importDataset'
-import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
+import { type ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { readLabelNifti, readNifti } from '../../../../../src/node/formats/nifti'
 import { imageHeaderForGrid, writeImageNifti } from '../../../../../src/node/formats/nifti/writeImageNifti'
 import type { ImportReport } from '../../../../../src/shared/project'
@@ -10,7 +10,7 @@ import type { VoxelArray } from '../../../../../src/shared/volume'
 import { buildNifti, buildNiftiGz } from '../../../../helpers/niftiBuilder'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { describeUnless } from '../../../../helpers/skipWithReason'
-import { createProjectWithCases, makeTempDir, removeDir, snapshotTree } from './projectFixtures'
+import { createProjectWithCases, scratchProjects, snapshotTree } from './projectFixtures'
 
 /** What an import does with a 4D NIfTI's 4th dimension: channels, or time points (issue #14). */
 
@@ -28,24 +28,7 @@ const NIFTI_UINT8 = 2
 const MM_SEC = 10
 const MM = 2
 
-let base: string
-let stores: ProjectStore[] = []
-
-beforeEach(async () => {
-  base = await makeTempDir('import-4d')
-})
-
-afterEach(async () => {
-  for (const store of stores) await store.dispose()
-  stores = []
-  await removeDir(base)
-})
-
-async function newProject(name = 'project'): Promise<ProjectStore> {
-  const store = await ProjectStore.create(path.join(base, name), { name: 'Imported' })
-  stores.push(store)
-  return store
-}
+const scratch = scratchProjects('import-4d')
 
 interface SeriesSpec {
   points: number
@@ -80,7 +63,7 @@ function labelBytes(points: number): Uint8Array {
 }
 
 async function folderWith(name: string, files: Record<string, Uint8Array | string>): Promise<string> {
-  const dir = path.join(base, name)
+  const dir = path.join(scratch.base, name)
   for (const [file, content] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true })
     await writeFile(path.join(dir, file), content)
@@ -114,7 +97,7 @@ async function expectTimePointCases(store: ProjectStore, report: ImportReport, s
 describe('a 4D NIfTI whose header makes dim[4] time', () => {
   it('is skipped without --4d, with the file, its time points, the TR and what to pass; nothing is stored', async () => {
     const source = await folderWith('fmri', { 'fmri.nii': seriesBytes({ points: 4 }) })
-    const store = await newProject()
+    const store = await scratch.newProject()
     const before = await snapshotTree(store.root)
     const report = await importDataset(store, source)
     expect(report.imported).toEqual([])
@@ -132,7 +115,7 @@ describe('a 4D NIfTI whose header makes dim[4] time', () => {
 
   it('becomes one case per time point with --4d time: that time point’s voxels, the same grid and affine', async () => {
     const source = await folderWith('fmri', { 'fmri.nii': seriesBytes({ points: 4 }) })
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, source, { fourD: 'time' })
     expect(report.skipped).toEqual([])
     await expectTimePointCases(store, report, path.join(source, 'fmri.nii'), 'fmri')
@@ -141,7 +124,7 @@ describe('a 4D NIfTI whose header makes dim[4] time', () => {
 
   it('stays one case with one channel per volume with --4d channels (where without it it is skipped)', async () => {
     const source = await folderWith('fmri', { 'fmri.nii': seriesBytes({ points: 4 }) })
-    const store = await newProject()
+    const store = await scratch.newProject()
     expect((await importDataset(store, source)).imported).toEqual([])
     const report = await importDataset(store, source, { fourD: 'channels' })
     expect(report.imported.map((imported) => imported.caseId)).toEqual(['fmri'])
@@ -153,7 +136,7 @@ describe('a 4D NIfTI whose header makes dim[4] time', () => {
 
   it('reports progress per file handled, not per time point, so it never passes the total', async () => {
     const source = await folderWith('fmri', { 'fmri.nii': seriesBytes({ points: 4 }), 'broken.nii': 'not a NIfTI file' })
-    const store = await newProject()
+    const store = await scratch.newProject()
     const progress: { done: number; total: number; caseId: string }[] = []
     const report = await importDataset(store, source, { fourD: 'time', onProgress: (step) => progress.push(step) })
     expect(report.imported).toHaveLength(4)
@@ -166,7 +149,7 @@ describe('a 4D NIfTI whose header makes dim[4] time', () => {
 
   it('skips only the time points whose case already exists', async () => {
     const source = await folderWith('fmri', { 'fmri.nii': seriesBytes({ points: 3 }) })
-    const store = await newProject()
+    const store = await scratch.newProject()
     await importDataset(store, source, { fourD: 'time' })
     const later = await folderWith('later', { 'fmri.nii': seriesBytes({ points: 4 }) })
     const report = await importDataset(store, later, { fourD: 'time' })
@@ -178,7 +161,7 @@ describe('a 4D NIfTI whose header makes dim[4] time', () => {
 describe('labels with a time series (--4d time)', () => {
   it('splits a 4D label with the same time points: each case gets its own time point’s label', async () => {
     const source = await folderWith('fmri', { 'fmri.nii': seriesBytes({ points: 3 }), 'fmri_seg.nii': labelBytes(3) })
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, source, { fourD: 'time' })
     expect(report.skipped).toEqual([])
     expect(report.imported.map((imported) => imported.labelFile)).toEqual([0, 1, 2].map((t) => `${path.join(source, 'fmri_seg.nii')} (time point ${t} of 3)`))
@@ -197,7 +180,7 @@ describe('labels with a time series (--4d time)', () => {
       ['short', 2, '2 volumes']
     ] as const) {
       const source = await folderWith(name, { 'fmri.nii': seriesBytes({ points: 3 }), 'fmri_seg.nii': labelBytes(labelPoints) })
-      const store = await newProject(`project-${name}`)
+      const store = await scratch.newProject(`project-${name}`)
       const report = await importDataset(store, source, { fourD: 'time' })
       const labelFile = path.join(source, 'fmri_seg.nii')
       expect(report.skipped).toEqual([
@@ -224,7 +207,7 @@ describe('a 4D NIfTI whose dim[4] is channels', () => {
     )
     const datasetJson = JSON.stringify({ name: 'BrainTumour', modality: { '0': 'FLAIR', '1': 'T2w' }, labels: { '0': 'background', '1': 'edema' } })
     const msd = await folderWith('msd', { 'dataset.json': datasetJson, 'imagesTr/BRATS_001.nii.gz': image })
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, msd)
     expect(report.skipped).toEqual([])
     expect(report.imported.map((imported) => imported.caseId)).toEqual(['BRATS_001'])
@@ -232,20 +215,20 @@ describe('a 4D NIfTI whose dim[4] is channels', () => {
     expect(store.getManifest().channelNames).toEqual(['FLAIR', 'T2w'])
 
     const flat = await folderWith('flat', { 'BRATS_001.nii.gz': image })
-    const alone = await importDataset(await newProject('alone'), flat)
+    const alone = await importDataset(await scratch.newProject('alone'), flat)
     expect(alone.imported).toEqual([])
     expect(alone.skipped[0]?.reason).toMatch(/^a 4D time series of 2 time points \(TR 1 s;/)
   })
 
   it('is read as channels when nothing says what dim[4] is, and a channel mismatch then names --4d time', async () => {
     const source = await folderWith('plain', { 'multi.nii': seriesBytes({ points: 3, xyztUnits: MM }) })
-    const empty = await newProject('empty')
+    const empty = await scratch.newProject('empty')
     const report = await importDataset(empty, source)
     expect(report.imported.map((imported) => imported.caseId)).toEqual(['multi'])
     expect(empty.getCase('multi').channels).toBe(3)
 
-    const oneChannel = await createProjectWithCases(path.join(base, 'one-channel'), { cases: 1 })
-    stores.push(oneChannel)
+    const oneChannel = await createProjectWithCases(path.join(scratch.base, 'one-channel'), { cases: 1 })
+    scratch.track(oneChannel)
     const mismatch = await importDataset(oneChannel, source)
     expect(mismatch.skipped).toEqual([
       {
@@ -259,10 +242,10 @@ describe('a 4D NIfTI whose dim[4] is channels', () => {
 describe('a multi-channel image Voxloop wrote', () => {
   it('imports back as channels from a plain folder (its header gives dim[4] no time unit)', async () => {
     const grid = imageHeaderForGrid({ dims: [...DIMS], channels: 2, datatype: 'int16', rasFromIjk: [[2, 0, 0, 1], [0, 2, 0, 2], [0, 0, 3, 3], [0, 0, 0, 1]] })
-    const source = path.join(base, 'written')
+    const source = path.join(scratch.base, 'written')
     await mkdir(source, { recursive: true })
     await writeImageNifti(path.join(source, 'two.nii.gz'), { header: grid, data: seriesVoxels(2) })
-    const store = await newProject('written-back')
+    const store = await scratch.newProject('written-back')
     const report = await importDataset(store, source)
     expect(report.skipped).toEqual([])
     expect(store.getCase('two').channels).toBe(2)
@@ -274,7 +257,7 @@ describeUnless(sharedDataMissing, 'the 4D files of the shared data (nibabel test
   const FUNCTIONAL = sharedDataPath('nifti-suite', 'nibabel', 'functional.nii')
 
   async function folderOf(file: string): Promise<string> {
-    const dir = path.join(base, path.basename(file).replace(/\..*$/, ''))
+    const dir = path.join(scratch.base, path.basename(file).replace(/\..*$/, ''))
     await mkdir(dir, { recursive: true })
     await copyFile(file, path.join(dir, path.basename(file)))
     return dir
@@ -287,7 +270,7 @@ describeUnless(sharedDataMissing, 'the 4D files of the shared data (nibabel test
     it(`skips ${caseId} without --4d (${points} time points, TR ${tr} as its header says) and imports its time points with --4d time`, async () => {
       const source = await folderOf(file)
       const copy = path.join(source, path.basename(file))
-      const store = await newProject()
+      const store = await scratch.newProject()
       const refused = await importDataset(store, source)
       expect(refused.imported).toEqual([])
       expect(refused.skipped).toHaveLength(1)
@@ -301,7 +284,7 @@ describeUnless(sharedDataMissing, 'the 4D files of the shared data (nibabel test
   }
 
   it('refuses --4d for a DICOM folder, whose 4D series it does not split, and stores nothing', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const before = await snapshotTree(store.root)
     await expect(importDataset(store, sharedDataPath('dicom', 'udacity_hcrop_study1_13'), { fourD: 'time' })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',

@@ -1,11 +1,11 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { afterEach, beforeEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
 import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { describeUnless } from '../../../../helpers/skipWithReason'
-import { makeTempDir, removeDir } from './projectFixtures'
+import { scratchProjects } from './projectFixtures'
 
 /** How an import decides the project's modality (chooseModality.ts), on the shared real files. */
 
@@ -13,29 +13,16 @@ const SPLEEN = sharedDataPath('labeled', 'msd_task09_spleen_crop')
 const TOTALSEG = sharedDataPath('labeled', 'totalsegmentator_examples')
 const HIPPO_IMAGE = sharedDataPath('labeled', 'msd_task04_hippocampus', 'imagesTr', 'hippocampus_001.nii.gz')
 
-let base: string
-let stores: ProjectStore[] = []
-
-beforeEach(async () => {
-  base = await makeTempDir('import-modality')
-})
-
-afterEach(async () => {
-  for (const store of stores) await store.dispose()
-  stores = []
-  await removeDir(base)
-})
+const scratch = scratchProjects('import-modality')
 
 /** A project as `voxloop import` makes one: no modality given. */
-async function newProject(options: { modality?: 'CT' | 'MR' | 'other' } = {}, name = 'project'): Promise<ProjectStore> {
-  const store = await ProjectStore.create(path.join(base, name), { name: 'Imported', ...options })
-  stores.push(store)
-  return store
+function newProject(options: { modality?: 'CT' | 'MR' | 'other' } = {}, name = 'project'): Promise<ProjectStore> {
+  return scratch.newProject(name, options)
 }
 
 /** A flat folder of the TotalSegmentator CT or MR example with its label as `<case>_seg`. */
 async function totalSegFolder(kind: 'ct' | 'mr'): Promise<string> {
-  const dir = path.join(base, `totalseg-${kind}`)
+  const dir = path.join(scratch.base, `totalseg-${kind}`)
   await mkdir(dir, { recursive: true })
   await copyFile(path.join(TOTALSEG, 'imagesTr', `example_${kind}_sm.nii.gz`), path.join(dir, `example_${kind}_sm.nii.gz`))
   await copyFile(path.join(TOTALSEG, 'labelsTr', `example_${kind}_sm.nii.gz`), path.join(dir, `example_${kind}_sm_seg.nii.gz`))
@@ -68,7 +55,7 @@ describeUnless(sharedDataMissing, 'the modality an import gives a project', () =
   })
 
   it('follows dataset.json before the intensities, warning when the voxels disagree', async () => {
-    const source = path.join(base, 'msd')
+    const source = path.join(scratch.base, 'msd')
     await mkdir(path.join(source, 'imagesTr'), { recursive: true })
     await copyFile(HIPPO_IMAGE, path.join(source, 'imagesTr', 'brain_001.nii.gz'))
     await writeFile(path.join(source, 'dataset.json'), JSON.stringify({ modality: { '0': 'CT' }, labels: { '0': 'background' } }))
@@ -80,7 +67,7 @@ describeUnless(sharedDataMissing, 'the modality an import gives a project', () =
   })
 
   it('lets the Hounsfield units decide when dataset.json names no modality', async () => {
-    const source = path.join(base, 'nnunet')
+    const source = path.join(scratch.base, 'nnunet')
     await mkdir(path.join(source, 'imagesTr'), { recursive: true })
     await copyFile(path.join(SPLEEN, 'imagesTr', 'spleen_2.nii.gz'), path.join(source, 'imagesTr', 'spleen_2_0000.nii.gz'))
     await writeFile(path.join(source, 'dataset.json'), JSON.stringify({ labels: { background: 0, spleen: 1 }, file_ending: '.nii.gz' }))
@@ -132,17 +119,17 @@ describeUnless(sharedDataMissing, 'the modality an import gives a project', () =
     const old = await manifestOnDisk(store)
     delete old.modalitySource
     await store.dispose()
-    stores = []
+    scratch.forget(store)
     await writeFile(file, `${JSON.stringify(old, null, 2)}\n`)
-    const { store: reopened } = await ProjectStore.open(path.join(base, 'project'))
-    stores.push(reopened)
+    const { store: reopened } = await ProjectStore.open(path.join(scratch.base, 'project'))
+    scratch.track(reopened)
     expect(reopened.getManifest().modalitySource).toBeUndefined()
     expect((await importDataset(reopened, SPLEEN)).modality).toMatchObject({ modality: 'CT', source: 'intensities', applied: true })
   })
 
   it('changes nothing when nothing is imported', async () => {
     const store = await newProject()
-    const empty = path.join(base, 'empty')
+    const empty = path.join(scratch.base, 'empty')
     await mkdir(empty)
     const report = await importDataset(store, empty, { modality: 'CT' })
     expect(report.modality).toBeNull()

@@ -1,16 +1,15 @@
 import { mkdir, readdir, readFile, symlink } from 'node:fs/promises'
 import path from 'node:path'
 import { PNG } from 'pngjs'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
 import { screenDefaultDpi, volumeFromImage2d } from '../../../../../src/main/services/project/importImage2d'
 import { rasFromIjkFor2d } from '../../../../../src/shared/geometry/image2dAffine'
-import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import type { Image2D } from '../../../../../src/node/formats/image2d'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { describeUnless } from '../../../../helpers/skipWithReason'
 import { greyPng, rgbPng, withPixelsPerMetre, writeTree } from './image2dFixtures'
-import { makeTempDir, removeDir, snapshotTree } from './projectFixtures'
+import { scratchProjects, snapshotTree } from './projectFixtures'
 
 const MONTGOMERY = sharedDataPath('2d', 'cxr-lung-montgomery')
 const MONTGOMERY_CASES = ['MCUCXR_0001_0', 'MCUCXR_0002_0', 'MCUCXR_0004_0', 'MCUCXR_0005_0']
@@ -22,24 +21,7 @@ const CLASS_LIST = [
   { name: 'stroma', value: 2, color: [0, 255, 0] }
 ]
 
-let base: string
-let stores: ProjectStore[] = []
-
-async function newProject(name = 'project'): Promise<ProjectStore> {
-  const store = await ProjectStore.create(path.join(base, name), { name: 'Imported' })
-  stores.push(store)
-  return store
-}
-
-beforeEach(async () => {
-  base = await makeTempDir('import-2d')
-})
-
-afterEach(async () => {
-  for (const store of stores) await store.dispose()
-  stores = []
-  await removeDir(base)
-})
+const scratch = scratchProjects('import-2d')
 
 /** 3 × 2 grey picture whose every pixel differs: row 0 = 1 2 3, row 1 = 4 5 6. */
 function picture(): Image2D {
@@ -48,8 +30,8 @@ function picture(): Image2D {
 
 describe('the grid of a one-slice case from a 2D image', () => {
   it('stores pixel (column c, row r) at voxel (c, r, 0) with the 2D affine (LPS), through the stored NIfTI file', async () => {
-    const store = await newProject()
-    const source = await writeTree(path.join(base, 'src'), { 'pic.png': greyPng(3, 2, [1, 2, 3, 4, 5, 6]) })
+    const store = await scratch.newProject()
+    const source = await writeTree(path.join(scratch.base, 'src'), { 'pic.png': greyPng(3, 2, [1, 2, 3, 4, 5, 6]) })
     await importDataset(store, source)
     const image = await store.loadImage('pic')
     expect(image.header.dims).toEqual([3, 2, 1])
@@ -65,9 +47,9 @@ describe('the grid of a one-slice case from a 2D image', () => {
   })
 
   it('keeps a stated resolution but treats 72 and 96 dpi, the editors\' defaults, as unknown', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const pixels = [1, 2, 3, 4, 5, 6]
-    const source = await writeTree(path.join(base, 'src'), {
+    const source = await writeTree(path.join(scratch.base, 'src'), {
       // 300 dpi (a film digitiser): 11,811 px/m → 0.0847 mm. 72 dpi: 2,835 px/m. 96 dpi: 3,780 px/m.
       'scanned.png': withPixelsPerMetre(greyPng(3, 2, pixels), 11811, 11811),
       'edited.png': withPixelsPerMetre(greyPng(3, 2, pixels), 2835, 2835),
@@ -97,14 +79,14 @@ describe('the grid of a one-slice case from a 2D image', () => {
 describeUnless(sharedDataMissing, 'importing chest X-rays with lung masks (Montgomery, 2d/cxr-lung-montgomery)', () => {
   it('makes one-slice cases of 512×512 whose label is the mask, modality other, spacing noted', async () => {
     // Symlinks to a few of the shared pairs: read from there, not copied.
-    const source = path.join(base, 'cxr')
+    const source = path.join(scratch.base, 'cxr')
     for (const id of MONTGOMERY_CASES) {
       for (const folder of ['images', 'masks']) {
         await mkdir(path.join(source, folder), { recursive: true })
         await symlink(path.join(MONTGOMERY, folder, `${id}.png`), path.join(source, folder, `${id}.png`))
       }
     }
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, source)
     expect(report.skipped).toEqual([])
     expect(report.imported.map((c) => c.caseId)).toEqual(MONTGOMERY_CASES)
@@ -142,12 +124,12 @@ describe('importing colour masks with a class list', () => {
   const photo = Array.from({ length: 24 }, (_, n) => (n * 37) % 256)
 
   it('names the labels from the class list, maps each colour to its id and keeps the photo RGB', async () => {
-    const source = await writeTree(path.join(base, 'colour'), {
+    const source = await writeTree(path.join(scratch.base, 'colour'), {
       'images/one.png': rgbPng(4, 2, photo),
       'masks/one.png': rgbPng(4, 2, maskPixels),
       'classes.json': JSON.stringify(CLASS_LIST)
     })
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, source)
     expect(report.skipped).toEqual([])
     const manifest = store.getManifest()
@@ -168,12 +150,12 @@ describe('importing colour masks with a class list', () => {
 
 describe('flat folders of 2D images', () => {
   it('imports <name>.png with <name>_mask.png when other files lie beside them but no DICOM file', async () => {
-    const source = await writeTree(path.join(base, 'flat'), {
+    const source = await writeTree(path.join(scratch.base, 'flat'), {
       'a.png': greyPng(2, 2, [1, 2, 3, 4]),
       'a_mask.png': greyPng(2, 2, [0, 1, 1, 0]),
       'README.txt': 'pairs of images and masks'
     })
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, source)
     expect(report.format).toBe('folder')
     expect(report.imported).toEqual([{ caseId: 'a', imageFile: path.join(source, 'a.png'), labelFile: path.join(source, 'a_mask.png') }])
@@ -187,8 +169,8 @@ describe('bad 2D input', () => {
   it('stops at a corrupt PNG among good ones, naming it, and changes nothing in the project', async () => {
     const good = greyPng(4, 4, Array.from({ length: 16 }, (_, n) => n))
     const corrupt = Buffer.from(good.subarray(0, 40))
-    const source = await writeTree(path.join(base, 'bad'), { 'a.png': good, 'b.png': corrupt, 'c.png': good })
-    const store = await newProject()
+    const source = await writeTree(path.join(scratch.base, 'bad'), { 'a.png': good, 'b.png': corrupt, 'c.png': good })
+    const store = await scratch.newProject()
     const before = await snapshotTree(store.root)
     await expect(importDataset(store, source)).rejects.toMatchObject({ message: expect.stringContaining(path.join(source, 'b.png')) })
     expect(await snapshotTree(store.root)).toEqual(before)
@@ -196,11 +178,11 @@ describe('bad 2D input', () => {
   })
 
   it('stops at a mask of another size than its image, naming both', async () => {
-    const source = await writeTree(path.join(base, 'sizes'), {
+    const source = await writeTree(path.join(scratch.base, 'sizes'), {
       'a.png': greyPng(4, 4, []),
       'a_mask.png': greyPng(4, 3, [])
     })
-    const store = await newProject()
+    const store = await scratch.newProject()
     const before = await snapshotTree(store.root)
     await expect(importDataset(store, source)).rejects.toMatchObject({
       code: 'GRID_MISMATCH',

@@ -5,10 +5,9 @@
  */
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { importCommand } from '../../../../../src/main/cli/commands/projectCommands'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
-import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { writeLabelNifti } from '../../../../../src/node/formats/nifti'
 import { writeImageNifti } from '../../../../../src/node/formats/nifti/writeImageNifti'
 import { formatItkSnapLabels, formatSlicerColorTable } from '../../../../../src/node/formats/labelTables'
@@ -16,33 +15,16 @@ import { VoxloopError } from '../../../../../src/shared/errors'
 import { defaultLabelColor, type LabelDef } from '../../../../../src/shared/project'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { describeUnless } from '../../../../helpers/skipWithReason'
-import { makeTempDir, removeDir, snapshotTree, syntheticImage } from './projectFixtures'
+import { scratchProjects, snapshotTree, syntheticImage } from './projectFixtures'
 
 const TOTALSEG = sharedDataPath('labeled', 'totalsegmentator_examples')
 const DIMS: [number, number, number] = [6, 5, 4]
 
-let base: string
-let stores: ProjectStore[] = []
-
-beforeEach(async () => {
-  base = await makeTempDir('import-label-tables')
-})
-
-afterEach(async () => {
-  for (const store of stores) await store.dispose()
-  stores = []
-  await removeDir(base)
-})
-
-async function newProject(name = 'project'): Promise<ProjectStore> {
-  const store = await ProjectStore.create(path.join(base, name), { name: 'Imported' })
-  stores.push(store)
-  return store
-}
+const scratch = scratchProjects('import-label-tables')
 
 /** A flat folder `name` with image `<name>.nii.gz`, and `<name>_seg.nii.gz` holding `values` when given, plus `files`. */
 async function flatFolder(name: string, values: number[] | null, files: Record<string, string> = {}): Promise<string> {
-  const dir = path.join(base, name)
+  const dir = path.join(scratch.base, name)
   await mkdir(dir, { recursive: true })
   const image = syntheticImage(DIMS)
   await writeImageNifti(path.join(dir, `${name}.nii.gz`), image)
@@ -57,7 +39,7 @@ async function flatFolder(name: string, values: number[] | null, files: Record<s
 
 /** The TotalSegmentator CT or MR example as a flat folder, its label as `<case>_seg`, plus `files`. */
 async function totalSegFolder(kind: 'ct' | 'mr', files: Record<string, string> = {}): Promise<string> {
-  const dir = path.join(base, `totalseg-${kind}`)
+  const dir = path.join(scratch.base, `totalseg-${kind}`)
   await mkdir(dir, { recursive: true })
   await copyFile(path.join(TOTALSEG, 'imagesTr', `example_${kind}_sm.nii.gz`), path.join(dir, `example_${kind}_sm.nii.gz`))
   await copyFile(path.join(TOTALSEG, 'labelsTr', `example_${kind}_sm.nii.gz`), path.join(dir, `example_${kind}_sm_seg.nii.gz`))
@@ -83,7 +65,7 @@ const TABLE: LabelDef[] = [
 
 describe('label-table files in the imported folder', () => {
   it('takes names and colours from an ITK-SNAP file, and reports the file as used, not skipped', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const source = await flatFolder('itk', [1, 2, 2], { 'labels.txt': formatItkSnapLabels(TABLE), 'README.txt': 'notes' })
     const report = await importDataset(store, source)
     expect(report.imported.map((c) => c.caseId)).toEqual(['itk'])
@@ -95,8 +77,8 @@ describe('label-table files in the imported folder', () => {
   })
 
   it('takes a Slicer colour table (.ctbl) beside an MSD layout, with colours over dataset.json defaults', async () => {
-    const store = await newProject()
-    const dir = path.join(base, 'msd')
+    const store = await scratch.newProject()
+    const dir = path.join(scratch.base, 'msd')
     await mkdir(path.join(dir, 'imagesTr'), { recursive: true })
     await mkdir(path.join(dir, 'labelsTr'))
     const image = syntheticImage(DIMS)
@@ -120,7 +102,7 @@ describe('label-table files in the imported folder', () => {
   })
 
   it('refuses a malformed table, naming the file and the line, and changes nothing', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const before = await snapshotTree(store.root)
     const source = await flatFolder('bad', [1], { 'labels.label': '1 255 0 0 1 1 1 "Liver"\n2 255 0 0 1 1 "Tumour"\n' })
     const error = await refusal(importDataset(store, source))
@@ -130,7 +112,7 @@ describe('label-table files in the imported folder', () => {
   })
 
   it('refuses two tables that give one id different names, naming both files, the id and the names', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const before = await snapshotTree(store.root)
     const source = await flatFolder('two', [1], {
       'a.label': formatItkSnapLabels([{ id: 1, name: 'Liver', color: '#ff0000' }]),
@@ -145,7 +127,7 @@ describe('label-table files in the imported folder', () => {
 
 describe('a project whose import brings no label', () => {
   it('gets label 1 ("Label 1", a default colour) from a folder of images without labels or tables', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, await flatFolder('plain', null))
     const label1 = { id: 1, name: 'Label 1', color: defaultLabelColor(1) }
     expect(report.labelsAdded).toEqual([label1])
@@ -159,7 +141,7 @@ describe('a project whose import brings no label', () => {
   })
 
   it('names that placeholder label from a table imported later, but refuses a table that renames a real name', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     await importDataset(store, await flatFolder('first', [1]))
     expect(store.getManifest().labels).toEqual([{ id: 1, name: 'Label 1', color: defaultLabelColor(1) }])
     const second = await flatFolder('second', [1], { 'labels.txt': formatItkSnapLabels([{ id: 1, name: 'Liver', color: '#123456' }]) })
@@ -181,7 +163,7 @@ describe('a project whose import brings no label', () => {
 
 describeUnless(sharedDataMissing, "Caret label tables in TotalSegmentator's label maps", () => {
   it('takes all 117 names and colours of the CT example from its label header', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, await totalSegFolder('ct'))
     expect(report.skipped).toEqual([])
     const labels = store.getManifest().labels
@@ -196,7 +178,7 @@ describeUnless(sharedDataMissing, "Caret label tables in TotalSegmentator's labe
   })
 
   it('refuses the folder holding both the CT and the MR example, whose tables give id 10 different organs', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const before = await snapshotTree(store.root)
     const error = await refusal(importDataset(store, TOTALSEG))
     expect(error.message).toContain(
@@ -209,7 +191,7 @@ describeUnless(sharedDataMissing, "Caret label tables in TotalSegmentator's labe
   })
 
   it('refuses an ITK-SNAP file that disagrees with the Caret table of a label map beside it', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     const source = await totalSegFolder('ct', { 'labels.txt': formatItkSnapLabels([{ id: 1, name: 'liver', color: '#ff0000' }]) })
     const error = await refusal(importDataset(store, source))
     expect(error.message).toContain(`label 1: ${path.join(source, 'labels.txt')} names it "liver", ${path.join(source, 'example_ct_sm_seg.nii.gz')} names it "spleen"`)
@@ -217,7 +199,7 @@ describeUnless(sharedDataMissing, "Caret label tables in TotalSegmentator's labe
   })
 
   it('voxloop import into a new project: the refusal leaves no project folder behind', async () => {
-    const folder = path.join(base, 'new-project')
+    const folder = path.join(scratch.base, 'new-project')
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
     try {
       const error = await refusal(importCommand(TOTALSEG, folder, { json: false }))

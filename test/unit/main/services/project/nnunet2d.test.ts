@@ -1,12 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { PNG } from 'pngjs'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { exportProject } from '../../../../../src/main/services/project/exportProject'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
-import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { greyPng, rgbPng, writeTree } from './image2dFixtures'
-import { makeTempDir, removeDir, snapshotTree } from './projectFixtures'
+import { scratchProjects, snapshotTree } from './projectFixtures'
 
 /**
  * nnU-Net v2's 2D dataset layout (imagesTr/<case>_0000.png + channels, labelsTr/<case>.png,
@@ -14,24 +13,7 @@ import { makeTempDir, removeDir, snapshotTree } from './projectFixtures'
  * export of a project of 2D pictures written back in that layout.
  */
 
-let base: string
-let stores: ProjectStore[] = []
-
-async function newProject(name = 'project'): Promise<ProjectStore> {
-  const store = await ProjectStore.create(path.join(base, name), { name: 'Imported' })
-  stores.push(store)
-  return store
-}
-
-beforeEach(async () => {
-  base = await makeTempDir('nnunet-2d')
-})
-
-afterEach(async () => {
-  for (const store of stores) await store.dispose()
-  stores = []
-  await removeDir(base)
-})
+const scratch = scratchProjects('nnunet-2d')
 
 const W = 3
 const H = 2
@@ -57,7 +39,7 @@ function decodeGrey(bytes: Buffer): { width: number; height: number; values: num
 }
 
 async function nnunetDataset(extra: Record<string, Uint8Array | string> = {}): Promise<string> {
-  return writeTree(path.join(base, 'Dataset001_Prostate2d'), {
+  return writeTree(path.join(scratch.base, 'Dataset001_Prostate2d'), {
     'dataset.json': JSON.stringify(DATASET_JSON),
     'imagesTr/caseA_0000.png': greyPng(W, H, CHANNEL_0),
     'imagesTr/caseA_0001.png': greyPng(W, H, CHANNEL_1),
@@ -74,7 +56,7 @@ async function nnunetDataset(extra: Record<string, Uint8Array | string> = {}): P
 describe('importing an nnU-Net v2 2D dataset', () => {
   it('makes one-slice cases with the channel files stacked in order, labels from labelsTr/ named by dataset.json, and imagesTs/ unlabelled', async () => {
     const source = await nnunetDataset()
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, source)
     expect(report.format).toBe('msd')
     expect(report.skipped).toEqual([])
@@ -108,12 +90,12 @@ describe('importing an nnU-Net v2 2D dataset', () => {
 
   it('recognises the layout without a file_ending when imagesTr/ holds pictures only, and keeps an RGB picture as 3 channels', async () => {
     const rgb = Array.from({ length: W * H * 3 }, (_, n) => (n * 29) % 256)
-    const source = await writeTree(path.join(base, 'no-ending'), {
+    const source = await writeTree(path.join(scratch.base, 'no-ending'), {
       'dataset.json': JSON.stringify({ labels: { background: 0, cell: 1 } }),
       'imagesTr/slide1_0000.png': rgbPng(W, H, rgb),
       'labelsTr/slide1.png': greyPng(W, H, [0, 1, 0, 1, 0, 1])
     })
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, source)
     expect(report.imported.map((entry) => entry.caseId)).toEqual(['slide1'])
     expect(store.getManifest().channelNames).toEqual(['red', 'green', 'blue'])
@@ -131,7 +113,7 @@ describe('importing an nnU-Net v2 2D dataset', () => {
       'imagesTr/caseD_0002.png': greyPng(W, H, []),
       'labelsTr/caseZ.png': greyPng(W, H, [])
     })
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, source)
     expect(report.imported.map((entry) => entry.caseId)).toEqual(['caseA', 'caseB', 'caseC'])
     const reasons = new Map(report.skipped.map((entry) => [path.relative(source, entry.file), entry.reason]))
@@ -145,7 +127,7 @@ describe('importing an nnU-Net v2 2D dataset', () => {
 
   it('stops at a channel file of another size, naming it, with the project unchanged', async () => {
     const source = await nnunetDataset({ 'imagesTr/caseB_0001.png': greyPng(W + 1, H, []) })
-    const store = await newProject()
+    const store = await scratch.newProject()
     const before = await snapshotTree(store.root)
     await expect(importDataset(store, source)).rejects.toMatchObject({
       code: 'GRID_MISMATCH',
@@ -155,11 +137,11 @@ describe('importing an nnU-Net v2 2D dataset', () => {
   })
 
   it('leaves a NIfTI nnU-Net dataset (file_ending .nii.gz) to the NIfTI import: its pictures are skipped, not imported', async () => {
-    const source = await writeTree(path.join(base, 'nifti-dataset'), {
+    const source = await writeTree(path.join(scratch.base, 'nifti-dataset'), {
       'dataset.json': JSON.stringify({ ...DATASET_JSON, file_ending: '.nii.gz' }),
       'imagesTr/caseA_0000.png': greyPng(W, H, CHANNEL_0)
     })
-    const store = await newProject()
+    const store = await scratch.newProject()
     const report = await importDataset(store, source)
     expect(report.imported).toEqual([])
     expect(report.skipped.map((entry) => path.relative(source, entry.file))).toEqual([path.join('imagesTr', 'caseA_0000.png')])
@@ -168,9 +150,9 @@ describe('importing an nnU-Net v2 2D dataset', () => {
 
 describe('exporting a project of 2D pictures as nnU-Net v2', () => {
   it('writes grey PNG channels, PNG labels with nnU-Net values and "file_ending": ".png", which import back to the same voxels', async () => {
-    const store = await newProject()
+    const store = await scratch.newProject()
     await importDataset(store, await nnunetDataset())
-    const destination = path.join(base, 'export')
+    const destination = path.join(scratch.base, 'export')
     const report = await exportProject(store, destination, { format: 'nnunet-v2' })
     expect([...report.files].sort()).toEqual(
       [
@@ -191,7 +173,7 @@ describe('exporting a project of 2D pictures as nnU-Net v2', () => {
     expect(decodeGrey(await readFile(path.join(destination, 'labelsTr', 'caseB.png'))).values).toEqual(LABEL_B)
     expect(await readdir(path.join(destination, 'labelsTr'))).toEqual(['caseA.png', 'caseB.png'])
 
-    const again = await newProject('again')
+    const again = await scratch.newProject('again')
     const reimport = await importDataset(again, destination)
     expect(reimport.imported.map((entry) => entry.caseId)).toEqual(['caseA', 'caseB', 'caseC'])
     for (const caseId of ['caseA', 'caseB', 'caseC']) {
@@ -201,14 +183,14 @@ describe('exporting a project of 2D pictures as nnU-Net v2', () => {
   })
 
   it('renumbers label ids with gaps to 1..n in the PNG labels, as nnU-Net requires', async () => {
-    const source = await writeTree(path.join(base, 'gaps'), {
+    const source = await writeTree(path.join(scratch.base, 'gaps'), {
       'dataset.json': JSON.stringify({ channel_names: { '0': 'X-ray' }, labels: { background: 0, lung: 3, heart: 7 }, file_ending: '.png' }),
       'imagesTr/p_0000.png': greyPng(2, 2, [1, 2, 3, 4]),
       'labelsTr/p.png': greyPng(2, 2, [0, 3, 7, 3])
     })
-    const store = await newProject()
+    const store = await scratch.newProject()
     await importDataset(store, source)
-    const destination = path.join(base, 'export-gaps')
+    const destination = path.join(scratch.base, 'export-gaps')
     await exportProject(store, destination, { format: 'nnunet-v2' })
     expect(decodeGrey(await readFile(path.join(destination, 'labelsTr', 'p.png'))).values).toEqual([0, 1, 2, 1])
     const datasetJson = JSON.parse(await readFile(path.join(destination, 'dataset.json'), 'utf8')) as Record<string, unknown>
