@@ -124,6 +124,10 @@ test('an imported chest X-ray opens in its one view, upright and not mirrored, w
   expect(inLung.label).toBe(1)
   const corner = await workspace.hover(await workspace.at('axial', 0.5 - (middle.point[0] - 5) / columnsPerFraction, 0.5 - (middle.point[1] - 5) / rowsPerFraction))
   expect(corner.label).toBe(0)
+  // A film has an area, not a volume: the statistics give cm² from the pixel spacing (1 mm here).
+  const lungPixels = mask.data.filter((_, n) => n % 4 === 0 && (mask.data[n] as number) > 127).length
+  await expect(page.getByTestId('stat-size-heading')).toHaveText('Area cm²')
+  await expect(page.getByTestId('stat-area-1')).toHaveAttribute('data-value', String(lungPixels / 100))
   await saveScreenshot(page, 'image2d-xray-open')
   expect(errors).toEqual([])
 })
