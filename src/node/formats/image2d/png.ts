@@ -7,6 +7,7 @@
  * Samples are kept as stored (`skipRescale`): a 1-bit mask reads 0/1 rather than 0/255, a 16-bit
  * image keeps its 16 bits.
  */
+import { crc32 } from 'node:zlib'
 import { PNG } from 'pngjs'
 import { VoxloopError } from '../../../shared/errors'
 import { checkImageSize, imageError, keptChannels, MAX_IMAGE_2D_SIDE, type Image2D } from './common'
@@ -35,23 +36,6 @@ interface PngChunks {
   withoutTransparency: Uint8Array
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256)
-  for (let n = 0; n < 256; n++) {
-    let c = n
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-    table[n] = c >>> 0
-  }
-  return table
-})()
-
-/** CRC-32 of a chunk's type and data (PNG spec, annex D); node:zlib has no crc32 before Node 22. */
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff
-  for (let index = 0; index < bytes.length; index++) crc = (CRC_TABLE[(crc ^ (bytes[index] ?? 0)) & 0xff] ?? 0) ^ (crc >>> 8)
-  return (crc ^ 0xffffffff) >>> 0
-}
-
 function chunkType(bytes: Uint8Array, at: number): string {
   return String.fromCharCode(bytes[at] ?? 0, bytes[at + 1] ?? 0, bytes[at + 2] ?? 0, bytes[at + 3] ?? 0)
 }
@@ -74,6 +58,7 @@ function readChunks(bytes: Uint8Array, file: string): PngChunks {
     }
     // pngjs checks CRCs too, but a damaged IDAT reaches its inflater first, whose message
     // ("unrecognised content at end of stream") does not say that the file is damaged.
+    // CRC-32 of the chunk's type and data (PNG spec, annex D); zlib's is native (Node ≥ 20.15).
     if (crc32(bytes.subarray(at + 4, end - 4)) !== view.getUint32(end - 4)) {
       throw imageError(file, `corrupt PNG: chunk ${JSON.stringify(type)} at byte ${at} fails its CRC check (the file is damaged)`)
     }
