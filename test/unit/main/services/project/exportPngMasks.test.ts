@@ -8,7 +8,8 @@ import { decodeImage2d } from '../../../../../src/node/formats/image2d'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { describeUnless } from '../../../../helpers/skipWithReason'
 import { greyPng, rgbPng, writeTree } from './image2dFixtures'
-import { createProjectWithCases, editOf, scratchProjects } from './projectFixtures'
+import { createProjectWithCases, editOf } from './projectFixtures'
+import { scratchProjects } from './scratchProjects'
 
 const MONTGOMERY = sharedDataPath('2d', 'cxr-lung-montgomery')
 

@@ -11,7 +11,8 @@ import { writeImageNifti } from '../../../../../src/node/formats/nifti/writeImag
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { buildNifti, headerBytes } from '../../../../helpers/niftiBuilder'
 import { describeUnless, itUnless } from '../../../../helpers/skipWithReason'
-import { createProjectWithCases, editOf, scratchProjects, snapshotTree, syntheticImage } from './projectFixtures'
+import { createProjectWithCases, editOf, snapshotTree, syntheticImage } from './projectFixtures'
+import { scratchProjects } from './scratchProjects'
 
 const HIPPOCAMPUS = sharedDataPath('labeled', 'msd_task04_hippocampus')
 const NOT_NIFTI = sharedDataPath('nifti-suite', 'nifti-reader-js', 'not-nifti.nii')

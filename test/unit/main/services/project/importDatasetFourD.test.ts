@@ -10,7 +10,8 @@ import type { VoxelArray } from '../../../../../src/shared/volume'
 import { buildNifti, buildNiftiGz } from '../../../../helpers/niftiBuilder'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { describeUnless } from '../../../../helpers/skipWithReason'
-import { createProjectWithCases, scratchProjects, snapshotTree } from './projectFixtures'
+import { createProjectWithCases, snapshotTree } from './projectFixtures'
+import { scratchProjects } from './scratchProjects'
 
 /** What an import does with a 4D NIfTI's 4th dimension: channels, or time points (issue #14). */
 

@@ -5,7 +5,7 @@ import { importDataset } from '../../../../../src/main/services/project/importDa
 import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { describeUnless } from '../../../../helpers/skipWithReason'
-import { scratchProjects } from './projectFixtures'
+import { scratchProjects } from './scratchProjects'
 
 /** How an import decides the project's modality (chooseModality.ts), on the shared real files. */
 

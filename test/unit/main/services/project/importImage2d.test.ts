@@ -9,7 +9,8 @@ import type { Image2D } from '../../../../../src/node/formats/image2d'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { describeUnless } from '../../../../helpers/skipWithReason'
 import { greyPng, rgbPng, withPixelsPerMetre, writeTree } from './image2dFixtures'
-import { scratchProjects, snapshotTree } from './projectFixtures'
+import { snapshotTree } from './projectFixtures'
+import { scratchProjects } from './scratchProjects'
 
 const MONTGOMERY = sharedDataPath('2d', 'cxr-lung-montgomery')
 const MONTGOMERY_CASES = ['MCUCXR_0001_0', 'MCUCXR_0002_0', 'MCUCXR_0004_0', 'MCUCXR_0005_0']

@@ -15,7 +15,8 @@ import { VoxloopError } from '../../../../../src/shared/errors'
 import { defaultLabelColor, type LabelDef } from '../../../../../src/shared/project'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { describeUnless } from '../../../../helpers/skipWithReason'
-import { scratchProjects, snapshotTree, syntheticImage } from './projectFixtures'
+import { snapshotTree, syntheticImage } from './projectFixtures'
+import { scratchProjects } from './scratchProjects'
 
 const TOTALSEG = sharedDataPath('labeled', 'totalsegmentator_examples')
 const DIMS: [number, number, number] = [6, 5, 4]

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { exportProject } from '../../../../../src/main/services/project/exportProject'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
 import { greyPng, rgbPng, writeTree } from './image2dFixtures'
-import { scratchProjects, snapshotTree } from './projectFixtures'
+import { snapshotTree } from './projectFixtures'
+import { scratchProjects } from './scratchProjects'
 
 /**
  * nnU-Net v2's 2D dataset layout (imagesTr/<case>_0000.png + channels, labelsTr/<case>.png,
