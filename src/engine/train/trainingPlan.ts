@@ -59,6 +59,11 @@ export const TRAINING_DEFAULTS = {
   maxTargetSteps: 20_000,
   /** Voxels per training step (batch × patch) on backends without a native library. */
   cpuVoxelsPerStep: 2 * 64 ** 3,
+  /**
+   * Pixels of the median slice a 2D network trains on at most on those backends; larger slices are
+   * trained at a coarser in-plane spacing (see planarSpacing).
+   */
+  cpuPlanarSlicePixels: 256 ** 2,
   /** Memory for activations on tfjs-node(-gpu), bytes. */
   nativeMemoryBudgetBytes: 2 * 1024 ** 3
 } as const
@@ -158,6 +163,21 @@ export function epochsForBudget(inputs: BudgetInputs): number {
   return epochs
 }
 
+/**
+ * The spacing a 2D network trains at on a CPU: the median spacing, coarsened in-plane (x and y by the
+ * same factor, D's spacing kept) until the median slice has at most `maxPixels` pixels. Why not
+ * full resolution, as nnU-Net's 2d configuration: a step's cost is linear in pixels, and within
+ * the default budget a 512² slice allows ~500 steps on 2 cores, a quarter of what the data needs
+ * (`targetStepsFor`); at 256² the same minutes give four times the steps. Prediction resamples the
+ * probabilities back to each case's own grid, so labels keep their size (docs/TRAINING.md, "2D").
+ */
+export function planarSpacing(spacingMm: Vec3, medianSlice: Shape3, maxPixels: number): Vec3 {
+  const pixels = medianSlice[1] * medianSlice[2]
+  if (pixels <= maxPixels) return spacingMm
+  const factor = Math.sqrt(pixels / maxPixels)
+  return [spacingMm[0] * factor, spacingMm[1] * factor, spacingMm[2]]
+}
+
 /** The user's patch: one edge is a cube, or a square slice [1, N, N] for a planar (2D) network. */
 function patchFromOption(option: ParsedTrainingOptions['patchSize'], planar: boolean): Shape3 | null {
   if (option === undefined) return null
@@ -189,10 +209,9 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
     if (base.plan.inputChannels !== channels) throw invalid(`model ${base.version} takes ${base.plan.inputChannels} channel(s), the cases have ${channels}`)
   }
 
-  const targetSpacingMm = base ? base.plan.targetSpacingMm : suggestTargetSpacing(cases.map((c) => c.spacingMm))
-  const resampled = cases.map((c) => resampledShape(c.shape, c.spacingMm, targetSpacingMm))
+  const medianSpacingMm = base ? base.plan.targetSpacingMm : suggestTargetSpacing(cases.map((c) => c.spacingMm))
   // 2D images (one-slice cases, D = 1 in the canonical order) get the 2D network by default.
-  const oneSlice = resampled.every((shape) => shape[0] === 1)
+  const oneSlice = cases.every((c) => resampledShape(c.shape, c.spacingMm, medianSpacingMm)[0] === 1)
   const architecture = base
     ? (base.plan.architecture ?? LEGACY_ARCHITECTURE)
     : (options.model?.architecture ?? (oneSlice ? DEFAULT_ARCHITECTURE_2D : TRAINING_DEFAULTS.architecture))
@@ -207,6 +226,15 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
 
   const batchSize = options.batchSize ?? base?.plan.batchSize ?? TRAINING_DEFAULTS.batchSize
   const native = inputs.backend === 'tensorflow'
+  const targetSpacingMm =
+    network.planar && !base && !native
+      ? planarSpacing(
+          medianSpacingMm,
+          medianShape(cases.map((c) => resampledShape(c.shape, c.spacingMm, medianSpacingMm))),
+          TRAINING_DEFAULTS.cpuPlanarSlicePixels
+        )
+      : medianSpacingMm
+  const resampled = cases.map((c) => resampledShape(c.shape, c.spacingMm, targetSpacingMm))
   const median = medianShape(resampled)
   // A planar network trains on single slices (nnU-Net's 2d configuration), also of 3D volumes.
   const patchMedian: Shape3 = network.planar ? [1, median[1], median[2]] : median

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { epochsForBudget, planTraining, splitCases, targetStepsFor, TRAINING_DEFAULTS, type PlanInputs } from '../../../../src/engine/train/trainingPlan'
+import { epochsForBudget, planarSpacing, planTraining, splitCases, targetStepsFor, TRAINING_DEFAULTS, type PlanInputs } from '../../../../src/engine/train/trainingPlan'
 import { updateEarlyStopping, INITIAL_EARLY_STOPPING } from '../../../../src/engine/train/earlyStopping'
 import { TrainingOptionsSchema } from '../../../../src/shared/training'
 import type { Vec3 } from '../../../../src/shared/volume'
@@ -164,22 +164,43 @@ describe('planTraining on 2D images and with the 2D network', () => {
   it('gives one-slice cases the 2D plain U-Net and single-slice patches within the per-step budget, pooled to ~4–8 px', () => {
     const plan = planTraining(imagesLike([512, 512]))
     expect(plan.architecture).toBe('plain-unet-2d')
-    expect(plan.targetSpacingMm).toEqual([0.5, 0.5, 1])
-    expect(plan.patchSize).toEqual([1, 512, 512])
+    // Median slice 512 × 512 at 0.5 mm is more than 256² pixels: trained at ~1 mm, 256 × 256 (planarSpacing).
+    expect(plan.targetSpacingMm[0]).toBeCloseTo(1, 2)
+    expect(plan.targetSpacingMm[1]).toBeCloseTo(1, 2)
+    expect(plan.targetSpacingMm[2]).toBe(1)
+    expect(plan.patchSize).toEqual([1, 256, 256])
     expect(plan.model).toMatchObject({ depth: 6, baseFilters: 8, maxFilters: 128, deepSupervision: true, inputShape: [1, null, null] })
     expect(plan.patchSize[1] * plan.patchSize[2] * plan.batchSize).toBeLessThanOrEqual(TRAINING_DEFAULTS.cpuVoxelsPerStep)
 
+    // 900 × 700 keeps its aspect at about 256² pixels.
     const large = planTraining(imagesLike([900, 700]))
     const [d, h, w] = large.patchSize
     expect(d).toBe(1)
+    expect(large.targetSpacingMm[0]).toBeCloseTo(large.targetSpacingMm[1], 9)
+    const grid = [Math.round((900.5 * 0.5) / large.targetSpacingMm[1]), Math.round((700 * 0.5) / large.targetSpacingMm[0])]
+    expect(grid[0] * grid[1]).toBeGreaterThan(0.95 * 256 ** 2)
+    expect(grid[0] * grid[1]).toBeLessThan(1.05 * 256 ** 2)
     expect(h * w * large.batchSize).toBeLessThanOrEqual(TRAINING_DEFAULTS.cpuVoxelsPerStep)
-    expect(h % 2 ** 6).toBe(0)
-    expect(w % 2 ** 6).toBe(0)
+    expect(h % 2 ** large.model.depth).toBe(0)
+    expect(w % 2 ** large.model.depth).toBe(0)
+
+    // A native backend trains at the data's own spacing (its budget is memory, not CPU time).
+    expect(planTraining(imagesLike([512, 512], { backend: 'tensorflow' })).targetSpacingMm).toEqual([0.5, 0.5, 1])
 
     // Median plane 61 × 64: a fourth pooling would leave 3.8 px, so 3 (7.6 px).
     const small = planTraining(imagesLike([60, 64]))
+    expect(small.targetSpacingMm).toEqual([0.5, 0.5, 1])
     expect(small.patchSize).toEqual([1, 64, 64])
     expect(small.model).toMatchObject({ depth: 3 })
+  })
+
+  it('planarSpacing coarsens x and y alike until the median slice has at most the pixels asked, and keeps D', () => {
+    expect(planarSpacing([0.7, 0.7, 3], [1, 256, 256], 256 ** 2)).toEqual([0.7, 0.7, 3])
+    expect(planarSpacing([1, 1, 1], [1, 512, 512], 256 ** 2)).toEqual([2, 2, 1])
+    const [x, y, z] = planarSpacing([0.5, 0.25, 2], [30, 1024, 400], 128 ** 2)
+    expect(z).toBe(2)
+    expect(x / y).toBeCloseTo(2, 12)
+    expect((1024 * 0.25 * 400 * 0.5) / (x * y)).toBeCloseTo(128 ** 2, 6)
   })
 
   it('refuses a 3D network on one-slice cases, naming it and the 2D one', () => {
@@ -198,9 +219,9 @@ describe('planTraining on 2D images and with the 2D network', () => {
     // Median ~[36, 51, 34.5]: the plane 51 × 35 pools 3 times (≥ 4 px), rounded up to multiples of 8.
     expect(plan.patchSize).toEqual([1, 56, 40])
     expect(plan.model).toMatchObject({ depth: 3 })
-    const edge = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: 256 }) }))
-    expect(edge.patchSize).toEqual([1, 256, 256])
-    // The depth follows the user's slice: 64² pools 4 times (4 px), not the 6 of a 512² slice.
+    const edge = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: 128 }) }))
+    expect(edge.patchSize).toEqual([1, 128, 128])
+    // The depth follows the user's slice: 64² pools 4 times (4 px), not the 6 of a 256² slice.
     const small = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: 64 }) }))
     expect(small).toMatchObject({ patchSize: [1, 64, 64], model: { depth: 4 } })
     const slab = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: [1, 128, 192] }) }))
