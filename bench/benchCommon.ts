@@ -6,6 +6,9 @@ import type { CaseFiles } from '../src/shared/engineProtocol'
 /** The labelled hippocampus cases of ../shared/data (MSD Task04), read in place. */
 export const HIPPOCAMPUS_DIR = path.resolve(__dirname, '../../shared/data/labeled/msd_task04_hippocampus')
 
+/** The 40 Montgomery chest X-rays (512² PNG) with lung masks of ../shared/data (MANIFEST.md section E), read in place. */
+export const MONTGOMERY_DIR = path.resolve(__dirname, '../../shared/data/2d/cxr-lung-montgomery')
+
 /** The 1/5/15-minute load averages, for the notes: the 2 cores are often shared with other work. */
 export function loadAverage(): string {
   return os

@@ -34,13 +34,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
-import { engineSpecFromSource } from '../../test/helpers/engineUnderTsx'
-import { VoxloopApp } from '../../src/main/app/VoxloopApp'
-import { forkEngine } from '../../src/main/engine/forkEngine'
+import type { VoxloopApp } from '../../src/main/app/VoxloopApp'
 import { writeFileAtomic } from '../../src/node/storage/durableWrite'
-import { importDataset } from '../../src/main/services/project/importDataset'
-import { ProjectStore } from '../../src/main/services/project/ProjectStore'
-import { curatedCases } from '../../src/main/services/training/TrainingService'
 import {
   assignFolds,
   DEFAULT_FOLD_SEED,
@@ -51,8 +46,9 @@ import {
   trainAndEvaluateFold,
   type FoldLabelScores
 } from '../../src/main/services/training/crossValidation'
-import { DEFAULT_TRAINING_MINUTES, LEGACY_ARCHITECTURE, TrainingOptionsSchema, type EvaluationReport, type TrainingEpochEvent, type TrainingOptions, type TrainingResult, type TrainingStarted } from '../../src/shared/training'
+import { DEFAULT_TRAINING_MINUTES, LEGACY_ARCHITECTURE, type EvaluationReport, type TrainingResult, type TrainingStarted } from '../../src/shared/training'
 import { HIPPOCAMPUS_DIR, listHippocampusCases, loadAverage } from '../benchCommon'
+import { envCount, envMinutes, envOptions, fmt, importCuratedProject, openBenchApp } from '../crossValidationBench'
 import type { Bench, BenchReport, BenchRow, BenchTarget } from '../report'
 
 const FOLD_COUNT = 5
@@ -64,35 +60,10 @@ const LABELS = [
   { id: 2, name: 'posterior' }
 ] as const
 
-function envCount(name: string, min: number, max: number): number | null {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return null
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`)
-  return value
-}
-
-function envMinutes(): number | null {
-  const raw = process.env.VOXLOOP_BENCH_MINUTES
-  if (raw === undefined || raw === '') return null
-  const value = Number(raw)
-  if (!(Number.isFinite(value) && value > 0)) throw new Error(`VOXLOOP_BENCH_MINUTES must be a positive number of minutes, got "${raw}"`)
-  return value
-}
-
 const FOLDS_RUN = envCount('VOXLOOP_BENCH_FOLDS', 1, FOLD_COUNT) ?? FOLD_COUNT
 const MINUTES = envMinutes()
 
-function envOptions(): Omit<TrainingOptions, 'caseIds' | 'minutes'> | null {
-  const raw = process.env.VOXLOOP_BENCH_OPTIONS
-  if (raw === undefined || raw === '') return null
-  const parsed = TrainingOptionsSchema.omit({ caseIds: true, minutes: true }).safeParse(JSON.parse(raw))
-  if (!parsed.success) throw new Error(`VOXLOOP_BENCH_OPTIONS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
-  return parsed.data
-}
 const EXTRA_OPTIONS = envOptions()
-
-const fmt = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a')
 
 type LabelFold = FoldLabelScores
 
@@ -137,46 +108,16 @@ async function scoreLastCheckpoint(app: VoxloopApp, versionDir: string, version:
   )
 }
 
-/** A project as `voxloop import <hippocampus> <project>` makes it; every labelled case curated. */
-async function importProject(folder: string): Promise<string[]> {
-  const store = await ProjectStore.create(folder, { name: path.basename(HIPPOCAMPUS_DIR) })
-  try {
-    const report = await importDataset(store, HIPPOCAMPUS_DIR)
-    if (report.skipped.length > 0) throw new Error(`import skipped ${report.skipped.map((s) => `${s.file}: ${s.reason}`).join('; ')}`)
-    // Imported labelled cases are 'done' already (importDataset's default); a case that is not would not be trained on.
-    for (const c of store.listCases()) if (c.hasLabel && c.status !== 'done') await store.setStatus(c.id, 'done', 'bench')
-    return curatedCases(store.listCases()).map((c) => c.id)
-  } finally {
-    await store.dispose()
-  }
-}
-
 async function runFold(fold: number, folds: string[][], allIds: readonly string[]): Promise<FoldResult> {
   const heldOut = folds[fold] as string[]
   const training = allIds.filter((id) => !heldOut.includes(id))
   const dir = await mkdtemp(path.join(os.tmpdir(), `voxloop-bench-cv${fold + 1}-`))
   let app: VoxloopApp | null = null
   try {
-    const curated = await importProject(path.join(dir, 'project'))
+    const curated = await importCuratedProject(path.join(dir, 'project'), HIPPOCAMPUS_DIR)
     const missing = allIds.filter((id) => !curated.includes(id))
     if (missing.length > 0 || curated.length !== allIds.length) throw new Error(`the import curated ${curated.length} cases, expected the ${allIds.length} of the dataset (missing: ${missing.join(', ')})`)
-    app = await VoxloopApp.create({
-      appVersion: 'bench',
-      appDataDir: path.join(dir, 'app-data'),
-      host: { mode: 'serve' },
-      engine: { launcher: forkEngine, spec: engineSpecFromSource() },
-      log: (message) => console.log(`    ${message}`)
-    })
-    await app.project.open(path.join(dir, 'project'))
-    app.events.subscribe((name, payload) => {
-      if (name !== 'training:epoch') return
-      const e = payload as TrainingEpochEvent & { step: number }
-      // The volume ratio per label shows whether the model of each epoch over- or under-segments (#13 item 5).
-      const ratios = e.validation ? e.validation.perLabel.map((l) => `${l.name} ×${l.volumeRatio == null ? 'n/a' : l.volumeRatio.toFixed(2)}`).join(' ') : ''
-      console.log(
-        `    fold ${fold + 1} epoch ${e.epoch}/${e.epochs}: step ${e.step}, loss ${e.trainLoss.toFixed(3)}, internal val Dice ${e.validation ? e.validation.meanForegroundDice.toFixed(3) : 'n/a'}${ratios ? `, vol ratio ${ratios}` : ''}, load ${loadAverage()}`
-      )
-    })
+    app = await openBenchApp(dir, path.join(dir, 'project'), `fold ${fold + 1}`)
 
     // What the Train button sends for a new project (no active model to fine-tune): nothing but the cases.
     const { started, result, report, wallSeconds } = await trainAndEvaluateFold(app.training, {

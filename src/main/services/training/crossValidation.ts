@@ -67,6 +67,7 @@ export interface FoldLabelScores {
   name: string
   /** Mean over the held-out cases. */
   dice: number
+  iou: number
   hd95Mm: number
   surfaceDice: number
   /** Median over the held-out cases whose reference has the label (NaN when none has it). */
@@ -84,6 +85,7 @@ export function foldLabelScores(report: EvaluationReport, labelId: number): Fold
     labelId,
     name: report.mean.perLabel.find((l) => l.labelId === labelId)?.name ?? rows[0]?.name ?? String(labelId),
     dice: mean(dices),
+    iou: mean(rows.map((r) => r.iou)),
     hd95Mm: mean(rows.map((r) => r.hd95Mm ?? Number.NaN)),
     surfaceDice: mean(rows.map((r) => r.surfaceDice ?? Number.NaN)),
     volumeRatioMedian: median(volumeRatios),
@@ -171,8 +173,8 @@ export interface CrossValidationReport {
   /** Curated cases in the test split, left out of every fold. */
   testCases: string[]
   perFold: CrossValidationFold[]
-  /** Per label, over folds: the fold means of Dice and HD95, the fold medians of the volume ratio, NSD. */
-  summary: Array<{ labelId: number; name: string; dice: MeanSd; hd95Mm: MeanSd; volumeRatio: MeanSd; surfaceDice: MeanSd }>
+  /** Per label, over folds: the fold means of Dice, IoU and HD95, the fold medians of the volume ratio, NSD. */
+  summary: Array<{ labelId: number; name: string; dice: MeanSd; iou: MeanSd; hd95Mm: MeanSd; volumeRatio: MeanSd; surfaceDice: MeanSd }>
   minutesPerFold: MeanSd
 }
 
@@ -234,6 +236,7 @@ export function summarizeFolds(perFold: readonly CrossValidationFold[]): Pick<Cr
         labelId,
         name,
         dice: meanSd(rows.map((r) => r.dice)),
+        iou: meanSd(rows.map((r) => r.iou)),
         hd95Mm: meanSd(rows.map((r) => r.hd95Mm)),
         volumeRatio: meanSd(rows.map((r) => r.volumeRatioMedian).filter(Number.isFinite)),
         surfaceDice: meanSd(rows.map((r) => r.surfaceDice))
@@ -328,19 +331,19 @@ export function formatCrossValidation(report: CrossValidationReport): string {
   )
   lines.push(`fold models and report.json: ${report.folder}/ (not the project's models)`)
   lines.push('')
-  lines.push('fold  label                 Dice    HD95 mm   vol ratio  NSD     cases  model')
+  lines.push('fold  label                 Dice    IoU     HD95 mm   vol ratio  NSD     cases  model')
   for (const fold of report.perFold) {
     for (const label of [...fold.perLabel].sort((a, b) => a.labelId - b.labelId)) {
       lines.push(
-        `${String(fold.fold).padEnd(6)}${label.name.slice(0, 20).padEnd(22)}${fmt(label.dice, 3).padEnd(8)}${fmt(label.hd95Mm, 2).padEnd(10)}${fmt(label.volumeRatioMedian, 3).padEnd(11)}${fmt(label.surfaceDice, 3).padEnd(8)}${String(fold.heldOut.length).padEnd(7)}${fold.version} (${fold.status}, ${fold.epochs} ep, ${fmt(fold.minutes, 1)} min)`
+        `${String(fold.fold).padEnd(6)}${label.name.slice(0, 20).padEnd(22)}${fmt(label.dice, 3).padEnd(8)}${fmt(label.iou, 3).padEnd(8)}${fmt(label.hd95Mm, 2).padEnd(10)}${fmt(label.volumeRatioMedian, 3).padEnd(11)}${fmt(label.surfaceDice, 3).padEnd(8)}${String(fold.heldOut.length).padEnd(7)}${fold.version} (${fold.status}, ${fold.epochs} ep, ${fmt(fold.minutes, 1)} min)`
       )
     }
   }
   lines.push('')
   lines.push(`mean ± sd over ${report.perFold.length} folds`)
-  lines.push('label                 Dice            HD95 mm          vol ratio (median)  NSD')
+  lines.push('label                 Dice            IoU             HD95 mm          vol ratio (median)  NSD')
   for (const s of report.summary) {
-    lines.push(`${s.name.slice(0, 20).padEnd(22)}${pm(s.dice, 3).padEnd(16)}${pm(s.hd95Mm, 2).padEnd(17)}${pm(s.volumeRatio, 3).padEnd(20)}${pm(s.surfaceDice, 3)}`)
+    lines.push(`${s.name.slice(0, 20).padEnd(22)}${pm(s.dice, 3).padEnd(16)}${pm(s.iou, 3).padEnd(16)}${pm(s.hd95Mm, 2).padEnd(17)}${pm(s.volumeRatio, 3).padEnd(20)}${pm(s.surfaceDice, 3)}`)
   }
   lines.push(`minutes per fold: ${pm(report.minutesPerFold, 1)}`)
   return `${lines.join('\n')}\n`

@@ -67,12 +67,12 @@ describe('cross-validation statistics and report', () => {
     cases: rows.map(([dice, hd95Mm, surfaceDice, volumeRatio], n) => ({
       caseId: `c${n}`,
       meanForegroundDice: dice,
-      perLabel: [{ labelId: 1, name: 'Anterior', dice, iou: 0, sensitivity: null, specificity: null, hd95Mm, surfaceDice, volumeRatio }]
+      perLabel: [{ labelId: 1, name: 'Anterior', dice, iou: dice / (2 - dice), sensitivity: null, specificity: null, hd95Mm, surfaceDice, volumeRatio }]
     })),
     mean: { meanForegroundDice: 0, cases: rows.length, perLabel: [{ labelId: 1, name: 'Anterior', dice: 0, iou: 0, sensitivity: null, specificity: null }] }
   })
 
-  it("scores a label on a fold from its cases: mean Dice and HD95, the median volume ratio of cases that have the label", () => {
+  it("scores a label on a fold from its cases: mean Dice, IoU and HD95, the median volume ratio of cases that have the label", () => {
     const scores = foldLabelScores(
       evaluation([
         [0.8, 2, 0.9, 1.2],
@@ -84,6 +84,8 @@ describe('cross-validation statistics and report', () => {
     )
     expect(scores).toMatchObject({ labelId: 1, name: 'Anterior', hd95Mm: 2.5, volumeRatioMedian: 1.2 })
     expect(scores.dice).toBeCloseTo(0.75)
+    // The mean of the cases' IoUs, not the IoU of the mean Dice (0.6).
+    expect(scores.iou).toBeCloseTo((0.8 / 1.2 + 0.6 / 1.4 + 0.7 / 1.3 + 0.9 / 1.1) / 4)
     expect(scores.surfaceDice).toBeCloseTo(0.85)
   })
 
@@ -98,8 +100,8 @@ describe('cross-validation statistics and report', () => {
     steps: 30,
     minutes,
     perLabel: [
-      { labelId: 2, name: 'Posterior', dice: dice - 0.1, hd95Mm: hd95Mm + 1, surfaceDice: 0.5, volumeRatioMedian: Number.NaN },
-      { labelId: 1, name: 'Anterior', dice, hd95Mm, surfaceDice: 0.9, volumeRatioMedian: ratio }
+      { labelId: 2, name: 'Posterior', dice: dice - 0.1, iou: dice - 0.2, hd95Mm: hd95Mm + 1, surfaceDice: 0.5, volumeRatioMedian: Number.NaN },
+      { labelId: 1, name: 'Anterior', dice, iou: dice - 0.1, hd95Mm, surfaceDice: 0.9, volumeRatioMedian: ratio }
     ]
   })
 
@@ -109,6 +111,7 @@ describe('cross-validation statistics and report', () => {
     expect(summary.map((s) => s.name)).toEqual(['Anterior', 'Posterior'])
     expect(summary[0]?.dice.mean).toBeCloseTo(0.85)
     expect(summary[0]?.dice.sd).toBeCloseTo(Math.sqrt(0.005))
+    expect(summary[0]?.iou.mean).toBeCloseTo(0.75)
     expect(summary[0]?.hd95Mm).toEqual({ mean: 3, sd: Math.SQRT2 })
     expect(summary[0]?.volumeRatio.mean).toBeCloseTo(1)
     expect(summary[1]?.volumeRatio.mean).toBeNaN()
@@ -130,8 +133,8 @@ describe('cross-validation statistics and report', () => {
     const text = formatCrossValidation(report)
     expect(text).toContain('2-fold cross-validation of plain-unet with deep supervision (fold seed 7, default budget) on 2 curated cases; 1 test case(s) left out')
     expect(text).toContain("crossval/cv-20260101-000000/ (not the project's models)")
-    expect(text).toMatch(/^1 {5}Anterior {14}0\.800 {3}2\.00 {6}1\.100 {6}0\.900 {3}1 {6}v0001-20260101-000000 \(completed, 3 ep, 10\.0 min\)$/m)
-    expect(text).toMatch(/^Anterior {14}0\.850 ± 0\.071 {3}3\.00 ± 1\.41 {6}1\.000 ± 0\.141 {7}0\.900 ± 0\.000$/m)
+    expect(text).toMatch(/^1 {5}Anterior {14}0\.800 {3}0\.700 {3}2\.00 {6}1\.100 {6}0\.900 {3}1 {6}v0001-20260101-000000 \(completed, 3 ep, 10\.0 min\)$/m)
+    expect(text).toMatch(/^Anterior {14}0\.850 ± 0\.071 {3}0\.750 ± 0\.071 {3}3\.00 ± 1\.41 {6}1\.000 ± 0\.141 {7}0\.900 ± 0\.000$/m)
     // Per fold, labels in id order whatever order the fold listed them in.
     expect(text.indexOf('1     Anterior')).toBeLessThan(text.indexOf('1     Posterior'))
     expect(text).toMatch(/^Posterior .* n\/a ± n\/a/m)
