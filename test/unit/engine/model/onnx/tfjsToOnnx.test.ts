@@ -26,13 +26,15 @@ beforeAll(async () => {
 function randomizeWeights(model: tf.LayersModel, seed: number): void {
   model.setWeights(
     model.weights.map((variable, i) => {
-      const size = variable.shape.reduce((a, b) => a * (b ?? 1), 1)
+      // Weights always have known shapes.
+      const shape = variable.shape as number[]
+      const size = shape.reduce((a, b) => a * b, 1)
       const noise = seededValues(size, seed + 7919 * i)
       const short = variable.originalName.slice(variable.originalName.lastIndexOf('/') + 1)
-      const fanIn = variable.shape.length >= 2 ? variable.shape.slice(0, -1).reduce((a, b) => a * (b ?? 1), 1) : 1
+      const fanIn = shape.length >= 2 ? shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1
       const values =
         short === 'gamma' ? noise.map((v) => 1 + 0.5 * v) : short === 'moving_variance' ? noise.map((v) => 1 + 0.5 * Math.abs(v)) : noise.map((v) => v * Math.sqrt(6 / fanIn))
-      return tf.tensor(values, variable.shape as number[])
+      return tf.tensor(values, shape)
     })
   )
 }
