@@ -64,7 +64,9 @@ interface OnnxRuntime {
 async function loadOnnxRuntime(): Promise<OnnxRuntime> {
   const name = 'onnxruntime-node'
   try {
-    return (await import(/* @vite-ignore */ name)) as OnnxRuntime
+    const loaded = (await import(/* @vite-ignore */ name)) as Partial<OnnxRuntime> & { default?: OnnxRuntime }
+    // A CommonJS package through import(): named exports where Node's lexer finds them, else under default.
+    return loaded.InferenceSession ? (loaded as OnnxRuntime) : (loaded.default as OnnxRuntime)
   } catch (error) {
     throw new VoxloopError(
       'BACKEND_UNAVAILABLE',
