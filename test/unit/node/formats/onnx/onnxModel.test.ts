@@ -83,6 +83,53 @@ function tinyModel(overrides: Partial<OnnxModel> = {}): OnnxModel {
   }
 }
 
+/**
+ * The top-level fields of a message (varint and length-delimited only): an independent reader for
+ * what onnxruntime does not expose, such as metadata_props (an unknown field number would load silently).
+ */
+function fields(bytes: Uint8Array): { field: number; value: bigint | Uint8Array }[] {
+  const out: { field: number; value: bigint | Uint8Array }[] = []
+  let offset = 0
+  const varint = (): bigint => {
+    let result = 0n
+    for (let shift = 0n; ; shift += 7n) {
+      const byte = bytes[offset++] as number
+      result |= BigInt(byte & 0x7f) << shift
+      if (byte < 0x80) return result
+    }
+  }
+  while (offset < bytes.length) {
+    const key = varint()
+    const field = Number(key >> 3n)
+    const wireType = Number(key & 7n)
+    if (wireType === 0) out.push({ field, value: varint() })
+    else if (wireType === 2) {
+      const length = Number(varint())
+      out.push({ field, value: bytes.subarray(offset, offset + length) })
+      offset += length
+    } else throw new Error(`wire type ${wireType} not read here`)
+  }
+  return out
+}
+
+const text = (value: bigint | Uint8Array): string => new TextDecoder().decode(value as Uint8Array)
+
+describe('encodeOnnxModel, field by field', () => {
+  it("writes ir_version 8, the producer, opset_import and metadata_props under onnx.proto's field numbers", () => {
+    const model = fields(encodeOnnxModel(tinyModel()))
+    expect(model.find((f) => f.field === 1)?.value).toBe(8n)
+    expect(text(model.find((f) => f.field === 2)?.value as Uint8Array)).toBe('Voxloop')
+    expect(text(model.find((f) => f.field === 3)?.value as Uint8Array)).toBe('test')
+    const opset = fields(model.find((f) => f.field === 8)?.value as Uint8Array)
+    expect(opset.find((f) => f.field === 2)?.value).toBe(17n)
+    const metadata = model.filter((f) => f.field === 14).map((f) => Object.fromEntries(fields(f.value as Uint8Array).map((e) => [e.field, text(e.value)])))
+    expect(metadata).toEqual([
+      { 1: 'classes', 2: '[{"index":1,"labelId":3,"name":"liver"}]' },
+      { 1: 'note', 2: 'Größe µm' }
+    ])
+  })
+})
+
 describe('encodeOnnxModel, read back by onnxruntime', () => {
   it('loads with its inputs, outputs and metadata, and computes what the graph says', async () => {
     const session = await ort.InferenceSession.create(encodeOnnxModel(tinyModel()))
