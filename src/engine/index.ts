@@ -8,6 +8,7 @@ import { serializeError, VoxloopError } from '../shared/errors'
 import { activateBackend } from './backends/activateBackend'
 import { connectToParent, type ParentPort } from './parentPort'
 import { PredictionRunner } from './infer/PredictionRunner'
+import { checkVersionOnnx, exportVersionOnnx } from './model/onnx/exportVersionOnnx'
 import { TrainingRunner } from './train/TrainingRunner'
 
 type Handlers = { [M in EngineMethod]: (...args: EngineMethods[M]['args']) => Promise<EngineMethods[M]['result']> }
@@ -22,6 +23,8 @@ function buildHandlers(backend: BackendReport, port: ParentPort): Handlers {
     'train:start': (request) => training.train(request),
     'train:cancel': async (runId) => training.cancel(runId),
     'model:evaluate': (request) => training.evaluate(request),
+    'model:exportOnnx': (request) => exportVersionOnnx(request),
+    'model:checkOnnx': (request) => checkVersionOnnx(request),
     'infer:predictCase': (request) => prediction.predict(request),
     'infer:cancel': async () => prediction.cancel(),
     'infer:release': async () => prediction.release()

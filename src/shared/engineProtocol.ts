@@ -72,6 +72,48 @@ export interface EvaluateRequest {
   cases: CaseFiles[]
 }
 
+export interface OnnxExportRequest {
+  modelsDir: string
+  version: string
+  /** Voxloop's version, written into the file (producer_version, metadata voxloop_version). */
+  producerVersion: string
+}
+
+export interface OnnxExportResult {
+  version: string
+  /** The .onnx file's bytes (main writes them). */
+  bytes: Uint8Array
+  opset: number
+  nodes: number
+  parameters: number
+  /** Channels-last [batch, D, H, W, C] and [batch, D, H, W, K]; null where any size is accepted. */
+  inputShape: (number | null)[]
+  outputShape: (number | null)[]
+  /** The file's metadata_props (docs/ONNX.md). */
+  metadata: Record<string, string>
+}
+
+export interface OnnxCheckRequest {
+  modelsDir: string
+  version: string
+  /** The .onnx file main wrote. */
+  onnxPath: string
+  case: CaseFiles
+}
+
+export interface OnnxCheckResult {
+  caseId: string
+  version: string
+  /** [D, H, W] of the patch both models predicted (the plan's patch, at the case's centre). */
+  patchShape: [number, number, number]
+  /** Class probabilities compared. */
+  values: number
+  /** max |onnxruntime − tfjs| over them. */
+  maxAbsDifference: number
+  onnxRuntimeVersion: string
+  seconds: number
+}
+
 /**
  * Messages between main and the engine process. The same shapes travel over Electron's
  * utilityProcess port and Node's child_process IPC channel; one adapter on each side hides which.
@@ -91,6 +133,10 @@ export interface EngineMethods {
   'infer:release': { args: []; result: null }
   /** Predicts each case whole with a version's best model and scores it against its label. */
   'model:evaluate': { args: [EvaluateRequest]; result: EvaluationReport }
+  /** A version's best model as an ONNX file's bytes (docs/ONNX.md). */
+  'model:exportOnnx': { args: [OnnxExportRequest]; result: OnnxExportResult }
+  /** Runs an exported ONNX file with onnxruntime-node on a case's centre patch against the version's own prediction. */
+  'model:checkOnnx': { args: [OnnxCheckRequest]; result: OnnxCheckResult }
 }
 export type EngineMethod = keyof EngineMethods
 

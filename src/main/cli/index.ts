@@ -18,6 +18,7 @@ import { serveCommand } from './commands/serveCommand'
 import { evaluateCommand, parseSplitFlag, trainCommand } from './commands/trainCommand'
 import { crossvalCommand, crossvalFlags } from './commands/crossvalCommand'
 import { predictCommand } from './commands/predictCommand'
+import { exportModelCommand, requireOnnxFormat } from './commands/exportModelCommand'
 import { parseSplitCommandInput, splitCommand } from './commands/splitCommand'
 import { parseSpacingArgs, setSpacingCommand } from './commands/spacingCommand'
 import { integerFlag, parseArgs, stringFlag } from './parseArgs'
@@ -93,6 +94,15 @@ Commands:
                                             Dice, IoU, HD95 and surface Dice (2 mm) in mm, volume ratio;
                                             --split test also keeps the report as the version's test figures
                                             (models/<version>/evaluation-test.json, shown in the model table)
+  export-model <project> <version> --onnx [--out <file.onnx>] [--check <case>] [--json]
+                                            a trained model version (its best epoch) as an ONNX file for
+                                            another pipeline (onnxruntime, opset 17): input 'image' float32
+                                            [batch, D, H, W, C] resampled and normalised as the file's
+                                            metadata says, output 'probabilities' [batch, D, H, W, K]
+                                            (docs/ONNX.md); written outside the project, by default
+                                            <version>.onnx here; --check runs the file with onnxruntime-node
+                                            on the case's centre patch against Voxloop's own prediction and
+                                            exits 1 if a probability differs by more than 1e-4
   split <project> [<case> … --set train|validation|test] [--json]
                                             list the project's fixed splits (cases and curated cases per
                                             split), or move the cases named to one; moving a case in or out
@@ -149,7 +159,7 @@ async function createApp(backendFlag: string | undefined): Promise<VoxloopApp> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json', 'help', 'version', 'msd', 'predictions', 'no-augment', 'tta', 'deep-supervision', 'no-deep-supervision'])
+  const args = parseArgs(argv, ['json', 'help', 'version', 'msd', 'predictions', 'no-augment', 'tta', 'deep-supervision', 'no-deep-supervision', 'onnx'])
   if (args.flags.has('version')) {
     process.stdout.write(`${version}\n`)
     return 0
@@ -274,6 +284,20 @@ async function main(argv: string[]): Promise<number> {
           tta: args.flags.has('tta'),
           json
         })
+      } finally {
+        await app.dispose()
+      }
+    }
+    case 'export-model': {
+      // Checked before the engine starts, so that a typo fails at once.
+      requireOnnxFormat(args.flags.has('onnx'))
+      const project = need(first, '<project>')
+      const modelVersion = need(second, '<version>')
+      const out = stringFlag(args, 'out')
+      const check = stringFlag(args, 'check')
+      const app = await createApp(backend)
+      try {
+        return await exportModelCommand(app, project, modelVersion, { onnx: true, out, check, json, appVersion: version })
       } finally {
         await app.dispose()
       }
