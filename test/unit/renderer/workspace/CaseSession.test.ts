@@ -190,6 +190,7 @@ function harnessWith<T extends SessionTools>(project: FakeProject, tools: TestTo
     palette: () => project.table.map((l) => ({ id: l.id, color: l.color, visible: true })),
     labelStyle: () => ({ opacity: 0.5, outline: false }),
     modality: () => 'MR',
+    channelNames: () => ['T1'],
     summary: () => summary,
     settings: () => settings,
     caseChanged: () => undefined,
