@@ -72,6 +72,8 @@ export class VolumeViewer {
   private colour = false
   /** Per view, the R, G, B slices of a colour picture and their composed RGBA (re-windowed without re-extracting). */
   private readonly rgbBuffers = new Map<ViewName, { channels: [Float32Array, Float32Array, Float32Array]; rgba: Uint8Array }>()
+  /** The window changed since a colour picture's slices were composed: they are composed again once, in the next frame. */
+  private colourWindowStale = false
   private overlay: OverlayKind = 'none'
   private overlayOpacity = 0.6
   private clip3d = false
@@ -595,8 +597,9 @@ export class VolumeViewer {
     const low = this.windowLevel.center - this.windowLevel.width / 2
     const high = this.windowLevel.center + this.windowLevel.width / 2
     for (const view of this.views.values()) view.setWindow(low, high)
-    // The grey window is a shader uniform; a colour picture's is applied when composing its bytes.
-    for (const name of this.views.keys()) this.composeColourSlice(name)
+    // The grey window is a shader uniform; a colour picture's is applied when composing its bytes,
+    // once per frame however many window events a drag sends (renderFrame).
+    if (this.colour) this.colourWindowStale = true
   }
 
   private applyLabelStyle(): void {
@@ -741,6 +744,10 @@ export class VolumeViewer {
     this.frameRequested = false
     const dirty = this.dirtyViews
     this.dirtyViews = new Set()
+    if (this.colourWindowStale) {
+      this.colourWindowStale = false
+      for (const name of this.views.keys()) this.composeColourSlice(name)
+    }
     for (const name of dirty) {
       if (name === '3d') continue
       const cell = this.cells.get(name)
