@@ -300,7 +300,7 @@ test('a one-slice case opens in one upright view that fills the viewer, is label
   expect(errors).toEqual([])
 })
 
-test('an RGB one-slice case opens in its single view and shows one channel at a time (the Channel choice)', async ({ page }) => {
+test('an RGB one-slice case opens in its single view, in colour, and shows one channel at a time in grey (the Channel choice)', async ({ page }) => {
   test.setTimeout(180_000)
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
@@ -348,6 +348,11 @@ test('an RGB one-slice case opens in its single view and shows one channel at a 
     const drawn = await drawnBoxes(page, 'axial')
     return { fx: (drawn.bright.x + drawn.bright.width / 2 - drawn.image.x) / drawn.image.width, fy: (drawn.bright.y + drawn.bright.height / 2 - drawn.image.y) / drawn.image.height }
   }
+  // Channels named R, G, B make a colour picture: it opens in colour (colourPicture.browser.spec.ts
+  // checks the colours); unticked, one channel is shown in grey.
+  await expect(page.getByTestId('viewer')).toHaveAttribute('data-colour', 'rgb')
+  await page.getByTestId('colour-display').uncheck()
+  await expect(page.getByTestId('viewer')).not.toHaveAttribute('data-colour', /./)
   // Channel R (the first) is shown: its square at the top-left.
   await expect(page.getByTestId('channel').locator('option')).toHaveText(['R', 'G', 'B'])
   await setWindow()

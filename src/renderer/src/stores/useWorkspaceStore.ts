@@ -65,6 +65,8 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     layout: 'grid' as Layout,
     overlay: 'none' as OverlayKind,
     channel: 0,
+    /** A colour picture (rgbComposite.ts) shows as R, G, B; off, its `channel` in grey. Per case: each opens in colour. */
+    colour: true,
     clip3d: false,
     /** The uncertainty heat map's own opacity (the labels have theirs). */
     uncertaintyOpacity: 0.6,
@@ -88,6 +90,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     firstFrameMs: ref(initial.firstFrameMs),
     obliqueDegrees: ref(initial.obliqueDegrees),
     singleSliceView: ref(initial.singleSliceView),
+    colourPicture: ref(initial.colourPicture),
     dicomSource: shallowRef(initial.dicomSource),
     hasPrediction: ref(initial.hasPrediction),
     hasUncertainty: ref(initial.hasUncertainty),
@@ -168,6 +171,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
       palette: () => paletteEntries(projects.labels),
       labelStyle: () => ({ opacity: display.opacity, outline: display.outline }),
       modality: () => projects.current?.manifest.modality,
+      channelNames: () => projects.current?.manifest.channelNames ?? [],
       summary: () => projects.cases.find((c) => c.id === id) ?? null,
       settings: () => tools,
       caseChanged: (summary) => projects.replaceCase(summary),
@@ -230,6 +234,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     if (tools.tool === 'pick-threshold') tools.tool = 'brush'
     display.overlay = 'none'
     display.channel = 0
+    display.colour = true
   }
 
   /** Per-project settings back to their start (label ids and tools mean other things elsewhere). */
@@ -362,6 +367,12 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     viewer?.setChannel(channel)
   }
 
+  /** A colour picture in colour, or its chosen channel in grey (nothing for other cases). */
+  function setColour(on: boolean): void {
+    display.colour = on
+    viewer?.setColour(on)
+  }
+
   function toggleLabelVisibility(id: number): void {
     hidden.value = hidden.value.includes(id) ? hidden.value.filter((h) => h !== id) : [...hidden.value, id]
     viewer?.setLabelTable(paletteEntries(projects.labels))
@@ -425,6 +436,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     caseId,
     obliqueDegrees: mirror.obliqueDegrees,
     singleSliceView: mirror.singleSliceView,
+    colourPicture: mirror.colourPicture,
     dicomSource: mirror.dicomSource,
     currentCase,
     loading,
@@ -467,6 +479,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     applyDisplay,
     setLayout,
     setChannel,
+    setColour,
     toggleLabelVisibility,
     updateLabelTable,
     deleteLabel,

@@ -13,9 +13,20 @@ import { islandsTool } from './islands/tool'
 import { navigateTool } from './navigate/tool'
 import { pickThresholdTool } from './pickThreshold/tool'
 import { rulerTool } from './ruler/tool'
-import type { ToolAction, VoxelTool } from './voxelTool'
+import type { OpenCaseShape, ToolAction, UnavailableChoice, VoxelTool } from './voxelTool'
 
-export type { OpenCaseShape, ToolAction, ToolContext, ToolHandler, ToolName, ToolSettings, ToolSettingsEmits, ToolSettingsProps, VoxelTool } from './voxelTool'
+export type {
+  OpenCaseShape,
+  ToolAction,
+  ToolContext,
+  ToolHandler,
+  ToolName,
+  ToolSettings,
+  ToolSettingsEmits,
+  ToolSettingsProps,
+  UnavailableChoice,
+  VoxelTool
+} from './voxelTool'
 
 export const TOOLS: readonly VoxelTool[] = checkedTools([
   navigateTool,
@@ -55,4 +66,19 @@ export function findAction(id: string): { tool: VoxelTool; action: ToolAction } 
     if (action) return { tool, action }
   }
   return undefined
+}
+
+/**
+ * Every setting value the open case cannot use, from all tools (settings are shared: the eraser and
+ * the grow tool use the brush's shape), each setting and value once, in tool order.
+ */
+export function unavailableChoices(open: OpenCaseShape): readonly UnavailableChoice[] {
+  const found = new Map<string, UnavailableChoice>()
+  for (const tool of TOOLS) {
+    for (const choice of tool.unavailableChoices?.(open) ?? []) {
+      const key = `${choice.setting}=${String(choice.value)}`
+      if (!found.has(key)) found.set(key, choice)
+    }
+  }
+  return [...found.values()]
 }

@@ -67,6 +67,8 @@ export interface ToolContext {
   thresholdPicked(range: IntensityRange): void
   /** Drawing over the slice views (the ruler's line); absent where nothing is on screen (unit tests). */
   readonly screen?: ToolScreen
+  /** The open case's shape (a one-slice case turns 3D modes off); absent in unit tests of 3D volumes. */
+  openCase?(): OpenCaseShape
 }
 
 /** The slice views as a tool that draws over them sees them. */
@@ -126,10 +128,21 @@ export interface OpenCaseShape {
   singleSlice: boolean
 }
 
+/**
+ * A setting's value that the open case cannot use (the brush's 3D sphere on a one-slice case), why,
+ * and the value the tools use instead meanwhile. The user's choice is kept for the next case, as the
+ * layout is; the panel disables the choice with the reason, and the tools read `instead`.
+ */
+export type UnavailableChoice = {
+  [K in keyof ToolSettings]: { setting: K; value: ToolSettings[K]; instead: ToolSettings[K]; reason: string }
+}[keyof ToolSettings]
+
 /** Props every settings component receives. */
 export interface ToolSettingsProps {
   settings: ToolSettings
   labels: readonly LabelDef[]
+  /** The choices the open case cannot use, with why (unavailableChoices in the registry); none when absent. */
+  unavailable?: readonly UnavailableChoice[]
 }
 
 /** Events a settings component emits: `update` patches the shared settings (the panel applies it, clamping the radius). */
@@ -162,6 +175,11 @@ export interface VoxelTool {
    * in the tool's folder instead (islands/options.ts).
    */
   settingsComponent?: () => Promise<Component | { default: Component }>
+  /**
+   * Setting values of this tool that a case of this shape cannot use (a 3D mode on a one-slice
+   * case), with why and what is used instead: the panel disables them, the tool reads `instead`.
+   */
+  unavailableChoices?(open: OpenCaseShape): readonly UnavailableChoice[]
   /** Pointer handling for one open case; absent for tools that only have actions. */
   create?(context: ToolContext): ToolHandler
   actions?: readonly ToolAction[]

@@ -58,6 +58,8 @@ export class SliceView {
   private readonly imageTexture: DataTexture
   private readonly labelTexture: DataTexture
   private overlayTexture: DataTexture
+  /** A colour picture's windowed RGBA (1×1 until the first colour slice arrives). */
+  private rgbTexture: DataTexture
   private readonly letters: HTMLDivElement[] = []
   private readonly sliceLabel: HTMLDivElement
   readonly width: number
@@ -100,6 +102,7 @@ export class SliceView {
       this.height
     )
     this.overlayTexture = makeTexture(new Float32Array(1), 1, 1, FloatType)
+    this.rgbTexture = makeRgbaTexture(new Uint8Array(4), 1, 1)
     this.material = new ShaderMaterial({
       glslVersion: GLSL3,
       vertexShader: SLICE_VERTEX,
@@ -110,6 +113,8 @@ export class SliceView {
         uPalette: { value: shared.palette },
         uColormap: { value: shared.colormap },
         uOverlay: { value: this.overlayTexture },
+        uColour: { value: false },
+        uRgb: { value: this.rgbTexture },
         uWindowLow: { value: 0 },
         uWindowHigh: { value: 1 },
         uLabelOpacity: { value: 0.5 },
@@ -177,6 +182,23 @@ export class SliceView {
     }
     target.set(data)
     this.labelTexture.needsUpdate = true
+  }
+
+  /**
+   * A colour picture's slice as RGBA bytes in screen order, already windowed (composeRgbSlice), shown
+   * instead of the grey image slice; null goes back to grey. The grey slice stays uploaded: the
+   * threshold preview reads the channel the tools use from it.
+   */
+  setColourSlice(rgba: Uint8Array | null): void {
+    this.material.uniforms.uColour!.value = rgba !== null
+    if (!rgba) return
+    if (this.rgbTexture.image.width !== this.width || this.rgbTexture.image.height !== this.height) {
+      this.rgbTexture.dispose()
+      this.rgbTexture = makeRgbaTexture(new Uint8Array(this.width * this.height * 4), this.width, this.height)
+      this.material.uniforms.uRgb!.value = this.rgbTexture
+    }
+    ;(this.rgbTexture.image.data as Uint8Array).set(rgba.subarray(0, this.width * this.height * 4))
+    this.rgbTexture.needsUpdate = true
   }
 
   /** Heat map values in 0..1 in screen order, or null to hide it. */
@@ -320,6 +342,7 @@ export class SliceView {
     this.imageTexture.dispose()
     this.labelTexture.dispose()
     this.overlayTexture.dispose()
+    this.rgbTexture.dispose()
     this.material.dispose()
     this.plane.geometry.dispose()
     this.crosshair.geometry.dispose()
@@ -381,6 +404,15 @@ function makeTexture(data: Float32Array | Uint8Array, width: number, height: num
   texture.magFilter = NearestFilter
   texture.generateMipmaps = false
   texture.unpackAlignment = 1
+  texture.needsUpdate = true
+  return texture
+}
+
+function makeRgbaTexture(data: Uint8Array, width: number, height: number): DataTexture {
+  const texture = new DataTexture(data, width, height, RGBAFormat, UnsignedByteType)
+  texture.minFilter = NearestFilter
+  texture.magFilter = NearestFilter
+  texture.generateMipmaps = false
   texture.needsUpdate = true
   return texture
 }

@@ -8,6 +8,7 @@ import { bindSliceView, bindVolumeView, type PointerHost, type PointerInteractio
 import { composeScreenshot, downloadCanvas, screenshotFileName } from './screenshot'
 import { extractSlice, labelBitsOf, labelSliceBuffer } from './sliceExtraction'
 import { singleSliceCaption, shownLayout, singleSliceView } from './singleSlice'
+import { composeRgbSlice, naturalColourWindow } from './rgbComposite'
 import { makeLookupTexture, makePaletteTexture, SliceView } from './SliceView'
 import { SURFACE_SMOOTHING, SurfaceJobs } from './surfaceJobs'
 import { SLICE_VIEWS, type ViewName } from './viewOrientation'
@@ -37,6 +38,8 @@ export interface HoverInfo {
   ijk: [number, number, number]
   ras: [number, number, number]
   intensity: number
+  /** The picture's R, G, B at the point while a colour picture is shown in colour, else null. */
+  rgb: [number, number, number] | null
   label: number
 }
 
@@ -63,6 +66,14 @@ export class VolumeViewer {
   private windowLevel: WindowLevel = { center: 0.5, width: 1 }
   private intensityRange: [number, number] = [0, 1]
   private channel = 0
+  /** The case is a colour picture (rgbComposite.ts): it may be shown as R, G, B. */
+  private colourPicture = false
+  /** A colour picture is shown in colour now (else its `channel` in grey). */
+  private colour = false
+  /** Per view, the R, G, B slices of a colour picture and their composed RGBA (re-windowed without re-extracting). */
+  private readonly rgbBuffers = new Map<ViewName, { channels: [Float32Array, Float32Array, Float32Array]; rgba: Uint8Array }>()
+  /** The window changed since a colour picture's slices were composed: they are composed again once, in the next frame. */
+  private colourWindowStale = false
   private overlay: OverlayKind = 'none'
   private overlayOpacity = 0.6
   private clip3d = false
@@ -134,8 +145,11 @@ export class VolumeViewer {
     return () => set.delete(entry)
   }
 
-  /** Show a case. Slice views draw first; the 3D texture is built right after the first frame. */
-  load(data: ViewerCase, options: { labels: PaletteEntry[]; window?: WindowLevel }): void {
+  /**
+   * Show a case. Slice views draw first; the 3D texture is built right after the first frame.
+   * `colourPicture`: the case is a colour picture (isColourPicture) and opens in colour.
+   */
+  load(data: ViewerCase, options: { labels: PaletteEntry[]; window?: WindowLevel; colourPicture?: boolean }): void {
     this.stats.loadStarted()
     this.disposeViews()
     this.data = data
@@ -148,8 +162,11 @@ export class VolumeViewer {
     const voxels = header.dims[0] * header.dims[1] * header.dims[2]
     const [min, max] = samplePercentiles(data.image.data, [0, 100], 200_000, voxels) as [number, number]
     this.intensityRange = [min, max === min ? min + 1 : max]
-    this.windowLevel = options.window ?? autoWindow(data.image.data, voxels)
     this.channel = 0
+    this.colourPicture = options.colourPicture === true && header.channels === 3
+    this.colour = this.colourPicture
+    this.windowLevel = (this.colour ? this.colourWindow() : null) ?? options.window ?? autoWindow(data.image.data, voxels)
+    this.markColour()
     this.setLabelTable(options.labels)
     // Slice buffers and textures take the wider of the label and the prediction (one view shows either).
     const labelBits = labelBitsOf(data.labels, data.prediction)
@@ -160,6 +177,11 @@ export class VolumeViewer {
       const view = new SliceView(cell, name, header, { palette: this.palette, colormap: this.colormap, labelBits }, look)
       this.views.set(name, view)
       this.imageBuffers.set(name, new Float32Array(view.width * view.height))
+      if (this.colourPicture) {
+        const pixels = view.width * view.height
+        const channels: [Float32Array, Float32Array, Float32Array] = [new Float32Array(pixels), new Float32Array(pixels), new Float32Array(pixels)]
+        this.rgbBuffers.set(name, { channels, rgba: new Uint8Array(pixels * 4) })
+      }
       this.labelBuffers.set(name, labelSliceBuffer(view, labelBits))
       this.cleanups.push(bindSliceView(this.pointerHost, name, view, cell))
       view.setThresholdPreview(this.thresholdPreview)
@@ -231,10 +253,17 @@ export class VolumeViewer {
     this.requestRender('all')
   }
 
-  /** MR: window from the 0.5–99.5 percentiles of the current channel. */
+  /**
+   * MR: window from the 0.5–99.5 percentiles of the current channel. A colour picture in colour:
+   * of all three channels, so that one window stretches them alike and the hues stay.
+   */
   autoWindow(): void {
     if (!this.data) return
     const voxels = this.voxelsPerChannel()
+    if (this.colour) {
+      this.setWindow(autoWindow(this.data.image.data, voxels * 3))
+      return
+    }
     this.setWindow(autoWindow(this.data.image.data.subarray(this.channel * voxels, (this.channel + 1) * voxels), voxels))
   }
 
@@ -245,12 +274,41 @@ export class VolumeViewer {
     this.requestRender('slices')
   }
 
+  /**
+   * The channel shown in grey, and the one the hover value reads (the tools read the workspace's
+   * channel, which the page keeps the same). While a colour picture shows in colour, the picture
+   * stays in colour: only the threshold preview and the hover value follow the channel.
+   */
   setChannel(channel: number): void {
     if (!this.data || channel < 0 || channel >= this.data.image.header.channels) return
     this.channel = channel
     this.refreshAllSlices()
-    this.autoWindow()
+    if (!this.colour) this.autoWindow()
     this.rebuild3dImage()
+  }
+
+  /** Whether the open case is a colour picture (it may be shown in colour). */
+  isColourPicture(): boolean {
+    return this.colourPicture
+  }
+
+  /** Whether the open case is shown in colour now. */
+  showsColour(): boolean {
+    return this.colour
+  }
+
+  /**
+   * A colour picture in colour (its own colours: the window goes back to the sample type's range) or
+   * its chosen channel in grey (windowed from that channel's values). Ignored for other cases.
+   */
+  setColour(on: boolean): void {
+    if (!this.data || !this.colourPicture || on === this.colour) return
+    this.colour = on
+    this.markColour()
+    this.refreshAllSlices()
+    const natural = on ? this.colourWindow() : null
+    if (natural) this.setWindow(natural)
+    else this.autoWindow()
   }
 
   setLabelTable(entries: readonly PaletteEntry[]): void {
@@ -433,12 +491,14 @@ export class VolumeViewer {
     const index = ijk[0] + nx * (ijk[1] + ny * ijk[2])
     const m = header.rasFromIjk
     const ras = [0, 1, 2].map((r) => m[r]![0] * ijk[0] + m[r]![1] * ijk[1] + m[r]![2] * ijk[2] + m[r]![3]) as [number, number, number]
+    const voxels = this.voxelsPerChannel()
     return {
       view,
       point: [...point],
       ijk,
       ras,
-      intensity: data[this.channel * this.voxelsPerChannel() + index] as number,
+      intensity: data[this.channel * voxels + index] as number,
+      rgb: this.colour ? [data[index] as number, data[voxels + index] as number, data[2 * voxels + index] as number] : null,
       label: this.data.labels[index] as number
     }
   }
@@ -469,11 +529,47 @@ export class VolumeViewer {
     const image = this.imageBuffers.get(name) as Float32Array
     extractSlice(this.data.image.data, header.dims, view.mapping, slice, image, this.channel * this.voxelsPerChannel())
     view.setImageSlice(image)
+    this.refreshColourSlice(name)
     this.refreshLabelSlice(name)
     this.refreshOverlay(name)
     const total = header.dims[view.mapping.sliceAxis]
     view.setSliceText(this.single ? singleSliceCaption(view.width, view.height) : `${name[0]!.toUpperCase()}${name.slice(1)} ${slice + 1}/${total}`)
     this.dirtyViews.add(name)
+  }
+
+  /** A colour picture's R, G, B slices, extracted again (the slice changed) and composed with the window. */
+  private refreshColourSlice(name: ViewName): void {
+    const view = this.views.get(name)
+    const buffers = this.rgbBuffers.get(name)
+    if (!view || !this.data) return
+    if (!this.colour || !buffers) {
+      view.setColourSlice(null)
+      return
+    }
+    const { header, data } = this.data.image
+    const slice = this.cursor[view.mapping.sliceAxis]
+    buffers.channels.forEach((buffer, channel) => extractSlice(data, header.dims, view.mapping, slice, buffer, channel * this.voxelsPerChannel()))
+    this.composeColourSlice(name)
+  }
+
+  /** Composes the extracted R, G, B of a view with the current window and uploads them. */
+  private composeColourSlice(name: ViewName): void {
+    const view = this.views.get(name)
+    const buffers = this.rgbBuffers.get(name)
+    if (!view || !buffers || !this.colour) return
+    const [red, green, blue] = buffers.channels
+    view.setColourSlice(composeRgbSlice(red, green, blue, this.windowLevel, buffers.rgba))
+  }
+
+  /** The window that shows a colour picture's own colours, or null when its type has no natural range. */
+  private colourWindow(): WindowLevel | null {
+    return this.data ? naturalColourWindow(this.data.image.header.datatype) : null
+  }
+
+  /** Tests and screenshots read what the viewer shows: 'rgb' while a colour picture is in colour. */
+  private markColour(): void {
+    if (this.colour) this.root.dataset.colour = 'rgb'
+    else delete this.root.dataset.colour
   }
 
   private refreshLabelSlice(name: ViewName): void {
@@ -501,6 +597,9 @@ export class VolumeViewer {
     const low = this.windowLevel.center - this.windowLevel.width / 2
     const high = this.windowLevel.center + this.windowLevel.width / 2
     for (const view of this.views.values()) view.setWindow(low, high)
+    // The grey window is a shader uniform; a colour picture's is applied when composing its bytes,
+    // once per frame however many window events a drag sends (renderFrame).
+    if (this.colour) this.colourWindowStale = true
   }
 
   private applyLabelStyle(): void {
@@ -645,6 +744,10 @@ export class VolumeViewer {
     this.frameRequested = false
     const dirty = this.dirtyViews
     this.dirtyViews = new Set()
+    if (this.colourWindowStale) {
+      this.colourWindowStale = false
+      for (const name of this.views.keys()) this.composeColourSlice(name)
+    }
     for (const name of dirty) {
       if (name === '3d') continue
       const cell = this.cells.get(name)
@@ -670,6 +773,7 @@ export class VolumeViewer {
   private disposeViews(): void {
     for (const view of this.views.values()) view.dispose()
     this.views.clear()
+    this.rgbBuffers.clear()
     this.view3d?.dispose()
     this.view3d = null
     if (this.labels3dTimer) clearTimeout(this.labels3dTimer)

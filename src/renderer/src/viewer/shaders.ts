@@ -1,5 +1,5 @@
 /**
- * The slice shader: window/level and a colour map on the image, then the label map blended on
+ * The slice shader: window/level and a colour map on the image (or a colour picture's own RGB), then the label map blended on
  * top (filled or as outlines), then an optional heat-map overlay (prediction uncertainty); a threshold
  * preview tints the voxels whose raw value is in the range being chosen.
  * Textures hold raw values; all mapping happens here so that window changes cost no upload.
@@ -39,6 +39,8 @@ uniform highp usampler2D uLabel;
 uniform sampler2D uPalette;
 uniform sampler2D uColormap;
 uniform sampler2D uOverlay;
+uniform bool uColour;
+uniform sampler2D uRgb;
 uniform float uWindowLow;
 uniform float uWindowHigh;
 uniform float uLabelOpacity;
@@ -62,6 +64,8 @@ void main() {
   float value = texture(uImage, vUv).r;
   float t = clamp((value - uWindowLow) / max(uWindowHigh - uWindowLow, 1e-6), 0.0, 1.0);
   vec3 color = texture(uColormap, vec2(t * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb;
+  // A colour picture: its R, G, B, already windowed (rgbComposite.ts), instead of one channel in grey.
+  if (uColour) color = texture(uRgb, vUv).rgb;
 
   // Threshold preview: the voxels a range-limited tool would touch, tinted under the labels.
   if (uShowThreshold && value >= uThresholdLow && value <= uThresholdHigh) {

@@ -5,6 +5,7 @@ import type { CaseSummary, DicomSource, LabelDef, Modality, ReviewInfo } from '.
 import type { LabelArray, VoxelArray } from '../../../shared/volume'
 import { countVoxelsPerLabel, gridFromHeader, maxLabelOf, VoxelEditor, widenLabelsFor, type IntensityRange, type LabelChange } from '../tools'
 import type { PaletteEntry } from '../viewer/labelPalette'
+import { isColourPicture } from '../viewer/rgbComposite'
 import { singleSliceView } from '../viewer/singleSlice'
 import type { ViewName } from '../viewer/viewOrientation'
 import type { HoverInfo, PointerInteraction, VolumeViewer } from '../viewer/VolumeViewer'
@@ -42,6 +43,8 @@ export interface CaseSessionHost<T extends PointerInteraction> {
   palette(): PaletteEntry[]
   labelStyle(): { opacity: number; outline: boolean }
   modality(): Modality | undefined
+  /** The project's channel names (a one-slice case whose three are red, green, blue opens in colour). */
+  channelNames(): readonly string[]
   /** The case's row in the project's list (unsaved edits, the prediction's model). */
   summary(): CaseSummary | null
   /** The label the user is about to paint with (painting a label the table lacks is refused). */
@@ -77,6 +80,8 @@ export interface CaseSessionView {
    * chooser, slice scrolling and actions across slices are off while it is set (singleSlice.ts).
    */
   singleSliceView: ViewName | null
+  /** The case is a colour picture (rgbComposite.ts): it opens in colour, and may be shown one channel in grey. */
+  colourPicture: boolean
   /** The case's DICOM identifiers (patient, study, series) when it came from DICOM, else null. */
   dicomSource: DicomSource | null
   hasPrediction: boolean
@@ -105,6 +110,7 @@ export function emptySessionView(): CaseSessionView {
     firstFrameMs: null,
     obliqueDegrees: null,
     singleSliceView: null,
+    colourPicture: false,
     dicomSource: null,
     hasPrediction: false,
     hasUncertainty: false,
@@ -205,9 +211,10 @@ export class CaseSession<T extends SessionTools = SessionTools> {
     this.proposal = data.prediction?.data ?? null
     this.activity = [this.now]
     const modality = this.host.modality()
+    const colourPicture = isColourPicture(data.image.header, this.host.channelNames())
     viewer.load(
       { image: data.image, labels, prediction: data.prediction?.data ?? null, uncertainty: data.uncertainty },
-      { labels: this.host.palette(), ...(modality === 'CT' ? { window: { center: 50, width: 400 } } : {}) }
+      { labels: this.host.palette(), colourPicture, ...(modality === 'CT' ? { window: { center: 50, width: 400 } } : {}) }
     )
     const style = this.host.labelStyle()
     viewer.setLabelStyle(style.opacity, style.outline)
@@ -215,6 +222,7 @@ export class CaseSession<T extends SessionTools = SessionTools> {
       dicomSource: source,
       obliqueDegrees: isOblique(data.image.header.rasFromIjk) ? obliquityDegrees(data.image.header.rasFromIjk) : null,
       singleSliceView: singleSliceView(data.image.header.dims, data.image.header.rasFromIjk),
+      colourPicture,
       dirty: summary?.hasUnsavedEdits ?? false,
       hasPrediction: data.prediction !== null,
       hasUncertainty: data.uncertainty !== null,

@@ -1,6 +1,6 @@
 import type { VoxelArray } from '../../../shared/volume'
 import { imageChannel, viewAxisOfNormal, type IntensityRange, type VoxelEditor } from '../tools'
-import { findAction, findTool, type ToolContext, type ToolHandler, type ToolSettings } from '../tools/registry'
+import { findAction, findTool, type OpenCaseShape, type ToolContext, type ToolHandler, type ToolSettings } from '../tools/registry'
 import type { ToolScreen } from '../tools/voxelTool'
 import type { PointerInteraction, VolumeViewer } from '../viewer/VolumeViewer'
 import type { ViewName } from '../viewer/viewOrientation'
@@ -63,7 +63,8 @@ export class ToolController implements PointerInteraction {
       edited: () => feedback.edited(),
       message: (text) => feedback.message(text),
       thresholdPicked: (range) => feedback.thresholdPicked(range),
-      screen: screenOf(viewer)
+      screen: screenOf(viewer),
+      openCase: () => this.openCase()
     }
   }
 
@@ -109,7 +110,7 @@ export class ToolController implements PointerInteraction {
   runAction(actionId: string): boolean {
     const found = findAction(actionId)
     if (!found) return false
-    const unavailable = found.action.unavailable?.({ singleSlice: (this.viewer.singleSliceView?.() ?? null) !== null }) ?? null
+    const unavailable = found.action.unavailable?.(this.openCase()) ?? null
     if (unavailable !== null) {
       this.feedback.message(unavailable)
       return true
@@ -118,6 +119,11 @@ export class ToolController implements PointerInteraction {
     this.deactivateActive()
     found.action.run(this.context)
     return true
+  }
+
+  /** The open case's shape, as the tools and actions see it. */
+  private openCase(): OpenCaseShape {
+    return { singleSlice: (this.viewer.singleSliceView?.() ?? null) !== null }
   }
 
   /**

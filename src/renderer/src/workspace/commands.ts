@@ -8,13 +8,18 @@
  * 'Ctrl' also means ⌘ on a Mac. Shift is part of a letter's chord ('n' and 'Shift+N' differ) but not
  * of a symbol's: '?' needs Shift on one keyboard layout and not on another.
  */
-import { TOOLS } from '../tools/registry'
+import { reasonFor } from '../tools/core/caseChoices'
+import { TOOLS, unavailableChoices } from '../tools/registry'
 import type { Layout } from '../viewer/VolumeViewer'
 
 /** What the commands drive: the workspace store satisfies this (a small fake in unit tests). */
 export interface CommandTarget {
   tools: { activeLabel: number; radiusMm: number; shape: 'disk' | 'sphere' }
   thresholdEnabled: boolean
+  /** The view a one-slice case is shown in, or null for a 3D case (3D-only choices are off). */
+  singleSliceView: string | null
+  /** The status line: a key that cannot act says why here. */
+  message: string | null
   display: { outline: boolean; opacity: number }
   undo(): void
   redo(): void
@@ -114,7 +119,11 @@ export const COMMANDS: readonly Command[] = [
     keys: ['s'],
     description: 'Brush shape: 2D disk / 3D sphere',
     run: (c) => {
-      c.workspace.tools.shape = c.workspace.tools.shape === 'disk' ? 'sphere' : 'disk'
+      const next = c.workspace.tools.shape === 'disk' ? 'sphere' : 'disk'
+      // The sphere is off in a 2D image (brush/tool.ts): the key says why rather than doing nothing.
+      const off = reasonFor(unavailableChoices({ singleSlice: c.workspace.singleSliceView !== null }), 'shape', next)
+      if (off) c.workspace.message = off
+      else c.workspace.tools.shape = next
     }
   },
   { id: 'edit.undo', group: 'Edit', keys: ['Ctrl+Z'], description: 'Undo', run: (c) => c.workspace.undo() },

@@ -102,8 +102,11 @@ class FakeProject {
 class FakeViewer implements SessionViewer {
   interaction: PointerInteraction | null = null
   loads = 0
-  load(): void {
+  /** The options of the last load (the window, whether a colour picture opens in colour). */
+  options: Parameters<SessionViewer['load']>[1] | null = null
+  load(_data: Parameters<SessionViewer['load']>[0], options: Parameters<SessionViewer['load']>[1]): void {
     this.loads++
+    this.options = options
   }
   setLabelStyle(): void {}
   getWindow(): { center: number; width: number } {
@@ -190,6 +193,7 @@ function harnessWith<T extends SessionTools>(project: FakeProject, tools: TestTo
     palette: () => project.table.map((l) => ({ id: l.id, color: l.color, visible: true })),
     labelStyle: () => ({ opacity: 0.5, outline: false }),
     modality: () => 'MR',
+    channelNames: () => ['T1'],
     summary: () => summary,
     settings: () => settings,
     caseChanged: () => undefined,
@@ -408,5 +412,61 @@ describe('CaseSession', () => {
     await opening
     expect(viewer.loads).toBe(0)
     expect(viewer.interaction).toBeNull()
+  })
+})
+
+describe('CaseSession with a colour picture', () => {
+  /** Opens a 4 × 3 × nz case of three uint8 channels in a project whose channels have these names. */
+  async function openWith(dims: Vec3, channelNames: string[]): Promise<{ viewer: FakeViewer; patches: Array<Partial<CaseSessionView>> }> {
+    const viewer = new FakeViewer()
+    const voxels = dims[0] * dims[1] * dims[2]
+    const project = new FakeProject([label(1)], new Uint8Array(voxels))
+    const imageHeader: VolumeHeader = { ...testVolumeHeader(dims, [1, 1, 1], 3), datatype: 'uint8' }
+    const api = {
+      ...project.api,
+      load: async (caseId: string): Promise<CaseData> => ({
+        caseId,
+        image: { header: imageHeader, data: new Uint8Array(voxels * 3) },
+        label: { header: { ...testVolumeHeader(dims), datatype: 'uint8' }, data: new Uint8Array(voxels) },
+        prediction: null,
+        uncertainty: null
+      })
+    }
+    const patches: Array<Partial<CaseSessionView>> = []
+    const session = new CaseSession(CASE, {
+      api,
+      viewer,
+      tools: (editor, _image, feedback) => new DabTool(editor, feedback, () => ({ tool: 'brush', activeLabel: 1 })),
+      labels: () => project.table,
+      palette: () => [],
+      labelStyle: () => ({ opacity: 0.5, outline: false }),
+      modality: () => 'other',
+      channelNames: () => channelNames,
+      summary: () => null,
+      settings: () => ({ activeLabel: 1 }),
+      caseChanged: () => undefined,
+      thresholdPicked: () => undefined,
+      changed: (patch) => patches.push(patch)
+    })
+    await session.open()
+    session.dispose()
+    return { viewer, patches }
+  }
+
+  it('opens a one-slice case of channels red, green, blue in colour and says so', async () => {
+    const { viewer, patches } = await openWith([4, 3, 1], ['red', 'green', 'blue'])
+    expect(viewer.options?.colourPicture).toBe(true)
+    expect(patches.find((patch) => 'colourPicture' in patch)?.colourPicture).toBe(true)
+  })
+
+  it('keeps grey for three channels of other names, and for a 3D volume of red, green, blue', async () => {
+    for (const [dims, names] of [
+      [[4, 3, 1], ['T1', 'T2', 'FLAIR']],
+      [[4, 3, 2], ['red', 'green', 'blue']]
+    ] as Array<[Vec3, string[]]>) {
+      const { viewer, patches } = await openWith(dims, names)
+      expect(viewer.options?.colourPicture, names.join()).toBe(false)
+      expect(patches.find((patch) => 'colourPicture' in patch)?.colourPicture).toBe(false)
+    }
   })
 })

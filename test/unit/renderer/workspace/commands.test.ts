@@ -36,6 +36,8 @@ function fakeContext() {
   const workspace = {
     tools: { tool: 'brush', activeLabel: 1, radiusMm: 4, shape: 'disk' as 'disk' | 'sphere' },
     thresholdEnabled: false,
+    singleSliceView: null as string | null,
+    message: null as string | null,
     display: { outline: false, opacity: 0.5 },
     undo: () => calls.push('undo'),
     redo: () => calls.push('redo'),
@@ -151,6 +153,20 @@ describe('handleWorkspaceKey', () => {
     expect(calls).toEqual(['cancel', 'scroll:1', 'scroll:-10', 'undo', 'redo', 'save', 'status:done', 'next', 'action:interpolate', 'layout:grid', 'layout:3d', 'display', 'reset'])
     expect(workspace.display.outline).toBe(true)
     expect(press('q')).toBe(false)
+  })
+
+  it('keeps the brush a disk on a one-slice case, saying why, and gives the sphere back on a 3D case', () => {
+    const { context, workspace } = fakeContext()
+    const press = (keys: string): boolean => handleWorkspaceKey({ ...browserEvent(keys), target: null }, context)
+    workspace.singleSliceView = 'axial'
+    expect(press('s')).toBe(true)
+    expect(workspace.tools.shape).toBe('disk')
+    expect(workspace.message).toMatch(/3D sphere.*this 2D image has one slice/)
+    workspace.singleSliceView = null
+    workspace.message = null
+    press('s')
+    expect(workspace.tools.shape).toBe('sphere')
+    expect(workspace.message).toBeNull()
   })
 
   it('leaves keys to text fields only: checkboxes, sliders, dropdowns and buttons keep the shortcuts (issue #15 defect 3)', () => {

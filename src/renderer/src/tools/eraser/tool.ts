@@ -1,4 +1,4 @@
-import { createStrokeHandler } from '../brush/tool'
+import { brushChoices, createStrokeHandler } from '../brush/tool'
 import type { VoxelTool } from '../voxelTool'
 
 /** The eraser: the brush's stroke, footprint and settings, painting background. */
@@ -10,5 +10,6 @@ export const eraserTool: VoxelTool = {
   section: 'pointer',
   paints: true,
   settingsComponent: () => import('../brush/BrushSettings.vue'),
+  unavailableChoices: brushChoices,
   create: (context) => createStrokeHandler(context, 'erase')
 }

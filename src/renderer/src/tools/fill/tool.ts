@@ -1,5 +1,6 @@
 import type { Vec3 } from '../../../../shared/volume'
-import type { ToolSettings, VoxelTool } from '../voxelTool'
+import { choiceFor, OPEN_3D } from '../core/caseChoices'
+import type { OpenCaseShape, ToolSettings, UnavailableChoice, VoxelTool } from '../voxelTool'
 import { applyFill, type FillBound } from './fill'
 
 /** Largest region one click fills; a leak past it (an open outline in 3D) changes nothing. */
@@ -15,6 +16,14 @@ export function fillBoundOf(settings: Readonly<ToolSettings>): FillBound {
   return { kind: 'intensity', range: { min: settings.thresholdRange.min, max: settings.thresholdRange.max } }
 }
 
+/** Why the 3D fill is off on a one-slice case (the button's tooltip and the note under it). */
+export const FILL_3D_ON_ONE_SLICE = '3D fill off: this 2D image has one slice, so the fill works in 2D'
+
+/** On a one-slice case a 3D fill is the 2D fill by another name: only 2D is offered there. */
+export function fillChoices(open: OpenCaseShape): readonly UnavailableChoice[] {
+  return open.singleSlice ? [{ setting: 'fillDimension', value: '3d', instead: '2d', reason: FILL_3D_ON_ONE_SLICE }] : []
+}
+
 export const fillTool: VoxelTool = {
   id: 'fill',
   label: 'Fill',
@@ -24,6 +33,7 @@ export const fillTool: VoxelTool = {
   paints: true,
   writesActiveLabel: true,
   settingsComponent: () => import('./FillSettings.vue'),
+  unavailableChoices: fillChoices,
   create: (context) => ({
     pointerDown(view, point) {
       const settings = context.settings()
@@ -33,7 +43,7 @@ export const fillTool: VoxelTool = {
         axis: context.viewAxis(view),
         value: settings.activeLabel,
         image: bound.kind === 'intensity' ? context.image() : null,
-        config: { dimension: settings.fillDimension, bound, overwrite: settings.overwrite, maxVoxels: FILL_MAX_VOXELS }
+        config: { dimension: choiceFor(settings, 'fillDimension', fillChoices(context.openCase?.() ?? OPEN_3D)), bound, overwrite: settings.overwrite, maxVoxels: FILL_MAX_VOXELS }
       })
       if (result.aborted) context.message('Fill stopped: the region is larger than 5 million voxels. Close the outline or use a 2D fill.')
       context.showEdits({ immediate: true })

@@ -1,6 +1,7 @@
 import type { Vec3 } from '../../../../shared/volume'
 import { segmentFootprint } from '../brush/brush'
-import { clampRadius } from '../brush/tool'
+import { brushChoices, clampRadius } from '../brush/tool'
+import { choiceFor, OPEN_3D } from '../core/caseChoices'
 import type { ViewAxis } from '../core/grid'
 import type { ToolContext, ToolHandler, VoxelTool } from '../voxelTool'
 import { GrowWorkerClient, type GrowRunner } from './GrowWorkerClient'
@@ -56,7 +57,9 @@ export function createGrowHandler(context: ToolContext, runner: GrowRunner = wor
 
   const paint = (from: Vec3, to: Vec3): void => {
     const settings = context.settings()
-    const footprint = segmentFootprint(context.editor.grid, { fromIjk: from, toIjk: to, radiusMm: settings.radiusMm, shape: settings.shape, axis })
+    // The brush's shape, as the brush would use it (a disk on a one-slice case).
+    const shape = choiceFor(settings, 'shape', brushChoices(context.openCase?.() ?? OPEN_3D))
+    const footprint = segmentFootprint(context.editor.grid, { fromIjk: from, toIjk: to, radiusMm: settings.radiusMm, shape, axis })
     session.paintSeeds(footprint, value)
   }
 
@@ -106,5 +109,7 @@ export const growFromSeedsTool: VoxelTool = {
   // Its seeds carry the active label, so an empty label table must block it like the brush.
   writesActiveLabel: true,
   settingsComponent: () => import('./GrowFromSeedsSettings.vue'),
+  // Seeds take the brush's shape: a one-slice case seeds with disks, as the brush paints.
+  unavailableChoices: brushChoices,
   create: (context) => createGrowHandler(context)
 }
