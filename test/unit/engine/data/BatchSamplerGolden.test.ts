@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { BatchSampler, buildForegroundIndex, type BatchSamplerInput, type PreparedCase, type Shape3 } from '../../../../src/engine/data'
+import { augmentationConfigOf, BatchSampler, buildForegroundIndex, type BatchSamplerInput, type PreparedCase, type Shape3 } from '../../../../src/engine/data'
+import { augmentationTransforms } from '../../../../src/shared/augmentation'
 import { IDENTITY_TURN } from '../../../../src/engine/data/reorient'
 import { sampleFrom } from './fixtures'
 
@@ -52,12 +53,36 @@ export function samplerDigest(input: Omit<BatchSamplerInput, 'patchShape'>, step
   return hash.digest('hex').slice(0, 16)
 }
 
+const GOLDEN = [
+  { mirrors: [] as (0 | 1 | 2)[], digest: 'f0b6a7e276cc1405' },
+  { mirrors: [2] as (0 | 1 | 2)[], digest: '28d275d705a42606' },
+  { mirrors: [0, 1, 2] as (0 | 1 | 2)[], digest: 'f2b7c3e959920e99' }
+]
+
 describe('default augmentation (before presets)', () => {
-  it.each([
-    { mirrors: [] as (0 | 1 | 2)[], digest: 'f0b6a7e276cc1405' },
-    { mirrors: [2] as (0 | 1 | 2)[], digest: '28d275d705a42606' },
-    { mirrors: [0, 1, 2] as (0 | 1 | 2)[], digest: 'f2b7c3e959920e99' }
-  ])('draws the same batches for seed 1234 (mirror axes $mirrors)', ({ mirrors, digest }) => {
+  it.each(GOLDEN)('draws the same batches for seed 1234 (mirror axes $mirrors)', ({ mirrors, digest }) => {
     expect(samplerDigest({ augmentation: todaysAugmentation(mirrors) })).toBe(digest)
+  })
+})
+
+describe("the 'medium' preset", () => {
+  it.each(GOLDEN)('is the augmentation before presets: the same batches and fingerprint for seed 1234 (mirror axes $mirrors)', ({ mirrors, digest }) => {
+    const config = augmentationConfigOf(augmentationTransforms({ preset: 'medium', mirrorAxes: mirrors }))
+    expect(samplerDigest({ augmentation: config })).toBe(digest)
+  })
+
+  it('keeps every patch\'s case and centre under light and heavy: their extra transforms draw from a stream of their own', () => {
+    const where = (augmentation: BatchSamplerInput['augmentation']): unknown[] => {
+      const sampler = new BatchSampler(CASES, { patchShape: [6, 8, 10], batchSize: 3, seed: 99, augmentation })
+      return Array.from({ length: 10 }, () => sampler.next().samples.map((s) => [s.caseId, s.centre, s.foreground, s.augmentation?.affine ?? null]))
+    }
+    const medium = where(augmentationConfigOf(augmentationTransforms({ preset: 'medium' })))
+    const withExtras = augmentationConfigOf([...augmentationTransforms({ preset: 'medium' }), ...augmentationTransforms({ preset: 'heavy' }).filter((t) => ['shift', 'resizedCrop', 'elastic', 'dropout'].includes(t.kind))])
+    expect(where(withExtras)).toEqual(medium)
+  })
+
+  it('and the others draw other batches (the digest sees augmentation)', () => {
+    for (const preset of ['light', 'heavy'] as const) expect(samplerDigest({ augmentation: augmentationConfigOf(augmentationTransforms({ preset })) })).not.toBe(GOLDEN[0]!.digest)
+    expect(samplerDigest({ augmentation: null })).not.toBe(GOLDEN[0]!.digest)
   })
 })
