@@ -116,9 +116,9 @@ type PresetBody = readonly AugmentationTransform[]
 /**
  * The presets without mirroring and quarter turns (those come from the run's own options, below).
  * 'medium' is the engine's augmentation before presets, number for number (a golden test holds the
- * sampler to its old batches). 'light' and 'heavy' bracket it; their numbers follow nnU-Net's
- * (medium), its "DA5" heavier variant and albumentations' defaults (shift 0.0625, dropout), not a
- * measurement of ours.
+ * sampler to its old batches). 'light' and 'heavy' bracket it; their numbers are chosen by analogy
+ * with nnU-Net's heavier trainer variants and albumentations' defaults (shift 0.0625, cutout), not
+ * copied from them and not measured by us.
  */
 const PRESET_BODIES: Readonly<Record<AugmentationPreset, PresetBody>> = {
   none: [],
