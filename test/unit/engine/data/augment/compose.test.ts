@@ -179,7 +179,7 @@ describe('the extra transforms in the pipeline', () => {
   })
 
   it('shift along a one-voxel axis is none: a 2D patch keeps its slice', () => {
-    const slice = sampleFrom([1, 20, 20], 1, (d, h, w) => 1 + h * 20 + w, () => 0)
+    const slice = sampleFrom([1, 20, 20], 1, (_d, h, w) => 1 + h * 20 + w, () => 0)
     const draw = { ...drawAugmentation(NO_AUGMENTATION, createRandom(1)), shift: [0.4, 0, 0] as [number, number, number] }
     expect(applyAugmentation(slice, draw).image).toEqual(slice.image)
   })

@@ -140,7 +140,7 @@ describe('resized crop', () => {
 
   it('magnifies: a crop of a quarter of the plane doubles a square', () => {
     const shape: Shape3 = [1, 32, 32]
-    const sample = sampleFrom(shape, 1, (d, h, w) => (h >= 12 && h < 20 && w >= 12 && w < 20 ? 5 : 0), (d, h, w) => (h >= 12 && h < 20 && w >= 12 && w < 20 ? 1 : 0))
+    const sample = sampleFrom(shape, 1, (_d, h, w) => (h >= 12 && h < 20 && w >= 12 && w < 20 ? 5 : 0), (_d, h, w) => (h >= 12 && h < 20 && w >= 12 && w < 20 ? 1 : 0))
     const out = resizedCrop(sample, { area: 0.25, aspect: 1, position: [0.5, 0.5, 0.5] })
     expect(out.label.reduce((a, v) => a + v, 0)).toBe(4 * 64)
   })
