@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { AugmentationPlanSchema, AugmentationPresetSchema } from './augmentation'
 import { PostprocessingPlanSchema, PostprocessingTargetSchema } from './postprocessing'
 import { CaseIdSchema } from './project'
 
@@ -120,8 +121,19 @@ export const TrainingOptionsSchema = z
      * validates on the project's recorded validation split.
      */
     validationFraction: z.number().min(0).max(0.9).optional(),
-    /** Random spatial and intensity augmentation; default true. */
+    /**
+     * Augmentation preset ('none' | 'light' | 'medium' | 'heavy', src/shared/augmentation.ts); default
+     * 'medium' (what every measured run used). Each expands to an explicit transform list, recorded in
+     * the plan.
+     */
+    augmentation: AugmentationPresetSchema.optional(),
+    /** Before presets: false = 'none', true = the default preset. Kept for old callers; `augmentation` wins. */
     augment: z.boolean().optional(),
+    /**
+     * Random quarter turns in the H × W plane (with an in-plane mirror axis, transposes too); default
+     * false: most anatomy has one in-plane orientation (a chest X-ray's left and right differ).
+     */
+    quarterTurns: z.boolean().optional(),
     /**
      * Spatial axes (0 = D, 1 = H, 2 = W of the resampled grid) that augmentation mirrors, each with
      * chance 0.5; default none (or the base model's when fine-tuning). Only for structures that look
@@ -144,6 +156,10 @@ export const TrainingOptionsSchema = z
     resume: ModelVersionSchema.optional()
   })
   .strict()
+  .refine((options) => !(options.augment === false && options.augmentation !== undefined && options.augmentation !== 'none'), {
+    message: 'augment: false (no augmentation) contradicts the augmentation preset asked for',
+    path: ['augment']
+  })
 export type TrainingOptions = z.input<typeof TrainingOptionsSchema>
 
 export const Shape3Schema = z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)])
@@ -222,7 +238,10 @@ export const TrainingPlanSchema = z.object({
   schedule: LrScheduleKindSchema,
   warmupSteps: z.number().int().min(0),
   validationFraction: z.number(),
+  /** Whether the run augmented at all (its preset is not 'none'). */
   augment: z.boolean(),
+  /** The preset and the transforms it expanded to; absent in older runs: 'medium' when `augment`, else 'none'. */
+  augmentation: AugmentationPlanSchema.optional(),
   /** Axes augmentation mirrored (sorted, distinct); absent in older runs: none. */
   mirrorAxes: z.array(z.number().int().min(0).max(2)).optional(),
   seed: z.number().int(),

@@ -17,8 +17,10 @@ import { VoxloopError } from '../../shared/errors'
 import { createRandom, deriveSeed, type Random } from '../../shared/random'
 import {
   applyAugmentation,
+  augmentationFingerprint,
   augmentationRegionShape,
   drawAugmentation,
+  drawReadsBeyondPatch,
   resolveAugmentationConfig,
   type AugmentationConfig,
   type AugmentationConfigInput,
@@ -134,6 +136,9 @@ export interface Batch {
   samples: SampleInfo[]
 }
 
+/** Sub-stream index of a batch's extra-transform draws (deriveSeed(seed, step, EXTRA_STREAM)). */
+const EXTRA_STREAM = 0x61756721
+
 function fnv1a(text: string): string {
   let h = 0x811c9dc5
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0
@@ -161,7 +166,7 @@ export class BatchSampler {
     this.fingerprint = fnv1a(
       JSON.stringify({
         cases: cases.map((c) => [c.id, c.shape, c.channels, c.labelVoxels]),
-        options: { ...options, augmentation: this.augmentation }
+        options: { ...options, augmentation: this.augmentation && augmentationFingerprint(this.augmentation) }
       })
     )
     if (state) this.restore(state)
@@ -193,6 +198,8 @@ export class BatchSampler {
   batchAt(step: number): Batch {
     const { patchShape, batchSize } = this.options
     const random = createRandom(deriveSeed(this.options.seed, step))
+    // The extra transforms draw from their own stream, so turning them on leaves every patch's case, centre and other draws as they were.
+    const extraRandom = createRandom(deriveSeed(this.options.seed, step, EXTRA_STREAM))
     const patchVoxels = voxelCountOfShape(patchShape)
     const image = new Float32Array(batchSize * patchVoxels * this.channels)
     const label = new Uint8Array(batchSize * patchVoxels)
@@ -200,12 +207,12 @@ export class BatchSampler {
     for (let b = 0; b < batchSize; b++) {
       const imageOut = image.subarray(b * patchVoxels * this.channels, (b + 1) * patchVoxels * this.channels)
       const labelOut = label.subarray(b * patchVoxels, (b + 1) * patchVoxels)
-      samples.push(this.samplePatch(b, random, imageOut, labelOut))
+      samples.push(this.samplePatch(b, random, extraRandom, imageOut, labelOut))
     }
     return { image, label, shape: [batchSize, patchShape[0], patchShape[1], patchShape[2], this.channels], step, samples }
   }
 
-  private samplePatch(slot: number, random: Random, imageOut: Float32Array, labelOut: Uint8Array): SampleInfo {
+  private samplePatch(slot: number, random: Random, extraRandom: Random, imageOut: Float32Array, labelOut: Uint8Array): SampleInfo {
     const { patchShape, foregroundProbability, foregroundMode, batchSize } = this.options
     const caseIndex = random.int(0, this.cases.length - 1)
     const prepared = this.cases[caseIndex] as SamplerCase
@@ -225,9 +232,9 @@ export class BatchSampler {
       extractPatchInto(patch.source, patch.origin, patchShape, padding, imageOut, labelOut)
       return { ...info, augmentation: null }
     }
-    const draw = drawAugmentation(this.augmentation, random)
-    // Only rotation, zoom and quarter turns read beyond the patch; otherwise cut the patch itself.
-    const regionShape = draw.affine || draw.rot90 ? this.regionShape : patchShape
+    const draw = drawAugmentation(this.augmentation, random, extraRandom)
+    // Only rotation, zoom, shifts, quarter turns and transposes read beyond the patch; otherwise cut the patch itself.
+    const regionShape = drawReadsBeyondPatch(draw) ? this.regionShape : patchShape
     const margin = regionShape.map((n, axis) => Math.floor((n - (patchShape[axis] as number)) / 2))
     const regionOrigin = patchOrigin.map((o, axis) => o - (margin[axis] as number)) as Shape3
     const box = prepared.region(regionOrigin, regionShape)

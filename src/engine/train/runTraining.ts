@@ -47,7 +47,7 @@ import { ETA_MIN_STEPS, ProgressMeter } from './progressMeter'
 import { createVersionFolder, readRunRecord, versionDir, writeRunRecord } from './runRecord'
 import { classesFromLabels } from './trainingClasses'
 import { epochsForBudget, planTraining, type BasePlan } from './trainingPlan'
-import { mirrorAxesOf } from './mirrorAxes'
+import { samplerAugmentationOf } from './augmentationPlan'
 import { openStepper } from './parallel/openStepper'
 import { chooseTrainingWorkers } from './parallel/trainingWorkers'
 import { stepModel, type TrainingStepper } from './trainStep'
@@ -279,7 +279,6 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
       console.warn(`voxloop: ${opened.fallback}`)
       plan.workers = opened.workers
     }
-    const mirrors = mirrorAxesOf(plan)
     const sampler = new BatchSampler(
       training,
       {
@@ -287,7 +286,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
         batchSize: plan.batchSize,
         foregroundProbability: plan.foregroundProbability,
         foregroundMode: 'quota',
-        augmentation: plan.augment ? { flip: { probability: mirrors.length ? 0.5 : 0, axes: mirrors } } : null,
+        augmentation: samplerAugmentationOf(plan),
         seed: samplerSeed(plan)
       },
       checkpoint?.sampler

@@ -23,6 +23,7 @@
  * - validation: the cases main names (the project's recorded validation split, fixed across
  *   retrains); otherwise 20 % of the cases drawn from the seed, at least one when there are two or more.
  */
+import { augmentationPresetOf } from '../../shared/augmentation'
 import { VoxloopError } from '../../shared/errors'
 import { deriveSeed, createRandom } from '../../shared/random'
 import type { LabelDef, Modality } from '../../shared/project'
@@ -35,6 +36,7 @@ import { medianShape, suggestPatchSize } from '../data/suggestPatchSize'
 import { suggestTargetSpacing } from '../data/suggestTargetSpacing'
 import { ARCHITECTURE_REGISTRY } from '../model/architectures'
 import { classesFromLabels } from './trainingClasses'
+import { planAugmentation } from './augmentationPlan'
 
 export type ParsedTrainingOptions = z.output<typeof TrainingOptionsSchema>
 
@@ -283,6 +285,8 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
   const epochs = options.epochs ?? Math.max(1, Math.ceil((targetSteps ?? targetStepsFor(split.training.length)) / stepsPerEpoch))
   const totalSteps = stepsPerEpoch * epochs
   const optimizer = options.optimizer ?? 'adam'
+  const mirrorAxes = [...new Set(options.mirrorAxes ?? base?.plan.mirrorAxes ?? [])].sort()
+  const augmentation = planAugmentation(augmentationPresetOf(options), mirrorAxes, options.quarterTurns ?? false)
   const warmupSteps = Math.min(totalSteps - 1, options.warmupSteps ?? Math.min(TRAINING_DEFAULTS.maxWarmupSteps, Math.round(totalSteps * TRAINING_DEFAULTS.warmupFraction)))
 
   return {
@@ -298,8 +302,9 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
     schedule: options.schedule ?? TRAINING_DEFAULTS.schedule,
     warmupSteps: Math.max(0, warmupSteps),
     validationFraction,
-    augment: options.augment ?? true,
-    mirrorAxes: [...new Set(options.mirrorAxes ?? base?.plan.mirrorAxes ?? [])].sort(),
+    augment: augmentation.preset !== 'none',
+    augmentation,
+    mirrorAxes,
     seed: inputs.seed,
     patience: options.patience ?? TRAINING_DEFAULTS.patience,
     foregroundProbability: options.foregroundProbability ?? TRAINING_DEFAULTS.foregroundProbability,

@@ -6,6 +6,8 @@ import { version } from '../../../package.json'
 import { VoxloopError } from '../../shared/errors'
 import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_ARCHITECTURE_2D, DEFAULT_TRAINING_MINUTES } from '../../shared/training'
 import { parseBackendPreference } from '../../shared/backends'
+import { DEFAULT_AUGMENTATION_PRESET } from '../../shared/augmentation'
+import { formatAugmentationPresets } from './trainingReport'
 import { LabelConflictRuleSchema } from '../../shared/project'
 import { resolveAppDataDir } from '../app/appDataDir'
 import { VoxloopApp } from '../app/VoxloopApp'
@@ -135,7 +137,12 @@ Training options (defaults are picked from the data, the same as the app's Train
 ${ARCHITECTURES.map((name) => `                        ${name}: ${ARCHITECTURE_DESCRIPTIONS[name]}`).join('\n')}
   --no-deep-supervision  a plain U-Net without deep supervision (the extra loss on its half-resolution
                       decoder output, on by default as in nnU-Net); --deep-supervision turns it on
-  --seed N, --patience N, --depth N, --base-filters N, --no-augment
+  --seed N, --patience N, --depth N, --base-filters N
+  --augment P         augmentation preset (default ${DEFAULT_AUGMENTATION_PRESET}; --no-augment is none); each is this
+                      list of transforms (chance per patch: parameters), docs/TRAINING.md:
+${formatAugmentationPresets('                        ')}
+  --quarter-turns     also random quarter turns in the H×W plane (off: most anatomy has one in-plane
+                      orientation); with --mirror h or w, transposes too
   --mirror d,h,w      axes augmentation mirrors (default none: only for structures that look alike
                       mirrored); predict --tta mirrors the same axes
   --from <version>    fine-tune that model version
@@ -159,7 +166,7 @@ async function createApp(backendFlag: string | undefined): Promise<VoxloopApp> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json', 'help', 'version', 'msd', 'predictions', 'no-augment', 'tta', 'deep-supervision', 'no-deep-supervision', 'onnx'])
+  const args = parseArgs(argv, ['json', 'help', 'version', 'msd', 'predictions', 'no-augment', 'quarter-turns', 'tta', 'deep-supervision', 'no-deep-supervision', 'onnx'])
   if (args.flags.has('version')) {
     process.stdout.write(`${version}\n`)
     return 0

@@ -2,6 +2,7 @@
  * Text for `voxloop train` and `voxloop evaluate`: the progress line on stderr, one line per epoch,
  * and the final metrics tables. Pure functions of the events and results.
  */
+import { AUGMENTATION_PRESET_DESCRIPTIONS, AUGMENTATION_PRESETS, augmentationTransforms, describeAugmentationTransform, type AugmentationTransform } from '../../shared/augmentation'
 import { describePostprocessing } from '../../shared/postprocessing'
 import { LEGACY_ARCHITECTURE, type EvaluationReport, type LabelScore, type TrainingEpochEvent, type TrainingPreparing, type TrainingProgress, type TrainingResult, type TrainingStarted, type ValidationScores } from '../../shared/training'
 
@@ -22,8 +23,39 @@ export function formatPlan(started: TrainingStarted): string {
     `${started.resumed ? 'Resuming' : 'Training'} model ${started.version} on ${plan.trainingCaseIds.length} case(s), validating on ${plan.validationCaseIds.length}${plan.validationSplit === 'project' ? " (the project's fixed validation split)" : ''} (backend ${plan.backend}${(plan.workers ?? 1) > 1 ? `, ${plan.workers} workers splitting each batch` : ''})`,
     `  ${budgetText(plan)}${plan.stepsPerEpoch} steps per epoch, batch ${plan.batchSize} of ${plan.patchSize.join('×')} voxels at ${plan.targetSpacingMm.map((s) => s.toFixed(2)).join('×')} mm`,
     `  ${plan.optimizer} lr ${plan.learningRate} (${plan.schedule}, ${plan.warmupSteps} warm-up steps), ${plan.architecture ?? LEGACY_ARCHITECTURE} depth ${model.depth ?? '?'} × ${model.baseFilters ?? '?'} filters, seed ${plan.seed}${plan.fromModel ? `, fine-tuned from ${plan.fromModel}` : ''}`,
+    `  ${formatAugmentationLine(plan)}`,
     ...(plan.normalization ? [`  input normalisation (${plan.modality}): ${plan.normalization.reason}`] : [])
   ].join('\n')
+}
+
+/** "augmentation medium: rotate 20%: ±15° in plane; zoom 20%: ×0.85–1.25; …" (older runs: what `augment` meant). */
+export function formatAugmentationLine(plan: Pick<TrainingStarted['plan'], 'augment' | 'augmentation' | 'mirrorAxes'>): string {
+  const augmentation = plan.augmentation ?? { preset: plan.augment ? 'medium' : 'none', transforms: augmentationTransforms({ preset: plan.augment ? 'medium' : 'none', mirrorAxes: plan.mirrorAxes ?? [] }) }
+  return `augmentation ${augmentation.preset}${augmentation.transforms.length ? `: ${transformList(augmentation.transforms)}` : ''}`
+}
+
+function transformList(transforms: readonly AugmentationTransform[]): string {
+  return transforms.map(describeAugmentationTransform).join('; ')
+}
+
+/** Each preset and the transforms it expands to (without mirroring and quarter turns), for `voxloop train --help`. */
+export function formatAugmentationPresets(indent: string, width = 104): string {
+  const lines: string[] = []
+  for (const preset of AUGMENTATION_PRESETS) {
+    const transforms = augmentationTransforms({ preset })
+    const items = transforms.length ? transforms.map(describeAugmentationTransform) : [AUGMENTATION_PRESET_DESCRIPTIONS[preset]]
+    let line = `${indent}${preset}: `
+    for (const [i, item] of items.entries()) {
+      const text = i < items.length - 1 ? `${item};` : item
+      if (line.length + text.length + 1 > width && line.trim().length > preset.length + 1) {
+        lines.push(line.trimEnd())
+        line = `${indent}  `
+      }
+      line += `${text} `
+    }
+    lines.push(line.trimEnd())
+  }
+  return lines.join('\n')
 }
 
 /** "up to 15 min (about 2,040 steps the data needs; epochs sized from the measured speed), " or "10 epochs × ". */

@@ -2,7 +2,8 @@
  * Small rotations and scaling about the patch centre, in one resampling pass: trilinear for the
  * image, nearest neighbour for the label (so label values stay from the original set).
  *
- * Output voxel p reads input position cIn + Rᵀ·(p − cOut) / scale, with R = R_d(α)·R_h(β)·R_w(γ)
+ * Output voxel p reads input position cIn + Rᵀ·(p − s − cOut) / scale, with R = R_d(α)·R_h(β)·R_w(γ),
+ * s the shift
  * and the centres cOut = (nOut − 1)/2, cIn = ⌊(nIn − nOut)/2⌋ + cOut. The output may be smaller than
  * the input: the batch sampler cuts a larger region (`affineRegionShape`) so that rotated corners
  * read real voxels instead of padding, and this pass also crops it to the patch. With no rotation and
@@ -18,6 +19,8 @@ export interface AffineParams {
   rotationRad: [number, number, number]
   /** Magnification: > 1 enlarges the content (zoom in), < 1 shrinks it. */
   scale: number
+  /** Content shift [d, h, w] in output voxels (+ moves the content towards higher indices); default none. */
+  shiftVoxels?: [number, number, number]
 }
 
 export interface AffineOutput {
@@ -60,7 +63,7 @@ function multiply3(x: readonly number[], y: readonly number[]): number[] {
 }
 
 function isIdentity(params: AffineParams): boolean {
-  return params.scale === 1 && params.rotationRad.every((angle) => angle === 0)
+  return params.scale === 1 && params.rotationRad.every((angle) => angle === 0) && (params.shiftVoxels ?? [0, 0, 0]).every((s) => s === 0)
 }
 
 function padArray(channels: number, padValues: ArrayLike<number> | undefined): Float32Array {
@@ -82,8 +85,10 @@ export function affine(sample: TrainingSample, params: AffineParams, output: Aff
   const r = rotationMatrix(params.rotationRad)
   // Inverse map Rᵀ / scale: column j of m is how input position moves per output step along axis j.
   const m = [0, 1, 2].flatMap((row) => [0, 1, 2].map((col) => (r[col * 3 + row] as number) / params.scale))
-  const cOut = outShape.map((n) => (n - 1) / 2)
-  const cIn = sample.shape.map((n, axis) => Math.floor((n - (outShape[axis] as number)) / 2) + (cOut[axis] as number))
+  // A shift moves the content: output p shows what p − shift showed, so it moves the output centre.
+  const shift = params.shiftVoxels ?? [0, 0, 0]
+  const cOut = outShape.map((n, axis) => (n - 1) / 2 + (shift[axis] as number))
+  const cIn = sample.shape.map((n, axis) => Math.floor((n - (outShape[axis] as number)) / 2) + ((outShape[axis] as number) - 1) / 2)
   const image = new Float32Array(voxelCountOfShape(outShape) * C)
   const label = new Uint8Array(voxelCountOfShape(outShape))
   const [m00, m01, m02, m10, m11, m12, m20, m21, m22] = m as [number, number, number, number, number, number, number, number, number]

@@ -54,3 +54,39 @@ export function drawRot90(options: Rot90Options, random: Random): QuarterTurns {
 export function randomRot90(sample: TrainingSample, options: Rot90Options, random: Random): TrainingSample {
   return rot90(sample, drawRot90(options, random))
 }
+
+export interface TransposeOptions {
+  /**
+   * Chance (0–1) of swapping H and W. Default 0: a transpose mirrors the plane across its diagonal,
+   * so it is only for anatomy that looks alike mirrored (the 'transpose' preset entry comes only with
+   * quarter turns and an in-plane mirror axis, src/shared/augmentation.ts).
+   */
+  probability: number
+}
+
+export const DEFAULT_TRANSPOSE: Readonly<TransposeOptions> = Object.freeze({ probability: 0 })
+
+/** Swaps H and W: output (d, i, j) is input (d, j, i), shape [D, W, H]. Exact; its own inverse. */
+export function transposeHW(sample: TrainingSample): TrainingSample {
+  const [D, H, W] = sample.shape
+  const C = sample.channels
+  const image = new Float32Array(sample.image.length)
+  const label = new Uint8Array(sample.label.length)
+  let o = 0
+  for (let d = 0; d < D; d++) {
+    const plane = d * H * W
+    for (let i = 0; i < W; i++) {
+      for (let j = 0; j < H; j++, o++) {
+        const s = plane + j * W + i
+        label[o] = sample.label[s] as number
+        for (let c = 0; c < C; c++) image[o * C + c] = sample.image[s * C + c] as number
+      }
+    }
+  }
+  return { image, label, shape: [D, W, H], channels: C }
+}
+
+/** Whether to transpose; always one draw. */
+export function drawTranspose(options: TransposeOptions, random: Random): boolean {
+  return random.chance(options.probability)
+}

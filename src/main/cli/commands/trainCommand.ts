@@ -5,6 +5,7 @@
  * checkpoint stays; `--resume` continues it); a second Ctrl+C quits at once.
  */
 import path from 'node:path'
+import { AUGMENTATION_PRESETS, AugmentationPresetSchema, type AugmentationPreset } from '../../../shared/augmentation'
 import { VoxloopError } from '../../../shared/errors'
 import { CASE_SPLITS, CaseSplitSchema, type CaseSplit } from '../../../shared/project'
 import type { EventName } from '../../../shared/contract'
@@ -29,6 +30,9 @@ const FLAG_OF: Record<string, string> = {
   patience: '--patience',
   model: '--architecture/--depth/--base-filters/--[no-]deep-supervision',
   mirrorAxes: '--mirror',
+  augmentation: '--augment',
+  augment: '--no-augment',
+  quarterTurns: '--quarter-turns',
   fromModel: '--from',
   resume: '--resume'
 }
@@ -60,6 +64,14 @@ export function parseMirrorFlag(value: string | undefined): number[] | undefined
   return [...new Set(axes)].sort()
 }
 
+/** `--augment none|light|medium|heavy` → a preset (`--no-augment` is 'none' and contradicts any other). */
+export function parseAugmentFlag(value: string | undefined): AugmentationPreset | undefined {
+  if (value === undefined) return undefined
+  const parsed = AugmentationPresetSchema.safeParse(value.trim().toLowerCase())
+  if (!parsed.success) throw new VoxloopError('INVALID_ARGUMENT', `--augment takes one of ${AUGMENTATION_PRESETS.join(', ')}, got "${value}"`)
+  return parsed.data
+}
+
 /** The training options the flags describe (without --resume, which needs the project). */
 export function trainingOptionsFromFlags(args: ParsedArgs): TrainingOptions {
   const depth = integerFlag(args, 'depth', { min: 1, max: 5 })
@@ -80,6 +92,8 @@ export function trainingOptionsFromFlags(args: ParsedArgs): TrainingOptions {
     seed: integerFlag(args, 'seed', { min: 0, max: 0xffffffff }),
     patience: integerFlag(args, 'patience', { min: 1, max: 10_000 }),
     augment: args.flags.has('no-augment') ? false : undefined,
+    augmentation: parseAugmentFlag(stringFlag(args, 'augment')),
+    quarterTurns: args.flags.has('quarter-turns') ? true : undefined,
     mirrorAxes: parseMirrorFlag(stringFlag(args, 'mirror')),
     model: [architecture, depth, baseFilters, deepSupervision].some((v) => v !== undefined) ? { architecture, depth, baseFilters, deepSupervision } : undefined,
     fromModel: stringFlag(args, 'from')

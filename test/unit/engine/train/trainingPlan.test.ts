@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { epochsForBudget, planarSpacing, planTraining, splitCases, targetStepsFor, TRAINING_DEFAULTS, type PlanInputs } from '../../../../src/engine/train/trainingPlan'
 import { updateEarlyStopping, INITIAL_EARLY_STOPPING } from '../../../../src/engine/train/earlyStopping'
-import { TrainingOptionsSchema } from '../../../../src/shared/training'
+import { augmentationTransforms } from '../../../../src/shared/augmentation'
+import { TrainingOptionsSchema, TrainingPlanSchema } from '../../../../src/shared/training'
 import type { Vec3 } from '../../../../src/shared/volume'
 import { FIXTURE_LABELS } from './trainingFixtures'
 
@@ -142,6 +143,19 @@ describe('planTraining', () => {
     expect(tuned.mirrorAxes).toEqual([0, 2])
     const changed = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, mirrorAxes: [] }), base: { version: 'v0001-20250101-000000', plan: mirrored } }))
     expect(changed.mirrorAxes).toEqual([])
+  })
+
+  it("records the augmentation preset and the list it expands to: 'medium' by default, augment false is 'none'", () => {
+    const byDefault = planTraining(hippocampusLike())
+    expect(byDefault.augment).toBe(true)
+    expect(byDefault.augmentation).toEqual({ preset: 'medium', quarterTurns: false, transforms: augmentationTransforms({ preset: 'medium' }) })
+    const off = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, augment: false, mirrorAxes: [2] }) }))
+    expect(off.augment).toBe(false)
+    expect(off.augmentation?.transforms).toEqual([])
+    const heavy = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, augmentation: 'heavy', mirrorAxes: [2], quarterTurns: true }) }))
+    expect(heavy.augmentation).toEqual({ preset: 'heavy', quarterTurns: true, transforms: augmentationTransforms({ preset: 'heavy', mirrorAxes: [2], quarterTurns: true }) })
+    expect(heavy.augmentation?.transforms.map((t) => t.kind)).toContain('transpose')
+    expect(TrainingPlanSchema.parse(heavy)).toEqual(heavy)
   })
 
   it('refuses cases with different channel counts and an empty label table', () => {

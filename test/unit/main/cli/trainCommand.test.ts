@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { parseMirrorFlag, parsePatchFlag, trainingOptionsFromFlags, trainingOutput } from '../../../../src/main/cli/commands/trainCommand'
+import { parseAugmentFlag, parseMirrorFlag, parsePatchFlag, trainingOptionsFromFlags, trainingOutput } from '../../../../src/main/cli/commands/trainCommand'
 import { parseArgs } from '../../../../src/main/cli/parseArgs'
 import { formatDuration, formatEpochLine, formatPreparingLine, formatProgressLine, formatScoresTable } from '../../../../src/main/cli/trainingReport'
 import type { TrainingPreparing, TrainingProgress, ValidationScores } from '../../../../src/shared/training'
 
-const flags = (...argv: string[]): ReturnType<typeof parseArgs> => parseArgs(['train', 'project', ...argv], ['json', 'no-augment'])
+const flags = (...argv: string[]): ReturnType<typeof parseArgs> => parseArgs(['train', 'project', ...argv], ['json', 'no-augment', 'quarter-turns'])
 
 describe('voxloop train flags', () => {
   it('turn into training options, leaving the rest to the data', () => {
@@ -52,6 +52,24 @@ describe('voxloop train flags', () => {
     expect(parseMirrorFlag(undefined)).toBeUndefined()
     expect(() => parseMirrorFlag('x')).toThrow(/--mirror takes axes d, h, w/)
     expect(trainingOptionsFromFlags(flags('--mirror', 'h,w'))).toMatchObject({ mirrorAxes: [1, 2] })
+  })
+})
+
+describe('voxloop train --augment', () => {
+  it.each([
+    { argv: ['--augment', 'heavy'], options: { augmentation: 'heavy' } },
+    { argv: ['--augment', 'None'], options: { augmentation: 'none' } },
+    { argv: ['--augment=light', '--quarter-turns'], options: { augmentation: 'light', quarterTurns: true } },
+    { argv: ['--no-augment'], options: { augment: false } },
+    { argv: ['--no-augment', '--augment', 'none'], options: { augment: false, augmentation: 'none' } }
+  ])('$argv → $options', ({ argv, options }) => {
+    expect(trainingOptionsFromFlags(flags(...argv))).toEqual(options)
+  })
+
+  it('refuses an unknown preset, a missing one, and --no-augment with another preset, naming the flags', () => {
+    expect(() => parseAugmentFlag('extreme')).toThrow(/--augment takes one of none, light, medium, heavy, got "extreme"/)
+    expect(() => trainingOptionsFromFlags(flags('--augment', '--seed', '3'))).toThrow(/--augment needs a value/)
+    expect(() => trainingOptionsFromFlags(flags('--no-augment', '--augment', 'heavy'))).toThrow(/--no-augment: .*contradicts/)
   })
 })
 

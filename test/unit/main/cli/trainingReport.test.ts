@@ -4,7 +4,8 @@
  * metrics print — there rather than failing.
  */
 import { describe, expect, it } from 'vitest'
-import { formatEvaluation, formatTrainingResult, medianOf } from '../../../../src/main/cli/trainingReport'
+import { formatAugmentationLine, formatAugmentationPresets, formatEvaluation, formatTrainingResult, medianOf } from '../../../../src/main/cli/trainingReport'
+import { AUGMENTATION_PRESETS, augmentationTransforms, describeAugmentationTransform } from '../../../../src/shared/augmentation'
 import type { PostprocessingPlan } from '../../../../src/shared/postprocessing'
 import type { EvaluationReport, LabelScore, TrainingResult } from '../../../../src/shared/training'
 
@@ -88,5 +89,29 @@ describe('formatTrainingResult: the post-processing line', () => {
     expect(formatTrainingResult({ ...result, postprocessing: null })).toMatch(/\nPost-processing: none \(cancelled while choosing it\)\.\n$/)
     expect(formatTrainingResult(result)).not.toMatch(/Post-processing/)
     expect(formatTrainingResult({ ...result, status: 'cancelled', postprocessing: null })).not.toMatch(/Post-processing/)
+  })
+})
+
+describe('augmentation in the training report and --help', () => {
+  it('names the preset and every transform it applied, mirroring included', () => {
+    const plan = { augment: true, mirrorAxes: [2], augmentation: { preset: 'heavy' as const, quarterTurns: false, transforms: augmentationTransforms({ preset: 'heavy', mirrorAxes: [2] }) } }
+    const line = formatAugmentationLine(plan)
+    expect(line.startsWith('augmentation heavy: rotate 30%: ±30° in plane; zoom 30%: ×0.7–1.4; shift 20%')).toBe(true)
+    expect(line).toContain('elastic 20%: α 0–2 voxels on a 10-voxel grid')
+    expect(line).toContain('mirror 50% per axis: w')
+    expect(line).toContain('intensityShift 20%: -0.2 to 0.2')
+    expect(line.endsWith('dropout 20%: 1–4 boxes of 5–20% per edge, set to the mean (image only)')).toBe(true)
+  })
+
+  it('gives a run from before presets what augment meant then', () => {
+    expect(formatAugmentationLine({ augment: false, mirrorAxes: [] })).toBe('augmentation none')
+    expect(formatAugmentationLine({ augment: true, mirrorAxes: [] })).toBe(formatAugmentationLine({ augment: true, mirrorAxes: [], augmentation: { preset: 'medium', quarterTurns: false, transforms: augmentationTransforms({ preset: 'medium' }) } }))
+  })
+
+  it('lists every preset with its transforms for --help, wrapped under the width', () => {
+    const text = formatAugmentationPresets('    ', 90)
+    for (const preset of AUGMENTATION_PRESETS) expect(text).toMatch(new RegExp(`^    ${preset}: `, 'm'))
+    for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(90)
+    for (const t of augmentationTransforms({ preset: 'heavy' })) expect(text.replace(/\n\s+/g, ' ')).toContain(describeAugmentationTransform(t))
   })
 })

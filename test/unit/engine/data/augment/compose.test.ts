@@ -123,8 +123,84 @@ describe('drawAugmentation', () => {
   it.each([
     { name: 'probability above 1', input: { flip: { probability: 1.5 } } },
     { name: 'inverted range', input: { zoom: { range: [1.2, 0.8] as [number, number] } } },
-    { name: 'non-positive gamma', input: { gamma: { range: [0, 1] as [number, number] } } }
+    { name: 'non-positive gamma', input: { gamma: { range: [0, 1] as [number, number] } } },
+    { name: 'shift beyond half the patch', input: { shift: { fraction: 0.6 } } },
+    { name: 'crop area above 1', input: { resizedCrop: { area: [0.5, 1.2] as [number, number] } } },
+    { name: 'elastic grid of 1 voxel', input: { elastic: { sigmaVoxels: 1 } } },
+    { name: 'dropout of no box', input: { dropout: { boxes: [0, 2] as [number, number] } } }
   ])('rejects a bad config: $name', ({ input }) => {
     expect(() => resolveAugmentationConfig(input)).toThrow(RangeError)
+  })
+})
+
+const EXTRAS: AugmentationConfigInput = {
+  transpose: { probability: 0.5 },
+  shift: { probability: 1, fraction: 0.1 },
+  resizedCrop: { probability: 1, area: [0.5, 1], aspect: [0.75, 1.33] },
+  elastic: { probability: 1, alphaVoxels: [1, 2], sigmaVoxels: 5 },
+  dropout: { probability: 1, boxes: [1, 3], size: [0.1, 0.3], fill: 'mean' }
+}
+
+describe('the extra transforms in the pipeline', () => {
+  it('leave the other draws as they were: drawn after them, and only when one is on', () => {
+    const without = resolveAugmentationConfig(EVERYTHING)
+    const withExtras = resolveAugmentationConfig({ ...EVERYTHING, ...EXTRAS })
+    for (let seed = 0; seed < 10; seed++) {
+      const a = drawAugmentation(without, createRandom(seed))
+      const b = drawAugmentation(withExtras, createRandom(seed))
+      const c = drawAugmentation(withExtras, createRandom(seed), createRandom(seed + 100))
+      for (const draw of [b, c]) {
+        expect({ ...draw, transpose: false, shift: null, resizedCrop: null, elastic: null, dropout: null }).toEqual(a)
+        expect(draw.shift).not.toBeNull()
+        expect(draw.elastic).not.toBeNull()
+      }
+      // Off, they draw nothing: the next draw from the same stream is where it was.
+      const random = createRandom(seed)
+      drawAugmentation(without, random)
+      const next = random.next()
+      const again = createRandom(seed)
+      drawAugmentation(resolveAugmentationConfig({ ...EVERYTHING, ...EXTRAS, ...Object.fromEntries(Object.keys(EXTRAS).map((k) => [k, { probability: 0 }])) }), again)
+      expect(again.next()).toBe(next)
+    }
+  })
+
+  it.each([
+    { name: '3D', region: [14, 30, 30] as Shape3, patch: [8, 12, 16] as Shape3 },
+    { name: '2D (one slice)', region: [1, 40, 40] as Shape3, patch: [1, 24, 24] as Shape3 }
+  ])('keep shape, label set and determinism with everything on ($name)', ({ region, patch }) => {
+    const augment = composeAugmentations({ ...EVERYTHING, ...EXTRAS, rotate: { probability: 1, maxDegrees: { inPlane: 15, outOfPlane: patch[0] === 1 ? 0 : 10 } } })
+    const sample = cubeSample(region)
+    for (let seed = 0; seed < 6; seed++) {
+      const out = augment(sample, createRandom(seed), { outputShape: patch, padValues: [1] })
+      expect(out.shape).toEqual(patch)
+      for (const v of valuesOf(out.label)) expect([0, 1, 2]).toContain(v)
+      expect(augment(sample, createRandom(seed), { outputShape: patch, padValues: [1] })).toEqual(out)
+    }
+  })
+
+  it('shift along a one-voxel axis is none: a 2D patch keeps its slice', () => {
+    const slice = sampleFrom([1, 20, 20], 1, (_d, h, w) => 1 + h * 20 + w, () => 0)
+    const draw = { ...drawAugmentation(NO_AUGMENTATION, createRandom(1)), shift: [0.4, 0, 0] as [number, number, number] }
+    expect(applyAugmentation(slice, draw).image).toEqual(slice.image)
+  })
+
+  it('make the sampler region large enough for the largest shift (never reads padding)', () => {
+    const config = resolveAugmentationConfig({ ...NO_AUGMENTATION, shift: { probability: 1, fraction: 0.25 } })
+    const patch: Shape3 = [8, 12, 16]
+    const region = augmentationRegionShape(config, patch)
+    const ones = sampleFrom(region, 1, () => 1, () => 1)
+    for (let seed = 0; seed < 20; seed++) {
+      const draw = drawAugmentation(config, createRandom(seed))
+      const out = applyAugmentation(ones, draw, { outputShape: patch, padValues: [-1000] })
+      expect(Math.min(...out.image)).toBeGreaterThan(0)
+    }
+    // The draws do reach the edge: with the patch itself as the region they would pad.
+    const padded = [0, 1, 2, 3, 4].some((seed) => Math.min(...applyAugmentation(sampleFrom(patch, 1, () => 1, () => 1), drawAugmentation(config, createRandom(seed)), { outputShape: patch, padValues: [-1000] }).image) < 0)
+    expect(padded).toBe(true)
+  })
+
+  it('square the region when a transpose may swap H and W', () => {
+    const region = augmentationRegionShape(resolveAugmentationConfig({ ...NO_AUGMENTATION, transpose: { probability: 0.5 } }), [4, 8, 12])
+    expect(region).toEqual([4, 12, 12])
   })
 })
