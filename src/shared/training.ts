@@ -47,7 +47,7 @@ export const ARCHITECTURE_DESCRIPTIONS: Readonly<Record<ArchitectureName, string
   'plain-unet-2d': 'the plain U-Net in 2D: one slice at a time (default for 2D images; slice by slice on volumes)',
   'residual-unet': 'residual U-Net (DLTK): pre-activation residual units, nearest upsampling',
   'residual-unet-2d': 'the residual U-Net in 2D: one slice at a time',
-  unetpp: 'U-Net++: nested decoders with dense skips, plain U-Net blocks (~2× the plain step)',
+  unetpp: 'U-Net++: nested decoders with dense skips, plain U-Net blocks (a step ~2–2.5× the plain one)',
   'unetpp-2d': 'U-Net++ in 2D: one slice at a time (depth ≤ 4 by default)'
 }
 /**
