@@ -34,16 +34,31 @@ export const PatchSizeSchema = z.union([PatchEdge, z.tuple([z.number().int().min
  *   strided-conv downsampling, transposed-conv upsampling);
  * - 'plain-unet-2d': the same in 2D (nnU-Net's 2d configuration): one slice at a time, 3×3 kernels;
  *   the default for one-slice cases (2D images), and trained on single slices of 3D volumes;
- * - 'residual-unet': DLTK's residual U-Net (pre-activation residual units, nearest upsampling).
+ * - 'residual-unet': DLTK's residual U-Net (pre-activation residual units, nearest upsampling);
+ * - 'residual-unet-2d': the same in 2D, one slice at a time;
+ * - 'unetpp', 'unetpp-2d': U-Net++ (Zhou et al. 2018), nested decoders with dense skips, from the
+ *   plain U-Net's blocks, in 3D and 2D.
  */
-export const ARCHITECTURES = ['plain-unet', 'plain-unet-2d', 'residual-unet'] as const
+export const ARCHITECTURES = ['plain-unet', 'plain-unet-2d', 'residual-unet', 'residual-unet-2d', 'unetpp', 'unetpp-2d'] as const
 export const ArchitectureNameSchema = z.enum(ARCHITECTURES)
 export type ArchitectureName = z.infer<typeof ArchitectureNameSchema>
 /** One line per network, for `voxloop train --help` and the training form. */
 export const ARCHITECTURE_DESCRIPTIONS: Readonly<Record<ArchitectureName, string>> = {
   'plain-unet': "nnU-Net's plain U-Net: conv–norm–LeakyReLU ×2 per stage, strided/transposed convs",
   'plain-unet-2d': 'the plain U-Net in 2D: one slice at a time (default for 2D images; slice by slice on volumes)',
-  'residual-unet': 'residual U-Net (DLTK): pre-activation residual units, nearest upsampling'
+  'residual-unet': 'residual U-Net (DLTK): pre-activation residual units, nearest upsampling',
+  'residual-unet-2d': 'the residual U-Net in 2D: one slice at a time',
+  unetpp: 'U-Net++: nested decoders with dense skips, plain U-Net blocks (a step ~2–2.5× the plain one)',
+  'unetpp-2d': 'U-Net++ in 2D: one slice at a time (depth ≤ 4 by default)'
+}
+/**
+ * The networks that see one slice at a time (the engine registry's `planar`): the only ones a
+ * project of one-slice cases (2D images) can train; the others are 3D.
+ */
+export const PLANAR_ARCHITECTURES: readonly ArchitectureName[] = ['plain-unet-2d', 'residual-unet-2d', 'unetpp-2d']
+/** The networks a project whose training cases are all one slice can train: the planar ones. */
+export function architecturesFor(dims: ReadonlyArray<readonly number[]>): readonly ArchitectureName[] {
+  return oneSliceCases(dims) ? PLANAR_ARCHITECTURES : ARCHITECTURES
 }
 
 /**
@@ -63,11 +78,16 @@ export const DEFAULT_ARCHITECTURE_2D: ArchitectureName = 'plain-unet-2d'
  * on the resampled shapes (trainingPlan.ts); no cases: the 3D default.
  */
 export function defaultArchitectureFor(dims: ReadonlyArray<readonly number[]>): ArchitectureName {
-  return dims.length > 0 && dims.every((grid) => grid.some((size) => size === 1)) ? DEFAULT_ARCHITECTURE_2D : DEFAULT_ARCHITECTURE
+  return oneSliceCases(dims) ? DEFAULT_ARCHITECTURE_2D : DEFAULT_ARCHITECTURE
 }
 
-/** The networks with deep-supervision heads (the plain U-Nets); the residual U-Net has one output. */
-export const DEEP_SUPERVISION_ARCHITECTURES: readonly ArchitectureName[] = ['plain-unet', 'plain-unet-2d']
+/** Every case a single slice along some axis (and at least one case). */
+function oneSliceCases(dims: ReadonlyArray<readonly number[]>): boolean {
+  return dims.length > 0 && dims.every((grid) => grid.some((size) => size === 1))
+}
+
+/** The networks with deep-supervision heads (the plain U-Nets, U-Net++); the residual U-Nets have one output. */
+export const DEEP_SUPERVISION_ARCHITECTURES: readonly ArchitectureName[] = ['plain-unet', 'plain-unet-2d', 'unetpp', 'unetpp-2d']
 /** What a plan without an `architecture` field (runs before the registry) built. */
 export const LEGACY_ARCHITECTURE: ArchitectureName = 'residual-unet'
 
@@ -75,13 +95,16 @@ export const ModelShapeOptionsSchema = z
   .object({
     /** Network by name (ARCHITECTURES); default the engine's TRAINING_DEFAULTS.architecture. */
     architecture: ArchitectureNameSchema.optional(),
-    /** Downsampling levels; 1–6 (the builders' range), default 3 (3D) or from the slice size (2D: 6 for 512²). */
+    /** Downsampling levels; 1–6 (the builders' range), default 3 (3D) or from the slice size (2D: 6 for 512², at most 4 for U-Net++ and the residual U-Net). */
     depth: z.number().int().min(1).max(6).optional(),
     /** Feature channels at full resolution; 2–64, default 8 (the CPU budget; nnU-Net uses 32 on GPUs). */
     baseFilters: z.number().int().min(2).max(64).optional(),
-    /** Residual units per level ('residual-unet' only); 1–4, default 1. */
+    /** Residual units per level (the residual U-Nets only); 1–4, default 1. */
     residualUnits: z.number().int().min(1).max(4).optional(),
-    /** Deep supervision: extra loss on lower decoder stages (the plain U-Nets only; their default true, as nnU-Net). */
+    /**
+     * Deep supervision: extra loss on lower decoder stages (the plain U-Nets; default true, as
+     * nnU-Net) or on U-Net++'s nested decoders (default true); DEEP_SUPERVISION_ARCHITECTURES.
+     */
     deepSupervision: z.boolean().optional()
   })
   .strict()

@@ -14,8 +14,8 @@ export const MIN_NATIVE_RUN = 16
 /** The whole buffer behind `view`, as the same element type, and the view's start index in it. */
 export function wholeBuffer(view: HeapArray): { heap: HeapArray; base: number } {
   const buffer = view.buffer
-  if (view instanceof Float32Array) return { heap: new Float32Array(buffer, 0, buffer.byteLength >> 2), base: view.byteOffset >> 2 }
-  if (view instanceof Int32Array) return { heap: new Int32Array(buffer, 0, buffer.byteLength >> 2), base: view.byteOffset >> 2 }
+  if (view instanceof Float32Array) return { heap: new Float32Array(buffer, 0, buffer.byteLength >>> 2), base: view.byteOffset >>> 2 }
+  if (view instanceof Int32Array) return { heap: new Int32Array(buffer, 0, buffer.byteLength >>> 2), base: view.byteOffset >>> 2 }
   return { heap: new Uint8Array(buffer, 0, buffer.byteLength), base: view.byteOffset }
 }
 

@@ -38,9 +38,9 @@ export function im2colRows(x: Float32Array, g: Conv3dGeometry, rowStart: number,
     return
   }
 
-  const heap = x.buffer === cols.buffer ? new Float32Array(x.buffer, 0, x.buffer.byteLength >> 2) : null
-  const xBase = x.byteOffset >> 2
-  const colsBase = cols.byteOffset >> 2
+  const heap = x.buffer === cols.buffer ? new Float32Array(x.buffer, 0, x.buffer.byteLength >>> 2) : null
+  const xBase = x.byteOffset >>> 2
+  const colsBase = cols.byteOffset >>> 2
   const copy = (dst: number, src: number, length: number): void => {
     if (heap !== null && length >= MIN_NATIVE_RUN) {
       heap.copyWithin(colsBase + dst, xBase + src, xBase + src + length)

@@ -11,7 +11,17 @@ import { LEGACY_ARCHITECTURE, type ArchitectureName } from '../../shared/trainin
 import type { Shape3 } from '../data/layout'
 import { buildPlainUNet2d } from './buildPlainUNet2d'
 import { buildPlainUNet3d } from './buildPlainUNet3d'
-import { buildUNet3d } from './buildUNet3d'
+import { buildResidualUNet2d, buildUNet3d } from './buildUNet3d'
+import { buildUNetPlusPlus2d, buildUNetPlusPlus3d } from './buildUNetPlusPlus'
+import { resolveResidualUNet2dOptions, residualUNet2dDepthFor, type ResidualUNet2dOptions, type ResolvedResidualUNet2dOptions } from './residualUNet2dOptions'
+import {
+  resolveUNetPlusPlus2dOptions,
+  resolveUNetPlusPlus3dOptions,
+  unetPlusPlus2dDepthFor,
+  type ResolvedUNetPlusPlusOptions,
+  type UNetPlusPlus2dOptions,
+  type UNetPlusPlus3dOptions
+} from './unetPlusPlusOptions'
 import { plainUNet2dDepthFor, resolvePlainUNet2dOptions, type PlainUNet2dOptions, type ResolvedPlainUNet2dOptions } from './plainUNet2dOptions'
 import { resolvePlainUNet3dOptions, type PlainUNet3dOptions, type ResolvedPlainUNet3dOptions } from './plainUNet3dOptions'
 import { resolveUNet3dOptions, spatialDivisor, type ResolvedUNet3dOptions, type UNet3dOptions } from './unet3dOptions'
@@ -38,7 +48,8 @@ export interface Architecture {
   name: ArchitectureName
   /**
    * True for networks that see one slice at a time (input and outputs [B, 1, H, W, ·]): the planner
-   * gives them patches [1, H, W], and prediction runs slice by slice.
+   * gives them patches [1, H, W], and prediction runs slice by slice. The same as src/shared's
+   * PLANAR_ARCHITECTURES, from which the training form offers one-slice projects their networks.
    */
   planar: boolean
   /** Training defaults on the CPU budget, with the request's overrides; throws INVALID_ARGUMENT out of range. */
@@ -65,11 +76,25 @@ function volumetricDivisor(depth: number): Shape3 {
   return [divisor, divisor, divisor]
 }
 
+/** 2^depth on H and W, 1 on D: the 2D networks see one slice. */
+function planarDivisor(depth: number): Shape3 {
+  const divisor = spatialDivisor(depth)
+  return [1, divisor, divisor]
+}
+
+const noResidualUnits = (request: ArchitectureRequest, name: ArchitectureName, what: string): void => {
+  if (request.residualUnits !== undefined) throw new VoxloopError('INVALID_ARGUMENT', `residual units belong to the residual U-Nets; '${name}' has ${what}`)
+}
+
+const noDeepSupervision = (request: ArchitectureRequest, name: ArchitectureName): void => {
+  if (request.deepSupervision) throw new VoxloopError('INVALID_ARGUMENT', `deep supervision is built into the plain U-Nets and U-Net++; '${name}' has one output`)
+}
+
 const residual: Architecture = {
   name: 'residual-unet',
   planar: false,
   resolve: (request) => {
-    if (request.deepSupervision) throw new VoxloopError('INVALID_ARGUMENT', "deep supervision is built into 'plain-unet' only; the residual U-Net has one output")
+    noDeepSupervision(request, 'residual-unet')
     return json(
       resolveUNet3dOptions({
         inputChannels: request.inputChannels,
@@ -91,7 +116,7 @@ const plain: Architecture = {
   name: 'plain-unet',
   planar: false,
   resolve: (request) => {
-    if (request.residualUnits !== undefined) throw new VoxloopError('INVALID_ARGUMENT', "residual units belong to 'residual-unet'; 'plain-unet' has two convolutions per stage")
+    noResidualUnits(request, 'plain-unet', 'two convolutions per stage')
     return json(
       resolvePlainUNet3dOptions({
         inputChannels: request.inputChannels,
@@ -117,7 +142,7 @@ const plain2d: Architecture = {
   name: 'plain-unet-2d',
   planar: true,
   resolve: (request) => {
-    if (request.residualUnits !== undefined) throw new VoxloopError('INVALID_ARGUMENT', "residual units belong to 'residual-unet'; 'plain-unet-2d' has two convolutions per stage")
+    noResidualUnits(request, 'plain-unet-2d', 'two convolutions per stage')
     // 8, not nnU-Net's 32, as in 3D: a step's cost grows with the square of the width. At 8 a 512²
     // slice (the per-step voxel budget of a 3D patch) already costs 1.1–1.7× a 3D patch of as many
     // voxels: in 2D every stage costs about the same (¼ the pixels, 4× the channel pairs), in 3D
@@ -140,11 +165,95 @@ const plain2d: Architecture = {
     )
   },
   depthOf: (options) => resolvePlainUNet2dOptions(plain2dOptions(options)).depth,
-  divisorOf: (options) => [1, spatialDivisor(plain2d.depthOf(options)), spatialDivisor(plain2d.depthOf(options))],
+  divisorOf: (options) => planarDivisor(plain2d.depthOf(options)),
   build: (options) => buildPlainUNet2d(plain2dOptions(options))
 }
 
-export const ARCHITECTURE_REGISTRY: Readonly<Record<ArchitectureName, Architecture>> = Object.freeze({ 'plain-unet': plain, 'plain-unet-2d': plain2d, 'residual-unet': residual })
+const residual2dOptions = (options: JsonRecord): ResidualUNet2dOptions => withSeed(options as unknown as ResolvedResidualUNet2dOptions) as ResidualUNet2dOptions
+
+const residual2d: Architecture = {
+  name: 'residual-unet-2d',
+  planar: true,
+  resolve: (request) => {
+    noDeepSupervision(request, 'residual-unet-2d')
+    return json(
+      resolveResidualUNet2dOptions({
+        inputChannels: request.inputChannels,
+        numClasses: request.numClasses,
+        // The plain 2D U-Net's depth for the slice, at most 4: the residual U-Net's channels are not
+        // capped, so each further level quadruples its widest weights (residualUNet2dOptions.ts).
+        depth: request.depth ?? residualUNet2dDepthFor(request.planeEdge ?? 64),
+        baseFilters: request.baseFilters ?? 8,
+        residualUnits: request.residualUnits ?? 1,
+        seed: request.seed
+      })
+    )
+  },
+  depthOf: (options) => resolveResidualUNet2dOptions(residual2dOptions(options)).depth,
+  divisorOf: (options) => planarDivisor(residual2d.depthOf(options)),
+  build: (options) => buildResidualUNet2d(residual2dOptions(options))
+}
+
+const unetpp3dOptions = (options: JsonRecord): UNetPlusPlus3dOptions => withSeed(options as unknown as ResolvedUNetPlusPlusOptions) as UNetPlusPlus3dOptions
+
+const unetpp: Architecture = {
+  name: 'unetpp',
+  planar: false,
+  resolve: (request) => {
+    noResidualUnits(request, 'unetpp', 'two convolutions per node')
+    return json(
+      resolveUNetPlusPlus3dOptions({
+        inputChannels: request.inputChannels,
+        numClasses: request.numClasses,
+        // As the plain U-Net's: 3 levels, 8 filters (a step costs ~2× the plain one, docs/TRAINING.md).
+        depth: request.depth ?? 3,
+        baseFilters: request.baseFilters ?? 8,
+        deepSupervision: request.deepSupervision ?? true,
+        seed: request.seed
+      })
+    )
+  },
+  depthOf: (options) => resolveUNetPlusPlus3dOptions(unetpp3dOptions(options)).depth,
+  divisorOf: (options) => volumetricDivisor(unetpp.depthOf(options)),
+  build: (options) => buildUNetPlusPlus3d(unetpp3dOptions(options))
+}
+
+const unetpp2dOptions = (options: JsonRecord): UNetPlusPlus2dOptions => withSeed(options as unknown as ResolvedUNetPlusPlusOptions) as UNetPlusPlus2dOptions
+
+const unetpp2d: Architecture = {
+  name: 'unetpp-2d',
+  planar: true,
+  resolve: (request) => {
+    noResidualUnits(request, 'unetpp-2d', 'two convolutions per node')
+    const baseFilters = request.baseFilters ?? 8
+    return json(
+      resolveUNetPlusPlus2dOptions({
+        inputChannels: request.inputChannels,
+        numClasses: request.numClasses,
+        // The plain 2D U-Net's depth for the slice, at most U-Net++'s own 4: its nodes grow with the
+        // square of the depth, and in 2D each level costs about the same (unetPlusPlusOptions.ts).
+        depth: request.depth ?? unetPlusPlus2dDepthFor(request.planeEdge ?? 64),
+        baseFilters,
+        // The plain 2D U-Net's cap, 16× the base.
+        maxFilters: Math.min(512, 16 * baseFilters),
+        deepSupervision: request.deepSupervision ?? true,
+        seed: request.seed
+      })
+    )
+  },
+  depthOf: (options) => resolveUNetPlusPlus2dOptions(unetpp2dOptions(options)).depth,
+  divisorOf: (options) => planarDivisor(unetpp2d.depthOf(options)),
+  build: (options) => buildUNetPlusPlus2d(unetpp2dOptions(options))
+}
+
+export const ARCHITECTURE_REGISTRY: Readonly<Record<ArchitectureName, Architecture>> = Object.freeze({
+  'plain-unet': plain,
+  'plain-unet-2d': plain2d,
+  'residual-unet': residual,
+  'residual-unet-2d': residual2d,
+  unetpp,
+  'unetpp-2d': unetpp2d
+})
 
 /** The plan's architecture (older plans: the residual U-Net they were trained with). */
 export function architectureOf(plan: { architecture?: ArchitectureName | undefined }): Architecture {

@@ -21,8 +21,8 @@ import type * as tf from '@tensorflow/tfjs'
 import { buildPlainUNet, type PlainGeometry } from './buildPlainUNet3d'
 import { resolvePlainUNet2dOptions, type PlainUNet2dOptions } from './plainUNet2dOptions'
 
-/** n along H and W, 1 along D. */
-const IN_PLANE: PlainGeometry = (n) => [1, n, n]
+/** n along H and W, 1 along D: the 2D networks' kernels and strides. */
+export const IN_PLANE: PlainGeometry = (n) => [1, n, n]
 
 /**
  * Builds an uncompiled plain 2D U-Net (pure: same options and seed, same model). H and W must be

@@ -17,43 +17,56 @@
 import * as tf from '@tensorflow/tfjs'
 import { heNormalSequence } from './initializers'
 import { ConcatChannels, InstanceNormalization } from './layers'
-import { apply, conv, type BlockContext, type SpatialExtent } from './residualUnit'
+import { apply, conv, type BlockContext, type Geometry } from './residualUnit'
 import { resolvePlainUNet3dOptions, type PlainUNet3dOptions, type ResolvedPlainUNet3dOptions } from './plainUNet3dOptions'
 
 type Symbolic = tf.SymbolicTensor
 
-/**
- * Kernel and stride sizes of a network's layers from their edge n: n on every axis (3D), or
- * [1, n, n] for the 2D U-Net (buildPlainUNet2d.ts), whose convolutions never mix slices.
- */
-export type PlainGeometry = (n: number) => SpatialExtent
+/** Kernel and stride sizes from their edge: n (3D) or [1, n, n] (buildPlainUNet2d.ts). */
+export type PlainGeometry = Geometry
 
-const VOLUMETRIC: PlainGeometry = (n) => n
+/** n on every axis: the 3D networks. */
+export const VOLUMETRIC: PlainGeometry = (n) => n
 
 export function plainFiltersAt(options: Pick<ResolvedPlainUNet3dOptions, 'baseFilters' | 'maxFilters'>, stage: number): number {
   return Math.min(options.maxFilters, options.baseFilters * 2 ** stage)
 }
 
-interface PlainContext extends BlockContext {
-  geometry: PlainGeometry
+export interface PlainContext extends BlockContext {
+  geometry: Geometry
 }
 
-function convNormAct(context: PlainContext, options: ResolvedPlainUNet3dOptions, input: Symbolic, name: string, filters: number, strides: 1 | 2): Symbolic {
+export function convNormAct(context: PlainContext, options: ResolvedPlainUNet3dOptions, input: Symbolic, name: string, filters: number, strides: 1 | 2): Symbolic {
   const x = conv(context, input, { name: `${name}_conv`, filters, kernelSize: context.geometry(3), strides: context.geometry(strides) })
   const normed = apply(new InstanceNormalization({ name: `${name}_norm`, epsilon: options.normEpsilon }), x)
   return apply(tf.layers.leakyReLU({ name: `${name}_act`, alpha: options.leakyReluAlpha }), normed)
 }
 
-function stage(context: PlainContext, options: ResolvedPlainUNet3dOptions, input: Symbolic, prefix: string, filters: number, firstStride: 1 | 2): Symbolic {
+/** `convsPerStage` × [conv → norm → LeakyReLU] to `filters` channels, the first conv with stride `firstStride`. */
+export function stage(context: PlainContext, options: ResolvedPlainUNet3dOptions, input: Symbolic, prefix: string, filters: number, firstStride: 1 | 2): Symbolic {
   let x = input
   for (let i = 0; i < options.convsPerStage; i++) x = convNormAct(context, options, x, `${prefix}_${i}`, filters, i === 0 ? firstStride : 1)
   return x
 }
 
 /** 1×1×1 conv to the classes ('<prefix>logits', with bias) → softmax ('<prefix>softmax'). */
-function head(context: PlainContext, options: ResolvedPlainUNet3dOptions, features: Symbolic, prefix: string): Symbolic {
+export function head(context: PlainContext, options: ResolvedPlainUNet3dOptions, features: Symbolic, prefix: string): Symbolic {
   const logits = conv(context, features, { name: `${prefix}logits`, filters: options.numClasses, kernelSize: 1, useBias: true })
   return apply(tf.layers.softmax({ name: `${prefix}softmax`, axis: -1 }), logits)
+}
+
+/** 2×2×2 (2D: 1×2×2) transposed conv with stride 2 to `filters` channels: the learned ×2 upsampling. */
+export function upConv(context: PlainContext, input: Symbolic, name: string, filters: number): Symbolic {
+  const layer = tf.layers.conv3dTranspose({
+    name,
+    filters,
+    kernelSize: context.geometry(2),
+    strides: context.geometry(2),
+    padding: 'same',
+    useBias: false,
+    kernelInitializer: context.kernelInitializer()
+  })
+  return apply(layer, input)
 }
 
 /**
@@ -74,18 +87,7 @@ export function buildPlainUNet(resolved: ResolvedPlainUNet3dOptions, geometry: P
   }
   for (let s = resolved.depth - 1; s >= 0; s--) {
     const filters = plainFiltersAt(resolved, s)
-    const up = apply(
-      tf.layers.conv3dTranspose({
-        name: `dec${s}_transpose`,
-        filters,
-        kernelSize: geometry(2),
-        strides: geometry(2),
-        padding: 'same',
-        useBias: false,
-        kernelInitializer: context.kernelInitializer()
-      }),
-      x
-    )
+    const up = upConv(context, x, `dec${s}_transpose`, filters)
     x = apply(new ConcatChannels({ name: `dec${s}_concat` }), [up, skips[s] as Symbolic])
     x = stage(context, resolved, x, `dec${s}`, filters, 1)
     if (resolved.deepSupervision && s >= 1 && s <= resolved.depth - 2) auxiliary.unshift(head(context, resolved, x, `ds${s}_`))

@@ -14,12 +14,24 @@
  *             doubled channels back).
  *   head      norm → act (pre-activation units leave their sum unnormalised) → 1×1×1 conv to
  *             numClasses ('logits', with bias) → softmax over the last axis.
+ *
+ * In 2D ('residual-unet-2d', buildResidualUNet2d) the same network in the plane of one slice, as
+ * buildPlainUNet2d.ts does it: every kernel and stride [1, n, n] (the strided 4×4 kernels included),
+ * upsampling ×2 in H and W only, tensors [B, 1, H, W, ·].
  */
 import * as tf from '@tensorflow/tfjs'
+import { IN_PLANE } from './buildPlainUNet2d'
+import { VOLUMETRIC } from './buildPlainUNet3d'
 import { heNormalSequence } from './initializers'
 import { ConcatChannels, UpSampling3D } from './layers'
-import { apply, conv, normActivation, residualUnit, type BlockContext } from './residualUnit'
+import { resolveResidualUNet2dOptions, type ResidualUNet2dOptions } from './residualUNet2dOptions'
+import { apply, conv, normActivation, residualUnit, type BlockContext, type Geometry } from './residualUnit'
 import { resolveUNet3dOptions, type ResolvedUNet3dOptions, type UNet3dOptions } from './unet3dOptions'
+
+/** The residual U-Net's context: its geometry is always set (n, or [1, n, n] in 2D). */
+interface ResidualContext extends BlockContext {
+  geometry: Geometry
+}
 
 type Symbolic = tf.SymbolicTensor
 
@@ -27,7 +39,7 @@ function filtersAt(options: ResolvedUNet3dOptions, level: number): number {
   return options.baseFilters * 2 ** level
 }
 
-function encoderLevel(context: BlockContext, options: ResolvedUNet3dOptions, input: Symbolic, level: number): Symbolic {
+function encoderLevel(context: ResidualContext, options: ResolvedUNet3dOptions, input: Symbolic, level: number): Symbolic {
   let x = input
   for (let unit = 0; unit < options.residualUnits; unit++) {
     x = residualUnit(context, x, { name: `enc${level}_unit${unit}`, filters: filtersAt(options, level), strides: unit === 0 ? 2 : 1 })
@@ -37,16 +49,17 @@ function encoderLevel(context: BlockContext, options: ResolvedUNet3dOptions, inp
 
 /**
  * Conv + nearest ×2. A 1×1×1 conv commutes with nearest upsampling (each output voxel is a copy),
- * so it runs before the upsampling, on 8× fewer voxels; a 3×3×3 conv runs after it, where it
- * smooths the 2×2×2 blocks.
+ * so it runs before the upsampling, on 8× (2D: 4×) fewer voxels; a 3×3×3 conv runs after it, where
+ * it smooths the 2×2×2 blocks.
  */
-function upsample(context: BlockContext, options: ResolvedUNet3dOptions, input: Symbolic, level: number): Symbolic {
-  const spec = { name: `dec${level}_upconv`, filters: filtersAt(options, level), kernelSize: options.upsamplingKernelSize }
-  const up = (x: Symbolic): Symbolic => apply(new UpSampling3D({ name: `dec${level}_upsample` }), x)
+function upsample(context: ResidualContext, options: ResolvedUNet3dOptions, input: Symbolic, level: number): Symbolic {
+  const spec = { name: `dec${level}_upconv`, filters: filtersAt(options, level), kernelSize: context.geometry(options.upsamplingKernelSize) }
+  const size = context.geometry(2)
+  const up = (x: Symbolic): Symbolic => apply(new UpSampling3D({ name: `dec${level}_upsample`, size: typeof size === 'number' ? size : [...size] }), x)
   return options.upsamplingKernelSize === 1 ? up(conv(context, input, spec)) : conv(context, up(input), spec)
 }
 
-function decoderLevel(context: BlockContext, options: ResolvedUNet3dOptions, input: Symbolic, skip: Symbolic, level: number): Symbolic {
+function decoderLevel(context: ResidualContext, options: ResolvedUNet3dOptions, input: Symbolic, skip: Symbolic, level: number): Symbolic {
   const upsampled = upsample(context, options, input, level)
   let x = apply(new ConcatChannels({ name: `dec${level}_concat` }), [upsampled, skip])
   for (let unit = 0; unit < options.residualUnits; unit++) {
@@ -55,16 +68,12 @@ function decoderLevel(context: BlockContext, options: ResolvedUNet3dOptions, inp
   return x
 }
 
-/**
- * Builds an uncompiled residual 3D U-Net (pure: same options and seed, same model). Spatial input
- * sizes must be multiples of 2^depth. Throws INVALID_ARGUMENT for options out of range.
- */
-export function buildUNet3d(options: UNet3dOptions): tf.LayersModel {
-  const resolved = resolveUNet3dOptions(options)
-  const context: BlockContext = { options: resolved, kernelInitializer: heNormalSequence(resolved.seed) }
+/** The residual U-Net of resolved options with the kernels, strides and upsampling `geometry` gives (pure). */
+function buildResidualUNet(resolved: ResolvedUNet3dOptions, geometry: Geometry): tf.LayersModel {
+  const context: ResidualContext = { options: resolved, kernelInitializer: heNormalSequence(resolved.seed), geometry }
 
   const input = tf.input({ name: 'image', shape: [...resolved.inputShape, resolved.inputChannels], dtype: 'float32' })
-  const skips: Symbolic[] = [conv(context, input, { name: 'enc0_conv', filters: filtersAt(resolved, 0), kernelSize: 3 })]
+  const skips: Symbolic[] = [conv(context, input, { name: 'enc0_conv', filters: filtersAt(resolved, 0), kernelSize: geometry(3) })]
   for (let level = 1; level <= resolved.depth; level++) {
     skips.push(encoderLevel(context, resolved, skips[level - 1], level))
   }
@@ -76,4 +85,20 @@ export function buildUNet3d(options: UNet3dOptions): tf.LayersModel {
   const logits = conv(context, features, { name: 'logits', filters: resolved.numClasses, kernelSize: 1, useBias: true })
   const probabilities = apply(tf.layers.softmax({ name: 'softmax', axis: -1 }), logits)
   return tf.model({ name: resolved.name, inputs: input, outputs: probabilities })
+}
+
+/**
+ * Builds an uncompiled residual 3D U-Net (pure: same options and seed, same model). Spatial input
+ * sizes must be multiples of 2^depth. Throws INVALID_ARGUMENT for options out of range.
+ */
+export function buildUNet3d(options: UNet3dOptions): tf.LayersModel {
+  return buildResidualUNet(resolveUNet3dOptions(options), VOLUMETRIC)
+}
+
+/**
+ * Builds an uncompiled residual 2D U-Net (input [B, 1, H, W, C]; H and W multiples of 2^depth).
+ * Throws INVALID_ARGUMENT for options out of range.
+ */
+export function buildResidualUNet2d(options: ResidualUNet2dOptions): tf.LayersModel {
+  return buildResidualUNet(resolveResidualUNet2dOptions(options), IN_PLANE)
 }

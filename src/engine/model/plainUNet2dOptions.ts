@@ -16,8 +16,11 @@ export interface PlainUNet2dOptions extends Omit<PlainUNet3dOptions, 'inputShape
    * multiples of 2^depth or null; default [1, null, null]. D is fixed at 1 because the instance
    * norm pools over every spatial axis: on a stack of slices it would mix their statistics.
    */
-  inputShape?: [1 | null, SpatialDim, SpatialDim]
+  inputShape?: PlanarInputShape
 }
+
+/** [D, H, W] of a 2D network's input: D is one slice (null: 1 at run time). */
+export type PlanarInputShape = [1 | null, SpatialDim, SpatialDim]
 
 export type ResolvedPlainUNet2dOptions = ResolvedPlainUNet3dOptions
 
@@ -27,18 +30,27 @@ export const PLAIN_UNET2D_DEFAULTS = {
   name: 'plain_unet2d'
 } as const satisfies Partial<PlainUNet2dOptions>
 
+/**
+ * A 2D network's options resolved by its 3D resolver: `resolve` gets the input shape with D left
+ * out of the checks (only H and W are pooled); D comes back as 1. INVALID_ARGUMENT for D ≠ 1.
+ */
+export function resolveInPlane<R extends { inputShape: [SpatialDim, SpatialDim, SpatialDim] }>(inputShape: PlanarInputShape | undefined, resolve: (volumetric: [null, SpatialDim, SpatialDim]) => R): R {
+  const [d, h, w] = inputShape ?? PLAIN_UNET2D_DEFAULTS.inputShape
+  if (d !== 1 && d !== null) throw invalid(`inputShape D of a 2D network must be 1 (one slice), got ${JSON.stringify(d)}`)
+  const resolved = resolve([null, h, w])
+  return { ...resolved, inputShape: [1, resolved.inputShape[1], resolved.inputShape[2]] }
+}
+
 /** Fills in defaults and checks every range; throws INVALID_ARGUMENT naming the first bad option. */
 export function resolvePlainUNet2dOptions(options: PlainUNet2dOptions): ResolvedPlainUNet2dOptions {
-  const [d, h, w] = options.inputShape ?? PLAIN_UNET2D_DEFAULTS.inputShape
-  if (d !== 1 && d !== null) throw invalid(`inputShape D of the 2D U-Net must be 1 (one slice), got ${JSON.stringify(d)}`)
-  // The 3D checks with D left out of the divisibility test (only H and W are pooled).
-  const resolved = resolvePlainUNet3dOptions({
-    ...options,
-    maxFilters: options.maxFilters ?? PLAIN_UNET2D_DEFAULTS.maxFilters,
-    inputShape: [null, h, w],
-    name: options.name ?? PLAIN_UNET2D_DEFAULTS.name
-  })
-  return { ...resolved, inputShape: [1, resolved.inputShape[1], resolved.inputShape[2]] }
+  return resolveInPlane(options.inputShape, (inputShape) =>
+    resolvePlainUNet3dOptions({
+      ...options,
+      maxFilters: options.maxFilters ?? PLAIN_UNET2D_DEFAULTS.maxFilters,
+      inputShape,
+      name: options.name ?? PLAIN_UNET2D_DEFAULTS.name
+    })
+  )
 }
 
 /**

@@ -9,14 +9,22 @@ import type { ResolvedUNet3dOptions } from './unet3dOptions'
 
 type Symbolic = tf.SymbolicTensor
 
+/** One size for every spatial axis, or [D, H, W] (the 2D U-Net's in-plane kernels are [1, n, n]). */
+export type SpatialExtent = number | [number, number, number]
+
+/**
+ * Kernel and stride sizes of a network's layers from their edge n: n on every axis (3D), or
+ * [1, n, n] for the 2D networks, whose convolutions never mix slices.
+ */
+export type Geometry = (n: number) => SpatialExtent
+
 /** What every block needs from the model's options, plus the initialiser sequence. */
 export interface BlockContext {
   options: Pick<ResolvedUNet3dOptions, 'activation' | 'leakyReluAlpha' | 'normEpsilon'>
   kernelInitializer: InitializerFactory
+  /** Kernel and stride sizes from their edge (residualUnit); default n on every axis (3D). */
+  geometry?: Geometry
 }
-
-/** One size for every spatial axis, or [D, H, W] (the 2D U-Net's in-plane kernels are [1, n, n]). */
-export type SpatialExtent = number | [number, number, number]
 
 export interface ConvSpec {
   name: string
@@ -74,11 +82,12 @@ function channelsOf(x: Symbolic): number {
  */
 export function residualUnit(context: BlockContext, input: Symbolic, unit: { name: string; filters: number; strides: 1 | 2 }): Symbolic {
   const { name, filters, strides } = unit
+  const extent = context.geometry ?? ((n: number): SpatialExtent => n)
   const first = normActivation(context, input, `${name}_a`)
-  const convA = conv(context, first, { name: `${name}_a_conv`, filters, kernelSize: strides > 1 ? 2 * strides : 3, strides })
+  const convA = conv(context, first, { name: `${name}_a_conv`, filters, kernelSize: extent(strides > 1 ? 2 * strides : 3), strides: extent(strides) })
   const second = normActivation(context, convA, `${name}_b`)
-  const convB = conv(context, second, { name: `${name}_b_conv`, filters, kernelSize: 3 })
+  const convB = conv(context, second, { name: `${name}_b_conv`, filters, kernelSize: extent(3) })
   const needsProjection = strides !== 1 || channelsOf(input) !== filters
-  const shortcut = needsProjection ? conv(context, input, { name: `${name}_shortcut`, filters, kernelSize: 1, strides }) : input
+  const shortcut = needsProjection ? conv(context, input, { name: `${name}_shortcut`, filters, kernelSize: extent(1), strides: extent(strides) }) : input
   return apply(tf.layers.add({ name: `${name}_add` }), [convB, shortcut])
 }

@@ -1,8 +1,10 @@
 /**
  * Deep supervision (nnU-Net): a network may give, besides its full-resolution probabilities, the
  * probabilities of lower decoder stages (each 1/2 of the one before). Each output is scored against
- * the labels at its own resolution, and the losses are added with weights 1, 1/2, 1/4, … normalised
- * to sum to 1, so the coarse stages learn the layout early and the main output stays the one that counts.
+ * the labels at its own resolution, and the losses are added with weights by resolution, 1, 1/2,
+ * 1/4, … normalised to sum to 1, so the coarse stages learn the layout early and the main output
+ * stays the one that counts. Outputs may also all be at full resolution (U-Net++'s heads on its
+ * nested decoders X^{0,1…depth}): they then weigh the same, U-Net++'s averaged loss.
  *
  * The labels at 1/f resolution are soft: each coarse voxel holds the share of each class among the
  * f³ fine voxels it covers (average pooling of the one-hot labels; f² in the plane for a 2D network,
@@ -16,14 +18,6 @@ import type { LabelArray } from '../../shared/volume'
 /** The model's outputs as a list: the main (full-resolution) output first. */
 export function outputsOf(result: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
   return Array.isArray(result) ? result : [result]
-}
-
-/** Loss weights of `outputs` outputs: 1/2^i, normalised to sum to 1 (one output: [1]). */
-export function supervisionWeights(outputs: number): number[] {
-  if (!(Number.isInteger(outputs) && outputs >= 1)) throw new VoxloopError('INVALID_ARGUMENT', `deep supervision needs at least one output, got ${outputs}`)
-  const raw = Array.from({ length: outputs }, (_, i) => 1 / 2 ** i)
-  const sum = raw.reduce((a, b) => a + b, 0)
-  return raw.map((w) => w / sum)
 }
 
 /** Downsampling factors [D, H, W] of a deep supervision output: [f, f, f] for a 3D network, [1, f, f] for a 2D one. */
@@ -68,12 +62,27 @@ export function softLabelsDownsampled(labels: LabelArray, shape: readonly [numbe
   return out
 }
 
-/** The targets of each output: the exact one-hot at full resolution, soft labels below it. */
+/**
+ * Loss weights of outputs of these shapes ([b, D, H, W, K], the main one first): each output's
+ * resolution relative to the main one (1/f for the largest factor f over its axes), normalised to
+ * sum to 1. The plain U-Nets' heads at 1, 1/2, 1/4 of the input get nnU-Net's 1, 1/2, 1/4; heads
+ * that all predict at full resolution (U-Net++) get equal shares. One output: [1].
+ */
+export function supervisionWeights(shapes: ReadonlyArray<readonly number[]>): number[] {
+  const [main] = shapes
+  if (!main) throw new VoxloopError('INVALID_ARGUMENT', 'deep supervision needs at least one output, got 0')
+  const raw = shapes.map((shape) => 1 / Math.max(...downsamplingFactor(main, shape)))
+  const sum = raw.reduce((a, b) => a + b, 0)
+  return raw.map((w) => w / sum)
+}
+
+/** The targets of each output: the exact one-hot at full resolution (also for extra full-resolution heads), soft labels below it. */
 export function supervisionTargets(fullOneHot: tf.Tensor, labels: LabelArray, outputs: readonly tf.Tensor[]): tf.Tensor[] {
   const [b, d, h, w, k] = fullOneHot.shape as [number, number, number, number, number]
   return outputs.map((output, i) => {
     if (i === 0) return fullOneHot
     const [fd, fh, fw] = downsamplingFactor(fullOneHot.shape, output.shape)
+    if (fd === 1 && fh === 1 && fw === 1) return fullOneHot
     return tf.tensor(softLabelsDownsampled(labels, [b, d, h, w], k, [fd, fh, fw]), [b, d / fd, h / fh, w / fw, k])
   })
 }

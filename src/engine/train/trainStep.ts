@@ -56,7 +56,7 @@ export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Bat
         // Deep supervision (deepSupervision.ts): each output against the labels at its resolution, weighted.
         const outputs = outputsOf(target.model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[])
         const targets = supervisionTargets(y, batch.label, outputs)
-        const weights = supervisionWeights(outputs.length)
+        const weights = supervisionWeights(outputs.map((output) => output.shape))
         return tf.addN(outputs.map((output, o) => tf.mul(diceCrossEntropyLoss(targets[o] as tf.Tensor, output), weights[o] as number))) as tf.Scalar
       },
       true,

@@ -27,7 +27,7 @@ import { augmentationPresetOf } from '../../shared/augmentation'
 import { VoxloopError } from '../../shared/errors'
 import { deriveSeed, createRandom } from '../../shared/random'
 import type { LabelDef, Modality } from '../../shared/project'
-import { DEFAULT_ARCHITECTURE, DEFAULT_ARCHITECTURE_2D, DEFAULT_TRAINING_MINUTES, LEGACY_ARCHITECTURE, type TrainingOptionsSchema, type TrainingPlan } from '../../shared/training'
+import { DEFAULT_ARCHITECTURE, DEFAULT_ARCHITECTURE_2D, DEFAULT_TRAINING_MINUTES, LEGACY_ARCHITECTURE, PLANAR_ARCHITECTURES, type TrainingOptionsSchema, type TrainingPlan } from '../../shared/training'
 import type { Vec3 } from '../../shared/volume'
 import type { z } from 'zod'
 import type { Shape3 } from '../data/layout'
@@ -222,7 +222,7 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
     // A 3D network pads the one slice to a stack of zeros: ~8× the work of the 2D one, and its
     // depth kernels see padding only, so nothing is gained (issue #17).
     throw invalid(
-      `'${architecture}' is a 3D network and these cases are single 2D slices: train ${base ? `a new model, not one fine-tuned from ${base.version}, ` : ''}with a 2D network (${DEFAULT_ARCHITECTURE_2D}) instead`
+      `'${architecture}' is a 3D network and these cases are single 2D slices: train ${base ? `a new model, not one fine-tuned from ${base.version}, ` : ''}with a 2D network (${DEFAULT_ARCHITECTURE_2D}, the default, or ${PLANAR_ARCHITECTURES.filter((name) => name !== DEFAULT_ARCHITECTURE_2D).join(', ')}) instead`
     )
   }
 

@@ -114,7 +114,7 @@ Commands:
                                             imported from 2D images (all, or those --cases names): image
                                             and label headers are rewritten, voxels unchanged; refused,
                                             naming the cases, for a 3D case or one with unsaved edits
-  crossval <project> --folds K [--minutes N] [--seed N] [--architecture A] [--[no-]deep-supervision] [--json]
+  crossval <project> --folds K [--minutes N] [--seed N] [--arch A] [--[no-]deep-supervision] [--json]
                                             K-fold cross-validation of the default training on the curated
                                             cases outside the test split: per fold and mean ± sd per label of
                                             Dice, HD95 and volume ratio; fold models go to <project>/crossval/
@@ -133,10 +133,13 @@ Training options (defaults are picked from the data, the same as the app's Train
   --val F             share of cases held out for validation (0.2), drawn from the seed; only for
                       an explicit case list: by default the project's recorded validation split
                       (fixed across retrains) validates, and its test split is never trained on
-  --architecture A    the network (default ${DEFAULT_ARCHITECTURE}; ${DEFAULT_ARCHITECTURE_2D} for 2D images):
+  --architecture A, --arch A
+                      the network (default ${DEFAULT_ARCHITECTURE}; ${DEFAULT_ARCHITECTURE_2D} for 2D images, which
+                      only the 2D networks can train):
 ${ARCHITECTURES.map((name) => `                        ${name}: ${ARCHITECTURE_DESCRIPTIONS[name]}`).join('\n')}
-  --no-deep-supervision  a plain U-Net without deep supervision (the extra loss on its half-resolution
-                      decoder output, on by default as in nnU-Net); --deep-supervision turns it on
+  --no-deep-supervision  a plain U-Net or U-Net++ without deep supervision (the extra loss on the plain
+                      U-Net's lower decoder outputs, on U-Net++'s nested decoders; on by default as in
+                      nnU-Net); --deep-supervision turns it on
   --seed N, --patience N, --depth N, --base-filters N
   --augment P         augmentation preset (default ${DEFAULT_AUGMENTATION_PRESET}; --no-augment is none); each is this
                       list of transforms (chance per patch: parameters), docs/TRAINING.md:

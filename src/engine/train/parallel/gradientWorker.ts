@@ -29,9 +29,9 @@ function runStep(data: GradientWorkerData, replica: Replica, request: StepReques
   const [b, d, h, w] = request.shape
   const length = statisticsLength(data.numClasses)
   const statistics = new Float64Array(data.statistics)
-  const weights = supervisionWeights(data.outputs)
   let gradients: Float32Array[] = []
   let totals: ShardStatistics[] = []
+  let weights: number[] = []
   // tf.tidy walks what its function returns, typed arrays element by element (140 ms a step on
   // the default U-Net), so the gradients leave through a variable instead.
   tf.tidy(() => {
@@ -40,6 +40,7 @@ function runStep(data: GradientWorkerData, replica: Replica, request: StepReques
     const { grads } = tf.variableGrads(() => {
       const outputs = outputsOf(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[])
       const targets = supervisionTargets(y, request.labels, outputs)
+      weights = supervisionWeights(outputs.map((output) => output.shape))
       // Output-major records: output o's shards are records o·workers … o·workers + shards − 1.
       const tensors = outputs.map((output, o) => {
         const stats = shardStatisticTensors(targets[o] as tf.Tensor, output)

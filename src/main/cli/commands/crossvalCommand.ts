@@ -1,16 +1,17 @@
 /**
- * `voxloop crossval <project> --folds K [--minutes N] [--seed N] [--architecture A] [--[no-]deep-supervision] [--json]`: k-fold cross-validation
+ * `voxloop crossval <project> --folds K [--minutes N] [--seed N] [--architecture|--arch A] [--[no-]deep-supervision] [--json]`: k-fold cross-validation
  * of the default training path on the project's curated cases outside its test split
  * (crossValidation.ts). Progress on stderr (one line per epoch and per fold), the report on stdout.
  * Ctrl+C cancels the fold under way and ends the command; a second Ctrl+C quits at once.
  */
 import path from 'node:path'
 import { VoxloopError } from '../../../shared/errors'
-import { ARCHITECTURES, ArchitectureNameSchema, type ArchitectureName, type TrainingEpochEvent } from '../../../shared/training'
+import type { ArchitectureName, TrainingEpochEvent } from '../../../shared/training'
 import type { VoxloopApp } from '../../app/VoxloopApp'
 import { formatCrossValidation, jsonNumbers, runCrossValidation, type CrossValidationReport } from '../../services/training/crossValidation'
 import { integerFlag, stringFlag, type ParsedArgs } from '../parseArgs'
 import { formatEpochLine } from '../trainingReport'
+import { architectureFlag } from './trainCommand'
 
 export interface CrossvalFlags {
   folds: number
@@ -31,16 +32,14 @@ export function crossvalFlags(args: ParsedArgs): CrossvalFlags {
     if (!(Number.isFinite(minutes) && minutes > 0 && minutes <= 7 * 24 * 60)) throw new VoxloopError('INVALID_ARGUMENT', `--minutes must be a positive number of minutes, got "${rawMinutes}"`)
   }
   const seed = integerFlag(args, 'seed', { min: 0, max: 0xffffffff })
-  const rawArchitecture = stringFlag(args, 'architecture')
-  const architecture = rawArchitecture === undefined ? undefined : ArchitectureNameSchema.safeParse(rawArchitecture)
+  const architecture = architectureFlag(args)
   const deepSupervision = args.flags.has('deep-supervision') ? true : args.flags.has('no-deep-supervision') ? false : undefined
-  if (architecture && !architecture.success) throw new VoxloopError('INVALID_ARGUMENT', `--architecture must be one of ${ARCHITECTURES.join(', ')}, got "${rawArchitecture}"`)
   return {
     folds,
     ...(minutes !== undefined ? { minutes } : {}),
     ...(seed !== undefined ? { seed } : {}),
-    ...(architecture?.success || deepSupervision !== undefined
-      ? { training: { model: { ...(architecture?.success ? { architecture: architecture.data } : {}), ...(deepSupervision !== undefined ? { deepSupervision } : {}) } } }
+    ...(architecture !== undefined || deepSupervision !== undefined
+      ? { training: { model: { ...(architecture !== undefined ? { architecture } : {}), ...(deepSupervision !== undefined ? { deepSupervision } : {}) } } }
       : {})
   }
 }

@@ -9,7 +9,7 @@ import { AUGMENTATION_PRESETS, AugmentationPresetSchema, type AugmentationPreset
 import { VoxloopError } from '../../../shared/errors'
 import { CASE_SPLITS, CaseSplitSchema, type CaseSplit } from '../../../shared/project'
 import type { EventName } from '../../../shared/contract'
-import { TrainingOptionsSchema, type TrainingEpochEvent, type TrainingOptions, type TrainingPreparing, type TrainingProgress, type TrainingResult, type TrainingStarted } from '../../../shared/training'
+import { ARCHITECTURES, ArchitectureNameSchema, TrainingOptionsSchema, type ArchitectureName, type TrainingEpochEvent, type TrainingOptions, type TrainingPreparing, type TrainingProgress, type TrainingResult, type TrainingStarted } from '../../../shared/training'
 import type { VoxloopApp } from '../../app/VoxloopApp'
 import type { EvaluationSelection } from '../../services/training/TrainingService'
 import { integerFlag, stringFlag, type ParsedArgs } from '../parseArgs'
@@ -72,11 +72,24 @@ export function parseAugmentFlag(value: string | undefined): AugmentationPreset 
   return parsed.data
 }
 
+/** --architecture, or its short form --arch (not both): a registered network's name, or INVALID_ARGUMENT listing them. */
+export function architectureFlag(args: ParsedArgs): ArchitectureName | undefined {
+  const long = stringFlag(args, 'architecture')
+  const short = stringFlag(args, 'arch')
+  if (long !== undefined && short !== undefined && long !== short) throw new VoxloopError('INVALID_ARGUMENT', `--arch is short for --architecture: give one network, got "${short}" and "${long}"`)
+  const name = long ?? short
+  if (name === undefined) return undefined
+  const parsed = ArchitectureNameSchema.safeParse(name)
+  if (!parsed.success) throw new VoxloopError('INVALID_ARGUMENT', `--${long !== undefined ? 'architecture' : 'arch'} must be one of ${ARCHITECTURES.join(', ')}, got "${name}"`)
+  return parsed.data
+}
+
 /** The training options the flags describe (without --resume, which needs the project). */
 export function trainingOptionsFromFlags(args: ParsedArgs): TrainingOptions {
-  const depth = integerFlag(args, 'depth', { min: 1, max: 5 })
+  // 1–6 as the options schema (the 2D default for a 512² slice is 6).
+  const depth = integerFlag(args, 'depth', { min: 1, max: 6 })
   const baseFilters = integerFlag(args, 'base-filters', { min: 2, max: 64 })
-  const architecture = stringFlag(args, 'architecture')
+  const architecture = architectureFlag(args)
   const deepSupervision = args.flags.has('deep-supervision') ? true : args.flags.has('no-deep-supervision') ? false : undefined
   const options: Record<string, unknown> = {
     // No default here: the engine's plan gives the same default budget as the Train button.

@@ -16,7 +16,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { VoxloopError } from '../../../shared/errors'
 import { createRandom } from '../../../shared/random'
-import { DEFAULT_ARCHITECTURE, TrainingOptionsSchema, type ArchitectureName, type EvaluationReport, type TrainingOptions, type TrainingResult, type TrainingStarted } from '../../../shared/training'
+import { DEEP_SUPERVISION_ARCHITECTURES, DEFAULT_ARCHITECTURE, TrainingOptionsSchema, type ArchitectureName, type EvaluationReport, type TrainingOptions, type TrainingResult, type TrainingStarted } from '../../../shared/training'
 import { writeFileAtomic } from '../../../node/storage/durableWrite'
 import type { ProjectStore } from '../project/ProjectStore'
 import { curatedCases, type ModelsTarget, type TrainingService } from './TrainingService'
@@ -303,10 +303,10 @@ export async function runCrossValidation(training: FoldTraining, store: ProjectS
     seed,
     minutes: options.minutes ?? null,
     architecture: planned?.architecture ?? options.training?.model?.architecture ?? DEFAULT_ARCHITECTURE,
-    // As the registry resolved it: the plain U-Nets' default is on, the residual U-Net has none.
+    // As the registry resolved it: on by default where the network has it (the plain U-Nets, U-Net++), the residual U-Nets have none.
     deepSupervision: planned
       ? planned.model.deepSupervision === true
-      : (options.training?.model?.architecture ?? DEFAULT_ARCHITECTURE) === 'plain-unet' && options.training?.model?.deepSupervision !== false,
+      : DEEP_SUPERVISION_ARCHITECTURES.includes(options.training?.model?.architecture ?? DEFAULT_ARCHITECTURE) && options.training?.model?.deepSupervision !== false,
     testCases: test,
     perFold,
     ...summarizeFolds(perFold)

@@ -74,7 +74,7 @@ describe('buildPlainUNet2d', () => {
   })
 
   it('checks its options: D is one slice, H and W multiples of 2^depth; depth from the patch pools to ~4–8 px', () => {
-    expect(() => buildPlainUNet2d(tiny({ inputShape: [2 as 1, 16, 16] }))).toThrow(/D of the 2D U-Net must be 1/)
+    expect(() => buildPlainUNet2d(tiny({ inputShape: [2 as 1, 16, 16] }))).toThrow(/D of a 2D network must be 1/)
     expect(() => buildPlainUNet2d(tiny({ depth: 3, inputShape: [1, 12, 16] }))).toThrow(/H must be null or a positive multiple of 2\^depth = 8/)
     expect(resolvePlainUNet2dOptions({ inputChannels: 1, numClasses: 2, depth: 3, inputShape: [null, 16, 24] }).inputShape).toEqual([1, 16, 24])
     expect([512, 256, 200, 64, 32, 8, 4].map(plainUNet2dDepthFor)).toEqual([6, 6, 5, 4, 3, 1, 1])

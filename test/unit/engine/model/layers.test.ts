@@ -81,6 +81,34 @@ describe.each(BACKENDS)('custom layers on %s', (backend) => {
     tf.dispose([x, weights, gradient])
   })
 
+  it('upsampleNearest3d in the plane ([1, 2, 2]) copies each voxel into a 1×2×2 block, and its gradient sums those blocks', async () => {
+    await useBackend(backend)
+    const x = tf.tensor5d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [1, 2, 3, 1, 2])
+    const y = upsampleNearest3d(x, [1, 2, 2])
+    expect(y.shape).toEqual([1, 2, 6, 2, 2])
+    const out = (await y.array()) as number[][][][][]
+    for (let d = 0; d < 2; d++) {
+      for (let h = 0; h < 6; h++) {
+        for (let w = 0; w < 2; w++) {
+          const source = (d * 3 + Math.floor(h / 2)) * 2
+          expect(out[0]?.[d]?.[h]?.[w]).toEqual([source + 1, source + 2])
+        }
+      }
+    }
+    const shape = [2, 2, 3, 2, 3]
+    const input = seededTensor(shape, 13) as tf.Tensor5D
+    const weights = seededTensor([2, 2, 6, 4, 3], 14)
+    const objective = (value: tf.Tensor): tf.Scalar => tf.sum(tf.mul(upsampleNearest3d(value as tf.Tensor5D, [1, 2, 2]), weights))
+    const gradient = tf.grad(objective)(input)
+    const numeric = finiteDifferences(
+      (values) => tf.tidy(() => objective(tf.tensor(Float32Array.from(values), shape)).dataSync()[0] as number),
+      Float64Array.from(await input.data()),
+      0.5
+    )
+    expect(relativeError(await gradient.data(), numeric)).toBeLessThan(1e-5)
+    tf.dispose([x, y, input, weights, gradient])
+  })
+
   it('instanceNorm gradients (x, gamma, beta) match float64 finite differences', async () => {
     await useBackend(backend)
     const shape = [1, 3, 2, 4, 2]
@@ -150,6 +178,11 @@ describe('custom layers as tfjs layers (cpu)', () => {
     expect((restored.getLayer('norm') as InstanceNormalization).epsilon).toBe(1e-3)
     expect(restored.getLayer('up')).toBeInstanceOf(UpSampling3D)
     expect(restored.outputs[0]?.shape).toEqual([null, null, null, null, 2])
+    // In the plane: the factors survive the round trip (D stays, H and W double).
+    const slice = tf.input({ shape: [1, 4, 6, 2] })
+    const planar = await roundTrip(slice, new UpSampling3D({ name: 'up2d', size: [1, 2, 2] }).apply(slice) as tf.SymbolicTensor)
+    expect(planar.getLayer('up2d').getConfig().size).toEqual([1, 2, 2])
+    expect(planar.outputs[0]?.shape).toEqual([null, 1, 8, 12, 2])
   })
 
   it('ConcatChannels serialises and infers the output channels', async () => {
@@ -162,9 +195,10 @@ describe('custom layers as tfjs layers (cpu)', () => {
     expect(restored.getLayer('cat')).toBeInstanceOf(ConcatChannels)
   })
 
-  it('UpSampling3D refuses sizes other than 2 and channels-first data', () => {
-    expect(() => new UpSampling3D({ size: 3 })).toThrow(/size 2 only/)
-    expect(() => new UpSampling3D({ size: [2, 2, 1] })).toThrow(/size 2 only/)
+  it('UpSampling3D refuses sizes other than 2 or [1, 2, 2] and channels-first data', () => {
+    expect(() => new UpSampling3D({ size: 3 })).toThrow(/size 2 or \[1, 2, 2\] only/)
+    expect(() => new UpSampling3D({ size: [2, 2, 1] })).toThrow(/size 2 or \[1, 2, 2\] only/)
+    expect(() => new UpSampling3D({ size: [1, 1, 2] })).toThrow(/size 2 or \[1, 2, 2\] only/)
     expect(() => new UpSampling3D({ dataFormat: 'channelsFirst' })).toThrow(/channelsLast/)
     expect(() => new InstanceNormalization({ epsilon: 0 })).toThrow(/epsilon/)
   })

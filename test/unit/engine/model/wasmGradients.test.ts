@@ -1,12 +1,14 @@
 /**
  * Training runs on wasm, whose stock kernels have had wrong 3D gradients (docs/KERNELS.md). Every
- * weight gradient of both U-Nets on wasm (project Conv3D kernels, stock pooling, softmax, …) must
+ * weight gradient of every U-Net on wasm (project Conv3D kernels, stock pooling, softmax, …) must
  * match the cpu backend's, whose kernels are the reference.
  */
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { buildReferenceUNet, buildUNet3d } from '../../../../src/engine/model'
 import { buildPlainUNet2d } from '../../../../src/engine/model/buildPlainUNet2d'
+import { buildResidualUNet2d } from '../../../../src/engine/model/buildUNet3d'
+import { buildUNetPlusPlus2d, buildUNetPlusPlus3d } from '../../../../src/engine/model/buildUNetPlusPlus'
 import { diceCrossEntropyLoss } from '../../../../src/engine/train/losses'
 import { relativeError, seededTensor, useBackend, type TestBackend } from './tfBackends'
 
@@ -36,6 +38,24 @@ describe('U-Net weight gradients on wasm match cpu', () => {
       '2D plain U-Net (Conv3D kernels of depth 1, [1, 2, 2] strided and transposed convs)',
       () => buildPlainUNet2d({ inputChannels: 1, numClasses: 3, depth: 2, baseFilters: 4, seed: 3 }),
       [2, 1, 16, 8, 1],
+      3
+    ],
+    [
+      '2D residual U-Net ([1, 4, 4] strided convs, [1, 2, 2] nearest upsampling)',
+      () => buildResidualUNet2d({ inputChannels: 1, numClasses: 2, depth: 2, baseFilters: 4, residualUnits: 2, upsamplingKernelSize: 3, seed: 3 }),
+      [2, 1, 8, 16, 1],
+      2
+    ],
+    [
+      'U-Net++ 3D (nested dense skips, transposed convs at every node)',
+      () => buildUNetPlusPlus3d({ inputChannels: 1, numClasses: 2, depth: 2, baseFilters: 2, seed: 3 }),
+      [1, 4, 8, 4, 1],
+      2
+    ],
+    [
+      'U-Net++ 2D',
+      () => buildUNetPlusPlus2d({ inputChannels: 2, numClasses: 3, depth: 2, baseFilters: 4, seed: 3 }),
+      [2, 1, 8, 16, 2],
       3
     ]
   ] as const)('%s', async (_name, build, inputShape, classes) => {

@@ -13,13 +13,26 @@ beforeAll(async () => {
 })
 
 describe('deep supervision', () => {
-  it('weights outputs 1, 1/2, 1/4, … normalised to 1', () => {
-    expect(supervisionWeights(1)).toEqual([1])
-    const three = supervisionWeights(3)
+  it('weights outputs by resolution, 1, 1/2, 1/4, … normalised to 1; heads all at full resolution (U-Net++) weigh the same', () => {
+    expect(supervisionWeights([[2, 8, 8, 8, 3]])).toEqual([1])
+    const three = supervisionWeights([
+      [2, 8, 8, 8, 3],
+      [2, 4, 4, 4, 3],
+      [2, 2, 2, 2, 3]
+    ])
     expect(three[0]).toBeCloseTo(4 / 7)
     expect(three[1]).toBeCloseTo(2 / 7)
     expect(three[2]).toBeCloseTo(1 / 7)
-    expect(() => supervisionWeights(0)).toThrow(/at least one output/)
+    // A 2D network's heads keep D = 1: the in-plane factor counts.
+    const planar = supervisionWeights([
+      [2, 1, 16, 16, 2],
+      [2, 1, 8, 8, 2]
+    ])
+    expect(planar[0]).toBeCloseTo(2 / 3)
+    expect(planar[1]).toBeCloseTo(1 / 3)
+    expect(supervisionWeights([[1, 1, 8, 8, 2], [1, 1, 8, 8, 2], [1, 1, 8, 8, 2], [1, 1, 8, 8, 2]])).toEqual([0.25, 0.25, 0.25, 0.25])
+    expect(() => supervisionWeights([])).toThrow(/at least one output/)
+    expect(() => supervisionWeights([[1, 8, 8, 8, 2], [1, 16, 8, 8, 2]])).toThrow(/not an integer downsampling/)
   })
 
   it('soft labels at half resolution hold each class share of the 2×2×2 block they cover', () => {
@@ -69,7 +82,7 @@ describe('deep supervision', () => {
     // The loss trainStep minimises, recomputed by hand from the two outputs.
     const y = oneHotLabels(label, [1, 8, 8, 8], 2)
     const targets = supervisionTargets(y, label, [main as tf.Tensor, half as tf.Tensor])
-    const [w0, w1] = supervisionWeights(2) as [number, number]
+    const [w0, w1] = supervisionWeights([main as tf.Tensor, half as tf.Tensor].map((o) => o.shape)) as [number, number]
     const expected = w0 * diceCrossEntropyLoss(targets[0] as tf.Tensor, main as tf.Tensor).dataSync()[0]! + w1 * diceCrossEntropyLoss(targets[1] as tf.Tensor, half as tf.Tensor).dataSync()[0]!
     const mainOnly = diceCrossEntropyLoss(y, main as tf.Tensor).dataSync()[0]!
     expect(Math.abs(expected - mainOnly)).toBeGreaterThan(1e-4)

@@ -2,7 +2,7 @@
  * 2D images end to end through the function the Train button and `voxloop train` run (runTraining,
  * on wasm with the project's kernels): one-slice cases as the PNG importer writes them (dims
  * [W, H, 1], affine diag(−sx, −sy, 1)) get the 2D plain U-Net by default, train on [1, H, W]
- * patches, and the saved version predicts a case on its own grid.
+ * patches, and the saved version predicts a case on its own grid; U-Net++ in 2D the same way.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -112,6 +112,33 @@ describe('runTraining on 2D images', () => {
     const id = plan.validationCaseIds[0] as string
     const predicted = await predictCaseForReview({ modelsDir, version: result.version, case: cases.find((c) => c.id === id) as CaseFiles, tta: false }, async () => undefined)
     expect(predicted.labels).toHaveLength(EDGE * EDGE)
+    expect(dice(predicted.labels, truth.get(id) ?? [])).toBeGreaterThan(0.85)
+  })
+
+  it("trains U-Net++ in 2D ('unetpp-2d', its deep supervision heads all at full resolution) in the gradient workers to Dice > 0.85", async () => {
+    const modelsDir = path.join(root, 'models-unetpp')
+    const result = await runTraining(
+      {
+        runId: 'run-unetpp-2d',
+        options: TrainingOptionsSchema.parse({ epochs: 3, stepsPerEpoch: 10, batchSize: 2, learningRate: 1e-2, augment: false, seed: 5, validationFraction: 0.34, model: { architecture: 'unetpp-2d', baseFilters: 4, depth: 3 } }),
+        modelsDir,
+        cases,
+        labels: [{ id: 1, name: 'disc', color: '#ff0000' }],
+        modality: 'other'
+      },
+      { control: { cancelRequested: false }, progressIntervalMs: 0, events: { started: () => undefined, progress: () => undefined, epoch: () => undefined } }
+    )
+    expect(result.status).toBe('completed')
+    const { plan } = await readRunRecord(path.join(modelsDir, result.version))
+    expect(plan.architecture).toBe('unetpp-2d')
+    expect(plan.patchSize).toEqual([1, EDGE, EDGE])
+    // Depth 3 (the default for 64² is 4): 10 nodes instead of 15, to keep the test short.
+    expect(plan.model).toMatchObject({ depth: 3, baseFilters: 4, deepSupervision: true, name: 'unetpp2d' })
+    expect(plan.workers).toBe(chooseTrainingWorkers('wasm', 2).workers)
+    const best = Math.max(...result.history.map((h) => h.validation?.meanForegroundDice ?? 0))
+    expect(best).toBeGreaterThan(0.85)
+    const id = plan.validationCaseIds[0] as string
+    const predicted = await predictCaseForReview({ modelsDir, version: result.version, case: cases.find((c) => c.id === id) as CaseFiles, tta: false }, async () => undefined)
     expect(dice(predicted.labels, truth.get(id) ?? [])).toBeGreaterThan(0.85)
   })
 })

@@ -121,8 +121,8 @@ describe('planTraining', () => {
     const residual = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'residual-unet' } }) }))
     expect(residual.model).toMatchObject({ depth: 3, baseFilters: 8, residualUnits: 1 })
     // Options of the other network are refused, not ignored.
-    expect(() => planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { residualUnits: 2 } }) }))).toThrow(/residual units belong to 'residual-unet'/)
-    expect(() => planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'residual-unet', deepSupervision: true } }) }))).toThrow(/deep supervision is built into 'plain-unet' only/)
+    expect(() => planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { residualUnits: 2 } }) }))).toThrow(/residual units belong to the residual U-Nets; 'plain-unet' has two convolutions per stage/)
+    expect(() => planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'residual-unet', deepSupervision: true } }) }))).toThrow(/deep supervision is built into the plain U-Nets and U-Net\+\+; 'residual-unet' has one output/)
     expect(plain.model).not.toHaveProperty('residualUnits')
     expect(planTraining(hippocampusLike()).architecture).toBe(TRAINING_DEFAULTS.architecture)
     // A base without the field (a run from before the registry) was a residual U-Net.
@@ -247,6 +247,41 @@ describe('planTraining on 2D images and with the 2D network', () => {
     // Fine-tuning keeps the 2D network and its patch.
     const tuned = planTraining(imagesLike([512, 512], { base: { version: 'v0003-20250101-000000', plan: slab }, seed: 9 }))
     expect(tuned).toMatchObject({ architecture: 'plain-unet-2d', patchSize: [1, 128, 192], model: slab.model })
+  })
+})
+
+describe('planTraining with U-Net++ and the 2D residual U-Net', () => {
+  it('plans U-Net++ in 3D as the plain U-Net (depth 3 × 8 filters, deep supervision on), patches in multiples of 8', () => {
+    const plan = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'unetpp' } }) }))
+    expect(plan.architecture).toBe('unetpp')
+    expect(plan.model).toMatchObject({ depth: 3, baseFilters: 8, maxFilters: 320, convsPerStage: 2, deepSupervision: true, name: 'unetpp3d', inputShape: [null, null, null] })
+    expect(plan.patchSize.every((edge) => edge % 8 === 0)).toBe(true)
+    expect(planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'unetpp', deepSupervision: false, depth: 2 } }) })).model).toMatchObject({ depth: 2, deepSupervision: false })
+    expect(() => planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'unetpp', residualUnits: 2 } }) }))).toThrow(/'unetpp' has two convolutions per node/)
+  })
+
+  it('plans the 2D networks on one-slice cases: U-Net++ and the residual U-Net pool a 512² slice 4 times (not 6), the plain one 6', () => {
+    const unetpp = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'unetpp-2d' } }) }))
+    expect(unetpp.architecture).toBe('unetpp-2d')
+    expect(unetpp.patchSize).toEqual([1, 512, 512])
+    expect(unetpp.model).toMatchObject({ depth: 4, baseFilters: 8, maxFilters: 128, deepSupervision: true, name: 'unetpp2d', inputShape: [1, null, null] })
+    const residual = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'residual-unet-2d' } }) }))
+    expect(residual.architecture).toBe('residual-unet-2d')
+    expect(residual.patchSize).toEqual([1, 512, 512])
+    expect(residual.model).toMatchObject({ depth: 4, baseFilters: 8, residualUnits: 1, name: 'residual_unet2d', inputShape: [1, null, null] })
+    expect(residual.model).not.toHaveProperty('deepSupervision')
+    expect(() => planTraining(imagesLike([64, 64], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'residual-unet-2d', deepSupervision: true } }) }))).toThrow(/'residual-unet-2d' has one output/)
+    // A small slice: the depth follows it as for the plain 2D U-Net (60 × 64 → 3), H and W rounded to 8.
+    const small = planTraining(imagesLike([60, 64], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'unetpp-2d' } }) }))
+    expect(small).toMatchObject({ patchSize: [1, 64, 64], model: { depth: 3 } })
+    // A patch whose H and W are not multiples of 2^4 is refused, naming the divisor.
+    expect(() => planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: 200, model: { architecture: 'unetpp-2d' } }) }))).toThrow(/multiples of \[1, 16, 16\]/)
+    // On 3D volumes the 2D networks train on single slices; the 3D U-Net++ is refused on one-slice cases.
+    expect(planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'residual-unet-2d' } }) })).patchSize[0]).toBe(1)
+    expect(() => planTraining(imagesLike([64, 64], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'unetpp' } }) }))).toThrow(/'unetpp' is a 3D network.*unetpp-2d/)
+    // Fine-tuning keeps the 2D network and its options.
+    const tuned = planTraining(imagesLike([512, 512], { base: { version: 'v0004-20250101-000000', plan: unetpp }, seed: 9 }))
+    expect(tuned).toMatchObject({ architecture: 'unetpp-2d', patchSize: [1, 512, 512], model: unetpp.model })
   })
 })
 

@@ -18,7 +18,8 @@ describe('voxloop crossval flags', () => {
     })
     expect(crossvalFlags(flags('--folds', '5', '--architecture', 'residual-unet'))).toEqual({ folds: 5, training: { model: { architecture: 'residual-unet' } } })
     expect(crossvalFlags(flags('--folds', '5', '--no-deep-supervision'))).toEqual({ folds: 5, training: { model: { deepSupervision: false } } })
-    expect(() => crossvalFlags(flags('--folds', '5', '--architecture', 'vnet'))).toThrow(/--architecture must be one of plain-unet, plain-unet-2d, residual-unet, got "vnet"/)
+    expect(() => crossvalFlags(flags('--folds', '5', '--architecture', 'vnet'))).toThrow(/--architecture must be one of plain-unet, plain-unet-2d, residual-unet, residual-unet-2d, unetpp, unetpp-2d, got "vnet"/)
+    expect(crossvalFlags(flags('--folds', '5', '--arch', 'unetpp'))).toEqual({ folds: 5, training: { model: { architecture: 'unetpp' } } })
   })
 
   it('name the flag at fault', () => {

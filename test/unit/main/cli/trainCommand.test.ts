@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { parseAugmentFlag, parseMirrorFlag, parsePatchFlag, trainingOptionsFromFlags, trainingOutput } from '../../../../src/main/cli/commands/trainCommand'
 import { parseArgs } from '../../../../src/main/cli/parseArgs'
+import { runCli } from '../../../helpers/runCli'
 import { formatDuration, formatEpochLine, formatPreparingLine, formatProgressLine, formatScoresTable } from '../../../../src/main/cli/trainingReport'
-import type { TrainingPreparing, TrainingProgress, ValidationScores } from '../../../../src/shared/training'
+import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, type TrainingPreparing, type TrainingProgress, type ValidationScores } from '../../../../src/shared/training'
 
 const flags = (...argv: string[]): ReturnType<typeof parseArgs> => parseArgs(['train', 'project', ...argv], ['json', 'no-augment', 'quarter-turns'])
 
@@ -42,7 +43,25 @@ describe('voxloop train flags', () => {
     expect(trainingOptionsFromFlags(flags('--architecture', 'plain-unet', '--deep-supervision'))).toEqual({ model: { architecture: 'plain-unet', deepSupervision: true } })
     expect(trainingOptionsFromFlags(flags('--no-deep-supervision'))).toEqual({ model: { deepSupervision: false } })
     expect(trainingOptionsFromFlags(flags('--architecture', 'residual-unet', '--depth', '2'))).toEqual({ model: { architecture: 'residual-unet', depth: 2 } })
-    expect(() => trainingOptionsFromFlags(flags('--architecture', 'transformer'))).toThrow(/--architecture\/--depth\/--base-filters\/--\[no-\]deep-supervision: .*plain-unet/)
+    expect(() => trainingOptionsFromFlags(flags('--architecture', 'transformer'))).toThrow(/--architecture must be one of plain-unet, .*unetpp-2d, got "transformer"/)
+  })
+
+  it('--arch is short for --architecture, for every registered name; --depth goes up to 6 as the options schema', () => {
+    for (const name of ARCHITECTURES) {
+      expect(trainingOptionsFromFlags(flags('--arch', name))).toEqual({ model: { architecture: name } })
+      expect(trainingOptionsFromFlags(flags(`--architecture=${name}`))).toEqual({ model: { architecture: name } })
+    }
+    expect(trainingOptionsFromFlags(flags('--arch', 'unetpp-2d', '--architecture', 'unetpp-2d', '--depth', '6'))).toEqual({ model: { architecture: 'unetpp-2d', depth: 6 } })
+    expect(() => trainingOptionsFromFlags(flags('--arch', 'unetpp', '--architecture', 'plain-unet'))).toThrow(/--arch is short for --architecture: give one network/)
+    expect(() => trainingOptionsFromFlags(flags('--arch', 'unet++'))).toThrow(/--arch must be one of .*, got "unet\+\+"/)
+    expect(() => trainingOptionsFromFlags(flags('--depth', '7'))).toThrow(/--depth must be an integer from 1 to 6/)
+  })
+
+  it('--help lists every network by name with its description, and --arch', () => {
+    const help = runCli(['--help'])
+    expect(help.status).toBe(0)
+    expect(help.stdout).toContain('--architecture A, --arch A')
+    for (const name of ARCHITECTURES) expect(help.stdout).toContain(`${name}: ${ARCHITECTURE_DESCRIPTIONS[name]}`)
   })
 
   it('--mirror names axes d, h, w (or none); anything else is refused', () => {

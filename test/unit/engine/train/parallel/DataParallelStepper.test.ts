@@ -10,6 +10,7 @@ import type { Batch } from '../../../../../src/engine/data/BatchSampler'
 import { buildUNet3d } from '../../../../../src/engine/model'
 import { buildPlainUNet2d } from '../../../../../src/engine/model/buildPlainUNet2d'
 import { buildPlainUNet3d } from '../../../../../src/engine/model/buildPlainUNet3d'
+import { buildUNetPlusPlus2d } from '../../../../../src/engine/model/buildUNetPlusPlus'
 import { createOptimizer } from '../../../../../src/engine/train/optimizers'
 import { DataParallelStepper } from '../../../../../src/engine/train/parallel/DataParallelStepper'
 import { localStepper, stepModel, type TrainingStepper } from '../../../../../src/engine/train/trainStep'
@@ -131,6 +132,18 @@ describe('DataParallelStepper', () => {
   it('the 2D plain U-Net (one-slice patches, [1, 2, 2]-pooled deep supervision): two workers match the engine thread', async () => {
     const build = (): tf.LayersModel => buildPlainUNet2d({ inputChannels: 1, numClasses: 3, depth: 3, baseFilters: 4, deepSupervision: true, seed: 5 })
     // The same voxels as the 8³ patches, laid out as one 16 × 32 slice each.
+    const slices = (b: Batch): Batch => ({ ...b, shape: [b.shape[0], 1, 16, 32, 1] })
+    const batches = [slices(batchOf(3, 7, 0)), slices(batchOf(3, 8, 1))]
+    const local = await runSteps('local', batches.map(copyOf), 'sgd', 2, build)
+    const parallel = await runSteps('parallel', batches, 'sgd', 2, build)
+    parallel.losses.forEach((loss, i) => expect(loss).toBeCloseTo(local.losses[i] as number, 4))
+    expect(worstRelativeDifference(parallel.weights, local.weights)).toBeLessThan(1e-4)
+    const initial = await runSteps('local', [], 'sgd', 2, build)
+    expect(worstRelativeDifference(local.weights, initial.weights)).toBeGreaterThan(1e-3)
+  }, 120_000)
+
+  it("U-Net++ in 2D (deep supervision heads all at full resolution, weighed equally): two workers match the engine thread", async () => {
+    const build = (): tf.LayersModel => buildUNetPlusPlus2d({ inputChannels: 1, numClasses: 3, depth: 2, baseFilters: 4, deepSupervision: true, seed: 5 })
     const slices = (b: Batch): Batch => ({ ...b, shape: [b.shape[0], 1, 16, 32, 1] })
     const batches = [slices(batchOf(3, 7, 0)), slices(batchOf(3, 8, 1))]
     const local = await runSteps('local', batches.map(copyOf), 'sgd', 2, build)
