@@ -160,6 +160,10 @@ describe('binary cross-entropy and dice-bce', () => {
     expect(value(segmentationLoss(binaryTruth(), binaryPrediction(), loss))).toBeCloseTo(0.5 * (1 - dice) + 2 * bce, 6)
   })
 
+  it('on a two-class softmax equals the two-class cross-entropy (p₀ = 1 − p₁), away from the clipping: docs/TRAINING.md', () => {
+    expect(value(binaryCrossEntropyLoss(binaryTruth(), binaryPrediction()))).toBeCloseTo(value(crossEntropyLoss(binaryTruth(), binaryPrediction())), 6)
+  })
+
   it('refuses more than one foreground class, naming the count', () => {
     expect(() => segmentationLoss(yTrue(), yPred(), { kind: 'dice-bce', diceWeight: 1, ceWeight: 1 })).toThrow(/'dice-bce' is for one foreground label; this model has 2/)
     expect(() => binaryCrossEntropyLoss(yTrue(), yPred())).toThrow(/exactly 2 classes/)
