@@ -13,7 +13,12 @@ export const OPTIMIZERS = ['adam', 'sgd'] as const
 export const OptimizerKindSchema = z.enum(OPTIMIZERS)
 export type OptimizerKind = z.infer<typeof OptimizerKindSchema>
 
-export const LR_SCHEDULES = ['poly', 'cosine', 'constant'] as const
+/**
+ * Learning-rate schedules after the warm-up (the engine's lrSchedule.ts): 'poly' (nnU-Net, the
+ * default), 'cosine', 'constant', and 'plateau': the peak, halved whenever the mean foreground
+ * validation Dice has not improved for `plateauPatience` epochs, down to peak × 1e-3.
+ */
+export const LR_SCHEDULES = ['poly', 'cosine', 'constant', 'plateau'] as const
 export const LrScheduleKindSchema = z.enum(LR_SCHEDULES)
 export type LrScheduleKind = z.infer<typeof LrScheduleKindSchema>
 
@@ -109,6 +114,122 @@ export const ModelShapeOptionsSchema = z
   })
   .strict()
 
+/**
+ * Training losses by name (the engine's losses.ts; docs/TRAINING.md, "Losses"). Each is a region
+ * term over the batch per foreground class plus a voxel-wise term, weighted by `diceWeight` and
+ * `ceWeight`:
+ * - 'dice-ce' (default): 1 − mean soft Dice + cross-entropy (nnU-Net's);
+ * - 'dice-bce': binary tasks only (one foreground label): soft Dice of the foreground + binary
+ *   cross-entropy of the foreground probability;
+ * - 'focal': soft Dice + focal loss (Lin et al. 2017), cross-entropy scaled by (1 − p)^gamma so
+ *   that well-classified voxels count less; optional `alpha` weighs foreground classes (background
+ *   1 − alpha). Dice stays in (diceWeight 1) because focal loss alone learns small structures slowly;
+ * - 'tversky': 1 − mean Tversky index (Salehi et al. 2017; `alpha` weighs false positives, `beta`
+ *   false negatives: β > α favours recall) + cross-entropy, which keeps early gradients well-behaved.
+ */
+export const LOSSES = ['dice-ce', 'dice-bce', 'focal', 'tversky'] as const
+export const LossKindSchema = z.enum(LOSSES)
+export type LossKind = z.infer<typeof LossKindSchema>
+/** One line per loss, for `voxloop train --help` and the training form. */
+export const LOSS_DESCRIPTIONS: Readonly<Record<LossKind, string>> = {
+  'dice-ce': 'soft Dice + cross-entropy (default)',
+  'dice-bce': 'soft Dice + binary cross-entropy (one foreground label only)',
+  focal: 'soft Dice + focal loss (down-weights easy voxels)',
+  tversky: 'Tversky index (weights false positives α and negatives β) + cross-entropy'
+}
+/** The parameters each loss takes besides its two weights. */
+export const LOSS_PARAMETERS: Readonly<Record<LossKind, ReadonlyArray<'alpha' | 'beta' | 'gamma'>>> = {
+  'dice-ce': [],
+  'dice-bce': [],
+  focal: ['gamma', 'alpha'],
+  tversky: ['alpha', 'beta']
+}
+export const LOSS_DEFAULTS = {
+  diceWeight: 1,
+  ceWeight: 1,
+  focalGamma: 2,
+  tverskyAlpha: 0.3,
+  tverskyBeta: 0.7
+} as const
+
+const LossWeightSchema = z.number().min(0).max(100)
+
+/**
+ * The loss a user asks for. `kind` absent: the base model's loss when fine-tuning, else 'dice-ce';
+ * parameters absent: the base model's when it has the same kind, else LOSS_DEFAULTS. A parameter
+ * the kind does not take is refused (`alpha` is the focal class weight for 'focal', the
+ * false-positive weight for 'tversky').
+ */
+export const LossOptionsSchema = z
+  .object({
+    kind: LossKindSchema.optional(),
+    /** Weight of the region term (soft Dice, or the Tversky index); 0–100, default 1. */
+    diceWeight: LossWeightSchema.optional(),
+    /** Weight of the voxel-wise term (cross-entropy, binary cross-entropy or focal); 0–100, default 1. */
+    ceWeight: LossWeightSchema.optional(),
+    /** 'focal': weight of foreground classes, (0, 1) (background 1 − alpha), default none; 'tversky': false-positive weight 0–1, default 0.3. */
+    alpha: z.number().min(0).max(1).optional(),
+    /** 'tversky': false-negative weight 0–1, default 0.7. */
+    beta: z.number().min(0).max(1).optional(),
+    /** 'focal': focusing exponent 0–10 (0: plain cross-entropy), default 2. */
+    gamma: z.number().min(0).max(10).optional()
+  })
+  .strict()
+  .superRefine((loss, context) => {
+    const problem = lossOptionsProblem(loss)
+    if (problem) context.addIssue({ code: 'custom', message: problem })
+  })
+export type LossOptions = z.infer<typeof LossOptionsSchema>
+
+/** What is wrong with loss options once their kind is known (null: nothing). Also checked by the planner after resolving the kind. */
+export function lossOptionsProblem(loss: LossOptions): string | null {
+  if (loss.diceWeight === 0 && loss.ceWeight === 0) return 'diceWeight and ceWeight cannot both be 0 (nothing would be learned)'
+  const kind = loss.kind
+  if (kind === undefined) return null
+  const takes = LOSS_PARAMETERS[kind]
+  const extra = (['alpha', 'beta', 'gamma'] as const).filter((name) => loss[name] !== undefined && !takes.includes(name))
+  if (extra.length > 0) return `loss '${kind}' takes no ${extra.join(', ')}${takes.length ? ` (it takes ${takes.join(', ')})` : ''}`
+  if (kind === 'focal' && loss.alpha !== undefined && !(loss.alpha > 0 && loss.alpha < 1)) return `focal alpha must be between 0 and 1 (exclusive), got ${loss.alpha}`
+  if (kind === 'tversky' && loss.alpha === 0 && loss.beta === 0) return 'tversky alpha and beta cannot both be 0'
+  return null
+}
+
+/** The loss a run trains with, every parameter resolved (recorded in the plan). */
+export const LossPlanSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('dice-ce'), diceWeight: LossWeightSchema, ceWeight: LossWeightSchema }).strict(),
+  z.object({ kind: z.literal('dice-bce'), diceWeight: LossWeightSchema, ceWeight: LossWeightSchema }).strict(),
+  z.object({ kind: z.literal('focal'), diceWeight: LossWeightSchema, ceWeight: LossWeightSchema, gamma: z.number().min(0).max(10), alpha: z.number().gt(0).lt(1).nullable() }).strict(),
+  z.object({ kind: z.literal('tversky'), diceWeight: LossWeightSchema, ceWeight: LossWeightSchema, alpha: z.number().min(0).max(1), beta: z.number().min(0).max(1) }).strict()
+])
+export type LossPlan = z.infer<typeof LossPlanSchema>
+
+/** What a plan without a `loss` field (runs before losses by name) trained with; also the default. */
+export const DEFAULT_LOSS: LossPlan = Object.freeze({ kind: 'dice-ce', diceWeight: 1, ceWeight: 1 })
+
+/** The plan's loss, or the default for older plans. */
+export function lossOfPlan(plan: { loss?: LossPlan | undefined }): LossPlan {
+  return plan.loss ?? DEFAULT_LOSS
+}
+
+const n = (value: number): string => String(Number(value.toPrecision(6)))
+const weighted = (weight: number, text: string): string => (weight === 1 ? text : `${n(weight)}·${text}`)
+
+/** "Dice + CE", "0.5·Tversky (α 0.3, β 0.7) + CE", "Dice + focal (γ 2, α 0.25)": for the CLI report and the model table. */
+export function describeLoss(loss: LossPlan): string {
+  const terms = (region: string, voxel: string): string =>
+    [loss.diceWeight > 0 ? weighted(loss.diceWeight, region) : null, loss.ceWeight > 0 ? weighted(loss.ceWeight, voxel) : null].filter((t) => t !== null).join(' + ')
+  switch (loss.kind) {
+    case 'dice-ce':
+      return terms('Dice', 'CE')
+    case 'dice-bce':
+      return terms('Dice', 'BCE')
+    case 'focal':
+      return terms('Dice', `focal (γ ${n(loss.gamma)}${loss.alpha === null ? '' : `, α ${n(loss.alpha)}`})`)
+    case 'tversky':
+      return terms(`Tversky (α ${n(loss.alpha)}, β ${n(loss.beta)})`, 'CE')
+  }
+}
+
 /** The reference time budget of a run when the user sets none: 15 minutes (a 2-core CPU's). */
 export const DEFAULT_TRAINING_MINUTES = 15
 
@@ -136,6 +257,10 @@ export const TrainingOptionsSchema = z
     /** SGD momentum (Nesterov); 0–0.999, default 0.99 (nnU-Net). */
     momentum: z.number().min(0).max(0.999).optional(),
     schedule: LrScheduleKindSchema.optional(),
+    /** 'plateau' schedule: epochs without a better mean foreground validation Dice before the rate is halved; default max(2, round(patience / 3)). */
+    plateauPatience: z.number().int().min(1).max(10_000).optional(),
+    /** The training loss; default 'dice-ce' with weights 1/1 (or the base model's when fine-tuning). */
+    loss: LossOptionsSchema.optional(),
     /** Steps of linear warm-up from 0 to the peak; default 5 % of all steps, at most 200. */
     warmupSteps: z.number().int().min(0).max(1_000_000).optional(),
     /**
@@ -259,6 +384,10 @@ export const TrainingPlanSchema = z.object({
   learningRate: z.number().positive(),
   momentum: z.number(),
   schedule: LrScheduleKindSchema,
+  /** 'plateau' only: epochs without improvement before the rate is halved. */
+  plateauPatience: z.number().int().min(1).optional(),
+  /** The training loss, resolved. Absent in older runs: DEFAULT_LOSS (dice-ce 1/1). */
+  loss: LossPlanSchema.optional(),
   warmupSteps: z.number().int().min(0),
   validationFraction: z.number(),
   /** Whether the run augmented at all (its preset is not 'none'). */
@@ -337,8 +466,15 @@ export const ValidationScoresSchema = z.object({
   perLabel: z.array(LabelScoreSchema),
   cases: z.number().int().min(0),
   /**
-   * Training validation only: the training loss (1 − mean foreground soft Dice + cross-entropy,
-   * diceCrossEntropyLoss) of each held-out case, predicted whole by sliding window, on the resampled
+   * Pixel (voxel) accuracy: the share of voxels whose predicted class is the reference's, background
+   * included; mean over the cases. Dominated by background in most medical images (0.99 for an
+   * empty prediction of a 1 % structure), so it complements Dice rather than replacing it.
+   * Absent in older runs and reports.
+   */
+  pixelAccuracy: z.number().min(0).max(1).optional(),
+  /**
+   * Training validation only: the run's training loss (plan.loss; by default 1 − mean foreground
+   * soft Dice + cross-entropy) of each held-out case, predicted whole by sliding window, on the resampled
    * grid against its resampled label; mean over the cases. Measured on whole cases, not on
    * foreground-biased patches as the training loss is, so its level differs; its trend (rising while
    * the training loss falls: overfitting) is what it is for. Absent in older runs and in evaluations.
@@ -351,7 +487,7 @@ export const TensorMemorySchema = z.object({ numTensors: z.number().int(), numBy
 
 export const EpochSummarySchema = z.object({
   epoch: z.number().int().min(1),
-  /** Mean training loss (soft Dice + cross-entropy) over the epoch's steps. */
+  /** Mean training loss (the plan's loss; by default soft Dice + cross-entropy) over the epoch's steps. */
   trainLoss: z.number(),
   /** Null when there is no held-out case. */
   validation: ValidationScoresSchema.nullable(),
@@ -536,6 +672,8 @@ export const ModelVersionInfoSchema = z.object({
   fromModel: z.string().nullable(),
   /** The input normalisation the version uses and why (plan.normalization.reason); null for older versions. */
   normalization: z.string().nullable().default(null),
+  /** The training loss (describeLoss of plan.loss; older versions: the default's description). */
+  loss: z.string().nullable().default(null),
   /** What post-processing predictions apply and why (describePostprocessing); null when none was chosen. */
   postprocessing: z.string().nullable().default(null),
   /** Set when run.json (or the stored test evaluation) could not be read. */
@@ -554,7 +692,9 @@ export type ModelVersionInfo = z.infer<typeof ModelVersionInfoSchema>
 export const CaseEvaluationSchema = z.object({
   caseId: z.string(),
   perLabel: z.array(LabelScoreSchema),
-  meanForegroundDice: z.number()
+  meanForegroundDice: z.number(),
+  /** Share of the case's voxels classified as the reference (background included); absent in older reports. */
+  pixelAccuracy: z.number().min(0).max(1).optional()
 })
 export type CaseEvaluation = z.infer<typeof CaseEvaluationSchema>
 

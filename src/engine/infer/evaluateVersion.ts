@@ -1,7 +1,8 @@
 /**
  * `voxloop evaluate`: a version's best model on cases with saved labels, each predicted whole and
  * scored on its own grid against its label (per label Dice, IoU, sensitivity, specificity, and the
- * surface metrics in mm on the case's own voxel spacing: HD95, normalised surface Dice, volume ratio).
+ * surface metrics in mm on the case's own voxel spacing: HD95, normalised surface Dice, volume ratio;
+ * and per case the pixel accuracy, background included).
  * Each prediction gets the version's recorded post-processing first, as every prediction does.
  */
 import type { EvaluateRequest } from '../../shared/engineProtocol'
@@ -9,6 +10,7 @@ import { VoxloopError } from '../../shared/errors'
 import type { CaseEvaluation, EvaluationReport } from '../../shared/training'
 import { prepareCaseVolumes, prepareOptionsOf, readCaseVolumes } from '../train/caseVolumes'
 import { DEFAULT_SURFACE_TOLERANCE_MM } from '../train/surfaceMetrics'
+import { pixelAccuracy } from '../train/metrics'
 import { averageScores, caseScores, meanForegroundDice } from '../train/validationScores'
 import { loadVersionModel } from './loadVersionModel'
 import { applyPostprocessing, classIndexOf } from './postprocessing'
@@ -27,14 +29,15 @@ export async function evaluateVersion(request: EvaluateRequest, betweenBatches: 
       const { dims, spacing } = volumes.image.header
       const classIndices = applyPostprocessing(predicted.classIndices, dims, postprocessing, classIndexOf(plan.classes))
       const perLabel = caseScores(classIndices, volumes.classLabels as Uint8Array, plan.classes, { dims, spacingMm: spacing, toleranceMm: DEFAULT_SURFACE_TOLERANCE_MM })
-      cases.push({ caseId: files.id, perLabel, meanForegroundDice: meanForegroundDice(perLabel) })
+      cases.push({ caseId: files.id, perLabel, meanForegroundDice: meanForegroundDice(perLabel), pixelAccuracy: pixelAccuracy(classIndices, volumes.classLabels as Uint8Array) })
     }
     return {
       version: request.version,
       cases,
       mean: averageScores(
         cases.map((c) => c.perLabel),
-        plan.classes
+        plan.classes,
+        cases.map((c) => c.pixelAccuracy ?? 0)
       ),
       surfaceToleranceMm: DEFAULT_SURFACE_TOLERANCE_MM,
       ...(postprocessing ? { postprocessing: postprocessing.steps } : {}),

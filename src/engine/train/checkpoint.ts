@@ -5,7 +5,7 @@
  *     model/          the model helper's version folder: model.json, weights.bin, config.json
  *     optimizer.bin   the optimiser's slots (Adam m and v, or SGD momentum), float32 LE, in order
  *     state.json      epoch, step, optimiser iterations and slot shapes, Adam's β powers,
- *                     batch sampler state, early-stopping state, history
+ *                     batch sampler state, early-stopping state, 'plateau' schedule state, history
  *
  * The folder is written under a temporary name and renamed into place; run.json naming it is what
  * makes it count (runRecord.ts).
@@ -20,6 +20,7 @@ import { EpochSummarySchema, OptimizerKindSchema, type EpochSummary } from '../.
 import type { BatchSamplerState } from '../data/BatchSampler'
 import { loadModel, saveModel, type JsonObject } from '../model'
 import type { EarlyStoppingState } from './earlyStopping'
+import { INITIAL_PLATEAU, type PlateauState } from './lrSchedule'
 import type { OptimizerState } from './optimizers'
 import { CHECKPOINTS_DIR } from './runRecord'
 
@@ -36,6 +37,8 @@ export interface CheckpointContents {
   optimizer: OptimizerState
   sampler: BatchSamplerState
   earlyStopping: EarlyStoppingState
+  /** The 'plateau' schedule's state (INITIAL_PLATEAU for other schedules and older checkpoints). */
+  plateau: PlateauState
   history: EpochSummary[]
 }
 
@@ -53,6 +56,8 @@ const StateSchema = z.object({
   /** Batches derive their random streams from (seed, step); nothing else in a run draws. */
   random: z.object({ scheme: z.literal('per-step'), seed: z.number().int() }),
   earlyStopping: z.object({ bestScore: z.number().nullable(), bestEpoch: z.number().int().nullable(), epochsWithoutImprovement: z.number().int().min(0) }),
+  /** Absent in checkpoints from before the 'plateau' schedule: no reduction yet. */
+  plateau: z.object({ reductions: z.number().int().min(0), bestScore: z.number().nullable(), epochsWithoutImprovement: z.number().int().min(0) }).optional(),
   history: z.array(EpochSummarySchema)
 })
 
@@ -98,6 +103,7 @@ export async function writeCheckpoint(versionDir: string, name: string, model: t
         sampler: contents.sampler,
         random: { scheme: 'per-step', seed: contents.sampler.seed },
         earlyStopping: contents.earlyStopping,
+        plateau: contents.plateau,
         history: contents.history
       }
       await writeSynced(join(temporary, STATE_JSON), `${JSON.stringify(state)}\n`)
@@ -145,6 +151,7 @@ export async function readCheckpointContents(versionDir: string, relative: strin
     optimizer: { kind: state.optimizer.kind, iterations: state.optimizer.iterations, adamBetaPowers: state.optimizer.adamBetaPowers, slots },
     sampler: state.sampler,
     earlyStopping: state.earlyStopping,
+    plateau: state.plateau ?? INITIAL_PLATEAU,
     history: state.history
   }
 }

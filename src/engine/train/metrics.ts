@@ -113,6 +113,18 @@ export function metricsFromCounts(label: number, counts: ConfusionCounts): Label
   }
 }
 
+/**
+ * Pixel (voxel) accuracy: the share of voxels whose label is the same in both maps, background
+ * included (1 for two empty maps of any size; NaN-free: an empty map pair of length 0 is 1).
+ */
+export function pixelAccuracy(predicted: LabelArray, reference: LabelArray): number {
+  checkSameSize(predicted, reference)
+  if (predicted.length === 0) return 1
+  let agreeing = 0
+  for (let i = 0; i < predicted.length; i++) if (predicted[i] === reference[i]) agreeing++
+  return agreeing / predicted.length
+}
+
 export interface SegmentationMetricsOptions {
   /** Labels to score. Default: 1 … the largest label in either map (foreground, absent ones included). */
   labels?: readonly number[]

@@ -21,6 +21,7 @@ import { readNiftiHeader } from '../../node/formats/nifti'
 import type { PostprocessingPlan } from '../../shared/postprocessing'
 import { deriveSeed } from '../../shared/random'
 import {
+  lossOfPlan,
   RUN_FORMAT_VERSION,
   type EpochSummary,
   type RunStatus,
@@ -41,12 +42,12 @@ import { buildFromPlan } from '../model/architectures'
 import { filesForIds, prepareOptionsOf } from './caseVolumes'
 import { checkpointName, loadCheckpointModel, pruneCheckpoints, readCheckpointContents, writeCheckpoint, type CheckpointContents } from './checkpoint'
 import { INITIAL_EARLY_STOPPING, updateEarlyStopping } from './earlyStopping'
-import { learningRateAt } from './lrSchedule'
+import { INITIAL_PLATEAU, learningRateAt, plateauScale, updatePlateau } from './lrSchedule'
 import { createOptimizer } from './optimizers'
 import { ETA_MIN_STEPS, ProgressMeter } from './progressMeter'
 import { createVersionFolder, readRunRecord, versionDir, writeRunRecord } from './runRecord'
 import { classesFromLabels } from './trainingClasses'
-import { epochsForBudget, planTraining, type BasePlan } from './trainingPlan'
+import { defaultPlateauPatience, epochsForBudget, planTraining, type BasePlan } from './trainingPlan'
 import { samplerAugmentationOf } from './augmentationPlan'
 import { openStepper } from './parallel/openStepper'
 import { chooseTrainingWorkers } from './parallel/trainingWorkers'
@@ -273,7 +274,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
     const target = stepModel(model)
     optimizer = createOptimizer({ kind: plan.optimizer, learningRate: plan.learningRate, momentum: plan.momentum })
     if (checkpoint) await optimizer.setState(checkpoint.optimizer)
-    const opened = await openStepper(target, optimizer.optimizer, plan.workers ?? 1)
+    const opened = await openStepper(target, optimizer.optimizer, plan.workers ?? 1, lossOfPlan(plan))
     stepper = opened.stepper
     if (opened.fallback) {
       console.warn(`voxloop: ${opened.fallback}`)
@@ -295,9 +296,11 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
     let epochsDone = checkpoint?.epoch ?? 0
     let step = checkpoint?.step ?? 0
     let early = checkpoint?.earlyStopping ?? INITIAL_EARLY_STOPPING
+    // The 'plateau' schedule's reductions so far: the rate a resumed run continues at.
+    let plateau = checkpoint?.plateau ?? INITIAL_PLATEAU
     const history: EpochSummary[] = [...(checkpoint?.history ?? [])]
     let totalSteps = plan.epochs * plan.stepsPerEpoch
-    const schedule = { kind: plan.schedule, peak: plan.learningRate, totalSteps, warmupSteps: plan.warmupSteps }
+    const schedule = { kind: plan.schedule, peak: plan.learningRate, totalSteps, warmupSteps: plan.warmupSteps, plateauScale: plateauScale(plateau) }
     const meter = new ProgressMeter({ batchSize: plan.batchSize, stepsPerEpoch: plan.stepsPerEpoch, totalSteps })
     // A time-budgeted run sizes its epochs from the measured speed: once the first steps are timed
     // (so the ETA is right from the first minute), then after every epoch with its validation time.
@@ -392,6 +395,11 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
       lastValidation = validation ?? lastValidation
       const update = updateEarlyStopping(early, epoch, validation?.meanForegroundDice ?? null, plan.patience)
       early = update.state
+      if (plan.schedule === 'plateau') {
+        // The same score early stopping watches; the lower rate applies from the next step.
+        plateau = updatePlateau(plateau, validation?.meanForegroundDice ?? null, plan.plateauPatience ?? defaultPlateauPatience(plan.patience)).state
+        schedule.plateauScale = plateauScale(plateau)
+      }
       history.push({ epoch, trainLoss: lossSum / plan.stepsPerEpoch, validation, learningRate, seconds: (now() - epochStartedAt) / 1000, step })
 
       progress('saving', epoch, plan.stepsPerEpoch)
@@ -399,7 +407,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
         dir,
         checkpointName(epoch),
         model,
-        { epoch, step, optimizer: await optimizer.getState(), sampler: sampler.getState(), earlyStopping: early, history },
+        { epoch, step, optimizer: await optimizer.getState(), sampler: sampler.getState(), earlyStopping: early, plateau, history },
         {
           architecture: { builder: 'unet3d', options: plan.model },
           training: { runId: request.runId, version, epoch, step, classes: plan.classes, patchSize: plan.patchSize, targetSpacingMm: plan.targetSpacingMm, validation }

@@ -1,13 +1,14 @@
 /**
- * One optimiser step on one batch: forward in training mode, soft Dice + cross-entropy (per output
- * with deep supervision), gradients of
+ * One optimiser step on one batch: forward in training mode, the run's loss (segmentationLoss;
+ * soft Dice + cross-entropy by default; per output with deep supervision), gradients of
  * the trainable weights, update. Everything but the weights and the optimiser's slots is disposed.
  */
 import * as tf from '@tensorflow/tfjs'
 import { VoxloopError } from '../../shared/errors'
 import type { Batch } from '../data/BatchSampler'
 import { outputsOf, supervisionTargets, supervisionWeights } from './deepSupervision'
-import { diceCrossEntropyLoss, oneHotLabels } from './losses'
+import { DEFAULT_LOSS, type LossPlan } from '../../shared/training'
+import { checkLossClasses, oneHotLabels, segmentationLoss } from './losses'
 
 export interface StepModel {
   model: tf.LayersModel
@@ -38,17 +39,18 @@ export function finiteLoss(loss: number, batch: Batch): number {
   return loss
 }
 
-export function localStepper(target: StepModel, optimizer: tf.Optimizer): TrainingStepper {
+export function localStepper(target: StepModel, optimizer: tf.Optimizer, loss: LossPlan = DEFAULT_LOSS): TrainingStepper {
+  checkLossClasses(loss, target.numClasses)
   return {
-    step: async (batch) => trainStep(target, optimizer, batch),
+    step: async (batch) => trainStep(target, optimizer, batch, loss),
     dispose: async () => undefined
   }
 }
 
 /** Runs the step on this thread and returns its loss; ENGINE_FAILED if the loss is not finite (diverged). */
-export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Batch): number {
+export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Batch, loss: LossPlan = DEFAULT_LOSS): number {
   const [b, d, h, w, c] = batch.shape
-  const loss = tf.tidy(() => {
+  const value = tf.tidy(() => {
     const x = tf.tensor5d(batch.image, [b, d, h, w, c])
     const y = oneHotLabels(batch.label, [b, d, h, w], target.numClasses)
     const cost = optimizer.minimize(
@@ -57,7 +59,7 @@ export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Bat
         const outputs = outputsOf(target.model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[])
         const targets = supervisionTargets(y, batch.label, outputs)
         const weights = supervisionWeights(outputs.map((output) => output.shape))
-        return tf.addN(outputs.map((output, o) => tf.mul(diceCrossEntropyLoss(targets[o] as tf.Tensor, output), weights[o] as number))) as tf.Scalar
+        return tf.addN(outputs.map((output, o) => tf.mul(segmentationLoss(targets[o] as tf.Tensor, output, loss), weights[o] as number))) as tf.Scalar
       },
       true,
       target.variables
@@ -65,5 +67,5 @@ export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Bat
     if (!cost) throw new VoxloopError('INTERNAL', 'the optimiser returned no loss')
     return cost.dataSync()[0] as number
   })
-  return finiteLoss(loss, batch)
+  return finiteLoss(value, batch)
 }

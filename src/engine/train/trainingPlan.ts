@@ -19,7 +19,11 @@
  *   needs, `targetStepsFor`, at most DEFAULT_TRAINING_MINUTES); runTraining sizes the epochs from
  *   the measured step and validation times (`epochsForBudget`). The tentative epochs here only set
  *   the warm-up and a first estimate;
- * - warm-up: 5 % of the steps (at most 200), then poly decay (nnU-Net);
+ * - warm-up: 5 % of the steps (at most 200), then poly decay (nnU-Net); the 'plateau' schedule halves
+ *   the rate after max(2, round(patience / 3)) epochs without a better validation Dice (a third of
+ *   early stopping's wait, so the run gets about two lower rates before it stops);
+ * - loss: soft Dice + cross-entropy 1/1 (nnU-Net's), or the one named (resolveLoss); a fine-tuned
+ *   run keeps its base model's loss unless one is given;
  * - validation: the cases main names (the project's recorded validation split, fixed across
  *   retrains); otherwise 20 % of the cases drawn from the seed, at least one when there are two or more.
  */
@@ -27,7 +31,22 @@ import { augmentationPresetOf } from '../../shared/augmentation'
 import { VoxloopError } from '../../shared/errors'
 import { deriveSeed, createRandom } from '../../shared/random'
 import type { LabelDef, Modality } from '../../shared/project'
-import { DEFAULT_ARCHITECTURE, DEFAULT_ARCHITECTURE_2D, DEFAULT_TRAINING_MINUTES, LEGACY_ARCHITECTURE, PLANAR_ARCHITECTURES, type TrainingOptionsSchema, type TrainingPlan } from '../../shared/training'
+import {
+  DEFAULT_ARCHITECTURE,
+  DEFAULT_ARCHITECTURE_2D,
+  DEFAULT_LOSS,
+  DEFAULT_TRAINING_MINUTES,
+  LEGACY_ARCHITECTURE,
+  PLANAR_ARCHITECTURES,
+  LOSS_DEFAULTS,
+  lossOfPlan,
+  lossOptionsProblem,
+  type LossOptions,
+  type LossPlan,
+  type TrainingClass,
+  type TrainingOptionsSchema,
+  type TrainingPlan
+} from '../../shared/training'
 import type { Vec3 } from '../../shared/volume'
 import type { z } from 'zod'
 import type { Shape3 } from '../data/layout'
@@ -48,6 +67,9 @@ export const TRAINING_DEFAULTS = {
   learningRate: { adam: 3e-3, sgd: 1e-2 },
   momentum: 0.99,
   schedule: 'poly',
+  /** 'plateau': epochs without improvement before halving, as a share of early stopping's patience (at least 2). */
+  plateauPatienceFraction: 1 / 3,
+  minPlateauPatience: 2,
   warmupFraction: 0.05,
   maxWarmupSteps: 200,
   validationFraction: 0.2,
@@ -180,6 +202,52 @@ export function planarSpacing(spacingMm: Vec3, medianSlice: Shape3, maxPixels: n
   return [spacingMm[0] * factor, spacingMm[1] * factor, spacingMm[2]]
 }
 
+/**
+ * The loss the run trains with: the options' kind (or the base model's, or 'dice-ce'), each
+ * parameter from the options, else from the base model's loss of the same kind, else LOSS_DEFAULTS.
+ * No options: the base model's loss, or DEFAULT_LOSS. INVALID_ARGUMENT for a parameter the kind
+ * does not take, and for 'dice-bce' with other than one foreground label (naming the labels).
+ */
+export function resolveLoss(options: LossOptions | undefined, base: LossPlan | null, classes: readonly TrainingClass[]): LossPlan {
+  const loss = options === undefined ? (base ?? DEFAULT_LOSS) : resolveLossOptions(options, base)
+  if (loss.kind === 'dice-bce' && classes.length !== 1) {
+    const names = classes.map((c) => `${c.labelId} ${c.name}`).join(', ')
+    throw invalid(`loss 'dice-bce' is for one foreground label; this model has ${classes.length}${names ? ` (${names})` : ''}: choose 'dice-ce', 'focal' or 'tversky'`)
+  }
+  return loss
+}
+
+function resolveLossOptions(options: LossOptions, base: LossPlan | null): LossPlan {
+  const kind = options.kind ?? base?.kind ?? DEFAULT_LOSS.kind
+  const problem = lossOptionsProblem({ ...options, kind })
+  if (problem) throw invalid(problem)
+  const inherited = base?.kind === kind ? base : null
+  const diceWeight = options.diceWeight ?? inherited?.diceWeight ?? LOSS_DEFAULTS.diceWeight
+  const ceWeight = options.ceWeight ?? inherited?.ceWeight ?? LOSS_DEFAULTS.ceWeight
+  if (diceWeight === 0 && ceWeight === 0) throw invalid('diceWeight and ceWeight cannot both be 0 (nothing would be learned)')
+  switch (kind) {
+    case 'dice-ce':
+    case 'dice-bce':
+      return { kind, diceWeight, ceWeight }
+    case 'focal': {
+      const from = inherited?.kind === 'focal' ? inherited : null
+      return { kind, diceWeight, ceWeight, gamma: options.gamma ?? from?.gamma ?? LOSS_DEFAULTS.focalGamma, alpha: options.alpha ?? from?.alpha ?? null }
+    }
+    case 'tversky': {
+      const from = inherited?.kind === 'tversky' ? inherited : null
+      const alpha = options.alpha ?? from?.alpha ?? LOSS_DEFAULTS.tverskyAlpha
+      const beta = options.beta ?? from?.beta ?? LOSS_DEFAULTS.tverskyBeta
+      if (alpha === 0 && beta === 0) throw invalid('tversky alpha and beta cannot both be 0')
+      return { kind, diceWeight, ceWeight, alpha, beta }
+    }
+  }
+}
+
+/** Epochs without improvement before the 'plateau' schedule halves the rate, for early stopping's `patience`. */
+export function defaultPlateauPatience(patience: number): number {
+  return Math.max(TRAINING_DEFAULTS.minPlateauPatience, Math.round(patience * TRAINING_DEFAULTS.plateauPatienceFraction))
+}
+
 /** The user's patch: one edge is a cube, or a square slice [1, N, N] for a planar (2D) network. */
 function patchFromOption(option: ParsedTrainingOptions['patchSize'], planar: boolean): Shape3 | null {
   if (option === undefined) return null
@@ -287,6 +355,10 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
   const optimizer = options.optimizer ?? 'adam'
   const mirrorAxes = [...new Set(options.mirrorAxes ?? base?.plan.mirrorAxes ?? [])].sort()
   const augmentation = planAugmentation(augmentationPresetOf(options), mirrorAxes, options.quarterTurns ?? false)
+  const loss = resolveLoss(options.loss, base ? lossOfPlan(base.plan) : null, classes)
+  const schedule = options.schedule ?? TRAINING_DEFAULTS.schedule
+  const patience = options.patience ?? TRAINING_DEFAULTS.patience
+  if (options.plateauPatience !== undefined && schedule !== 'plateau') throw invalid(`plateauPatience applies to the 'plateau' schedule only, not '${schedule}'`)
   const warmupSteps = Math.min(totalSteps - 1, options.warmupSteps ?? Math.min(TRAINING_DEFAULTS.maxWarmupSteps, Math.round(totalSteps * TRAINING_DEFAULTS.warmupFraction)))
 
   return {
@@ -299,14 +371,16 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
     optimizer,
     learningRate: options.learningRate ?? TRAINING_DEFAULTS.learningRate[optimizer],
     momentum: options.momentum ?? TRAINING_DEFAULTS.momentum,
-    schedule: options.schedule ?? TRAINING_DEFAULTS.schedule,
+    schedule,
+    ...(schedule === 'plateau' ? { plateauPatience: options.plateauPatience ?? defaultPlateauPatience(patience) } : {}),
+    loss,
     warmupSteps: Math.max(0, warmupSteps),
     validationFraction,
     augment: augmentation.preset !== 'none',
     augmentation,
     mirrorAxes,
     seed: inputs.seed,
-    patience: options.patience ?? TRAINING_DEFAULTS.patience,
+    patience,
     foregroundProbability: options.foregroundProbability ?? TRAINING_DEFAULTS.foregroundProbability,
     targetSpacingMm,
     modality: base ? base.plan.modality : inputs.modality,

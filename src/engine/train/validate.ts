@@ -1,13 +1,14 @@
 /**
  * Validation at the end of an epoch: each held-out case predicted whole (sliding window), mapped
- * back to its own grid and scored against its saved label there, as a user would see it; and its
- * training loss on the resampled grid (validationLoss.ts), for the validation loss curve.
+ * back to its own grid and scored against its saved label there, as a user would see it; and the
+ * run's training loss (plan.loss) on the resampled grid (validationLoss.ts), for the validation loss curve.
  */
 import type * as tf from '@tensorflow/tfjs'
-import type { TrainingPlan, ValidationScores } from '../../shared/training'
 import type { PreparedCase } from '../data/prepareCase'
 import { predictPreparedCase } from '../infer/predictCase'
-import { caseDiceCrossEntropy } from './validationLoss'
+import { lossOfPlan, type TrainingPlan, type ValidationScores } from '../../shared/training'
+import { caseLoss } from './validationLoss'
+import { pixelAccuracy } from './metrics'
 import { averageScores, caseScores } from './validationScores'
 
 export interface HeldOutCase {
@@ -33,11 +34,12 @@ export function loadHeldOut(entry: HeldOut): Promise<HeldOutCase> {
 export async function validateModel(
   model: tf.LayersModel,
   cases: readonly HeldOut[],
-  plan: Pick<TrainingPlan, 'patchSize' | 'batchSize' | 'classes'>,
+  plan: Pick<TrainingPlan, 'patchSize' | 'batchSize' | 'classes' | 'loss'>,
   betweenBatches: () => Promise<void>
 ): Promise<ValidationScores | null> {
   if (cases.length === 0) return null
   const perCase = []
+  const accuracies: number[] = []
   const losses: number[] = []
   for (const entry of cases) {
     const heldOut = await loadHeldOut(entry)
@@ -47,9 +49,10 @@ export async function validateModel(
       betweenBatches
     })
     perCase.push(caseScores(classIndices, heldOut.reference, plan.classes))
+    accuracies.push(pixelAccuracy(classIndices, heldOut.reference))
     // The validation loss curve: the training loss on the grid the network predicts on (validationLoss.ts).
-    if (heldOut.prepared.label) losses.push(caseDiceCrossEntropy(probabilities, heldOut.prepared.label, plan.classes.length + 1))
+    if (heldOut.prepared.label) losses.push(caseLoss(probabilities, heldOut.prepared.label, plan.classes.length + 1, lossOfPlan(plan)))
   }
-  const scores = averageScores(perCase, plan.classes)
+  const scores = averageScores(perCase, plan.classes, accuracies)
   return losses.length > 0 ? { ...scores, loss: losses.reduce((a, b) => a + b, 0) / losses.length } : scores
 }

@@ -57,8 +57,11 @@ function surfaceMeans(rows: readonly LabelScore[]): Pick<LabelScore, 'hd95Mm' | 
   }
 }
 
-/** Mean of each label's scores over cases (sensitivity/specificity/volume ratio over the cases that define them). */
-export function averageScores(perCase: ReadonlyArray<readonly LabelScore[]>, classes: readonly TrainingClass[]): ValidationScores {
+/**
+ * Mean of each label's scores over cases (sensitivity/specificity/volume ratio over the cases that
+ * define them); `pixelAccuracies`, one per case (pixelAccuracy of metrics.ts), adds their mean.
+ */
+export function averageScores(perCase: ReadonlyArray<readonly LabelScore[]>, classes: readonly TrainingClass[], pixelAccuracies?: readonly number[]): ValidationScores {
   const perLabel = classes.map((c, i): LabelScore => {
     const rows = perCase.map((scores) => scores[i] as LabelScore)
     return {
@@ -73,5 +76,6 @@ export function averageScores(perCase: ReadonlyArray<readonly LabelScore[]>, cla
       ...surfaceMeans(rows)
     }
   })
-  return { meanForegroundDice: meanForegroundDice(perLabel), perLabel, cases: perCase.length }
+  const accuracy = pixelAccuracies && pixelAccuracies.length === perCase.length ? meanOf(pixelAccuracies) : null
+  return { meanForegroundDice: meanForegroundDice(perLabel), perLabel, cases: perCase.length, ...(accuracy === null ? {} : { pixelAccuracy: accuracy }) }
 }

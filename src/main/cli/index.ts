@@ -4,7 +4,7 @@
  */
 import { version } from '../../../package.json'
 import { VoxloopError } from '../../shared/errors'
-import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_ARCHITECTURE_2D, DEFAULT_TRAINING_MINUTES } from '../../shared/training'
+import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_ARCHITECTURE_2D, DEFAULT_TRAINING_MINUTES, LOSS_DEFAULTS, LOSS_DESCRIPTIONS, LOSSES } from '../../shared/training'
 import { parseBackendPreference } from '../../shared/backends'
 import { DEFAULT_AUGMENTATION_PRESET } from '../../shared/augmentation'
 import { formatAugmentationPresets } from './trainingReport'
@@ -129,7 +129,16 @@ Training options (defaults are picked from the data, the same as the app's Train
                       slice and D must be 1
   --batch N           patches per step
   --lr X              peak learning rate (Adam 3e-3, SGD 1e-2)
-  --optimizer adam|sgd, --schedule poly|cosine|constant
+  --optimizer adam|sgd, --schedule poly|cosine|constant|plateau
+  --plateau-patience N  with --schedule plateau: epochs without a better validation Dice before the
+                      rate is halved (default a third of --patience, at least 2; floor peak × 1e-3)
+  --loss L            the training loss (default dice-ce; a fine-tuned model keeps its base's):
+${LOSSES.map((name) => `                        ${name}: ${LOSS_DESCRIPTIONS[name]}`).join('\n')}
+  --dice-weight X, --ce-weight X   weights of the region term (Dice or Tversky) and of the voxel-wise
+                      term (cross-entropy, BCE or focal), 0–100 (${LOSS_DEFAULTS.diceWeight} and ${LOSS_DEFAULTS.ceWeight})
+  --tversky-alpha X, --tversky-beta X   tversky: weights of false positives and negatives (${LOSS_DEFAULTS.tverskyAlpha}, ${LOSS_DEFAULTS.tverskyBeta})
+  --focal-gamma X, --focal-alpha X      focal: focusing exponent (${LOSS_DEFAULTS.focalGamma}) and foreground class weight
+                      in (0, 1) (default none)
   --val F             share of cases held out for validation (0.2), drawn from the seed; only for
                       an explicit case list: by default the project's recorded validation split
                       (fixed across retrains) validates, and its test split is never trained on

@@ -4,7 +4,7 @@
  */
 import { AUGMENTATION_PRESET_DESCRIPTIONS, AUGMENTATION_PRESETS, augmentationTransforms, describeAugmentationTransform, type AugmentationTransform } from '../../shared/augmentation'
 import { describePostprocessing } from '../../shared/postprocessing'
-import { LEGACY_ARCHITECTURE, type EvaluationReport, type LabelScore, type TrainingEpochEvent, type TrainingPreparing, type TrainingProgress, type TrainingResult, type TrainingStarted, type ValidationScores } from '../../shared/training'
+import { describeLoss, LEGACY_ARCHITECTURE, lossOfPlan, type EvaluationReport, type LabelScore, type TrainingEpochEvent, type TrainingPreparing, type TrainingProgress, type TrainingResult, type TrainingStarted, type ValidationScores } from '../../shared/training'
 
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '--'
@@ -22,8 +22,9 @@ export function formatPlan(started: TrainingStarted): string {
   return [
     `${started.resumed ? 'Resuming' : 'Training'} model ${started.version} on ${plan.trainingCaseIds.length} case(s), validating on ${plan.validationCaseIds.length}${plan.validationSplit === 'project' ? " (the project's fixed validation split)" : ''} (backend ${plan.backend}${(plan.workers ?? 1) > 1 ? `, ${plan.workers} workers splitting each batch` : ''})`,
     `  ${budgetText(plan)}${plan.stepsPerEpoch} steps per epoch, batch ${plan.batchSize} of ${plan.patchSize.join('×')} voxels at ${plan.targetSpacingMm.map((s) => s.toFixed(2)).join('×')} mm`,
-    `  ${plan.optimizer} lr ${plan.learningRate} (${plan.schedule}, ${plan.warmupSteps} warm-up steps), ${plan.architecture ?? LEGACY_ARCHITECTURE} depth ${model.depth ?? '?'} × ${model.baseFilters ?? '?'} filters, seed ${plan.seed}${plan.fromModel ? `, fine-tuned from ${plan.fromModel}` : ''}`,
+    `  ${plan.optimizer} lr ${plan.learningRate} (${scheduleText(plan)}, ${plan.warmupSteps} warm-up steps), ${plan.architecture ?? LEGACY_ARCHITECTURE} depth ${model.depth ?? '?'} × ${model.baseFilters ?? '?'} filters, seed ${plan.seed}${plan.fromModel ? `, fine-tuned from ${plan.fromModel}` : ''}`,
     `  ${formatAugmentationLine(plan)}`,
+    `  loss ${describeLoss(lossOfPlan(plan))}`,
     ...(plan.normalization ? [`  input normalisation (${plan.modality}): ${plan.normalization.reason}`] : [])
   ].join('\n')
 }
@@ -56,6 +57,11 @@ export function formatAugmentationPresets(indent: string, width = 104): string {
     lines.push(line.trimEnd())
   }
   return lines.join('\n')
+}
+
+/** "poly", or "plateau: halved after 7 epochs without a better validation Dice". */
+function scheduleText(plan: TrainingStarted['plan']): string {
+  return plan.schedule === 'plateau' && plan.plateauPatience !== undefined ? `plateau: halved after ${plan.plateauPatience} epoch(s) without a better validation Dice` : plan.schedule
 }
 
 /** "up to 15 min (about 2,040 steps the data needs; epochs sized from the measured speed), " or "10 epochs × ". */
@@ -101,14 +107,15 @@ function diceList(scores: ValidationScores): string {
 
 export function formatEpochLine(epoch: TrainingEpochEvent): string {
   const validation = epoch.validation
-    ? `${epoch.validation.loss === undefined ? '' : `val loss ${epoch.validation.loss.toFixed(4)}  `}val Dice ${epoch.validation.meanForegroundDice.toFixed(4)} (${diceList(epoch.validation)})`
+    ? `${epoch.validation.loss === undefined ? '' : `val loss ${epoch.validation.loss.toFixed(4)}  `}val Dice ${epoch.validation.meanForegroundDice.toFixed(4)} (${diceList(epoch.validation)})${epoch.validation.pixelAccuracy === undefined ? '' : `  pixel acc ${epoch.validation.pixelAccuracy.toFixed(4)}`}`
     : 'no validation cases'
   return `epoch ${epoch.epoch}/${epoch.epochs}  loss ${epoch.trainLoss.toFixed(4)}  ${validation}  ${formatDuration(epoch.seconds)}${epoch.improved ? '  * best' : ''}`
 }
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')
+  // Rows ending in empty cells (means, a case's later labels) leave no trailing blanks.
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ').trimEnd()
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
 }
 
@@ -119,7 +126,12 @@ function scoreRow(name: string, l: Pick<LabelScore, 'dice' | 'iou' | 'sensitivit
 export function formatScoresTable(scores: ValidationScores): string {
   const rows = scores.perLabel.map((l) => scoreRow(`${l.name} (${l.labelId})`, l))
   rows.push(['mean', fixed(scores.meanForegroundDice), '', '', ''])
-  return table(['label', 'Dice', 'IoU', 'sensitivity', 'specificity'], rows)
+  return table(['label', 'Dice', 'IoU', 'sensitivity', 'specificity'], rows) + pixelAccuracyLine(scores)
+}
+
+/** "\npixel accuracy (background included) 0.9871", or nothing for scores from before it. */
+function pixelAccuracyLine(scores: ValidationScores): string {
+  return scores.pixelAccuracy === undefined ? '' : `\npixel accuracy (all voxels, background included) ${scores.pixelAccuracy.toFixed(4)}`
 }
 
 export function formatTrainingResult(result: TrainingResult): string {
@@ -149,15 +161,26 @@ const mm = (value: number | null | undefined): string => (value === null || valu
 const ratio = (value: number | null | undefined): string => (value === null || value === undefined ? '—' : value.toFixed(3))
 
 /**
- * `voxloop evaluate`: one row per case and label (Dice, IoU, HD95, NSD, volume ratio), then per
- * label the means over the cases (and the median volume ratio, which the over-segmentation target
+ * `voxloop evaluate`: one row per case and label (Dice, IoU, HD95, NSD, volume ratio; the case's
+ * pixel accuracy, background included, on its first row), then per label the means over the cases (and the median volume ratio, which the over-segmentation target
  * is set on). Reports from before the surface metrics show — there.
  */
 export function formatEvaluation(report: EvaluationReport): string {
   const tolerance = report.surfaceToleranceMm ?? null
   const nsdHeader = tolerance === null ? 'NSD' : `NSD@${tolerance}mm`
+  // Pixel accuracy is one number per case (all labels and background): on the case's first row.
+  const withAccuracy = report.cases.some((c) => c.pixelAccuracy !== undefined)
   const caseRows = report.cases.flatMap((c) =>
-    c.perLabel.map((l) => [c.caseId, l.name, l.dice.toFixed(4), l.iou.toFixed(4), mm(l.hd95Mm), fixed(l.surfaceDice ?? null), ratio(l.volumeRatio)])
+    c.perLabel.map((l, i) => [
+      c.caseId,
+      l.name,
+      l.dice.toFixed(4),
+      l.iou.toFixed(4),
+      mm(l.hd95Mm),
+      fixed(l.surfaceDice ?? null),
+      ratio(l.volumeRatio),
+      ...(withAccuracy ? [i === 0 ? fixed(c.pixelAccuracy ?? null) : ''] : [])
+    ])
   )
   const meanRows = report.mean.perLabel.map((l, i) => {
     const ratios = report.cases.map((c) => c.perLabel[i]?.volumeRatio)
@@ -166,10 +189,10 @@ export function formatEvaluation(report: EvaluationReport): string {
   meanRows.push(['mean of labels', fixed(report.mean.meanForegroundDice), '', '', '', '', '', '', ''])
   return [
     `Model ${report.version} on ${report.cases.length} case(s) (${formatDuration(report.seconds)}); distances in mm on each case's own grid${tolerance === null ? '' : `, surface Dice within ${tolerance} mm`}:`,
-    table(['case', 'label', 'Dice', 'IoU', 'HD95', nsdHeader, 'vol ratio'], caseRows),
+    table(['case', 'label', 'Dice', 'IoU', 'HD95', nsdHeader, 'vol ratio', ...(withAccuracy ? ['pixel acc'] : [])], caseRows),
     '',
     `Per label, mean over the ${report.mean.cases} case(s):`,
-    table(['label', 'Dice', 'IoU', 'sensitivity', 'specificity', 'HD95', nsdHeader, 'vol ratio', 'median ratio'], meanRows),
+    table(['label', 'Dice', 'IoU', 'sensitivity', 'specificity', 'HD95', nsdHeader, 'vol ratio', 'median ratio'], meanRows) + pixelAccuracyLine(report.mean),
     ''
   ].join('\n')
 }

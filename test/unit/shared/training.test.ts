@@ -1,5 +1,20 @@
 import { describe, expect, it } from 'vitest'
-import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, architecturesFor, DEEP_SUPERVISION_ARCHITECTURES, defaultArchitectureFor, ModelShapeOptionsSchema, PLANAR_ARCHITECTURES } from '../../../src/shared/training'
+import {
+  ARCHITECTURE_DESCRIPTIONS,
+  ARCHITECTURES,
+  architecturesFor,
+  DEEP_SUPERVISION_ARCHITECTURES,
+  DEFAULT_LOSS,
+  defaultArchitectureFor,
+  describeLoss,
+  lossOfPlan,
+  LossPlanSchema,
+  ModelShapeOptionsSchema,
+  PLANAR_ARCHITECTURES,
+  TrainingOptionsSchema,
+  TrainingPlanSchema,
+  ValidationScoresSchema
+} from '../../../src/shared/training'
 
 describe('defaultArchitectureFor: the network the training form names as the default', () => {
   it('is the 2D plain U-Net when every case is one slice, along whichever axis', () => {
@@ -34,5 +49,72 @@ describe('the model shape options', () => {
   it('accept the 2D default depth of a 512² slice (6) and refuse 7, past the builders\' range', () => {
     expect(ModelShapeOptionsSchema.safeParse({ architecture: 'plain-unet-2d', depth: 6 }).success).toBe(true)
     expect(ModelShapeOptionsSchema.safeParse({ depth: 7 }).success).toBe(false)
+  })
+})
+
+describe('the loss options (TrainingOptions.loss)', () => {
+  const parse = (loss: unknown) => TrainingOptionsSchema.safeParse({ loss })
+
+  it.each([
+    [{ kind: 'dice-ce' }],
+    [{ kind: 'dice-ce', diceWeight: 2, ceWeight: 0.5 }],
+    [{ kind: 'dice-bce', diceWeight: 0 }],
+    [{ kind: 'focal', gamma: 0, alpha: 0.25 }],
+    [{ kind: 'tversky', alpha: 0.2, beta: 0.8, ceWeight: 0 }],
+    // No kind: the base model's (fine-tuning) or dice-ce, with these weights.
+    [{ ceWeight: 2 }]
+  ])('accept %j', (loss) => {
+    expect(parse(loss).success).toBe(true)
+  })
+
+  it.each([
+    [{ kind: 'hinge' }, /Invalid option/],
+    [{ kind: 'dice-ce', gamma: 2 }, /'dice-ce' takes no gamma/],
+    [{ kind: 'focal', beta: 0.5 }, /'focal' takes no beta \(it takes gamma, alpha\)/],
+    [{ kind: 'tversky', gamma: 1 }, /'tversky' takes no gamma/],
+    [{ kind: 'focal', alpha: 1 }, /focal alpha must be between 0 and 1/],
+    [{ kind: 'tversky', alpha: 0, beta: 0 }, /cannot both be 0/],
+    [{ kind: 'tversky', beta: 1.5 }, /expected number to be <=1$/],
+    [{ kind: 'dice-ce', diceWeight: -1 }, /expected number to be >=0/],
+    [{ kind: 'dice-ce', diceWeight: 0, ceWeight: 0 }, /nothing would be learned/],
+    [{ kind: 'focal', gamma: 11 }, /expected number to be <=10/],
+    [{ kind: 'dice-ce', smooth: 1 }, /Unrecognized key/]
+  ])('refuse %j', (loss, message) => {
+    const result = parse(loss)
+    expect(result.success).toBe(false)
+    expect(result.error?.issues.map((i) => i.message).join('; ')).toMatch(message)
+  })
+})
+
+describe('the resolved loss in the plan', () => {
+  it('is one of the four shapes, all parameters present', () => {
+    expect(LossPlanSchema.safeParse({ kind: 'focal', diceWeight: 1, ceWeight: 1, gamma: 2, alpha: null }).success).toBe(true)
+    expect(LossPlanSchema.safeParse({ kind: 'focal', diceWeight: 1, ceWeight: 1, gamma: 2 }).success).toBe(false)
+    expect(LossPlanSchema.safeParse({ kind: 'tversky', diceWeight: 1, ceWeight: 1, alpha: 0.3 }).success).toBe(false)
+    expect(LossPlanSchema.safeParse({ kind: 'dice-ce', diceWeight: 1, ceWeight: 1, gamma: 2 }).success).toBe(false)
+  })
+
+  it('is dice-ce 1/1 for a plan without the field (runs before losses had names)', () => {
+    expect(lossOfPlan({})).toEqual({ kind: 'dice-ce', diceWeight: 1, ceWeight: 1 })
+    expect(DEFAULT_LOSS).toEqual({ kind: 'dice-ce', diceWeight: 1, ceWeight: 1 })
+    expect(TrainingPlanSchema.shape.loss.safeParse(undefined).success).toBe(true)
+  })
+
+  it('is described in one line for the report and the model table', () => {
+    expect(describeLoss(DEFAULT_LOSS)).toBe('Dice + CE')
+    expect(describeLoss({ kind: 'dice-bce', diceWeight: 0.5, ceWeight: 1 })).toBe('0.5·Dice + BCE')
+    expect(describeLoss({ kind: 'focal', diceWeight: 0, ceWeight: 1, gamma: 2, alpha: 0.25 })).toBe('focal (γ 2, α 0.25)')
+    expect(describeLoss({ kind: 'tversky', diceWeight: 1, ceWeight: 2, alpha: 0.3, beta: 0.7 })).toBe('Tversky (α 0.3, β 0.7) + 2·CE')
+  })
+})
+
+describe('the schedule and validation figures', () => {
+  it("take the 'plateau' schedule with its patience, and pixel accuracy in [0, 1] (optional: older runs lack it)", () => {
+    expect(TrainingOptionsSchema.safeParse({ schedule: 'plateau', plateauPatience: 3 }).success).toBe(true)
+    expect(TrainingOptionsSchema.safeParse({ schedule: 'plateau', plateauPatience: 0 }).success).toBe(false)
+    const scores = { meanForegroundDice: 0.8, perLabel: [], cases: 1 }
+    expect(ValidationScoresSchema.safeParse(scores).success).toBe(true)
+    expect(ValidationScoresSchema.safeParse({ ...scores, pixelAccuracy: 0.99 }).success).toBe(true)
+    expect(ValidationScoresSchema.safeParse({ ...scores, pixelAccuracy: 1.2 }).success).toBe(false)
   })
 })

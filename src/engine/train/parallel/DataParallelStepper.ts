@@ -10,6 +10,8 @@
 import { Worker } from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs'
 import { VoxloopError } from '../../../shared/errors'
+import { DEFAULT_LOSS, type LossPlan } from '../../../shared/training'
+import { checkLossClasses } from '../losses'
 import type { Batch } from '../../data/BatchSampler'
 import { finiteLoss, type StepModel, type TrainingStepper } from '../trainStep'
 import { gradientWorkerEntry } from './gradientWorkerEntry'
@@ -29,6 +31,8 @@ import { shardSizes } from './trainingWorkers'
 export interface DataParallelOptions {
   workers: number
   threadsPerWorker: number
+  /** The run's loss (plan.loss); default DEFAULT_LOSS. Sent to every worker. */
+  loss?: LossPlan
 }
 
 type StepReply = Extract<GradientWorkerMessage, { kind: 'step' }>
@@ -109,13 +113,15 @@ export class DataParallelStepper implements TrainingStepper {
       // Replicas get the trainable weights each step; frozen or running-statistics weights would drift.
       throw new VoxloopError('INVALID_ARGUMENT', `model ${target.model.name} has non-trainable weights, which data-parallel training does not synchronise`)
     }
+    const loss = options.loss ?? DEFAULT_LOSS
+    checkLossClasses(loss, target.numClasses)
     const outputs = target.model.outputs.length
     const shared = createSharedBuffers(options.workers, target.numClasses, outputs)
     const entry = gradientWorkerEntry()
     const modelTopology = JSON.stringify(target.model.toJSON(null, false))
     const workers: GradientWorker[] = []
     for (let index = 0; index < options.workers; index++) {
-      const workerData: GradientWorkerData = { role: GRADIENT_WORKER_ROLE, index, threads: options.threadsPerWorker, modelTopology, numClasses: target.numClasses, workers: options.workers, outputs, ...shared }
+      const workerData: GradientWorkerData = { role: GRADIENT_WORKER_ROLE, index, threads: options.threadsPerWorker, modelTopology, numClasses: target.numClasses, loss, workers: options.workers, outputs, ...shared }
       const worker = new Worker(entry.kind === 'file' ? entry.file : entry.code, {
         eval: entry.kind === 'eval',
         workerData,

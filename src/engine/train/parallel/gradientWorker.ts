@@ -43,23 +43,23 @@ function runStep(data: GradientWorkerData, replica: Replica, request: StepReques
       weights = supervisionWeights(outputs.map((output) => output.shape))
       // Output-major records: output o's shards are records o·workers … o·workers + shards − 1.
       const tensors = outputs.map((output, o) => {
-        const stats = shardStatisticTensors(targets[o] as tf.Tensor, output)
+        const stats = shardStatisticTensors(targets[o] as tf.Tensor, output, { loss: data.loss })
         packStatistics(readShardStatistics(stats, output.size / data.numClasses), statistics, (o * data.workers + data.index) * length)
         return stats
       })
       arriveAndWait(data.control, request.shards)
       totals = outputs.map((_, o) => sumPackedStatistics(statistics.subarray(o * data.workers * length), data.numClasses, request.shards))
-      return tf.addN(tensors.map((stats, o) => tf.mul(shardSurrogateLoss(stats, totals[o] as ShardStatistics), weights[o] as number))) as tf.Scalar
+      return tf.addN(tensors.map((stats, o) => tf.mul(shardSurrogateLoss(stats, totals[o] as ShardStatistics, { loss: data.loss }), weights[o] as number))) as tf.Scalar
     }, variables)
     gradients = variables.map((v) => (grads[v.name] as tf.Tensor).dataSync().slice() as Float32Array)
   })
-  return { loss: lossOf(totals, weights), gradients }
+  return { loss: lossOf(totals, weights, data), gradients }
 }
 
 // `totals` is assigned inside the gradient closure, which TypeScript's flow analysis cannot see.
-function lossOf(totals: readonly ShardStatistics[], weights: readonly number[]): number {
+function lossOf(totals: readonly ShardStatistics[], weights: readonly number[], data: GradientWorkerData): number {
   if (totals.length === 0) throw new Error('the step ended before the statistics exchange')
-  return totals.reduce((sum, total, o) => sum + (weights[o] as number) * lossFromStatistics(total), 0)
+  return totals.reduce((sum, total, o) => sum + (weights[o] as number) * lossFromStatistics(total, { loss: data.loss }), 0)
 }
 
 async function serve(data: GradientWorkerData, port: MessagePort): Promise<void> {

@@ -7,6 +7,7 @@
  * pass, so the worker blocks with Atomics.wait until every shard has written its statistics.
  */
 import { VoxloopError } from '../../../shared/errors'
+import type { LossPlan } from '../../../shared/training'
 import { statisticsLength } from '../shardedLoss'
 
 export const GRADIENT_WORKER_ROLE = 'voxloop-gradient-worker'
@@ -19,6 +20,8 @@ export interface GradientWorkerData {
   /** tf.LayersModel.toJSON() of the model being trained (custom layers are the engine's own). */
   modelTopology: string
   numClasses: number
+  /** The run's loss (plan.loss): every worker computes its statistics and surrogate for it. */
+  loss: LossPlan
   /** Workers started (the statistics buffer's records per output). */
   workers: number
   /** The model's outputs: 1, or more with deep supervision (deepSupervision.ts). */

@@ -1,6 +1,7 @@
 import os from 'node:os'
 import type * as tf from '@tensorflow/tfjs'
 import { firstLineOf } from '../../../shared/errors'
+import { DEFAULT_LOSS, type LossPlan } from '../../../shared/training'
 import { localStepper, type StepModel, type TrainingStepper } from '../trainStep'
 import { DataParallelStepper } from './DataParallelStepper'
 import { threadsPerWorkerOf } from './trainingWorkers'
@@ -17,12 +18,12 @@ export interface OpenedStepper {
  * The stepper for a run's `workers` (the plan's choice, trainingWorkers.ts). If the workers cannot
  * start, the run still trains, on the engine thread, and says why: slower, never lost.
  */
-export async function openStepper(target: StepModel, optimizer: tf.Optimizer, workers: number, cores = os.cpus().length): Promise<OpenedStepper> {
-  if (workers <= 1) return { stepper: localStepper(target, optimizer), workers: 1, fallback: null }
+export async function openStepper(target: StepModel, optimizer: tf.Optimizer, workers: number, loss: LossPlan = DEFAULT_LOSS, cores = os.cpus().length): Promise<OpenedStepper> {
+  if (workers <= 1) return { stepper: localStepper(target, optimizer, loss), workers: 1, fallback: null }
   const threadsPerWorker = threadsPerWorkerOf(workers, cores)
   try {
-    return { stepper: await DataParallelStepper.start(target, optimizer, { workers, threadsPerWorker }), workers, fallback: null }
+    return { stepper: await DataParallelStepper.start(target, optimizer, { workers, threadsPerWorker, loss }), workers, fallback: null }
   } catch (error) {
-    return { stepper: localStepper(target, optimizer), workers: 1, fallback: `${workers} training workers could not start (${firstLineOf(error)}); steps run on the engine thread` }
+    return { stepper: localStepper(target, optimizer, loss), workers: 1, fallback: `${workers} training workers could not start (${firstLineOf(error)}); steps run on the engine thread` }
   }
 }

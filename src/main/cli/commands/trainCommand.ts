@@ -25,6 +25,8 @@ const FLAG_OF: Record<string, string> = {
   learningRate: '--lr',
   optimizer: '--optimizer',
   schedule: '--schedule',
+  plateauPatience: '--plateau-patience',
+  loss: '--loss/--dice-weight/--ce-weight/--tversky-alpha/--tversky-beta/--focal-gamma/--focal-alpha',
   validationFraction: '--val',
   seed: '--seed',
   patience: '--patience',
@@ -84,6 +86,29 @@ export function architectureFlag(args: ParsedArgs): ArchitectureName | undefined
   return parsed.data
 }
 
+/**
+ * `--loss` and its parameters → TrainingOptions.loss (undefined when none is given). `alpha` is
+ * --tversky-alpha or --focal-alpha; a flag for another loss than the one named is refused by the schema.
+ */
+export function lossOptionsFromFlags(args: ParsedArgs): Record<string, unknown> | undefined {
+  const tverskyAlpha = numberFlag(args, 'tversky-alpha')
+  const focalAlpha = numberFlag(args, 'focal-alpha')
+  if (tverskyAlpha !== undefined && focalAlpha !== undefined) throw new VoxloopError('INVALID_ARGUMENT', '--tversky-alpha and --focal-alpha belong to different losses: give one')
+  const kind = stringFlag(args, 'loss')
+  if (tverskyAlpha !== undefined && kind !== undefined && kind !== 'tversky') throw new VoxloopError('INVALID_ARGUMENT', `--tversky-alpha applies to --loss tversky, not ${kind}`)
+  if (focalAlpha !== undefined && kind !== undefined && kind !== 'focal') throw new VoxloopError('INVALID_ARGUMENT', `--focal-alpha applies to --loss focal, not ${kind}`)
+  const loss: Record<string, unknown> = {
+    kind,
+    diceWeight: numberFlag(args, 'dice-weight'),
+    ceWeight: numberFlag(args, 'ce-weight'),
+    alpha: tverskyAlpha ?? focalAlpha,
+    beta: numberFlag(args, 'tversky-beta'),
+    gamma: numberFlag(args, 'focal-gamma')
+  }
+  for (const key of Object.keys(loss)) if (loss[key] === undefined) delete loss[key]
+  return Object.keys(loss).length > 0 ? loss : undefined
+}
+
 /** The training options the flags describe (without --resume, which needs the project). */
 export function trainingOptionsFromFlags(args: ParsedArgs): TrainingOptions {
   // 1–6 as the options schema (the 2D default for a 512² slice is 6).
@@ -101,6 +126,8 @@ export function trainingOptionsFromFlags(args: ParsedArgs): TrainingOptions {
     learningRate: numberFlag(args, 'lr'),
     optimizer: stringFlag(args, 'optimizer'),
     schedule: stringFlag(args, 'schedule'),
+    plateauPatience: integerFlag(args, 'plateau-patience', { min: 1, max: 10_000 }),
+    loss: lossOptionsFromFlags(args),
     validationFraction: numberFlag(args, 'val'),
     seed: integerFlag(args, 'seed', { min: 0, max: 0xffffffff }),
     patience: integerFlag(args, 'patience', { min: 1, max: 10_000 }),

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describePostprocessing } from '../../../shared/postprocessing'
-import { LEGACY_ARCHITECTURE, TrainingRunRecordSchema, type ModelVersionInfo, type RunStatus, type TestFigures, type TrainingRunRecord } from '../../../shared/training'
+import { describeLoss, LEGACY_ARCHITECTURE, lossOfPlan, TrainingRunRecordSchema, type ModelVersionInfo, type RunStatus, type TestFigures, type TrainingRunRecord } from '../../../shared/training'
 import { activationMismatch, type TableLabel } from '../../../shared/modelLabels'
 import { listModelVersions } from '../../../node/models/modelVersions'
 import { readTestEvaluation, testFiguresOf } from './testEvaluation'
@@ -48,6 +48,7 @@ export function describeVersion(record: TrainingRunRecord, liveVersion: string |
     deepSupervision: record.plan.model.deepSupervision === true,
     fromModel: record.plan.fromModel,
     normalization: record.plan.normalization?.reason ?? null,
+    loss: describeLoss(lossOfPlan(record.plan)),
     postprocessing: record.postprocessing ? describePostprocessing(record.postprocessing) : null,
     problem: null,
     labels: modelLabelsOf(record),
@@ -82,6 +83,7 @@ function unreadable(version: string, problem: string): ModelVersionInfo {
     deepSupervision: false,
     fromModel: null,
     normalization: null,
+    loss: null,
     postprocessing: null,
     problem,
     labels: [],

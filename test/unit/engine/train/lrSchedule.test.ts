@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { learningRateAt, type LrScheduleOptions } from '../../../../src/engine/train/lrSchedule'
+import { INITIAL_PLATEAU, learningRateAt, plateauScale, updatePlateau, type LrScheduleOptions, type PlateauState } from '../../../../src/engine/train/lrSchedule'
 
 const base: LrScheduleOptions = { kind: 'poly', peak: 0.01, totalSteps: 100, warmupSteps: 10 }
 
@@ -54,5 +54,39 @@ describe('learningRateAt', () => {
     expect(() => learningRateAt(0, { ...base, peak: 0 })).toThrow(/learning rate/)
     expect(() => learningRateAt(-1, base)).toThrow(/step/)
     expect(() => learningRateAt(0, { ...base, totalSteps: 0 })).toThrow(/total steps/)
+  })
+})
+
+describe("the 'plateau' schedule", () => {
+  it('halves after `patience` epochs without a strictly better validation Dice, and counts again after each reduction', () => {
+    // Validation Dice per epoch: rises, stalls (ties do not count as better), rises, stalls long.
+    const scores = [0.5, 0.6, 0.6, 0.59, 0.61, 0.61, 0.6, 0.6, 0.6, 0.6, 0.6]
+    let state: PlateauState = INITIAL_PLATEAU
+    const decisions = scores.map((score) => {
+      const update = updatePlateau(state, score, 2)
+      state = update.state
+      return update.reduced
+    })
+    expect(decisions).toEqual([false, false, false, true, false, false, true, false, true, false, true])
+    expect(state).toEqual({ reductions: 4, bestScore: 0.61, epochsWithoutImprovement: 0 })
+    expect(plateauScale(state)).toBe(0.5 ** 4)
+  })
+
+  it('changes nothing without validation cases, and refuses a patience below 1', () => {
+    expect(updatePlateau(INITIAL_PLATEAU, null, 2)).toEqual({ state: INITIAL_PLATEAU, reduced: false })
+    expect(() => updatePlateau(INITIAL_PLATEAU, 0.5, 0)).toThrow(/patience/)
+  })
+
+  it('is the peak times the scale after the warm-up, with the ramp capped by it, and never below peak × 1e-3', () => {
+    const options: LrScheduleOptions = { kind: 'plateau', peak: 0.01, totalSteps: 100, warmupSteps: 10 }
+    expect(learningRateAt(50, options)).toBe(0.01)
+    expect(learningRateAt(50, { ...options, plateauScale: 0.25 })).toBeCloseTo(0.0025, 15)
+    // The warm-up ramps as the other schedules, up to the reduced level.
+    expect(learningRateAt(0, { ...options, plateauScale: 0.25 })).toBeCloseTo(0.001, 15)
+    expect(learningRateAt(5, { ...options, plateauScale: 0.25 })).toBeCloseTo(0.0025, 15)
+    const many = { ...INITIAL_PLATEAU, reductions: 30 }
+    expect(plateauScale(many)).toBe(1e-3)
+    expect(learningRateAt(99, { ...options, plateauScale: plateauScale(many) })).toBeCloseTo(1e-5, 15)
+    expect(() => learningRateAt(50, { ...options, plateauScale: 0 })).toThrow(/plateau scale/)
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { confusionCounts, metricsFromCounts, overlapCounts, segmentationMetrics } from '../../../../src/engine/train/metrics'
+import { confusionCounts, metricsFromCounts, overlapCounts, pixelAccuracy, segmentationMetrics } from '../../../../src/engine/train/metrics'
 
 const u8 = (...values: number[]): Uint8Array => Uint8Array.from(values)
 
@@ -69,5 +69,22 @@ describe('segmentationMetrics', () => {
   it('Dice = 2·IoU / (1 + IoU) for any counts', () => {
     const metrics = metricsFromCounts(1, { truePositives: 7, falsePositives: 3, falseNegatives: 5, trueNegatives: 100 })
     expect(metrics.dice).toBeCloseTo((2 * metrics.iou) / (1 + metrics.iou), 12)
+  })
+})
+
+describe('pixelAccuracy', () => {
+  it('is the share of voxels whose label agrees, background included', () => {
+    // 8 voxels: 6 agree (4 background, 1 of label 1, 1 of label 2), 2 disagree.
+    const predicted = Uint8Array.from([0, 0, 0, 0, 1, 1, 2, 0])
+    const reference = Uint8Array.from([0, 0, 0, 0, 1, 2, 2, 1])
+    expect(pixelAccuracy(predicted, reference)).toBe(6 / 8)
+    // An empty prediction of a small structure still scores high: why it complements Dice.
+    expect(pixelAccuracy(new Uint8Array(100), Uint8Array.from({ length: 100 }, (_, i) => (i === 0 ? 1 : 0)))).toBe(0.99)
+    expect(pixelAccuracy(Uint16Array.from([300, 2]), Uint16Array.from([300, 2]))).toBe(1)
+    expect(pixelAccuracy(new Uint8Array(0), new Uint8Array(0))).toBe(1)
+  })
+
+  it('rejects maps of different sizes', () => {
+    expect(() => pixelAccuracy(new Uint8Array(3), new Uint8Array(4))).toThrow(/differ in size/)
   })
 })

@@ -335,6 +335,26 @@ describe('runTraining', () => {
     loaded.model.dispose()
   })
 
+  it("'plateau' schedule with a named loss: halves the rate after plateauPatience epochs without a better Dice; stopped after a reduction and resumed, it keeps the reduced rate and ends exactly like an uninterrupted run", async () => {
+    // A learning rate too small to change any prediction: every epoch after the first ties with it (no improvement).
+    const options = { epochs: 4, schedule: 'plateau', plateauPatience: 1, learningRate: 1e-12, warmupSteps: 0, seed: 31, loss: { kind: 'tversky' } } as const
+    const whole = await train(tinyRequest(fixture, options))
+    expect(whole.started[0]?.plan).toMatchObject({ schedule: 'plateau', plateauPatience: 1, loss: { kind: 'tversky', diceWeight: 1, ceWeight: 1, alpha: 0.3, beta: 0.7 } })
+    // Epoch 1 is the best, epoch 2 ties: halved from epoch 3 on, and again after epoch 3.
+    expect(whole.result.history.map((h) => h.learningRate / 1e-12)).toEqual([1, 1, 0.5, 0.25].map((r) => expect.closeTo(r, 9)))
+    expect(whole.result.history.every((h) => Number.isFinite(h.trainLoss) && (h.validation?.loss ?? 0) > 0)).toBe(true)
+    const record = await readRunRecord(path.join(fixture.modelsDir, whole.result.version))
+    expect(record.plan.loss).toEqual({ kind: 'tversky', diceWeight: 1, ceWeight: 1, alpha: 0.3, beta: 0.7 })
+
+    const firstPart = await train(tinyRequest(fixture, options, { stopAfterEpoch: 2 }))
+    expect(firstPart.result).toMatchObject({ status: 'stopped', epochsCompleted: 2 })
+    const resumed = await train(tinyRequest(fixture, { ...options, resume: firstPart.result.version }))
+    // Epoch 3 runs at the halved rate the checkpoint remembers (a fresh schedule would be back at the peak).
+    expect(resumed.progress.find((p) => p.phase === 'training' && p.epoch === 3)?.learningRate).toBeCloseTo(0.5e-12, 20)
+    expect(timeless(resumed.result)).toEqual(timeless(whole.result))
+    expect((await lastWeights(resumed.result.version)).equals(await lastWeights(whole.result.version))).toBe(true)
+  })
+
   it('fails with the file named when a case cannot be read, and records the failure', async () => {
     const broken = { ...fixture, cases: [...fixture.cases, { id: 'ghost', imagePath: path.join(fixture.root, 'images', 'ghost.nii.gz'), labelPath: path.join(fixture.root, 'labels', 'ghost.nii.gz') }] }
     await expect(train(tinyRequest(broken))).rejects.toThrow(/ghost\.nii\.gz/)

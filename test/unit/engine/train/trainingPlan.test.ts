@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { epochsForBudget, planarSpacing, planTraining, splitCases, targetStepsFor, TRAINING_DEFAULTS, type PlanInputs } from '../../../../src/engine/train/trainingPlan'
+import { defaultPlateauPatience, epochsForBudget, planarSpacing, planTraining, splitCases, targetStepsFor, TRAINING_DEFAULTS, type PlanInputs } from '../../../../src/engine/train/trainingPlan'
 import { updateEarlyStopping, INITIAL_EARLY_STOPPING } from '../../../../src/engine/train/earlyStopping'
 import { augmentationTransforms } from '../../../../src/shared/augmentation'
 import { TrainingOptionsSchema, TrainingPlanSchema } from '../../../../src/shared/training'
@@ -173,6 +173,45 @@ function imagesLike(shape: [number, number], overrides: Partial<PlanInputs> = {}
     ...overrides
   })
 }
+
+describe('planTraining: the loss and the plateau schedule', () => {
+  const withOptions = (options: unknown, overrides: Partial<PlanInputs> = {}): PlanInputs => hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 10, ...(options as object) }), ...overrides })
+
+  it('records dice-ce 1/1 by default and the loss named, its parameters filled in', () => {
+    expect(planTraining(hippocampusLike()).loss).toEqual({ kind: 'dice-ce', diceWeight: 1, ceWeight: 1 })
+    expect(planTraining(withOptions({ loss: { kind: 'tversky' } })).loss).toEqual({ kind: 'tversky', diceWeight: 1, ceWeight: 1, alpha: 0.3, beta: 0.7 })
+    expect(planTraining(withOptions({ loss: { kind: 'focal', gamma: 1, diceWeight: 0.5 } })).loss).toEqual({ kind: 'focal', diceWeight: 0.5, ceWeight: 1, gamma: 1, alpha: null })
+    expect(planTraining(withOptions({ loss: { ceWeight: 3 } })).loss).toEqual({ kind: 'dice-ce', diceWeight: 1, ceWeight: 3 })
+  })
+
+  it('refuses dice-bce for more than one foreground label, naming the labels; takes it for one', () => {
+    expect(() => planTraining(withOptions({ loss: { kind: 'dice-bce' } }))).toThrow(/'dice-bce' is for one foreground label; this model has 2 \(1 Anterior, 2 Posterior\)/)
+    const binary = planTraining(withOptions({ loss: { kind: 'dice-bce' } }, { labels: [{ id: 3, name: 'Hippocampus', color: '#ff0000' }] }))
+    expect(binary.loss).toEqual({ kind: 'dice-bce', diceWeight: 1, ceWeight: 1 })
+  })
+
+  it("fine-tuning keeps the base model's loss unless given; a parameter of the same kind keeps the others, another kind starts from the defaults", () => {
+    const basePlan = planTraining(withOptions({ loss: { kind: 'tversky', alpha: 0.2, beta: 0.8, ceWeight: 0.5 } }))
+    const base = { version: 'v0001-20250101-000000', plan: basePlan }
+    expect(planTraining(hippocampusLike({ base })).loss).toEqual(basePlan.loss)
+    expect(planTraining(withOptions({ loss: { beta: 0.9 } }, { base })).loss).toEqual({ kind: 'tversky', diceWeight: 1, ceWeight: 0.5, alpha: 0.2, beta: 0.9 })
+    expect(planTraining(withOptions({ loss: { kind: 'dice-ce' } }, { base })).loss).toEqual({ kind: 'dice-ce', diceWeight: 1, ceWeight: 1 })
+    // A base from before losses had names trained with dice-ce 1/1.
+    const { loss: _loss, ...olderPlan } = basePlan
+    expect(planTraining(hippocampusLike({ base: { ...base, plan: olderPlan } })).loss).toEqual({ kind: 'dice-ce', diceWeight: 1, ceWeight: 1 })
+    // Without a kind, a parameter must fit the base's loss.
+    expect(() => planTraining(withOptions({ loss: { gamma: 2 } }, { base }))).toThrow(/'tversky' takes no gamma/)
+  })
+
+  it("records the plateau patience (a third of early stopping's, at least 2) with the 'plateau' schedule only", () => {
+    expect(planTraining(withOptions({ schedule: 'plateau' }))).toMatchObject({ schedule: 'plateau', plateauPatience: 7 })
+    expect(planTraining(withOptions({ schedule: 'plateau', patience: 4 })).plateauPatience).toBe(2)
+    expect(planTraining(withOptions({ schedule: 'plateau', plateauPatience: 5 })).plateauPatience).toBe(5)
+    expect(planTraining(hippocampusLike()).plateauPatience).toBeUndefined()
+    expect(() => planTraining(withOptions({ plateauPatience: 5 }))).toThrow(/plateauPatience applies to the 'plateau' schedule only/)
+    expect([1, 3, 6, 20, 30].map(defaultPlateauPatience)).toEqual([2, 2, 2, 7, 10])
+  })
+})
 
 describe('planTraining on 2D images and with the 2D network', () => {
   it('gives one-slice cases the 2D plain U-Net and single-slice patches within the per-step budget, pooled to ~4–8 px', () => {

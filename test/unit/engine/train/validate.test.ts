@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { prepareCase } from '../../../../src/engine/data'
 import { predictPreparedCase } from '../../../../src/engine/infer/predictCase'
-import { diceCrossEntropyLoss, oneHotLabels } from '../../../../src/engine/train/losses'
+import { diceCrossEntropyLoss, oneHotLabels, segmentationLoss } from '../../../../src/engine/train/losses'
 import { validateModel, type HeldOutCase } from '../../../../src/engine/train/validate'
 import type { TrainingClass } from '../../../../src/shared/training'
 import { seededValues } from '../../../helpers/seededTensors'
@@ -78,6 +78,30 @@ describe('validateModel', () => {
     expect(flatScores?.loss).toBeGreaterThan(Math.log(3))
     good.dispose()
     flat.dispose()
+  })
+
+  it("reports the run's loss when the plan names one, and the pixel accuracy of each case's own grid", async () => {
+    const model = tinyModel(3)
+    const cases = [heldOut('a', 0), heldOut('b', 2)]
+    const loss = { kind: 'tversky', diceWeight: 1, ceWeight: 1, alpha: 0.3, beta: 0.7 } as const
+    const scores = await validateModel(model, cases, { patchSize: PATCH, batchSize: 2, classes: CLASSES, loss }, async () => undefined)
+    const oracle = async (c: HeldOutCase): Promise<number> => {
+      const { probabilities } = await predictPreparedCase(model, c.prepared, 3, { patchShape: PATCH, batchSize: 2 })
+      return tf.tidy(() => {
+        const [d, h, w] = c.prepared.shape
+        return segmentationLoss(oneHotLabels(c.prepared.label as Uint8Array, [1, d, h, w], 3), tf.tensor5d(probabilities, [1, d, h, w, 3]), loss).dataSync()[0] as number
+      })
+    }
+    expect(scores?.loss).toBeCloseTo(((await oracle(cases[0] as HeldOutCase)) + (await oracle(cases[1] as HeldOutCase))) / 2, 5)
+    // Pixel accuracy against the reference on the case's own grid, as the Dice is.
+    const accuracy = async (c: HeldOutCase): Promise<number> => {
+      const { classIndices } = await predictPreparedCase(model, c.prepared, 3, { patchShape: PATCH, batchSize: 2 })
+      let agree = 0
+      for (let i = 0; i < c.reference.length; i++) if (classIndices[i] === c.reference[i]) agree++
+      return agree / c.reference.length
+    }
+    expect(scores?.pixelAccuracy).toBeCloseTo(((await accuracy(cases[0] as HeldOutCase)) + (await accuracy(cases[1] as HeldOutCase))) / 2, 12)
+    model.dispose()
   })
 
   it('is null without held-out cases', async () => {

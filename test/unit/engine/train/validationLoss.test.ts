@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { diceCrossEntropyLoss, oneHotLabels } from '../../../../src/engine/train/losses'
-import { caseDiceCrossEntropy } from '../../../../src/engine/train/validationLoss'
+import { diceCrossEntropyLoss, oneHotLabels, segmentationLoss } from '../../../../src/engine/train/losses'
+import { caseDiceCrossEntropy, caseLoss } from '../../../../src/engine/train/validationLoss'
+import type { LossPlan } from '../../../../src/shared/training'
 import { seededValues } from '../../../helpers/seededTensors'
 
 beforeAll(async () => {
@@ -71,5 +72,30 @@ describe('caseDiceCrossEntropy', () => {
     expect(() => caseDiceCrossEntropy(new Float32Array(9), new Uint8Array(4), 2)).toThrow(/9 probabilities do not match 4 labels × 2 classes/)
     expect(() => caseDiceCrossEntropy(new Float32Array(4), Uint8Array.from([0, 3]), 2)).toThrow(/label 3 is not below 2 classes/)
     expect(() => caseDiceCrossEntropy(new Float32Array(4), new Uint8Array(4), 1)).toThrow(/at least 2 classes/)
+  })
+})
+
+describe('caseLoss: the run\'s loss by name', () => {
+  const LOSSES: Array<[LossPlan, number]> = [
+    [{ kind: 'dice-ce', diceWeight: 0.5, ceWeight: 2 }, 3],
+    [{ kind: 'dice-bce', diceWeight: 1, ceWeight: 1 }, 2],
+    [{ kind: 'focal', diceWeight: 1, ceWeight: 1, gamma: 2, alpha: null }, 3],
+    [{ kind: 'focal', diceWeight: 0.3, ceWeight: 2, gamma: 0.5, alpha: 0.25 }, 4],
+    [{ kind: 'tversky', diceWeight: 1, ceWeight: 1, alpha: 0.3, beta: 0.7 }, 3]
+  ]
+  it.each(LOSSES)('%j on %i classes equals segmentationLoss on the whole case', (loss, classes) => {
+    const shape: [number, number, number] = [4, 5, 6]
+    const voxels = 4 * 5 * 6
+    const probabilities = seededProbabilities(voxels, classes, 7)
+    const labels = seededLabels(voxels, classes, 107)
+    const expected = tf.tidy(() => segmentationLoss(oneHotLabels(labels, [1, ...shape], classes), tf.tensor5d(probabilities, [1, ...shape, classes]), loss).dataSync()[0] as number)
+    expect(caseLoss(probabilities, labels, classes, loss)).toBeCloseTo(expected, 5)
+  })
+
+  it('the default loss is caseDiceCrossEntropy itself; dice-bce refuses more than one foreground label', () => {
+    const probabilities = seededProbabilities(60, 3, 8)
+    const labels = seededLabels(60, 3, 108)
+    expect(caseLoss(probabilities, labels, 3, { kind: 'dice-ce', diceWeight: 1, ceWeight: 1 })).toBe(caseDiceCrossEntropy(probabilities, labels, 3))
+    expect(() => caseLoss(probabilities, labels, 3, { kind: 'dice-bce', diceWeight: 1, ceWeight: 1 })).toThrow(/one foreground label/)
   })
 })

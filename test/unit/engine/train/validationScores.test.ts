@@ -54,6 +54,12 @@ describe('averageScores', () => {
     expect(second?.surfaceDice).toBeCloseTo(1 / 3, 12)
   })
 
+  it('averages the pixel accuracies given, one per case, and leaves the field out without them', () => {
+    const perCase = [caseScores(row(1, 1, 0, 0), row(1, 0, 0, 0), CLASSES), caseScores(row(0, 0, 0, 0), row(1, 1, 0, 0), CLASSES)]
+    expect(averageScores(perCase, CLASSES, [0.75, 0.5]).pixelAccuracy).toBe(0.625)
+    expect(averageScores(perCase, CLASSES)).not.toHaveProperty('pixelAccuracy')
+  })
+
   it('has no surface means when the cases were scored without them', () => {
     const mean = averageScores([caseScores(row(1, 0, 0, 0), row(1, 0, 0, 0), CLASSES)], CLASSES)
     expect(mean.perLabel[0]).not.toHaveProperty('hd95Mm')

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { parseAugmentFlag, parseMirrorFlag, parsePatchFlag, trainingOptionsFromFlags, trainingOutput } from '../../../../src/main/cli/commands/trainCommand'
+import { lossOptionsFromFlags, parseAugmentFlag, parseMirrorFlag, parsePatchFlag, trainingOptionsFromFlags, trainingOutput } from '../../../../src/main/cli/commands/trainCommand'
 import { parseArgs } from '../../../../src/main/cli/parseArgs'
 import { runCli } from '../../../helpers/runCli'
-import { formatDuration, formatEpochLine, formatPreparingLine, formatProgressLine, formatScoresTable } from '../../../../src/main/cli/trainingReport'
-import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, type TrainingPreparing, type TrainingProgress, type ValidationScores } from '../../../../src/shared/training'
+import { formatDuration, formatEpochLine, formatPlan, formatPreparingLine, formatProgressLine, formatScoresTable } from '../../../../src/main/cli/trainingReport'
+import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, type TrainingPlan, type TrainingPreparing, type TrainingProgress, type TrainingStarted, type ValidationScores } from '../../../../src/shared/training'
 
 const flags = (...argv: string[]): ReturnType<typeof parseArgs> => parseArgs(['train', 'project', ...argv], ['json', 'no-augment', 'quarter-turns'])
 
@@ -64,6 +64,31 @@ describe('voxloop train flags', () => {
     for (const name of ARCHITECTURES) expect(help.stdout).toContain(`${name}: ${ARCHITECTURE_DESCRIPTIONS[name]}`)
   })
 
+  it('--loss and its parameters build the loss options; a parameter of another loss is refused, naming the flags', () => {
+    expect(trainingOptionsFromFlags(flags('--loss', 'tversky', '--tversky-alpha', '0.2', '--tversky-beta', '0.8', '--ce-weight', '0.5'))).toEqual({
+      loss: { kind: 'tversky', alpha: 0.2, beta: 0.8, ceWeight: 0.5 }
+    })
+    expect(trainingOptionsFromFlags(flags('--loss', 'focal', '--focal-gamma', '1.5', '--focal-alpha', '0.25', '--dice-weight', '0'))).toEqual({
+      loss: { kind: 'focal', gamma: 1.5, alpha: 0.25, diceWeight: 0 }
+    })
+    expect(trainingOptionsFromFlags(flags('--loss', 'dice-bce'))).toEqual({ loss: { kind: 'dice-bce' } })
+    // Weights alone: the default loss (or, fine-tuning, the base model's) with these weights.
+    expect(trainingOptionsFromFlags(flags('--dice-weight', '2'))).toEqual({ loss: { diceWeight: 2 } })
+    expect(lossOptionsFromFlags(flags())).toBeUndefined()
+    expect(() => trainingOptionsFromFlags(flags('--loss', 'hinge'))).toThrow(/--loss\/--dice-weight.*: .*dice-ce/)
+    expect(() => trainingOptionsFromFlags(flags('--loss', 'dice-ce', '--focal-gamma', '2'))).toThrow(/'dice-ce' takes no gamma/)
+    expect(() => trainingOptionsFromFlags(flags('--loss', 'focal', '--tversky-alpha', '0.3'))).toThrow(/--tversky-alpha applies to --loss tversky, not focal/)
+    expect(() => trainingOptionsFromFlags(flags('--tversky-alpha', '0.3', '--focal-alpha', '0.3'))).toThrow(/belong to different losses/)
+    expect(() => trainingOptionsFromFlags(flags('--loss', 'tversky', '--tversky-beta', 'high'))).toThrow(/--tversky-beta must be a number/)
+    expect(() => trainingOptionsFromFlags(flags('--loss', 'tversky', '--tversky-beta', '2'))).toThrow(/--loss\/.*<=1/)
+  })
+
+  it('--schedule plateau with --plateau-patience', () => {
+    expect(trainingOptionsFromFlags(flags('--schedule', 'plateau', '--plateau-patience', '4'))).toEqual({ schedule: 'plateau', plateauPatience: 4 })
+    expect(() => trainingOptionsFromFlags(flags('--schedule', 'step'))).toThrow(/--schedule: .*plateau/)
+    expect(() => trainingOptionsFromFlags(flags('--plateau-patience', '0'))).toThrow(/--plateau-patience must be an integer/)
+  })
+
   it('--mirror names axes d, h, w (or none); anything else is refused', () => {
     expect(parseMirrorFlag('w')).toEqual([2])
     expect(parseMirrorFlag('w,d,w')).toEqual([0, 2])
@@ -102,6 +127,20 @@ describe('training report text', () => {
     ]
   }
 
+  it("names the plan's loss and schedule (older plans: dice-ce 1/1)", () => {
+    const plan = {
+      epochs: 4, timeBudgetSeconds: null, stepsPerEpoch: 10, patchSize: [8, 8, 8], batchSize: 2, optimizer: 'adam', learningRate: 0.003, momentum: 0.99, schedule: 'plateau', plateauPatience: 3,
+      loss: { kind: 'tversky', diceWeight: 1, ceWeight: 1, alpha: 0.3, beta: 0.7 }, warmupSteps: 2, seed: 1, model: { depth: 3, baseFilters: 8 }, trainingCaseIds: ['a'], validationCaseIds: ['b'],
+      targetSpacingMm: [1, 1, 1], modality: 'MR', fromModel: null, backend: 'wasm', architecture: 'plain-unet'
+    } as unknown as TrainingPlan
+    const started = { runId: 'r', version: 'v1', resumed: false, startEpoch: 1, plan } as TrainingStarted
+    const text = formatPlan(started)
+    expect(text).toMatch(/adam lr 0\.003 \(plateau: halved after 3 epoch\(s\) without a better validation Dice, 2 warm-up steps\)/)
+    expect(text).toMatch(/^ {2}loss Tversky \(α 0\.3, β 0\.7\) \+ CE$/m)
+    const { loss: _loss, ...older } = plan
+    expect(formatPlan({ ...started, plan: { ...older, schedule: 'poly' } as TrainingPlan })).toMatch(/\(poly, 2 warm-up steps\)[^\n]*\n {2}loss Dice \+ CE/)
+  })
+
   it('draws a progress bar with loss, rate, speed, ETA and tensors', () => {
     const progress = { phase: 'training', epoch: 2, epochs: 5, stepInEpoch: 5, stepsPerEpoch: 10, loss: 0.51234, learningRate: 0.0008, patchesPerSecond: 1.5, etaSeconds: 125, memory: { numTensors: 321, numBytes: 1 } } as TrainingProgress
     expect(formatProgressLine(progress, 10)).toBe('epoch 2/5 [#####-----] 5/10  loss 0.5123  lr 8.0e-4  1.50 patches/s  ETA 2m05s  tensors 321')
@@ -122,6 +161,13 @@ describe('training report text', () => {
     expect(table[0]).toMatch(/^label\s+Dice\s+IoU\s+sensitivity\s+specificity$/)
     expect(table[3]).toMatch(/^Posterior \(2\)\s+0\.7000\s+0\.5380\s+—\s+0\.9800$/)
     expect(table[4]).toMatch(/^mean\s+0\.7500/)
+    // With pixel accuracy (runs since it is measured): after the Dice list, and under the table.
+    const accurate = { ...scores, pixelAccuracy: 0.98765 }
+    expect(formatEpochLine({ epoch: 1, epochs: 5, trainLoss: 0.5, validation: accurate, seconds: 5, improved: false } as Parameters<typeof formatEpochLine>[0])).toBe(
+      'epoch 1/5  loss 0.5000  val Dice 0.7500 (Anterior 0.800, Posterior 0.700)  pixel acc 0.9877  5s'
+    )
+    expect(formatScoresTable(accurate).split('\n').at(-1)).toBe('pixel accuracy (all voxels, background included) 0.9877')
+    expect(formatScoresTable(scores)).not.toMatch(/pixel/)
     expect(formatDuration(7300)).toBe('2h01m')
     expect(formatDuration(null)).toBe('--')
   })

@@ -32,6 +32,23 @@ const report: EvaluationReport = {
 }
 
 describe('formatEvaluation', () => {
+  it("gives each case's pixel accuracy (background included) on its first row, and the mean after the label means", () => {
+    const accurate: EvaluationReport = {
+      ...report,
+      cases: report.cases.map((c, i) => ({ ...c, pixelAccuracy: [0.99, 0.985, 0.97][i] as number })),
+      mean: { ...report.mean, pixelAccuracy: 0.98167 }
+    }
+    const lines = formatEvaluation(accurate).split('\n')
+    expect(lines[1]).toMatch(/^case\s+label\s+Dice\s+IoU\s+HD95\s+NSD@2mm\s+vol ratio\s+pixel acc$/)
+    expect(lines[3]).toMatch(/^hippocampus_001\s+anterior\s+.*\s+1\.020\s+0\.9900$/)
+    expect(lines[4]).toMatch(/^hippocampus_001\s+posterior\s+.*\s+1\.200$/)
+    expect(lines[5]).toMatch(/0\.9850$/)
+    expect(lines).toContain('pixel accuracy (all voxels, background included) 0.9817')
+    // Reports from before pixel accuracy: no column, no line.
+    expect(formatEvaluation(report)).not.toMatch(/pixel acc/)
+  })
+
+
   it('lists every case and label with the surface metrics, then the means and the median volume ratio per label', () => {
     const lines = formatEvaluation(report).split('\n')
     expect(lines[0]).toBe("Model v0001-20260101-000000 on 3 case(s) (12s); distances in mm on each case's own grid, surface Dice within 2 mm:")

@@ -16,6 +16,7 @@ import { DataParallelStepper } from '../../../../../src/engine/train/parallel/Da
 import { localStepper, stepModel, type TrainingStepper } from '../../../../../src/engine/train/trainStep'
 import { VoxloopError } from '../../../../../src/shared/errors'
 import { createRandom } from '../../../../../src/shared/random'
+import { DEFAULT_LOSS, type LossPlan } from '../../../../../src/shared/training'
 import { syntheticCase } from '../trainingFixtures'
 
 const EDGE = 8
@@ -56,13 +57,20 @@ interface Run {
   weights: Float32Array[]
 }
 
-async function runSteps(kind: 'local' | 'parallel', batches: Batch[], optimizerKind: 'adam' | 'sgd' = 'sgd', workers = 2, build: () => tf.LayersModel = () => buildUNet3d(OPTIONS)): Promise<Run> {
+async function runSteps(
+  kind: 'local' | 'parallel',
+  batches: Batch[],
+  optimizerKind: 'adam' | 'sgd' = 'sgd',
+  workers = 2,
+  build: () => tf.LayersModel = () => buildUNet3d(OPTIONS),
+  loss: LossPlan = DEFAULT_LOSS
+): Promise<Run> {
   const model = build()
   const target = stepModel(model)
   const optimizer = createOptimizer({ kind: optimizerKind, learningRate: 0.05, momentum: 0.9 })
   let stepper: TrainingStepper | null = null
   try {
-    stepper = kind === 'local' ? localStepper(target, optimizer.optimizer) : await DataParallelStepper.start(target, optimizer.optimizer, { workers, threadsPerWorker: 1 })
+    stepper = kind === 'local' ? localStepper(target, optimizer.optimizer, loss) : await DataParallelStepper.start(target, optimizer.optimizer, { workers, threadsPerWorker: 1, loss })
     const losses: number[] = []
     const tensors: number[] = []
     for (const batch of batches) {
@@ -153,6 +161,34 @@ describe('DataParallelStepper', () => {
     const initial = await runSteps('local', [], 'sgd', 2, build)
     expect(worstRelativeDifference(local.weights, initial.weights)).toBeGreaterThan(1e-3)
   }, 120_000)
+
+  it.each([
+    [{ kind: 'focal', diceWeight: 1, ceWeight: 1, gamma: 2, alpha: 0.25 }, 3],
+    [{ kind: 'tversky', diceWeight: 1, ceWeight: 1, alpha: 0.3, beta: 0.7 }, 3],
+    [{ kind: 'dice-bce', diceWeight: 0.5, ceWeight: 2 }, 2]
+  ] as Array<[LossPlan, number]>)('the loss by name %j: two workers compute the same loss and steps as the engine thread', async (loss, numClasses) => {
+    const build = (): tf.LayersModel => buildUNet3d({ ...OPTIONS, numClasses })
+    // A binary task for dice-bce: the box joins the ball as one foreground label.
+    const labelled = (b: Batch): Batch => (numClasses === 2 ? { ...b, label: b.label.map((l) => Math.min(l, 1)) } : b)
+    const batches = [labelled(batchOf(2, 1, 0)), labelled(batchOf(2, 2, 1))]
+    const local = await runSteps('local', batches.map(copyOf), 'sgd', 2, build, loss)
+    const parallel = await runSteps('parallel', batches.map(copyOf), 'sgd', 2, build, loss)
+    parallel.losses.forEach((value, i) => expect(value).toBeCloseTo(local.losses[i] as number, 4))
+    expect(worstRelativeDifference(parallel.weights, local.weights)).toBeLessThan(1e-4)
+    // The workers did use this loss: the default one gives another value on the same first batch.
+    const dflt = await runSteps('parallel', batches.slice(0, 1).map(copyOf), 'sgd', 2, build)
+    expect(Math.abs((dflt.losses[0] as number) - (parallel.losses[0] as number))).toBeGreaterThan(1e-3)
+  }, 180_000)
+
+  it('refuses dice-bce on a model with more than one foreground class before starting any worker', async () => {
+    const model = buildUNet3d(OPTIONS)
+    const optimizer = createOptimizer({ kind: 'sgd', learningRate: 0.01, momentum: 0 })
+    const loss: LossPlan = { kind: 'dice-bce', diceWeight: 1, ceWeight: 1 }
+    await expect(DataParallelStepper.start(stepModel(model), optimizer.optimizer, { workers: 2, threadsPerWorker: 1, loss })).rejects.toThrow(/'dice-bce' is for one foreground label; this model has 2/)
+    expect(() => localStepper(stepModel(model), optimizer.optimizer, loss)).toThrow(/'dice-bce'/)
+    optimizer.dispose()
+    model.dispose()
+  })
 
   it('two workers on a batch of 3 (shards of 2 and 1) match the engine thread', async () => {
     const batches = [batchOf(3, 4)]
