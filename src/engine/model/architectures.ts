@@ -13,18 +13,17 @@ import { buildPlainUNet2d } from './buildPlainUNet2d'
 import { buildPlainUNet3d } from './buildPlainUNet3d'
 import { buildResidualUNet2d, buildUNet3d } from './buildUNet3d'
 import { buildUNetPlusPlus2d, buildUNetPlusPlus3d } from './buildUNetPlusPlus'
-import { resolveResidualUNet2dOptions, residualUNet2dDepthFor, type ResidualUNet2dOptions, type ResolvedResidualUNet2dOptions } from './residualUNet2dOptions'
+import { resolveResidualUNet2dOptions, residualUNet2dDepthFor, type ResidualUNet2dOptions } from './residualUNet2dOptions'
 import {
   resolveUNetPlusPlus2dOptions,
   resolveUNetPlusPlus3dOptions,
   unetPlusPlus2dDepthFor,
-  type ResolvedUNetPlusPlusOptions,
   type UNetPlusPlus2dOptions,
   type UNetPlusPlus3dOptions
 } from './unetPlusPlusOptions'
-import { plainUNet2dDepthFor, resolvePlainUNet2dOptions, type PlainUNet2dOptions, type ResolvedPlainUNet2dOptions } from './plainUNet2dOptions'
-import { resolvePlainUNet3dOptions, type PlainUNet3dOptions, type ResolvedPlainUNet3dOptions } from './plainUNet3dOptions'
-import { resolveUNet3dOptions, spatialDivisor, type ResolvedUNet3dOptions, type UNet3dOptions } from './unet3dOptions'
+import { plainUNet2dDepthFor, resolvePlainUNet2dOptions, type PlainUNet2dOptions } from './plainUNet2dOptions'
+import { resolvePlainUNet3dOptions, type PlainUNet3dOptions } from './plainUNet3dOptions'
+import { resolveUNet3dOptions, spatialDivisor, type UNet3dOptions } from './unet3dOptions'
 
 type JsonRecord = Record<string, unknown>
 
@@ -90,161 +89,159 @@ const noDeepSupervision = (request: ArchitectureRequest, name: ArchitectureName)
   if (request.deepSupervision) throw new VoxloopError('INVALID_ARGUMENT', `deep supervision is built into the plain U-Nets and U-Net++; '${name}' has one output`)
 }
 
-const residual: Architecture = {
+/**
+ * A registry entry from a network's option resolver and builder: `defaults` turns the planner's
+ * request into factory options (the CPU defaults filled in, options the network lacks refused);
+ * resolving, depth, divisor and building all go through `resolveOptions`, so options stored in a
+ * plan are re-checked the same way as new ones.
+ */
+function entry<Factory, Resolved extends { depth: number; seed: number | null }>(spec: {
+  name: ArchitectureName
+  planar: boolean
+  defaults: (request: ArchitectureRequest) => Factory
+  resolveOptions: (options: Factory) => Resolved
+  build: (options: Factory) => tf.LayersModel
+}): Architecture {
+  const factory = (stored: JsonRecord): Factory => withSeed(stored as unknown as Resolved) as unknown as Factory
+  const depthOf = (stored: JsonRecord): number => spec.resolveOptions(factory(stored)).depth
+  return {
+    name: spec.name,
+    planar: spec.planar,
+    resolve: (request) => json(spec.resolveOptions(spec.defaults(request))),
+    depthOf,
+    divisorOf: (stored) => (spec.planar ? planarDivisor : volumetricDivisor)(depthOf(stored)),
+    build: (stored) => spec.build(factory(stored))
+  }
+}
+
+const residual = entry({
   name: 'residual-unet',
   planar: false,
-  resolve: (request) => {
+  resolveOptions: resolveUNet3dOptions,
+  build: buildUNet3d,
+  defaults: (request): UNet3dOptions => {
     noDeepSupervision(request, 'residual-unet')
-    return json(
-      resolveUNet3dOptions({
-        inputChannels: request.inputChannels,
-        numClasses: request.numClasses,
-        // ~0.4 M parameters: the largest whose steps take well under a second on 2 cores (docs/TRAINING.md).
-        depth: request.depth ?? 3,
-        baseFilters: request.baseFilters ?? 8,
-        residualUnits: request.residualUnits ?? 1,
-        seed: request.seed
-      })
-    )
-  },
-  depthOf: (options) => resolveUNet3dOptions(withSeed(options as unknown as ResolvedUNet3dOptions) as UNet3dOptions).depth,
-  divisorOf: (options) => volumetricDivisor(residual.depthOf(options)),
-  build: (options) => buildUNet3d(withSeed(options as unknown as ResolvedUNet3dOptions) as UNet3dOptions)
-}
+    return {
+      inputChannels: request.inputChannels,
+      numClasses: request.numClasses,
+      // ~0.4 M parameters: the largest whose steps take well under a second on 2 cores (docs/TRAINING.md).
+      depth: request.depth ?? 3,
+      baseFilters: request.baseFilters ?? 8,
+      residualUnits: request.residualUnits ?? 1,
+      seed: request.seed
+    }
+  }
+})
 
-const plain: Architecture = {
+const plain = entry({
   name: 'plain-unet',
   planar: false,
-  resolve: (request) => {
+  resolveOptions: resolvePlainUNet3dOptions,
+  build: buildPlainUNet3d,
+  defaults: (request): PlainUNet3dOptions => {
     noResidualUnits(request, 'plain-unet', 'two convolutions per stage')
-    return json(
-      resolvePlainUNet3dOptions({
-        inputChannels: request.inputChannels,
-        numClasses: request.numClasses,
-        depth: request.depth ?? 3,
-        // 8, not nnU-Net's 32: a step at 32 costs ~10× one at 8 on 2 cores (docs/TRAINING.md).
-        baseFilters: request.baseFilters ?? 8,
-        // nnU-Net's default; without it the plain U-Net learned far slower (docs/TRAINING.md).
-        deepSupervision: request.deepSupervision ?? true,
-        seed: request.seed
-      })
-    )
-  },
-  depthOf: (options) => resolvePlainUNet3dOptions(withSeed(options as unknown as ResolvedPlainUNet3dOptions) as PlainUNet3dOptions).depth,
-  divisorOf: (options) => volumetricDivisor(plain.depthOf(options)),
-  build: (options) => buildPlainUNet3d(withSeed(options as unknown as ResolvedPlainUNet3dOptions) as PlainUNet3dOptions)
-}
+    return {
+      inputChannels: request.inputChannels,
+      numClasses: request.numClasses,
+      depth: request.depth ?? 3,
+      // 8, not nnU-Net's 32: a step at 32 costs ~10× one at 8 on 2 cores (docs/TRAINING.md).
+      baseFilters: request.baseFilters ?? 8,
+      // nnU-Net's default; without it the plain U-Net learned far slower (docs/TRAINING.md).
+      deepSupervision: request.deepSupervision ?? true,
+      seed: request.seed
+    }
+  }
+})
 
-/** Stored 2D options as factory options (the stored inputShape's D is always 1). */
-const plain2dOptions = (options: JsonRecord): PlainUNet2dOptions => withSeed(options as unknown as ResolvedPlainUNet2dOptions) as PlainUNet2dOptions
-
-const plain2d: Architecture = {
+const plain2d = entry({
   name: 'plain-unet-2d',
   planar: true,
-  resolve: (request) => {
+  resolveOptions: resolvePlainUNet2dOptions,
+  build: buildPlainUNet2d,
+  defaults: (request): PlainUNet2dOptions => {
     noResidualUnits(request, 'plain-unet-2d', 'two convolutions per stage')
     // 8, not nnU-Net's 32, as in 3D: a step's cost grows with the square of the width. At 8 a 512²
     // slice (the per-step voxel budget of a 3D patch) already costs 1.1–1.7× a 3D patch of as many
     // voxels: in 2D every stage costs about the same (¼ the pixels, 4× the channel pairs), in 3D
     // each costs half the one above (docs/TRAINING.md, "plain-unet-2d").
     const baseFilters = request.baseFilters ?? 8
-    return json(
-      resolvePlainUNet2dOptions({
-        inputChannels: request.inputChannels,
-        numClasses: request.numClasses,
-        // Pool to a ~4–8 px map as nnU-Net does (6 stages on a 512² patch); 64 px if the planner gave no patch.
-        depth: request.depth ?? plainUNet2dDepthFor(request.planeEdge ?? 64),
-        baseFilters,
-        // nnU-Net's 2D cap relative to its base (512 = 16 × 32): 128 at 8 filters. The absolute 512
-        // gives a 6-stage net 7.8 M parameters instead of 2.1 M (Adam and the workers' gradient sums
-        // grow with them) and measured 16–37 % slower steps on a 512² slice (docs/TRAINING.md).
-        maxFilters: Math.min(512, 16 * baseFilters),
-        deepSupervision: request.deepSupervision ?? true,
-        seed: request.seed
-      })
-    )
-  },
-  depthOf: (options) => resolvePlainUNet2dOptions(plain2dOptions(options)).depth,
-  divisorOf: (options) => planarDivisor(plain2d.depthOf(options)),
-  build: (options) => buildPlainUNet2d(plain2dOptions(options))
-}
+    return {
+      inputChannels: request.inputChannels,
+      numClasses: request.numClasses,
+      // Pool to a ~4–8 px map as nnU-Net does (6 stages on a 512² patch); 64 px if the planner gave no patch.
+      depth: request.depth ?? plainUNet2dDepthFor(request.planeEdge ?? 64),
+      baseFilters,
+      // nnU-Net's 2D cap relative to its base (512 = 16 × 32): 128 at 8 filters. The absolute 512
+      // gives a 6-stage net 7.8 M parameters instead of 2.1 M (Adam and the workers' gradient sums
+      // grow with them) and measured 16–37 % slower steps on a 512² slice (docs/TRAINING.md).
+      maxFilters: Math.min(512, 16 * baseFilters),
+      deepSupervision: request.deepSupervision ?? true,
+      seed: request.seed
+    }
+  }
+})
 
-const residual2dOptions = (options: JsonRecord): ResidualUNet2dOptions => withSeed(options as unknown as ResolvedResidualUNet2dOptions) as ResidualUNet2dOptions
-
-const residual2d: Architecture = {
+const residual2d = entry({
   name: 'residual-unet-2d',
   planar: true,
-  resolve: (request) => {
+  resolveOptions: resolveResidualUNet2dOptions,
+  build: buildResidualUNet2d,
+  defaults: (request): ResidualUNet2dOptions => {
     noDeepSupervision(request, 'residual-unet-2d')
-    return json(
-      resolveResidualUNet2dOptions({
-        inputChannels: request.inputChannels,
-        numClasses: request.numClasses,
-        // The plain 2D U-Net's depth for the slice, at most 4: the residual U-Net's channels are not
-        // capped, so each further level quadruples its widest weights (residualUNet2dOptions.ts).
-        depth: request.depth ?? residualUNet2dDepthFor(request.planeEdge ?? 64),
-        baseFilters: request.baseFilters ?? 8,
-        residualUnits: request.residualUnits ?? 1,
-        seed: request.seed
-      })
-    )
-  },
-  depthOf: (options) => resolveResidualUNet2dOptions(residual2dOptions(options)).depth,
-  divisorOf: (options) => planarDivisor(residual2d.depthOf(options)),
-  build: (options) => buildResidualUNet2d(residual2dOptions(options))
-}
+    return {
+      inputChannels: request.inputChannels,
+      numClasses: request.numClasses,
+      // The plain 2D U-Net's depth for the slice, at most 4: the residual U-Net's channels are not
+      // capped, so each further level quadruples its widest weights (residualUNet2dOptions.ts).
+      depth: request.depth ?? residualUNet2dDepthFor(request.planeEdge ?? 64),
+      baseFilters: request.baseFilters ?? 8,
+      residualUnits: request.residualUnits ?? 1,
+      seed: request.seed
+    }
+  }
+})
 
-const unetpp3dOptions = (options: JsonRecord): UNetPlusPlus3dOptions => withSeed(options as unknown as ResolvedUNetPlusPlusOptions) as UNetPlusPlus3dOptions
-
-const unetpp: Architecture = {
+const unetpp = entry({
   name: 'unetpp',
   planar: false,
-  resolve: (request) => {
+  resolveOptions: resolveUNetPlusPlus3dOptions,
+  build: buildUNetPlusPlus3d,
+  defaults: (request): UNetPlusPlus3dOptions => {
     noResidualUnits(request, 'unetpp', 'two convolutions per node')
-    return json(
-      resolveUNetPlusPlus3dOptions({
-        inputChannels: request.inputChannels,
-        numClasses: request.numClasses,
-        // As the plain U-Net's: 3 levels, 8 filters (a step costs ~2× the plain one, docs/TRAINING.md).
-        depth: request.depth ?? 3,
-        baseFilters: request.baseFilters ?? 8,
-        deepSupervision: request.deepSupervision ?? true,
-        seed: request.seed
-      })
-    )
-  },
-  depthOf: (options) => resolveUNetPlusPlus3dOptions(unetpp3dOptions(options)).depth,
-  divisorOf: (options) => volumetricDivisor(unetpp.depthOf(options)),
-  build: (options) => buildUNetPlusPlus3d(unetpp3dOptions(options))
-}
+    return {
+      inputChannels: request.inputChannels,
+      numClasses: request.numClasses,
+      // As the plain U-Net's: 3 levels, 8 filters (a step costs ~2× the plain one, docs/TRAINING.md).
+      depth: request.depth ?? 3,
+      baseFilters: request.baseFilters ?? 8,
+      deepSupervision: request.deepSupervision ?? true,
+      seed: request.seed
+    }
+  }
+})
 
-const unetpp2dOptions = (options: JsonRecord): UNetPlusPlus2dOptions => withSeed(options as unknown as ResolvedUNetPlusPlusOptions) as UNetPlusPlus2dOptions
-
-const unetpp2d: Architecture = {
+const unetpp2d = entry({
   name: 'unetpp-2d',
   planar: true,
-  resolve: (request) => {
+  resolveOptions: resolveUNetPlusPlus2dOptions,
+  build: buildUNetPlusPlus2d,
+  defaults: (request): UNetPlusPlus2dOptions => {
     noResidualUnits(request, 'unetpp-2d', 'two convolutions per node')
     const baseFilters = request.baseFilters ?? 8
-    return json(
-      resolveUNetPlusPlus2dOptions({
-        inputChannels: request.inputChannels,
-        numClasses: request.numClasses,
-        // The plain 2D U-Net's depth for the slice, at most U-Net++'s own 4: its nodes grow with the
-        // square of the depth, and in 2D each level costs about the same (unetPlusPlusOptions.ts).
-        depth: request.depth ?? unetPlusPlus2dDepthFor(request.planeEdge ?? 64),
-        baseFilters,
-        // The plain 2D U-Net's cap, 16× the base.
-        maxFilters: Math.min(512, 16 * baseFilters),
-        deepSupervision: request.deepSupervision ?? true,
-        seed: request.seed
-      })
-    )
-  },
-  depthOf: (options) => resolveUNetPlusPlus2dOptions(unetpp2dOptions(options)).depth,
-  divisorOf: (options) => planarDivisor(unetpp2d.depthOf(options)),
-  build: (options) => buildUNetPlusPlus2d(unetpp2dOptions(options))
-}
+    return {
+      inputChannels: request.inputChannels,
+      numClasses: request.numClasses,
+      // The plain 2D U-Net's depth for the slice, at most U-Net++'s own 4: its nodes grow with the
+      // square of the depth, and in 2D each level costs about the same (unetPlusPlusOptions.ts).
+      depth: request.depth ?? unetPlusPlus2dDepthFor(request.planeEdge ?? 64),
+      baseFilters,
+      // The plain 2D U-Net's cap, 16× the base.
+      maxFilters: Math.min(512, 16 * baseFilters),
+      deepSupervision: request.deepSupervision ?? true,
+      seed: request.seed
+    }
+  }
+})
 
 export const ARCHITECTURE_REGISTRY: Readonly<Record<ArchitectureName, Architecture>> = Object.freeze({
   'plain-unet': plain,

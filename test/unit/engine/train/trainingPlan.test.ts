@@ -299,14 +299,15 @@ describe('planTraining with U-Net++ and the 2D residual U-Net', () => {
     expect(() => planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'unetpp', residualUnits: 2 } }) }))).toThrow(/'unetpp' has two convolutions per node/)
   })
 
-  it('plans the 2D networks on one-slice cases: U-Net++ and the residual U-Net pool a 512² slice 4 times (not 6), the plain one 6', () => {
+  it('plans the 2D networks on one-slice cases: U-Net++ and the residual U-Net pool the 256² slice of a 512² image 4 times (not 6), the plain one 6', () => {
     const unetpp = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'unetpp-2d' } }) }))
     expect(unetpp.architecture).toBe('unetpp-2d')
-    expect(unetpp.patchSize).toEqual([1, 512, 512])
+    // Trained at 256² (planarSpacing), as the plain 2D U-Net.
+    expect(unetpp.patchSize).toEqual([1, 256, 256])
     expect(unetpp.model).toMatchObject({ depth: 4, baseFilters: 8, maxFilters: 128, deepSupervision: true, name: 'unetpp2d', inputShape: [1, null, null] })
     const residual = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'residual-unet-2d' } }) }))
     expect(residual.architecture).toBe('residual-unet-2d')
-    expect(residual.patchSize).toEqual([1, 512, 512])
+    expect(residual.patchSize).toEqual([1, 256, 256])
     expect(residual.model).toMatchObject({ depth: 4, baseFilters: 8, residualUnits: 1, name: 'residual_unet2d', inputShape: [1, null, null] })
     expect(residual.model).not.toHaveProperty('deepSupervision')
     expect(() => planTraining(imagesLike([64, 64], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'residual-unet-2d', deepSupervision: true } }) }))).toThrow(/'residual-unet-2d' has one output/)
@@ -320,7 +321,7 @@ describe('planTraining with U-Net++ and the 2D residual U-Net', () => {
     expect(() => planTraining(imagesLike([64, 64], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'unetpp' } }) }))).toThrow(/'unetpp' is a 3D network.*unetpp-2d/)
     // Fine-tuning keeps the 2D network and its options.
     const tuned = planTraining(imagesLike([512, 512], { base: { version: 'v0004-20250101-000000', plan: unetpp }, seed: 9 }))
-    expect(tuned).toMatchObject({ architecture: 'unetpp-2d', patchSize: [1, 512, 512], model: unetpp.model })
+    expect(tuned).toMatchObject({ architecture: 'unetpp-2d', patchSize: [1, 256, 256], targetSpacingMm: unetpp.targetSpacingMm, model: unetpp.model })
   })
 })
 

@@ -138,7 +138,7 @@ describe('training report text', () => {
     expect(text).toMatch(/adam lr 0\.003 \(plateau: halved after 3 epoch\(s\) without a better validation Dice, 2 warm-up steps\)/)
     expect(text).toMatch(/^ {2}loss Tversky \(α 0\.3, β 0\.7\) \+ CE$/m)
     const { loss: _loss, ...older } = plan
-    expect(formatPlan({ ...started, plan: { ...older, schedule: 'poly' } as TrainingPlan })).toMatch(/\(poly, 2 warm-up steps\)[^\n]*\n {2}loss Dice \+ CE/)
+    expect(formatPlan({ ...started, plan: { ...older, schedule: 'poly' } as TrainingPlan })).toMatch(/\(poly, 2 warm-up steps\)[^\n]*\n {2}augmentation none\n {2}loss Dice \+ CE/)
   })
 
   it('draws a progress bar with loss, rate, speed, ETA and tensors', () => {
