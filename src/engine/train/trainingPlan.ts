@@ -192,7 +192,7 @@ export function epochsForBudget(inputs: BudgetInputs): number {
  * same factor, D's spacing kept) until the median slice has at most `maxPixels` pixels. Why not
  * full resolution, as nnU-Net's 2d configuration: a step's cost is linear in pixels, and within
  * the default budget a 512² slice allows ~500 steps on 2 cores, a quarter of what the data needs
- * (`targetStepsFor`); at 256² the same minutes give four times the steps. Prediction resamples the
+ * (`targetStepsFor`); at 256² a step computes a quarter of the pixels. Prediction resamples the
  * probabilities back to each case's own grid, so labels keep their size (docs/TRAINING.md, "2D").
  */
 export function planarSpacing(spacingMm: Vec3, medianSlice: Shape3, maxPixels: number): Vec3 {
