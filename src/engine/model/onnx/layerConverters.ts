@@ -95,7 +95,10 @@ function axisOf(layer: LayerToConvert, key: string, fallback: number): number {
   return channelsFirstAxis(axis, layer.inputRanks[0] ?? 5)
 }
 
-/** Kernel [k…, in, out] (channels-last, tfjs) → [out, in, k…] (ONNX Conv's W). */
+/**
+ * Kernel [k…, a, b] (channels-last, tfjs) → [b, a, k…]: Conv's [k…, in, out] → W [out, in, k…], and
+ * the same move for ConvTranspose, whose tfjs kernel [k…, out, in] becomes W [in, out, k…].
+ */
 function convKernel(kernel: LayerWeight, spatial: number): { dims: number[]; values: Float32Array } {
   const inChannels = kernel.shape[spatial] as number
   const outChannels = kernel.shape[spatial + 1] as number
@@ -107,20 +110,6 @@ function convKernel(kernel: LayerWeight, spatial: number): { dims: number[]; val
     }
   }
   return { dims: [outChannels, inChannels, ...kernel.shape.slice(0, spatial)], values: out }
-}
-
-/** Transposed-conv kernel [k…, out, in] (tfjs) → [in, out, k…] (ONNX ConvTranspose's W). */
-function transposedConvKernel(kernel: LayerWeight, spatial: number): { dims: number[]; values: Float32Array } {
-  const outChannels = kernel.shape[spatial] as number
-  const inChannels = kernel.shape[spatial + 1] as number
-  const taps = kernel.shape.slice(0, spatial).reduce((a, b) => a * b, 1)
-  const out = new Float32Array(kernel.values.length)
-  for (let t = 0; t < taps; t++) {
-    for (let o = 0; o < outChannels; o++) {
-      for (let i = 0; i < inChannels; i++) out[(i * outChannels + o) * taps + t] = kernel.values[(t * outChannels + o) * inChannels + i] as number
-    }
-  }
-  return { dims: [inChannels, outChannels, ...kernel.shape.slice(0, spatial)], values: out }
 }
 
 /**
@@ -257,7 +246,7 @@ const conv3dTranspose: LayerConverter = (graph, layer) => {
     end.push(crop - Math.floor(crop / 2))
     outputPadding.push(Math.max(s - extent, 0))
   })
-  const w = transposedConvKernel(kernel, 3)
+  const w = convKernel(kernel, 3)
   const inputs = [x, graph.floats(`${layer.layer.name}_W`, w.dims, w.values)]
   if (layer.config.useBias !== false) inputs.push(graph.floats(`${layer.layer.name}_B`, weight(layer, 'bias').shape, weight(layer, 'bias').values))
   const [y] = graph.node('ConvTranspose', layer.layer.name, inputs, {
