@@ -232,17 +232,28 @@ export function describeLoss(loss: LossPlan): string {
 
 /** The reference time budget of a run when the user sets none: 15 minutes (a 2-core CPU's). */
 export const DEFAULT_TRAINING_MINUTES = 15
+/**
+ * The same for a project of 2D images (one-slice cases): 9 minutes, so that a first model of a few
+ * dozen X-rays is trained and scored within 10 on 2 cores (issue #17). Each step sees whole images,
+ * so the 2D target of 40 steps per image (the engine's targetStepsFor) fits well within it; a
+ * slower network (U-Net++ costs ~2× a step) stops at the cap (docs/TRAINING.md, "2D bench").
+ */
+export const DEFAULT_TRAINING_MINUTES_2D = 9
+/** The default budget for cases of these grids (voxels per axis): the 2D one when every case is one slice. */
+export function defaultTrainingMinutesFor(dims: ReadonlyArray<readonly number[]>): number {
+  return oneSliceCases(dims) ? DEFAULT_TRAINING_MINUTES_2D : DEFAULT_TRAINING_MINUTES
+}
 
 /**
  * What a user asks for. Everything has a default picked from the data (see the engine's
  * trainingPlan.ts); the resolved values are recorded in the version's run.json. The default budget
  * is time: the run trains for up to `minutes` (default: what the data needs, at most
- * DEFAULT_TRAINING_MINUTES) and the number of epochs follows from the measured step time. Giving
+ * DEFAULT_TRAINING_MINUTES, DEFAULT_TRAINING_MINUTES_2D for 2D images) and the number of epochs follows from the measured step time. Giving
  * `epochs` instead fixes the number of steps.
  */
 export const TrainingOptionsSchema = z
   .object({
-    /** Train for up to this many minutes (epochs follow from the measured step time); default from the data, at most 15. */
+    /** Train for up to this many minutes (epochs follow from the measured step time); default from the data, at most 15 (9 for 2D images). */
     minutes: z.number().positive().max(7 * 24 * 60).optional(),
     /** Passes of `stepsPerEpoch` steps; each ends with validation and a checkpoint. 1–10,000. Overrides the time budget. */
     epochs: z.number().int().min(1).max(10_000).optional(),

@@ -4,7 +4,7 @@
  */
 import { version } from '../../../package.json'
 import { VoxloopError } from '../../shared/errors'
-import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_ARCHITECTURE_2D, DEFAULT_TRAINING_MINUTES, LOSS_DEFAULTS, LOSS_DESCRIPTIONS, LOSSES } from '../../shared/training'
+import { ARCHITECTURE_DESCRIPTIONS, ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_ARCHITECTURE_2D, DEFAULT_TRAINING_MINUTES, DEFAULT_TRAINING_MINUTES_2D, LOSS_DEFAULTS, LOSS_DESCRIPTIONS, LOSSES } from '../../shared/training'
 import { parseBackendPreference } from '../../shared/backends'
 import { DEFAULT_AUGMENTATION_PRESET } from '../../shared/augmentation'
 import { formatAugmentationPresets } from './trainingReport'
@@ -121,7 +121,8 @@ Commands:
 
 Training options (defaults are picked from the data, the same as the app's Train button):
   --minutes N         train for up to N minutes (default: the steps the data needs, 60 per training
-                      case, at most ${DEFAULT_TRAINING_MINUTES} min); epochs follow from the measured step time
+                      case, at most ${DEFAULT_TRAINING_MINUTES} min; 40 per image, at most ${DEFAULT_TRAINING_MINUTES_2D} min, for 2D
+                      images); epochs follow from the measured step time
   --epochs N          a fixed number of epochs instead of a time budget; each ends with validation
                       and a checkpoint
   --steps N           optimiser steps per epoch

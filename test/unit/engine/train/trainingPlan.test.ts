@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { defaultPlateauPatience, epochsForBudget, planarSpacing, planTraining, splitCases, targetStepsFor, TRAINING_DEFAULTS, type PlanInputs } from '../../../../src/engine/train/trainingPlan'
 import { updateEarlyStopping, INITIAL_EARLY_STOPPING } from '../../../../src/engine/train/earlyStopping'
 import { augmentationTransforms } from '../../../../src/shared/augmentation'
-import { TrainingOptionsSchema, TrainingPlanSchema } from '../../../../src/shared/training'
+import { DEFAULT_TRAINING_MINUTES_2D, defaultTrainingMinutesFor, TrainingOptionsSchema, TrainingPlanSchema } from '../../../../src/shared/training'
 import type { Vec3 } from '../../../../src/shared/volume'
 import { FIXTURE_LABELS } from './trainingFixtures'
 
@@ -217,22 +217,23 @@ describe('planTraining on 2D images and with the 2D network', () => {
   it('gives one-slice cases the 2D plain U-Net and single-slice patches within the per-step budget, pooled to ~4–8 px', () => {
     const plan = planTraining(imagesLike([512, 512]))
     expect(plan.architecture).toBe('plain-unet-2d')
-    // Median slice 512 × 512 at 0.5 mm is more than 256² pixels: trained at ~1 mm, 256 × 256 (planarSpacing).
-    expect(plan.targetSpacingMm[0]).toBeCloseTo(1, 2)
-    expect(plan.targetSpacingMm[1]).toBeCloseTo(1, 2)
+    // Median slice 512 × 512 at 0.5 mm is more than 192² pixels: trained at 4/3 mm, 192 × 192 (planarSpacing).
+    expect(plan.targetSpacingMm[0]).toBeCloseTo(4 / 3, 2)
+    expect(plan.targetSpacingMm[1]).toBeCloseTo(4 / 3, 2)
     expect(plan.targetSpacingMm[2]).toBe(1)
-    expect(plan.patchSize).toEqual([1, 256, 256])
-    expect(plan.model).toMatchObject({ depth: 6, baseFilters: 8, maxFilters: 128, deepSupervision: true, inputShape: [1, null, null] })
+    expect(plan.patchSize).toEqual([1, 192, 192])
+    // 192 px pools 5 times to 6 px.
+    expect(plan.model).toMatchObject({ depth: 5, baseFilters: 8, maxFilters: 128, deepSupervision: true, inputShape: [1, null, null] })
     expect(plan.patchSize[1] * plan.patchSize[2] * plan.batchSize).toBeLessThanOrEqual(TRAINING_DEFAULTS.cpuVoxelsPerStep)
 
-    // 900 × 700 keeps its aspect at about 256² pixels.
+    // 900 × 700 keeps its aspect at about 192² pixels.
     const large = planTraining(imagesLike([900, 700]))
     const [d, h, w] = large.patchSize
     expect(d).toBe(1)
     expect(large.targetSpacingMm[0]).toBeCloseTo(large.targetSpacingMm[1], 9)
     const grid = [Math.round((900.5 * 0.5) / large.targetSpacingMm[1]), Math.round((700 * 0.5) / large.targetSpacingMm[0])]
-    expect(grid[0] * grid[1]).toBeGreaterThan(0.95 * 256 ** 2)
-    expect(grid[0] * grid[1]).toBeLessThan(1.05 * 256 ** 2)
+    expect(grid[0] * grid[1]).toBeGreaterThan(0.95 * 192 ** 2)
+    expect(grid[0] * grid[1]).toBeLessThan(1.05 * 192 ** 2)
     expect(h * w * large.batchSize).toBeLessThanOrEqual(TRAINING_DEFAULTS.cpuVoxelsPerStep)
     const depth = Number(large.model.depth)
     expect(depth).toBeGreaterThanOrEqual(4)
@@ -276,7 +277,7 @@ describe('planTraining on 2D images and with the 2D network', () => {
     expect(plan.model).toMatchObject({ depth: 3 })
     const edge = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: 128 }) }))
     expect(edge.patchSize).toEqual([1, 128, 128])
-    // The depth follows the user's slice: 64² pools 4 times (4 px), not the 6 of a 256² slice.
+    // The depth follows the user's slice: 64² pools 4 times (4 px), not the 5 of a 192² slice.
     const small = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: 64 }) }))
     expect(small).toMatchObject({ patchSize: [1, 64, 64], model: { depth: 4 } })
     const slab = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, patchSize: [1, 128, 192] }) }))
@@ -299,15 +300,15 @@ describe('planTraining with U-Net++ and the 2D residual U-Net', () => {
     expect(() => planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ epochs: 3, model: { architecture: 'unetpp', residualUnits: 2 } }) }))).toThrow(/'unetpp' has two convolutions per node/)
   })
 
-  it('plans the 2D networks on one-slice cases: U-Net++ and the residual U-Net pool the 256² slice of a 512² image 4 times (not 6), the plain one 6', () => {
+  it('plans the 2D networks on one-slice cases: U-Net++ and the residual U-Net pool the 192² slice of a 512² image 4 times (not 5), the plain one 5', () => {
     const unetpp = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'unetpp-2d' } }) }))
     expect(unetpp.architecture).toBe('unetpp-2d')
-    // Trained at 256² (planarSpacing), as the plain 2D U-Net.
-    expect(unetpp.patchSize).toEqual([1, 256, 256])
+    // Trained at 192² (planarSpacing), as the plain 2D U-Net.
+    expect(unetpp.patchSize).toEqual([1, 192, 192])
     expect(unetpp.model).toMatchObject({ depth: 4, baseFilters: 8, maxFilters: 128, deepSupervision: true, name: 'unetpp2d', inputShape: [1, null, null] })
     const residual = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'residual-unet-2d' } }) }))
     expect(residual.architecture).toBe('residual-unet-2d')
-    expect(residual.patchSize).toEqual([1, 256, 256])
+    expect(residual.patchSize).toEqual([1, 192, 192])
     expect(residual.model).toMatchObject({ depth: 4, baseFilters: 8, residualUnits: 1, name: 'residual_unet2d', inputShape: [1, null, null] })
     expect(residual.model).not.toHaveProperty('deepSupervision')
     expect(() => planTraining(imagesLike([64, 64], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'residual-unet-2d', deepSupervision: true } }) }))).toThrow(/'residual-unet-2d' has one output/)
@@ -321,7 +322,7 @@ describe('planTraining with U-Net++ and the 2D residual U-Net', () => {
     expect(() => planTraining(imagesLike([64, 64], { options: TrainingOptionsSchema.parse({ epochs: 1, model: { architecture: 'unetpp' } }) }))).toThrow(/'unetpp' is a 3D network.*unetpp-2d/)
     // Fine-tuning keeps the 2D network and its options.
     const tuned = planTraining(imagesLike([512, 512], { base: { version: 'v0004-20250101-000000', plan: unetpp }, seed: 9 }))
-    expect(tuned).toMatchObject({ architecture: 'unetpp-2d', patchSize: [1, 256, 256], targetSpacingMm: unetpp.targetSpacingMm, model: unetpp.model })
+    expect(tuned).toMatchObject({ architecture: 'unetpp-2d', patchSize: [1, 192, 192], targetSpacingMm: unetpp.targetSpacingMm, model: unetpp.model })
   })
 })
 
@@ -371,10 +372,30 @@ describe('the time budget (the default of the Train button and of `voxloop train
     expect(fixed.epochs).toBe(7)
   })
 
-  it('targetStepsFor stays within 600–20,000', () => {
+  it('targetStepsFor stays within 600–20,000: 60 steps per training case, 40 per 2D image', () => {
     expect(targetStepsFor(1)).toBe(600)
     expect(targetStepsFor(33)).toBe(1980)
     expect(targetStepsFor(1000)).toBe(20_000)
+    expect(targetStepsFor(26, true)).toBe(1040)
+    expect(targetStepsFor(5, true)).toBe(600)
+    expect(targetStepsFor(1000, true)).toBe(20_000)
+  })
+
+  it('gives 2D images (one-slice cases) a 9-minute default budget aiming at 40 steps per image; a 2D network on volumes keeps the 3D budget', () => {
+    const images = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({}), cases: Array.from({ length: 40 }, (_, n) => ({ id: `cxr_${n}`, shape: [1, 512, 512] as [number, number, number], spacingMm: [1, 1, 1] as Vec3, channels: 1 })) }))
+    expect(images.timeBudgetSeconds).toBe(DEFAULT_TRAINING_MINUTES_2D * 60)
+    expect(DEFAULT_TRAINING_MINUTES_2D).toBe(9)
+    expect(images.trainingCaseIds).toHaveLength(32)
+    expect(images.targetSteps).toBe(40 * 32)
+    const slices = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ model: { architecture: 'plain-unet-2d' } }) }))
+    expect(slices.timeBudgetSeconds).toBe(15 * 60)
+    expect(slices.targetSteps).toBe(60 * slices.trainingCaseIds.length)
+    // --minutes still replaces the budget and its step target.
+    const timed = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ minutes: 30 }) }))
+    expect(timed).toMatchObject({ timeBudgetSeconds: 30 * 60, targetSteps: null })
+    expect(defaultTrainingMinutesFor([[1, 512, 512], [512, 512, 1]])).toBe(9)
+    expect(defaultTrainingMinutesFor([[1, 512, 512], [30, 512, 512]])).toBe(15)
+    expect(defaultTrainingMinutesFor([])).toBe(15)
   })
 
   it('epochsForBudget fills the time left with whole epochs (steps + validation), never below the epoch under way', () => {
