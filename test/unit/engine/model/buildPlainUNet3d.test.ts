@@ -7,8 +7,7 @@ import { loadModel, saveModel } from '../../../../src/engine/model'
 import { buildPlainUNet3d, plainFiltersAt } from '../../../../src/engine/model/buildPlainUNet3d'
 import { InstanceNormalization } from '../../../../src/engine/model/layers'
 import { resolvePlainUNet3dOptions, type PlainUNet3dOptions } from '../../../../src/engine/model/plainUNet3dOptions'
-import { stepModel, trainStep } from '../../../../src/engine/train/trainStep'
-import type { Batch } from '../../../../src/engine/data/BatchSampler'
+import { expectSeededWeights, expectSoftmax, expectTrainsAndReloads } from './modelChecks'
 import { seededTensor, useBackend } from './tfBackends'
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'voxloop-plain-unet-'))
@@ -35,10 +34,8 @@ describe('buildPlainUNet3d', () => {
     const x = seededTensor([...inputShape], 5)
     const y = model.predict(x) as tf.Tensor
     expect(y.shape).toEqual([...inputShape.slice(0, 4), options.numClasses])
-    const sums = tf.sum(y, -1)
-    expect(tf.min(sums).dataSync()[0]).toBeCloseTo(1, 5)
-    expect(tf.max(sums).dataSync()[0]).toBeCloseTo(1, 5)
-    tf.dispose([x, y, sums])
+    expectSoftmax(y)
+    tf.dispose([x, y])
     model.dispose()
   })
 
@@ -67,41 +64,12 @@ describe('buildPlainUNet3d', () => {
   })
 
   it('builds the same weights from the same seed and different ones from another', () => {
-    const weightsOf = (seed: number): Float32Array[] => {
-      const model = buildPlainUNet3d(tiny({ depth: 2, seed }))
-      const values = model.getWeights().map((w) => w.dataSync() as Float32Array)
-      model.dispose()
-      return values
-    }
-    expect(weightsOf(3)).toEqual(weightsOf(3))
-    expect(weightsOf(3)).not.toEqual(weightsOf(4))
+    expectSeededWeights((seed) => buildPlainUNet3d(tiny({ depth: 2, seed })))
   })
 
   it('trains (the transposed convolutions get gradients) and reloads from a version folder with the same predictions', async () => {
     const model = buildPlainUNet3d(tiny({ depth: 2, baseFilters: 4 }))
-    const target = stepModel(model)
-    const before = model.getLayer('dec0_transpose').getWeights()[0]?.dataSync().slice() as Float32Array
-    const optimizer = tf.train.adam(1e-2)
-    const shape = [1, 8, 8, 8, 1] as const
-    const image = Float32Array.from({ length: 512 }, (_, i) => (i % 8 < 4 ? 1 : -1))
-    const label = Uint8Array.from(image, (v) => (v > 0 ? 1 : 0))
-    const batch = { image, label, shape: [...shape], step: 0 } as unknown as Batch
-    const losses: number[] = []
-    for (let i = 0; i < 30; i++) losses.push(trainStep(target, optimizer, batch))
-    expect(losses.at(-1)).toBeLessThan((losses[0] as number) * 0.5)
-    const after = model.getLayer('dec0_transpose').getWeights()[0]?.dataSync() as Float32Array
-    expect(after).not.toEqual(before)
-
-    const dir = path.join(tmp, 'v0001')
-    await saveModel(model, dir, { architecture: { builder: 'plain-unet' } }, new Date('2026-01-01T00:00:00Z'))
-    const loaded = (await loadModel(dir)).model
-    const x = tf.tensor5d(image, [...shape])
-    const a = model.predict(x) as tf.Tensor
-    const b = loaded.predict(x) as tf.Tensor
-    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()))
-    tf.dispose([x, a, b])
-    model.dispose()
-    loaded.dispose()
+    await expectTrainsAndReloads(model, { builder: 'plain-unet', dir: path.join(tmp, 'v0001'), shape: [1, 8, 8, 8, 1], steps: 30, watchLayer: 'dec0_transpose' })
 
     // With deep supervision: both outputs saved and reloaded (a resumed run keeps the auxiliary head).
     const supervised = buildPlainUNet3d(tiny({ depth: 3, baseFilters: 2, deepSupervision: true }))

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { buildUNet3d, resolveUNet3dOptions, type UNet3dOptions } from '../../../../src/engine/model'
 import { InstanceNormalization, UpSampling3D } from '../../../../src/engine/model/layers'
+import { expectSeededWeights, expectSoftmax } from './modelChecks'
 import { seededTensor, useBackend } from './tfBackends'
 
 beforeAll(async () => {
@@ -28,11 +29,8 @@ describe('buildUNet3d', () => {
     const x = seededTensor([...inputShape], 5)
     const y = model.predict(x) as tf.Tensor
     expect(y.shape).toEqual([...inputShape.slice(0, 4), classes])
-    const sums = tf.sum(y, -1)
-    const [low, high] = [tf.min(sums).dataSync()[0], tf.max(sums).dataSync()[0]]
-    expect(low).toBeCloseTo(1, 5)
-    expect(high).toBeCloseTo(1, 5)
-    tf.dispose([x, y, sums])
+    expectSoftmax(y)
+    tf.dispose([x, y])
     model.dispose()
   })
 
@@ -69,15 +67,7 @@ describe('buildUNet3d', () => {
   })
 
   it('builds the same weights from the same seed and different ones from another', () => {
-    const weightsOf = (seed: number): Float32Array[] => {
-      const model = buildUNet3d(tiny({ depth: 2, seed }))
-      const values = model.getWeights().map((w) => w.dataSync() as Float32Array)
-      model.dispose()
-      return values
-    }
-    const [a, b, c] = [weightsOf(3), weightsOf(3), weightsOf(4)]
-    expect(a).toEqual(b)
-    expect(a).not.toEqual(c)
+    expectSeededWeights((seed) => buildUNet3d(tiny({ depth: 2, seed })))
   })
 
   it('fills in documented defaults', () => {

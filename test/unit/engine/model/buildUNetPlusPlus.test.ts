@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadModel, saveModel } from '../../../../src/engine/model'
-import { ARCHITECTURE_REGISTRY, buildFromPlan } from '../../../../src/engine/model/architectures'
+import { ARCHITECTURE_REGISTRY } from '../../../../src/engine/model/architectures'
 import { buildUNetPlusPlus2d, buildUNetPlusPlus3d } from '../../../../src/engine/model/buildUNetPlusPlus'
 import { predictionModel } from '../../../../src/engine/model/predictionModel'
 import { unetPlusPlus2dDepthFor, type UNetPlusPlus2dOptions, type UNetPlusPlus3dOptions } from '../../../../src/engine/model/unetPlusPlusOptions'
@@ -12,6 +11,7 @@ import type { Batch } from '../../../../src/engine/data/BatchSampler'
 import { supervisionTargets, supervisionWeights } from '../../../../src/engine/train/deepSupervision'
 import { diceCrossEntropyLoss, oneHotLabels } from '../../../../src/engine/train/losses'
 import { stepModel, trainStep } from '../../../../src/engine/train/trainStep'
+import { buildTwiceFromPlan, expectSlicesIndependent, expectSoftmax, expectTrainsAndReloads } from './modelChecks'
 import { seededTensor, useBackend } from './tfBackends'
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'voxloop-unetpp-'))
@@ -41,10 +41,8 @@ describe('buildUNetPlusPlus', () => {
     const x = seededTensor([...inputShape], 5)
     const y = model.predict(x) as tf.Tensor
     expect(y.shape).toEqual([...inputShape.slice(0, 4), classes])
-    const sums = tf.sum(y, -1)
-    expect(tf.min(sums).dataSync()[0]).toBeCloseTo(1, 5)
-    expect(tf.max(sums).dataSync()[0]).toBeCloseTo(1, 5)
-    tf.dispose([x, y, sums])
+    expectSoftmax(y)
+    tf.dispose([x, y])
     model.dispose()
   })
 
@@ -83,14 +81,7 @@ describe('buildUNetPlusPlus', () => {
     expect(model.getLayer('x0_2_transpose').getConfig().strides).toEqual([1, 2, 2])
     expect(model.inputs[0]?.shape).toEqual([null, 1, null, null, 1])
     expect(model.name).toBe('unetpp2d')
-    const a = seededTensor([1, 1, 16, 16, 1], 1)
-    const b = seededTensor([1, 1, 16, 16, 1], 2)
-    const alone = model.predict(a) as tf.Tensor
-    const both = model.predict(tf.concat([b, a], 0)) as tf.Tensor
-    const second = tf.slice(both, [1, 0, 0, 0, 0], [1, 1, 16, 16, 2])
-    expect(tf.max(tf.abs(tf.sub(second, alone))).dataSync()[0]).toBeLessThan(1e-5)
-    expect(() => model.predict(seededTensor([1, 2, 16, 16, 1], 3))).toThrow()
-    tf.dispose([a, b, alone, both, second])
+    expectSlicesIndependent(model)
     model.dispose()
     expect(() => buildUNetPlusPlus2d(tiny2d({ inputShape: [2 as 1, 16, 16] }))).toThrow(/D of a 2D network must be 1/)
     expect(() => buildUNetPlusPlus3d(tiny3d({ depth: 3, inputShape: [8, 12, 8] }))).toThrow(/H must be null or a positive multiple of 2\^depth = 8/)
@@ -141,35 +132,8 @@ describe('buildUNetPlusPlus', () => {
 
   it('trains, and a saved U-Net++ with deep supervision reloads and is rebuilt from its plan with the same predictions', async () => {
     const options = ARCHITECTURE_REGISTRY['unetpp-2d'].resolve({ inputChannels: 1, numClasses: 2, depth: 2, baseFilters: 4, seed: 9 })
-    const model = buildFromPlan({ architecture: 'unetpp-2d', model: options })
-    const rebuilt = buildFromPlan({ architecture: 'unetpp-2d', model: options })
-    expect(rebuilt.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(model.getWeights().map((w) => Array.from(w.dataSync())))
-    rebuilt.dispose()
-
-    const shape = [2, 1, 16, 16, 1] as const
-    const image = Float32Array.from({ length: 512 }, (_, i) => (i % 16 < 8 ? 1 : -1))
-    const label = Uint8Array.from(image, (v) => (v > 0 ? 1 : 0))
-    const batch = { image, label, shape: [...shape], step: 0, samples: [] } as unknown as Batch
+    const model = buildTwiceFromPlan('unetpp-2d', options)
     // Every nested node gets gradients, the deepest decoder's included.
-    const before = model.getLayer('x1_1_transpose').getWeights()[0]?.dataSync().slice() as Float32Array
-    const target = stepModel(model)
-    const optimizer = tf.train.adam(1e-2)
-    const losses: number[] = []
-    for (let i = 0; i < 15; i++) losses.push(trainStep(target, optimizer, batch))
-    expect(losses.at(-1)).toBeLessThan((losses[0] as number) * 0.5)
-    expect(model.getLayer('x1_1_transpose').getWeights()[0]?.dataSync()).not.toEqual(before)
-
-    const dir = path.join(tmp, 'v0001')
-    await saveModel(model, dir, { architecture: { builder: 'unetpp-2d' } }, new Date('2026-01-01T00:00:00Z'))
-    const loaded = (await loadModel(dir)).model
-    expect(loaded.outputs.map((o) => o.shape)).toEqual(model.outputs.map((o) => o.shape))
-    const x = tf.tensor5d(image, [...shape])
-    const a = model.predict(x) as tf.Tensor[]
-    const b = loaded.predict(x) as tf.Tensor[]
-    expect(b).toHaveLength(2)
-    for (let i = 0; i < a.length; i++) expect(Array.from((b[i] as tf.Tensor).dataSync())).toEqual(Array.from((a[i] as tf.Tensor).dataSync()))
-    tf.dispose([x, ...a, ...b])
-    model.dispose()
-    loaded.dispose()
+    await expectTrainsAndReloads(model, { builder: 'unetpp-2d', dir: path.join(tmp, 'v0001'), shape: [2, 1, 16, 16, 1], steps: 15, watchLayer: 'x1_1_transpose', outputs: 2 })
   })
 })
