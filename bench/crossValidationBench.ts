@@ -38,9 +38,12 @@ export type ExtraOptions = Omit<TrainingOptions, 'caseIds' | 'minutes'>
 export function envOptions(): ExtraOptions | null {
   const raw = process.env.VOXLOOP_BENCH_OPTIONS
   if (raw === undefined || raw === '') return null
-  const parsed = TrainingOptionsSchema.omit({ caseIds: true, minutes: true }).safeParse(JSON.parse(raw))
+  // The schema has refinements, so zod cannot .omit() from it: parse whole, then refuse the two keys.
+  const parsed = TrainingOptionsSchema.safeParse(JSON.parse(raw))
   if (!parsed.success) throw new Error(`VOXLOOP_BENCH_OPTIONS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
-  return parsed.data
+  const { caseIds, minutes, ...options } = parsed.data
+  if (caseIds !== undefined || minutes !== undefined) throw new Error('VOXLOOP_BENCH_OPTIONS: caseIds and minutes are set by the bench (folds, VOXLOOP_BENCH_MINUTES), not here')
+  return options
 }
 
 export const fmt = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a')
