@@ -81,8 +81,6 @@ export const TRAINING_DEFAULTS = {
   maxStepsPerEpoch: 250,
   /** Steps per training case a default (time-budgeted) run aims for; see targetStepsFor. */
   stepsPerTrainingCase: 60,
-  /** The same for one-slice cases (2D images), whose every step sees whole images; see targetStepsFor. */
-  stepsPerTrainingImage: 40,
   minTargetSteps: 600,
   maxTargetSteps: 20_000,
   /** Voxels per training step (batch × patch) on backends without a native library. */
@@ -157,13 +155,9 @@ export function fixedSplit(ids: readonly string[], validationIds: readonly strin
  * hippocampus cases (docs/TRAINING.md): 340 steps (the old default) left the model under-trained
  * and over-segmenting, 1,700 reached 0.87 Dice on unseen cases; 60 × 33 training cases ≈ 2,000.
  * Within 15 minutes on 2 cores for that data; small projects (the demo) finish in a few minutes.
- * 2D images (`images`): 40 per image, as a 2D step's patch is the whole image where a 3D patch is
- * a part of the volume; on the 40 Montgomery X-rays the held-out lung Dice had levelled off by then
- * (docs/TRAINING.md, "2D bench").
  */
-export function targetStepsFor(trainingCases: number, images = false): number {
-  const perCase = images ? TRAINING_DEFAULTS.stepsPerTrainingImage : TRAINING_DEFAULTS.stepsPerTrainingCase
-  return Math.min(TRAINING_DEFAULTS.maxTargetSteps, Math.max(TRAINING_DEFAULTS.minTargetSteps, perCase * trainingCases))
+export function targetStepsFor(trainingCases: number): number {
+  return Math.min(TRAINING_DEFAULTS.maxTargetSteps, Math.max(TRAINING_DEFAULTS.minTargetSteps, TRAINING_DEFAULTS.stepsPerTrainingCase * trainingCases))
 }
 
 export interface BudgetInputs {
@@ -201,7 +195,9 @@ export function epochsForBudget(inputs: BudgetInputs): number {
  * full resolution, as nnU-Net's 2d configuration: a step's cost is linear in pixels, and within
  * the default budget a 512² slice allows ~500 steps on 2 cores, a quarter of what the data needs
  * (`targetStepsFor`); at 192² a step computes a seventh of the pixels (~0.35 s for the plain 2D
- * U-Net against ~0.5 s at 256², so the 2D target fits the 2D budget: docs/TRAINING.md, "2D bench"). Prediction resamples the
+ * U-Net against ~0.5 s at 256²). Within the 2D budget (9 minutes) that is ~1,380 steps on 2 cores
+ * against ~780 at 256², and on the 2D bench's first fold 1,378 steps at 192² scored 0.959 held-out
+ * lung Dice where 780 at 256² scored 0.933 (docs/TRAINING.md, "2D spacing"). Prediction resamples the
  * probabilities back to each case's own grid, so labels keep their size (docs/TRAINING.md, "2D").
  */
 export function planarSpacing(spacingMm: Vec3, medianSlice: Shape3, maxPixels: number): Vec3 {
@@ -358,8 +354,8 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
     Math.min(TRAINING_DEFAULTS.maxStepsPerEpoch, Math.max(TRAINING_DEFAULTS.minStepsPerEpoch, 2 * Math.ceil(split.training.length / batchSize)))
   // Epochs fixed by the user, or a first estimate for a time budget (warm-up and progress until timed).
   const timeBudgetSeconds = options.epochs === undefined ? (options.minutes ?? (oneSlice ? DEFAULT_TRAINING_MINUTES_2D : DEFAULT_TRAINING_MINUTES)) * 60 : null
-  const targetSteps = options.epochs === undefined && options.minutes === undefined ? targetStepsFor(split.training.length, oneSlice) : null
-  const epochs = options.epochs ?? Math.max(1, Math.ceil((targetSteps ?? targetStepsFor(split.training.length, oneSlice)) / stepsPerEpoch))
+  const targetSteps = options.epochs === undefined && options.minutes === undefined ? targetStepsFor(split.training.length) : null
+  const epochs = options.epochs ?? Math.max(1, Math.ceil((targetSteps ?? targetStepsFor(split.training.length)) / stepsPerEpoch))
   const totalSteps = stepsPerEpoch * epochs
   const optimizer = options.optimizer ?? 'adam'
   const mirrorAxes = [...new Set(options.mirrorAxes ?? base?.plan.mirrorAxes ?? [])].sort()

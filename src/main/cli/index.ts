@@ -121,8 +121,8 @@ Commands:
 
 Training options (defaults are picked from the data, the same as the app's Train button):
   --minutes N         train for up to N minutes (default: the steps the data needs, 60 per training
-                      case, at most ${DEFAULT_TRAINING_MINUTES} min; 40 per image, at most ${DEFAULT_TRAINING_MINUTES_2D} min, for 2D
-                      images); epochs follow from the measured step time
+                      case, at most ${DEFAULT_TRAINING_MINUTES} min, ${DEFAULT_TRAINING_MINUTES_2D} for 2D images); epochs follow from the
+                      measured step time
   --epochs N          a fixed number of epochs instead of a time budget; each ends with validation
                       and a checkpoint
   --steps N           optimiser steps per epoch

@@ -372,21 +372,18 @@ describe('the time budget (the default of the Train button and of `voxloop train
     expect(fixed.epochs).toBe(7)
   })
 
-  it('targetStepsFor stays within 600–20,000: 60 steps per training case, 40 per 2D image', () => {
+  it('targetStepsFor stays within 600–20,000', () => {
     expect(targetStepsFor(1)).toBe(600)
     expect(targetStepsFor(33)).toBe(1980)
     expect(targetStepsFor(1000)).toBe(20_000)
-    expect(targetStepsFor(26, true)).toBe(1040)
-    expect(targetStepsFor(5, true)).toBe(600)
-    expect(targetStepsFor(1000, true)).toBe(20_000)
   })
 
-  it('gives 2D images (one-slice cases) a 9-minute default budget aiming at 40 steps per image; a 2D network on volumes keeps the 3D budget', () => {
+  it('gives 2D images (one-slice cases) a 9-minute default budget, still aiming at 60 steps per case; a 2D network on volumes keeps the 3D budget', () => {
     const images = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({}), cases: Array.from({ length: 40 }, (_, n) => ({ id: `cxr_${n}`, shape: [1, 512, 512] as [number, number, number], spacingMm: [1, 1, 1] as Vec3, channels: 1 })) }))
     expect(images.timeBudgetSeconds).toBe(DEFAULT_TRAINING_MINUTES_2D * 60)
     expect(DEFAULT_TRAINING_MINUTES_2D).toBe(9)
     expect(images.trainingCaseIds).toHaveLength(32)
-    expect(images.targetSteps).toBe(40 * 32)
+    expect(images.targetSteps).toBe(60 * 32)
     const slices = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ model: { architecture: 'plain-unet-2d' } }) }))
     expect(slices.timeBudgetSeconds).toBe(15 * 60)
     expect(slices.targetSteps).toBe(60 * slices.trainingCaseIds.length)
