@@ -94,9 +94,12 @@ export function webGpuProbeFrom(outcome: WebGpuProbeOutcome): BackendProbe {
 
 /**
  * The child: loads Dawn, asks for the high-performance adapter, prints one JSON line and exits
- * (Dawn's instance would otherwise keep it alive). CommonJS for `node -e`; argv[1] is Dawn's entry.
+ * (Dawn's instance would otherwise keep it alive). CommonJS for `node -e`; argv[1] is Dawn's entry,
+ * argv[2] the timeout: the child also ends itself then, in case the engine that waits for it was
+ * killed first (a driver that answers late would otherwise leave it behind).
  */
 const CHILD_SCRIPT = `
+setTimeout(() => process.exit(2), Number(process.argv[2])).unref()
 const answer = (value) => process.stdout.write(JSON.stringify(value), () => process.exit(0))
 let dawn
 try {
@@ -176,7 +179,7 @@ export async function findWebGpuAdapter(options: WebGpuProbeOptions = {}): Promi
   }
   const env = options.env ?? process.env
   const timeoutMs = options.timeoutMs ?? WEBGPU_PROBE_TIMEOUT_MS
-  const child = spawn(process.execPath, ['-e', CHILD_SCRIPT, dawnEntry], { env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true })
+  const child = spawn(process.execPath, ['-e', CHILD_SCRIPT, dawnEntry, String(timeoutMs)], { env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -196,7 +199,8 @@ export async function findWebGpuAdapter(options: WebGpuProbeOptions = {}): Promi
     })
   })
   const platform = `${process.platform}-${process.arch}`
-  if (ended.timedOut) return { kind: 'timed-out', seconds: timeoutMs / 1000 }
+  // Exit status 2 with nothing said: the child's own timer (CHILD_SCRIPT) ended it.
+  if (ended.timedOut || (ended.code === 2 && stdout === '')) return { kind: 'timed-out', seconds: timeoutMs / 1000 }
   if (ended.error) return { kind: 'load-failed', platform, message: `the probe process did not start: ${firstLineOf(ended.error)}` }
   let answer: z.infer<typeof ChildAnswerSchema>
   try {
