@@ -24,7 +24,7 @@ test('the page loads from the printed URL and shows the compute backend', async 
   await expect(page.getByTestId('start-page')).toBeVisible()
   await expect(page.getByRole('heading', { name: 'Voxloop' })).toBeVisible()
   const backend = page.getByTestId('compute-backend')
-  await expect(backend).toContainText(/Compute: (tfjs-node-gpu|tfjs-node|wasm|cpu)/)
+  await expect(backend).toContainText(/Compute: (tfjs-node-gpu|webgpu|tfjs-node|wasm|cpu)/)
   await expect(page.getByTestId('compute-reason')).toContainText('first available')
   await expect(page.getByTestId('app-version')).toHaveText(/\d+\.\d+\.\d+/)
   await expect(page.getByTestId('cpu')).toContainText('×')
@@ -81,7 +81,7 @@ test('opening a folder that is not a project says so, naming the folder', async 
 
 test('choosing another compute backend restarts the engine on it, and a missing one is offered disabled with its reason', async ({ page }) => {
   await page.goto(served.url)
-  await expect(page.getByTestId('compute-backend')).toContainText(/Compute: (tfjs-node-gpu|tfjs-node|wasm)/)
+  await expect(page.getByTestId('compute-backend')).toContainText(/Compute: (tfjs-node-gpu|webgpu|tfjs-node|wasm)/)
   await page.getByTestId('backend-choice').selectOption('cpu')
   await expect(page.getByTestId('compute-backend')).toContainText('Compute: cpu')
   await expect(page.getByTestId('compute-reason')).toContainText('forced')

@@ -1,14 +1,16 @@
 import os from 'node:os'
 import * as tf from '@tensorflow/tfjs'
-import type { BackendId, BackendPreference, BackendReport } from '../../shared/backends'
+import type { BackendId, BackendPreference, BackendReport, GpuAdapterSummary } from '../../shared/backends'
 import { firstLineOf, VoxloopError } from '../../shared/errors'
 import { registerConv3dBackpropInputGradient, registerConv3dKernels, registerReductionKernels } from '../kernels'
 import { chooseBackend } from './chooseBackend'
 import { probeBackends } from './probeBackends'
 import { installThreadedWasm, wantedWasmThreads } from './threadedWasm'
+import { dawnGpu, loadDawn, registerWebGpuBackend, requestAdapter, shutdownWebGpu, summarizeAdapter } from './webgpu/dawn'
 
 const TF_NAME: Record<BackendId, string> = {
   'tfjs-node-gpu': 'tensorflow',
+  webgpu: 'webgpu',
   'tfjs-node': 'tensorflow',
   wasm: 'wasm',
   cpu: 'cpu'
@@ -34,25 +36,61 @@ async function prepareWasm(): Promise<{ threads: number; note: string }> {
   }
 }
 
+/**
+ * Dawn in this process, on the adapter the probe found in its child (probeWebGpu.ts): the adapter is
+ * asked for again here, since a GPUAdapter cannot cross processes. Registers tfjs's 'webgpu'
+ * backend on it; the caller switches to it.
+ */
+async function prepareWebGpu(): Promise<GpuAdapterSummary> {
+  const dawn = loadDawn()
+  if (!dawn.ok) throw new VoxloopError('BACKEND_UNAVAILABLE', `The webgpu backend cannot start: ${dawn.reason}`)
+  const adapter = await requestAdapter(dawnGpu(dawn.module))
+  if (!adapter) {
+    shutdownWebGpu()
+    throw new VoxloopError('BACKEND_UNAVAILABLE', 'The webgpu backend cannot start: the GPU adapter its probe found is gone (Dawn now finds none)')
+  }
+  registerWebGpuBackend(adapter)
+  return summarizeAdapter(adapter)
+}
+
+/**
+ * The engine's own kernels for the chosen backend: the one place where each backend gets them.
+ * Conv3D: direct and im2col kernels on wasm (the stock ones are slow and their gradients wrong);
+ * elsewhere the conv3dTranspose gradient tfjs lacks. See docs/KERNELS.md.
+ */
+function registerKernelsFor(chosen: BackendId, threads: number): void {
+  if (chosen === 'wasm') {
+    registerConv3dKernels('wasm', { wasmThreads: threads })
+    registerReductionKernels('wasm') // Sum, Mean, Slice, Concat, broadcasts: fast at rank 5
+    return
+  }
+  registerConv3dBackpropInputGradient()
+  if (chosen === 'webgpu') {
+    // The WGSL Conv3D kernels (forward, input and filter gradients) and the rank-5 fixes register
+    // here, once they exist: registerWebGpuKernels() from ../kernels/webgpu (issue #16, item 3).
+  }
+}
+
 /** Probe, choose and switch TensorFlow.js to the chosen backend; the report says why. */
 export async function activateBackend(preference: BackendPreference): Promise<BackendReport> {
   const probes = await probeBackends(preference)
   const choice = chooseBackend(probes, preference)
-  // libtensorflow sizes its intra-op pool to the cores; cpu is plain JS on one thread.
+  // libtensorflow sizes its intra-op pool to the cores; cpu is plain JS on one thread; webgpu's
+  // work runs on the GPU, queued from this one thread.
   let threads = choice.chosen === 'tfjs-node' || choice.chosen === 'tfjs-node-gpu' ? Math.max(1, os.cpus().length) : 1
   let note = ''
   if (choice.chosen === 'wasm') ({ threads, note } = await prepareWasm())
+  const adapter = choice.chosen === 'webgpu' ? await prepareWebGpu() : undefined
   const ok = await tf.setBackend(TF_NAME[choice.chosen])
   await tf.ready()
   if (!ok) {
-    throw new VoxloopError('BACKEND_UNAVAILABLE', `TensorFlow.js could not initialise the ${choice.chosen} backend`)
+    if (choice.chosen === 'webgpu') shutdownWebGpu()
+    // tfjs prints the factory's error to stderr (console.warn) and returns false: for webgpu that is
+    // the device request (out of memory, limits the adapter refuses).
+    const detail = choice.chosen === 'webgpu' ? ': the GPU device could not be created (the engine printed why on its stderr)' : ''
+    throw new VoxloopError('BACKEND_UNAVAILABLE', `TensorFlow.js could not initialise the ${choice.chosen} backend${detail}`)
   }
-  // Conv3D: direct and im2col kernels on wasm (the stock ones are slow and their gradients wrong);
-  // elsewhere only the conv3dTranspose gradient tfjs lacks. See docs/KERNELS.md.
-  if (choice.chosen === 'wasm') {
-    registerConv3dKernels('wasm', { wasmThreads: threads })
-    registerReductionKernels('wasm') // Sum, Mean, Slice, Concat, broadcasts: fast at rank 5
-  } else registerConv3dBackpropInputGradient()
+  registerKernelsFor(choice.chosen, threads)
   return {
     chosen: choice.chosen,
     tfBackend: tf.getBackend(),
@@ -60,6 +98,7 @@ export async function activateBackend(preference: BackendPreference): Promise<Ba
     preference,
     probes,
     tfjsVersion: tf.version.tfjs,
-    threads
+    threads,
+    ...(adapter ? { adapter } : {})
   }
 }

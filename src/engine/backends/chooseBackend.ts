@@ -8,8 +8,10 @@ export interface BackendChoice {
 
 /**
  * Pure: given what each backend's probe found, pick one. 'auto' takes the first available in
- * preference order (CUDA, libtensorflow CPU, wasm, cpu); a forced backend is honoured or refused,
- * never silently swapped, so a user who asked for the GPU learns why they did not get it.
+ * preference order (CUDA, WebGPU, libtensorflow CPU, wasm, cpu), passing over one whose probe gives
+ * an autoSkipReason (webgpu on a software adapter: CPU emulation, slower than wasm). A forced backend
+ * is honoured, that one included, or refused, never silently swapped, so a user who asked for the GPU
+ * learns why they did not get it.
  */
 export function chooseBackend(probes: readonly BackendProbe[], preference: BackendPreference): BackendChoice {
   const byId = new Map(probes.map((probe) => [probe.id, probe]))
@@ -25,11 +27,11 @@ export function chooseBackend(probes: readonly BackendProbe[], preference: Backe
   for (const id of BACKEND_IDS) {
     const probe = byId.get(id)
     if (!probe) continue
-    if (probe.available) {
+    if (probe.available && probe.autoSkipReason === undefined) {
       const why = skipped.length ? `; ${skipped.join('; ')}` : ''
       return { chosen: id, reason: `first available in order ${BACKEND_IDS.join(' → ')}${why}` }
     }
-    skipped.push(`${id}: ${probe.reason}`)
+    skipped.push(`${id}: ${probe.autoSkipReason ?? probe.reason}`)
   }
   throw new VoxloopError('BACKEND_UNAVAILABLE', `No compute backend is available: ${skipped.join('; ')}`)
 }

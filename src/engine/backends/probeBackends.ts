@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
-import type { BackendId, BackendPreference, BackendProbe } from '../../shared/backends'
+import { BACKEND_IDS, type BackendId, type BackendPreference, type BackendProbe } from '../../shared/backends'
 import { firstLineOf } from '../../shared/errors'
 import { findNvidiaGpus } from '../../node/nvidiaSmi'
+import { probeWebGpu } from './webgpu/probeWebGpu'
 
 // Optional packages are loaded by name at run time so that a missing one is a probe result, not a
 // bundling or start-up failure.
@@ -61,22 +62,34 @@ async function probeWasm(): Promise<BackendProbe> {
 }
 
 /**
- * Probes every backend as far as is safe in one process. When a backend is forced, the tensorflow
- * bindings that were not asked for are not loaded at all.
+ * webgpu's probe, unless another backend is forced: then nothing of Dawn or the GPU driver is
+ * touched (a user forcing wasm may be avoiding a bad driver; the gradient workers force wasm).
+ */
+function startWebGpuProbe(preference: BackendPreference): Promise<BackendProbe> {
+  if (preference === 'auto' || preference === 'webgpu') return probeWebGpu()
+  return Promise.resolve({ id: 'webgpu', available: false, reason: `not probed because ${preference} was forced` })
+}
+
+/**
+ * Probes every backend as far as is safe in one process, in preference order. When a backend is
+ * forced, the tensorflow bindings that were not asked for are not loaded at all. webgpu's probe
+ * runs in a child process (probeWebGpu.ts) while the bindings load here.
  */
 export async function probeBackends(preference: BackendPreference): Promise<BackendProbe[]> {
-  const probes: BackendProbe[] = []
+  const webgpu = startWebGpuProbe(preference)
+  const found = new Map<BackendId, BackendProbe>()
   let loaded: BackendId | null = null
   for (const id of ['tfjs-node-gpu', 'tfjs-node'] as const) {
     if (preference !== 'auto' && preference !== id) {
-      probes.push({ id, available: false, reason: isInstalled(PACKAGE_OF[id]) ? `installed; not loaded because ${preference} was forced` : 'not installed' })
+      found.set(id, { id, available: false, reason: isInstalled(PACKAGE_OF[id]) ? `installed; not loaded because ${preference} was forced` : 'not installed' })
       continue
     }
     const probe = await probeTensorflow(id, loaded)
     if (probe.available) loaded = id
-    probes.push(probe)
+    found.set(id, probe)
   }
-  probes.push(await probeWasm())
-  probes.push({ id: 'cpu', available: true, reason: 'plain JavaScript (slowest)' })
-  return probes
+  found.set('wasm', await probeWasm())
+  found.set('cpu', { id: 'cpu', available: true, reason: 'plain JavaScript (slowest)' })
+  found.set('webgpu', await webgpu)
+  return BACKEND_IDS.flatMap((id) => found.get(id) ?? [])
 }

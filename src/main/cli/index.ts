@@ -162,7 +162,10 @@ ${formatAugmentationPresets('                        ')}
   --resume [version]  continue an interrupted run (the newest one if no version is given)
 
 Options:
-  --backend B   auto (default), tfjs-node-gpu, tfjs-node, wasm or cpu
+  --backend B   auto (default), tfjs-node-gpu, webgpu, tfjs-node, wasm or cpu: auto takes the first
+                available in that order (voxloop backends says why each is or is not); webgpu is
+                the GPU of any vendor through Vulkan, D3D12 or Metal (the optional package
+                'webgpu'), which auto passes over when its only adapter is a software one
   --version     print the version
   --help        this text
 `

@@ -18,21 +18,13 @@
  */
 import { createRequire } from 'node:module'
 import * as tf from '@tensorflow/tfjs'
+import type { GpuAdapterSummary } from '../../../shared/backends'
 import { firstLineOf } from '../../../shared/errors'
 
 const requireAtRuntime = createRequire(import.meta.url)
 
-/** What the chosen adapter is, for `voxloop backends`, the status bar and the training panel. */
-export interface GpuAdapterSummary {
-  /** e.g. "NVIDIA GeForce RTX 4070" or "SwiftShader driver 5.0.0". */
-  name: string
-  vendor: string
-  architecture: string
-  /** A CPU-emulated adapter (SwiftShader, WARP): exact enough for tests, slower than wasm. */
-  software: boolean
-  /** The largest buffer the device allows, bytes (WebGPU reports no total memory). */
-  maxBufferBytes: number
-}
+/** What the chosen adapter is: the shared schema's type, since the report crosses IPC and HTTP. */
+export type { GpuAdapterSummary }
 
 interface DawnModule {
   create(options: string[]): GPU
@@ -47,7 +39,7 @@ interface WebGpuBackendModule {
  * GPUAdapter.info and isFallbackAdapter, which Dawn has and the @webgpu/types that tfjs-backend-webgpu
  * 4.22 brings (0.1.38) predate.
  */
-interface AdapterInfo {
+export interface AdapterInfo {
   vendor: string
   architecture: string
   device: string
@@ -87,12 +79,16 @@ export function dawnGpu(module: DawnModule): GPU {
 }
 
 export function summarizeAdapter(adapter: GPUAdapter): GpuAdapterSummary {
-  const info = infoOf(adapter)
+  return summarizeAdapterInfo(infoOf(adapter), adapter.limits.maxBufferSize)
+}
+
+/** The summary from the adapter's info and limit alone: also for an adapter seen in another process (probeWebGpu.ts). */
+export function summarizeAdapterInfo(info: AdapterInfo, maxBufferSize: number): GpuAdapterSummary {
   const fallback = info.isFallbackAdapter === true
   const name = info.description || [info.vendor, info.device].filter(Boolean).join(' ') || 'unnamed adapter'
   // Dawn marks SwiftShader as the fallback adapter; WARP and llvmpipe-like drivers by name.
   const software = fallback || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(`${name} ${info.architecture} ${info.device}`)
-  return { name, vendor: info.vendor, architecture: info.architecture, software, maxBufferBytes: adapter.limits.maxBufferSize }
+  return { name, vendor: info.vendor, architecture: info.architecture, software, maxBufferBytes: maxBufferSize }
 }
 
 /** The high-performance adapter, or null when the platform has none (no driver, no Vulkan loader). */

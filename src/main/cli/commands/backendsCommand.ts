@@ -1,4 +1,4 @@
-import type { BackendReport } from '../../../shared/backends'
+import { describeAdapter, type BackendProbe, type BackendReport } from '../../../shared/backends'
 import type { EngineClient } from '../../engine/EngineClient'
 
 /** `voxloop backends [--json]`: what is available here and what would be chosen, and why. */
@@ -11,13 +11,26 @@ export async function backendsCommand(engine: EngineClient, json: boolean): Prom
   process.stdout.write(formatBackendReport(report))
 }
 
+/**
+ * "yes", "no", or "forced" for one that works but that auto passes over (a software WebGPU
+ * adapter): usable only with --backend.
+ */
+function availability(probe: BackendProbe): string {
+  if (!probe.available) return 'no'
+  return probe.autoSkipReason === undefined ? 'yes' : 'forced'
+}
+
 export function formatBackendReport(report: BackendReport): string {
   const lines = [
     `Compute backend: ${report.chosen} (TensorFlow.js ${report.tfjsVersion}, backend "${report.tfBackend}", ${report.threads} thread${report.threads === 1 ? '' : 's'})`,
+    ...(report.adapter ? [`GPU adapter: ${describeAdapter(report.adapter)}`] : []),
     `Why: ${report.reason}`,
     `Preference: ${report.preference}`,
     '',
-    ...report.probes.map((probe) => `  ${probe.available ? 'yes' : 'no '}  ${probe.id.padEnd(14)} ${probe.reason}`)
+    ...report.probes.flatMap((probe) => [
+      `  ${availability(probe).padEnd(6)} ${probe.id.padEnd(14)} ${probe.reason}`,
+      ...(probe.autoSkipReason === undefined ? [] : [`  ${''.padEnd(6)} ${''.padEnd(14)} auto skips it: ${probe.autoSkipReason}`])
+    ])
   ]
   return `${lines.join('\n')}\n`
 }

@@ -19,6 +19,8 @@ export function backendChoices(engine: EngineStatus): BackendChoice[] {
   return BACKEND_IDS.map((id) => {
     const probe = probes.find((p) => p.id === id)
     if (!probe) return { id, available: true, title: engine.state === 'ready' ? 'Not probed by this engine' : 'Available once the engine has started and probed it' }
-    return { id, available: probe.available, title: probe.available ? probe.reason : `Not available: ${probe.reason}` }
+    if (!probe.available) return { id, available: false, title: `Not available: ${probe.reason}` }
+    // Offered: choosing it in this menu forces it, as --backend does.
+    return { id, available: true, title: probe.autoSkipReason === undefined ? probe.reason : `${probe.reason}. Auto passes it over: ${probe.autoSkipReason}` }
   })
 }

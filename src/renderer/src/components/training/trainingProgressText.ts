@@ -3,6 +3,8 @@
  * first step, and an ETA only once the engine has one (it sends null until enough steps are timed:
  * the engine's ProgressMeter, ETA_MIN_STEPS).
  */
+import { describeAdapter } from '../../../../shared/backends'
+import type { EngineStatus } from '../../../../shared/system'
 import type { TrainingPreparing } from '../../../../shared/training'
 
 /** "42 s", "3 min 5 s", "1 h 12 min"; "—" when unknown. */
@@ -34,4 +36,14 @@ export function preparingText(preparing: TrainingPreparing | null): string {
 /** done / total in 0…1 (0 when there is nothing to count). */
 export function progressFraction(done: number, total: number): number {
   return total > 0 ? Math.min(1, Math.max(0, done / total)) : 0
+}
+
+/**
+ * The Compute cell: the run's TensorFlow.js backend (from its plan), with the GPU adapter when the
+ * engine that reported it runs that backend on WebGPU ("webgpu · NVIDIA …, max buffer 4.0 GiB").
+ * An engine restarted on another backend since the run began does not lend its adapter to it.
+ */
+export function computeText(planBackend: string, engine: EngineStatus): string {
+  const adapter = engine.state === 'ready' && engine.backend.tfBackend === planBackend ? engine.backend.adapter : undefined
+  return adapter ? `${planBackend} · ${describeAdapter(adapter)}` : planBackend
 }
