@@ -42,15 +42,31 @@ export function finiteLoss(loss: number, batch: Batch): number {
 export function localStepper(target: StepModel, optimizer: tf.Optimizer, loss: LossPlan = DEFAULT_LOSS): TrainingStepper {
   checkLossClasses(loss, target.numClasses)
   return {
-    step: async (batch) => trainStep(target, optimizer, batch, loss),
+    step: (batch) => trainStep(target, optimizer, batch, loss),
     dispose: async () => undefined
   }
 }
 
-/** Runs the step on this thread and returns its loss; ENGINE_FAILED if the loss is not finite (diverged). */
-export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Batch, loss: LossPlan = DEFAULT_LOSS): number {
+/**
+ * Runs the step on this thread and resolves to its loss; ENGINE_FAILED if the loss is not finite
+ * (diverged).
+ * The loss is read with `await data()`: the webgpu backend cannot read synchronously in Node.
+ */
+export async function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Batch, loss: LossPlan = DEFAULT_LOSS): Promise<number> {
+  const cost = minimizeOn(target, optimizer, batch, loss)
+  let value: number
+  try {
+    value = (await cost.data())[0] as number
+  } finally {
+    cost.dispose()
+  }
+  return finiteLoss(value, batch)
+}
+
+/** The optimiser's update on the batch; everything but its cost (and the weights and slots) disposed. */
+function minimizeOn(target: StepModel, optimizer: tf.Optimizer, batch: Batch, loss: LossPlan): tf.Scalar {
   const [b, d, h, w, c] = batch.shape
-  const value = tf.tidy(() => {
+  return tf.tidy(() => {
     const x = tf.tensor5d(batch.image, [b, d, h, w, c])
     const y = oneHotLabels(batch.label, [b, d, h, w], target.numClasses)
     const cost = optimizer.minimize(
@@ -65,7 +81,6 @@ export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Bat
       target.variables
     )
     if (!cost) throw new VoxloopError('INTERNAL', 'the optimiser returned no loss')
-    return cost.dataSync()[0] as number
+    return cost
   })
-  return finiteLoss(value, batch)
 }

@@ -143,7 +143,8 @@ export class DataParallelStepper implements TrainingStepper {
     const [b, d, h, w, c] = batch.shape
     const imageItem = d * h * w * c
     const labelItem = d * h * w
-    const weights = this.target.variables.map((v) => v.dataSync() as Float32Array)
+    // Read with await: a backend that holds the weights on a GPU cannot read them synchronously.
+    const weights = await Promise.all(this.target.variables.map(async (v) => (await v.data()) as Float32Array))
     const sizes = shardSizes(b, this.workers.length)
     resetBarrier(this.shared.control)
     let start = 0
