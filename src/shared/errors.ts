@@ -19,6 +19,11 @@ export const ERROR_CODES = [
   'GRID_MISMATCH',
   'BACKEND_UNAVAILABLE',
   'ENGINE_FAILED',
+  /**
+   * The GPU (webgpu backend) reported an error: invalid shader, out of memory, device lost. The step
+   * failed; the run resumes from its last checkpoint, on another backend if the GPU keeps failing.
+   */
+  'GPU_ERROR',
   'CANCELLED',
   'BUSY',
   /** The disk (or quota) is full: nothing was written; what the user did is kept and retried. */

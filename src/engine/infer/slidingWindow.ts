@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { VoxloopError } from '../../shared/errors'
 import { extractPatchInto } from '../data/extractPatch'
+import { checkedOnGpu, PREDICT_ON_ANOTHER_BACKEND } from '../gpuErrors'
 import { voxelCountOfShape, type ChannelsLastImage, type Shape3 } from '../data/layout'
 
 /** NDHWC patches in, NDHWK class probabilities out (same spatial shape). */
@@ -143,20 +144,24 @@ export async function slidingWindowPredict(image: ChannelsLastImage, predictor: 
     batch.forEach((origin, b) => {
       extractPatchInto(source, origin, patchShape, padding, input.subarray(b * patchVoxels * channels, (b + 1) * patchVoxels * channels), null)
     })
-    const output = tf.tidy(() => {
-      const x = tf.tensor5d(input, [batch.length, patchShape[0], patchShape[1], patchShape[2], channels])
-      const y = predictor(x)
-      if (y.shape.join() !== [batch.length, ...patchShape, classes].join()) {
-        throw new VoxloopError('INVALID_ARGUMENT', `the predictor returned shape [${y.shape.join(', ')}], expected [${[batch.length, ...patchShape, classes].join(', ')}]`)
+    // On webgpu, a GPU error during the batch fails it here (gpuErrors.ts) instead of blending zeros or NaN.
+    const batchNumber = first / batchSize + 1
+    const work = { at: `at prediction tile batch ${batchNumber} of ${Math.ceil(positions.length / batchSize)}`, then: PREDICT_ON_ANOTHER_BACKEND }
+    const probabilities = await checkedOnGpu(work, async () => {
+      const output = tf.tidy(() => {
+        const x = tf.tensor5d(input, [batch.length, patchShape[0], patchShape[1], patchShape[2], channels])
+        const y = predictor(x)
+        if (y.shape.join() !== [batch.length, ...patchShape, classes].join()) {
+          throw new VoxloopError('INVALID_ARGUMENT', `the predictor returned shape [${y.shape.join(', ')}], expected [${[batch.length, ...patchShape, classes].join(', ')}]`)
+        }
+        return y
+      })
+      try {
+        return (await output.data()) as Float32Array
+      } finally {
+        output.dispose()
       }
-      return y
     })
-    let probabilities: Float32Array
-    try {
-      probabilities = (await output.data()) as Float32Array
-    } finally {
-      output.dispose()
-    }
     batch.forEach((origin, b) => {
       accumulatePatch(probabilities.subarray(b * patchVoxels * classes, (b + 1) * patchVoxels * classes), weights, origin, patchShape, shape, classes, sums, weightSums)
     })

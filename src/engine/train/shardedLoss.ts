@@ -67,6 +67,12 @@ export function shardStatisticTensors(yTrue: tf.Tensor, yPred: tf.Tensor, option
   }
 }
 
+/**
+ * Synchronous on purpose: the gradient worker exchanges the statistics between the forward and the
+ * backward pass of one `tf.variableGrads`, whose function tfjs runs synchronously, so an `await`
+ * cannot happen there. Gradient workers always run wasm (gradientWorker.ts), which reads
+ * synchronously; a backend that cannot (webgpu in Node) trains on the engine thread (trainStep).
+ */
 export function readShardStatistics(tensors: ShardStatisticTensors, voxels: number): ShardStatistics {
   return {
     intersection: Float64Array.from(tensors.intersection.dataSync()),

@@ -9,6 +9,7 @@ import type { Batch } from '../data/BatchSampler'
 import { outputsOf, supervisionTargets, supervisionWeights } from './deepSupervision'
 import { DEFAULT_LOSS, type LossPlan } from '../../shared/training'
 import { checkLossClasses, oneHotLabels, segmentationLoss } from './losses'
+import { checkedOnGpu, RESUME_ON_ANOTHER_BACKEND } from '../gpuErrors'
 
 export interface StepModel {
   model: tf.LayersModel
@@ -42,15 +43,38 @@ export function finiteLoss(loss: number, batch: Batch): number {
 export function localStepper(target: StepModel, optimizer: tf.Optimizer, loss: LossPlan = DEFAULT_LOSS): TrainingStepper {
   checkLossClasses(loss, target.numClasses)
   return {
-    step: async (batch) => trainStep(target, optimizer, batch, loss),
+    step: (batch) => trainStep(target, optimizer, batch, loss),
     dispose: async () => undefined
   }
 }
 
-/** Runs the step on this thread and returns its loss; ENGINE_FAILED if the loss is not finite (diverged). */
-export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Batch, loss: LossPlan = DEFAULT_LOSS): number {
+/**
+ * Runs the step on this thread and resolves to its loss; ENGINE_FAILED if the loss is not finite
+ * (diverged), GPU_ERROR if the webgpu backend reported an error during it (gpuErrors.ts).
+ * The loss is read with `await data()`: the webgpu backend cannot read synchronously in Node.
+ */
+export async function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Batch, loss: LossPlan = DEFAULT_LOSS): Promise<number> {
+  const value = await checkedOnGpu({ at: `at step ${batch.step + 1}`, then: RESUME_ON_ANOTHER_BACKEND }, async () => {
+    let cost: tf.Scalar
+    try {
+      cost = minimizeOn(target, optimizer, batch, loss)
+    } catch (error) {
+      releaseAbandonedTape()
+      throw error
+    }
+    try {
+      return (await cost.data())[0] as number
+    } finally {
+      cost.dispose()
+    }
+  })
+  return finiteLoss(value, batch)
+}
+
+/** The optimiser's update on the batch; everything but its cost (and the weights and slots) disposed. */
+function minimizeOn(target: StepModel, optimizer: tf.Optimizer, batch: Batch, loss: LossPlan): tf.Scalar {
   const [b, d, h, w, c] = batch.shape
-  const value = tf.tidy(() => {
+  return tf.tidy(() => {
     const x = tf.tensor5d(batch.image, [b, d, h, w, c])
     const y = oneHotLabels(batch.label, [b, d, h, w], target.numClasses)
     const cost = optimizer.minimize(
@@ -65,7 +89,19 @@ export function trainStep(target: StepModel, optimizer: tf.Optimizer, batch: Bat
       target.variables
     )
     if (!cost) throw new VoxloopError('INTERNAL', 'the optimiser returned no loss')
-    return cost.dataSync()[0] as number
+    return cost
   })
-  return finiteLoss(value, batch)
+}
+
+/**
+ * tfjs keeps the tensors a gradient needs (tf.keep) until the end of the backward pass and frees
+ * them only there: a step that throws (an op a backend lacks, an allocation that failed) leaves them
+ * behind with the tape, for good, on the GPU or in the wasm heap. They are freed here, so a failed
+ * step leaks nothing (trainStep.test.ts). Nothing to do inside an outer gradient (gradientDepth > 0).
+ */
+export function releaseAbandonedTape(): void {
+  const state = tf.engine().state
+  if (state.gradientDepth !== 0 || !state.activeTape) return
+  for (const node of state.activeTape) tf.dispose(node.saved ?? [])
+  state.activeTape = []
 }

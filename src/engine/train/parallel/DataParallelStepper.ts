@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs'
 import { VoxloopError } from '../../../shared/errors'
 import { DEFAULT_LOSS, type LossPlan } from '../../../shared/training'
 import { checkLossClasses } from '../losses'
+import { checkedOnGpu, RESUME_ON_ANOTHER_BACKEND } from '../../gpuErrors'
 import type { Batch } from '../../data/BatchSampler'
 import { finiteLoss, type StepModel, type TrainingStepper } from '../trainStep'
 import { gradientWorkerEntry } from './gradientWorkerEntry'
@@ -139,11 +140,20 @@ export class DataParallelStepper implements TrainingStepper {
     return stepper
   }
 
-  async step(batch: Batch): Promise<number> {
+  /**
+   * The workers run wasm, but the engine thread's optimiser runs on the run's backend: a run planned
+   * with workers and resumed on webgpu keeps them, so its GPU errors fail the step too (gpuErrors.ts).
+   */
+  step(batch: Batch): Promise<number> {
+    return checkedOnGpu({ at: `at step ${batch.step + 1}`, then: RESUME_ON_ANOTHER_BACKEND }, () => this.splitStep(batch))
+  }
+
+  private async splitStep(batch: Batch): Promise<number> {
     const [b, d, h, w, c] = batch.shape
     const imageItem = d * h * w * c
     const labelItem = d * h * w
-    const weights = this.target.variables.map((v) => v.dataSync() as Float32Array)
+    // Read with await: a backend that holds the weights on a GPU cannot read them synchronously.
+    const weights = await Promise.all(this.target.variables.map(async (v) => (await v.data()) as Float32Array))
     const sizes = shardSizes(b, this.workers.length)
     resetBarrier(this.shared.control)
     let start = 0

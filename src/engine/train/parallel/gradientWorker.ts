@@ -23,18 +23,15 @@ interface Replica {
   model: tf.LayersModel
 }
 
-function runStep(data: GradientWorkerData, replica: Replica, request: StepRequest): { loss: number; gradients: Float32Array[] } {
+async function runStep(data: GradientWorkerData, replica: Replica, request: StepRequest): Promise<{ loss: number; gradients: Float32Array[] }> {
   const { variables, model } = replica
   tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(request.weights[i] as Float32Array, v.shape))))
   const [b, d, h, w] = request.shape
   const length = statisticsLength(data.numClasses)
   const statistics = new Float64Array(data.statistics)
-  let gradients: Float32Array[] = []
   let totals: ShardStatistics[] = []
   let weights: number[] = []
-  // tf.tidy walks what its function returns, typed arrays element by element (140 ms a step on
-  // the default U-Net), so the gradients leave through a variable instead.
-  tf.tidy(() => {
+  const gradientTensors = tf.tidy(() => {
     const x = tf.tensor5d(request.image, request.shape)
     const y = oneHotLabels(request.labels, [b, d, h, w], data.numClasses)
     const { grads } = tf.variableGrads(() => {
@@ -42,6 +39,7 @@ function runStep(data: GradientWorkerData, replica: Replica, request: StepReques
       const targets = supervisionTargets(y, request.labels, outputs)
       weights = supervisionWeights(outputs.map((output) => output.shape))
       // Output-major records: output o's shards are records o·workers … o·workers + shards − 1.
+      // Read synchronously (readShardStatistics): the exchange happens inside the gradient tape.
       const tensors = outputs.map((output, o) => {
         const stats = shardStatisticTensors(targets[o] as tf.Tensor, output, { loss: data.loss })
         packStatistics(readShardStatistics(stats, output.size / data.numClasses), statistics, (o * data.workers + data.index) * length)
@@ -51,8 +49,16 @@ function runStep(data: GradientWorkerData, replica: Replica, request: StepReques
       totals = outputs.map((_, o) => sumPackedStatistics(statistics.subarray(o * data.workers * length), data.numClasses, request.shards))
       return tf.addN(tensors.map((stats, o) => tf.mul(shardSurrogateLoss(stats, totals[o] as ShardStatistics, { loss: data.loss }), weights[o] as number))) as tf.Scalar
     }, variables)
-    gradients = variables.map((v) => (grads[v.name] as tf.Tensor).dataSync().slice() as Float32Array)
+    return variables.map((v) => grads[v.name] as tf.Tensor)
   })
+  let gradients: Float32Array[]
+  try {
+    // Tensors leave the tidy, not typed arrays (tidy walks what it returns, typed arrays element by
+    // element: 140 ms a step on the default U-Net); copied (slice) so that their buffers can be transferred.
+    gradients = await Promise.all(gradientTensors.map(async (g) => ((await g.data()) as Float32Array).slice()))
+  } finally {
+    tf.dispose(gradientTensors)
+  }
   return { loss: lossOf(totals, weights, data), gradients }
 }
 
@@ -74,15 +80,17 @@ async function serve(data: GradientWorkerData, port: MessagePort): Promise<void>
     send({ kind: 'failed', message: `could not start: ${firstLineOf(error)}` })
     return
   }
-  port.on('message', (request: StepRequest) => {
+  const answer = async (request: StepRequest): Promise<void> => {
     try {
-      const { loss, gradients } = runStep(data, replica, request)
+      const { loss, gradients } = await runStep(data, replica, request)
       send({ kind: 'step', loss, gradients }, gradients.map((g) => g.buffer as ArrayBuffer))
     } catch (error) {
       failBarrier(data.control)
       send({ kind: 'failed', message: firstLineOf(error) })
     }
-  })
+  }
+  // One request at a time: the engine thread sends the next step only after every worker replied.
+  port.on('message', (request: StepRequest) => void answer(request))
   send({ kind: 'ready' })
 }
 

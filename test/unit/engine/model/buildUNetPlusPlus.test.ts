@@ -87,7 +87,7 @@ describe('buildUNetPlusPlus', () => {
     expect(() => buildUNetPlusPlus3d(tiny3d({ depth: 3, inputShape: [8, 12, 8] }))).toThrow(/H must be null or a positive multiple of 2\^depth = 8/)
   })
 
-  it("deep supervision is U-Net++'s: heads on X^{0,depth−1} … X^{0,1}, all at full resolution, equal loss weights; prediction uses X^{0,depth}", () => {
+  it("deep supervision is U-Net++'s: heads on X^{0,depth−1} … X^{0,1}, all at full resolution, equal loss weights; prediction uses X^{0,depth}", async () => {
     const model = buildUNetPlusPlus2d(tiny2d({ depth: 3, numClasses: 3, deepSupervision: true }))
     expect(model.outputs.map((o) => o.name.split('/')[0])).toEqual(['softmax', 'ds2_softmax', 'ds1_softmax'])
     expect(model.getLayer('ds1_logits').inboundNodes[0]?.inboundLayers[0]?.name).toBe('x0_1_1_act')
@@ -110,7 +110,7 @@ describe('buildUNetPlusPlus', () => {
     expect(targets.every((t) => t === y)).toBe(true)
     const expected = outputs.reduce((sum, o) => sum + (diceCrossEntropyLoss(y, o).dataSync()[0] as number) / 3, 0)
     const batch = { image: x.dataSync() as Float32Array, label, shape: [2, 1, 16, 8, 1], step: 0, samples: [] } as unknown as Batch
-    expect(trainStep(stepModel(model), tf.train.sgd(0), batch)).toBeCloseTo(expected, 5)
+    expect(await trainStep(stepModel(model), tf.train.sgd(0), batch)).toBeCloseTo(expected, 5)
     // Prediction: the main head only, through a view that shares the weights.
     const view = predictionModel(model)
     expect(view.outputs).toHaveLength(1)

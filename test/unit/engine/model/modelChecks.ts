@@ -88,7 +88,7 @@ export async function expectTrainsAndReloads(model: tf.LayersModel, check: Train
   const target = stepModel(model)
   const optimizer = tf.train.adam(1e-2)
   const losses: number[] = []
-  for (let i = 0; i < check.steps; i++) losses.push(trainStep(target, optimizer, batch))
+  for (let i = 0; i < check.steps; i++) losses.push(await trainStep(target, optimizer, batch))
   expect(losses.at(-1)).toBeLessThan((losses[0] as number) * 0.5)
   if (check.watchLayer !== undefined) expect(model.getLayer(check.watchLayer).getWeights()[0]?.dataSync()).not.toEqual(watched)
   optimizer.dispose()

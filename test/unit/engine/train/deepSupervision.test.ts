@@ -62,7 +62,7 @@ describe('deep supervision', () => {
     tf.dispose([y, half, coarse as tf.Tensor])
   })
 
-  it('a plain U-Net with deep supervision predicts through its main output only, and its training loss adds the half-resolution term', () => {
+  it('a plain U-Net with deep supervision predicts through its main output only, and its training loss adds the half-resolution term', async () => {
     const model = buildPlainUNet3d({ inputChannels: 1, numClasses: 2, depth: 3, baseFilters: 2, deepSupervision: true, seed: 3 })
     expect(model.outputs).toHaveLength(2)
     const view = predictionModel(model)
@@ -88,7 +88,7 @@ describe('deep supervision', () => {
     expect(Math.abs(expected - mainOnly)).toBeGreaterThan(1e-4)
     const batch = { image, label, shape: [1, 8, 8, 8, 1], step: 0, samples: [] } as Batch
     // SGD with rate 0: the step reports the loss of the current weights and changes nothing.
-    const loss = trainStep(stepModel(model), tf.train.sgd(0), batch)
+    const loss = await trainStep(stepModel(model), tf.train.sgd(0), batch)
     expect(loss).toBeCloseTo(expected, 5)
     tf.dispose([x, main, half, viewed, y, ...targets])
     model.dispose()
