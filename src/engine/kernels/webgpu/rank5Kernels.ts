@@ -167,14 +167,17 @@ function reductionFix(kernelName: string, stock: KernelFunc, reshape: Reshape): 
     kernelFunc: (args) => {
       const backend = asWebGpuBackend(args.backend)
       const { x } = args.inputs as { x: TensorInfo }
-      const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean }
-      const axes = tf.util.parseAxisParam(axis, x.shape)
+      // Sum, Prod, Mean, All, Any name the axes `axis`; Max and Min `reductionIndices`.
+      const attrs = args.attrs as { axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean }
+      const axisAttr = 'reductionIndices' in attrs ? 'reductionIndices' : 'axis'
+      const keepDims = attrs.keepDims
+      const axes = tf.util.parseAxisParam(attrs[axisAttr] ?? x.shape.map((_, i) => i), x.shape)
       const perm = tf.backend_util.getAxesPermutation(axes, x.shape.length)
       const moved = perm === null ? null : intTranspose5(backend, x, perm)
       if (moved === null) return stock(args)
       const inner = tf.backend_util.getInnerMostAxes(axes.length, x.shape.length)
       try {
-        const reduced = stock({ ...args, inputs: { x: moved }, attrs: { ...args.attrs, axis: inner, keepDims: false } }) as TensorInfo
+        const reduced = stock({ ...args, inputs: { x: moved }, attrs: { ...args.attrs, [axisAttr]: inner, keepDims: false } }) as TensorInfo
         const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes)
         const shape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape
         const shaped = reshape(reduced, shape, backend)
