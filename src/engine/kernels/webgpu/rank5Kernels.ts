@@ -11,8 +11,10 @@
  * 2. Select (tf.where) throws "Where for rank 5 is not yet supported"; tfjs-core's gradients of
  *    clipByValue and leakyRelu use it. Elementwise, so run it on the flattened tensors.
  * 3. Transpose of a rank-5 int32 (or bool) tensor on the GPU emits `setOutputAtIndex(i, A[...])`
- *    with an i32 element where f32 is expected: invalid WGSL. Reached by a sum over batch and
- *    space of int32 one-hot labels (the reduction transposes the reduced axes inward). Fixed by an
+ *    with an i32 element where f32 is expected: invalid WGSL. Reached by the Dice sums over batch
+ *    and space of the one-hot labels: oneHotLabels (losses.ts) casts tf.oneHot's int32 to float32,
+ *    and on webgpu that Cast only relabels the int32 buffer, so the reduction's transpose of the
+ *    reduced axes inward still reads i32 (training losses wrong without this fix). Fixed by an
  *    exact i32 copy program, used by Transpose and by the reductions (Sum, Max, …), which call the
  *    stock transpose directly rather than through the kernel registry.
  */
