@@ -9,6 +9,7 @@ import { afterAll, afterEach, expect, it } from 'vitest'
 import { shutdownWebGpu, takeGpuErrors } from '../../../../../src/engine/backends/webgpu/dawn'
 import { buildPlainUNet2d } from '../../../../../src/engine/model/buildPlainUNet2d'
 import { buildPlainUNet3d } from '../../../../../src/engine/model/buildPlainUNet3d'
+import { buildUNet3d } from '../../../../../src/engine/model/buildUNet3d'
 import { instanceNorm } from '../../../../../src/engine/model/layers/InstanceNormalization'
 import { diceCrossEntropyLoss, oneHotLabels } from '../../../../../src/engine/train/losses'
 import { describeUnless } from '../../../../helpers/skipWithReason'
@@ -52,6 +53,12 @@ const MODELS: TinyModel[] = [
     build: () => buildPlainUNet2d({ inputChannels: 1, numClasses: 3, depth: 2, baseFilters: 2, seed: 7 }),
     shape: [1, 1, 16, 16, 1],
     classes: 3
+  },
+  {
+    name: 'residual 3D U-Net (depth 2, 2 base filters, leaky ReLU, 8³)',
+    build: () => buildUNet3d({ inputChannels: 1, numClasses: 2, depth: 2, baseFilters: 2, activation: 'leakyRelu', seed: 7 }),
+    shape: [1, 8, 8, 8, 1],
+    classes: 2
   }
 ]
 
