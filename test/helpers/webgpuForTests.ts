@@ -1,17 +1,25 @@
 /**
  * The webgpu backend for tests (issue #16): Dawn and the machine's adapter, registered as tfjs's
  * 'webgpu' backend (dawn.ts), or why there is none, for the skip note. On a machine without a GPU,
- * SwiftShader's Vulkan driver is one (slow, exact): VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json.
+ * SwiftShader's Vulkan driver from Debian's chromium package stands in (CPU emulation: slow,
+ * exact): its ICD is chosen here for this process when nothing else is configured, before Dawn
+ * loads, so that `npm test` and CI run these tests with no environment of their own.
  */
+import { existsSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs'
 import { dawnGpu, loadDawn, registerWebGpuBackend, requestAdapter } from '../../src/engine/backends/webgpu/dawn'
 
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json'
+
 export type WebGpuForTests = { reason: null; adapter: GPUAdapter } | { reason: string; adapter: null }
 
-const NO_GPU_HINT = 'on a machine without a GPU, run with VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json'
+const NO_GPU_HINT = `no Vulkan/D3D12/Metal driver; on a machine without a GPU, install chromium for SwiftShader's ${SWIFTSHADER_ICD}`
 
 /** Registers 'webgpu' on the machine's adapter (does not switch to it). */
 export async function webGpuForTests(): Promise<WebGpuForTests> {
+  if (process.env.VK_ICD_FILENAMES === undefined && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD
+  // Vulkan loaders and Dawn warn (or fail on some drivers) without a runtime directory.
+  process.env.XDG_RUNTIME_DIR ??= '/tmp'
   const loaded = loadDawn()
   if (!loaded.ok) return { reason: `no webgpu backend: ${loaded.reason}`, adapter: null }
   let adapter: GPUAdapter | null

@@ -2,7 +2,7 @@ import os from 'node:os'
 import * as tf from '@tensorflow/tfjs'
 import type { BackendId, BackendPreference, BackendReport, GpuAdapterSummary } from '../../shared/backends'
 import { firstLineOf, VoxloopError } from '../../shared/errors'
-import { registerConv3dBackpropInputGradient, registerConv3dKernels, registerReductionKernels } from '../kernels'
+import { registerConv3dBackpropInputGradient, registerConv3dKernels, registerReductionKernels, registerWebGpuKernels } from '../kernels'
 import { chooseBackend } from './chooseBackend'
 import { probeBackends } from './probeBackends'
 import { installThreadedWasm, wantedWasmThreads } from './threadedWasm'
@@ -65,10 +65,9 @@ function registerKernelsFor(chosen: BackendId, threads: number): void {
     return
   }
   registerConv3dBackpropInputGradient()
-  if (chosen === 'webgpu') {
-    // The WGSL Conv3D kernels (forward, input and filter gradients) and the rank-5 fixes register
-    // here, once they exist: registerWebGpuKernels() from ../kernels/webgpu (issue #16, item 3).
-  }
+  // The WGSL Conv3D kernels (forward, input and filter gradients; the stock ones leave a GPU idle)
+  // and the rank-5 fixes without which InstanceNorm and the loss give NaN (docs/KERNELS.md).
+  if (chosen === 'webgpu') registerWebGpuKernels()
 }
 
 /** Probe, choose and switch TensorFlow.js to the chosen backend; the report says why. */

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { VoxloopError } from '../../shared/errors'
 import { extractPatchInto } from '../data/extractPatch'
-import { checkedOnGpu, PREDICT_ON_ANOTHER_BACKEND } from '../gpuErrors'
+import { checkedOnGpu, PREDICT_ON_ANOTHER_BACKEND } from '../backends/webgpu/gpuErrors'
 import { voxelCountOfShape, type ChannelsLastImage, type Shape3 } from '../data/layout'
 
 /** NDHWC patches in, NDHWK class probabilities out (same spatial shape). */

@@ -9,7 +9,7 @@ import type { Batch } from '../data/BatchSampler'
 import { outputsOf, supervisionTargets, supervisionWeights } from './deepSupervision'
 import { DEFAULT_LOSS, type LossPlan } from '../../shared/training'
 import { checkLossClasses, oneHotLabels, segmentationLoss } from './losses'
-import { checkedOnGpu, RESUME_ON_ANOTHER_BACKEND } from '../gpuErrors'
+import { checkedOnGpu, RESUME_ON_ANOTHER_BACKEND } from '../backends/webgpu/gpuErrors'
 
 export interface StepModel {
   model: tf.LayersModel

@@ -11,7 +11,7 @@
  *   use instead, so a missed one is found by the tests rather than returning garbage;
  * - GPU errors (invalid WGSL, out of memory, a lost device) are not exceptions: Dawn reports them as
  *   'uncapturederror' events while the op returns zeros or NaN. They are kept (`takeGpuErrors`) so
- *   that a step can fail with the message (see gpuErrors.ts).
+ *   that a step can fail with the message (see gpuErrors.ts beside it).
  *
  * Everything is loaded at run time by name, so a missing package or Vulkan loader is a probe result
  * ("not available: …"), not a start-up failure.

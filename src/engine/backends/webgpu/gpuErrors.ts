@@ -15,8 +15,8 @@
  * (runTraining.test.ts).
  */
 import * as tf from '@tensorflow/tfjs'
-import { VoxloopError } from '../shared/errors'
-import { takeGpuErrors } from './backends/webgpu/dawn'
+import { VoxloopError } from '../../../shared/errors'
+import { takeGpuErrors } from './dawn'
 
 /** Where the work was, for the message ("at step 12"), and what the user can do next. */
 export interface GpuWork {

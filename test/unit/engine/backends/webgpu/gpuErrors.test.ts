@@ -5,12 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { shutdownWebGpu, takeGpuErrors } from '../../../src/engine/backends/webgpu/dawn'
-import { checkedOnGpu, gpuFailure, RESUME_ON_ANOTHER_BACKEND } from '../../../src/engine/gpuErrors'
-import { slidingWindowPredict } from '../../../src/engine/infer/slidingWindow'
-import { VoxloopError } from '../../../src/shared/errors'
-import { describeUnless } from '../../helpers/skipWithReason'
-import { makeGpuValidationError, webGpuDevice, webGpuForTests } from '../../helpers/webgpuForTests'
+import { shutdownWebGpu, takeGpuErrors } from '../../../../../src/engine/backends/webgpu/dawn'
+import { checkedOnGpu, gpuFailure, RESUME_ON_ANOTHER_BACKEND } from '../../../../../src/engine/backends/webgpu/gpuErrors'
+import { slidingWindowPredict } from '../../../../../src/engine/infer/slidingWindow'
+import { VoxloopError } from '../../../../../src/shared/errors'
+import { describeUnless } from '../../../../helpers/skipWithReason'
+import { makeGpuValidationError, webGpuDevice, webGpuForTests } from '../../../../helpers/webgpuForTests'
 
 const gpu = await webGpuForTests()
 
