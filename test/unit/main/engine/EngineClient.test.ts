@@ -33,7 +33,7 @@ describe('the engine process', () => {
     const engine = startEngine('auto')
     const report = await engine.start()
     expect(engine.getStatus().state).toBe('ready')
-    expect(report.probes.map((p) => p.id)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'])
+    expect(report.probes.map((p) => p.id)).toEqual(['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'])
     expect(report.tfjsVersion).toMatch(/^4\./)
     expect(report.threads).toBeGreaterThanOrEqual(1)
     // This checks the machine's truth rather than a fixed answer: where the optional packages are
@@ -44,7 +44,8 @@ describe('the engine process', () => {
     }
     // wasm is the path that must always work, whatever else is installed.
     expect(report.probes.find((p) => p.id === 'wasm')).toMatchObject({ available: true })
-    const firstAvailable = report.probes.find((p) => p.available)
+    // A software GPU adapter (SwiftShader, where the ICD is set) is available but never auto's choice.
+    const firstAvailable = report.probes.find((p) => p.available && p.autoSkipReason === undefined)
     expect(report.chosen).toBe(firstAvailable?.id)
     expect(report.reason).toMatch(/first available/)
   })
