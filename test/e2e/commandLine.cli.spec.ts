@@ -20,7 +20,7 @@ test('--version prints the package version', async () => {
 test('backends --json tells the truth about this machine', async () => {
   const report = JSON.parse((await voxloop('backends', '--json')).stdout) as {
     chosen: string
-    probes: Array<{ id: string; available: boolean; reason: string }>
+    probes: Array<{ id: string; available: boolean; reason: string; autoSkipReason?: string }>
   }
   const requireHere = createRequire(__filename)
   const installed = (name: string): boolean => {
@@ -31,12 +31,13 @@ test('backends --json tells the truth about this machine', async () => {
       return false
     }
   }
-  expect(report.probes.map((p) => p.id)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'])
+  expect(report.probes.map((p) => p.id)).toEqual(['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'])
   for (const id of ['tfjs-node-gpu', 'tfjs-node']) {
     if (!installed(`@tensorflow/${id}`)) expect(report.probes.find((p) => p.id === id)?.reason).toBe('not installed')
   }
   expect(report.probes.find((p) => p.id === 'wasm')?.available).toBe(true)
-  expect(report.chosen).toBe(report.probes.find((p) => p.available)?.id)
+  // A software GPU adapter (SwiftShader, where its ICD is set) is available but never auto's choice.
+  expect(report.chosen).toBe(report.probes.find((p) => p.available && p.autoSkipReason === undefined)?.id)
 })
 
 test('info --json gives dims, spacing, affine, datatype and orientation of an LPS file', async () => {
