@@ -36,13 +36,23 @@ export default defineConfig({
   },
   preload: {
     // A sandboxed preload cannot require packages, so zod and the contract are bundled into it.
-    build: { externalizeDeps: false }
+    // Two preloads: the app window's, and the GPU window's (it only forwards a port).
+    build: {
+      externalizeDeps: false,
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/preload/index.ts'),
+          gpuHost: resolve(__dirname, 'src/preload/gpuHost.ts')
+        }
+      }
+    }
   },
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
     plugins: [vue(), cspMetaTag()],
     build: {
-      rollupOptions: { input: resolve(__dirname, 'src/renderer/index.html') }
+      // The app's page, and the GPU window's (src/main/electron/gpuWindow.ts).
+      rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html'), gpuHost: resolve(__dirname, 'src/renderer/gpu-host.html') } }
     }
   }
 })

@@ -8,12 +8,14 @@ const mainDir = path.basename(__dirname) === 'chunks' ? path.dirname(__dirname) 
  * entry beside it, the renderer in out/renderer, the preload in out/preload. A function of the
  * folder so that the packaging test can check that the installers hold every one of them.
  */
-export function runtimePathsFor(outMainDir: string): { engineEntry: string; rendererDir: string; rendererIndex: string; preload: string } {
+export function runtimePathsFor(outMainDir: string): { engineEntry: string; rendererDir: string; rendererIndex: string; preload: string; gpuHostPreload: string } {
   return {
     engineEntry: path.join(outMainDir, 'engine.js'),
     rendererDir: path.join(outMainDir, '..', 'renderer'),
     rendererIndex: path.join(outMainDir, '..', 'renderer', 'index.html'),
-    preload: path.join(outMainDir, '..', 'preload', 'index.js')
+    preload: path.join(outMainDir, '..', 'preload', 'index.js'),
+    // The GPU window's preload (gpuWindow.ts): it only forwards the engine's port to the page.
+    gpuHostPreload: path.join(outMainDir, '..', 'preload', 'gpuHost.js')
   }
 }
 

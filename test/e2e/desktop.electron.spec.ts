@@ -45,21 +45,34 @@ test.describe('the desktop app, run from the build', () => {
 
   test('the window is isolated, sandboxed, has no Node and no DevTools, and is served from app://voxloop/', async () => {
     const prefs = await app.evaluate(({ BrowserWindow }) => {
-      const window = BrowserWindow.getAllWindows()[0]
+      const window = BrowserWindow.getAllWindows().find((w) => w.webContents.getURL() === 'app://voxloop/index.html')
       // Not in Electron's typings, but present since v17: the preferences the page really got.
       const web = (window?.webContents as unknown as { getLastWebPreferences(): Record<string, unknown> } | undefined)?.getLastWebPreferences()
       return { contextIsolation: web?.contextIsolation, sandbox: web?.sandbox, nodeIntegration: web?.nodeIntegration, devTools: web?.devTools }
     })
     // `electron-vite build` output: a production build, so no DevTools even unpackaged.
     expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false, devTools: false })
-    const page = await app.firstWindow()
+    const page = await appWindow(app)
     expect(page.url()).toBe('app://voxloop/index.html')
     expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined')
     expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined')
   })
 
+  test('the GPU window is hidden, isolated, sandboxed, without Node, and answers the engine: webgpu is probed through it', async () => {
+    const gpu = await app.evaluate(({ BrowserWindow }) => {
+      const window = BrowserWindow.getAllWindows().find((w) => w.webContents.getURL() === 'app://voxloop/gpu-host.html')
+      const web = (window?.webContents as unknown as { getLastWebPreferences(): Record<string, unknown> } | undefined)?.getLastWebPreferences()
+      return { found: window !== undefined, visible: window?.isVisible(), contextIsolation: web?.contextIsolation, sandbox: web?.sandbox, nodeIntegration: web?.nodeIntegration, devTools: web?.devTools }
+    })
+    expect(gpu).toEqual({ found: true, visible: false, contextIsolation: true, sandbox: true, nodeIntegration: false, devTools: false })
+    const page = await appWindow(app)
+    const backends = await page.evaluate(() => (window as unknown as { api: { system: { backends(): Promise<unknown> } } }).api.system.backends())
+    // Whatever this machine's GPU: the reason says the window was asked (not Dawn in the engine).
+    expect(JSON.stringify(backends)).toMatch(/desktop app's GPU window/)
+  })
+
   test('the start page shows the backend and offers the folder picker', async () => {
-    const page = await app.firstWindow()
+    const page = await appWindow(app)
     await expect(page.getByTestId('start-page')).toBeVisible()
     await expect(page.getByTestId('compute-backend')).toContainText(/Compute: (tfjs-node-gpu|tfjs-node|wasm|cpu)/)
     await expect(page.getByTestId('pick-folder')).toBeVisible()
@@ -67,7 +80,7 @@ test.describe('the desktop app, run from the build', () => {
   })
 
   test('window.open and navigation away are refused', async () => {
-    const page = await app.firstWindow()
+    const page = await appWindow(app)
     const before = page.url()
     const opened = await page.evaluate(() => window.open('https://example.com') === null)
     expect(opened).toBe(true)
@@ -78,7 +91,7 @@ test.describe('the desktop app, run from the build', () => {
   })
 
   test('the API rejects malformed calls through the preload', async () => {
-    const page = await app.firstWindow()
+    const page = await appWindow(app)
     expect(await callWithBadArgument(page)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
   })
 
@@ -86,7 +99,7 @@ test.describe('the desktop app, run from the build', () => {
   // routine (session 'will-download'), not the will-navigate guard, which would swallow it silently.
   test('a view exported as PNG reaches the download routine and is saved at its pixel size', async () => {
     test.setTimeout(180_000)
-    const page = await app.firstWindow()
+    const page = await appWindow(app)
     await showDemoCaseInGrid(page)
     const saveDir = mkdtempSync(path.join(os.tmpdir(), 'voxloop-electron-png-'))
     try {
@@ -127,7 +140,7 @@ test.describe('the desktop app, run from the build', () => {
   // (scheme privileges, MIME type, worker-src), SurfaceJobs would end it and mesh on the main thread.
   test('smoothed label surfaces are meshed by a module worker served from app://voxloop/', async () => {
     test.setTimeout(180_000)
-    const page = await app.firstWindow()
+    const page = await appWindow(app)
     const errors: string[] = []
     page.on('pageerror', (error) => errors.push(error.message))
     await showDemoCaseInGrid(page)
@@ -258,7 +271,9 @@ function assertAsarHoldsTheApp(packed: PackedApp): void {
     '/out/main/engine.js',
     '/out/main/gradientWorker.js',
     '/out/preload/index.js',
+    '/out/preload/gpuHost.js',
     '/out/renderer/index.html',
+    '/out/renderer/gpu-host.html',
     '/node_modules/@tensorflow/tfjs/dist/tf.node.js',
     '/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
     '/node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
@@ -293,10 +308,22 @@ async function connectWhenListening(port: number, timeoutMs: number): Promise<Br
   }
 }
 
+/** The app's own window (the hidden GPU window may have opened first). */
+async function appWindow(app: ElectronApplication, timeoutMs = 60_000): Promise<Page> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const page = app.windows().find((candidate) => candidate.url() === 'app://voxloop/index.html')
+    if (page) return page
+    if (Date.now() > deadline) throw new Error(`no app://voxloop/index.html window in ${timeoutMs} ms: ${app.windows().map((p) => p.url()).join(', ') || 'no windows'}`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
 async function firstAppPage(browser: Browser, timeoutMs: number): Promise<Page> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const page = browser.contexts().flatMap((context) => context.pages()).find((candidate) => candidate.url().startsWith('app://'))
+    // The app's window, not the hidden GPU window (app://voxloop/gpu-host.html).
+    const page = browser.contexts().flatMap((context) => context.pages()).find((candidate) => candidate.url() === 'app://voxloop/index.html')
     if (page) return page
     if (Date.now() > deadline) throw new Error(`no app:// page in ${timeoutMs} ms: ${browser.contexts().flatMap((c) => c.pages()).map((p) => p.url()).join(', ') || 'no pages'}`)
     await new Promise((resolve) => setTimeout(resolve, 250))

@@ -1,8 +1,10 @@
 import os from 'node:os'
 import * as tf from '@tensorflow/tfjs'
-import type { BackendId, BackendPreference, BackendReport, GpuAdapterSummary } from '../../shared/backends'
+import type { BackendId, BackendPreference, BackendProbe, BackendReport, GpuAdapterSummary } from '../../shared/backends'
 import { firstLineOf, VoxloopError } from '../../shared/errors'
 import { registerConv3dBackpropInputGradient, registerConv3dKernels, registerReductionKernels, registerWebGpuKernels } from '../kernels'
+import { setActiveGpuHost } from '../gpuHost/activeGpuHost'
+import { gpuWindowHost } from '../gpuHost/gpuWindowPort'
 import { chooseBackend } from './chooseBackend'
 import { probeBackends } from './probeBackends'
 import { installThreadedWasm, wantedWasmThreads } from './threadedWasm'
@@ -70,10 +72,40 @@ function registerKernelsFor(chosen: BackendId, threads: number): void {
   if (chosen === 'webgpu') registerWebGpuKernels()
 }
 
+/**
+ * webgpu in the desktop app: the GPU window computes (training steps' gradients, prediction tiles)
+ * and the engine keeps the rest (optimiser, checkpoints, sampling) on wasm, or cpu if wasm cannot
+ * load. The window's client is the one its probe asked (gpuWindowPort.ts).
+ */
+async function activateGpuWindow(preference: BackendPreference, probes: BackendProbe[], reason: string): Promise<BackendReport> {
+  const host = await gpuWindowHost(0)
+  const adapter = probes.find((p) => p.id === 'webgpu')?.adapter
+  if (!host?.open || !adapter) throw new VoxloopError('BACKEND_UNAVAILABLE', "The webgpu backend cannot start: the desktop app's GPU window closed after its probe")
+  const own: BackendId = probes.some((p) => p.id === 'wasm' && p.available) ? 'wasm' : 'cpu'
+  let threads = 1
+  let note = ''
+  if (own === 'wasm') ({ threads, note } = await prepareWasm())
+  if (!(await tf.setBackend(TF_NAME[own]))) throw new VoxloopError('BACKEND_UNAVAILABLE', `TensorFlow.js could not initialise ${own}, which the engine keeps beside the GPU window`)
+  await tf.ready()
+  registerKernelsFor(own, threads)
+  setActiveGpuHost(host)
+  return {
+    chosen: 'webgpu',
+    tfBackend: tf.getBackend(),
+    reason: `${reason}; the GPU window computes the steps and predictions, the engine keeps the optimiser on ${own}${note}`,
+    preference,
+    probes,
+    tfjsVersion: tf.version.tfjs,
+    threads,
+    adapter
+  }
+}
+
 /** Probe, choose and switch TensorFlow.js to the chosen backend; the report says why. */
 export async function activateBackend(preference: BackendPreference): Promise<BackendReport> {
   const probes = await probeBackends(preference)
   const choice = chooseBackend(probes, preference)
+  if (choice.chosen === 'webgpu' && process.versions.electron !== undefined) return activateGpuWindow(preference, probes, choice.reason)
   // libtensorflow sizes its intra-op pool to the cores; cpu is plain JS on one thread; webgpu's
   // work runs on the GPU, queued from this one thread.
   let threads = choice.chosen === 'tfjs-node' || choice.chosen === 'tfjs-node-gpu' ? Math.max(1, os.cpus().length) : 1

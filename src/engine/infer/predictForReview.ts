@@ -9,6 +9,7 @@ import { predictionToOriginalGrid, valuesToOriginalGrid, type PreparedCase } fro
 import { argmaxChannelsLast, dimsFromShape, type Shape3, type SpatialAxis } from '../data/layout'
 import type { PostprocessingPlan } from '../../shared/postprocessing'
 import type { TrainingClass } from '../../shared/training'
+import { remoteTilePredictor } from '../gpuHost/activeGpuHost'
 import { predictionModel } from '../model/predictionModel'
 import { mirrorTtaAxes, withFlipTta } from './flipTta'
 import { applyPostprocessing } from './postprocessing'
@@ -53,6 +54,8 @@ export async function predictForReview(model: tf.LayersModel, prepared: Prepared
   const mirrors = options.tta ? (options.mirrorAxes ?? []) : []
   const predictor = mirrors.length ? withFlipTta(plain, mirrorTtaAxes(mirrors)) : plain
   const probabilities = await slidingWindowPredict(prepared, predictor, classCount, {
+    // The desktop app's GPU window, when it is the backend: the same passes, computed there.
+    remote: await remoteTilePredictor(network, classCount, mirrors.length ? mirrorTtaAxes(mirrors) : []),
     patchShape: options.patchShape,
     overlap: options.overlap ?? 0.5,
     batchSize: options.batchSize ?? 2,

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs'
 import { VoxloopError } from '../../shared/errors'
 import { extractPatchInto } from '../data/extractPatch'
-import { checkedOnGpu, PREDICT_ON_ANOTHER_BACKEND } from '../backends/webgpu/gpuErrors'
+import { checkedOnGpu, PREDICT_ON_ANOTHER_BACKEND, type GpuWork } from '../backends/webgpu/gpuErrors'
+import type { RemoteTilePredictor } from '../gpuHost/activeGpuHost'
 import { voxelCountOfShape, type ChannelsLastImage, type Shape3 } from '../data/layout'
 
 /** NDHWC patches in, NDHWK class probabilities out (same spatial shape). */
@@ -26,6 +27,11 @@ export interface SlidingWindowOptions {
   padValues?: readonly number[]
   /** Awaited between batches: yields to the event loop, and may throw to abort (cancel). */
   betweenBatches?: () => Promise<void>
+  /**
+   * Computes the tile batches instead of `predictor`: the desktop app's GPU window (activeGpuHost.ts).
+   * Each batch's probabilities must have the shape `predictor`'s would; they are checked.
+   */
+  remote?: RemoteTilePredictor | null
 }
 
 export const DEFAULT_OVERLAP = 0.5
@@ -119,6 +125,13 @@ function accumulatePatch(
   }
 }
 
+async function remoteTiles(remote: RemoteTilePredictor, input: Float32Array, shape: [number, number, number, number, number], classes: number, work: GpuWork): Promise<Float32Array> {
+  const probabilities = await remote(input, shape, work)
+  const expected = voxelCountOfShape([shape[1], shape[2], shape[3]]) * shape[0] * classes
+  if (probabilities.length !== expected) throw new VoxloopError('GPU_ERROR', `the GPU window returned ${probabilities.length} probabilities for a tile batch of ${expected} ${work.at}; ${work.then}`)
+  return probabilities
+}
+
 /**
  * Class probabilities [D, H, W, K] (channels-last Float32Array) for the whole image. Tensors are
  * created and disposed per batch; the sums live in plain arrays, so tf.memory() is unchanged after.
@@ -147,21 +160,24 @@ export async function slidingWindowPredict(image: ChannelsLastImage, predictor: 
     // On webgpu, a GPU error during the batch fails it here (gpuErrors.ts) instead of blending zeros or NaN.
     const batchNumber = first / batchSize + 1
     const work = { at: `at prediction tile batch ${batchNumber} of ${Math.ceil(positions.length / batchSize)}`, then: PREDICT_ON_ANOTHER_BACKEND }
-    const probabilities = await checkedOnGpu(work, async () => {
-      const output = tf.tidy(() => {
-        const x = tf.tensor5d(input, [batch.length, patchShape[0], patchShape[1], patchShape[2], channels])
-        const y = predictor(x)
-        if (y.shape.join() !== [batch.length, ...patchShape, classes].join()) {
-          throw new VoxloopError('INVALID_ARGUMENT', `the predictor returned shape [${y.shape.join(', ')}], expected [${[batch.length, ...patchShape, classes].join(', ')}]`)
-        }
-        return y
-      })
-      try {
-        return (await output.data()) as Float32Array
-      } finally {
-        output.dispose()
-      }
-    })
+    const tileShape: [number, number, number, number, number] = [batch.length, patchShape[0], patchShape[1], patchShape[2], channels]
+    const remote = options.remote
+    const probabilities = remote
+      ? await remoteTiles(remote, input, tileShape, classes, work)
+      : await checkedOnGpu(work, async () => {
+          const output = tf.tidy(() => {
+            const y = predictor(tf.tensor5d(input, tileShape))
+            if (y.shape.join() !== [batch.length, ...patchShape, classes].join()) {
+              throw new VoxloopError('INVALID_ARGUMENT', `the predictor returned shape [${y.shape.join(', ')}], expected [${[batch.length, ...patchShape, classes].join(', ')}]`)
+            }
+            return y
+          })
+          try {
+            return (await output.data()) as Float32Array
+          } finally {
+            output.dispose()
+          }
+        })
     batch.forEach((origin, b) => {
       accumulatePatch(probabilities.subarray(b * patchVoxels * classes, (b + 1) * patchVoxels * classes), weights, origin, patchShape, shape, classes, sums, weightSums)
     })

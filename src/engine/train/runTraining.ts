@@ -49,6 +49,7 @@ import { createVersionFolder, readRunRecord, versionDir, writeRunRecord } from '
 import { classesFromLabels } from './trainingClasses'
 import { defaultPlateauPatience, epochsForBudget, planTraining, type BasePlan } from './trainingPlan'
 import { samplerAugmentationOf } from './augmentationPlan'
+import { activeGpuHost } from '../gpuHost/activeGpuHost'
 import { openStepper } from './parallel/openStepper'
 import { chooseTrainingWorkers } from './parallel/trainingWorkers'
 import { stepModel, type TrainingStepper } from './trainStep'
@@ -220,7 +221,9 @@ function memory(): { numTensors: number; numBytes: number } {
 export async function runTraining(request: TrainRequest, options: RunTrainingOptions): Promise<TrainingResult> {
   const now = options.now ?? (() => performance.now())
   const startedAt = now()
-  const backend = tf.getBackend()
+  // The desktop app's GPU window computes the steps while the engine's own backend is wasm: the plan
+  // records webgpu, as with Dawn in the engine, since that is where the run's work happens.
+  const backend = activeGpuHost() ? 'webgpu' : tf.getBackend()
   // Reading and preparing the cases can take a minute before the first step: say how far it is.
   // A Stop while the cases are prepared is honoured between cases: the run ends before it has a
   // version folder (nothing to clean up), instead of preparing every case and then stopping.

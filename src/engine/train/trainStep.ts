@@ -6,9 +6,11 @@
 import * as tf from '@tensorflow/tfjs'
 import { VoxloopError } from '../../shared/errors'
 import type { Batch } from '../data/BatchSampler'
-import { outputsOf, supervisionTargets, supervisionWeights } from './deepSupervision'
+import { batchLossFunction, releaseAbandonedTape } from './batchLoss'
+
+export { releaseAbandonedTape } from './batchLoss'
 import { DEFAULT_LOSS, type LossPlan } from '../../shared/training'
-import { checkLossClasses, oneHotLabels, segmentationLoss } from './losses'
+import { checkLossClasses } from './losses'
 import { checkedOnGpu, RESUME_ON_ANOTHER_BACKEND } from '../backends/webgpu/gpuErrors'
 
 export interface StepModel {
@@ -73,35 +75,9 @@ export async function trainStep(target: StepModel, optimizer: tf.Optimizer, batc
 
 /** The optimiser's update on the batch; everything but its cost (and the weights and slots) disposed. */
 function minimizeOn(target: StepModel, optimizer: tf.Optimizer, batch: Batch, loss: LossPlan): tf.Scalar {
-  const [b, d, h, w, c] = batch.shape
   return tf.tidy(() => {
-    const x = tf.tensor5d(batch.image, [b, d, h, w, c])
-    const y = oneHotLabels(batch.label, [b, d, h, w], target.numClasses)
-    const cost = optimizer.minimize(
-      () => {
-        // Deep supervision (deepSupervision.ts): each output against the labels at its resolution, weighted.
-        const outputs = outputsOf(target.model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[])
-        const targets = supervisionTargets(y, batch.label, outputs)
-        const weights = supervisionWeights(outputs.map((output) => output.shape))
-        return tf.addN(outputs.map((output, o) => tf.mul(segmentationLoss(targets[o] as tf.Tensor, output, loss), weights[o] as number))) as tf.Scalar
-      },
-      true,
-      target.variables
-    )
+    const cost = optimizer.minimize(batchLossFunction(target.model, target.numClasses, batch, loss), true, target.variables)
     if (!cost) throw new VoxloopError('INTERNAL', 'the optimiser returned no loss')
     return cost
   })
-}
-
-/**
- * tfjs keeps the tensors a gradient needs (tf.keep) until the end of the backward pass and frees
- * them only there: a step that throws (an op a backend lacks, an allocation that failed) leaves them
- * behind with the tape, for good, on the GPU or in the wasm heap. They are freed here, so a failed
- * step leaks nothing (trainStep.test.ts). Nothing to do inside an outer gradient (gradientDepth > 0).
- */
-export function releaseAbandonedTape(): void {
-  const state = tf.engine().state
-  if (state.gradientDepth !== 0 || !state.activeTape) return
-  for (const node of state.activeTape) tf.dispose(node.saved ?? [])
-  state.activeTape = []
 }

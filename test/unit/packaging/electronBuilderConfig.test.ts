@@ -90,7 +90,7 @@ function builtEntryPoints(): string[] {
   // The CLI entry runs under plain Node from a checkout (bin/voxloop.cjs), never from the installed app.
   const mainEntries = Object.keys(input).filter((name) => name !== 'cli').map((name) => `out/main/${name}.js`)
   const paths = runtimePathsFor(path.join(root, 'out', 'main'))
-  const fromRuntimePaths = [paths.engineEntry, paths.preload, paths.rendererIndex].map((file) => path.relative(root, file).split(path.sep).join('/'))
+  const fromRuntimePaths = [paths.engineEntry, paths.preload, paths.gpuHostPreload, paths.rendererIndex, path.join(paths.rendererDir, 'gpu-host.html')].map((file) => path.relative(root, file).split(path.sep).join('/'))
   return [...new Set([packageJson.main, ...fromRuntimePaths, ...mainEntries])]
 }
 
@@ -130,9 +130,9 @@ describe('electron-builder.config.ts: what is built', () => {
 describe('electron-builder.config.ts: every file the app loads is inside', () => {
   const files = matcherFor('files')
 
-  it('includes every built entry point: main, engine, gradient worker, preload, renderer', () => {
+  it('includes every built entry point: main, engine, gradient worker, both preloads, renderer, the GPU window page', () => {
     const entries = builtEntryPoints()
-    expect(entries).toEqual(expect.arrayContaining(['out/main/index.js', 'out/main/engine.js', 'out/main/gradientWorker.js', 'out/preload/index.js', 'out/renderer/index.html']))
+    expect(entries).toEqual(expect.arrayContaining(['out/main/index.js', 'out/main/engine.js', 'out/main/gradientWorker.js', 'out/preload/index.js', 'out/preload/gpuHost.js', 'out/renderer/index.html', 'out/renderer/gpu-host.html']))
     expect(entries.filter((file) => !files(file))).toEqual([])
   })
 

@@ -20,6 +20,7 @@ import { createRequire } from 'node:module'
 import * as tf from '@tensorflow/tfjs'
 import type { GpuAdapterSummary } from '../../../shared/backends'
 import { firstLineOf } from '../../../shared/errors'
+import { summarizeAdapterInfo, type AdapterInfo } from './adapterSummary'
 
 const requireAtRuntime = createRequire(import.meta.url)
 
@@ -35,17 +36,6 @@ interface WebGpuBackendModule {
   WebGPUBackend: new (device: GPUDevice, adapterInfo?: GPUAdapterInfo) => tf.KernelBackend & { device: GPUDevice; readSync(dataId: object): unknown }
 }
 
-/**
- * GPUAdapter.info and isFallbackAdapter, which Dawn has and the @webgpu/types that tfjs-backend-webgpu
- * 4.22 brings (0.1.38) predate.
- */
-export interface AdapterInfo {
-  vendor: string
-  architecture: string
-  device: string
-  description: string
-  isFallbackAdapter?: boolean
-}
 const infoOf = (adapter: GPUAdapter): AdapterInfo => (adapter as GPUAdapter & { info: AdapterInfo }).info
 
 /** globalThis as Node and Electron have it: `navigator` absent (Node 20) or without `gpu`. */
@@ -80,15 +70,6 @@ export function dawnGpu(module: DawnModule): GPU {
 
 export function summarizeAdapter(adapter: GPUAdapter): GpuAdapterSummary {
   return summarizeAdapterInfo(infoOf(adapter), adapter.limits.maxBufferSize)
-}
-
-/** The summary from the adapter's info and limit alone: also for an adapter seen in another process (probeWebGpu.ts). */
-export function summarizeAdapterInfo(info: AdapterInfo, maxBufferSize: number): GpuAdapterSummary {
-  const fallback = info.isFallbackAdapter === true
-  const name = info.description || [info.vendor, info.device].filter(Boolean).join(' ') || 'unnamed adapter'
-  // Dawn marks SwiftShader as the fallback adapter; WARP and llvmpipe-like drivers by name.
-  const software = fallback || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(`${name} ${info.architecture} ${info.device}`)
-  return { name, vendor: info.vendor, architecture: info.architecture, software, maxBufferBytes: maxBufferSize }
 }
 
 /** The high-performance adapter, or null when the platform has none (no driver, no Vulkan loader). */

@@ -20,7 +20,8 @@ import path from 'node:path'
 import { z } from 'zod'
 import { describeAdapter, gibText, type BackendProbe, type GpuAdapterSummary } from '../../../shared/backends'
 import { firstLineOf } from '../../../shared/errors'
-import { summarizeAdapterInfo } from './dawn'
+import { gpuWindowHost } from '../../gpuHost/gpuWindowPort'
+import { summarizeAdapterInfo } from './adapterSummary'
 
 const requireAtRuntime = createRequire(import.meta.url)
 
@@ -34,7 +35,9 @@ export const WEBGPU_PROBE_TIMEOUT_MS = 15_000
 
 /** What the probe found, before it is worded for people (webGpuProbeFrom). */
 export type WebGpuProbeOutcome =
-  | { kind: 'desktop-app' }
+  | { kind: 'no-window'; why: string }
+  | { kind: 'window-no-adapter'; reason: string }
+  | { kind: 'window-adapter'; adapter: GpuAdapterSummary }
   | { kind: 'not-installed' }
   | { kind: 'load-failed'; message: string; platform: string }
   | { kind: 'timed-out'; seconds: number }
@@ -48,13 +51,15 @@ const GRAPHICS_API: Partial<Record<NodeJS.Platform, string>> = { linux: 'Vulkan'
 export function webGpuProbeFrom(outcome: WebGpuProbeOutcome): BackendProbe {
   const id = 'webgpu'
   switch (outcome.kind) {
-    case 'desktop-app':
-      return {
-        id,
-        available: false,
-        reason:
-          "not in the desktop app yet: Electron forbids the external buffers Dawn maps GPU memory into (dawn-gpu/node-webgpu issue #5); 'voxloop serve' and the CLI can use it"
-      }
+    case 'no-window':
+      return { id, available: false, reason: `the desktop app's GPU window is not available: ${outcome.why}` }
+    case 'window-no-adapter':
+      return { id, available: false, reason: `no GPU adapter in the desktop app's GPU window (Chromium's WebGPU): ${outcome.reason}` }
+    case 'window-adapter': {
+      // The same wording and auto rule as with Dawn, saying where it runs.
+      const probe = webGpuProbeFrom({ kind: 'adapter', adapter: outcome.adapter })
+      return { ...probe, reason: `${probe.reason}, in the desktop app's GPU window (Chromium's WebGPU)` }
+    }
     case 'not-installed':
       return { id, available: false, reason: "not installed (the optional package 'webgpu' is missing)" }
     case 'load-failed':
@@ -169,8 +174,30 @@ export async function probeWebGpu(options: WebGpuProbeOptions = {}): Promise<Bac
   return webGpuProbeFrom(await findWebGpuAdapter(options))
 }
 
+/**
+ * How long the engine waits for main's port to the GPU window: main posts it right after the fork,
+ * so it is there before the engine has loaded TensorFlow.js; a missing one means none will come.
+ */
+export const GPU_WINDOW_PORT_WAIT_MS = 5_000
+
+/**
+ * In the desktop app: Electron forbids the external buffers Dawn maps GPU memory into
+ * (dawn-gpu/node-webgpu issue #5), so the engine asks the hidden GPU window, whose Chromium has
+ * WebGPU of its own (src/main/electron/gpuWindow.ts).
+ */
+async function findGpuWindowAdapter(timeoutMs: number): Promise<WebGpuProbeOutcome> {
+  const host = await gpuWindowHost(GPU_WINDOW_PORT_WAIT_MS)
+  if (!host) return { kind: 'no-window', why: `main sent no port to it within ${GPU_WINDOW_PORT_WAIT_MS / 1000} s` }
+  try {
+    const { adapter, reason } = await host.probe(timeoutMs)
+    return adapter ? { kind: 'window-adapter', adapter } : { kind: 'window-no-adapter', reason }
+  } catch (error) {
+    return { kind: 'no-window', why: firstLineOf(error) }
+  }
+}
+
 export async function findWebGpuAdapter(options: WebGpuProbeOptions = {}): Promise<WebGpuProbeOutcome> {
-  if (process.versions.electron !== undefined) return { kind: 'desktop-app' }
+  if (process.versions.electron !== undefined) return findGpuWindowAdapter(options.timeoutMs ?? WEBGPU_PROBE_TIMEOUT_MS)
   let dawnEntry: string
   try {
     dawnEntry = requireAtRuntime.resolve('webgpu')

@@ -28,7 +28,22 @@ describe('webGpuProbeFrom: a reason for each outcome', () => {
   const software = { name: 'SwiftShader driver 5.0.0', vendor: 'google', architecture: 'swiftshader', software: true, maxBufferBytes: 2 ** 30 }
   const hardware = { name: 'Intel(R) Arc(TM) A770 Graphics', vendor: 'intel', architecture: 'gen-12hp', software: false, maxBufferBytes: 3.5 * 2 ** 30 }
   it.each<[string, WebGpuProbeOutcome, Partial<BackendProbe>]>([
-    ['the desktop app', { kind: 'desktop-app' }, { available: false, reason: expect.stringMatching(/^not in the desktop app yet: Electron forbids .*'voxloop serve' and the CLI can use it$/) as string }],
+    ['the desktop app without its GPU window', { kind: 'no-window', why: 'main sent no port to it within 5 s' }, { available: false, reason: "the desktop app's GPU window is not available: main sent no port to it within 5 s" }],
+    [
+      "the GPU window's Chromium without an adapter",
+      { kind: 'window-no-adapter', reason: 'Chromium found no adapter' },
+      { available: false, reason: "no GPU adapter in the desktop app's GPU window (Chromium's WebGPU): Chromium found no adapter" }
+    ],
+    [
+      'a GPU in the desktop app',
+      { kind: 'window-adapter', adapter: hardware },
+      { available: true, reason: "GPU adapter Intel(R) Arc(TM) A770 Graphics, max buffer 3.5 GiB, in the desktop app's GPU window (Chromium's WebGPU)", adapter: hardware }
+    ],
+    [
+      'a software adapter in the desktop app',
+      { kind: 'window-adapter', adapter: software },
+      { available: true, autoSkipReason: 'only a software adapter (SwiftShader driver 5.0.0): slower than wasm; --backend webgpu forces it', adapter: software }
+    ],
     ['no package', { kind: 'not-installed' }, { available: false, reason: "not installed (the optional package 'webgpu' is missing)" }],
     [
       'an old glibc',
@@ -63,7 +78,8 @@ describe('webGpuProbeFrom: a reason for each outcome', () => {
     const probe = webGpuProbeFrom(outcome)
     expect(probe).toMatchObject({ id: 'webgpu', ...expected })
     // Only a software adapter is skipped by auto.
-    if (outcome.kind !== 'adapter' || !outcome.adapter.software) expect(probe.autoSkipReason).toBeUndefined()
+    const software = (outcome.kind === 'adapter' || outcome.kind === 'window-adapter') && outcome.adapter.software
+    if (!software) expect(probe.autoSkipReason).toBeUndefined()
   })
 
   it("keeps Dawn's own lines from the probe's stderr, not the drivers' noise", () => {
