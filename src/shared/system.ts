@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { BackendReportSchema } from './backends'
+import { BackendPreferenceSchema, BackendReportSchema } from './backends'
 
 export const GpuInfoSchema = z.object({
   name: z.string(),
@@ -11,7 +11,9 @@ export type GpuInfo = z.infer<typeof GpuInfoSchema>
 export const HostInfoSchema = z.object({
   /** 'desktop': the Electron app; 'serve': `voxloop serve` in a browser. */
   mode: z.enum(['desktop', 'serve']),
-  canPickFolders: z.boolean()
+  canPickFolders: z.boolean(),
+  /** The backend `--backend` set for this run, which the status bar's menu cannot change; absent when none. */
+  pinnedBackend: BackendPreferenceSchema.optional()
 })
 export type HostInfo = z.infer<typeof HostInfoSchema>
 

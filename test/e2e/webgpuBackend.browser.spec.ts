@@ -37,8 +37,12 @@ test('served with --backend webgpu, the status bar names the GPU adapter and its
   await expect(page.getByTestId('compute-adapter')).toContainText(/· max buffer \d+\.\d GiB$/)
   await expect(page.getByTestId('compute-adapter')).toHaveAttribute('title', /^WebGPU adapter: SwiftShader.*\nVendor google.*\nLargest buffer: .*\nA software adapter: CPU emulation/s)
   await expect(page.getByTestId('compute-reason')).toContainText('forced by setting or --backend')
-  // The menu offers webgpu (it works here), and the GPU item does not claim training runs on the CPU.
-  await expect(page.getByTestId('backend-option-webgpu')).toBeEnabled()
+  // The menu shows the backend --backend pinned for this run, and cannot change it; webgpu is offered
+  // (it works here), and the GPU item does not claim training runs on the CPU.
+  await expect(page.getByTestId('backend-choice')).toHaveValue('webgpu')
+  await expect(page.getByTestId('backend-choice')).toBeDisabled()
+  await expect(page.getByTestId('backend-choice')).toHaveAttribute('title', "This run's backend was set with --backend webgpu; the saved choice (auto) applies when Voxloop starts without it")
+  await expect(page.getByTestId('backend-option-webgpu')).not.toHaveAttribute('disabled')
   await expect(page.getByTestId('gpu')).toHaveAttribute('title', /through WebGPU/)
   await page.getByTestId('status-bar').screenshot({ path: path.join(SCREENSHOT_DIR, 'webgpu-status-bar.png') })
   await saveScreenshot(page, 'webgpu-start-page')

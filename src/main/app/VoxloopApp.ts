@@ -76,7 +76,7 @@ export class VoxloopApp {
     })
     this.system = new SystemService({
       appVersion: options.appVersion,
-      host: { mode: options.host.mode, canPickFolders: options.host.pickFolder !== undefined },
+      host: { mode: options.host.mode, canPickFolders: options.host.pickFolder !== undefined, ...(options.backendOverride ? { pinnedBackend: options.backendOverride } : {}) },
       engineStatus: () => this.engine.getStatus()
     })
     this.handlers = this.buildHandlers(options.host)
