@@ -97,11 +97,11 @@ export function takeGpuErrors(): string[] {
  * browser) with the device limits the adapter allows, and the Node fixes above. Does not switch to it.
  */
 export function registerWebGpuBackend(adapter: GPUAdapter): void {
-  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu')
   // By name at run time, as the wasm backend (probeBackends.ts): the same tfjs-core instance as ours.
   const { WebGPUBackend } = requireAtRuntime('@tensorflow/tfjs-backend-webgpu') as WebGpuBackendModule
-  // The import registers a factory of its own when navigator.gpu exists; ours replaces it, so the
-  // adapter is the one probed and the limits are the adapter's, not WebGPU's small defaults.
+  // The import registers a factory of its own when navigator.gpu exists, and an earlier call left
+  // ours: either is replaced, so the adapter is the one probed and the limits are the adapter's,
+  // not WebGPU's small defaults.
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu')
   WebGPUBackend.prototype.readSync = function readSync(): never {
     throw new Error('the webgpu backend cannot read a tensor synchronously in Node (dataSync, arraySync): read it with await tensor.data()')
