@@ -1,5 +1,6 @@
 import { BrowserWindow } from 'electron'
 import { runtimePaths } from '../runtimePaths'
+import { lockedDownWebPreferences, lockNavigation } from './lockedDown'
 import { rendererUrl as rendererUrlFor } from './rendererSource'
 
 export interface MainWindow {
@@ -23,29 +24,11 @@ export function createMainWindow(devServerUrl: string | null, devTools: boolean)
     backgroundColor: '#0f1115',
     title: 'Voxloop',
     autoHideMenuBar: true,
-    webPreferences: {
-      preload: runtimePaths.preload,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      spellcheck: false,
-      navigateOnDragDrop: false,
-      devTools
-    }
+    webPreferences: lockedDownWebPreferences(runtimePaths.preload, devTools)
   })
   const rendererUrl = rendererUrlFor(devServerUrl)
   window.once('ready-to-show', () => window.show())
-  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }))
-  window.webContents.on('will-navigate', (event, url) => {
-    if (url !== rendererUrl) event.preventDefault()
-  })
-  window.webContents.on('will-redirect', (event) => event.preventDefault())
-  window.webContents.on('will-attach-webview', (event) => event.preventDefault())
+  lockNavigation(window.webContents, rendererUrl)
   void window.loadURL(rendererUrl)
   return { window, rendererUrl }
 }

@@ -1,5 +1,6 @@
 import { BrowserWindow, MessageChannelMain, type MessagePortMain } from 'electron'
 import { GPU_HOST_PORT_MESSAGE } from '../../shared/gpuWindow'
+import { lockedDownWebPreferences, lockNavigation } from './lockedDown'
 
 /**
  * The desktop app's GPU window (issue #16 item 2): a hidden renderer whose Chromium has WebGPU, which
@@ -8,7 +9,7 @@ import { GPU_HOST_PORT_MESSAGE } from '../../shared/gpuWindow'
  * over a MessageChannel that main sets up and then leaves: training steps and prediction tiles pass
  * engine ↔ window directly, never through main's thread.
  *
- * Locked down as the main window is (createMainWindow.ts): isolated, sandboxed, no Node, no
+ * Locked down as the app's window is (lockedDown.ts): isolated, sandboxed, no Node, no
  * navigation, no pop-ups. Its preload only forwards the port; the page gets no `window.api`.
  */
 export class GpuWindow {
@@ -45,29 +46,13 @@ export class GpuWindow {
       height: 240,
       title: 'Voxloop GPU',
       webPreferences: {
-        preload: this.preload,
-        contextIsolation: true,
-        sandbox: true,
-        nodeIntegration: false,
-        nodeIntegrationInWorker: false,
-        nodeIntegrationInSubFrames: false,
-        webSecurity: true,
-        allowRunningInsecureContent: false,
-        webviewTag: false,
-        spellcheck: false,
-        navigateOnDragDrop: false,
-        devTools: false,
+        ...lockedDownWebPreferences(this.preload, false),
         // A hidden window's timers and tasks are throttled by default; its work is the engine's.
         backgroundThrottling: false
       }
     })
     const url = this.pageUrl
-    window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }))
-    window.webContents.on('will-navigate', (event, target) => {
-      if (target !== url) event.preventDefault()
-    })
-    window.webContents.on('will-redirect', (event) => event.preventDefault())
-    window.webContents.on('will-attach-webview', (event) => event.preventDefault())
+    lockNavigation(window.webContents, url)
     // A crashed page closes its ports (the engine's waiting request fails with GPU_ERROR); the next
     // engine start opens a fresh window.
     window.webContents.on('render-process-gone', () => {
