@@ -23,14 +23,10 @@ describe("every window's lock-down", () => {
   })
 
   it('denies pop-ups, navigation to any other URL, redirects and webviews', () => {
-    let openHandler: (() => { action: string }) | null = null
-    const contents = Object.assign(new EventEmitter(), {
-      setWindowOpenHandler: (handler: () => { action: string }) => {
-        openHandler = handler
-      }
-    })
+    const handlers: Array<() => { action: string }> = []
+    const contents = Object.assign(new EventEmitter(), { setWindowOpenHandler: (handler: () => { action: string }) => handlers.push(handler) })
     lockNavigation(contents as unknown as WebContents, 'app://voxloop/gpu-host.html')
-    expect(openHandler?.()).toEqual({ action: 'deny' })
+    expect(handlers.map((handler) => handler())).toEqual([{ action: 'deny' }])
     const attempt = (event: string, ...args: unknown[]): boolean => {
       let prevented = false
       contents.emit(event, { preventDefault: () => (prevented = true) }, ...args)

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs'
 import { afterAll, afterEach, expect, it } from 'vitest'
 import { shutdownWebGpu, takeGpuErrors } from '../../../../../src/engine/backends/webgpu/dawn'
 import { registerWebGpuKernels, webGpuKernelsRegistered } from '../../../../../src/engine/kernels/webgpu'
-import { channelTile, planChunks, splitKLayout } from '../../../../../src/engine/kernels/webgpu/conv3dWgsl'
+import { channelTile, planChunks, splitKLayout, tiledLayout } from '../../../../../src/engine/kernels/webgpu/conv3dWgsl'
 import { describeUnless } from '../../../../helpers/skipWithReason'
 import { relativeError, seededValues } from '../../../../helpers/seededTensors'
 import { onBackend, setUpWebGpu } from './webgpuTestBackend'
@@ -152,6 +152,29 @@ describeUnless(reason, 'WGSL Conv3D kernels on webgpu', () => {
       }
     })
   }
+
+  it('dispatch more than 65,535 position tiles (x·y workgroups) and still equal cpu: forward and input gradient of a 257×256×256 volume', async () => {
+    // One output channel: 256 positions a workgroup, so 257·256·256 positions need 65,792 tiles,
+    // beyond WebGPU's 65,535 workgroups per dimension (splitWorkgroups folds them into x·y).
+    const big: Case = { name: '257×256×256, 1→1', x: [1, 257, 256, 256, 1], filter: [3, 3, 3, 1, 1], strides: [1, 1, 1], pad: 'same' }
+    expect(Math.ceil(size(big.x) / tiledLayout(1).positionTile)).toBeGreaterThan(65_535)
+    const run = async (): Promise<{ y: Float32Array; dx: Float32Array }> => {
+      const x = tf.tensor(seededValues(size(big.x), 31), big.x) as tf.Tensor5D
+      const w = tf.tensor(seededValues(27, 32), big.filter) as tf.Tensor5D
+      const y = tf.conv3d(x, w, 1, 'same')
+      const dx = tf.conv3dTranspose(y, w, big.x, 1, 'same')
+      const out = { y: (await y.data()) as Float32Array, dx: (await dx.data()) as Float32Array }
+      tf.dispose([x, w, y, dx])
+      return out
+    }
+    const gpu = await run()
+    const cpu = await onBackend('cpu', run)
+    expect(relativeError(gpu.y, cpu.y)).toBeLessThan(TOLERANCE)
+    expect(relativeError(gpu.dx, cpu.dx)).toBeLessThan(TOLERANCE)
+    // The last voxels come from the folded (y > 0) workgroups: compare them on their own too.
+    const tail = size(big.x) - 256 * 256
+    expect(relativeError(gpu.y.subarray(tail), cpu.y.subarray(tail))).toBeLessThan(TOLERANCE)
+  }, 600_000)
 
   it('leave dilated convolutions to the stock kernel, which gets them right', async () => {
     const run = async (): Promise<Float32Array> => {

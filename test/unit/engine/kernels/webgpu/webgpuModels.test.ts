@@ -10,6 +10,7 @@ import { shutdownWebGpu, takeGpuErrors } from '../../../../../src/engine/backend
 import { buildPlainUNet2d } from '../../../../../src/engine/model/buildPlainUNet2d'
 import { buildPlainUNet3d } from '../../../../../src/engine/model/buildPlainUNet3d'
 import { buildUNet3d } from '../../../../../src/engine/model/buildUNet3d'
+import { buildUNetPlusPlus2d } from '../../../../../src/engine/model/buildUNetPlusPlus'
 import { instanceNorm } from '../../../../../src/engine/model/layers/InstanceNormalization'
 import { diceCrossEntropyLoss, oneHotLabels } from '../../../../../src/engine/train/losses'
 import { describeUnless } from '../../../../helpers/skipWithReason'
@@ -59,6 +60,13 @@ const MODELS: TinyModel[] = [
     build: () => buildUNet3d({ inputChannels: 1, numClasses: 2, depth: 2, baseFilters: 2, activation: 'leakyRelu', seed: 7 }),
     shape: [1, 8, 8, 8, 1],
     classes: 2
+  },
+  {
+    // Nested dense skips: concatenations of 3+ inputs and [1, 2, 2] transposed convolutions.
+    name: 'U-Net++ 2D (depth 2, 2 base filters, 16²)',
+    build: () => buildUNetPlusPlus2d({ inputChannels: 1, numClasses: 3, depth: 2, baseFilters: 2, deepSupervision: false, seed: 7 }),
+    shape: [1, 1, 16, 16, 1],
+    classes: 3
   }
 ]
 
