@@ -18,7 +18,7 @@ import {
   splitKLayout,
   tiledLayout
 } from './conv3dWgsl'
-import { asWebGpuBackend, intUniforms, splitWorkgroups, type WebGpuBackendLike } from './webgpuProgram'
+import { asWebGpuBackend, intUniforms, MAX_WORKGROUPS_PER_DIMENSION, splitWorkgroups, type WebGpuBackendLike } from './webgpuProgram'
 
 interface ForwardAttrs { strides: Strides3D; pad: Conv3dPad | number; dataFormat?: string; dilations?: number | number[] }
 interface BackpropFilterAttrs { strides: Strides3D; pad: Conv3dPad | number; filterShape: number[] }
@@ -53,7 +53,7 @@ function geometryUniforms(g: Conv3dGeometry): Record<string, number> {
   }
 }
 
-function runTiled(backend: WebGpuBackendLike, input: TensorInfo, filter: TensorInfo, outputShape: number[], values: Record<string, number>, flip: boolean): TensorInfo {
+function runTiled(backend: WebGpuBackendLike, input: TensorInfo, filter: TensorInfo, outputShape: number[], values: Record<string, number>, flip: boolean, workgroupsPerDimension = MAX_WORKGROUPS_PER_DIMENSION): TensorInfo {
   const layout = tiledLayout(values.outC)
   const { wgsl, data } = intUniforms(CONV_UNIFORMS, values)
   const program = new Conv3dTiledProgram(
@@ -61,15 +61,18 @@ function runTiled(backend: WebGpuBackendLike, input: TensorInfo, filter: TensorI
     wgsl,
     layout,
     flip,
-    splitWorkgroups(Math.ceil(values.positions / layout.positionTile)),
+    splitWorkgroups(Math.ceil(values.positions / layout.positionTile), workgroupsPerDimension),
     Math.ceil(values.outC / layout.channelTile)
   )
   return backend.runWebGPUProgram(program, [input, filter], 'float32', data)
 }
 
-/** y = conv3d(x, W). */
-export function conv3dForwardWebGpu(backend: WebGpuBackendLike, x: TensorInfo, filter: TensorInfo, g: Conv3dGeometry): TensorInfo {
-  return runTiled(backend, x, filter, [...g.outShape], geometryUniforms(g), false)
+/**
+ * y = conv3d(x, W). `workgroupsPerDimension`: the dispatch limit beyond which position tiles fold
+ * into x·y workgroups (WebGPU's 65,535; a smaller one lets a test fold a small volume).
+ */
+export function conv3dForwardWebGpu(backend: WebGpuBackendLike, x: TensorInfo, filter: TensorInfo, g: Conv3dGeometry, workgroupsPerDimension = MAX_WORKGROUPS_PER_DIMENSION): TensorInfo {
+  return runTiled(backend, x, filter, [...g.outShape], geometryUniforms(g), false, workgroupsPerDimension)
 }
 
 /**

@@ -69,8 +69,11 @@ export function intUniforms(names: readonly string[], values: Record<string, num
 /** WebGPU's default limit on workgroups per dispatch dimension (the adapters we request keep ≥ this). */
 export const MAX_WORKGROUPS_PER_DIMENSION = 65535
 
-/** `count` workgroups laid out as x · y (y only when x alone would exceed the limit). */
-export function splitWorkgroups(count: number): [number, number] {
-  const x = Math.min(count, MAX_WORKGROUPS_PER_DIMENSION)
+/**
+ * `count` workgroups laid out as x · y (y only when x alone would exceed `limit`); the programs
+ * number them x + y · (workgroups in x) and leave the ragged last row's extra ones idle.
+ */
+export function splitWorkgroups(count: number, limit = MAX_WORKGROUPS_PER_DIMENSION): [number, number] {
+  const x = Math.min(count, limit)
   return [x, Math.ceil(count / x)]
 }
