@@ -6,7 +6,7 @@
  * unchanged rather than to a second, untested code path.
  */
 import * as tf from '@tensorflow/tfjs'
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs'
+import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs'
 import { conv3dGeometry, type Conv3dGeometry, type Conv3dPad, type Strides3D } from '../conv3dGeometry'
 import {
   CONV_UNIFORMS,
@@ -114,47 +114,35 @@ function stockFunc(stock: KernelConfig[], kernelName: string): KernelFunc {
   return config.kernelFunc
 }
 
+/** Our program's result, or null where it does not apply (the stock kernel then runs). */
+type OursOrNull = (backend: WebGpuBackendLike, inputs: NamedTensorInfoMap, attrs: NamedAttrMap | undefined) => TensorInfo | null
+
+/** A 'webgpu' KernelConfig that runs `ours`, and the stock kernel of that name where `ours` declines. */
+function withStockFallback(kernelName: string, stock: KernelConfig[], ours: OursOrNull): KernelConfig {
+  const fallback = stockFunc(stock, kernelName)
+  return { kernelName, backendName: 'webgpu', kernelFunc: (args) => ours(asWebGpuBackend(args.backend), args.inputs, args.attrs) ?? fallback(args) }
+}
+
 /** KernelConfigs for the three Conv3D kernels on 'webgpu', falling back to `stock` where noted above. */
 export function conv3dWebGpuKernelConfigs(stock: KernelConfig[]): KernelConfig[] {
-  const stockForward = stockFunc(stock, tf.Conv3D)
-  const stockFilter = stockFunc(stock, tf.Conv3DBackpropFilterV2)
-  const stockInput = stockFunc(stock, tf.Conv3DBackpropInputV2)
   return [
-    {
-      kernelName: tf.Conv3D,
-      backendName: 'webgpu',
-      kernelFunc: (args) => {
-        const { inputs, attrs } = args
-        const backend = asWebGpuBackend(args.backend)
-        const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo }
-        const { strides, pad, dataFormat, dilations } = attrsOf<ForwardAttrs>(attrs)
-        if (!isOne(dilations) || !supportedPad(pad) || !onFloatBuffers(backend, [x, filter])) return stockForward(args)
-        return conv3dForwardWebGpu(backend, x, filter, conv3dGeometry(x.shape, filter.shape, strides, pad, { dataFormat }))
-      }
-    },
-    {
-      kernelName: tf.Conv3DBackpropFilterV2,
-      backendName: 'webgpu',
-      kernelFunc: (args) => {
-        const { inputs, attrs } = args
-        const backend = asWebGpuBackend(args.backend)
-        const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo }
-        const { strides, pad, filterShape } = attrsOf<BackpropFilterAttrs>(attrs)
-        if (!supportedPad(pad) || !onFloatBuffers(backend, [x, dy])) return stockFilter(args)
-        return conv3dBackpropFilterWebGpu(backend, x, dy, conv3dGeometry(x.shape, filterShape, strides, pad))
-      }
-    },
-    {
-      kernelName: tf.Conv3DBackpropInputV2,
-      backendName: 'webgpu',
-      kernelFunc: (args) => {
-        const { inputs, attrs } = args
-        const backend = asWebGpuBackend(args.backend)
-        const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo }
-        const { strides, pad, inputShape } = attrsOf<BackpropInputAttrs>(attrs)
-        if (!supportedPad(pad) || !onFloatBuffers(backend, [dy, filter])) return stockInput(args)
-        return conv3dBackpropInputWebGpu(backend, dy, filter, conv3dGeometry(inputShape, filter.shape, strides, pad))
-      }
-    }
+    withStockFallback(tf.Conv3D, stock, (backend, inputs, attrs) => {
+      const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo }
+      const { strides, pad, dataFormat, dilations } = attrsOf<ForwardAttrs>(attrs)
+      if (!isOne(dilations) || !supportedPad(pad) || !onFloatBuffers(backend, [x, filter])) return null
+      return conv3dForwardWebGpu(backend, x, filter, conv3dGeometry(x.shape, filter.shape, strides, pad, { dataFormat }))
+    }),
+    withStockFallback(tf.Conv3DBackpropFilterV2, stock, (backend, inputs, attrs) => {
+      const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo }
+      const { strides, pad, filterShape } = attrsOf<BackpropFilterAttrs>(attrs)
+      if (!supportedPad(pad) || !onFloatBuffers(backend, [x, dy])) return null
+      return conv3dBackpropFilterWebGpu(backend, x, dy, conv3dGeometry(x.shape, filterShape, strides, pad))
+    }),
+    withStockFallback(tf.Conv3DBackpropInputV2, stock, (backend, inputs, attrs) => {
+      const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo }
+      const { strides, pad, inputShape } = attrsOf<BackpropInputAttrs>(attrs)
+      if (!supportedPad(pad) || !onFloatBuffers(backend, [dy, filter])) return null
+      return conv3dBackpropInputWebGpu(backend, dy, filter, conv3dGeometry(inputShape, filter.shape, strides, pad))
+    })
   ]
 }
