@@ -6,7 +6,7 @@
  * unchanged rather than to a second, untested code path.
  */
 import * as tf from '@tensorflow/tfjs'
-import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs'
+import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs'
 import { conv3dGeometry, type Conv3dGeometry, type Conv3dPad, type Strides3D } from '../conv3dGeometry'
 import {
   CONV_UNIFORMS,
@@ -18,7 +18,7 @@ import {
   splitKLayout,
   tiledLayout
 } from './conv3dWgsl'
-import { asWebGpuBackend, intUniforms, MAX_WORKGROUPS_PER_DIMENSION, splitWorkgroups, type WebGpuBackendLike } from './webgpuProgram'
+import { intUniforms, MAX_WORKGROUPS_PER_DIMENSION, splitWorkgroups, stockKernelFunc, withStockFallback, type WebGpuBackendLike } from './webgpuProgram'
 
 interface ForwardAttrs { strides: Strides3D; pad: Conv3dPad | number; dataFormat?: string; dilations?: number | number[] }
 interface BackpropFilterAttrs { strides: Strides3D; pad: Conv3dPad | number; filterShape: number[] }
@@ -108,37 +108,22 @@ export function conv3dBackpropFilterWebGpu(backend: WebGpuBackendLike, x: Tensor
   return summed
 }
 
-function stockFunc(stock: KernelConfig[], kernelName: string): KernelFunc {
-  const config = stock.find((candidate) => candidate.kernelName === kernelName)
-  if (!config) throw new Error(`no stock ${kernelName} kernel for webgpu`)
-  return config.kernelFunc
-}
-
-/** Our program's result, or null where it does not apply (the stock kernel then runs). */
-type OursOrNull = (backend: WebGpuBackendLike, inputs: NamedTensorInfoMap, attrs: NamedAttrMap | undefined) => TensorInfo | null
-
-/** A 'webgpu' KernelConfig that runs `ours`, and the stock kernel of that name where `ours` declines. */
-function withStockFallback(kernelName: string, stock: KernelConfig[], ours: OursOrNull): KernelConfig {
-  const fallback = stockFunc(stock, kernelName)
-  return { kernelName, backendName: 'webgpu', kernelFunc: (args) => ours(asWebGpuBackend(args.backend), args.inputs, args.attrs) ?? fallback(args) }
-}
-
 /** KernelConfigs for the three Conv3D kernels on 'webgpu', falling back to `stock` where noted above. */
 export function conv3dWebGpuKernelConfigs(stock: KernelConfig[]): KernelConfig[] {
   return [
-    withStockFallback(tf.Conv3D, stock, (backend, inputs, attrs) => {
+    withStockFallback(tf.Conv3D, stockKernelFunc(stock, tf.Conv3D), ({ inputs, attrs }, backend) => {
       const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo }
       const { strides, pad, dataFormat, dilations } = attrsOf<ForwardAttrs>(attrs)
       if (!isOne(dilations) || !supportedPad(pad) || !onFloatBuffers(backend, [x, filter])) return null
       return conv3dForwardWebGpu(backend, x, filter, conv3dGeometry(x.shape, filter.shape, strides, pad, { dataFormat }))
     }),
-    withStockFallback(tf.Conv3DBackpropFilterV2, stock, (backend, inputs, attrs) => {
+    withStockFallback(tf.Conv3DBackpropFilterV2, stockKernelFunc(stock, tf.Conv3DBackpropFilterV2), ({ inputs, attrs }, backend) => {
       const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo }
       const { strides, pad, filterShape } = attrsOf<BackpropFilterAttrs>(attrs)
       if (!supportedPad(pad) || !onFloatBuffers(backend, [x, dy])) return null
       return conv3dBackpropFilterWebGpu(backend, x, dy, conv3dGeometry(x.shape, filterShape, strides, pad))
     }),
-    withStockFallback(tf.Conv3DBackpropInputV2, stock, (backend, inputs, attrs) => {
+    withStockFallback(tf.Conv3DBackpropInputV2, stockKernelFunc(stock, tf.Conv3DBackpropInputV2), ({ inputs, attrs }, backend) => {
       const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo }
       const { strides, pad, inputShape } = attrsOf<BackpropInputAttrs>(attrs)
       if (!supportedPad(pad) || !onFloatBuffers(backend, [dy, filter])) return null

@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs'
-import { asWebGpuBackend, type WebGpuBackendLike, type WebGpuProgram } from './webgpuProgram'
+import { stockKernelFunc, withStockFallback, type WebGpuBackendLike, type WebGpuProgram } from './webgpuProgram'
 
 /** Binary kernels whose broadcast goes through the shared-memory path (tfjs-backend-webgpu binary_op_webgpu.ts). */
 export const RANK5_BINARY_KERNELS = [
@@ -34,12 +34,6 @@ export const RANK5_REDUCTION_KERNELS = [tf.Sum, tf.Max, tf.Min, tf.Prod, tf.Mean
 
 export const RANK5_FIXED_KERNELS = [...RANK5_BINARY_KERNELS, tf.Select, tf.Transpose, ...RANK5_REDUCTION_KERNELS] as const
 
-function stockFunc(stock: KernelConfig[], kernelName: string): KernelFunc {
-  const config = stock.find((candidate) => candidate.kernelName === kernelName)
-  if (!config) throw new Error(`no stock ${kernelName} kernel for webgpu`)
-  return config.kernelFunc
-}
-
 type Reshape = (x: TensorInfo, shape: number[], backend: WebGpuBackendLike) => TensorInfo
 
 function reshaper(): Reshape {
@@ -52,50 +46,40 @@ function reshaper(): Reshape {
 const BROKEN_RANK = 5
 
 function binaryFix(kernelName: string, stock: KernelFunc, reshape: Reshape): KernelConfig {
-  return {
-    kernelName,
-    backendName: 'webgpu',
-    kernelFunc: (args) => {
-      const backend = asWebGpuBackend(args.backend)
-      const names = Object.keys(args.inputs) // a, b (x, alpha for Prelu)
-      const [first, second] = names.map((name) => args.inputs[name] as TensorInfo)
-      if (!first || !second) return stock(args)
-      const needsFix = (small: TensorInfo, big: TensorInfo): boolean => small.shape.length <= 1 && big.shape.length >= BROKEN_RANK
-      const target = needsFix(first, second) ? 0 : needsFix(second, first) ? 1 : -1
-      if (target < 0) return stock(args)
-      const small = target === 0 ? first : second
-      const big = target === 0 ? second : first
-      const padded = reshape(small, [...new Array<number>(big.shape.length - 1).fill(1), small.shape.length === 0 ? 1 : (small.shape[0] as number)], backend)
-      try {
-        return stock({ ...args, inputs: { ...args.inputs, [names[target] as string]: padded } }) as TensorInfo
-      } finally {
-        backend.disposeData(padded.dataId)
-      }
+  return withStockFallback(kernelName, stock, (args, backend) => {
+    const names = Object.keys(args.inputs) // a, b (x, alpha for Prelu)
+    const [first, second] = names.map((name) => args.inputs[name] as TensorInfo)
+    if (!first || !second) return null
+    const needsFix = (small: TensorInfo, big: TensorInfo): boolean => small.shape.length <= 1 && big.shape.length >= BROKEN_RANK
+    const target = needsFix(first, second) ? 0 : needsFix(second, first) ? 1 : -1
+    if (target < 0) return null
+    const small = target === 0 ? first : second
+    const big = target === 0 ? second : first
+    const padded = reshape(small, [...new Array<number>(big.shape.length - 1).fill(1), small.shape.length === 0 ? 1 : (small.shape[0] as number)], backend)
+    try {
+      return stock({ ...args, inputs: { ...args.inputs, [names[target] as string]: padded } }) as TensorInfo
+    } finally {
+      backend.disposeData(padded.dataId)
     }
-  }
+  })
 }
 
 function selectFix(stock: KernelFunc, reshape: Reshape): KernelConfig {
-  return {
-    kernelName: tf.Select,
-    backendName: 'webgpu',
-    kernelFunc: (args) => {
-      const backend = asWebGpuBackend(args.backend)
-      const { condition, t, e } = args.inputs as { condition: TensorInfo; t: TensorInfo; e: TensorInfo }
-      // A rank-1 condition over the batch axis (tf.where's other form) is left to the stock kernel.
-      if (t.shape.length < BROKEN_RANK || condition.shape.length !== t.shape.length) return stock(args)
-      const size = t.shape.reduce((a, b) => a * b, 1)
-      const flat = [condition, t, e].map((tensor) => reshape(tensor, [size], backend))
-      try {
-        const out = stock({ ...args, inputs: { condition: flat[0] as TensorInfo, t: flat[1] as TensorInfo, e: flat[2] as TensorInfo } }) as TensorInfo
-        const shaped = reshape(out, [...t.shape], backend)
-        backend.disposeData(out.dataId)
-        return shaped
-      } finally {
-        for (const tensor of flat) backend.disposeData(tensor.dataId)
-      }
+  return withStockFallback(tf.Select, stock, (args, backend) => {
+    const { condition, t, e } = args.inputs as { condition: TensorInfo; t: TensorInfo; e: TensorInfo }
+    // A rank-1 condition over the batch axis (tf.where's other form) is left to the stock kernel.
+    if (t.shape.length < BROKEN_RANK || condition.shape.length !== t.shape.length) return null
+    const size = t.shape.reduce((a, b) => a * b, 1)
+    const flat = [condition, t, e].map((tensor) => reshape(tensor, [size], backend))
+    try {
+      const out = stock({ ...args, inputs: { condition: flat[0] as TensorInfo, t: flat[1] as TensorInfo, e: flat[2] as TensorInfo } }) as TensorInfo
+      const shaped = reshape(out, [...t.shape], backend)
+      backend.disposeData(out.dataId)
+      return shaped
+    } finally {
+      for (const tensor of flat) backend.disposeData(tensor.dataId)
     }
-  }
+  })
 }
 
 /**
@@ -150,55 +134,46 @@ function intTranspose5(backend: WebGpuBackendLike, x: TensorInfo, perm: number[]
 }
 
 function transposeFix(stock: KernelFunc): KernelConfig {
-  return {
-    kernelName: tf.Transpose,
-    backendName: 'webgpu',
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: TensorInfo }
-      const { perm } = args.attrs as { perm: number[] }
-      return intTranspose5(asWebGpuBackend(args.backend), x, perm) ?? stock(args)
-    }
-  }
+  return withStockFallback(tf.Transpose, stock, (args, backend) => {
+    const { x } = args.inputs as { x: TensorInfo }
+    const { perm } = args.attrs as { perm: number[] }
+    return intTranspose5(backend, x, perm)
+  })
 }
 
 /** Moves the reduced axes of a rank-5 int tensor inward with the exact transpose, then reduces innermost axes. */
 function reductionFix(kernelName: string, stock: KernelFunc, reshape: Reshape): KernelConfig {
-  return {
-    kernelName,
-    backendName: 'webgpu',
-    kernelFunc: (args) => {
-      const backend = asWebGpuBackend(args.backend)
-      const { x } = args.inputs as { x: TensorInfo }
-      // Sum, Prod, Mean, All, Any name the axes `axis`; Max and Min `reductionIndices`.
-      const attrs = args.attrs as { axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean }
-      const axisAttr = 'reductionIndices' in attrs ? 'reductionIndices' : 'axis'
-      const keepDims = attrs.keepDims
-      const axes = tf.util.parseAxisParam(attrs[axisAttr] ?? x.shape.map((_, i) => i), x.shape)
-      const perm = tf.backend_util.getAxesPermutation(axes, x.shape.length)
-      const moved = perm === null ? null : intTranspose5(backend, x, perm)
-      if (moved === null) return stock(args)
-      const inner = tf.backend_util.getInnerMostAxes(axes.length, x.shape.length)
-      try {
-        const reduced = stock({ ...args, inputs: { x: moved }, attrs: { ...args.attrs, [axisAttr]: inner, keepDims: false } }) as TensorInfo
-        const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes)
-        const shape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape
-        const shaped = reshape(reduced, shape, backend)
-        backend.disposeData(reduced.dataId)
-        return shaped
-      } finally {
-        backend.disposeData(moved.dataId)
-      }
+  return withStockFallback(kernelName, stock, (args, backend) => {
+    const { x } = args.inputs as { x: TensorInfo }
+    // Sum, Prod, Mean, All, Any name the axes `axis`; Max and Min `reductionIndices`.
+    const attrs = args.attrs as { axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean }
+    const axisAttr = 'reductionIndices' in attrs ? 'reductionIndices' : 'axis'
+    const keepDims = attrs.keepDims
+    const axes = tf.util.parseAxisParam(attrs[axisAttr] ?? x.shape.map((_, i) => i), x.shape)
+    const perm = tf.backend_util.getAxesPermutation(axes, x.shape.length)
+    const moved = perm === null ? null : intTranspose5(backend, x, perm)
+    if (moved === null) return null
+    const inner = tf.backend_util.getInnerMostAxes(axes.length, x.shape.length)
+    try {
+      const reduced = stock({ ...args, inputs: { x: moved }, attrs: { ...args.attrs, [axisAttr]: inner, keepDims: false } }) as TensorInfo
+      const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes)
+      const shape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape
+      const shaped = reshape(reduced, shape, backend)
+      backend.disposeData(reduced.dataId)
+      return shaped
+    } finally {
+      backend.disposeData(moved.dataId)
     }
-  }
+  })
 }
 
 /** The wrappers, built over the stock configs (in RANK5_FIXED_KERNELS order). */
 export function rank5KernelConfigs(stock: KernelConfig[]): KernelConfig[] {
   const reshape = reshaper()
   return [
-    ...RANK5_BINARY_KERNELS.map((name) => binaryFix(name, stockFunc(stock, name), reshape)),
-    selectFix(stockFunc(stock, tf.Select), reshape),
-    transposeFix(stockFunc(stock, tf.Transpose)),
-    ...RANK5_REDUCTION_KERNELS.map((name) => reductionFix(name, stockFunc(stock, name), reshape))
+    ...RANK5_BINARY_KERNELS.map((name) => binaryFix(name, stockKernelFunc(stock, name), reshape)),
+    selectFix(stockKernelFunc(stock, tf.Select), reshape),
+    transposeFix(stockKernelFunc(stock, tf.Transpose)),
+    ...RANK5_REDUCTION_KERNELS.map((name) => reductionFix(name, stockKernelFunc(stock, name), reshape))
   ]
 }

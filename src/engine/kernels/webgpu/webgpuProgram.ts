@@ -12,7 +12,7 @@
  * dtypes, NOT their sizes: everything size-dependent must be a uniform, and every compile-time
  * constant of the generated code must appear in the shaderKey.
  */
-import type { DataType, TensorInfo } from '@tensorflow/tfjs'
+import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs'
 
 export interface WebGpuProgram {
   outputShape: number[]
@@ -76,4 +76,22 @@ export const MAX_WORKGROUPS_PER_DIMENSION = 65535
 export function splitWorkgroups(count: number, limit = MAX_WORKGROUPS_PER_DIMENSION): [number, number] {
   const x = Math.min(count, limit)
   return [x, Math.ceil(count / x)]
+}
+
+/** The stock kernel function of `kernelName` among tfjs-backend-webgpu's own configs. */
+export function stockKernelFunc(stock: KernelConfig[], kernelName: string): KernelFunc {
+  const config = stock.find((candidate) => candidate.kernelName === kernelName)
+  if (!config) throw new Error(`no stock ${kernelName} kernel for webgpu`)
+  return config.kernelFunc
+}
+
+/** Our kernel where it applies; null declines, and the stock kernel runs instead. */
+export type KernelOrDecline = (args: Parameters<KernelFunc>[0], backend: WebGpuBackendLike) => TensorInfo | null
+
+/**
+ * A 'webgpu' KernelConfig that runs `ours`, and `stock` (the kernel it replaces) where `ours`
+ * declines: the one shape of every override here (the Conv3D kernels and the rank-5 fixes).
+ */
+export function withStockFallback(kernelName: string, stock: KernelFunc, ours: KernelOrDecline): KernelConfig {
+  return { kernelName, backendName: 'webgpu', kernelFunc: (args) => ours(args, asWebGpuBackend(args.backend)) ?? stock(args) }
 }
