@@ -82,6 +82,15 @@ async function objective(c: Case, xValues: Float32Array, wValues: Float32Array, 
   return dot64(values, dyValues).value
 }
 
+/** (f(v + h·eᵢ) − f(v − h·eᵢ)) / 2h. */
+async function centralDifference(values: Float32Array, i: number, h: number, f: (v: Float32Array) => Promise<number>): Promise<number> {
+  const plus = Float32Array.from(values)
+  const minus = Float32Array.from(values)
+  plus[i] += h
+  minus[i] -= h
+  return ((await f(plus)) - (await f(minus))) / (2 * h)
+}
+
 const reason = await setUpWebGpu()
 if (reason !== null) console.warn(`WGSL Conv3D kernel tests skipped: ${reason}`)
 
@@ -138,19 +147,11 @@ describeUnless(reason, 'WGSL Conv3D kernels on webgpu', () => {
       const dxScale = Math.max(...gpu.dx.map(Math.abs))
       const dwScale = Math.max(...gpu.dw.map(Math.abs))
       for (const i of [0, Math.floor(xValues.length / 2), xValues.length - 1]) {
-        const plus = Float32Array.from(xValues)
-        const minus = Float32Array.from(xValues)
-        plus[i] += h
-        minus[i] -= h
-        const fd = ((await objective(c, plus, wValues, dyValues)) - (await objective(c, minus, wValues, dyValues))) / (2 * h)
+        const fd = await centralDifference(xValues, i, h, (x) => objective(c, x, wValues, dyValues))
         expect(Math.abs(fd - gpu.dx[i])).toBeLessThan(TOLERANCE * dxScale)
       }
       for (const i of [0, Math.floor(wValues.length / 3), wValues.length - 1]) {
-        const plus = Float32Array.from(wValues)
-        const minus = Float32Array.from(wValues)
-        plus[i] += h
-        minus[i] -= h
-        const fd = ((await objective(c, xValues, plus, dyValues)) - (await objective(c, xValues, minus, dyValues))) / (2 * h)
+        const fd = await centralDifference(wValues, i, h, (w) => objective(c, xValues, w, dyValues))
         expect(Math.abs(fd - gpu.dw[i])).toBeLessThan(TOLERANCE * dwScale)
       }
     })
