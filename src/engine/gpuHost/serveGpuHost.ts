@@ -172,15 +172,19 @@ export function serveGpuHost(endpoint: HostEndpoint, device: GpuHostDevice): voi
       return
     }
     const request = parsed.data
+    // GPU errors reported during the work (or before it) fail it, whatever it returned or threw.
+    const gpuFailed = (): GpuHostReply | null => {
+      const errors = device.takeErrors()
+      return errors.length ? { kind: 'failed', id: request.id, code: 'GPU_ERROR', message: (errors[0] as string).trim().split('\n')[0] as string, details: errors } : null
+    }
     let reply: GpuHostReply
     try {
       reply = await handle(request)
       // Read back first: by then the GPU has validated everything the work submitted.
-      const errors = device.takeErrors()
-      if (errors.length) reply = { kind: 'failed', id: request.id, code: 'GPU_ERROR', message: (errors[0] as string).trim().split('\n')[0] as string, details: errors }
+      reply = gpuFailed() ?? reply
     } catch (error) {
-      const errors = device.takeErrors()
-      if (errors.length) reply = { kind: 'failed', id: request.id, code: 'GPU_ERROR', message: (errors[0] as string).trim().split('\n')[0] as string, details: errors }
+      const failed = gpuFailed()
+      if (failed) reply = failed
       else if (error instanceof HostFailure) reply = { kind: 'failed', id: request.id, code: error.code, message: error.message }
       else if (error instanceof VoxloopError && error.code === 'INVALID_ARGUMENT') reply = { kind: 'failed', id: request.id, code: 'INVALID_ARGUMENT', message: error.message }
       else reply = { kind: 'failed', id: request.id, code: 'ENGINE_FAILED', message: `${request.kind} failed in the GPU host: ${firstLineOf(error)}` }
