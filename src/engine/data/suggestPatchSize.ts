@@ -1,7 +1,7 @@
 /**
  * A patch size from the data and a memory budget, in the spirit of nnU-Net's planner: start from the
  * median case shape (after resampling), so a patch sees a whole typical case when it fits, rounded
- * up to what the U-Net's poolings divide; then, while one training step would not fit, cut one divisor
+ * up to what the U-Net's poolings divide (or down, `rounding`, so that it never exceeds one); then, while one training step would not fit, cut one divisor
  * from the axis that stays longest in millimetres after the cut (keeping the field of view balanced
  * in mm, also on grids with a coarse slice axis); ties go to the axis largest relative to the median.
  *
@@ -27,6 +27,12 @@ export interface PatchSizeOptions {
   divisor: number | Shape3
   /** Voxel size [x, y, z] mm of the resampled grid; default [1, 1, 1]. */
   spacingMm: Vec3
+  /**
+   * How the median shape becomes a multiple of the divisor: 'up' (default, nnU-Net's: a patch holds a
+   * whole typical case, padded) or 'down' (a patch never larger than a typical case: no step time
+   * spent on padding, where time and not memory is the budget; trainingPlan.ts).
+   */
+  rounding: 'up' | 'down'
 }
 
 export const DEFAULT_PATCH_SIZE_OPTIONS: Readonly<PatchSizeOptions> = Object.freeze({
@@ -34,7 +40,8 @@ export const DEFAULT_PATCH_SIZE_OPTIONS: Readonly<PatchSizeOptions> = Object.fre
   bytesPerVoxel: 1024,
   batchSize: 2,
   divisor: 16,
-  spacingMm: [1, 1, 1] as Vec3
+  spacingMm: [1, 1, 1] as Vec3,
+  rounding: 'up'
 })
 
 /** Median of each axis over case shapes [D, H, W] (after resampling). */
@@ -49,13 +56,14 @@ export function medianShape(shapes: readonly Shape3[]): Shape3 {
 
 /** Patch shape [D, H, W] for the median case shape [D, H, W] (voxels on the resampled grid). */
 export function suggestPatchSize(medianShapeVoxels: Shape3, options: Partial<PatchSizeOptions> = {}): Shape3 {
-  const { memoryBudgetBytes, bytesPerVoxel, batchSize, divisor, spacingMm } = { ...DEFAULT_PATCH_SIZE_OPTIONS, ...options }
+  const { memoryBudgetBytes, bytesPerVoxel, batchSize, divisor, spacingMm, rounding } = { ...DEFAULT_PATCH_SIZE_OPTIONS, ...options }
   const divisors: Shape3 = typeof divisor === 'number' ? [divisor, divisor, divisor] : divisor
   if (!divisors.every((d) => d >= 1 && Number.isInteger(d)) || !(batchSize >= 1) || !(bytesPerVoxel > 0) || !(memoryBudgetBytes > 0)) {
     throw new VoxloopError('INVALID_ARGUMENT', 'patch size options must be positive (divisor an integer)')
   }
   const maxVoxels = memoryBudgetBytes / (bytesPerVoxel * batchSize)
-  const patch = medianShapeVoxels.map((n, axis) => Math.max(divisors[axis], Math.ceil(n / divisors[axis]) * divisors[axis])) as Shape3
+  const round = rounding === 'down' ? Math.floor : Math.ceil
+  const patch = medianShapeVoxels.map((n, axis) => Math.max(divisors[axis], round(n / divisors[axis]) * divisors[axis])) as Shape3
   // Spacing of axis d, h, w is z, y, x.
   const mmPerVoxel = [spacingMm[2], spacingMm[1], spacingMm[0]]
   while (patch[0] * patch[1] * patch[2] > maxVoxels) {
