@@ -82,7 +82,7 @@ export const TRAINING_DEFAULTS = {
   minStepsPerEpoch: 10,
   maxStepsPerEpoch: 250,
   /** Steps per training case a default (time-budgeted) run aims for; see targetStepsFor. */
-  stepsPerTrainingCase: 60,
+  stepsPerTrainingCase: 75,
   minTargetSteps: 600,
   maxTargetSteps: 20_000,
   /** Voxels per training step (batch × patch) on backends without a native library. */
@@ -153,10 +153,11 @@ export function fixedSplit(ids: readonly string[], validationIds: readonly strin
 }
 
 /**
- * The steps a default run aims for: 60 per training case, 600–20,000. Measured on the 41
+ * The steps a default run aims for: 75 per training case, 600–20,000. Measured on the 41
  * hippocampus cases (docs/TRAINING.md): 340 steps (the old default) left the model under-trained
- * and over-segmenting, 1,700 reached 0.87 Dice on unseen cases; 60 × 33 training cases ≈ 2,000.
- * Within 15 minutes on 2 cores for that data; small projects (the demo) finish in a few minutes.
+ * and over-segmenting, 1,700 reached 0.87 Dice on unseen cases; 75 × 26 training cases ≈ 1,950 is
+ * what 15 minutes on 2 cores buy with the 32×48×32 patch (1,924 measured), so for that data the
+ * budget, not the target, ends the run. Small projects (the demo) finish in a few minutes.
  */
 export function targetStepsFor(trainingCases: number): number {
   return Math.min(TRAINING_DEFAULTS.maxTargetSteps, Math.max(TRAINING_DEFAULTS.minTargetSteps, TRAINING_DEFAULTS.stepsPerTrainingCase * trainingCases))

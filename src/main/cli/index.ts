@@ -120,7 +120,7 @@ Commands:
                                             Dice, HD95 and volume ratio; fold models go to <project>/crossval/
 
 Training options (defaults are picked from the data, the same as the app's Train button):
-  --minutes N         train for up to N minutes (default: the steps the data needs, 60 per training
+  --minutes N         train for up to N minutes (default: the steps the data needs, 75 per training
                       case, at most ${DEFAULT_TRAINING_MINUTES} min, ${DEFAULT_TRAINING_MINUTES_2D} for 2D images); epochs follow from the
                       measured step time
   --epochs N          a fixed number of epochs instead of a time budget; each ends with validation

@@ -356,10 +356,10 @@ describe('updateEarlyStopping', () => {
 })
 
 describe('the time budget (the default of the Train button and of `voxloop train`)', () => {
-  it('plans a default run by time: 15 minutes at most, aiming at 60 steps per training case', () => {
+  it('plans a default run by time: 15 minutes at most, aiming at 75 steps per training case', () => {
     const plan = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({}) }))
     expect(plan.timeBudgetSeconds).toBe(15 * 60)
-    expect(plan.targetSteps).toBe(60 * plan.trainingCaseIds.length)
+    expect(plan.targetSteps).toBe(75 * plan.trainingCaseIds.length)
     expect(plan.epochs).toBe(Math.ceil((plan.targetSteps as number) / plan.stepsPerEpoch))
     // The warm-up follows the target, not a 10-epoch guess.
     expect(plan.warmupSteps).toBe(Math.min(200, Math.round(plan.epochs * plan.stepsPerEpoch * 0.05)))
@@ -376,19 +376,19 @@ describe('the time budget (the default of the Train button and of `voxloop train
 
   it('targetStepsFor stays within 600–20,000', () => {
     expect(targetStepsFor(1)).toBe(600)
-    expect(targetStepsFor(33)).toBe(1980)
+    expect(targetStepsFor(33)).toBe(2475)
     expect(targetStepsFor(1000)).toBe(20_000)
   })
 
-  it('gives 2D images (one-slice cases) a 9-minute default budget, still aiming at 60 steps per case; a 2D network on volumes keeps the 3D budget', () => {
+  it('gives 2D images (one-slice cases) a 9-minute default budget, still aiming at 75 steps per case; a 2D network on volumes keeps the 3D budget', () => {
     const images = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({}), cases: Array.from({ length: 40 }, (_, n) => ({ id: `cxr_${n}`, shape: [1, 512, 512] as [number, number, number], spacingMm: [1, 1, 1] as Vec3, channels: 1 })) }))
     expect(images.timeBudgetSeconds).toBe(DEFAULT_TRAINING_MINUTES_2D * 60)
     expect(DEFAULT_TRAINING_MINUTES_2D).toBe(9)
     expect(images.trainingCaseIds).toHaveLength(32)
-    expect(images.targetSteps).toBe(60 * 32)
+    expect(images.targetSteps).toBe(75 * 32)
     const slices = planTraining(hippocampusLike({ options: TrainingOptionsSchema.parse({ model: { architecture: 'plain-unet-2d' } }) }))
     expect(slices.timeBudgetSeconds).toBe(15 * 60)
-    expect(slices.targetSteps).toBe(60 * slices.trainingCaseIds.length)
+    expect(slices.targetSteps).toBe(75 * slices.trainingCaseIds.length)
     // --minutes still replaces the budget and its step target.
     const timed = planTraining(imagesLike([512, 512], { options: TrainingOptionsSchema.parse({ minutes: 30 }) }))
     expect(timed).toMatchObject({ timeBudgetSeconds: 30 * 60, targetSteps: null })
