@@ -2,7 +2,7 @@
  * Seconds per training step of each registered network, on the path training takes (the registry's
  * build from resolved options, `openStepper` with the workers the plan would use, `trainStep`'s loss
  * including deep supervision): the 3D networks on batch 2 of 40×56×40 (the hippocampus patch rounded up, as planned on tfjs-node
- * and on the CPU before it rounded down; kept so that its figures stay comparable), the 2D
+ * and on the CPU before it rounded to the nearest; kept so that its figures stay comparable), the 2D
  * ones on batch 2 of 1×256×256 slices (their default depth sized from the 256 px edge); 3 classes,
  * 8, 12 and 16 base filters. What a wider network costs within the 15-minute budget (docs/TRAINING.md).
  *

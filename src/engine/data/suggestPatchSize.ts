@@ -1,7 +1,7 @@
 /**
  * A patch size from the data and a memory budget, in the spirit of nnU-Net's planner: start from the
  * median case shape (after resampling), so a patch sees a whole typical case when it fits, rounded
- * up to what the U-Net's poolings divide (or down, `rounding`, so that it never exceeds one); then, while one training step would not fit, cut one divisor
+ * up to what the U-Net's poolings divide (or to the nearest multiple, `rounding`); then, while one training step would not fit, cut one divisor
  * from the axis that stays longest in millimetres after the cut (keeping the field of view balanced
  * in mm, also on grids with a coarse slice axis); ties go to the axis largest relative to the median.
  *
@@ -29,10 +29,11 @@ export interface PatchSizeOptions {
   spacingMm: Vec3
   /**
    * How the median shape becomes a multiple of the divisor: 'up' (default, nnU-Net's: a patch holds a
-   * whole typical case, padded) or 'down' (a patch never larger than a typical case: no step time
-   * spent on padding, where time and not memory is the budget; trainingPlan.ts).
+   * whole typical case, padded) or 'nearest' (ties down: at most half a divisor of padding or of cut
+   * per axis, so little step time goes to padding where time and not memory is the budget, and a
+   * thin axis is not halved: a median of 15 slices stays 16, not 8; trainingPlan.ts).
    */
-  rounding: 'up' | 'down'
+  rounding: 'up' | 'nearest'
 }
 
 export const DEFAULT_PATCH_SIZE_OPTIONS: Readonly<PatchSizeOptions> = Object.freeze({
@@ -62,7 +63,7 @@ export function suggestPatchSize(medianShapeVoxels: Shape3, options: Partial<Pat
     throw new VoxloopError('INVALID_ARGUMENT', 'patch size options must be positive (divisor an integer)')
   }
   const maxVoxels = memoryBudgetBytes / (bytesPerVoxel * batchSize)
-  const round = rounding === 'down' ? Math.floor : Math.ceil
+  const round = rounding === 'nearest' ? (x: number): number => Math.ceil(x - 0.5) : Math.ceil
   const patch = medianShapeVoxels.map((n, axis) => Math.max(divisors[axis], round(n / divisors[axis]) * divisors[axis])) as Shape3
   // Spacing of axis d, h, w is z, y, x.
   const mmPerVoxel = [spacingMm[2], spacingMm[1], spacingMm[0]]

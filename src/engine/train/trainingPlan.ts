@@ -7,8 +7,8 @@
  * - patch: the median case shape after resampling, rounded to the U-Net's divisor, cut down to a
  *   budget (suggestPatchSize). On the CPU backends the budget is compute, not memory: one training
  *   step costs roughly linear in voxels, so patches are capped at 2·64³ voxels per step there, and a
- *   3D patch rounds down (never larger than the median case: no steps spent on padding); on tfjs-node
- *   and for 2D slices it rounds up (nnU-Net's: a patch holds a whole typical case);
+ *   3D patch rounds to the nearest multiple, ties down (little step time spent on padding); on
+ *   tfjs-node and for 2D slices it rounds up (nnU-Net's: a patch holds a whole typical case);
  * - model: the registry's network (src/engine/model/architectures.ts), by default nnU-Net's plain
  *   U-Net with deep supervision, depth 3, 8 base filters (~0.35 M parameters): the width whose steps
  *   take well under a second on 2 cores; it beat the residual U-Net in cross-validation (docs/TRAINING.md);
@@ -321,9 +321,9 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
     spacingMm: targetSpacingMm,
     ...(native ? { memoryBudgetBytes: TRAINING_DEFAULTS.nativeMemoryBudgetBytes } : { memoryBudgetBytes: TRAINING_DEFAULTS.cpuVoxelsPerStep * 1024, bytesPerVoxel: 1024 }),
     // Where the budget is time (the CPU backends), a patch larger than the typical case spends its
-    // steps on padding: rounding down gave the hippocampus 32×48×32 instead of 40×56×40, ~1.3× the
+    // steps on padding: the nearest multiple gave the hippocampus 32×48×32 instead of 40×56×40, ~1.3× the
     // steps in 15 minutes and the same Dice (docs/TRAINING.md, "Quality bench"). 2D slices keep rounding up.
-    rounding: !native && !network.planar ? ('down' as const) : ('up' as const)
+    rounding: !native && !network.planar ? ('nearest' as const) : ('up' as const)
   }
   const asked = patchFromOption(options.patchSize, network.planar)
   // The user's slice, or the one the budget allows before rounding: a 2D network's default depth is sized from it.

@@ -30,10 +30,11 @@ describe('suggestPatchSize', () => {
   it.each<{ name: string; median: Shape3; options: Parameters<typeof suggestPatchSize>[1]; expected: Shape3 }>([
     { name: 'hippocampus median fits whole, rounded up to 16', median: [36, 50, 36], options: {}, expected: [48, 64, 48] },
     { name: 'divisor 8', median: [36, 50, 36], options: { divisor: 8 }, expected: [40, 56, 40] },
-    { name: 'rounded down: never larger than the median case', median: [35, 51, 36], options: { divisor: 8, rounding: 'down' }, expected: [32, 48, 32] },
-    { name: 'rounded down, a divisible median stays', median: [32, 48, 40], options: { divisor: 8, rounding: 'down' }, expected: [32, 48, 40] },
-    { name: 'rounded down, a case below one divisor still gets one', median: [5, 20, 20], options: { divisor: 8, rounding: 'down' }, expected: [8, 16, 16] },
-    { name: 'rounded down, large CT shrinks to the same budget', median: [200, 300, 300], options: { rounding: 'down' }, expected: [96, 96, 112] },
+    { name: 'nearest, ties down: the hippocampus median', median: [35, 51, 36], options: { divisor: 8, rounding: 'nearest' }, expected: [32, 48, 32] },
+    { name: 'nearest: past half a divisor rounds up', median: [37, 53, 15], options: { divisor: 8, rounding: 'nearest' }, expected: [40, 56, 16] },
+    { name: 'nearest: a divisible median stays', median: [32, 48, 40], options: { divisor: 8, rounding: 'nearest' }, expected: [32, 48, 40] },
+    { name: 'nearest: a case below one divisor still gets one; 2.5 divisors is a tie, down', median: [3, 21, 20], options: { divisor: 8, rounding: 'nearest' }, expected: [8, 24, 16] },
+    { name: 'nearest: large CT shrinks to the same budget', median: [200, 300, 300], options: { rounding: 'nearest' }, expected: [96, 96, 112] },
     { name: 'a tiny case still gets one pooled voxel per axis', median: [3, 4, 5], options: {}, expected: [16, 16, 16] },
     { name: 'large CT shrinks to the budget, longest mm axis first', median: [200, 300, 300], options: {}, expected: [96, 96, 112] },
     { name: 'smaller budget', median: [200, 300, 300], options: { memoryBudgetBytes: 512 * 1024 ** 2 }, expected: [64, 64, 64] }

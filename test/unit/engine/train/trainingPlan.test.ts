@@ -48,7 +48,7 @@ describe('planTraining', () => {
   it('picks defaults from the data: median spacing, a patch within the median case, classes in label id order', () => {
     const plan = planTraining(hippocampusLike())
     expect(plan.targetSpacingMm).toEqual([1, 1, 1])
-    // Median shape ~[36, 51, 34.5] rounded down to multiples of 2^3 on the CPU (time is the budget),
+    // Median shape ~[36, 51, 34.5] rounded to the nearest multiple of 2^3 (ties down) on the CPU (time is the budget),
     // up on tfjs-node (memory is: the patch holds a whole typical case, as nnU-Net's).
     expect(plan.patchSize).toEqual([32, 48, 32])
     expect(planTraining({ ...hippocampusLike(), backend: 'tensorflow' }).patchSize).toEqual([40, 56, 40])
