@@ -1,9 +1,10 @@
 /**
  * A patch size from the data and a memory budget, in the spirit of nnU-Net's planner: start from the
  * median case shape (after resampling), so a patch sees a whole typical case when it fits, rounded
- * up to what the U-Net's poolings divide (or to the nearest multiple, `rounding`); then, while one training step would not fit, cut one divisor
- * from the axis that stays longest in millimetres after the cut (keeping the field of view balanced
- * in mm, also on grids with a coarse slice axis); ties go to the axis largest relative to the median.
+ * up to what the U-Net's poolings divide (or to the nearest multiple, `rounding`); then, while one
+ * training step would not fit, cut one divisor from the axis that stays longest in millimetres after
+ * the cut (keeping the field of view balanced in mm, also on grids with a coarse slice axis); ties go
+ * to the axis largest relative to the median.
  *
  * The memory model is deliberately coarse: bytes per input voxel per sample for activations and
  * their gradients (≈ 1 KiB for a float32 3D U-Net with 16 base filters: ~6 feature maps × 16

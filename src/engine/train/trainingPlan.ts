@@ -321,8 +321,9 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
     spacingMm: targetSpacingMm,
     ...(native ? { memoryBudgetBytes: TRAINING_DEFAULTS.nativeMemoryBudgetBytes } : { memoryBudgetBytes: TRAINING_DEFAULTS.cpuVoxelsPerStep * 1024, bytesPerVoxel: 1024 }),
     // Where the budget is time (the CPU backends), a patch larger than the typical case spends its
-    // steps on padding: the nearest multiple gave the hippocampus 32×48×32 instead of 40×56×40, ~1.3× the
-    // steps in 15 minutes and the same Dice (docs/TRAINING.md, "Quality bench"). 2D slices keep rounding up.
+    // steps on padding: the nearest multiple gave the hippocampus 32×48×32 instead of 40×56×40, ~1.3×
+    // the steps in 15 minutes and the same Dice (docs/TRAINING.md, "Quality bench"). 2D slices keep
+    // rounding up.
     rounding: !native && !network.planar ? ('nearest' as const) : ('up' as const)
   }
   const asked = patchFromOption(options.patchSize, network.planar)
