@@ -6,7 +6,7 @@
 import type * as tf from '@tensorflow/tfjs'
 import { predictionToOriginalGrid, type PreparedCase } from '../data/prepareCase'
 import type { Shape3 } from '../data/layout'
-import { remoteTilePredictor } from '../gpuHost/activeGpuHost'
+import { remoteTilePredictor, type RemoteTilePredictor } from '../gpuHost/activeGpuHost'
 import { predictionModel } from '../model/predictionModel'
 import { slidingWindowPredict, type SlidingWindowOptions } from './slidingWindow'
 
@@ -17,6 +17,8 @@ export interface CasePredictionOptions {
   /** Patches per forward pass; default 2. */
   batchSize?: number
   betweenBatches?: SlidingWindowOptions['betweenBatches']
+  /** Computes the tiles instead of `model` on this thread (training's workers, TrainingStepper.predictTiles); `model` must hold the same weights. */
+  tiles?: RemoteTilePredictor
 }
 
 export interface CasePrediction {
@@ -29,7 +31,7 @@ export interface CasePrediction {
 export async function predictPreparedCase(model: tf.LayersModel, prepared: PreparedCase, classes: number, options: CasePredictionOptions): Promise<CasePrediction> {
   const network = predictionModel(model)
   const probabilities = await slidingWindowPredict(prepared, (batch) => network.predict(batch) as tf.Tensor5D, classes, {
-    remote: await remoteTilePredictor(network, classes, []),
+    remote: options.tiles ?? (await remoteTilePredictor(network, classes, [])),
     patchShape: options.patchShape,
     overlap: options.overlap ?? 0.5,
     batchSize: options.batchSize ?? 2,

@@ -387,7 +387,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
       progress('validating', epoch, plan.stepsPerEpoch)
       let validation: ValidationScores | null
       try {
-        validation = await validateModel(model, heldOut, plan, betweenValidationBatches)
+        validation = await validateModel(model, heldOut, plan, betweenValidationBatches, stepper.predictTiles)
       } catch (error) {
         if (error instanceof VoxloopError && error.code === 'CANCELLED') {
           status = 'cancelled'

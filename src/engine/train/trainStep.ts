@@ -31,6 +31,11 @@ export function stepModel(model: tf.LayersModel): StepModel {
 export interface TrainingStepper {
   /** One optimiser step on the batch; resolves to its loss. */
   step(batch: Batch): Promise<number>
+  /**
+   * Where the stepper has idle compute of its own (the data-parallel workers): prediction tiles
+   * [B, D, H, W, C] of the current weights → probabilities [B, D, H, W, K], for validation.
+   */
+  predictTiles?: (input: Float32Array, shape: [number, number, number, number, number]) => Promise<Float32Array>
   dispose(): Promise<void>
 }
 

@@ -6,6 +6,7 @@
 import type * as tf from '@tensorflow/tfjs'
 import type { PreparedCase } from '../data/prepareCase'
 import { predictPreparedCase } from '../infer/predictCase'
+import type { RemoteTilePredictor } from '../gpuHost/activeGpuHost'
 import { lossOfPlan, type TrainingPlan, type ValidationScores } from '../../shared/training'
 import { caseLoss } from './validationLoss'
 import { pixelAccuracy } from './metrics'
@@ -35,7 +36,9 @@ export async function validateModel(
   model: tf.LayersModel,
   cases: readonly HeldOut[],
   plan: Pick<TrainingPlan, 'patchSize' | 'batchSize' | 'classes' | 'loss'>,
-  betweenBatches: () => Promise<void>
+  betweenBatches: () => Promise<void>,
+  /** The training workers' tile predictor (TrainingStepper.predictTiles); absent: `model` on this thread. */
+  tiles?: RemoteTilePredictor
 ): Promise<ValidationScores | null> {
   if (cases.length === 0) return null
   const perCase = []
@@ -46,7 +49,8 @@ export async function validateModel(
     const { probabilities, classIndices } = await predictPreparedCase(model, heldOut.prepared, plan.classes.length + 1, {
       patchShape: plan.patchSize,
       batchSize: plan.batchSize,
-      betweenBatches
+      betweenBatches,
+      ...(tiles ? { tiles } : {})
     })
     perCase.push(caseScores(classIndices, heldOut.reference, plan.classes))
     accuracies.push(pixelAccuracy(classIndices, heldOut.reference))

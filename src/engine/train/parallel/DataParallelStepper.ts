@@ -24,6 +24,7 @@ import {
   resetBarrier,
   type GradientWorkerData,
   type GradientWorkerMessage,
+  type GradientWorkerRequest,
   type SharedBuffers,
   type StepRequest
 } from './gradientWorkerProtocol'
@@ -37,9 +38,10 @@ export interface DataParallelOptions {
 }
 
 type StepReply = Extract<GradientWorkerMessage, { kind: 'step' }>
+type Reply = Extract<GradientWorkerMessage, { kind: 'step' | 'predict' }>
 
 interface Pending {
-  resolve(reply: StepReply): void
+  resolve(reply: Reply): void
   reject(error: Error): void
 }
 
@@ -87,10 +89,18 @@ class GradientWorker {
   }
 
   step(request: StepRequest): Promise<StepReply> {
+    return this.request(request, [request.image.buffer as ArrayBuffer, request.labels.buffer as ArrayBuffer]).then((reply) => expectReply(reply, 'step', this.index))
+  }
+
+  predict(request: Extract<GradientWorkerRequest, { kind: 'predict' }>): Promise<Float32Array> {
+    return this.request(request, [request.image.buffer as ArrayBuffer]).then((reply) => expectReply(reply, 'predict', this.index).probabilities)
+  }
+
+  private request(request: GradientWorkerRequest, transfer: ArrayBuffer[]): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure)
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject }
-      this.worker.postMessage(request, [request.image.buffer as ArrayBuffer, request.labels.buffer as ArrayBuffer])
+      this.worker.postMessage(request, transfer)
     })
   }
 
@@ -99,13 +109,23 @@ class GradientWorker {
   }
 }
 
+function expectReply<K extends Reply['kind']>(reply: Reply, kind: K, index: number): Extract<Reply, { kind: K }> {
+  if (reply.kind !== kind) throw new VoxloopError('ENGINE_FAILED', `training worker ${index + 1} answered '${reply.kind}' to a '${kind}' request`)
+  return reply as Extract<Reply, { kind: K }>
+}
+
 export class DataParallelStepper implements TrainingStepper {
+  /** Per worker: whether its replica holds the weights the engine thread has (a prediction's request sets it, a step's update clears it). */
+  private readonly replicaCurrent: boolean[]
+
   private constructor(
     private readonly target: StepModel,
     private readonly optimizer: tf.Optimizer,
     private readonly workers: GradientWorker[],
     private readonly shared: SharedBuffers
-  ) {}
+  ) {
+    this.replicaCurrent = workers.map(() => false)
+  }
 
   /** Starts the workers and waits until each has its backend and replica; throws if one cannot start. */
   static async start(target: StepModel, optimizer: tf.Optimizer, options: DataParallelOptions): Promise<DataParallelStepper> {
@@ -186,7 +206,47 @@ export class DataParallelStepper implements TrainingStepper {
     }
     const loss = finiteLoss(first.loss, batch)
     tf.tidy(() => this.optimizer.applyGradients(this.target.variables.map((v, i) => ({ name: v.name, tensor: tf.tensor(sums[i] as Float32Array, v.shape) }))))
+    this.replicaCurrent.fill(false)
     return loss
+  }
+
+  /**
+   * Prediction tiles [B, D, H, W, C] → probabilities [B, D, H, W, K] of the model's full-resolution
+   * output, the batch split over the workers as a step's is: validation's sliding window on all
+   * cores instead of the engine thread alone. The replicas take the current weights first.
+   */
+  readonly predictTiles = async (input: Float32Array, shape: [number, number, number, number, number]): Promise<Float32Array> => {
+    const [b, d, h, w, c] = shape
+    const tile = d * h * w
+    const sizes = shardSizes(b, this.workers.length)
+    const stale = sizes.some((_, i) => !this.replicaCurrent[i])
+    const weights = stale ? await Promise.all(this.target.variables.map(async (v) => (await v.data()) as Float32Array)) : null
+    let start = 0
+    const parts = await Promise.all(
+      sizes.map((size, i) => {
+        const request = {
+          kind: 'predict' as const,
+          weights: this.replicaCurrent[i] ? null : weights,
+          image: input.slice(start * tile * c, (start + size) * tile * c),
+          shape: [size, d, h, w, c] as [number, number, number, number, number]
+        }
+        start += size
+        return (this.workers[i] as GradientWorker).predict(request).then((part) => {
+          this.replicaCurrent[i] = true
+          return part
+        })
+      })
+    )
+    const expected = b * tile * this.target.numClasses
+    const returned = parts.reduce((sum, part) => sum + part.length, 0)
+    if (returned !== expected) throw new VoxloopError('ENGINE_FAILED', `the training workers returned ${returned} probabilities for ${b} tile(s), expected ${expected}`)
+    const probabilities = new Float32Array(expected)
+    let offset = 0
+    for (const part of parts) {
+      probabilities.set(part, offset)
+      offset += part.length
+    }
+    return probabilities
   }
 
   async dispose(): Promise<void> {

@@ -16,16 +16,33 @@ import '../../model/layers'
 import { outputsOf, supervisionTargets, supervisionWeights } from '../deepSupervision'
 import { oneHotLabels } from '../losses'
 import { lossFromStatistics, packStatistics, readShardStatistics, shardStatisticTensors, shardSurrogateLoss, statisticsLength, sumPackedStatistics, type ShardStatistics } from '../shardedLoss'
-import { arriveAndWait, failBarrier, GRADIENT_WORKER_ROLE, type GradientWorkerData, type GradientWorkerMessage, type StepRequest } from './gradientWorkerProtocol'
+import { predictionModel } from '../../model/predictionModel'
+import { arriveAndWait, failBarrier, GRADIENT_WORKER_ROLE, type GradientWorkerData, type GradientWorkerMessage, type GradientWorkerRequest, type PredictRequest, type StepRequest } from './gradientWorkerProtocol'
 
 interface Replica {
   variables: tf.Variable[]
   model: tf.LayersModel
 }
 
+function assignWeights(variables: readonly tf.Variable[], weights: readonly Float32Array[]): void {
+  tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(weights[i] as Float32Array, v.shape))))
+}
+
+/** The replica's full-resolution output for the tiles, as the engine thread's predictionModel gives it. */
+async function runPredict(replica: Replica, request: PredictRequest): Promise<Float32Array> {
+  if (request.weights) assignWeights(replica.variables, request.weights)
+  const output = tf.tidy(() => predictionModel(replica.model).predict(tf.tensor5d(request.image, request.shape)) as tf.Tensor)
+  try {
+    // Copied (slice) so that its buffer can be transferred.
+    return ((await output.data()) as Float32Array).slice()
+  } finally {
+    output.dispose()
+  }
+}
+
 async function runStep(data: GradientWorkerData, replica: Replica, request: StepRequest): Promise<{ loss: number; gradients: Float32Array[] }> {
   const { variables, model } = replica
-  tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(request.weights[i] as Float32Array, v.shape))))
+  assignWeights(variables, request.weights)
   const [b, d, h, w] = request.shape
   const length = statisticsLength(data.numClasses)
   const statistics = new Float64Array(data.statistics)
@@ -80,17 +97,22 @@ async function serve(data: GradientWorkerData, port: MessagePort): Promise<void>
     send({ kind: 'failed', message: `could not start: ${firstLineOf(error)}` })
     return
   }
-  const answer = async (request: StepRequest): Promise<void> => {
+  const answer = async (request: GradientWorkerRequest): Promise<void> => {
     try {
-      const { loss, gradients } = await runStep(data, replica, request)
-      send({ kind: 'step', loss, gradients }, gradients.map((g) => g.buffer as ArrayBuffer))
+      if (request.kind === 'predict') {
+        const probabilities = await runPredict(replica, request)
+        send({ kind: 'predict', probabilities }, [probabilities.buffer as ArrayBuffer])
+      } else {
+        const { loss, gradients } = await runStep(data, replica, request)
+        send({ kind: 'step', loss, gradients }, gradients.map((g) => g.buffer as ArrayBuffer))
+      }
     } catch (error) {
       failBarrier(data.control)
       send({ kind: 'failed', message: firstLineOf(error) })
     }
   }
-  // One request at a time: the engine thread sends the next step only after every worker replied.
-  port.on('message', (request: StepRequest) => void answer(request))
+  // One request at a time: the engine thread sends the next one only after every worker replied.
+  port.on('message', (request: GradientWorkerRequest) => void answer(request))
   send({ kind: 'ready' })
 }
 

@@ -44,9 +44,25 @@ export interface StepRequest {
   shards: number
 }
 
+/**
+ * Prediction tiles for validation, which otherwise runs on the engine thread while the workers
+ * idle (a fifth of a run at the hippocampus patch, docs/TRAINING.md "Speed on this machine").
+ */
+export interface PredictRequest {
+  kind: 'predict'
+  /** Trainable weights as in StepRequest, or null when the replica has them (no step since its last request). */
+  weights: Float32Array[] | null
+  /** [b, D, H, W, C] tiles. */
+  image: Float32Array
+  shape: [number, number, number, number, number]
+}
+
+export type GradientWorkerRequest = StepRequest | PredictRequest
+
 export type GradientWorkerMessage =
   | { kind: 'ready' }
   | { kind: 'step'; loss: number; gradients: Float32Array[] }
+  | { kind: 'predict'; probabilities: Float32Array }
   | { kind: 'failed'; message: string }
 
 /** What a worker woken at the barrier by another's failure reports (the other's error is the cause). */

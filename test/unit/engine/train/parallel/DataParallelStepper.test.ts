@@ -11,6 +11,7 @@ import { buildUNet3d } from '../../../../../src/engine/model'
 import { buildPlainUNet2d } from '../../../../../src/engine/model/buildPlainUNet2d'
 import { buildPlainUNet3d } from '../../../../../src/engine/model/buildPlainUNet3d'
 import { buildUNetPlusPlus2d } from '../../../../../src/engine/model/buildUNetPlusPlus'
+import { predictionModel } from '../../../../../src/engine/model/predictionModel'
 import { createOptimizer } from '../../../../../src/engine/train/optimizers'
 import { DataParallelStepper } from '../../../../../src/engine/train/parallel/DataParallelStepper'
 import { localStepper, stepModel, type TrainingStepper } from '../../../../../src/engine/train/trainStep'
@@ -217,6 +218,41 @@ describe('DataParallelStepper', () => {
       expect((failure as VoxloopError).message).toMatch(/training worker 2: .*label 7 is not below numClasses 3/)
       // Nothing was applied.
       expect(worstRelativeDifference(target.variables.map((v) => Float32Array.from(v.dataSync())), before)).toBe(0)
+    } finally {
+      await stepper.dispose()
+      optimizer.dispose()
+      model.dispose()
+    }
+  }, 120_000)
+
+  it("predictTiles: the workers' prediction equals the engine thread's full-resolution output, before and after a step, for 1, 2 and 3 tiles", async () => {
+    // Deep supervision: the workers must return the first (full-resolution) output only, as predictionModel does.
+    const model = buildPlainUNet3d({ inputChannels: 1, numClasses: 3, depth: 3, baseFilters: 4, deepSupervision: true, seed: 9 })
+    const target = stepModel(model)
+    const optimizer = createOptimizer({ kind: 'adam', learningRate: 0.05, momentum: 0 })
+    const stepper = await DataParallelStepper.start(target, optimizer.optimizer, { workers: 2, threadsPerWorker: 1 })
+    const onThisThread = (tiles: Batch): Float32Array => tf.tidy(() => (predictionModel(model).predict(tf.tensor5d(tiles.image, tiles.shape)) as tf.Tensor).dataSync() as Float32Array).slice()
+    const compare = async (size: number, seed: number): Promise<Float32Array> => {
+      const tiles = batchOf(size, seed)
+      const expected = onThisThread(tiles)
+      const got = await stepper.predictTiles(tiles.image.slice(), tiles.shape)
+      expect(got.length).toBe(size * EDGE ** 3 * 3)
+      expect(worstRelativeDifference([got], [expected])).toBeLessThan(1e-4)
+      return got
+    }
+    try {
+      const before = await compare(2, 3)
+      await compare(1, 4)
+      await compare(3, 5)
+      // A step changes the weights: the replicas must be sent the new ones.
+      await stepper.step(batchOf(2, 6))
+      const after = await compare(2, 3)
+      expect(worstRelativeDifference([after], [before])).toBeGreaterThan(1e-3)
+      // After a step a single tile updates the first worker only; the second must get the weights when next given work.
+      await stepper.step(batchOf(2, 8))
+      await compare(1, 7)
+      await compare(3, 5)
+      expect(tf.memory().numTensors).toBeLessThan(2000)
     } finally {
       await stepper.dispose()
       optimizer.dispose()
