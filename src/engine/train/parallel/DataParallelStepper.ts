@@ -172,8 +172,7 @@ export class DataParallelStepper implements TrainingStepper {
     const [b, d, h, w, c] = batch.shape
     const imageItem = d * h * w * c
     const labelItem = d * h * w
-    // Read with await: a backend that holds the weights on a GPU cannot read them synchronously.
-    const weights = await Promise.all(this.target.variables.map(async (v) => (await v.data()) as Float32Array))
+    const weights = await this.readWeights()
     const sizes = shardSizes(b, this.workers.length)
     resetBarrier(this.shared.control)
     let start = 0
@@ -220,7 +219,7 @@ export class DataParallelStepper implements TrainingStepper {
     const tile = d * h * w
     const sizes = shardSizes(b, this.workers.length)
     const stale = sizes.some((_, i) => !this.replicaCurrent[i])
-    const weights = stale ? await Promise.all(this.target.variables.map(async (v) => (await v.data()) as Float32Array)) : null
+    const weights = stale ? await this.readWeights() : null
     let start = 0
     const parts = await Promise.all(
       sizes.map((size, i) => {
@@ -240,6 +239,8 @@ export class DataParallelStepper implements TrainingStepper {
     const expected = b * tile * this.target.numClasses
     const returned = parts.reduce((sum, part) => sum + part.length, 0)
     if (returned !== expected) throw new VoxloopError('ENGINE_FAILED', `the training workers returned ${returned} probabilities for ${b} tile(s), expected ${expected}`)
+    // One shard (a single tile): its buffer is the answer, no copy.
+    if (parts.length === 1) return parts[0] as Float32Array
     const probabilities = new Float32Array(expected)
     let offset = 0
     for (const part of parts) {
@@ -247,6 +248,11 @@ export class DataParallelStepper implements TrainingStepper {
       offset += part.length
     }
     return probabilities
+  }
+
+  /** The trainable weights as the workers take them. Read with await: a backend that holds them on a GPU cannot read them synchronously. */
+  private readWeights(): Promise<Float32Array[]> {
+    return Promise.all(this.target.variables.map(async (v) => (await v.data()) as Float32Array))
   }
 
   async dispose(): Promise<void> {
