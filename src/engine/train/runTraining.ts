@@ -47,7 +47,7 @@ import { createOptimizer } from './optimizers'
 import { ETA_MIN_STEPS, ProgressMeter } from './progressMeter'
 import { createVersionFolder, readRunRecord, versionDir, writeRunRecord } from './runRecord'
 import { classesFromLabels } from './trainingClasses'
-import { defaultPlateauPatience, epochsForBudget, planTraining, type BasePlan } from './trainingPlan'
+import { defaultPlateauPatience, epochsForBudget, planTraining, warmupStepsFor, type BasePlan } from './trainingPlan'
 import { samplerAugmentationOf } from './augmentationPlan'
 import { activeGpuHost } from '../gpuHost/activeGpuHost'
 import { openStepper } from './parallel/openStepper'
@@ -323,9 +323,17 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
         targetSteps: plan.targetSteps ?? null
       })
       if (epochs === plan.epochs) return
+      // A warm-up that follows the default rule follows the new length: sized for the first estimate
+      // (600 steps for a small project), it was the whole of a one-minute run, which then never
+      // annealed. A warm-up the user set stays as set.
+      const derivedWarmup = plan.warmupSteps === warmupStepsFor(totalSteps)
       plan.epochs = epochs
       totalSteps = epochs * plan.stepsPerEpoch
       schedule.totalSteps = totalSteps
+      if (derivedWarmup) {
+        plan.warmupSteps = warmupStepsFor(totalSteps)
+        schedule.warmupSteps = plan.warmupSteps
+      }
       meter.setTotalSteps(totalSteps)
     }
     let lastValidation: ValidationScores | null = history.at(-1)?.validation ?? null

@@ -159,6 +159,15 @@ export function fixedSplit(ids: readonly string[], validationIds: readonly strin
  * what 15 minutes on 2 cores buy with the 32×48×32 patch (1,924 measured), so for that data the
  * budget, not the target, ends the run. Small projects (the demo) finish in a few minutes.
  */
+/**
+ * The default warm-up of a run of `totalSteps`: 5 % of it, at most 200, and always shorter than the
+ * run. A time-budgeted run calls it again whenever its epochs are resized (runTraining), so that a
+ * run cut to a few dozen steps is not all warm-up and still anneals.
+ */
+export function warmupStepsFor(totalSteps: number): number {
+  return Math.max(0, Math.min(totalSteps - 1, TRAINING_DEFAULTS.maxWarmupSteps, Math.round(totalSteps * TRAINING_DEFAULTS.warmupFraction)))
+}
+
 export function targetStepsFor(trainingCases: number): number {
   return Math.min(TRAINING_DEFAULTS.maxTargetSteps, Math.max(TRAINING_DEFAULTS.minTargetSteps, TRAINING_DEFAULTS.stepsPerTrainingCase * trainingCases))
 }
@@ -372,7 +381,7 @@ export function planTraining(inputs: PlanInputs): TrainingPlan {
   const schedule = options.schedule ?? TRAINING_DEFAULTS.schedule
   const patience = options.patience ?? TRAINING_DEFAULTS.patience
   if (options.plateauPatience !== undefined && schedule !== 'plateau') throw invalid(`plateauPatience applies to the 'plateau' schedule only, not '${schedule}'`)
-  const warmupSteps = Math.min(totalSteps - 1, options.warmupSteps ?? Math.min(TRAINING_DEFAULTS.maxWarmupSteps, Math.round(totalSteps * TRAINING_DEFAULTS.warmupFraction)))
+  const warmupSteps = options.warmupSteps === undefined ? warmupStepsFor(totalSteps) : Math.min(totalSteps - 1, options.warmupSteps)
 
   return {
     epochs,

@@ -13,6 +13,7 @@ import { readRunRecord, runTraining, type RunTrainingOptions } from '../../../..
 import { chooseTrainingWorkers } from '../../../../src/engine/train/parallel/trainingWorkers'
 import type { TrainRequest } from '../../../../src/shared/engineProtocol'
 import { ETA_MIN_STEPS } from '../../../../src/engine/train/progressMeter'
+import { warmupStepsFor } from '../../../../src/engine/train/trainingPlan'
 import type { TrainingEpochEvent, TrainingPreparing, TrainingProgress, TrainingResult, TrainingStarted } from '../../../../src/shared/training'
 import { createTrainingFixture, tinyRequest, type TrainingFixture } from './trainingFixtures'
 
@@ -136,6 +137,24 @@ describe('runTraining with a time budget', () => {
     expect(result.seconds).toBeGreaterThan(budgetSeconds - 2 * epochSeconds)
     const record = await readRunRecord(path.join(fixture.modelsDir, result.version))
     expect(record.plan.epochs).toBe(result.epochsCompleted)
+    // The warm-up follows the run's final length, not the first estimate's 600 steps (30 of warm-up):
+    // the rate reaches the peak within the run and then decays.
+    const totalSteps = record.plan.epochs * record.plan.stepsPerEpoch
+    expect(totalSteps).toBeLessThan(600)
+    expect(record.plan.warmupSteps).toBe(warmupStepsFor(totalSteps))
+    expect(record.plan.warmupSteps).toBeLessThan(30)
+    const rates = progress.filter((p) => p.phase === 'training' && p.step > 0).map((p) => p.learningRate)
+    expect(Math.max(...rates)).toBeGreaterThan(0.9 * record.plan.learningRate)
+    expect(rates.at(-1) ?? Infinity).toBeLessThan(record.plan.learningRate / 2)
+  })
+
+  it('keeps a warm-up the user set when the budget resizes the run', async () => {
+    let fakeMs = 0
+    const now = (): number => (fakeMs += 40)
+    const { result } = await train(tinyRequest(fixture, { epochs: undefined, minutes: 0.1, warmupSteps: 7 }), undefined, { now })
+    const record = await readRunRecord(path.join(fixture.modelsDir, result.version))
+    expect(record.plan.epochs * record.plan.stepsPerEpoch).toBeLessThan(600)
+    expect(record.plan.warmupSteps).toBe(7)
   })
 })
 
