@@ -325,7 +325,8 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
       if (epochs === plan.epochs) return
       // A warm-up that follows the default rule follows the new length: sized for the first estimate
       // (600 steps for a small project), it was the whole of a one-minute run, which then never
-      // annealed. A warm-up the user set stays as set.
+      // annealed. A warm-up the user set stays as set (unless it equals the rule's, which then
+      // follows the rule: indistinguishable, and harmless).
       const derivedWarmup = plan.warmupSteps === warmupStepsFor(totalSteps)
       plan.epochs = epochs
       totalSteps = epochs * plan.stepsPerEpoch

@@ -153,13 +153,6 @@ export function fixedSplit(ids: readonly string[], validationIds: readonly strin
 }
 
 /**
- * The steps a default run aims for: 75 per training case, 600–20,000. Measured on the 41
- * hippocampus cases (docs/TRAINING.md): 340 steps (the old default) left the model under-trained
- * and over-segmenting, 1,700 reached 0.87 Dice on unseen cases; 75 × 26 training cases ≈ 1,950 is
- * what 15 minutes on 2 cores buy with the 32×48×32 patch (1,924 measured), so for that data the
- * budget, not the target, ends the run. Small projects (the demo) finish in a few minutes.
- */
-/**
  * The default warm-up of a run of `totalSteps`: 5 % of it, at most 200, and always shorter than the
  * run. A time-budgeted run calls it again whenever its epochs are resized (runTraining), so that a
  * run cut to a few dozen steps is not all warm-up and still anneals.
@@ -168,6 +161,14 @@ export function warmupStepsFor(totalSteps: number): number {
   return Math.max(0, Math.min(totalSteps - 1, TRAINING_DEFAULTS.maxWarmupSteps, Math.round(totalSteps * TRAINING_DEFAULTS.warmupFraction)))
 }
 
+/**
+ * The steps a default run aims for: 75 per training case, 600–20,000. Measured on the 41
+ * hippocampus cases (docs/TRAINING.md): 340 steps (the old default) left the model under-trained
+ * and over-segmenting, 1,700 reached 0.87 Dice on unseen cases; 75 × 26 training cases ≈ 1,950 is
+ * what 15 minutes on 2 cores bought with the 32×48×32 patch (1,924 measured), so that the step count,
+ * not a guess, sizes the run; since validation runs in the gradient workers that data reaches the
+ * target in 13–14 minutes. Small projects (the demo) finish in a few minutes.
+ */
 export function targetStepsFor(trainingCases: number): number {
   return Math.min(TRAINING_DEFAULTS.maxTargetSteps, Math.max(TRAINING_DEFAULTS.minTargetSteps, TRAINING_DEFAULTS.stepsPerTrainingCase * trainingCases))
 }
