@@ -12,6 +12,7 @@ export { releaseAbandonedTape } from './batchLoss'
 import { DEFAULT_LOSS, type LossPlan } from '../../shared/training'
 import { checkLossClasses } from './losses'
 import { checkedOnGpu, RESUME_ON_ANOTHER_BACKEND } from '../backends/webgpu/gpuErrors'
+import type { RemoteTilePredictor } from '../gpuHost/activeGpuHost'
 
 export interface StepModel {
   model: tf.LayersModel
@@ -35,7 +36,7 @@ export interface TrainingStepper {
    * Where the stepper has idle compute of its own (the data-parallel workers): prediction tiles
    * [B, D, H, W, C] of the current weights → probabilities [B, D, H, W, K], for validation.
    */
-  predictTiles?: (input: Float32Array, shape: [number, number, number, number, number]) => Promise<Float32Array>
+  predictTiles?: RemoteTilePredictor
   dispose(): Promise<void>
 }
 
