@@ -27,10 +27,14 @@
  *   checked by TrainingOptionsSchema) to compare choices on the same path; reported as an override;
  * - VOXLOOP_BENCH_ALSO_LAST=1 also scores each run's last checkpoint on the same held-out fold when
  *   it is not the best one (the version's model): best-by-validation against the final, annealed
- *   weights, paired on one run. Printed only; the report's rows stay the version's model.
+ *   weights, paired on one run. Printed only; the report's rows stay the version's model;
+ * - VOXLOOP_BENCH_KEEP_MODELS=<folder> copies each fold's version folder (the checkpoints, run.json
+ *   with its plan) to <folder>/fold-<n>/, with the fold's held-out ids in held-out.json, before the
+ *   throw-away project is removed: other prediction settings can then be scored on the same
+ *   trained models (`voxloop predict <image> --model <folder>/fold-<n>/<version>`).
  * The full run takes about 5 × 15 minutes on 2 cores.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
@@ -82,6 +86,17 @@ interface FoldResult {
 const labelFold = (report: EvaluationReport, labelId: number): LabelFold => foldLabelScores(report, labelId)
 
 const ALSO_LAST = process.env.VOXLOOP_BENCH_ALSO_LAST === '1'
+const KEEP_MODELS = process.env.VOXLOOP_BENCH_KEEP_MODELS ? path.resolve(process.env.VOXLOOP_BENCH_KEEP_MODELS) : null
+
+/** VOXLOOP_BENCH_KEEP_MODELS: the fold's version folder and held-out ids, kept beyond the throw-away project. */
+async function keepModel(versionDir: string, version: string, heldOut: readonly string[], fold: number): Promise<void> {
+  if (!KEEP_MODELS) return
+  const target = path.join(KEEP_MODELS, `fold-${fold + 1}`)
+  await mkdir(target, { recursive: true })
+  await cp(versionDir, path.join(target, version), { recursive: true })
+  await writeFileAtomic(path.join(target, 'held-out.json'), JSON.stringify({ fold: fold + 1, version, heldOut }, null, 2))
+  console.log(`  fold ${fold + 1}: model kept in ${path.join(target, version)}`)
+}
 
 /**
  * VOXLOOP_BENCH_ALSO_LAST: the run's last checkpoint scored like its best. The throw-away project's
@@ -133,6 +148,8 @@ async function runFold(fold: number, folds: string[][], allIds: readonly string[
       throw new Error(`fold ${fold + 1}: ${(error as Error).message}`)
     })
     const labels = new Map(LABELS.map((l) => [l.id, labelFold(report, l.id)]))
+    // Kept before the last-checkpoint scoring, which points the throw-away run.json at the last checkpoint.
+    await keepModel(path.join(dir, 'project', 'models', result.version), result.version, heldOut, fold)
     if (ALSO_LAST) await scoreLastCheckpoint(app, path.join(dir, 'project', 'models', result.version), result.version, heldOut, fold)
     console.log(
       `  fold ${fold + 1}: ${result.status} after ${result.epochsCompleted} epoch(s), ${result.step} steps, ${fmt(result.seconds / 60, 2)} min; held-out ` +
