@@ -62,6 +62,8 @@ export interface PredictCaseResult {
   score: number
   /** Forward passes per patch: 1, or 1 + the model's training mirror axes under mirror TTA. */
   ttaPasses: number
+  /** Passes of the tile grid, each moved (src/engine/infer/gridShifts.ts; 1 for a large case). */
+  gridPasses: number
   seconds: number
 }
 

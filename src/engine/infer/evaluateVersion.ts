@@ -3,7 +3,8 @@
  * scored on its own grid against its label (per label Dice, IoU, sensitivity, specificity, and the
  * surface metrics in mm on the case's own voxel spacing: HD95, normalised surface Dice, volume ratio;
  * and per case the pixel accuracy, background included).
- * Each prediction gets the version's recorded post-processing first, as every prediction does.
+ * Each case is predicted as the Predict button does: the tile grid's passes (gridShifts.ts), then
+ * the version's recorded post-processing.
  */
 import type { EvaluateRequest } from '../../shared/engineProtocol'
 import { VoxloopError } from '../../shared/errors'
@@ -13,6 +14,7 @@ import { DEFAULT_SURFACE_TOLERANCE_MM } from '../train/surfaceMetrics'
 import { pixelAccuracy } from '../train/metrics'
 import { averageScores, caseScores, meanForegroundDice } from '../train/validationScores'
 import { loadVersionModel } from './loadVersionModel'
+import { gridShiftsOfPlan } from './gridShifts'
 import { applyPostprocessing, classIndexOf } from './postprocessing'
 import { predictPreparedCase } from './predictCase'
 
@@ -25,7 +27,12 @@ export async function evaluateVersion(request: EvaluateRequest, betweenBatches: 
       if (!files.labelPath) throw new VoxloopError('INVALID_ARGUMENT', `case ${files.id} has no saved label to evaluate against`)
       const volumes = await readCaseVolumes(files, plan.classes)
       const prepared = prepareCaseVolumes({ ...volumes, classLabels: null }, prepareOptionsOf(plan))
-      const predicted = await predictPreparedCase(model, prepared, plan.classes.length + 1, { patchShape: plan.patchSize, batchSize: plan.batchSize, betweenBatches })
+      const predicted = await predictPreparedCase(model, prepared, plan.classes.length + 1, {
+        patchShape: plan.patchSize,
+        batchSize: plan.batchSize,
+        gridShifts: gridShiftsOfPlan(plan, prepared.shape),
+        betweenBatches
+      })
       const { dims, spacing } = volumes.image.header
       const classIndices = applyPostprocessing(predicted.classIndices, dims, postprocessing, classIndexOf(plan.classes))
       const perLabel = caseScores(classIndices, volumes.classLabels as Uint8Array, plan.classes, { dims, spacingMm: spacing, toleranceMm: DEFAULT_SURFACE_TOLERANCE_MM })

@@ -17,6 +17,8 @@ export interface CasePredictionOptions {
   /** Patches per forward pass; default 2. */
   batchSize?: number
   betweenBatches?: SlidingWindowOptions['betweenBatches']
+  /** Tile-grid passes averaged (gridShifts.ts); default one plain pass. */
+  gridShifts?: SlidingWindowOptions['gridShifts']
   /** Computes the tiles instead of `model` on this thread (training's workers, TrainingStepper.predictTiles); `model` must hold the same weights. */
   tiles?: RemoteTilePredictor
 }
@@ -36,6 +38,7 @@ export async function predictPreparedCase(model: tf.LayersModel, prepared: Prepa
     overlap: options.overlap ?? 0.5,
     batchSize: options.batchSize ?? 2,
     padValues: prepared.padValues,
+    ...(options.gridShifts ? { gridShifts: options.gridShifts } : {}),
     ...(options.betweenBatches ? { betweenBatches: options.betweenBatches } : {})
   })
   return { probabilities, classIndices: predictionToOriginalGrid(probabilities, classes, prepared) }

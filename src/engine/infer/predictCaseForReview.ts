@@ -7,6 +7,7 @@ import type * as tf from '@tensorflow/tfjs'
 import type { PredictCaseRequest, PredictCaseResult } from '../../shared/engineProtocol'
 import { prepareCaseVolumes, prepareOptionsOf, readCaseVolumes } from '../train/caseVolumes'
 import { mirrorAxesOf } from '../train/mirrorAxes'
+import { gridShiftsOfPlan } from './gridShifts'
 import { loadVersionModel, type VersionModel } from './loadVersionModel'
 import { predictForReview } from './predictForReview'
 
@@ -41,6 +42,7 @@ export async function predictCaseForReview(request: PredictCaseRequest, betweenB
     tta: request.tta,
     mirrorAxes: mirrorAxesOf(plan),
     batchSize: plan.batchSize,
+    gridShifts: gridShiftsOfPlan(plan, prepared.shape),
     betweenBatches,
     postprocessing
   })

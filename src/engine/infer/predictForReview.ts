@@ -32,6 +32,8 @@ export interface ReviewPredictionOptions {
   /** Patches per forward pass; default 2. */
   batchSize?: number
   betweenBatches?: SlidingWindowOptions['betweenBatches']
+  /** Tile-grid passes averaged (gridShifts.ts, gridShiftsOfPlan); default one plain pass. */
+  gridShifts?: SlidingWindowOptions['gridShifts']
   /** The model's recorded post-processing, applied to the label map on the case's own grid; default none. */
   postprocessing?: Pick<PostprocessingPlan, 'steps' | 'connectivity'> | null
 }
@@ -45,6 +47,8 @@ export interface ReviewPrediction {
   score: number
   /** Forward passes per patch (1 without mirror TTA). */
   ttaPasses: number
+  /** Passes of the tile grid, each moved (1: one plain pass). */
+  gridPasses: number
 }
 
 export async function predictForReview(model: tf.LayersModel, prepared: PreparedCase, options: ReviewPredictionOptions): Promise<ReviewPrediction> {
@@ -60,6 +64,7 @@ export async function predictForReview(model: tf.LayersModel, prepared: Prepared
     overlap: options.overlap ?? 0.5,
     batchSize: options.batchSize ?? 2,
     padValues: prepared.padValues,
+    ...(options.gridShifts ? { gridShifts: options.gridShifts } : {}),
     ...(options.betweenBatches ? { betweenBatches: options.betweenBatches } : {})
   })
   const entropy = normalisedEntropy(probabilities, classCount)
@@ -73,6 +78,6 @@ export async function predictForReview(model: tf.LayersModel, prepared: Prepared
   for (let v = 0; v < classIndices.length; v++) labels[v] = labelOfClass[classIndices[v] as number] as number
   // On the case's own grid, where the components were counted when the steps were chosen.
   const processed = applyPostprocessing(labels, dimsFromShape(prepared.original.shape), options.postprocessing)
-  return { labels: processed, uncertainty: valuesToOriginalGrid(entropy, 1, prepared), score, ttaPasses: mirrors.length ? mirrors.length + 1 : 1 }
+  return { labels: processed, uncertainty: valuesToOriginalGrid(entropy, 1, prepared), score, ttaPasses: mirrors.length ? mirrors.length + 1 : 1, gridPasses: options.gridShifts?.length ?? 1 }
 }
 

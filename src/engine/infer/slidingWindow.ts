@@ -32,6 +32,12 @@ export interface SlidingWindowOptions {
    * Each batch's probabilities must have the shape `predictor`'s would; they are checked.
    */
   remote?: RemoteTilePredictor | null
+  /**
+   * Passes of the whole tiling, each with the tile grid moved by a margin [d, h, w]: the tiles are
+   * spread over the volume padded by the margin on every side (gridShiftMargins). Each pass is
+   * blended and normalised on its own, then the passes are averaged. Default [[0, 0, 0]], one pass.
+   */
+  gridShifts?: readonly Shape3[]
 }
 
 export const DEFAULT_OVERLAP = 0.5
@@ -52,9 +58,17 @@ export function tileOrigins(volume: number, patch: number, overlap: number): num
   return Array.from({ length: count }, (_, i) => Math.round((i * (volume - patch)) / (count - 1)))
 }
 
-/** Every patch origin [d, h, w] for a volume, d slowest. */
-export function tilePositions(volumeShape: Shape3, patchShape: Shape3, overlap = DEFAULT_OVERLAP): Shape3[] {
-  const [ds, hs, ws] = [0, 1, 2].map((axis) => tileOrigins(volumeShape[axis] as number, patchShape[axis] as number, overlap)) as [number[], number[], number[]]
+/**
+ * Every patch origin [d, h, w] for a volume, d slowest. With a margin, the origins tile the volume
+ * padded by that many voxels on each side of each axis (in the volume's coordinates, so some are
+ * negative): the same coverage with the grid moved.
+ */
+export function tilePositions(volumeShape: Shape3, patchShape: Shape3, overlap = DEFAULT_OVERLAP, margin: Shape3 = [0, 0, 0]): Shape3[] {
+  const [ds, hs, ws] = [0, 1, 2].map((axis) => {
+    const m = margin[axis] as number
+    if (!(Number.isInteger(m) && m >= 0)) throw new VoxloopError('INVALID_ARGUMENT', `a tiling margin must be a non-negative integer, got ${m}`)
+    return tileOrigins((volumeShape[axis] as number) + 2 * m, patchShape[axis] as number, overlap).map((o) => o - m)
+  }) as [number[], number[], number[]]
   const out: Shape3[] = []
   for (const d of ds) for (const h of hs) for (const w of ws) out.push([d, h, w])
   return out
@@ -137,12 +151,38 @@ async function remoteTiles(remote: RemoteTilePredictor, input: Float32Array, sha
  * created and disposed per batch; the sums live in plain arrays, so tf.memory() is unchanged after.
  */
 export async function slidingWindowPredict(image: ChannelsLastImage, predictor: PatchPredictor, classes: number, options: SlidingWindowOptions): Promise<Float32Array> {
-  const { patchShape } = options
   const batchSize = options.batchSize ?? 2
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new VoxloopError('INVALID_ARGUMENT', `batch size must be a positive integer, got ${batchSize}`)
   if (!(Number.isInteger(classes) && classes >= 1)) throw new VoxloopError('INVALID_ARGUMENT', `classes must be a positive integer, got ${classes}`)
+  const shifts = options.gridShifts ?? [[0, 0, 0]]
+  if (shifts.length === 0) throw new VoxloopError('INVALID_ARGUMENT', 'gridShifts needs at least one margin')
+  const passes = shifts.map((margin) => tilePositions(image.shape, options.patchShape, options.overlap ?? DEFAULT_OVERLAP, margin))
+  const tileBatches = passes.reduce((n, positions) => n + Math.ceil(positions.length / batchSize), 0)
+  let total: Float32Array | null = null
+  let batchesBefore = 0
+  for (const positions of passes) {
+    const pass = await blendedPass(image, predictor, classes, options, positions, batchSize, { before: batchesBefore, of: tileBatches })
+    batchesBefore += Math.ceil(positions.length / batchSize)
+    if (!total) total = pass
+    else for (let i = 0; i < total.length; i++) total[i] = (total[i] as number) + (pass[i] as number)
+  }
+  const sums = total as Float32Array
+  if (passes.length > 1) for (let i = 0; i < sums.length; i++) sums[i] = (sums[i] as number) / passes.length
+  return sums
+}
+
+/** One tiling's tiles predicted and blended, normalised by the summed weights per voxel. */
+async function blendedPass(
+  image: ChannelsLastImage,
+  predictor: PatchPredictor,
+  classes: number,
+  options: SlidingWindowOptions,
+  positions: readonly Shape3[],
+  batchSize: number,
+  batches: { before: number; of: number }
+): Promise<Float32Array> {
+  const { patchShape } = options
   const { shape, channels } = image
-  const positions = tilePositions(shape, patchShape, options.overlap ?? DEFAULT_OVERLAP)
   const weights = gaussianWeights(patchShape, options.sigmaFraction ?? DEFAULT_SIGMA_FRACTION)
   const voxels = voxelCountOfShape(shape)
   const sums = new Float32Array(voxels * classes)
@@ -158,8 +198,8 @@ export async function slidingWindowPredict(image: ChannelsLastImage, predictor: 
       extractPatchInto(source, origin, patchShape, padding, input.subarray(b * patchVoxels * channels, (b + 1) * patchVoxels * channels), null)
     })
     // On webgpu, a GPU error during the batch fails it here (gpuErrors.ts) instead of blending zeros or NaN.
-    const batchNumber = first / batchSize + 1
-    const work = { at: `at prediction tile batch ${batchNumber} of ${Math.ceil(positions.length / batchSize)}`, then: PREDICT_ON_ANOTHER_BACKEND }
+    const batchNumber = batches.before + first / batchSize + 1
+    const work = { at: `at prediction tile batch ${batchNumber} of ${batches.of}`, then: PREDICT_ON_ANOTHER_BACKEND }
     const tileShape: [number, number, number, number, number] = [batch.length, patchShape[0], patchShape[1], patchShape[2], channels]
     const remote = options.remote
     const probabilities = remote

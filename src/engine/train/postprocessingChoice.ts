@@ -1,13 +1,15 @@
 /**
- * The end of a finished training run: its best model predicts the validation cases once more (as
- * validation does: sliding window, back onto each case's own grid), and the post-processing that
- * raises their Dice is chosen (infer/postprocessing.ts) for run.json and every later prediction.
- * Costs about one validation pass plus loading the best checkpoint.
+ * The end of a finished training run: its best model predicts the validation cases once more, as
+ * the Predict button will (the tile grid's passes, infer/gridShifts.ts, then back onto each case's
+ * own grid), and the post-processing that raises their Dice is chosen (infer/postprocessing.ts) for
+ * run.json and every later prediction: the choice is made on the predictions it will be applied to.
+ * Costs about one validation pass per grid pass (8 for a small 3D case) plus loading the best checkpoint.
  */
 import { VoxloopError } from '../../shared/errors'
 import type { PostprocessingPlan } from '../../shared/postprocessing'
 import type { TrainingPlan } from '../../shared/training'
 import { dimsFromShape } from '../data/layout'
+import { gridShiftsOfPlan } from '../infer/gridShifts'
 import { predictPreparedCase } from '../infer/predictCase'
 import { choosePostprocessing, type ValidationPrediction } from '../infer/postprocessing'
 import { loadCheckpointModel } from './checkpoint'
@@ -18,7 +20,7 @@ export interface PostprocessingChoiceInputs {
   dir: string
   best: string
   heldOut: readonly HeldOut[]
-  plan: Pick<TrainingPlan, 'patchSize' | 'batchSize' | 'classes'>
+  plan: Pick<TrainingPlan, 'patchSize' | 'batchSize' | 'classes' | 'architecture' | 'model'>
   /** Awaited between prediction batches; throws CANCELLED to give up. */
   betweenBatches: () => Promise<void>
 }
@@ -37,6 +39,7 @@ export async function choosePostprocessingForRun(inputs: PostprocessingChoiceInp
       const { classIndices } = await predictPreparedCase(model, heldOut.prepared, inputs.plan.classes.length + 1, {
         patchShape: inputs.plan.patchSize,
         batchSize: inputs.plan.batchSize,
+        gridShifts: gridShiftsOfPlan(inputs.plan, heldOut.prepared.shape),
         betweenBatches: inputs.betweenBatches
       })
       predictions.push({ predicted: classIndices, reference: heldOut.reference, dims: dimsFromShape(heldOut.prepared.original.shape) })

@@ -84,7 +84,7 @@ async function predictFile(app: VoxloopApp, file: string, options: PredictComman
   const caseId = path.basename(file).replace(NIFTI_NAME, '')
   const report = await predictInto(app, file, caseId, path.resolve(options.model), path.resolve(options.out ?? path.dirname(file)), options)
   process.stdout.write(
-    options.json ? `${JSON.stringify(report, null, 2)}\n` : `${report.labels}\n${report.uncertaintyMap}\nuncertainty ${report.uncertainty.toFixed(3)}, ${report.seconds.toFixed(1)} s\n`
+    options.json ? `${JSON.stringify(report, null, 2)}\n` : `${report.labels}\n${report.uncertaintyMap}\nuncertainty ${report.uncertainty.toFixed(3)}, ${report.gridPasses} tile-grid pass(es), ${report.seconds.toFixed(1)} s\n`
   )
   return 0
 }
@@ -94,6 +94,7 @@ interface FilePrediction {
   model: string
   uncertainty: number
   ttaPasses: number
+  gridPasses: number
   seconds: number
   labels: string
   uncertaintyMap: string
@@ -116,5 +117,5 @@ async function predictInto(app: VoxloopApp, file: string, caseId: string, modelD
   if (options.tta && result.ttaPasses === 1) {
     process.stderr.write(`--tta: model ${result.version} was trained without mirroring, so mirror test-time augmentation has no axis it may use; predicted once\n`)
   }
-  return { caseId, model: result.version, uncertainty: result.score, ttaPasses: result.ttaPasses, seconds: result.seconds, labels: labelsFile, uncertaintyMap: uncertaintyFile }
+  return { caseId, model: result.version, uncertainty: result.score, ttaPasses: result.ttaPasses, gridPasses: result.gridPasses, seconds: result.seconds, labels: labelsFile, uncertaintyMap: uncertaintyFile }
 }

@@ -47,6 +47,20 @@ describe('tileOrigins', () => {
     expect(() => tileOrigins(0, 8, 0.5)).toThrow(/positive integer/)
     expect(() => tileOrigins(10, 8, 1)).toThrow(/overlap/)
   })
+
+  it('moves the grid by a margin: the tiles of the volume padded on each side, in the volume\'s coordinates', () => {
+    // The hippocampus's median case on its 32×48×32 patch: 2 tiles per axis either way.
+    expect(tilePositions([35, 51, 36], [32, 48, 32], 0.5).map((p) => p[0])).toEqual([0, 0, 0, 0, 3, 3, 3, 3])
+    const moved = tilePositions([35, 51, 36], [32, 48, 32], 0.5, [4, 0, 2])
+    expect([...new Set(moved.map((p) => p[0]))]).toEqual([-4, 7])
+    expect([...new Set(moved.map((p) => p[1]))]).toEqual([0, 3])
+    expect([...new Set(moved.map((p) => p[2]))]).toEqual([-2, 6])
+    // Still every voxel covered.
+    const covered = new Uint8Array(35)
+    for (const o of [-4, 7]) for (let v = Math.max(0, o); v < Math.min(35, o + 32); v++) covered[v] = 1
+    expect(covered.every((c) => c === 1)).toBe(true)
+    expect(() => tilePositions([8, 8, 8], [4, 4, 4], 0.5, [-1, 0, 0])).toThrow(/margin/)
+  })
 })
 
 describe('gaussianWeights', () => {
@@ -123,6 +137,36 @@ describe('slidingWindowPredict', () => {
     // Probabilities stay probabilities after blending.
     for (let v = 0; v < one.length; v += 2) expect((one[v] as number) + (one[v + 1] as number)).toBeCloseTo(1, 5)
     expect(tf.memory().numTensors).toBe(before)
+  })
+
+  it('averages the passes of moved tile grids, each blended on its own', async () => {
+    const input = image([20, 17, 9], 1, 5)
+    // Depends on the whole patch, as a U-Net does, so that where the grid lies changes the output.
+    const predictor = (batch: tf.Tensor5D): tf.Tensor5D =>
+      tf.tidy(() => {
+        const mean = tf.mean(batch, [1, 2, 3], true)
+        return tf.softmax(tf.concat([tf.add(batch, mean), tf.sub(batch, mean)], 4)) as tf.Tensor5D
+      })
+    const options = { patchShape: [8, 8, 8] as Shape3, batchSize: 3 }
+    const plain = await slidingWindowPredict(input, predictor, 2, options)
+    const explicit = await slidingWindowPredict(input, predictor, 2, { ...options, gridShifts: [[0, 0, 0]] })
+    expect(explicit).toEqual(plain)
+    const moved = await slidingWindowPredict(input, predictor, 2, { ...options, gridShifts: [[2, 3, 1]] })
+    expect(Math.max(...moved.map((x, i) => Math.abs(x - (plain[i] as number))))).toBeGreaterThan(1e-3)
+    const seen: number[] = []
+    const both = await slidingWindowPredict(
+      input,
+      (batch) => {
+        seen.push(batch.shape[0])
+        return predictor(batch)
+      },
+      2,
+      { ...options, gridShifts: [[0, 0, 0], [2, 3, 1]] }
+    )
+    expect(seen.reduce((a, b) => a + b, 0)).toBe(tilePositions([20, 17, 9], [8, 8, 8]).length + tilePositions([20, 17, 9], [8, 8, 8], 0.5, [2, 3, 1]).length)
+    for (let i = 0; i < both.length; i++) expect(both[i]).toBeCloseTo(((plain[i] as number) + (moved[i] as number)) / 2, 6)
+    for (let v = 0; v < both.length; v += 2) expect((both[v] as number) + (both[v + 1] as number)).toBeCloseTo(1, 5)
+    await expect(slidingWindowPredict(input, predictor, 2, { ...options, gridShifts: [] })).rejects.toThrow(/at least one/)
   })
 
   it('stops when betweenBatches throws (cancel)', async () => {

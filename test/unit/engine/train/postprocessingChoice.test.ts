@@ -1,7 +1,8 @@
 /**
  * Post-processing chosen at the end of a real (tiny) training run and applied by every prediction:
- * run.json records the decision with the Dice that justified it (its "before" is exactly the best
- * epoch's validation Dice: the best model, predicted as validation predicts); prediction for review
+ * run.json records the decision with the Dice that justified it (its "before" is exactly what
+ * evaluation scores without post-processing: the best model, predicted as the Predict button
+ * predicts, with the tile grid's passes); prediction for review
  * and evaluation apply the recorded steps on the case's own grid, and a version without the field
  * predicts as before; a cancel while choosing leaves a completed version without post-processing.
  */
@@ -60,8 +61,9 @@ async function predictLabels(version: string, caseId: string): Promise<LabelArra
 }
 
 describe('post-processing chosen at the end of training', () => {
-  // Two validation cases; a weak 2-epoch model whose predictions have stray islands.
-  const options = { epochs: 2, validationFraction: 0.5, seed: 5 }
+  // Two validation cases; a weak 2-epoch model whose predictions have stray islands (with seed 8
+  // even after the 8 grid passes average them; with seed 5 they no longer had any).
+  const options = { epochs: 2, validationFraction: 0.5, seed: 8 }
   // One trained version for the first two tests (the second rewrites its run.json).
   let trained: Promise<TrainingResult> | null = null
   const trainedOnce = (): Promise<TrainingResult> => (trained ??= train(tinyRequest(fixture, options)))
@@ -77,9 +79,6 @@ describe('post-processing chosen at the end of training', () => {
     // nnU-Net's order: the whole foreground, then each label (ids 1 and 2 of the fixture).
     expect(chosen.trials.map((t) => t.target)).toEqual(['foreground', 1, 2])
     expect(chosen.steps).toEqual(chosen.trials.filter((t) => t.kept).map((t) => t.target))
-    // The best model predicted the validation cases as validation does: "before" is the best epoch's Dice.
-    expect(chosen.trials[0]?.before.perLabel.map((l) => l.dice)).toEqual(result.best?.perLabel.map((l) => l.dice))
-    expect(chosen.trials[0]?.before.meanForegroundDice).toBe(result.best?.meanForegroundDice)
     expect(chosen.seconds).toBeGreaterThan(0)
     for (const trial of chosen.trials) {
       if (trial.kept) expect(trial.removedVoxels).toBeGreaterThan(0)
@@ -90,12 +89,19 @@ describe('post-processing chosen at the end of training', () => {
     const result = await trainedOnce()
     const record = await readRunRecord(versionPath(result.version))
     const chosen = record.postprocessing as PostprocessingPlan
-    const [caseId] = record.plan.validationCaseIds as [string]
+    const validation = fixture.cases.filter((c) => record.plan.validationCaseIds.includes(c.id))
 
     // An older version (no field): the plain prediction.
     await rewriteRunJson(result.version, ({ postprocessing: _dropped, ...rest }) => rest)
-    const plain = await predictLabels(result.version, caseId)
-    expect(keepLargestComponent(plain, DIMS, 'foreground').components).toBeGreaterThan(1) // else this test proves nothing
+    // The choice predicted the validation cases as the Predict button does: its "before" is what
+    // evaluation scores without post-processing.
+    const unprocessed = await evaluateVersion({ modelsDir: fixture.modelsDir, version: result.version, cases: validation }, async () => undefined)
+    expect(chosen.trials[0]?.before.perLabel.map((l) => l.dice)).toEqual(unprocessed.mean.perLabel.map((l) => l.dice))
+    const plains = await Promise.all(record.plan.validationCaseIds.map(async (id) => ({ id, labels: await predictLabels(result.version, id) })))
+    // A case with stray islands, else this test proves nothing.
+    const withIslands = plains.find((p) => keepLargestComponent(p.labels, DIMS, 'foreground').components > 1)
+    expect(withIslands).toBeDefined()
+    const { id: caseId, labels: plain } = withIslands as { id: string; labels: LabelArray }
 
     // Every step forced on: prediction applies them in order (label ids 1 and 2 are the map's values).
     const forced: PostprocessingPlan = { ...chosen, steps: ['foreground', 1, 2] }
@@ -108,13 +114,12 @@ describe('post-processing chosen at the end of training', () => {
 
     // The recorded decision: evaluation on the validation cases scores what the decision ended with.
     await rewriteRunJson(result.version, (r) => ({ ...r, postprocessing: chosen }))
-    const validation = fixture.cases.filter((c) => record.plan.validationCaseIds.includes(c.id))
     const report = await evaluateVersion({ modelsDir: fixture.modelsDir, version: result.version, cases: validation }, async () => undefined)
     expect(report.postprocessing).toEqual(chosen.steps)
     const last = chosen.trials.at(-1)
     const final = last?.kept ? last.after : last?.before
     expect(report.mean.perLabel.map((l) => l.dice)).toEqual(final?.perLabel.map((l) => l.dice))
-  })
+  }, 180_000) // trains the shared model when run alone; each case is predicted with 8 grid passes
 
   it('a cancel while choosing ends the run promptly as completed, with no post-processing recorded', async () => {
     let lastEpochSaved = false
