@@ -31,14 +31,25 @@
  * - VOXLOOP_BENCH_KEEP_MODELS=<folder> copies each fold's version folder (the checkpoints, run.json
  *   with its plan) to <folder>/fold-<n>/, with the fold's held-out ids in held-out.json, before the
  *   throw-away project is removed: other prediction settings can then be scored on the same
- *   trained models (`voxloop predict <image> --model <folder>/fold-<n>/<version>`).
+ *   trained models (`voxloop predict <image> --model <folder>/fold-<n>/<version>`);
+ * - VOXLOOP_BENCH_SCORE_KEPT=<folder> trains nothing: a copy of each kept fold's model (above) gets
+ *   its post-processing chosen again as the end of its run now would (choosePostprocessingForRun on
+ *   its own internal validation cases, in this process), then is scored on its held-out fold by the
+ *   same `TrainingService.evaluate` call, all with the working tree's code. Paired with the run that
+ *   kept them, this measures a prediction change on the same trained weights. Reported, never judged.
  * The full run takes about 5 × 15 minutes on 2 cores.
  */
-import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
+import { activateBackend } from '../../src/engine/backends/activateBackend'
+import { prepareCaseVolumes, prepareOptionsOf, readCaseVolumes } from '../../src/engine/train/caseVolumes'
+import { choosePostprocessingForRun } from '../../src/engine/train/postprocessingChoice'
+import { readRunRecord, writeRunRecord } from '../../src/engine/train/runRecord'
+import type { HeldOutSource } from '../../src/engine/train/validate'
 import type { VoxloopApp } from '../../src/main/app/VoxloopApp'
+import type { CaseFiles } from '../../src/shared/engineProtocol'
 import { writeFileAtomic } from '../../src/node/storage/durableWrite'
 import {
   assignFolds,
@@ -165,7 +176,95 @@ async function runFold(fold: number, folds: string[][], allIds: readonly string[
   }
 }
 
+const SCORE_KEPT = process.env.VOXLOOP_BENCH_SCORE_KEPT ? path.resolve(process.env.VOXLOOP_BENCH_SCORE_KEPT) : null
+
+/**
+ * VOXLOOP_BENCH_SCORE_KEPT: the post-processing of a copied version chosen again, as the end of its
+ * run would now choose it, on the run's own internal validation cases.
+ */
+async function chooseAgain(versionDir: string): Promise<string> {
+  const record = await readRunRecord(versionDir)
+  const best = record.checkpoints.best
+  if (!best) throw new Error(`${versionDir} has no best checkpoint`)
+  const heldOut: HeldOutSource[] = record.plan.validationCaseIds.map((id) => ({
+    id,
+    load: async () => {
+      const volumes = await readCaseVolumes(hippocampusCaseFiles(id), record.plan.classes)
+      return { id, prepared: prepareCaseVolumes(volumes, prepareOptionsOf(record.plan)), reference: volumes.classLabels as Uint8Array }
+    }
+  }))
+  const chosen = await choosePostprocessingForRun({ dir: versionDir, best, heldOut, plan: record.plan, betweenBatches: async () => undefined })
+  if (!chosen) throw new Error(`${versionDir}: the post-processing choice was cancelled`)
+  await writeRunRecord(versionDir, { ...record, postprocessing: chosen })
+  return `post-processing ${JSON.stringify(record.postprocessing?.steps ?? null)} → ${JSON.stringify(chosen.steps)}`
+}
+
+const hippocampusCaseFiles = (id: string): CaseFiles => ({
+  id,
+  imagePath: path.join(HIPPOCAMPUS_DIR, 'imagesTr', `${id}.nii.gz`),
+  labelPath: path.join(HIPPOCAMPUS_DIR, 'labelsTr', `${id}.nii.gz`)
+})
+
+/** VOXLOOP_BENCH_SCORE_KEPT: the kept folds' models scored again, nothing trained. */
+async function scoreKept(folder: string, ids: readonly string[]): Promise<BenchReport> {
+  const folds = (await readdir(folder)).filter((name) => /^fold-\d+$/.test(name)).sort()
+  if (folds.length === 0) throw new Error(`VOXLOOP_BENCH_SCORE_KEPT: ${folder} holds no fold-<n> folder (VOXLOOP_BENCH_KEEP_MODELS makes them)`)
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'voxloop-bench-kept-'))
+  let app: VoxloopApp | null = null
+  const backend = await activateBackend('auto')
+  const loadAtStart = loadAverage()
+  const rows: BenchRow[] = []
+  const perLabel = new Map<number, number[]>(LABELS.map((l) => [l.id, []]))
+  const ratios = new Map<number, number[]>(LABELS.map((l) => [l.id, []]))
+  try {
+    await importCuratedProject(path.join(dir, 'project'), HIPPOCAMPUS_DIR)
+    app = await openBenchApp(dir, path.join(dir, 'project'), 'kept')
+    for (const fold of folds) {
+      const kept = JSON.parse(await readFile(path.join(folder, fold, 'held-out.json'), 'utf8')) as { fold: number; version: string; heldOut: string[] }
+      const unknown = kept.heldOut.filter((id) => !ids.includes(id))
+      if (unknown.length > 0) throw new Error(`${fold}: held-out ids not in the dataset: ${unknown.join(', ')}`)
+      // A copy: the kept folder stays as its run left it.
+      const modelsDir = path.join(dir, 'kept', fold)
+      await cp(path.join(folder, fold, kept.version), path.join(modelsDir, kept.version), { recursive: true })
+      console.log(`  ${fold}: ${await chooseAgain(path.join(modelsDir, kept.version))}`)
+      const report = await app.training.evaluate(kept.version, [...kept.heldOut], modelsDir)
+      for (const label of LABELS) {
+        const s = labelFold(report, label.id)
+        perLabel.get(label.id)?.push(s.dice)
+        ratios.get(label.id)?.push(...s.volumeRatios)
+        rows.push(
+          { name: `fold ${kept.fold}: ${label.name} Dice`, value: s.dice, unit: 'Dice', note: `kept model ${kept.version}, ${s.dices.length} held-out cases, min ${fmt(Math.min(...s.dices), 3)}` },
+          { name: `fold ${kept.fold}: ${label.name} HD95`, value: s.hd95Mm, unit: 'mm' },
+          { name: `fold ${kept.fold}: ${label.name} volume ratio, median`, value: s.volumeRatioMedian, unit: 'ratio' }
+        )
+      }
+      rows.push({ name: `fold ${kept.fold}: seconds to predict and score`, value: report.seconds, unit: 's', note: `${kept.heldOut.length} cases` })
+      console.log(`  ${fold}: ${LABELS.map((l) => `${l.name} Dice ${fmt(labelFold(report, l.id).dice, 3)}`).join('; ')}; ${fmt(report.seconds, 1)} s`)
+    }
+  } finally {
+    await app?.dispose()
+    await rm(dir, { recursive: true, force: true })
+  }
+  for (const label of LABELS) {
+    const dice = perLabel.get(label.id) as number[]
+    rows.push(
+      { name: `${label.name} Dice, mean ± sd over ${dice.length} kept fold(s)`, value: mean(dice), unit: 'Dice', note: `± ${fmt(sd(dice), 3)}` },
+      { name: `${label.name} volume ratio, median of all held-out cases`, value: median(ratios.get(label.id) as number[]), unit: 'ratio' }
+    )
+  }
+  return {
+    name: 'training-quality',
+    rows,
+    targets: [{ description: `kept models of ${folder} scored again with the working tree's prediction [not judged: nothing trained]`, met: null }],
+    notes: [
+      `VOXLOOP_BENCH_SCORE_KEPT=${folder}: ${folds.length} kept fold model(s), each with its post-processing chosen again (${backend.chosen} in the bench process), scored by TrainingService.evaluate on their held-out folds; nothing trained`, `load average (1/5/15 min) at start ${loadAtStart}, at end ${loadAverage()}`
+    ],
+    environment: { tfjs: tf.version.tfjs, folds: `${folds.length} kept`, seed: SEED, budget: 'none (nothing trained)', options: 'none' }
+  }
+}
+
 async function run(): Promise<BenchReport> {
+  if (SCORE_KEPT) return scoreKept(SCORE_KEPT, (await listHippocampusCases()).map((c) => c.id))
   const ids = (await listHippocampusCases()).map((c) => c.id).sort()
   const folds = assignFolds(ids, FOLD_COUNT, SEED)
   const loadAtStart = loadAverage()
