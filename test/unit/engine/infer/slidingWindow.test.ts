@@ -88,6 +88,13 @@ function image(shape: Shape3, channels: number, seed: number): { image: Float32A
   return { image: seededValues(shape[0] * shape[1] * shape[2] * channels, seed), shape, channels }
 }
 
+/** Not voxel-wise: each patch's output depends on the whole patch, so tiles and blending matter. */
+const wholePatchPredictor = (batch: tf.Tensor5D): tf.Tensor5D =>
+  tf.tidy(() => {
+    const mean = tf.mean(batch, [1, 2, 3], true)
+    return tf.softmax(tf.concat([tf.add(batch, mean), tf.sub(batch, mean)], 4)) as tf.Tensor5D
+  })
+
 describe('slidingWindowPredict', () => {
   const shapes: Array<[Shape3, Shape3, number]> = [
     [[20, 17, 9], [8, 8, 8], 0.5],
@@ -115,12 +122,7 @@ describe('slidingWindowPredict', () => {
 
   it('runs every tile once whatever the batch size, gives the same result, and leaves no tensors behind', async () => {
     const input = image([20, 17, 9], 1, 3)
-    // Not voxel-wise: each patch's output depends on the whole patch, so tiles and blending matter.
-    const predictor = (batch: tf.Tensor5D): tf.Tensor5D =>
-      tf.tidy(() => {
-        const mean = tf.mean(batch, [1, 2, 3], true)
-        return tf.softmax(tf.concat([tf.add(batch, mean), tf.sub(batch, mean)], 4)) as tf.Tensor5D
-      })
+    const predictor = wholePatchPredictor
     const before = tf.memory().numTensors
     const seen: number[] = []
     const counting = (batch: tf.Tensor5D): tf.Tensor5D => {
@@ -141,12 +143,8 @@ describe('slidingWindowPredict', () => {
 
   it('averages the passes of moved tile grids, each blended on its own', async () => {
     const input = image([20, 17, 9], 1, 5)
-    // Depends on the whole patch, as a U-Net does, so that where the grid lies changes the output.
-    const predictor = (batch: tf.Tensor5D): tf.Tensor5D =>
-      tf.tidy(() => {
-        const mean = tf.mean(batch, [1, 2, 3], true)
-        return tf.softmax(tf.concat([tf.add(batch, mean), tf.sub(batch, mean)], 4)) as tf.Tensor5D
-      })
+    // As a U-Net's, its output depends on where the grid lies.
+    const predictor = wholePatchPredictor
     const options = { patchShape: [8, 8, 8] as Shape3, batchSize: 3 }
     const plain = await slidingWindowPredict(input, predictor, 2, options)
     const explicit = await slidingWindowPredict(input, predictor, 2, { ...options, gridShifts: [[0, 0, 0]] })
