@@ -40,16 +40,25 @@ export function gridShiftMargins(divisor: Shape3): Shape3[] {
 
 /**
  * The margins a case's prediction uses: the leading ones of gridShiftMargins(divisor) whose tiles
- * together stay within `budget` tile voxels; always at least the plain pass.
+ * together stay within `budget` tile voxels; always at least the plain pass. A margin whose tiles
+ * are those of a pass already chosen is left out: along an axis where the case with its margins is
+ * no longer than the patch, one centred tile stands in the same place whatever the margin, and
+ * repeating a pass would cost its time and change nothing (the passes come in equal multiples, so
+ * the average is the same without them).
  */
 export function gridShiftsFor(divisor: Shape3, volumeShape: Shape3, patchShape: Shape3, overlap = DEFAULT_OVERLAP, budget = PREDICTION_TILE_BUDGET): Shape3[] {
   const patchVoxels = patchShape[0] * patchShape[1] * patchShape[2]
   const chosen: Shape3[] = []
+  const tilings = new Set<string>()
   let spent = 0
   for (const margin of gridShiftMargins(divisor)) {
-    const cost = tilePositions(volumeShape, patchShape, overlap, margin).length * patchVoxels
+    const positions = tilePositions(volumeShape, patchShape, overlap, margin)
+    const key = positions.map((p) => p.join(',')).join(';')
+    if (tilings.has(key)) continue
+    const cost = positions.length * patchVoxels
     if (chosen.length > 0 && spent + cost > budget) break
     chosen.push(margin)
+    tilings.add(key)
     spent += cost
   }
   return chosen

@@ -30,6 +30,17 @@ describe('gridShiftsFor', () => {
     expect(voxels).toBeLessThanOrEqual(PREDICTION_TILE_BUDGET)
   })
 
+  it('leaves out a pass whose tiles another pass already has: a thin axis gets one centred tile whatever its margin', () => {
+    // W = 24 with margins is 32 at most, one centred tile: the passes that differ only in W repeat.
+    const shifts = gridShiftsFor([8, 8, 8], [35, 51, 24], [32, 48, 32])
+    expect(shifts).toHaveLength(4)
+    expect(shifts.every((m) => m[2] === 0 || m.join() === '4,4,4')).toBe(true)
+    const tilings = shifts.map((m) => JSON.stringify(tilePositions([35, 51, 24], [32, 48, 32], 0.5, m)))
+    expect(new Set(tilings).size).toBe(4)
+    // A case smaller than the patch on every axis: one pass, not 8 of the same.
+    expect(gridShiftsFor([8, 8, 8], [20, 30, 20], [32, 48, 32])).toEqual([[0, 0, 0]])
+  })
+
   it('gives a large CT one plain pass, so that its prediction costs what it did', () => {
     expect(gridShiftsFor([16, 16, 16], [300, 400, 400], [96, 128, 128])).toEqual([[0, 0, 0]])
   })
