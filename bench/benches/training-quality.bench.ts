@@ -182,14 +182,16 @@ const SCORE_KEPT = process.env.VOXLOOP_BENCH_SCORE_KEPT ? path.resolve(process.e
  * VOXLOOP_BENCH_SCORE_KEPT: the post-processing of a copied version chosen again, as the end of its
  * run would now choose it, on the run's own internal validation cases.
  */
-async function chooseAgain(versionDir: string): Promise<string> {
+async function chooseAgain(versionDir: string, cases: readonly CaseFiles[]): Promise<string> {
   const record = await readRunRecord(versionDir)
   const best = record.checkpoints.best
   if (!best) throw new Error(`${versionDir} has no best checkpoint`)
   const heldOut: HeldOutSource[] = record.plan.validationCaseIds.map((id) => ({
     id,
     load: async () => {
-      const volumes = await readCaseVolumes(hippocampusCaseFiles(id), record.plan.classes)
+      const files = cases.find((c) => c.id === id)
+      if (!files) throw new Error(`${versionDir}: validation case ${id} is not in the dataset`)
+      const volumes = await readCaseVolumes(files, record.plan.classes)
       return { id, prepared: prepareCaseVolumes(volumes, prepareOptionsOf(record.plan)), reference: volumes.classLabels as Uint8Array }
     }
   }))
@@ -199,14 +201,9 @@ async function chooseAgain(versionDir: string): Promise<string> {
   return `post-processing ${JSON.stringify(record.postprocessing?.steps ?? null)} → ${JSON.stringify(chosen.steps)}`
 }
 
-const hippocampusCaseFiles = (id: string): CaseFiles => ({
-  id,
-  imagePath: path.join(HIPPOCAMPUS_DIR, 'imagesTr', `${id}.nii.gz`),
-  labelPath: path.join(HIPPOCAMPUS_DIR, 'labelsTr', `${id}.nii.gz`)
-})
-
 /** VOXLOOP_BENCH_SCORE_KEPT: the kept folds' models scored again, nothing trained. */
-async function scoreKept(folder: string, ids: readonly string[]): Promise<BenchReport> {
+async function scoreKept(folder: string, cases: readonly CaseFiles[]): Promise<BenchReport> {
+  const ids = cases.map((c) => c.id)
   const folds = (await readdir(folder)).filter((name) => /^fold-\d+$/.test(name)).sort()
   if (folds.length === 0) throw new Error(`VOXLOOP_BENCH_SCORE_KEPT: ${folder} holds no fold-<n> folder (VOXLOOP_BENCH_KEEP_MODELS makes them)`)
   const dir = await mkdtemp(path.join(os.tmpdir(), 'voxloop-bench-kept-'))
@@ -226,7 +223,7 @@ async function scoreKept(folder: string, ids: readonly string[]): Promise<BenchR
       // A copy: the kept folder stays as its run left it.
       const modelsDir = path.join(dir, 'kept', fold)
       await cp(path.join(folder, fold, kept.version), path.join(modelsDir, kept.version), { recursive: true })
-      console.log(`  ${fold}: ${await chooseAgain(path.join(modelsDir, kept.version))}`)
+      console.log(`  ${fold}: ${await chooseAgain(path.join(modelsDir, kept.version), cases)}`)
       const report = await app.training.evaluate(kept.version, [...kept.heldOut], modelsDir)
       for (const label of LABELS) {
         const s = labelFold(report, label.id)
@@ -264,7 +261,7 @@ async function scoreKept(folder: string, ids: readonly string[]): Promise<BenchR
 }
 
 async function run(): Promise<BenchReport> {
-  if (SCORE_KEPT) return scoreKept(SCORE_KEPT, (await listHippocampusCases()).map((c) => c.id))
+  if (SCORE_KEPT) return scoreKept(SCORE_KEPT, await listHippocampusCases())
   const ids = (await listHippocampusCases()).map((c) => c.id).sort()
   const folds = assignFolds(ids, FOLD_COUNT, SEED)
   const loadAtStart = loadAverage()
