@@ -3,8 +3,10 @@
  * the Predict button will (the tile grid's passes, infer/gridShifts.ts, then back onto each case's
  * own grid), and the post-processing that raises their Dice is chosen (infer/postprocessing.ts) for
  * run.json and every later prediction: the choice is made on the predictions it will be applied to.
- * Costs about one validation pass per grid pass (8 for a small 3D case) plus loading the best checkpoint.
+ * Costs about one validation per grid pass (8 for a small 3D case); runTraining reserves that time in
+ * the budget and, where it has gradient workers, predicts on them with the best weights.
  */
+import type * as tf from '@tensorflow/tfjs'
 import { VoxloopError } from '../../shared/errors'
 import type { PostprocessingPlan } from '../../shared/postprocessing'
 import type { TrainingPlan } from '../../shared/training'
@@ -12,6 +14,7 @@ import { dimsFromShape } from '../data/layout'
 import { gridShiftsOfPlan } from '../infer/gridShifts'
 import { predictPreparedCase } from '../infer/predictCase'
 import { choosePostprocessing, type ValidationPrediction } from '../infer/postprocessing'
+import type { RemoteTilePredictor } from '../gpuHost/activeGpuHost'
 import { loadCheckpointModel } from './checkpoint'
 import { loadHeldOut, type HeldOut } from './validate'
 
@@ -23,6 +26,28 @@ export interface PostprocessingChoiceInputs {
   plan: Pick<TrainingPlan, 'patchSize' | 'batchSize' | 'classes' | 'architecture' | 'model'>
   /** Awaited between prediction batches; throws CANCELLED to give up. */
   betweenBatches: () => Promise<void>
+  /**
+   * A model that already holds the best checkpoint's weights (the run's own), with the tile
+   * predictor of the run's workers holding the same; absent: the best checkpoint is loaded and
+   * predicts as the Predict button does.
+   */
+  predictor?: { model: tf.LayersModel; tiles?: RemoteTilePredictor }
+}
+
+/**
+ * The choice's work in validations' worth: each case is predicted once per tile-grid pass where an
+ * epoch's validation predicts it once, weighted by the cases' voxels (a case's time grows with
+ * them). 0 without validation cases (nothing is predicted).
+ */
+export function choiceWorkInValidations(plan: Pick<TrainingPlan, 'patchSize' | 'architecture' | 'model'>, shapes: readonly (readonly [number, number, number])[]): number {
+  let voxels = 0
+  let work = 0
+  for (const shape of shapes) {
+    const v = shape[0] * shape[1] * shape[2]
+    voxels += v
+    work += v * gridShiftsOfPlan(plan, [shape[0], shape[1], shape[2]]).length
+  }
+  return voxels === 0 ? 0 : work / voxels
 }
 
 /** The chosen post-processing, or null when cancelled while choosing (the version then has none). */
@@ -30,7 +55,8 @@ export async function choosePostprocessingForRun(inputs: PostprocessingChoiceInp
   const startedAt = performance.now()
   const seconds = (): number => (performance.now() - startedAt) / 1000
   if (inputs.heldOut.length === 0) return { ...choosePostprocessing([], inputs.plan.classes), seconds: seconds() }
-  const model = await loadCheckpointModel(inputs.dir, inputs.best)
+  const model = inputs.predictor?.model ?? (await loadCheckpointModel(inputs.dir, inputs.best))
+  const tiles = inputs.predictor?.tiles
   try {
     const predictions: ValidationPrediction[] = []
     for (const entry of inputs.heldOut) {
@@ -40,7 +66,8 @@ export async function choosePostprocessingForRun(inputs: PostprocessingChoiceInp
         patchShape: inputs.plan.patchSize,
         batchSize: inputs.plan.batchSize,
         gridShifts: gridShiftsOfPlan(inputs.plan, heldOut.prepared.shape),
-        betweenBatches: inputs.betweenBatches
+        betweenBatches: inputs.betweenBatches,
+        ...(tiles ? { tiles } : {})
       })
       predictions.push({ predicted: classIndices, reference: heldOut.reference, dims: dimsFromShape(heldOut.prepared.original.shape) })
     }
@@ -49,6 +76,7 @@ export async function choosePostprocessingForRun(inputs: PostprocessingChoiceInp
     if (error instanceof VoxloopError && error.code === 'CANCELLED') return null
     throw error
   } finally {
-    model.dispose()
+    // The caller's model stays the caller's.
+    if (!inputs.predictor) model.dispose()
   }
 }

@@ -38,6 +38,8 @@ export class ProgressMeter {
   private stepsRecorded = 0
   private readonly recentSteps: number[] = []
   private readonly overheads: number[] = []
+  private readonly validations: number[] = []
+  private finalValidations = 0
 
   private totalSteps: number
 
@@ -60,9 +62,25 @@ export class ProgressMeter {
 
   /** Validation + checkpoint seconds per epoch (the first epoch's left out once later ones are measured), or null before the first epoch ended. */
   epochOverheadEstimate(): number | null {
-    if (this.overheads.length === 0) return null
-    const steady = this.overheads.length > 1 ? this.overheads.slice(1).slice(-OVERHEAD_WINDOW) : this.overheads
-    return steady.reduce((sum, s) => sum + s, 0) / steady.length
+    return steadyMean(this.overheads)
+  }
+
+  /** An epoch's validation alone, seconds, measured as the overhead is; null before the first. */
+  validationEstimate(): number | null {
+    return steadyMean(this.validations)
+  }
+
+  /**
+   * The work after the last epoch in validations' worth: the post-processing choice predicts the
+   * validation cases once per tile-grid pass (runTraining sets it from the cases' shapes).
+   */
+  setFinalWork(validations: number): void {
+    this.finalValidations = validations
+  }
+
+  /** Seconds the work after the last epoch will take; 0 until a validation is timed. */
+  finalSecondsEstimate(): number {
+    return this.finalValidations * (this.validationEstimate() ?? 0)
   }
 
   recordStep(seconds: number): void {
@@ -76,9 +94,12 @@ export class ProgressMeter {
 
   /** Time spent after the steps of an epoch (validation, checkpoint). */
   recordEpochOverhead(seconds: number): void {
-    this.overheads.push(seconds)
-    // The first is kept apart (see epochOverheadEstimate); the rest are a window.
-    if (this.overheads.length > OVERHEAD_WINDOW + 1) this.overheads.splice(1, 1)
+    pushSteady(this.overheads, seconds)
+  }
+
+  /** The validation part of an epoch's overhead. */
+  recordValidation(seconds: number): void {
+    pushSteady(this.validations, seconds)
   }
 
   patchesPerSecond(): number {
@@ -97,6 +118,19 @@ export class ProgressMeter {
     const remainingSteps = Math.max(0, this.totalSteps - stepsDone)
     // Epoch ends (validation + checkpoint) still to come, the current epoch's included.
     const remainingEpochEnds = Math.ceil(remainingSteps / this.options.stepsPerEpoch)
-    return remainingSteps * secondsPerStep + remainingEpochEnds * (this.epochOverheadEstimate() ?? 0)
+    return remainingSteps * secondsPerStep + remainingEpochEnds * (this.epochOverheadEstimate() ?? 0) + this.finalSecondsEstimate()
   }
+}
+
+/** The first value is kept apart from a window of the latest (its predictions pay one-off warm-up). */
+function pushSteady(values: number[], seconds: number): void {
+  values.push(seconds)
+  if (values.length > OVERHEAD_WINDOW + 1) values.splice(1, 1)
+}
+
+/** The mean of the window, the first value left out once others are measured; null when empty. */
+function steadyMean(values: readonly number[]): number | null {
+  if (values.length === 0) return null
+  const steady = values.length > 1 ? values.slice(1).slice(-OVERHEAD_WINDOW) : values
+  return steady.reduce((sum, s) => sum + s, 0) / steady.length
 }

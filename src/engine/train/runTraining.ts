@@ -55,7 +55,7 @@ import { chooseTrainingWorkers } from './parallel/trainingWorkers'
 import { stepModel, type TrainingStepper } from './trainStep'
 import { validateModel } from './validate'
 import { cacheDirOf, describeSource, PreprocessedCache, type CachedCase, type CaseProgress, type CaseSource } from './preprocessed/preprocessedCache'
-import { choosePostprocessingForRun } from './postprocessingChoice'
+import { choiceWorkInValidations, choosePostprocessingForRun, type PostprocessingChoiceInputs } from './postprocessingChoice'
 
 export interface TrainingEventSink {
   started(payload: TrainingStarted): void
@@ -305,6 +305,9 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
     let totalSteps = plan.epochs * plan.stepsPerEpoch
     const schedule = { kind: plan.schedule, peak: plan.learningRate, totalSteps, warmupSteps: plan.warmupSteps, plateauScale: plateauScale(plateau) }
     const meter = new ProgressMeter({ batchSize: plan.batchSize, stepsPerEpoch: plan.stepsPerEpoch, totalSteps })
+    // The post-processing choice after the last epoch predicts the validation cases once per
+    // tile-grid pass (8 for a hippocampus case): that time belongs to the budget and the ETA.
+    meter.setFinalWork(choiceWorkInValidations(plan, setup.cached.slice(trainingCount).map((c) => c.header.shape)))
     // A time-budgeted run sizes its epochs from the measured speed: once the first steps are timed
     // (so the ETA is right from the first minute), then after every epoch with its validation time.
     const budgetSeconds = plan.timeBudgetSeconds ?? null
@@ -320,7 +323,8 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
         stepsPerEpoch: plan.stepsPerEpoch,
         secondsPerStep,
         epochOverheadSeconds: meter.epochOverheadEstimate(),
-        targetSteps: plan.targetSteps ?? null
+        targetSteps: plan.targetSteps ?? null,
+        finalSeconds: meter.finalSecondsEstimate()
       })
       if (epochs === plan.epochs) return
       // A warm-up that follows the default rule follows the new length: sized for the first estimate
@@ -396,7 +400,9 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
       progress('validating', epoch, plan.stepsPerEpoch)
       let validation: ValidationScores | null
       try {
+        const validationStartedAt = now()
         validation = await validateModel(model, heldOut, plan, betweenValidationBatches, stepper.predictTiles)
+        if (validation) meter.recordValidation((now() - validationStartedAt) / 1000)
       } catch (error) {
         if (error instanceof VoxloopError && error.code === 'CANCELLED') {
           status = 'cancelled'
@@ -489,6 +495,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
         best,
         heldOut,
         plan,
+        ...(await bestOnWorkers(best)),
         betweenBatches: async () => {
           await yieldToEventLoop()
           if (options.control.cancelRequested) throw new VoxloopError('CANCELLED', 'cancelled while choosing the post-processing')
@@ -496,6 +503,22 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
       })
       if (chosen) record.postprocessing = chosen
       return chosen
+    }
+
+    // With gradient workers the run's own model takes the best checkpoint's weights and the choice
+    // predicts on the workers, as validation does, instead of on a second model on this thread while
+    // the workers sit idle; the budget's reserve is timed on validation, which runs where this does.
+    // Training is over: the weights it leaves are in the checkpoints.
+    async function bestOnWorkers(best: string): Promise<Pick<PostprocessingChoiceInputs, 'predictor'>> {
+      if (!model || !stepper?.predictTiles) return {}
+      const loaded = await loadCheckpointModel(dir, best)
+      try {
+        model.setWeights(loaded.getWeights())
+      } finally {
+        loaded.dispose()
+      }
+      stepper.weightsChanged?.()
+      return { predictor: { model, tiles: stepper.predictTiles } }
     }
   } catch (error) {
     const serialized = serializeError(error)

@@ -37,6 +37,11 @@ export interface TrainingStepper {
    * [B, D, H, W, C] of the current weights → probabilities [B, D, H, W, K], for validation.
    */
   predictTiles?: RemoteTilePredictor
+  /**
+   * The target's weights were set outside a step (the best checkpoint's, for the post-processing
+   * choice at the end of a run): `predictTiles` must send them to the workers before predicting.
+   */
+  weightsChanged?(): void
   dispose(): Promise<void>
 }
 

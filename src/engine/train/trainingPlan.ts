@@ -184,19 +184,25 @@ export interface BudgetInputs {
   epochOverheadSeconds: number | null
   /** Stop here even if time is left (a default run's targetSteps); null: time alone decides. */
   targetSteps: number | null
+  /**
+   * Work after the last epoch, seconds (the post-processing choice predicts the validation cases
+   * again with the tile grid's passes: ~8 validations' worth on a small 3D case); default 0.
+   */
+  finalSeconds?: number
 }
 
 /**
  * The number of epochs a time-budgeted run should have in all, given what is done and how fast it
- * goes: every remaining epoch costs its steps plus its validation and checkpoint. Never fewer than
- * the epoch under way, at least 1, and never past `targetSteps`.
+ * goes: every remaining epoch costs its steps plus its validation and checkpoint, and the work after
+ * the last epoch comes out of the budget too. Never fewer than the epoch under way, at least 1, and
+ * never past `targetSteps`.
  */
 export function epochsForBudget(inputs: BudgetInputs): number {
   const current = Math.max(1, Math.ceil(inputs.stepsDone / inputs.stepsPerEpoch))
   const epochSeconds = inputs.stepsPerEpoch * inputs.secondsPerStep + (inputs.epochOverheadSeconds ?? 0)
   // Seconds left after the epoch under way ends.
   const stepsLeftInCurrent = current * inputs.stepsPerEpoch - inputs.stepsDone
-  const left = inputs.budgetSeconds - inputs.elapsedSeconds - stepsLeftInCurrent * inputs.secondsPerStep - (inputs.epochOverheadSeconds ?? 0)
+  const left = inputs.budgetSeconds - inputs.elapsedSeconds - stepsLeftInCurrent * inputs.secondsPerStep - (inputs.epochOverheadSeconds ?? 0) - (inputs.finalSeconds ?? 0)
   let epochs = current + (epochSeconds > 0 ? Math.max(0, Math.floor(left / epochSeconds)) : 0)
   if (inputs.targetSteps !== null) epochs = Math.min(epochs, Math.max(current, Math.ceil(inputs.targetSteps / inputs.stepsPerEpoch)))
   return epochs

@@ -209,6 +209,11 @@ export class DataParallelStepper implements TrainingStepper {
     return loss
   }
 
+  /** The target's weights were set outside a step: every replica takes them with its next tiles. */
+  weightsChanged(): void {
+    this.replicaCurrent.fill(false)
+  }
+
   /**
    * Prediction tiles [B, D, H, W, C] → probabilities [B, D, H, W, K] of the model's full-resolution
    * output, the batch split over the workers as a step's is: validation's sliding window on all

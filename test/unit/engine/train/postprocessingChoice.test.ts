@@ -14,9 +14,12 @@ import { evaluateVersion } from '../../../../src/engine/infer/evaluateVersion'
 import { keepLargestComponent } from '../../../../src/engine/infer/largestComponent'
 import { predictCaseForReview, releasePredictionModel } from '../../../../src/engine/infer/predictCaseForReview'
 import { readRunRecord, runTraining, type RunTrainingOptions } from '../../../../src/engine/train'
+import { choiceWorkInValidations } from '../../../../src/engine/train/postprocessingChoice'
+import { gridShiftsOfPlan } from '../../../../src/engine/infer/gridShifts'
+import { architectureOf } from '../../../../src/engine/model/architectures'
 import type { TrainRequest } from '../../../../src/shared/engineProtocol'
 import type { PostprocessingPlan } from '../../../../src/shared/postprocessing'
-import type { TrainingProgress, TrainingResult, TrainingRunRecord } from '../../../../src/shared/training'
+import type { TrainingPlan, TrainingProgress, TrainingResult, TrainingRunRecord } from '../../../../src/shared/training'
 import type { LabelArray, Vec3 } from '../../../../src/shared/volume'
 import { createTrainingFixture, tinyRequest, type TrainingFixture } from './trainingFixtures'
 
@@ -59,6 +62,29 @@ async function predictLabels(version: string, caseId: string): Promise<LabelArra
   const result = await predictCaseForReview({ modelsDir: fixture.modelsDir, version, case: files, tta: false }, async () => undefined)
   return result.labels
 }
+
+describe('choiceWorkInValidations: what the choice costs in validations, reserved in the budget', () => {
+  const model = architectureOf({ architecture: 'plain-unet' }).resolve({ inputChannels: 1, numClasses: 3, seed: 1 }) as TrainingPlan['model']
+  const plan = { architecture: 'plain-unet', model, patchSize: [32, 48, 32] as [number, number, number] }
+
+  it('is the grid passes per case, weighted by the cases\' voxels, and 0 without validation cases', () => {
+    expect(choiceWorkInValidations(plan, [])).toBe(0)
+    // Hippocampus-sized cases: all 8 passes each.
+    expect(choiceWorkInValidations(plan, [[35, 51, 36], [40, 56, 38]])).toBe(8)
+    // A CT-sized case keeps one pass (its tiles exceed the budget), and it dominates by its voxels.
+    const small: [number, number, number] = [35, 51, 36]
+    const large: [number, number, number] = [300, 512, 512]
+    expect(gridShiftsOfPlan(plan, large)).toHaveLength(1)
+    const vs = 35 * 51 * 36
+    const vl = 300 * 512 * 512
+    expect(choiceWorkInValidations(plan, [small, large])).toBeCloseTo((8 * vs + vl) / (vs + vl), 12)
+  })
+
+  it('is one validation for a 2D network (one pass)', () => {
+    const planar = architectureOf({ architecture: 'plain-unet-2d' }).resolve({ inputChannels: 1, numClasses: 2, seed: 1, planeEdge: 192 }) as TrainingPlan['model']
+    expect(choiceWorkInValidations({ architecture: 'plain-unet-2d', model: planar, patchSize: [1, 192, 192] }, [[1, 192, 192], [1, 200, 180]])).toBe(1)
+  })
+})
 
 describe('post-processing chosen at the end of training', () => {
   // Two validation cases; a weak 2-epoch model whose predictions have stray islands (with seed 8

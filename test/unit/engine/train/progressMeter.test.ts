@@ -80,4 +80,25 @@ describe('ProgressMeter', () => {
     expect(m.etaSeconds(50)).toBeCloseTo(10 * 0.5 + 2, 9)
     expect(m.etaSeconds(70)).toBe(0)
   })
+  it("adds the work after the last epoch to the ETA: the validations' worth set for it, timed like the overhead", () => {
+    const m = meter(100)
+    for (let i = 0; i < WARMUP_STEPS; i++) m.recordStep(5)
+    for (let i = 0; i < 10; i++) m.recordStep(0.5)
+    m.setFinalWork(8)
+    // No validation timed yet: nothing to add.
+    expect(m.finalSecondsEstimate()).toBe(0)
+    expect(m.validationEstimate()).toBeNull()
+    m.recordEpochOverhead(9)
+    m.recordValidation(8)
+    m.recordEpochOverhead(2)
+    m.recordValidation(1.5)
+    // The first validation (warm-up) is left out once a later one is measured, as for the overhead.
+    expect(m.validationEstimate()).toBe(1.5)
+    expect(m.finalSecondsEstimate()).toBe(12)
+    // 50 steps of 0.5 s, 5 epoch ends of 2 s, then 8 validations of 1.5 s.
+    expect(m.etaSeconds(50)).toBeCloseTo(35 + 12, 9)
+    expect(m.etaSeconds(100)).toBeCloseTo(12, 9)
+    m.setFinalWork(0)
+    expect(m.etaSeconds(50)).toBeCloseTo(35, 9)
+  })
 })

@@ -410,4 +410,15 @@ describe('the time budget (the default of the Train button and of `voxloop train
     expect(epochsForBudget({ ...base, elapsedSeconds: 1000, stepsDone: 40 })).toBe(2)
     expect(epochsForBudget({ ...base, stepsDone: 68, elapsedSeconds: 899 })).toBe(2)
   })
+
+  it('epochsForBudget leaves the time of the work after the last epoch (the post-processing choice) out of the epochs', () => {
+    const base = { budgetSeconds: 900, elapsedSeconds: 10, stepsDone: 6, stepsPerEpoch: 34, secondsPerStep: 0.5, epochOverheadSeconds: 3, targetSteps: null }
+    expect(epochsForBudget(base)).toBe(44)
+    // 24 s reserved: (900 − 10 − 14 − 3 − 24) / 20 = 42.45 → 42 more.
+    expect(epochsForBudget({ ...base, finalSeconds: 24 })).toBe(43)
+    // A reserve larger than what is left still finishes the epoch under way.
+    expect(epochsForBudget({ ...base, finalSeconds: 2000 })).toBe(1)
+    // A step target reached well inside the budget is not moved by it.
+    expect(epochsForBudget({ ...base, targetSteps: 680, finalSeconds: 24 })).toBe(20)
+  })
 })

@@ -260,6 +260,32 @@ describe('DataParallelStepper', () => {
     }
   }, 120_000)
 
+  it('weightsChanged: weights set outside a step (the best checkpoint, for the choice at the end of a run) reach the workers before they predict', async () => {
+    const model = buildPlainUNet3d({ inputChannels: 1, numClasses: 3, depth: 3, baseFilters: 4, deepSupervision: true, seed: 9 })
+    const best = buildPlainUNet3d({ inputChannels: 1, numClasses: 3, depth: 3, baseFilters: 4, deepSupervision: true, seed: 10 })
+    const optimizer = createOptimizer({ kind: 'adam', learningRate: 0.05, momentum: 0 })
+    const stepper = await DataParallelStepper.start(stepModel(model), optimizer.optimizer, { workers: 2, threadsPerWorker: 1 })
+    const tiles = batchOf(2, 3)
+    const onThisThread = (): Float32Array => tf.tidy(() => (predictionModel(model).predict(tf.tensor5d(tiles.image, tiles.shape)) as tf.Tensor).dataSync() as Float32Array).slice()
+    try {
+      // The replicas take the first weights with their first tiles.
+      await stepper.predictTiles(tiles.image.slice(), tiles.shape)
+      model.setWeights(best.getWeights())
+      const expected = onThisThread()
+      // Not told, they would predict with the old weights: what weightsChanged is for.
+      const stale = await stepper.predictTiles(tiles.image.slice(), tiles.shape)
+      expect(worstRelativeDifference([stale], [expected])).toBeGreaterThan(1e-3)
+      stepper.weightsChanged()
+      const fresh = await stepper.predictTiles(tiles.image.slice(), tiles.shape)
+      expect(worstRelativeDifference([fresh], [expected])).toBeLessThan(1e-4)
+    } finally {
+      await stepper.dispose()
+      optimizer.dispose()
+      model.dispose()
+      best.dispose()
+    }
+  }, 120_000)
+
   it('refuses fewer than two workers', async () => {
     const model = buildUNet3d(OPTIONS)
     const optimizer = createOptimizer({ kind: 'adam', learningRate: 0.01, momentum: 0 })
