@@ -65,7 +65,7 @@ async function predictLabels(version: string, caseId: string): Promise<LabelArra
 
 describe('choiceWorkInValidations: what the choice costs in validations, reserved in the budget', () => {
   const model = architectureOf({ architecture: 'plain-unet' }).resolve({ inputChannels: 1, numClasses: 3, seed: 1 }) as TrainingPlan['model']
-  const plan = { architecture: 'plain-unet', model, patchSize: [32, 48, 32] as [number, number, number] }
+  const plan = { architecture: 'plain-unet' as const, model, patchSize: [32, 48, 32] as [number, number, number] }
 
   it('is the grid passes per case, weighted by the cases\' voxels, and 0 without validation cases', () => {
     expect(choiceWorkInValidations(plan, [])).toBe(0)
