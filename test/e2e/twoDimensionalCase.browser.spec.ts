@@ -65,21 +65,6 @@ function flatCase(): { image: Uint8Array; label: Uint8Array } {
 type Box = { x: number; y: number; width: number; height: number }
 
 /** Where the canvas of a view draws: the box of non-black pixels and the box of white ones, in CSS pixels of the canvas. */
-/**
- * drawnBoxes once the view has stopped changing (two reads 200 ms apart agree): right after the
- * import the view can still be fitting itself, and a box read mid-fit put the cursor check 5 voxels off.
- */
-async function settledBoxes(page: Page, view: string): ReturnType<typeof drawnBoxes> {
-  let last = await drawnBoxes(page, view)
-  for (let attempt = 0; attempt < 25; attempt++) {
-    await page.waitForTimeout(200)
-    const next = await drawnBoxes(page, view)
-    if (JSON.stringify(next) === JSON.stringify(last)) return next
-    last = next
-  }
-  throw new Error(`the ${view} view kept changing for 5 s`)
-}
-
 async function drawnBoxes(page: Page, view: string): Promise<{ image: Box; bright: Box; brightCount: number; canvas: { width: number; height: number } }> {
   return page.evaluate(async (view) => {
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))
@@ -111,6 +96,21 @@ async function drawnBoxes(page: Page, view: string): Promise<{ image: Box; brigh
     const bright = boxOf((r, g, b) => r > 240 && g > 240 && b > 240)
     return { image: image.box, bright: bright.box, brightCount: bright.count, canvas: { width: source.width / scale, height: source.height / scale } }
   }, view)
+}
+
+/**
+ * drawnBoxes once the view has stopped changing (two reads 200 ms apart agree): right after the
+ * import the view can still be fitting itself, and a box read mid-fit put the cursor check 5 voxels off.
+ */
+async function settledBoxes(page: Page, view: string): ReturnType<typeof drawnBoxes> {
+  let last = await drawnBoxes(page, view)
+  for (let attempt = 0; attempt < 25; attempt++) {
+    await page.waitForTimeout(200)
+    const next = await drawnBoxes(page, view)
+    if (JSON.stringify(next) === JSON.stringify(last)) return next
+    last = next
+  }
+  throw new Error(`the ${view} view kept changing for 5 s`)
 }
 
 test('a one-slice case opens in one upright view that fills the viewer, is labelled and saved; a 3D case then has its 2×2 layout back', async ({ page }) => {

@@ -10,7 +10,7 @@ import type * as tf from '@tensorflow/tfjs'
 import { VoxloopError } from '../../shared/errors'
 import type { PostprocessingPlan } from '../../shared/postprocessing'
 import type { TrainingPlan } from '../../shared/training'
-import { dimsFromShape } from '../data/layout'
+import { dimsFromShape, type Shape3 } from '../data/layout'
 import { gridShiftsOfPlan } from '../infer/gridShifts'
 import { predictPreparedCase } from '../infer/predictCase'
 import { choosePostprocessing, type ValidationPrediction } from '../infer/postprocessing'
@@ -39,13 +39,13 @@ export interface PostprocessingChoiceInputs {
  * epoch's validation predicts it once, weighted by the cases' voxels (a case's time grows with
  * them). 0 without validation cases (nothing is predicted).
  */
-export function choiceWorkInValidations(plan: Pick<TrainingPlan, 'patchSize' | 'architecture' | 'model'>, shapes: readonly (readonly [number, number, number])[]): number {
+export function choiceWorkInValidations(plan: Pick<TrainingPlan, 'patchSize' | 'architecture' | 'model'>, shapes: readonly Shape3[]): number {
   let voxels = 0
   let work = 0
   for (const shape of shapes) {
     const v = shape[0] * shape[1] * shape[2]
     voxels += v
-    work += v * gridShiftsOfPlan(plan, [shape[0], shape[1], shape[2]]).length
+    work += v * gridShiftsOfPlan(plan, shape).length
   }
   return voxels === 0 ? 0 : work / voxels
 }
