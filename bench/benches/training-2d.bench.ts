@@ -17,7 +17,11 @@
  * - VOXLOOP_BENCH_ARCHS=default,unetpp-2d,… the rows to run (default: all three of the issue);
  * - VOXLOOP_BENCH_FOLDS=1..5 only the first N folds;
  * - VOXLOOP_BENCH_MINUTES=N `minutes: N` for every run;
- * - VOXLOOP_BENCH_OPTIONS='{…}' training options added to every run.
+ * - VOXLOOP_BENCH_OPTIONS='{…}' training options added to every run;
+ * - VOXLOOP_BENCH_KEEP_MODELS=<folder> keeps each fold's version folder (the default row only) in
+ *   <folder>/fold-<n>/, and VOXLOOP_BENCH_SCORE_KEPT=<folder> then trains nothing and scores those
+ *   models again with the working tree's prediction code, as the quality bench does
+ *   (crossValidationBench.ts): a prediction change measured on the same trained weights.
  * The full run takes up to 3 networks × 5 folds × 10 minutes on 2 cores.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -28,7 +32,7 @@ import type { VoxloopApp } from '../../src/main/app/VoxloopApp'
 import { assignFolds, DEFAULT_FOLD_SEED, foldLabelScores, mean, sd, trainAndEvaluateFold, type FoldLabelScores } from '../../src/main/services/training/crossValidation'
 import { ARCHITECTURES, type ArchitectureName, type TrainingResult, type TrainingStarted } from '../../src/shared/training'
 import { loadAverage, MONTGOMERY_DIR } from '../benchCommon'
-import { envCount, envMinutes, envOptions, fmt, importCuratedProject, openBenchApp } from '../crossValidationBench'
+import { envCount, envMinutes, envOptions, fmt, importCuratedProject, keepFoldModel, openBenchApp, SCORE_KEPT_DIR, scoreKeptFolds } from '../crossValidationBench'
 import type { Bench, BenchReport, BenchRow, BenchTarget } from '../report'
 
 const FOLD_COUNT = 5
@@ -95,6 +99,7 @@ async function runFold(network: Network, fold: number, folds: string[][], allIds
       throw new Error(`${name}: ${(error as Error).message}`)
     })
     const lungs = foldLabelScores(report, LUNG_LABEL)
+    if (network === 'default') await keepFoldModel(path.join(dir, 'project', 'models', result.version), result.version, heldOut, fold)
     console.log(
       `  ${name}: ${result.status} after ${result.epochsCompleted} epoch(s), ${result.step} steps, ${fmt(result.seconds / 60, 2)} min; held-out lungs Dice ${fmt(lungs.dice, 3)} (min ${fmt(Math.min(...lungs.dices), 3)}), IoU ${fmt(lungs.iou, 3)}, load ${loadAverage()}`
     )
@@ -105,7 +110,37 @@ async function runFold(network: Network, fold: number, folds: string[][], allIds
   }
 }
 
+/** VOXLOOP_BENCH_SCORE_KEPT: the kept default models scored again, nothing trained. */
+async function scoreKept(folder: string): Promise<BenchReport> {
+  const loadAtStart = loadAverage()
+  const { backend, folds } = await scoreKeptFolds(folder, MONTGOMERY_DIR, EXPECTED_SKIPS)
+  const rows: BenchRow[] = []
+  const dice: number[] = []
+  for (const kept of folds) {
+    const lungs = foldLabelScores(kept.report, LUNG_LABEL)
+    dice.push(lungs.dice)
+    rows.push(
+      { name: `fold ${kept.fold}: lung Dice`, value: lungs.dice, unit: 'Dice', note: `kept model ${kept.version}, ${lungs.dices.length} held-out X-rays, min ${fmt(Math.min(...lungs.dices), 3)}` },
+      { name: `fold ${kept.fold}: lung IoU`, value: lungs.iou, unit: 'IoU' },
+      { name: `fold ${kept.fold}: seconds to predict and score`, value: kept.report.seconds, unit: 's' }
+    )
+    console.log(`  fold-${kept.fold}: lung Dice ${fmt(lungs.dice, 3)} (min ${fmt(Math.min(...lungs.dices), 3)}); ${fmt(kept.report.seconds, 1)} s`)
+  }
+  rows.push({ name: `lung Dice, mean ± sd over ${dice.length} kept fold(s)`, value: mean(dice), unit: 'Dice', note: `± ${fmt(sd(dice), 3)}` })
+  return {
+    name: 'training-2d',
+    rows,
+    targets: [{ description: `kept models of ${folder} scored again with the working tree's prediction [not judged: nothing trained]`, met: null }],
+    notes: [
+      `VOXLOOP_BENCH_SCORE_KEPT=${folder}: ${folds.length} kept fold model(s), each with its post-processing chosen again (${backend} in the bench process), scored by TrainingService.evaluate on their held-out folds; nothing trained`,
+      `load average (1/5/15 min) at start ${loadAtStart}, at end ${loadAverage()}`
+    ],
+    environment: { tfjs: tf.version.tfjs, folds: `${folds.length} kept`, seed: SEED, budget: 'none (nothing trained)', options: 'none' }
+  }
+}
+
 async function run(): Promise<BenchReport> {
+  if (SCORE_KEPT_DIR) return scoreKept(SCORE_KEPT_DIR)
   // The ids as the import names them: one project imported once, to deal the folds.
   const probe = await mkdtemp(path.join(os.tmpdir(), 'voxloop-bench-2d-ids-'))
   const ids = await importCuratedProject(path.join(probe, 'project'), MONTGOMERY_DIR, EXPECTED_SKIPS).finally(() => rm(probe, { recursive: true, force: true }))

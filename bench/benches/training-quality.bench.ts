@@ -39,17 +39,11 @@
  *   kept them, this measures a prediction change on the same trained weights. Reported, never judged.
  * The full run takes about 5 × 15 minutes on 2 cores.
  */
-import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
-import { activateBackend } from '../../src/engine/backends/activateBackend'
-import { prepareCaseVolumes, prepareOptionsOf, readCaseVolumes } from '../../src/engine/train/caseVolumes'
-import { choosePostprocessingForRun } from '../../src/engine/train/postprocessingChoice'
-import { readRunRecord, writeRunRecord } from '../../src/engine/train/runRecord'
-import type { HeldOutSource } from '../../src/engine/train/validate'
 import type { VoxloopApp } from '../../src/main/app/VoxloopApp'
-import type { CaseFiles } from '../../src/shared/engineProtocol'
 import { writeFileAtomic } from '../../src/node/storage/durableWrite'
 import {
   assignFolds,
@@ -63,7 +57,7 @@ import {
 } from '../../src/main/services/training/crossValidation'
 import { DEFAULT_TRAINING_MINUTES, LEGACY_ARCHITECTURE, type EvaluationReport, type TrainingResult, type TrainingStarted } from '../../src/shared/training'
 import { HIPPOCAMPUS_DIR, listHippocampusCases, loadAverage } from '../benchCommon'
-import { envCount, envMinutes, envOptions, fmt, importCuratedProject, openBenchApp } from '../crossValidationBench'
+import { envCount, envMinutes, envOptions, fmt, importCuratedProject, keepFoldModel, openBenchApp, SCORE_KEPT_DIR, scoreKeptFolds } from '../crossValidationBench'
 import type { Bench, BenchReport, BenchRow, BenchTarget } from '../report'
 
 const FOLD_COUNT = 5
@@ -97,18 +91,6 @@ interface FoldResult {
 const labelFold = (report: EvaluationReport, labelId: number): LabelFold => foldLabelScores(report, labelId)
 
 const ALSO_LAST = process.env.VOXLOOP_BENCH_ALSO_LAST === '1'
-const KEEP_MODELS = process.env.VOXLOOP_BENCH_KEEP_MODELS ? path.resolve(process.env.VOXLOOP_BENCH_KEEP_MODELS) : null
-
-/** VOXLOOP_BENCH_KEEP_MODELS: the fold's version folder and held-out ids, kept beyond the throw-away project. */
-async function keepModel(versionDir: string, version: string, heldOut: readonly string[], fold: number): Promise<void> {
-  if (!KEEP_MODELS) return
-  const target = path.join(KEEP_MODELS, `fold-${fold + 1}`)
-  await mkdir(target, { recursive: true })
-  await cp(versionDir, path.join(target, version), { recursive: true })
-  await writeFileAtomic(path.join(target, 'held-out.json'), JSON.stringify({ fold: fold + 1, version, heldOut }, null, 2))
-  console.log(`  fold ${fold + 1}: model kept in ${path.join(target, version)}`)
-}
-
 /**
  * VOXLOOP_BENCH_ALSO_LAST: the run's last checkpoint scored like its best. The throw-away project's
  * run.json is pointed at the last checkpoint (its model and best epoch), so that evaluate, which
@@ -160,7 +142,7 @@ async function runFold(fold: number, folds: string[][], allIds: readonly string[
     })
     const labels = new Map(LABELS.map((l) => [l.id, labelFold(report, l.id)]))
     // Kept before the last-checkpoint scoring, which points the throw-away run.json at the last checkpoint.
-    await keepModel(path.join(dir, 'project', 'models', result.version), result.version, heldOut, fold)
+    await keepFoldModel(path.join(dir, 'project', 'models', result.version), result.version, heldOut, fold)
     if (ALSO_LAST) await scoreLastCheckpoint(app, path.join(dir, 'project', 'models', result.version), result.version, heldOut, fold)
     console.log(
       `  fold ${fold + 1}: ${result.status} after ${result.epochsCompleted} epoch(s), ${result.step} steps, ${fmt(result.seconds / 60, 2)} min; held-out ` +
@@ -176,71 +158,27 @@ async function runFold(fold: number, folds: string[][], allIds: readonly string[
   }
 }
 
-const SCORE_KEPT = process.env.VOXLOOP_BENCH_SCORE_KEPT ? path.resolve(process.env.VOXLOOP_BENCH_SCORE_KEPT) : null
-
-/**
- * VOXLOOP_BENCH_SCORE_KEPT: the post-processing of a copied version chosen again, as the end of its
- * run would now choose it, on the run's own internal validation cases.
- */
-async function chooseAgain(versionDir: string, cases: readonly CaseFiles[]): Promise<string> {
-  const record = await readRunRecord(versionDir)
-  const best = record.checkpoints.best
-  if (!best) throw new Error(`${versionDir} has no best checkpoint`)
-  const heldOut: HeldOutSource[] = record.plan.validationCaseIds.map((id) => ({
-    id,
-    load: async () => {
-      const files = cases.find((c) => c.id === id)
-      if (!files) throw new Error(`${versionDir}: validation case ${id} is not in the dataset`)
-      const volumes = await readCaseVolumes(files, record.plan.classes)
-      return { id, prepared: prepareCaseVolumes(volumes, prepareOptionsOf(record.plan)), reference: volumes.classLabels as Uint8Array }
-    }
-  }))
-  const chosen = await choosePostprocessingForRun({ dir: versionDir, best, heldOut, plan: record.plan, betweenBatches: async () => undefined })
-  if (!chosen) throw new Error(`${versionDir}: the post-processing choice was cancelled`)
-  await writeRunRecord(versionDir, { ...record, postprocessing: chosen })
-  return `post-processing ${JSON.stringify(record.postprocessing?.steps ?? null)} → ${JSON.stringify(chosen.steps)}`
-}
-
 /** VOXLOOP_BENCH_SCORE_KEPT: the kept folds' models scored again, nothing trained. */
-async function scoreKept(folder: string, cases: readonly CaseFiles[]): Promise<BenchReport> {
-  const ids = cases.map((c) => c.id)
-  const folds = (await readdir(folder)).filter((name) => /^fold-\d+$/.test(name)).sort()
-  if (folds.length === 0) throw new Error(`VOXLOOP_BENCH_SCORE_KEPT: ${folder} holds no fold-<n> folder (VOXLOOP_BENCH_KEEP_MODELS makes them)`)
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'voxloop-bench-kept-'))
-  let app: VoxloopApp | null = null
-  const backend = await activateBackend('auto')
+async function scoreKept(folder: string): Promise<BenchReport> {
   const loadAtStart = loadAverage()
   const rows: BenchRow[] = []
   const perLabel = new Map<number, number[]>(LABELS.map((l) => [l.id, []]))
   const ratios = new Map<number, number[]>(LABELS.map((l) => [l.id, []]))
-  try {
-    await importCuratedProject(path.join(dir, 'project'), HIPPOCAMPUS_DIR)
-    app = await openBenchApp(dir, path.join(dir, 'project'), 'kept')
-    for (const fold of folds) {
-      const kept = JSON.parse(await readFile(path.join(folder, fold, 'held-out.json'), 'utf8')) as { fold: number; version: string; heldOut: string[] }
-      const unknown = kept.heldOut.filter((id) => !ids.includes(id))
-      if (unknown.length > 0) throw new Error(`${fold}: held-out ids not in the dataset: ${unknown.join(', ')}`)
-      // A copy: the kept folder stays as its run left it.
-      const modelsDir = path.join(dir, 'kept', fold)
-      await cp(path.join(folder, fold, kept.version), path.join(modelsDir, kept.version), { recursive: true })
-      console.log(`  ${fold}: ${await chooseAgain(path.join(modelsDir, kept.version), cases)}`)
-      const report = await app.training.evaluate(kept.version, [...kept.heldOut], modelsDir)
-      for (const label of LABELS) {
-        const s = labelFold(report, label.id)
-        perLabel.get(label.id)?.push(s.dice)
-        ratios.get(label.id)?.push(...s.volumeRatios)
-        rows.push(
-          { name: `fold ${kept.fold}: ${label.name} Dice`, value: s.dice, unit: 'Dice', note: `kept model ${kept.version}, ${s.dices.length} held-out cases, min ${fmt(Math.min(...s.dices), 3)}` },
-          { name: `fold ${kept.fold}: ${label.name} HD95`, value: s.hd95Mm, unit: 'mm' },
-          { name: `fold ${kept.fold}: ${label.name} volume ratio, median`, value: s.volumeRatioMedian, unit: 'ratio' }
-        )
-      }
-      rows.push({ name: `fold ${kept.fold}: seconds to predict and score`, value: report.seconds, unit: 's', note: `${kept.heldOut.length} cases` })
-      console.log(`  ${fold}: ${LABELS.map((l) => `${l.name} Dice ${fmt(labelFold(report, l.id).dice, 3)}`).join('; ')}; ${fmt(report.seconds, 1)} s`)
+  const { backend, folds } = await scoreKeptFolds(folder, HIPPOCAMPUS_DIR)
+  for (const kept of folds) {
+    const report = kept.report
+    for (const label of LABELS) {
+      const s = labelFold(report, label.id)
+      perLabel.get(label.id)?.push(s.dice)
+      ratios.get(label.id)?.push(...s.volumeRatios)
+      rows.push(
+        { name: `fold ${kept.fold}: ${label.name} Dice`, value: s.dice, unit: 'Dice', note: `kept model ${kept.version}, ${s.dices.length} held-out cases, min ${fmt(Math.min(...s.dices), 3)}` },
+        { name: `fold ${kept.fold}: ${label.name} HD95`, value: s.hd95Mm, unit: 'mm' },
+        { name: `fold ${kept.fold}: ${label.name} volume ratio, median`, value: s.volumeRatioMedian, unit: 'ratio' }
+      )
     }
-  } finally {
-    await app?.dispose()
-    await rm(dir, { recursive: true, force: true })
+    rows.push({ name: `fold ${kept.fold}: seconds to predict and score`, value: report.seconds, unit: 's', note: `${kept.heldOut.length} cases` })
+    console.log(`  fold-${kept.fold}: ${LABELS.map((l) => `${l.name} Dice ${fmt(labelFold(report, l.id).dice, 3)}`).join('; ')}; ${fmt(report.seconds, 1)} s`)
   }
   for (const label of LABELS) {
     const dice = perLabel.get(label.id) as number[]
@@ -254,14 +192,14 @@ async function scoreKept(folder: string, cases: readonly CaseFiles[]): Promise<B
     rows,
     targets: [{ description: `kept models of ${folder} scored again with the working tree's prediction [not judged: nothing trained]`, met: null }],
     notes: [
-      `VOXLOOP_BENCH_SCORE_KEPT=${folder}: ${folds.length} kept fold model(s), each with its post-processing chosen again (${backend.chosen} in the bench process), scored by TrainingService.evaluate on their held-out folds; nothing trained`, `load average (1/5/15 min) at start ${loadAtStart}, at end ${loadAverage()}`
+      `VOXLOOP_BENCH_SCORE_KEPT=${folder}: ${folds.length} kept fold model(s), each with its post-processing chosen again (${backend} in the bench process), scored by TrainingService.evaluate on their held-out folds; nothing trained`, `load average (1/5/15 min) at start ${loadAtStart}, at end ${loadAverage()}`
     ],
     environment: { tfjs: tf.version.tfjs, folds: `${folds.length} kept`, seed: SEED, budget: 'none (nothing trained)', options: 'none' }
   }
 }
 
 async function run(): Promise<BenchReport> {
-  if (SCORE_KEPT) return scoreKept(SCORE_KEPT, await listHippocampusCases())
+  if (SCORE_KEPT_DIR) return scoreKept(SCORE_KEPT_DIR)
   const ids = (await listHippocampusCases()).map((c) => c.id).sort()
   const folds = assignFolds(ids, FOLD_COUNT, SEED)
   const loadAtStart = loadAverage()

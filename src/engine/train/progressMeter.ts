@@ -111,14 +111,26 @@ export class ProgressMeter {
     return this.stepsRecorded >= ETA_MIN_STEPS
   }
 
-  /** Seconds until the run ends after `stepsDone` steps; null until ETA_MIN_STEPS steps are timed. */
-  etaSeconds(stepsDone: number): number | null {
+  /**
+   * Seconds until the run ends after `stepsDone` steps and `epochEndsDone` finished epoch ends
+   * (validation and checkpoint written); null until ETA_MIN_STEPS steps are timed. The epoch ends
+   * are counted, not derived from the steps: after an epoch's last step its end is still to come.
+   */
+  etaSeconds(stepsDone: number, epochEndsDone: number): number | null {
     const secondsPerStep = this.secondsPerStepEstimate()
     if (secondsPerStep === null || !this.hasEta()) return null
     const remainingSteps = Math.max(0, this.totalSteps - stepsDone)
-    // Epoch ends (validation + checkpoint) still to come, the current epoch's included.
-    const remainingEpochEnds = Math.ceil(remainingSteps / this.options.stepsPerEpoch)
+    const remainingEpochEnds = Math.max(0, Math.ceil(this.totalSteps / this.options.stepsPerEpoch) - epochEndsDone)
     return remainingSteps * secondsPerStep + remainingEpochEnds * (this.epochOverheadEstimate() ?? 0) + this.finalSecondsEstimate()
+  }
+
+  /**
+   * The ETA once the epochs are over (completed or stopped early: no step or epoch end is left
+   * whatever the plan said): what is left of the work after them, counting down, never below 0.
+   */
+  finalEtaSeconds(secondsSpent: number): number | null {
+    if (!this.hasEta()) return null
+    return Math.max(0, this.finalSecondsEstimate() - secondsSpent)
   }
 }
 

@@ -7,7 +7,7 @@ describe('ProgressMeter', () => {
   it('has no speed or ETA before the first step', () => {
     const m = meter()
     expect(m.secondsPerStepEstimate()).toBeNull()
-    expect(m.etaSeconds(0)).toBeNull()
+    expect(m.etaSeconds(0, 0)).toBeNull()
     expect(m.epochOverheadEstimate()).toBeNull()
   })
 
@@ -56,15 +56,15 @@ describe('ProgressMeter', () => {
     // The first step compiles kernels: 30 s, then 0.5 s per step.
     m.recordStep(30)
     expect(m.secondsPerStepEstimate()).toBe(30)
-    expect(m.etaSeconds(1)).toBeNull()
+    expect(m.etaSeconds(1, 0)).toBeNull()
     for (let step = 2; step < ETA_MIN_STEPS; step++) {
       m.recordStep(0.5)
-      expect(m.etaSeconds(step), `step ${step}`).toBeNull()
+      expect(m.etaSeconds(step, 0), `step ${step}`).toBeNull()
     }
     m.recordStep(0.5)
     expect(m.hasEta()).toBe(true)
     // From the steady steps: 94 steps of 0.5 s (no epoch overhead measured yet).
-    expect(m.etaSeconds(ETA_MIN_STEPS)).toBeCloseTo((100 - ETA_MIN_STEPS) * 0.5, 9)
+    expect(m.etaSeconds(ETA_MIN_STEPS, 0)).toBeCloseTo((100 - ETA_MIN_STEPS) * 0.5, 9)
     expect(ETA_MIN_STEPS).toBeGreaterThan(WARMUP_STEPS)
   })
 
@@ -75,10 +75,13 @@ describe('ProgressMeter', () => {
     m.recordEpochOverhead(9)
     m.recordEpochOverhead(2)
     // 50 steps of 0.5 s and 5 epoch ends of 2 s.
-    expect(m.etaSeconds(50)).toBeCloseTo(35, 9)
+    expect(m.etaSeconds(50, 5)).toBeCloseTo(35, 9)
+    // After epoch 5's last step, before its validation: its end is still to come (6 of them).
+    expect(m.etaSeconds(50, 4)).toBeCloseTo(37, 9)
+    expect(m.etaSeconds(100, 9)).toBeCloseTo(2, 9)
     m.setTotalSteps(60)
-    expect(m.etaSeconds(50)).toBeCloseTo(10 * 0.5 + 2, 9)
-    expect(m.etaSeconds(70)).toBe(0)
+    expect(m.etaSeconds(50, 5)).toBeCloseTo(10 * 0.5 + 2, 9)
+    expect(m.etaSeconds(70, 7)).toBe(0)
   })
   it("adds the work after the last epoch to the ETA: the validations' worth set for it, timed like the overhead", () => {
     const m = meter(100)
@@ -96,9 +99,25 @@ describe('ProgressMeter', () => {
     expect(m.validationEstimate()).toBe(1.5)
     expect(m.finalSecondsEstimate()).toBe(12)
     // 50 steps of 0.5 s, 5 epoch ends of 2 s, then 8 validations of 1.5 s.
-    expect(m.etaSeconds(50)).toBeCloseTo(35 + 12, 9)
-    expect(m.etaSeconds(100)).toBeCloseTo(12, 9)
+    expect(m.etaSeconds(50, 5)).toBeCloseTo(35 + 12, 9)
+    expect(m.etaSeconds(100, 10)).toBeCloseTo(12, 9)
+    // During that work the ETA counts down from its estimate, never below 0.
+    expect(m.finalEtaSeconds(0)).toBeCloseTo(12, 9)
+    expect(m.finalEtaSeconds(5)).toBeCloseTo(7, 9)
+    expect(m.finalEtaSeconds(20)).toBe(0)
     m.setFinalWork(0)
-    expect(m.etaSeconds(50)).toBeCloseTo(35, 9)
+    expect(m.etaSeconds(50, 5)).toBeCloseTo(35, 9)
+  })
+
+  it('counts down the final work of a run stopped early from its estimate alone, not the steps it did not take', () => {
+    const m = meter(100)
+    expect(m.finalEtaSeconds(0)).toBeNull()
+    for (let i = 0; i < ETA_MIN_STEPS; i++) m.recordStep(0.5)
+    m.recordEpochOverhead(2)
+    m.recordValidation(1.5)
+    m.setFinalWork(4)
+    // Stopped at step 40 of 100: etaSeconds would still count 60 steps and 6 epoch ends.
+    expect(m.etaSeconds(40, 4)).toBeGreaterThan(30)
+    expect(m.finalEtaSeconds(1)).toBeCloseTo(5, 9)
   })
 })

@@ -213,6 +213,14 @@ describe('runTraining', () => {
     const lastEta = stepEvents.at(-1)?.etaSeconds ?? 0
     expect(lastEta).toBeGreaterThan(0)
     expect(lastEta).toBeLessThan(stepEvents.find((p) => p.step === ETA_MIN_STEPS)?.etaSeconds ?? 0)
+    // After the last epoch's checkpoint the ETA is the choice alone, counting down: less than at the
+    // last step, whose epoch end (validation and checkpoint) was still to come, and never rising.
+    const choiceEvents = progress.slice(progress.findIndex((p) => p.phase === 'saving' && p.epoch === 3) + 1)
+    expect(choiceEvents.length).toBeGreaterThan(0)
+    expect(choiceEvents.every((p) => p.phase === 'validating' && p.etaSeconds !== null)).toBe(true)
+    const choiceEtas = choiceEvents.map((p) => p.etaSeconds ?? Infinity)
+    expect(choiceEtas[0]).toBeLessThan(lastEta)
+    expect(choiceEtas.every((eta, i) => eta <= (choiceEtas[i - 1] ?? eta))).toBe(true)
     expect(progress.some((p) => p.phase === 'validating')).toBe(true)
     expect(progress.at(-1)?.lastValidation?.perLabel.map((l) => l.name)).toEqual(['ball', 'box'])
 
