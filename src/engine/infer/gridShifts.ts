@@ -6,8 +6,9 @@
  * model that needs no mirroring (which hippocampus-like labels, with a head and a tail, cannot take;
  * mirrorAxes.ts) and no training time.
  *
- * Measured on the training-quality bench's kept models (docs/TRAINING.md, "Prediction with moved
- * tile grids"): the 8 passes of a 3D network raised held-out Dice on hippocampus over one pass.
+ * Measured on the cross-validation benches' kept models (docs/TRAINING.md, "Prediction with moved
+ * tile grids"): the 8 passes of a 3D network raised held-out Dice on hippocampus over one pass,
+ * and the 4 in-plane passes of a 2D network lung Dice on the chest X-rays.
  * The passes multiply prediction time, so a case gets as many as fit in PREDICTION_TILE_BUDGET
  * tile voxels: a small case all of them, a large CT one (as before).
  */
@@ -65,12 +66,11 @@ export function gridShiftsFor(divisor: Shape3, volumeShape: Shape3, patchShape: 
 }
 
 /**
- * The margins for a model version's plan on a prepared case of `volumeShape`. A 2D network gets one
- * plain pass: the passes were measured on 3D networks only, and the 2D bench's figures stand as
- * measured until its folds are scored both ways.
+ * The margins for a model version's plan on a prepared case of `volumeShape`: a 3D network's up to
+ * 8, a 2D network's up to 4 (moved in the plane it pools; measured on the 2D bench's kept models,
+ * docs/TRAINING.md).
  */
 export function gridShiftsOfPlan(plan: Pick<TrainingPlan, 'architecture' | 'model' | 'patchSize'>, volumeShape: Shape3): Shape3[] {
   const network = architectureOf(plan)
-  if (network.planar) return [[0, 0, 0]]
   return gridShiftsFor(network.divisorOf(plan.model), volumeShape, plan.patchSize)
 }

@@ -500,7 +500,7 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
         plan,
         ...(await bestOnWorkers(best)),
         betweenBatches: async () => {
-          // The ETA counts down through the choice (16–35 s on a hippocampus fold) instead of standing still.
+          // The ETA counts down through the choice (12–17 s on a hippocampus fold) instead of standing still.
           if (now() - lastProgressAt >= (options.progressIntervalMs ?? 250)) choiceProgress()
           await yieldToEventLoop()
           if (options.control.cancelRequested) throw new VoxloopError('CANCELLED', 'cancelled while choosing the post-processing')

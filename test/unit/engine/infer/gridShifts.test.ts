@@ -65,9 +65,16 @@ describe('gridShiftsFor', () => {
     expect(shifts[1]).toEqual([4, 4, 4])
   })
 
-  it('gives a 2D network one plain pass (not measured for 2D)', () => {
+  it("moves a 2D network's grid in its plane only: the X-ray default (depth 5) on a slice its patch's size gets 4 passes", () => {
     const planar = architectureOf({ architecture: 'plain-unet-2d' })
     const model = planar.resolve({ inputChannels: 1, numClasses: 2, seed: 1, planeEdge: 192 })
-    expect(gridShiftsOfPlan({ architecture: 'plain-unet-2d', model: model as TrainingPlan['model'], patchSize: [1, 192, 192] }, [1, 192, 192])).toEqual([[0, 0, 0]])
+    expect(model.depth).toBe(5)
+    // Plain first (one tile), then both plane axes moved by 16 px, then each alone; never the depth axis.
+    expect(gridShiftsOfPlan({ architecture: 'plain-unet-2d', model: model as TrainingPlan['model'], patchSize: [1, 192, 192] }, [1, 192, 192])).toEqual([
+      [0, 0, 0],
+      [0, 16, 16],
+      [0, 0, 16],
+      [0, 16, 0]
+    ])
   })
 })

@@ -80,9 +80,9 @@ describe('choiceWorkInValidations: what the choice costs in validations, reserve
     expect(choiceWorkInValidations(plan, [small, large])).toBeCloseTo((8 * vs + vl) / (vs + vl), 12)
   })
 
-  it('is one validation for a 2D network (one pass)', () => {
+  it("is a 2D network's 4 passes in the plane", () => {
     const planar = architectureOf({ architecture: 'plain-unet-2d' }).resolve({ inputChannels: 1, numClasses: 2, seed: 1, planeEdge: 192 }) as TrainingPlan['model']
-    expect(choiceWorkInValidations({ architecture: 'plain-unet-2d', model: planar, patchSize: [1, 192, 192] }, [[1, 192, 192], [1, 200, 180]])).toBe(1)
+    expect(choiceWorkInValidations({ architecture: 'plain-unet-2d', model: planar, patchSize: [1, 192, 192] }, [[1, 192, 192], [1, 200, 180]])).toBe(4)
   })
 })
 
