@@ -207,6 +207,8 @@ async function run(): Promise<BenchReport> {
 
 export const bench: Bench = {
   name: 'training-2d',
-  description: `${FOLD_COUNT}-fold cross-validation of the default 2D training path on the 40 Montgomery chest X-rays (networks: ${NETWORKS.join(', ')}${FOLDS_RUN < FOLD_COUNT ? `; first ${FOLDS_RUN} fold(s)` : ''}${MINUTES !== null ? `; ${MINUTES} min (override)` : ''}): held-out lung Dice and IoU`,
+  description: SCORE_KEPT_DIR
+    ? `the kept models of ${SCORE_KEPT_DIR} scored again on their held-out folds (nothing trained)`
+    : `${FOLD_COUNT}-fold cross-validation of the default 2D training path on the 40 Montgomery chest X-rays (networks: ${NETWORKS.join(', ')}${FOLDS_RUN < FOLD_COUNT ? `; first ${FOLDS_RUN} fold(s)` : ''}${MINUTES !== null ? `; ${MINUTES} min (override)` : ''}): held-out lung Dice and IoU`,
   run
 }

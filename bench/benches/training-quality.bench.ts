@@ -303,6 +303,8 @@ async function run(): Promise<BenchReport> {
 
 export const bench: Bench = {
   name: 'training-quality',
-  description: `${FOLD_COUNT}-fold cross-validation of the default training path (TrainingService.start with no options) on the 41 hippocampus cases${FOLDS_RUN < FOLD_COUNT ? ` (first ${FOLDS_RUN} fold(s) only)` : ''}${MINUTES !== null ? `, ${MINUTES} min per fold (override)` : ''}${EXTRA_OPTIONS ? `, options ${JSON.stringify(EXTRA_OPTIONS)} (override)` : ''}: held-out Dice, HD95, NSD and volume ratio per label`,
+  description: SCORE_KEPT_DIR
+    ? `the kept models of ${SCORE_KEPT_DIR} scored again on their held-out folds (nothing trained)`
+    : `${FOLD_COUNT}-fold cross-validation of the default training path (TrainingService.start with no options) on the 41 hippocampus cases${FOLDS_RUN < FOLD_COUNT ? ` (first ${FOLDS_RUN} fold(s) only)` : ''}${MINUTES !== null ? `, ${MINUTES} min per fold (override)` : ''}${EXTRA_OPTIONS ? `, options ${JSON.stringify(EXTRA_OPTIONS)} (override)` : ''}: held-out Dice, HD95, NSD and volume ratio per label`,
   run
 }
