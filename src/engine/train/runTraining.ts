@@ -217,6 +217,9 @@ function memory(): { numTensors: number; numBytes: number } {
   return { numTensors, numBytes }
 }
 
+/** How often the ETA is sent while the post-processing is chosen after the last epoch. */
+const CHOICE_PROGRESS_INTERVAL_MS = 1000
+
 /** Trains one run to its end; throws (after recording 'failed' in run.json) when it fails. */
 export async function runTraining(request: TrainRequest, options: RunTrainingOptions): Promise<TrainingResult> {
   const now = options.now ?? (() => performance.now())
@@ -493,21 +496,27 @@ export async function runTraining(request: TrainRequest, options: RunTrainingOpt
       const choiceStartedAt = now()
       const choiceProgress = (): void => progress('validating', epochsDone, plan.stepsPerEpoch, meter.finalEtaSeconds((now() - choiceStartedAt) / 1000))
       choiceProgress()
-      const chosen = await choosePostprocessingForRun({
-        dir,
-        best,
-        heldOut,
-        plan,
-        ...(await bestOnWorkers(best)),
-        betweenBatches: async () => {
-          // The ETA counts down through the choice (12–17 s on a hippocampus fold) instead of standing still.
-          if (now() - lastProgressAt >= (options.progressIntervalMs ?? 250)) choiceProgress()
-          await yieldToEventLoop()
-          if (options.control.cancelRequested) throw new VoxloopError('CANCELLED', 'cancelled while choosing the post-processing')
-        }
-      })
-      if (chosen) record.postprocessing = chosen
-      return chosen
+      // The ETA counts down through the choice (12–17 s on a hippocampus fold) instead of standing
+      // still. On a timer, not by reading the clock at every tile batch: a countdown needs no finer
+      // steps, and the clock a test injects advances with every read.
+      const ticker = setInterval(choiceProgress, CHOICE_PROGRESS_INTERVAL_MS)
+      try {
+        const chosen = await choosePostprocessingForRun({
+          dir,
+          best,
+          heldOut,
+          plan,
+          ...(await bestOnWorkers(best)),
+          betweenBatches: async () => {
+            await yieldToEventLoop()
+            if (options.control.cancelRequested) throw new VoxloopError('CANCELLED', 'cancelled while choosing the post-processing')
+          }
+        })
+        if (chosen) record.postprocessing = chosen
+        return chosen
+      } finally {
+        clearInterval(ticker)
+      }
     }
 
     // With gradient workers the run's own model takes the best checkpoint's weights and the choice
