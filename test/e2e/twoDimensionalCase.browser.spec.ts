@@ -135,11 +135,15 @@ test('a one-slice case opens in one upright view that fills the viewer, is label
   await expect(viewer).toHaveAttribute('data-layout', 'axial')
   await expect(page.locator('.voxloop-viewer .viewer-cell:visible')).toHaveCount(1)
   await expect(page.locator('.viewer-cell.view-3d')).toBeHidden()
-  const viewerBox = await viewer.boundingBox()
-  const cellBox = await page.locator('.viewer-cell.view-axial').boundingBox()
-  if (!viewerBox || !cellBox) throw new Error('no viewer or axial cell')
-  expect(Math.abs(cellBox.width - viewerBox.width)).toBeLessThan(2)
-  expect(Math.abs(cellBox.height - viewerBox.height)).toBeLessThan(2)
+  // Polled: right after the case opens the cell was once measured 36 px short of the viewer (fresh-clone
+  // CI, 2026-12-07, also at 77dc8fe), a layout that had not settled yet; what matters is where it settles.
+  const misfit = async (): Promise<number> => {
+    const viewerBox = await viewer.boundingBox()
+    const cellBox = await page.locator('.viewer-cell.view-axial').boundingBox()
+    if (!viewerBox || !cellBox) return Infinity
+    return Math.max(Math.abs(cellBox.width - viewerBox.width), Math.abs(cellBox.height - viewerBox.height))
+  }
+  await expect.poll(misfit).toBeLessThan(2)
   // No orientation letters (an image file's affine is a convention, not a measured orientation) and a caption with its size.
   await expect(page.locator('.voxloop-viewer .orientation-letter')).toHaveCount(0)
   await expect(page.locator('.view-axial .slice-label')).toHaveText('2D image 256 × 192')
