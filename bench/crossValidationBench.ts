@@ -7,6 +7,7 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import * as tf from '@tensorflow/tfjs'
 import { engineSpecFromSource } from '../test/helpers/engineUnderTsx'
 import { activateBackend } from '../src/engine/backends/activateBackend'
 import { prepareCaseVolumes, prepareOptionsOf, readCaseVolumes } from '../src/engine/train/caseVolumes'
@@ -18,10 +19,13 @@ import { forkEngine } from '../src/main/engine/forkEngine'
 import { importDataset } from '../src/main/services/project/importDataset'
 import { ProjectPaths } from '../src/main/services/project/projectPaths'
 import { ProjectStore } from '../src/main/services/project/ProjectStore'
+import { DEFAULT_FOLD_SEED } from '../src/main/services/training/crossValidation'
 import { curatedCases } from '../src/main/services/training/TrainingService'
 import { writeFileAtomic } from '../src/node/storage/durableWrite'
+import type { CaseFiles } from '../src/shared/engineProtocol'
 import { TrainingOptionsSchema, type EvaluationReport, type TrainingEpochEvent, type TrainingOptions } from '../src/shared/training'
 import { loadAverage } from './benchCommon'
+import type { BenchReport, BenchRow } from './report'
 
 /** An integer knob from the environment, or null when unset. */
 export function envCount(name: string, min: number, max: number): number | null {
@@ -179,7 +183,7 @@ export async function scoreKeptFolds(folder: string, datasetDir: string, expecte
 }
 
 /** A kept version's post-processing chosen again, as the end of its run would now choose it, on the run's own internal validation cases. */
-async function chooseAgain(versionDir: string, filesOf: (id: string) => { id: string; imagePath: string; labelPath: string }): Promise<string> {
+async function chooseAgain(versionDir: string, filesOf: (id: string) => CaseFiles): Promise<string> {
   const record = await readRunRecord(versionDir)
   const best = record.checkpoints.best
   if (!best) throw new Error(`${versionDir} has no best checkpoint`)
@@ -194,4 +198,18 @@ async function chooseAgain(versionDir: string, filesOf: (id: string) => { id: st
   if (!chosen) throw new Error(`${versionDir}: the post-processing choice was cancelled`)
   await writeRunRecord(versionDir, { ...record, postprocessing: chosen })
   return `post-processing ${JSON.stringify(record.postprocessing?.steps ?? null)} → ${JSON.stringify(chosen.steps)}`
+}
+
+/** The report of a SCORE_KEPT run: the bench's rows for the kept folds, never judged against targets. */
+export function keptModelsReport(name: string, folder: string, scored: { backend: string; folds: readonly KeptFoldScore[] }, rows: BenchRow[], loadAtStart: string): BenchReport {
+  return {
+    name,
+    rows,
+    targets: [{ description: `kept models of ${folder} scored again with the working tree's prediction [not judged: nothing trained]`, met: null }],
+    notes: [
+      `VOXLOOP_BENCH_SCORE_KEPT=${folder}: ${scored.folds.length} kept fold model(s), each with its post-processing chosen again (${scored.backend} in the bench process), scored by TrainingService.evaluate on their held-out folds; nothing trained`,
+      `load average (1/5/15 min) at start ${loadAtStart}, at end ${loadAverage()}`
+    ],
+    environment: { tfjs: tf.version.tfjs, folds: `${scored.folds.length} kept`, seed: DEFAULT_FOLD_SEED, budget: 'none (nothing trained)', options: 'none' }
+  }
 }

@@ -32,7 +32,7 @@ import type { VoxloopApp } from '../../src/main/app/VoxloopApp'
 import { assignFolds, DEFAULT_FOLD_SEED, foldLabelScores, mean, sd, trainAndEvaluateFold, type FoldLabelScores } from '../../src/main/services/training/crossValidation'
 import { ARCHITECTURES, type ArchitectureName, type TrainingResult, type TrainingStarted } from '../../src/shared/training'
 import { loadAverage, MONTGOMERY_DIR } from '../benchCommon'
-import { envCount, envMinutes, envOptions, fmt, importCuratedProject, keepFoldModel, openBenchApp, SCORE_KEPT_DIR, scoreKeptFolds } from '../crossValidationBench'
+import { envCount, envMinutes, envOptions, fmt, importCuratedProject, keepFoldModel, keptModelsReport, openBenchApp, SCORE_KEPT_DIR, scoreKeptFolds } from '../crossValidationBench'
 import type { Bench, BenchReport, BenchRow, BenchTarget } from '../report'
 
 const FOLD_COUNT = 5
@@ -113,10 +113,10 @@ async function runFold(network: Network, fold: number, folds: string[][], allIds
 /** VOXLOOP_BENCH_SCORE_KEPT: the kept default models scored again, nothing trained. */
 async function scoreKept(folder: string): Promise<BenchReport> {
   const loadAtStart = loadAverage()
-  const { backend, folds } = await scoreKeptFolds(folder, MONTGOMERY_DIR, EXPECTED_SKIPS)
+  const scored = await scoreKeptFolds(folder, MONTGOMERY_DIR, EXPECTED_SKIPS)
   const rows: BenchRow[] = []
   const dice: number[] = []
-  for (const kept of folds) {
+  for (const kept of scored.folds) {
     const lungs = foldLabelScores(kept.report, LUNG_LABEL)
     dice.push(lungs.dice)
     rows.push(
@@ -127,16 +127,7 @@ async function scoreKept(folder: string): Promise<BenchReport> {
     console.log(`  fold-${kept.fold}: lung Dice ${fmt(lungs.dice, 3)} (min ${fmt(Math.min(...lungs.dices), 3)}); ${fmt(kept.report.seconds, 1)} s`)
   }
   rows.push({ name: `lung Dice, mean ± sd over ${dice.length} kept fold(s)`, value: mean(dice), unit: 'Dice', note: `± ${fmt(sd(dice), 3)}` })
-  return {
-    name: 'training-2d',
-    rows,
-    targets: [{ description: `kept models of ${folder} scored again with the working tree's prediction [not judged: nothing trained]`, met: null }],
-    notes: [
-      `VOXLOOP_BENCH_SCORE_KEPT=${folder}: ${folds.length} kept fold model(s), each with its post-processing chosen again (${backend} in the bench process), scored by TrainingService.evaluate on their held-out folds; nothing trained`,
-      `load average (1/5/15 min) at start ${loadAtStart}, at end ${loadAverage()}`
-    ],
-    environment: { tfjs: tf.version.tfjs, folds: `${folds.length} kept`, seed: SEED, budget: 'none (nothing trained)', options: 'none' }
-  }
+  return keptModelsReport('training-2d', folder, scored, rows, loadAtStart)
 }
 
 async function run(): Promise<BenchReport> {

@@ -57,7 +57,7 @@ import {
 } from '../../src/main/services/training/crossValidation'
 import { DEFAULT_TRAINING_MINUTES, LEGACY_ARCHITECTURE, type EvaluationReport, type TrainingResult, type TrainingStarted } from '../../src/shared/training'
 import { HIPPOCAMPUS_DIR, listHippocampusCases, loadAverage } from '../benchCommon'
-import { envCount, envMinutes, envOptions, fmt, importCuratedProject, keepFoldModel, openBenchApp, SCORE_KEPT_DIR, scoreKeptFolds } from '../crossValidationBench'
+import { envCount, envMinutes, envOptions, fmt, importCuratedProject, keepFoldModel, keptModelsReport, openBenchApp, SCORE_KEPT_DIR, scoreKeptFolds } from '../crossValidationBench'
 import type { Bench, BenchReport, BenchRow, BenchTarget } from '../report'
 
 const FOLD_COUNT = 5
@@ -164,8 +164,8 @@ async function scoreKept(folder: string): Promise<BenchReport> {
   const rows: BenchRow[] = []
   const perLabel = new Map<number, number[]>(LABELS.map((l) => [l.id, []]))
   const ratios = new Map<number, number[]>(LABELS.map((l) => [l.id, []]))
-  const { backend, folds } = await scoreKeptFolds(folder, HIPPOCAMPUS_DIR)
-  for (const kept of folds) {
+  const scored = await scoreKeptFolds(folder, HIPPOCAMPUS_DIR)
+  for (const kept of scored.folds) {
     const report = kept.report
     for (const label of LABELS) {
       const s = labelFold(report, label.id)
@@ -187,15 +187,7 @@ async function scoreKept(folder: string): Promise<BenchReport> {
       { name: `${label.name} volume ratio, median of all held-out cases`, value: median(ratios.get(label.id) as number[]), unit: 'ratio' }
     )
   }
-  return {
-    name: 'training-quality',
-    rows,
-    targets: [{ description: `kept models of ${folder} scored again with the working tree's prediction [not judged: nothing trained]`, met: null }],
-    notes: [
-      `VOXLOOP_BENCH_SCORE_KEPT=${folder}: ${folds.length} kept fold model(s), each with its post-processing chosen again (${backend} in the bench process), scored by TrainingService.evaluate on their held-out folds; nothing trained`, `load average (1/5/15 min) at start ${loadAtStart}, at end ${loadAverage()}`
-    ],
-    environment: { tfjs: tf.version.tfjs, folds: `${folds.length} kept`, seed: SEED, budget: 'none (nothing trained)', options: 'none' }
-  }
+  return keptModelsReport('training-quality', folder, scored, rows, loadAtStart)
 }
 
 async function run(): Promise<BenchReport> {
