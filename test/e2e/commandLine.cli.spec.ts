@@ -64,6 +64,22 @@ test('info refuses a file that is not NIfTI, naming it', async () => {
   expect(failure?.stderr).toContain(`${file}: not a NIfTI file`)
 })
 
+test('a mistyped option is refused with the nearest real one, and nothing is created', async () => {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'voxloop-cli-typo-'))
+  try {
+    const project = path.join(tmp, 'hippocampus')
+    const failure = await voxloop('import', path.join(SHARED_DATA_DIR, 'labeled', 'msd_task04_hippocampus'), project, '--modalty', 'CT').then(
+      () => null,
+      (error: { code: number; stderr: string }) => error
+    )
+    expect(failure?.code).toBe(1)
+    expect(failure?.stderr.trim()).toBe('voxloop: voxloop import: unknown option --modalty (did you mean --modality?; see voxloop --help)')
+    expect(await readdir(tmp)).toEqual([])
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
+  }
+})
+
 test('import an MSD folder into a new project, then export it as MSD', async () => {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'voxloop-cli-'))
   try {

@@ -25,6 +25,7 @@ import { parseSplitCommandInput, splitCommand } from './commands/splitCommand'
 import { parseSpacingArgs, setSpacingCommand } from './commands/spacingCommand'
 import { integerFlag, parseArgs, stringFlag } from './parseArgs'
 import { parseCaseListFlag } from './caseListFlag'
+import { checkCommandArgs } from './commandFlags'
 import { parseModalityFlag } from './modalityFlag'
 import { parseEnumFlag } from './enumFlag'
 import { parseFourDFlag } from './fourDFlag'
@@ -192,6 +193,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE)
     return command || args.flags.has('help') ? 0 : 2
   }
+  // Before anything is opened or started: a mistyped option fails at once and touches nothing.
+  checkCommandArgs(command, args)
   const backend = stringFlag(args, 'backend')
   const json = args.flags.has('json')
   const [, first, second] = args.positionals
