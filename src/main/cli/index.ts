@@ -90,10 +90,11 @@ Commands:
   predict <project|file.nii.gz> [--model <version|dir>] [--out <dir>] [--tta] [--json]
                                             predict a project's cases not done (default: active model), or one
                                             file (writes <out>/<case>.nii.gz and <case>.uncertainty.nii.gz)
-  evaluate <project> --model <version> [--cases <id,id,…|@file> | --split test|validation|train] [--json]
-                                            predict the curated cases (or the cases listed, @file: ids separated
-                                            by commas, spaces or lines; or the curated cases of one of the
-                                            project's recorded splits) with a model version; per case and label
+  evaluate <project> --model <version> [--cases <id,id,…|file> | --split test|validation|train] [--json]
+                                            predict the curated cases (or the cases listed; a file, or @file,
+                                            holds ids separated by commas, spaces or lines; or the curated
+                                            cases of one of the project's recorded splits) with a model
+                                            version; per case and label
                                             Dice, IoU, HD95 and surface Dice (2 mm) in mm, volume ratio;
                                             --split test also keeps the report as the version's test figures
                                             (models/<version>/evaluation-test.json, shown in the model table)
@@ -110,7 +111,7 @@ Commands:
                                             list the project's fixed splits (cases and curated cases per
                                             split), or move the cases named to one; moving a case in or out
                                             of the test split makes earlier test figures incomparable
-  set-spacing <project> <sx> <sy> [--cases <id,id,…|@file>] [--json]
+  set-spacing <project> <sx> <sy> [--cases <id,id,…|file>] [--json]
                                             the pixel spacing in mm (0.001 to 100) of the one-slice cases
                                             imported from 2D images (all, or those --cases names): image
                                             and label headers are rewritten, voxels unchanged; refused,

@@ -28,6 +28,18 @@ describe('parseCaseListFlag', () => {
     expect(await parseCaseListFlag(`@${file}`)).toEqual(['hippocampus_003', 'hippocampus_010', 'hippocampus_022', 'hippocampus_040'])
   })
 
+  it('reads a file named without @ (issue #13: --cases <ids|file>), and says so when a path-like value is no file', async () => {
+    const file = path.join(dir, 'held-out.txt')
+    await writeFile(file, 'hippocampus_044\nhippocampus_243\n')
+    expect(await parseCaseListFlag(file)).toEqual(['hippocampus_044', 'hippocampus_243'])
+    // An id is still an id where no file of that name exists (this test's working folder has none).
+    expect(await parseCaseListFlag('held-out.txt')).toEqual(['held-out.txt'])
+    const missing = path.join(dir, 'folds', 'fold-1.txt')
+    await expect(parseCaseListFlag(missing)).rejects.toThrow(`not a case id: "${missing}" (and there is no file ${missing})`)
+    // A directory is not a list.
+    await expect(parseCaseListFlag(dir)).rejects.toThrow(`(and there is no file ${dir})`)
+  })
+
   it('refuses a missing file, an empty list, a bad id and a repeated id, naming the file or text and the id', async () => {
     const missing = path.join(dir, 'nope.txt')
     await expect(parseCaseListFlag(`@${missing}`)).rejects.toThrow(new RegExp(`--cases ${missing.replace(/[.]/g, '\\.')}: cannot read the list of case ids`))
