@@ -162,6 +162,7 @@ ${formatAugmentationPresets('                        ')}
                       mirrored); predict --tta mirrors the same axes
   --from <version>    fine-tune that model version
   --resume [version]  continue an interrupted run (the newest one if no version is given)
+                      (a version, in every command: its folder's name, v0003-20261207-214258, or its number, v3)
 
 Options:
   --backend B   auto (default), tfjs-node-gpu, webgpu, tfjs-node, wasm or cpu: auto takes the first

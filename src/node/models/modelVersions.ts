@@ -3,7 +3,8 @@
  * repeat within a project) and the UTC time of saving (so a person can tell them apart; UTC so the
  * name does not jump or repeat at daylight-saving changes). The exact time is in config.json.
  */
-import { readdir } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { VoxloopError } from '../../shared/errors'
 
 const VERSION_NAME = /^v(\d{4,})-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/
@@ -61,4 +62,29 @@ export async function nextModelVersion(modelsDir: string, now: Date = new Date()
   const versions = await listModelVersions(modelsDir)
   const highest = versions.at(-1)?.sequence ?? 0
   return formatModelVersion(highest + 1, now)
+}
+
+/**
+ * The version folder a user's name for it means: the folder's own name, or its number (`v0003`,
+ * `v3`, `3`) — what the model table and the CLI's reports lead people to type. NOT_FOUND names the
+ * versions there are; before this, `--model v0003` was read as a folder `models/v0003` and refused
+ * as "not a trained model version", and `voxloop predict <project> --model v9` with nothing left to
+ * predict reported success with a model that does not exist.
+ */
+export async function resolveModelVersion(modelsDir: string, name: string): Promise<string> {
+  const versions = await listModelVersions(modelsDir)
+  if (versions.some((version) => version.name === name)) return name
+  // A folder of another name (made by hand, or by an older release) is taken as it is.
+  const exact = await stat(join(modelsDir, name)).then(
+    (info) => info.isDirectory(),
+    () => false
+  )
+  if (exact && !/[\\/]/.test(name) && name !== '.' && name !== '..') return name
+  const number = /^v?0*(\d+)$/i.exec(name.trim())
+  const match = number ? versions.find((version) => version.sequence === Number(number[1])) : undefined
+  if (match) return match.name
+  const newest = versions.slice(-6).map((version) => version.name)
+  const older = versions.length - newest.length
+  const known = versions.length === 0 ? 'there is no trained model version there yet' : `versions there: ${newest.join(', ')}${older > 0 ? ` and ${older} older` : ''}`
+  throw new VoxloopError('NOT_FOUND', `No model version "${name}" in ${modelsDir} (${known})`)
 }

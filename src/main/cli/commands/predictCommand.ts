@@ -13,6 +13,7 @@ import type { VoxloopApp } from '../../app/VoxloopApp'
 import { predictableCaseIds } from '../../services/prediction/PredictionService'
 import { readNiftiHeader, writeLabelNifti } from '../../../node/formats/nifti'
 import { writeImageNifti } from '../../../node/formats/nifti/writeImageNifti'
+import { resolveModelVersion } from '../../../node/models/modelVersions'
 
 export interface PredictCommandOptions {
   model: string | undefined
@@ -82,7 +83,10 @@ async function predictFile(app: VoxloopApp, file: string, options: PredictComman
   if (!NIFTI_NAME.test(file)) throw new VoxloopError('INVALID_ARGUMENT', `${file}: expected a .nii or .nii.gz file, or a project folder`)
   if (!options.model) throw new VoxloopError('INVALID_ARGUMENT', 'voxloop predict <file>: --model <models/version folder> is required')
   const caseId = path.basename(file).replace(NIFTI_NAME, '')
-  const report = await predictInto(app, file, caseId, path.resolve(options.model), path.resolve(options.out ?? path.dirname(file)), options)
+  // `--model proj/models/v3` means that folder's version 3, as `--model v3` does on a project.
+  const given = path.resolve(options.model)
+  const modelDir = path.join(path.dirname(given), await resolveModelVersion(path.dirname(given), path.basename(given)))
+  const report = await predictInto(app, file, caseId, modelDir, path.resolve(options.out ?? path.dirname(file)), options)
   process.stdout.write(
     options.json ? `${JSON.stringify(report, null, 2)}\n` : `${report.labels}\n${report.uncertaintyMap}\nuncertainty ${report.uncertainty.toFixed(3)}, ${report.gridPasses} tile-grid pass(es), ${report.seconds.toFixed(1)} s\n`
   )

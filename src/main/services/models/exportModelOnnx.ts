@@ -6,7 +6,7 @@
  */
 import { mkdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { parseModelVersion } from '../../../node/models/modelVersions'
+import { parseModelVersion, resolveModelVersion } from '../../../node/models/modelVersions'
 import { writeFileAtomic } from '../../../node/storage/durableWrite'
 import type { EngineMethod, EngineMethods, OnnxCheckResult } from '../../../shared/engineProtocol'
 import { VoxloopError } from '../../../shared/errors'
@@ -62,7 +62,9 @@ async function destinationOf(store: ProjectStore, version: string, options: Expo
   return file
 }
 
-export async function exportModelOnnx(store: ProjectStore, engine: OnnxEngine, version: string, options: ExportModelOnnxOptions): Promise<ExportModelOnnxReport> {
+export async function exportModelOnnx(store: ProjectStore, engine: OnnxEngine, requested: string, options: ExportModelOnnxOptions): Promise<ExportModelOnnxReport> {
+  // Its folder's name or its number (`v3`), as in every command; an unknown one names those there are.
+  const version = await resolveModelVersion(store.paths.dir('models'), requested)
   if (!parseModelVersion(version)) throw new VoxloopError('INVALID_ARGUMENT', `${JSON.stringify(version)} is not a model version name (like v0003-20261206-101500; the model table lists them)`)
   // confine: the folder stays in the project after symlinks.
   const modelDir = await store.paths.confine(store.paths.modelDir(version))

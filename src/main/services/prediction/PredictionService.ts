@@ -4,6 +4,7 @@ import type { PredictionRequest, PredictionStatus } from '../../../shared/predic
 import type { EventHub } from '../../app/EventHub'
 import type { EngineClient } from '../../engine/EngineClient'
 import type { ProjectStore } from '../project/ProjectStore'
+import { resolveModelVersion } from '../../../node/models/modelVersions'
 
 export interface PredictionServiceDeps {
   engine: EngineClient
@@ -47,9 +48,13 @@ export class PredictionService {
     return this.getStatus()
   }
 
-  /** The model a prediction uses: the one asked for, else the active one, else the newest usable one. */
+  /**
+   * The model a prediction uses: the one asked for (its folder name or number, checked to exist
+   * before any case is touched), else the active one, else the newest usable one.
+   */
   async resolveModel(model?: string): Promise<string> {
-    const chosen = model ?? (await this.deps.defaultModel())
+    if (model !== undefined) return resolveModelVersion(this.deps.store().paths.dir('models'), model)
+    const chosen = await this.deps.defaultModel()
     if (!chosen) throw new VoxloopError('NOT_FOUND', 'There is no trained model yet: train one first')
     return chosen
   }

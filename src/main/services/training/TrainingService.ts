@@ -29,6 +29,7 @@ import type { z } from 'zod'
 import type { ProjectStore } from '../project/ProjectStore'
 import { listModelVersionInfos, modelLabelsOf, readRunJson } from './modelVersionList'
 import { writeTestEvaluation, TEST_EVALUATION_JSON } from './testEvaluation'
+import { resolveModelVersion } from '../../../node/models/modelVersions'
 
 type ParsedTrainingOptions = z.output<typeof TrainingOptionsSchema>
 
@@ -123,6 +124,10 @@ export class TrainingService {
     this.pendingStart = pending
     let request: TrainRequest
     try {
+      // A version the user named by its number (`--resume v3`, `--from v0002`) becomes its folder's name, or is refused naming those there are.
+      const modelsDir = target?.modelsDir ?? store.paths.dir('models')
+      if (options.resume !== undefined) options = { ...options, resume: await resolveModelVersion(modelsDir, options.resume) }
+      if (options.fromModel !== undefined) options = { ...options, fromModel: await resolveModelVersion(modelsDir, options.fromModel) }
       request = await this.trainRequest(store, options)
       if (target) request.modelsDir = target.modelsDir
       await this.options.engine.restartIfExited()
@@ -195,9 +200,12 @@ export class TrainingService {
     const store = this.options.store()
     const ids = selection === undefined ? curatedCases(store.listCases()).map((c) => c.id) : Array.isArray(selection) ? selection : casesOfSplit(store, selection.split)
     if (ids.length === 0) throw new VoxloopError('INVALID_ARGUMENT', 'no curated cases (done, with a saved label) to evaluate on')
+    const versionsDir = modelsDir ?? store.paths.dir('models')
+    // Checked before any case is read: a mistyped version fails at once, naming those there are.
+    version = await resolveModelVersion(versionsDir, version)
     const cases = await this.caseFiles(store, ids, true)
     await this.options.engine.restartIfExited()
-    const report = await this.options.engine.call('model:evaluate', { version, modelsDir: modelsDir ?? store.paths.dir('models'), cases })
+    const report = await this.options.engine.call('model:evaluate', { version, modelsDir: versionsDir, cases })
     if (modelsDir === undefined && selection !== undefined && !Array.isArray(selection) && selection.split === 'test' && !store.readOnly) {
       await this.keepTestFigures(store, version, report, ids)
     }

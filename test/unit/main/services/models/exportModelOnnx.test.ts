@@ -95,7 +95,11 @@ describe('exportModelOnnx', () => {
 
   it('names a version or a check case the project does not have', async () => {
     await expect(exportModelOnnx(store, engine, 'v0099-20260101-000000', options())).rejects.toMatchObject({ code: 'NOT_FOUND' })
-    await expect(exportModelOnnx(store, engine, '../../etc', options())).rejects.toThrow(/"\.\.\/\.\.\/etc" is not a model version name/)
+    await expect(exportModelOnnx(store, engine, '../../etc', options())).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^No model version "\.\.\/\.\.\/etc" in .* \(versions there: v\d{4}-/) })
+    // A version by its number is that folder (it gets as far as the destination, which is taken).
+    const taken = path.join(dir, 'taken-by-number.onnx')
+    await writeFile(taken, 'keep me')
+    await expect(exportModelOnnx(store, engine, `v${Number(version.slice(1, 5))}`, options({ out: taken }))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' })
     await expect(exportModelOnnx(store, engine, version, options({ out: path.join(dir, 'other.onnx'), checkCaseId: 'no-such-case' }))).rejects.toThrow(/no case no-such-case/)
   })
 })

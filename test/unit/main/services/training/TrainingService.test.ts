@@ -107,6 +107,9 @@ describe('TrainingService', () => {
     const chosen = await service.evaluate(started.version, ['case-3', 'case-1'])
     expect(chosen.cases.map((c) => c.caseId)).toEqual(['case-3', 'case-1'])
     expect(chosen.cases[0]?.perLabel).toEqual(report.cases[3]?.perLabel)
+    // The version's number, as people type it (`--model v1`), means the same folder.
+    const sequence = Number(/^v(\d+)-/.exec(started.version)?.[1])
+    expect((await service.evaluate(`v${sequence}`, ['case-3'])).cases[0]?.perLabel).toEqual(report.cases[3]?.perLabel)
   })
 
   it('a run whose engine is SIGKILLed mid-epoch resumes in a new engine and ends with the uninterrupted weights', async () => {
@@ -206,6 +209,7 @@ describe('TrainingService', () => {
 
   it('refuses to train without curated cases, and names an unknown model version', async () => {
     await expect(service.start(TrainingOptionsSchema.parse({ epochs: 1, caseIds: ['nope'] }))).rejects.toMatchObject({ code: 'NOT_FOUND' })
-    await expect(service.evaluate('v9999-20250101-000000')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await expect(service.evaluate('v9999-20250101-000000')).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^No model version "v9999-20250101-000000" in .*models \((versions there: v\d{4}-|there is no trained model version there yet)/) })
+    await expect(service.start(TrainingOptionsSchema.parse({ epochs: 1, resume: 'v9999' }))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^No model version "v9999"/) })
   })
 })
