@@ -287,3 +287,39 @@ test('recent projects: a long name is cut before the date, never under it', asyn
     else await saveScreenshot(page, 'polish-recent-projects')
   }
 })
+
+test('training settings: the captions of a row of fields line up, and the epochs field shows its whole placeholder', async ({ page }) => {
+  test.setTimeout(120_000)
+  await page.goto(served.url)
+  await new WorkspacePage(page).createDemo()
+  await page.getByTestId('tab-models').click()
+  await page.locator('button[title="Training settings"]').click()
+  const settings = page.getByTestId('training-settings')
+  // Each captioned field: its caption's top and its control's bottom (the row's flex line aligns bottoms).
+  const fields = await settings.locator(':scope > label:not(.check)').evaluateAll((labels) =>
+    labels.map((label) => {
+      const range = document.createRange()
+      range.selectNodeContents(label.firstChild as Node)
+      const control = label.querySelector('input, select') as HTMLElement
+      return { caption: (label.firstChild?.textContent ?? '').trim(), captionTop: range.getBoundingClientRect().top, bottom: Math.round(control.getBoundingClientRect().bottom) }
+    })
+  )
+  const rows = new Map<number, typeof fields>()
+  for (const field of fields) rows.set(field.bottom, [...(rows.get(field.bottom) ?? []), field])
+  const firstRow = [...rows.values()].sort((a, b) => b.length - a.length)[0] ?? []
+  // Number fields and selects share the first row (Epochs … Network): a 2 px step between them showed.
+  expect(firstRow.map((f) => f.caption)).toEqual(expect.arrayContaining(['Epochs', 'Optimiser', 'Learning rate', 'Network']))
+  for (const row of rows.values()) {
+    const tops = row.map((f) => f.captionTop)
+    expect(Math.max(...tops) - Math.min(...tops), `captions of ${row.map((f) => f.caption).join(', ')}`).toBeLessThanOrEqual(0.5)
+  }
+  // The placeholder's width against the room a number field gives text (its padding and the spin buttons' 15 px aside).
+  const room = await page.getByTestId('train-epochs').evaluate((input: HTMLInputElement) => {
+    const style = getComputedStyle(input)
+    const context = document.createElement('canvas').getContext('2d') as CanvasRenderingContext2D
+    context.font = style.font
+    return { text: context.measureText(input.placeholder).width, room: input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 15 }
+  })
+  expect(room.text).toBeLessThanOrEqual(room.room)
+  await settings.screenshot({ path: path.join(SCREENSHOT_DIR, 'polish-training-settings.png') })
+})
