@@ -94,10 +94,10 @@ Commands:
                                             predict the curated cases (or the cases listed; a file, or @file,
                                             holds ids separated by commas, spaces or lines; or the curated
                                             cases of one of the project's recorded splits) with a model
-                                            version; per case and label
-                                            Dice, IoU, HD95 and surface Dice (2 mm) in mm, volume ratio;
-                                            --split test also keeps the report as the version's test figures
-                                            (models/<version>/evaluation-test.json, shown in the model table)
+                                            version; per case and label Dice, IoU, HD95 and surface Dice
+                                            (2 mm) in mm, volume ratio; --split test also keeps the report
+                                            as the version's test figures (models/<version>/
+                                            evaluation-test.json, shown in the model table)
   export-model <project> <version> --onnx [--out <file.onnx>] [--check <case>] [--json]
                                             a trained model version (its best epoch) as an ONNX file for
                                             another pipeline (onnxruntime, opset 17): input 'image' float32
