@@ -1,9 +1,9 @@
 /**
  * `--cases id,id,…`, `--cases @file` or `--cases file` (one value naming an existing file: issue
  * #13 asked for `--cases <ids|file>`, and `--cases fold-1.txt` was taken for one case id named
- * "fold-1.txt", which the project then did not have): the case ids a command works on. A file holds ids separated
- * by commas, spaces or new lines; `#` starts a comment to the end of its line (so a fold list can
- * say where it came from). Ids are checked against the case id rule here; whether the project has
+ * "fold-1.txt", which the project then did not have): the case ids a command works on. A file
+ * holds ids separated by commas, spaces or new lines; `#` starts a comment to the end of its line
+ * (so a fold list can say where it came from). Ids are checked against the case id rule here; whether the project has
  * them is for the service to say.
  */
 import { readFile, stat } from 'node:fs/promises'

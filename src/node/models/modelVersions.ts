@@ -74,12 +74,10 @@ export async function nextModelVersion(modelsDir: string, now: Date = new Date()
 export async function resolveModelVersion(modelsDir: string, name: string): Promise<string> {
   const versions = await listModelVersions(modelsDir)
   if (versions.some((version) => version.name === name)) return name
-  // A folder of another name (made by hand, or by an older release) is taken as it is.
-  const exact = await stat(join(modelsDir, name)).then(
-    (info) => info.isDirectory(),
-    () => false
-  )
-  if (exact && !/[\\/]/.test(name) && name !== '.' && name !== '..') return name
+  // A folder of another name (made by hand, or by an older release) is taken as it is; a name that
+  // would leave the folder is not looked up at all.
+  const plainName = name !== '' && name !== '.' && name !== '..' && !/[\\/\0]/.test(name)
+  if (plainName && (await stat(join(modelsDir, name)).then((info) => info.isDirectory(), () => false))) return name
   const number = /^v?0*(\d+)$/i.exec(name.trim())
   const match = number ? versions.find((version) => version.sequence === Number(number[1])) : undefined
   if (match) return match.name
