@@ -80,7 +80,8 @@ export function describePostprocessing(plan: PostprocessingPlan): string {
   }
   const kept = plan.trials.filter((t) => t.kept).map(part)
   const rejected = plan.trials.filter((t) => !t.kept).map(part)
-  const on = `on ${plan.validationCases} validation case(s)`
+  // Said because these Dice differ from the epoch table's: that one is a single plain pass.
+  const on = `on ${plan.validationCases} validation case(s) predicted as Predict does, with the tile-grid passes`
   if (kept.length === 0) return `none: keeping only the largest connected component did not raise validation Dice ${on}: ${rejected.join(', ')}`
   return `keep the largest connected component of: ${kept.join(', ')}${rejected.length ? `; not of: ${rejected.join(', ')}` : ''} (${on})`
 }

@@ -32,13 +32,13 @@ describe('describePostprocessing', () => {
       ])
     )
     expect(text).toBe(
-      'keep the largest connected component of: head (Dice 0.800 → 0.900); not of: all labels together (mean Dice 0.750 → 0.775: tail got worse), tail (nothing to remove) (on 3 validation case(s))'
+      'keep the largest connected component of: head (Dice 0.800 → 0.900); not of: all labels together (mean Dice 0.750 → 0.775: tail got worse), tail (nothing to remove) (on 3 validation case(s) predicted as Predict does, with the tile-grid passes)'
     )
   })
 
   it('says none when nothing helped, and shows more digits when three hide the change', () => {
     const text = describePostprocessing(plan([{ target: 'foreground', before: scores(0.8, 0.7), after: scores(0.8, 0.69996), removedVoxels: 2, kept: false }]))
-    expect(text).toBe('none: keeping only the largest connected component did not raise validation Dice on 3 validation case(s): all labels together (mean Dice 0.750000 → 0.749980)')
+    expect(text).toBe('none: keeping only the largest connected component did not raise validation Dice on 3 validation case(s) predicted as Predict does, with the tile-grid passes: all labels together (mean Dice 0.750000 → 0.749980)')
   })
 
   it('says why there is none without validation cases; the schema takes what the engine records', () => {

@@ -98,7 +98,7 @@ describe('formatTrainingResult: the post-processing line', () => {
 
   it('says what predictions will apply and the validation Dice that decided it', () => {
     expect(formatTrainingResult({ ...result, postprocessing: chosen }).trimEnd().split('\n').at(-1)).toBe(
-      'Post-processing: keep the largest connected component of: all labels together (mean Dice 0.800 → 0.850) (on 2 validation case(s)); 4s to choose.'
+      'Post-processing: keep the largest connected component of: all labels together (mean Dice 0.800 → 0.850) (on 2 validation case(s) predicted as Predict does, with the tile-grid passes); 4s to choose.'
     )
   })
 
