@@ -9,7 +9,7 @@
 import type { EvaluateRequest } from '../../shared/engineProtocol'
 import { VoxloopError } from '../../shared/errors'
 import type { CaseEvaluation, EvaluationReport } from '../../shared/training'
-import { prepareCaseVolumes, prepareOptionsOf, readCaseVolumes } from '../train/caseVolumes'
+import { prepareCaseVolumes, prepareOptionsOf, readModelInputVolumes } from '../train/caseVolumes'
 import { DEFAULT_SURFACE_TOLERANCE_MM } from '../train/surfaceMetrics'
 import { pixelAccuracy } from '../train/metrics'
 import { averageScores, caseScores, meanForegroundDice } from '../train/validationScores'
@@ -25,7 +25,7 @@ export async function evaluateVersion(request: EvaluateRequest, betweenBatches: 
     const cases: CaseEvaluation[] = []
     for (const files of request.cases) {
       if (!files.labelPath) throw new VoxloopError('INVALID_ARGUMENT', `case ${files.id} has no saved label to evaluate against`)
-      const volumes = await readCaseVolumes(files, plan.classes)
+      const volumes = await readModelInputVolumes(files, plan, request.version)
       const prepared = prepareCaseVolumes({ ...volumes, classLabels: null }, prepareOptionsOf(plan))
       const predicted = await predictPreparedCase(model, prepared, plan.classes.length + 1, {
         patchShape: plan.patchSize,

@@ -5,7 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs'
 import type { PredictCaseRequest, PredictCaseResult } from '../../shared/engineProtocol'
-import { prepareCaseVolumes, prepareOptionsOf, readCaseVolumes } from '../train/caseVolumes'
+import { prepareCaseVolumes, prepareOptionsOf, readModelInputVolumes } from '../train/caseVolumes'
 import { mirrorAxesOf } from '../train/mirrorAxes'
 import { gridShiftsOfPlan } from './gridShifts'
 import { loadVersionModel, type VersionModel } from './loadVersionModel'
@@ -34,7 +34,7 @@ export function releasePredictionModel(): void {
 export async function predictCaseForReview(request: PredictCaseRequest, betweenBatches: () => Promise<void>): Promise<PredictCaseResult> {
   const startedAt = performance.now()
   const { model, plan, postprocessing } = await modelFor(request.modelsDir, request.version)
-  const volumes = await readCaseVolumes({ ...request.case, labelPath: null }, plan.classes)
+  const volumes = await readModelInputVolumes({ ...request.case, labelPath: null }, plan, request.version)
   const prepared = prepareCaseVolumes(volumes, prepareOptionsOf(plan))
   const prediction = await predictForReview(model, prepared, {
     patchShape: plan.patchSize,

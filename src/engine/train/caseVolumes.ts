@@ -30,6 +30,22 @@ export async function readCaseVolumes(files: CaseFiles, classes: readonly Traini
   return { id: files.id, image, classLabels: classIndexVolume(label, classes).data as Uint8Array }
 }
 
+/**
+ * A case read for a trained model's prediction (Predict, evaluate, the ONNX check): refused, naming
+ * the file, when its values per voxel are not the model's input channels. A 4D series or a
+ * multi-channel image given to a one-channel model reached the network and failed with tfjs's
+ * "expected image to have shape [null,null,null,null,1] but got array with shape [2,32,48,32,2]".
+ */
+export async function readModelInputVolumes(files: CaseFiles, plan: Pick<TrainingPlan, 'classes' | 'inputChannels'>, version: string): Promise<CaseVolumes> {
+  const volumes = await readCaseVolumes(files, plan.classes)
+  const { channels, dims } = volumes.image.header
+  if (channels !== plan.inputChannels) {
+    const what = channels === 1 ? 'one value per voxel' : `${channels} values per voxel (channels or time points: dims ${dims.join('×')}×${channels})`
+    throw new VoxloopError('INVALID_ARGUMENT', `${files.imagePath}: the image has ${what}; model ${version} was trained on images with ${plan.inputChannels} channel(s)`)
+  }
+  return volumes
+}
+
 export interface PrepareOptions {
   targetSpacingMm: Vec3
   modality: Modality

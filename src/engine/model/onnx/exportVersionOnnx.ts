@@ -11,7 +11,7 @@ import { encodeOnnxModel } from '../../../node/formats/onnx'
 import { centredOrigin, extractPatch } from '../../data/extractPatch'
 import type { Shape3 } from '../../data/layout'
 import { loadVersionModel } from '../../infer/loadVersionModel'
-import { prepareCaseVolumes, prepareOptionsOf, readCaseVolumes } from '../../train/caseVolumes'
+import { prepareCaseVolumes, prepareOptionsOf, readModelInputVolumes } from '../../train/caseVolumes'
 import { predictionModel } from '../predictionModel'
 import { onnxMetadata } from './onnxMetadata'
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, tfjsToOnnx } from './tfjsToOnnx'
@@ -87,7 +87,7 @@ export async function checkVersionOnnx(request: OnnxCheckRequest): Promise<OnnxC
   const ort = await loadOnnxRuntime()
   const { model, plan } = await loadVersionModel(request.modelsDir, request.version)
   try {
-    const volumes = await readCaseVolumes({ ...request.case, labelPath: null }, plan.classes)
+    const volumes = await readModelInputVolumes({ ...request.case, labelPath: null }, plan, request.version)
     const prepared = prepareCaseVolumes(volumes, prepareOptionsOf(plan))
     const patchShape: Shape3 = [...plan.patchSize]
     const patch = extractPatch({ ...prepared, label: null }, centredOrigin(prepared.shape, patchShape), patchShape, { mode: 'constant', values: prepared.padValues })
