@@ -108,6 +108,25 @@ test('evaluate prints Dice per case and the mean per label on the curated cases'
   await expect(voxloop('evaluate', project, '--model', trained.version, '--split', 'test')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('no curated cases in the test split') })
 })
 
+test('predict a file: beside it in voxloop-predictions/ by default, never over the image or a reference label; the model by its number', async () => {
+  // The subset's own folders: an image with its reference label in labelsTr/, as a dataset keeps them.
+  const image = path.join(tmp, 'subset', 'imagesTr', 'hippocampus_004.nii.gz')
+  const reference = path.join(tmp, 'subset', 'labelsTr', 'hippocampus_004.nii.gz')
+  const before = await Promise.all([readFile(image), readFile(reference)])
+  const modelDir = path.join(project, 'models', `v${Number(trained.version.slice(1, 5))}`)
+  const { stdout } = await voxloop('predict', image, '--model', modelDir, '--json')
+  const out = path.join(tmp, 'subset', 'imagesTr', 'voxloop-predictions')
+  expect(JSON.parse(stdout)).toMatchObject({ model: trained.version, labels: path.join(out, 'hippocampus_004.nii.gz'), uncertaintyMap: path.join(out, 'hippocampus_004.uncertainty.nii.gz') })
+  for (const [folder, message] of [
+    [path.dirname(image), 'would replace the image being predicted'],
+    [path.dirname(reference), 'exists and is not a label map Voxloop wrote'],
+    [path.join(project, 'images'), 'is inside the Voxloop project']
+  ] as const) {
+    await expect(voxloop('predict', image, '--model', modelDir, '--out', folder)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining(message) })
+  }
+  expect(await Promise.all([readFile(image), readFile(reference)])).toEqual(before)
+})
+
 test('Ctrl+C cancels after the current step; --resume continues the run to the end', async () => {
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'voxloop.cjs'), 'train', project, '--epochs', '3', ...TINY], { cwd: repoRoot, env })
   let stderr = ''

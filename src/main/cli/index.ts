@@ -89,7 +89,10 @@ Commands:
                                             on stderr, validation metrics at the end
   predict <project|file.nii.gz> [--model <version|dir>] [--out <dir>] [--tta] [--json]
                                             predict a project's cases not done (default: active model), or one
-                                            file (writes <out>/<case>.nii.gz and <case>.uncertainty.nii.gz)
+                                            file (writes <out>/<case>.nii.gz and <case>.uncertainty.nii.gz;
+                                            <out> by default voxloop-predictions/ beside the file); --out must
+                                            be outside any project, and a prediction never replaces the image
+                                            or a label map Voxloop did not write
   evaluate <project> --model <version> [--cases <id,id,…|file> | --split test|validation|train] [--json]
                                             predict the curated cases (or the cases listed; a file, or @file,
                                             holds ids separated by commas, spaces or lines; or the curated

@@ -3,7 +3,8 @@
  * A project: predicts every case not in review or done with the given (or active) model, saving
  * predictions and uncertainty maps under predictions/, or, with --out (the way for a read-only
  * project), writing them into that folder and leaving the project untouched. A file: writes
- * <out>/<case>.nii.gz (labels) and <out>/<case>.uncertainty.nii.gz on the input's own grid and affine.
+ * <out>/<case>.nii.gz (labels) and <out>/<case>.uncertainty.nii.gz on the input's own grid and affine,
+ * <out> by default voxloop-predictions/ beside the file. Where they may go: predictionDestination.ts.
  */
 import { mkdir, stat } from 'node:fs/promises'
 import path from 'node:path'
@@ -14,6 +15,7 @@ import { predictableCaseIds } from '../../services/prediction/PredictionService'
 import { readNiftiHeader, writeLabelNifti } from '../../../node/formats/nifti'
 import { writeImageNifti } from '../../../node/formats/nifti/writeImageNifti'
 import { resolveModelVersion } from '../../../node/models/modelVersions'
+import { DEFAULT_PREDICTION_FOLDER, predictionFiles, type PredictionFiles } from '../predictionDestination'
 
 export interface PredictCommandOptions {
   model: string | undefined
@@ -69,10 +71,12 @@ async function predictProjectInto(app: VoxloopApp, out: string, options: Predict
   const modelDir = path.join(store.paths.dir('models'), version)
   const caseIds = predictableCaseIds(store)
   if (caseIds.length === 0) process.stderr.write('No case to predict: every case is in review or done.\n')
+  // Every destination checked before the first is written: a refusal leaves nothing half done.
+  const images = await Promise.all(caseIds.map((caseId) => store.paths.confine(store.paths.image(caseId))))
+  const destinations = await Promise.all(caseIds.map((caseId) => predictionFiles(out, caseId, images)))
   const reports = []
-  for (const caseId of caseIds) {
-    const image = await store.paths.confine(store.paths.image(caseId))
-    reports.push(await predictInto(app, image, caseId, modelDir, out, options))
+  for (const [i, caseId] of caseIds.entries()) {
+    reports.push(await predictInto(app, images[i] as string, caseId, modelDir, destinations[i] as PredictionFiles, options))
   }
   if (options.json) process.stdout.write(`${JSON.stringify({ model: version, out, cases: reports }, null, 2)}\n`)
   else process.stdout.write(`Predicted ${reports.length} case(s) with ${version} into ${out}\n`)
@@ -86,7 +90,8 @@ async function predictFile(app: VoxloopApp, file: string, options: PredictComman
   // `--model proj/models/v3` means that folder's version 3, as `--model v3` does on a project.
   const given = path.resolve(options.model)
   const modelDir = path.join(path.dirname(given), await resolveModelVersion(path.dirname(given), path.basename(given)))
-  const report = await predictInto(app, file, caseId, modelDir, path.resolve(options.out ?? path.dirname(file)), options)
+  const destination = await predictionFiles(path.resolve(options.out ?? path.join(path.dirname(file), DEFAULT_PREDICTION_FOLDER)), caseId, [file])
+  const report = await predictInto(app, file, caseId, modelDir, destination, options)
   process.stdout.write(
     options.json ? `${JSON.stringify(report, null, 2)}\n` : `${report.labels}\n${report.uncertaintyMap}\nuncertainty ${report.uncertainty.toFixed(3)}, ${report.gridPasses} tile-grid pass(es), ${report.seconds.toFixed(1)} s\n`
   )
@@ -104,8 +109,8 @@ interface FilePrediction {
   uncertaintyMap: string
 }
 
-/** Predicts one image file with the model in `modelDir`; writes labels and uncertainty into `out` on the image's grid. */
-async function predictInto(app: VoxloopApp, file: string, caseId: string, modelDir: string, out: string, options: PredictCommandOptions): Promise<FilePrediction> {
+/** Predicts one image file with the model in `modelDir`; writes labels and uncertainty (checked destinations) on the image's grid. */
+async function predictInto(app: VoxloopApp, file: string, caseId: string, modelDir: string, destination: PredictionFiles, options: PredictCommandOptions): Promise<FilePrediction> {
   const header = await readNiftiHeader(file)
   const result = await app.engine.call('infer:predictCase', {
     modelsDir: path.dirname(modelDir),
@@ -113,9 +118,9 @@ async function predictInto(app: VoxloopApp, file: string, caseId: string, modelD
     case: { id: caseId, imagePath: file, labelPath: null },
     tta: options.tta
   })
-  await mkdir(out, { recursive: true })
-  const labelsFile = path.join(out, `${caseId}.nii.gz`)
-  const uncertaintyFile = path.join(out, `${caseId}.uncertainty.nii.gz`)
+  await mkdir(path.dirname(destination.labels), { recursive: true })
+  const labelsFile = destination.labels
+  const uncertaintyFile = destination.uncertainty
   await writeLabelNifti(labelsFile, result.labels, header)
   await writeImageNifti(uncertaintyFile, { header: { ...header, channels: 1 }, data: result.uncertainty })
   if (options.tta && result.ttaPasses === 1) {
