@@ -1,6 +1,9 @@
 import { VoxloopError } from '../../shared/errors'
 import type { ParsedArgs } from './parseArgs'
 
+/** Options that take no value, so that `--json file.nii` does not read the file as the flag's value (parseArgs). */
+export const BOOLEAN_FLAGS = ['json', 'help', 'version', 'msd', 'predictions', 'no-augment', 'quarter-turns', 'tta', 'deep-supervision', 'no-deep-supervision', 'onnx'] as const
+
 /** The options the engine-starting commands share: --backend picks the compute backend. */
 const ENGINE = ['backend'] as const
 

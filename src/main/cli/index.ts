@@ -25,7 +25,7 @@ import { parseSplitCommandInput, splitCommand } from './commands/splitCommand'
 import { parseSpacingArgs, setSpacingCommand } from './commands/spacingCommand'
 import { integerFlag, parseArgs, stringFlag } from './parseArgs'
 import { parseCaseListFlag } from './caseListFlag'
-import { checkCommandArgs } from './commandFlags'
+import { BOOLEAN_FLAGS, checkCommandArgs } from './commandFlags'
 import { parseModalityFlag } from './modalityFlag'
 import { parseEnumFlag } from './enumFlag'
 import { parseFourDFlag } from './fourDFlag'
@@ -188,7 +188,7 @@ async function createApp(backendFlag: string | undefined): Promise<VoxloopApp> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json', 'help', 'version', 'msd', 'predictions', 'no-augment', 'quarter-turns', 'tta', 'deep-supervision', 'no-deep-supervision', 'onnx'])
+  const args = parseArgs(argv, BOOLEAN_FLAGS)
   if (args.flags.has('version')) {
     process.stdout.write(`${version}\n`)
     return 0

@@ -73,7 +73,7 @@ async function predictProjectInto(app: VoxloopApp, out: string, options: Predict
   if (caseIds.length === 0) process.stderr.write('No case to predict: every case is in review or done.\n')
   // Every destination checked before the first is written: a refusal leaves nothing half done.
   const images = await Promise.all(caseIds.map((caseId) => store.paths.confine(store.paths.image(caseId))))
-  const destinations = await Promise.all(caseIds.map((caseId) => predictionFiles(out, caseId, images)))
+  const destinations = await predictionFiles(out, caseIds, images)
   const reports = []
   for (const [i, caseId] of caseIds.entries()) {
     reports.push(await predictInto(app, images[i] as string, caseId, modelDir, destinations[i] as PredictionFiles, options))
@@ -90,8 +90,8 @@ async function predictFile(app: VoxloopApp, file: string, options: PredictComman
   // `--model proj/models/v3` means that folder's version 3, as `--model v3` does on a project.
   const given = path.resolve(options.model)
   const modelDir = path.join(path.dirname(given), await resolveModelVersion(path.dirname(given), path.basename(given)))
-  const destination = await predictionFiles(path.resolve(options.out ?? path.join(path.dirname(file), DEFAULT_PREDICTION_FOLDER)), caseId, [file])
-  const report = await predictInto(app, file, caseId, modelDir, destination, options)
+  const [destination] = await predictionFiles(path.resolve(options.out ?? path.join(path.dirname(file), DEFAULT_PREDICTION_FOLDER)), [caseId], [file])
+  const report = await predictInto(app, file, caseId, modelDir, destination as PredictionFiles, options)
   process.stdout.write(
     options.json ? `${JSON.stringify(report, null, 2)}\n` : `${report.labels}\n${report.uncertaintyMap}\nuncertainty ${report.uncertainty.toFixed(3)}, ${report.gridPasses} tile-grid pass(es), ${report.seconds.toFixed(1)} s\n`
   )

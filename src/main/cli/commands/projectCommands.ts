@@ -5,16 +5,10 @@ import { describeModalityChoice } from '../../services/project/chooseModality'
 import { exportProject } from '../../services/project/exportProject'
 import { importDataset } from '../../services/project/importDataset'
 import { ProjectStore } from '../../services/project/ProjectStore'
+import { pathExists } from '../../../node/storage/pathExists'
 
 async function isProject(folder: string): Promise<boolean> {
   return stat(path.join(folder, 'voxloop.json')).then(
-    () => true,
-    () => false
-  )
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
     () => true,
     () => false
   )
@@ -27,7 +21,7 @@ async function exists(file: string): Promise<boolean> {
  */
 async function creationUndo(folder: string): Promise<() => Promise<void>> {
   let topmostMissing: string | null = null
-  for (let dir = folder; !(await exists(dir)); dir = path.dirname(dir)) {
+  for (let dir = folder; !(await pathExists(dir)); dir = path.dirname(dir)) {
     topmostMissing = dir
     if (path.dirname(dir) === dir) break
   }

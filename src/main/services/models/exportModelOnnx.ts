@@ -4,7 +4,7 @@
  * confines the paths, writes the file atomically outside the project, and on request has the engine
  * run the written file with onnxruntime-node on one case against Voxloop's own prediction.
  */
-import { mkdir, stat } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { parseModelVersion, resolveModelVersion } from '../../../node/models/modelVersions'
 import { writeFileAtomic } from '../../../node/storage/durableWrite'
@@ -12,6 +12,7 @@ import type { EngineMethod, EngineMethods, OnnxCheckResult } from '../../../shar
 import { VoxloopError } from '../../../shared/errors'
 import { isInside } from '../project/projectPaths'
 import type { ProjectStore } from '../project/ProjectStore'
+import { pathExists } from '../../../node/storage/pathExists'
 
 /** The largest difference of a class probability the check accepts (the issue's bound). */
 export const ONNX_CHECK_TOLERANCE = 1e-4
@@ -46,19 +47,12 @@ export interface ExportModelOnnxReport {
   check: (OnnxCheckResult & { tolerance: number; passed: boolean }) | null
 }
 
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false
-  )
-}
-
 /** The destination file: *.onnx, outside the project, not there yet (an export never replaces a file). */
 async function destinationOf(store: ProjectStore, version: string, options: ExportModelOnnxOptions): Promise<string> {
   const file = path.resolve(options.defaultDir, options.out ?? `${version}.onnx`)
   if (path.extname(file).toLowerCase() !== '.onnx') throw new VoxloopError('INVALID_ARGUMENT', `${file}: the ONNX file's name must end in .onnx`)
   if (isInside(store.root, file)) throw new VoxloopError('INVALID_ARGUMENT', `${file}: write the ONNX file outside the project ${store.root}`)
-  if (await exists(file)) throw new VoxloopError('ALREADY_EXISTS', `${file} already exists; remove it or choose another --out`)
+  if (await pathExists(file)) throw new VoxloopError('ALREADY_EXISTS', `${file} already exists; remove it or choose another --out`)
   return file
 }
 
@@ -68,7 +62,7 @@ export async function exportModelOnnx(store: ProjectStore, engine: OnnxEngine, r
   if (!parseModelVersion(version)) throw new VoxloopError('INVALID_ARGUMENT', `${JSON.stringify(version)} is not a model version name (like v0003-20261206-101500; the model table lists them)`)
   // confine: the folder stays in the project after symlinks.
   const modelDir = await store.paths.confine(store.paths.modelDir(version))
-  if (!(await exists(modelDir))) throw new VoxloopError('NOT_FOUND', `the project has no model version ${version} (voxloop train makes one)`)
+  if (!(await pathExists(modelDir))) throw new VoxloopError('NOT_FOUND', `the project has no model version ${version} (voxloop train makes one)`)
   if (options.checkCaseId !== undefined && !store.hasCase(options.checkCaseId)) {
     throw new VoxloopError('NOT_FOUND', `--check: the project has no case ${options.checkCaseId}`)
   }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, stat } from 'node:fs/promises'
+import { mkdir, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { formatItkSnapLabels } from '../../../node/formats/labelTables/itkSnap'
 import { encodeSegNrrd, segmentsForLabels } from '../../../node/formats/nrrd/segNrrd'
@@ -15,6 +15,7 @@ import { exportPngMasks } from './exportPngMasks'
 import { isErrno } from './fsUtil'
 import { isInside } from './projectPaths'
 import type { ProjectStore } from './ProjectStore'
+import { pathExists } from '../../../node/storage/pathExists'
 
 /** The formats that write one label file per case (and may add predictions). */
 export type LabelFileFormat = Extract<ExportFormat, 'nifti' | 'seg-nrrd'>
@@ -216,10 +217,6 @@ function isTrainingCase(summary: CaseSummary, statuses: CaseStatus[] | undefined
   return labelled && (statuses === undefined || statuses.includes(summary.status))
 }
 
-async function exists(file: string): Promise<boolean> {
-  return (await stat(file).catch(() => null)) !== null
-}
-
 async function writeUnlessPresent(
   file: string,
   relative: string,
@@ -227,7 +224,7 @@ async function writeUnlessPresent(
   report: ExportReport,
   write: (file: string) => Promise<void>
 ): Promise<void> {
-  if (!overwrite && (await exists(file))) {
+  if (!overwrite && (await pathExists(file))) {
     report.skipped.push({ file: relative, reason: 'already in the destination; not overwritten' })
     return
   }
@@ -261,7 +258,7 @@ async function exportPrediction(
   const labelName = path.join('predictions', labelFileName(caseId, format))
   if (format === 'nifti') {
     const source = store.paths.prediction(caseId)
-    if (await exists(source)) {
+    if (await pathExists(source)) {
       const confined = await store.paths.confine(source)
       await writeUnlessPresent(path.join(destination, labelName), labelName, overwrite, report, (target) => copyFileAtomic(confined, target))
     }
@@ -273,7 +270,7 @@ async function exportPrediction(
     })
   }
   const uncertainty = store.paths.uncertainty(caseId)
-  if (await exists(uncertainty)) {
+  if (await pathExists(uncertainty)) {
     const relative = path.join('predictions', `${caseId}.uncertainty.nii.gz`)
     const confined = await store.paths.confine(uncertainty)
     await writeUnlessPresent(path.join(destination, relative), relative, overwrite, report, (target) => copyFileAtomic(confined, target))

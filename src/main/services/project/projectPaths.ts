@@ -63,7 +63,7 @@ function isNotFound(error: unknown): boolean {
  * The real path `candidate` refers to, resolving symlinks in the part that exists; the missing tail
  * is appended as is. A dangling symlink is refused: we cannot tell where a write through it lands.
  */
-async function realPathOfPossiblyMissing(candidate: string): Promise<string> {
+export async function realPathOfPossiblyMissing(candidate: string): Promise<string> {
   const missingTail: string[] = []
   let probe = candidate
   for (;;) {

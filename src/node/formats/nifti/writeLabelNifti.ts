@@ -38,6 +38,9 @@ function fitsFloat32(geometry: NiftiGeometry): boolean {
   return values.every((v) => Number.isNaN(v) || Math.fround(v) === v)
 }
 
+/** The description of every label map Voxloop writes: how `voxloop predict` knows a file it may replace. */
+export const VOXLOOP_LABEL_DESCRIPTION = 'Voxloop label map'
+
 /**
  * The header of a label for `imageHeader`. NIfTI-1 as asked for; NIfTI-2 only when the image's
  * geometry holds float64 values that NIfTI-1's float32 fields would round (a NIfTI-2 image with a
@@ -69,7 +72,7 @@ export function labelNiftiHeader(labels: LabelArray, imageHeader: VolumeHeader):
     voxOffset: niftiVersion === 1 ? NIFTI1_MIN_VOX_OFFSET : NIFTI2_MIN_VOX_OFFSET,
     sclSlope: 1,
     sclInter: 0,
-    description: 'Voxloop label map',
+    description: VOXLOOP_LABEL_DESCRIPTION,
     ...transformFieldsOf(g)
   }
 }

@@ -1,11 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { checkCommandArgs, COMMAND_SHAPES } from '../../../../src/main/cli/commandFlags'
+import { BOOLEAN_FLAGS, checkCommandArgs, COMMAND_SHAPES } from '../../../../src/main/cli/commandFlags'
 import { parseArgs } from '../../../../src/main/cli/parseArgs'
 
-const BOOLEAN = ['json', 'help', 'version', 'msd', 'predictions', 'no-augment', 'quarter-turns', 'tta', 'deep-supervision', 'no-deep-supervision', 'onnx']
-const check = (argv: string[]): void => checkCommandArgs(argv[0] as string, parseArgs(argv, BOOLEAN))
+const check = (argv: string[]): void => checkCommandArgs(argv[0] as string, parseArgs(argv, BOOLEAN_FLAGS))
 
 describe('checkCommandArgs', () => {
   it('accepts what each command documents', () => {
