@@ -7,16 +7,23 @@ import {
   convertDicomFiles,
   dcm2niixFiles,
   describeSeries,
+  checkSliceSpacing,
+  describeEvenSlices,
+  evenOutSlices,
   findDicomFiles,
   niftiFromBytes,
   prewarmDcm2niix,
   readDicomFileHeaders,
   referencesForSeries,
+  sliceGeometryForSeries,
   type ConvertedSeries,
   type DicomFileSearch,
   type DicomHeaderScan,
-  type DicomReferencesFile
+  type DicomReferencesFile,
+  type SliceGeometry,
+  type SliceSpacing
 } from '../../../node/formats/dicom'
+import type { VolumeHeader } from '../../../shared/volume'
 import { newCaseRecord } from './caseRecord'
 import { chooseModality } from './chooseModality'
 import { caseIdFromStem } from './datasetDiscovery'
@@ -109,6 +116,31 @@ export async function listDicomSeries(source: string, options: { signal?: AbortS
   return { source, series, skippedFiles: conversion.skipped.length }
 }
 
+/**
+ * The volume to store for a converted series: dcm2niix's, or, when the positions of its images show
+ * them unevenly spaced, the same images on even slices (evenSlices.ts), with the note that says so;
+ * a string is why the series cannot be imported.
+ */
+function volumeToStore(series: ConvertedSeries, images: SliceGeometry[] | string, described: string): { nifti: Uint8Array; header: VolumeHeader; note: string | null } | string {
+  const asConverted = { nifti: series.nifti, header: series.layout.header, note: null }
+  const spacing: SliceSpacing = typeof images === 'string' ? { kind: 'unknown', reason: images } : checkSliceSpacing(series.layout.header, images)
+  if (spacing.kind === 'uneven') {
+    try {
+      const even = evenOutSlices(series.nifti, series.layout, spacing.offsets, described)
+      return { nifti: even.nifti, header: even.layout.header, note: describeEvenSlices(spacing.offsets.length, even) }
+    } catch (error) {
+      return `its images are unevenly spaced and could not be put on even slices (${error instanceof Error ? error.message : String(error)})`
+    }
+  }
+  if (spacing.kind === 'unknown' && series.unevenSlices !== undefined) {
+    return (
+      `its images are unevenly spaced (${series.unevenSlices}) and their positions could not be read to put them on even slices (${spacing.reason}); ` +
+      'stacked as they are, every slice past a gap would lie at the wrong place'
+    )
+  }
+  return asConverted
+}
+
 export interface DicomImportOptions extends ImportOptions {
   /** `--series`: import only the volumes of this series number, SeriesInstanceUID or dcm2niix name. */
   dicomSeries?: string
@@ -130,6 +162,7 @@ export async function importDicomFolder(store: ProjectStore, source: string, sea
   const takenIds = new Set(store.listCases().map((c) => c.id.toLowerCase()))
   const staged: StagedCase[] = []
   const imported: ImportedCase[] = []
+  const notes: string[] = []
   const intensities: IntensitySummary[] = []
   const modalities: string[] = []
   const staging = await ImportStaging.create(store.paths)
@@ -174,29 +207,39 @@ export async function importDicomFolder(store: ProjectStore, source: string, sea
       }
       const stagedImage = staging.imagePath(caseId)
       const scan = headers()
-      // gzip runs on libuv's thread pool: the voxels are decoded and summarised here meanwhile
-      // (about 0.2 s each for the 512×512×20 CT), rather than one after the other.
-      const compressed = gzip(series.nifti, { level: GZIP_LEVEL })
+      // gzip runs on libuv's thread pool: the headers are read meanwhile; only a volume whose
+      // images turn out unevenly spaced is compressed again, on its even slices.
+      let compressed = gzip(series.nifti, { level: GZIP_LEVEL })
       compressed.catch(() => undefined)
+      const toMatch = {
+        seriesInstanceUid: series.source.seriesInstanceUid,
+        seriesNumber: series.source.seriesNumber,
+        files: series.source.files,
+        // dcm2niix names a volume by the series number alone (-f %s) unless it split the series.
+        split: !/^-?\d+$/.test(series.outputName)
+      }
+      const scanned = await scan
+      const recorded = referencesForSeries(scanned, toMatch)
+      const volume = volumeToStore(series, sliceGeometryForSeries(scanned, toMatch), described)
+      if (typeof volume === 'string') {
+        skip(volume)
+        continue
+      }
+      if (volume.nifti !== series.nifti) {
+        compressed = gzip(volume.nifti, { level: GZIP_LEVEL })
+        compressed.catch(() => undefined)
+        notes.push(`${caseId} ← ${described}: ${volume.note}`)
+      }
       // The volume as it will be read back from the stored file: for the modality guess only.
-      intensities.push(summarizeIntensities(niftiFromBytes(series.nifti, described), described))
+      intensities.push(summarizeIntensities(niftiFromBytes(volume.nifti, described), described))
       await staging.write(stagedImage, await compressed)
       if (series.source.modality) modalities.push(series.source.modality)
       takenIds.add(caseId.toLowerCase())
       const record = {
-        ...newCaseRecord(caseId, header, { status: 'unlabeled', sourceFile: source, importedAt: new Date().toISOString(), labelVoxels: null }),
+        ...newCaseRecord(caseId, volume.header, { status: 'unlabeled', sourceFile: source, importedAt: new Date().toISOString(), labelVoxels: null }),
         dicom: series.source
       }
-      references.set(
-        caseId,
-        referencesForSeries(await scan, {
-          seriesInstanceUid: series.source.seriesInstanceUid,
-          seriesNumber: series.source.seriesNumber,
-          files: series.source.files,
-          // dcm2niix names a volume by the series number alone (-f %s) unless it split the series.
-          split: !/^-?\d+$/.test(series.outputName)
-        })
-      )
+      references.set(caseId, recorded)
       staged.push({ record, stagedImage, stagedLabel: null, imageFile: described, labelFile: null })
       imported.push({ caseId, imageFile: described, labelFile: null })
       options.onProgress?.({ done: staged.length, total: conversion.series.length, caseId })
@@ -230,7 +273,7 @@ export async function importDicomFolder(store: ProjectStore, source: string, sea
         skipped.push({ file: `dicom/${caseId}.json`, reason: `DICOM references not recorded (${reason}): the case was imported but cannot be exported as DICOM SEG` })
       }
     }
-    return { ...report, imported, labelsAdded, modality }
+    return { ...report, imported, labelsAdded, modality, ...(notes.length > 0 ? { notes } : {}) }
   } finally {
     await staging.dispose()
   }

@@ -41,6 +41,11 @@ export interface ConvertedSeries {
   layout: NiftiDataLayout
   /** What the series says of itself (sidecar), with the converter and the number of files used. */
   source: DicomSource
+  /**
+   * dcm2niix's words when it found the images unevenly spaced (its volume then stacks them at one
+   * spacing, so the importer must put them on even slices or refuse them: evenSlices.ts).
+   */
+  unevenSlices?: string
 }
 
 export interface DicomConversion {
@@ -82,11 +87,17 @@ export async function convertDicomFiles(folder: string, search: DicomFileSearch,
   })
 
   const byName = new Map(result.outputs.map((output) => [output.name, output.bytes]))
+  // dcm2niix's `<name>_Eq_<n>` is its own equidistant copy of an unevenly spaced `<name>`, without a
+  // sidecar and one image short (evenSlices.ts): never a case of its own; it marks `<name>` as uneven.
+  const equidistantOf = (name: string): string | null => /^(.+)_Eq_\d+\.nii$/.exec(name)?.[1] ?? null
+  const unevenByEq = new Set([...byName.keys()].map(equidistantOf).filter((base): base is string => base !== null && byName.has(`${base}.nii`)))
   const decoder = new TextDecoder()
   const series: ConvertedSeries[] = []
   let filesUsed = 0
   for (const [name, nifti] of byName) {
     if (!name.endsWith('.nii')) continue
+    const base = equidistantOf(name)
+    if (base !== null && byName.has(`${base}.nii`)) continue
     const outputName = name.slice(0, -'.nii'.length)
     const files = log.filesPerOutput.get(outputName)
     filesUsed += files ?? 0
@@ -100,7 +111,10 @@ export async function convertDicomFiles(folder: string, search: DicomFileSearch,
     }
     const sidecar = byName.get(`${outputName}.json`)
     const described = parseDcm2niixSidecar(sidecar ? decoder.decode(sidecar) : null, CONVERTER) ?? { converter: CONVERTER }
-    series.push({ outputName, nifti, layout, source: { ...described, ...(files === undefined ? {} : { files }) } })
+    const problems = log.problemsPerOutput.get(outputName) ?? []
+    const spacingWarnings = problems.some((line) => /interslice distance varies/i.test(line)) ? problems.filter((line) => /interslice distance varies|missing images/i.test(line)) : []
+    const unevenSlices = spacingWarnings.length > 0 ? `dcm2niix: ${spacingWarnings.join(' ')}` : unevenByEq.has(outputName) ? 'dcm2niix wrote an equidistant copy (_Eq) of the volume' : undefined
+    series.push({ outputName, nifti, layout, source: { ...described, ...(files === undefined ? {} : { files }) }, ...(unevenSlices === undefined ? {} : { unevenSlices }) })
   }
   // A file that is an image but went into no volume: dcm2niix says why only in its error lines.
   const unconverted = log.inputs.size > 0 ? validInputs - filesUsed : 0

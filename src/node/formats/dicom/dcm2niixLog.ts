@@ -24,6 +24,8 @@ export interface Dcm2niixLog {
   filesPerOutput: Map<string, number>
   /** Error lines not tied to one input file (conversion failures). */
   errors: string[]
+  /** Problems printed while converting each output, before its `Convert` line (e.g. uneven slice spacing). */
+  problemsPerOutput: Map<string, string[]>
 }
 
 const FILE_LINE = /^DICOM file: \/in\/(\d+)$/
@@ -32,14 +34,17 @@ const CONVERT_LINE = /^Convert (\d+) DICOM as \/out\/(.+) \(\d+x\d+x\d+x\d+\)$/
 const PROBLEM_LINE = /^(Error|Warning|Unsupported)\b|^Unable to/i
 
 export function parseDcm2niixLog(lines: readonly string[]): Dcm2niixLog {
-  const log: Dcm2niixLog = { inputs: new Map(), filesPerOutput: new Map(), errors: [] }
+  const log: Dcm2niixLog = { inputs: new Map(), filesPerOutput: new Map(), errors: [], problemsPerOutput: new Map() }
   let pending: string[] = []
   let current: InputVerdict | null = null
+  // Problems since the last file or output line: an output's own, once its `Convert` line comes.
+  let sinceLast: string[] = []
   for (const line of lines) {
     const file = FILE_LINE.exec(line)
     if (file) {
       current = { valid: false, problems: pending }
       pending = []
+      sinceLast = []
       log.inputs.set(Number(file[1]), current)
       continue
     }
@@ -52,12 +57,15 @@ export function parseDcm2niixLog(lines: readonly string[]): Dcm2niixLog {
     const convert = CONVERT_LINE.exec(line)
     if (convert) {
       log.filesPerOutput.set(convert[2] as string, Number(convert[1]))
+      log.problemsPerOutput.set(convert[2] as string, sinceLast)
+      sinceLast = []
       continue
     }
     if (PROBLEM_LINE.test(line.trim())) {
       // While files are read, a problem precedes the file line it belongs to; after that, it is
       // about a conversion.
       pending.push(line.trim())
+      sinceLast.push(line.trim())
       if (/^Error/i.test(line.trim())) log.errors.push(line.trim())
     }
   }

@@ -70,6 +70,26 @@ export const DicomReferencesFileSchema = z.object({
 })
 export type DicomReferencesFile = z.infer<typeof DicomReferencesFileSchema>
 
+/** Where a file's image lies: all the slice-spacing check (evenSlices.ts) needs of it. */
+export type SliceGeometry = Pick<DicomSliceReference, 'imagePositionPatient' | 'imageOrientationPatient' | 'numberOfFrames' | 'imageType'>
+
+/** A file's series and image geometry, read even where a DICOM SEG could not reference the file (UIDs anonymised away). */
+export interface DicomFileGeometry {
+  seriesInstanceUid: string | undefined
+  seriesNumber: number | undefined
+  slice: SliceGeometry
+}
+
+/** A header readDicomFileHeader refused, with the geometry it could still read (or null). */
+class DicomHeaderError extends Error {
+  constructor(
+    message: string,
+    readonly geometry: DicomFileGeometry | null
+  ) {
+    super(message)
+  }
+}
+
 /** One file's header: the series-level fields and its slice reference. */
 export interface DicomFileHeader {
   file: string
@@ -185,15 +205,23 @@ export async function readDicomFileHeader(file: string): Promise<DicomFileHeader
     throw new Error(`${file}: DICOM header not readable (${error instanceof Error ? error.message : String(error)})`)
   }
   if (natural === null) throw new Error(`${file}: DICOM header not readable`)
-  const need = (name: string, fallback?: string): string => {
-    const value = textOf(natural[name]) ?? (fallback === undefined ? undefined : textOf(natural[fallback]))
-    if (value === undefined) throw new Error(`${file}: no ${name} (a DICOM SEG must reference it)`)
-    return value
-  }
   const ipp = numbersOf(natural.ImagePositionPatient)
   const iop = numbersOf(natural.ImageOrientationPatient)
   const spacing = numbersOf(natural.PixelSpacing)
   const frames = firstNumber(natural.NumberOfFrames)
+  const geometry = DicomSliceReferenceSchema.pick({ imagePositionPatient: true, imageOrientationPatient: true }).safeParse({ imagePositionPatient: ipp, imageOrientationPatient: iop })
+  const fileGeometry: DicomFileGeometry | null = geometry.success
+    ? {
+        seriesInstanceUid: textOf(natural.SeriesInstanceUID),
+        seriesNumber: firstNumber(natural.SeriesNumber),
+        slice: { ...geometry.data, ...(frames !== undefined && frames > 1 ? { numberOfFrames: frames } : {}), ...(textsOf(natural.ImageType) ? { imageType: textsOf(natural.ImageType) } : {}) }
+      }
+    : null
+  const need = (name: string, fallback?: string): string => {
+    const value = textOf(natural[name]) ?? (fallback === undefined ? undefined : textOf(natural[fallback]))
+    if (value === undefined) throw new DicomHeaderError(`${file}: no ${name} (a DICOM SEG must reference it)`, fileGeometry)
+    return value
+  }
   const thickness = firstNumber(natural.SliceThickness)
   const slice = DicomSliceReferenceSchema.safeParse({
     sopClassUid: need('SOPClassUID', 'MediaStorageSOPClassUID'),
@@ -209,7 +237,7 @@ export async function readDicomFileHeader(file: string): Promise<DicomFileHeader
   })
   if (!slice.success) {
     const issue = slice.error.issues[0]
-    throw new Error(`${file}: no usable ${issue ? issue.path.join('.') : 'image geometry'} (${issue?.message ?? 'invalid'})`)
+    throw new DicomHeaderError(`${file}: no usable ${issue ? issue.path.join('.') : 'image geometry'} (${issue?.message ?? 'invalid'})`, fileGeometry)
   }
   const optional = (name: string, key: keyof DicomFileHeader['series']): Partial<DicomFileHeader['series']> => {
     const value = textOf(natural[name])
@@ -239,8 +267,8 @@ export async function readDicomFileHeader(file: string): Promise<DicomFileHeader
 
 export interface DicomHeaderScan {
   headers: DicomFileHeader[]
-  /** Files whose header could not be read, with the reason. */
-  unreadable: { file: string; reason: string }[]
+  /** Files whose header could not be read for a DICOM SEG, with the reason, and their geometry where that was readable. */
+  unreadable: { file: string; reason: string; geometry?: DicomFileGeometry }[]
 }
 
 /** Reads the headers of `files` one after the other (a study's files, so memory stays one file's worth). */
@@ -251,7 +279,8 @@ export async function readDicomFileHeaders(files: readonly string[], signal?: Ab
     try {
       scan.headers.push(await readDicomFileHeader(file))
     } catch (error) {
-      scan.unreadable.push({ file, reason: error instanceof Error ? error.message : String(error) })
+      const geometry = error instanceof DicomHeaderError ? error.geometry : null
+      scan.unreadable.push({ file, reason: error instanceof Error ? error.message : String(error), ...(geometry ? { geometry } : {}) })
     }
   }
   return scan
@@ -268,36 +297,62 @@ export interface SeriesToMatch {
 }
 
 /**
- * The references of one converted volume: the headers of its series (same SeriesInstanceUID, and
- * same SeriesNumber, since exports reuse one UID for several series), in the order read. When
+ * The files of one converted volume among those read: the same SeriesInstanceUID, and the same
+ * SeriesNumber, since exports reuse one UID for several series; or why they cannot be told apart.
+ */
+function filesOfSeries<T extends { seriesInstanceUid: string | undefined; seriesNumber: number | undefined }>(files: readonly T[], series: SeriesToMatch, unread: string): T[] | string {
+  if (series.split) return 'dcm2niix split the series into several volumes (echoes, phase parts or similar), whose files cannot be told apart'
+  const { seriesInstanceUid, seriesNumber } = series
+  const matching = files.filter(
+    (file) => (seriesInstanceUid === undefined || file.seriesInstanceUid === seriesInstanceUid) && (seriesNumber === undefined || file.seriesNumber === seriesNumber)
+  )
+  // dcm2niix's sidecar may lack both (it is not always valid JSON): then only a folder of one series is unambiguous.
+  const seriesFound = new Set(matching.map((file) => `${file.seriesInstanceUid} ${file.seriesNumber ?? ''}`))
+  if (seriesFound.size > 1) {
+    return `dcm2niix did not report the volume's ${seriesInstanceUid === undefined ? 'SeriesInstanceUID' : 'series number'}, and the files hold ${seriesFound.size} series`
+  }
+  if (matching.length === 0) return `no file header of the series could be read${unread}`
+  if (series.files !== undefined && matching.length !== series.files) {
+    return `dcm2niix made the volume from ${series.files} file(s) but ${matching.length} file header(s) of the series were read`
+  }
+  return matching
+}
+
+function unreadSummary(scan: DicomHeaderScan): string {
+  return scan.unreadable.length > 0 ? ` (${scan.unreadable.length} header(s) not readable, e.g. ${scan.unreadable[0]?.reason ?? ''})` : ''
+}
+
+/**
+ * The references of one converted volume: the headers of its series, in the order read. When
  * they cannot be told apart from other volumes' files, the reason instead.
  */
 export function referencesForSeries(scan: DicomHeaderScan, series: SeriesToMatch): DicomReferencesFile['references'] {
-  const unavailable = (reason: string): DicomReferencesFile['references'] => ({ status: 'unavailable', reason })
-  if (series.split) return unavailable('dcm2niix split the series into several volumes (echoes, phase parts or similar), whose files cannot be told apart')
-  const { seriesInstanceUid, seriesNumber } = series
-  const matching = scan.headers.filter(
-    (header) =>
-      (seriesInstanceUid === undefined || header.series.seriesInstanceUid === seriesInstanceUid) && (seriesNumber === undefined || header.seriesNumber === seriesNumber)
+  const matching = filesOfSeries(
+    scan.headers.map((header) => ({ header, seriesInstanceUid: header.series.seriesInstanceUid, seriesNumber: header.seriesNumber })),
+    series,
+    unreadSummary(scan)
   )
-  // dcm2niix's sidecar may lack both (it is not always valid JSON): then only a folder of one series is unambiguous.
-  const seriesFound = new Set(matching.map((header) => `${header.series.seriesInstanceUid} ${header.seriesNumber ?? ''}`))
-  if (seriesFound.size > 1) {
-    return unavailable(`dcm2niix did not report the volume's ${seriesInstanceUid === undefined ? 'SeriesInstanceUID' : 'series number'}, and the files hold ${seriesFound.size} series`)
-  }
-  if (matching.length === 0) {
-    const unread = scan.unreadable.length > 0 ? ` (${scan.unreadable.length} header(s) not readable, e.g. ${scan.unreadable[0]?.reason ?? ''})` : ''
-    return unavailable(`no file header of the series could be read${unread}`)
-  }
-  if (series.files !== undefined && matching.length !== series.files) {
-    return unavailable(`dcm2niix made the volume from ${series.files} file(s) but ${matching.length} file header(s) of the series were read`)
-  }
+  if (typeof matching === 'string') return { status: 'unavailable', reason: matching }
   const [first] = matching
-  if (!first) return unavailable('no file of the series')
+  if (!first) return { status: 'unavailable', reason: 'no file of the series' }
   return {
     status: 'recorded',
-    ...first.series,
-    ...(first.seriesNumber === undefined ? {} : { seriesNumber: first.seriesNumber }),
-    instances: matching.map((header) => header.slice)
+    ...first.header.series,
+    ...(first.header.seriesNumber === undefined ? {} : { seriesNumber: first.header.seriesNumber }),
+    instances: matching.map(({ header }) => header.slice)
   }
+}
+
+/**
+ * Where the images of one converted volume lie, from every file whose geometry could be read (a
+ * file a DICOM SEG could not reference included), for the slice-spacing check; or why not.
+ */
+export function sliceGeometryForSeries(scan: DicomHeaderScan, series: SeriesToMatch): SliceGeometry[] | string {
+  const files: DicomFileGeometry[] = [
+    ...scan.headers.map((header) => ({ seriesInstanceUid: header.series.seriesInstanceUid, seriesNumber: header.seriesNumber, slice: header.slice })),
+    ...scan.unreadable.flatMap((entry) => (entry.geometry ? [entry.geometry] : []))
+  ]
+  const unread = scan.unreadable.filter((entry) => !entry.geometry)
+  const matching = filesOfSeries(files, series, unread.length > 0 ? ` (${unread.length} header(s) not readable, e.g. ${unread[0]?.reason ?? ''})` : '')
+  return typeof matching === 'string' ? matching : matching.map((file) => file.slice)
 }

@@ -135,6 +135,13 @@ export function placeSourceSlices(instances: readonly DicomSliceReference[], gri
   }
   // Each slice lies inside the grid on a plane of its own; with as many slices as planes, and as
   // many pixels per slice as voxels per plane, every voxel is covered exactly once.
+  if (first.rows * first.columns * dims[planeAxis] === dims[0] * dims[1] * dims[2] && instances.length < dims[planeAxis]) {
+    const missing = dims[planeAxis] - instances.length
+    refuse(
+      `${missing} of the label's ${dims[planeAxis]} slices ${missing === 1 ? 'has' : 'have'} no source image (slices interpolated on import where images are missing from the series, ` +
+        'or a padded case), and a DICOM SEG can only label slices that have one'
+    )
+  }
   if (first.rows * first.columns * dims[planeAxis] !== dims[0] * dims[1] * dims[2] || instances.length !== dims[planeAxis]) {
     refuse(`the ${instances.length} source image(s) of ${first.columns}×${first.rows} pixels do not cover the label's ${dims.join('×')} grid exactly (a cropped or padded case)`)
   }

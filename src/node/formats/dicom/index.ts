@@ -8,6 +8,8 @@ export {
   readDicomFileHeader,
   readDicomFileHeaders,
   referencesForSeries,
+  sliceGeometryForSeries,
+  type SliceGeometry,
   DicomReferencesFileSchema,
   type DicomReferencesFile,
   type RecordedDicomReferences,
@@ -16,3 +18,4 @@ export {
 } from './dicomReferences'
 export { encodeDicomSeg, rgbToDicomLab, newDicomUid, GENERIC_SEGMENT_CODE, SEGMENTATION_SOP_CLASS_UID, type DicomSegSegment } from './dicomSeg'
 export { placeSourceSlices, voxelIndexOf, GRID_TOLERANCE, type SliceOnGrid, type LabelGrid } from './dicomSegGeometry'
+export { checkSliceSpacing, evenOutSlices, describeEvenSlices, type SliceSpacing, type EvenSlices } from './evenSlices'

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir, readFile, symlink } from 'node:fs/promises'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
 import { caseIdForSeries, listDicomSeries, seriesMatches } from '../../../../../src/main/services/project/importDicom'
 import { ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
-import { convertDicomFiles, findDicomFiles } from '../../../../../src/node/formats/dicom'
+import { convertDicomFiles, findDicomFiles, readDicomFileHeaders } from '../../../../../src/node/formats/dicom'
 import { readNifti } from '../../../../../src/node/formats/nifti'
 import { CaseIndexSchema, defaultLabelColor, isValidCaseId, type DicomSource } from '../../../../../src/shared/project'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
@@ -217,6 +217,73 @@ describeUnless(sharedDataMissing, 'importDataset on DICOM folders', () => {
       expect(again.skipped).toEqual([{ file: expect.stringMatching(/^udacity_hcrop_study2_14: series "HippoCrop"/), reason: `case ${first.imported[0]?.caseId} already exists in the project (the same series imported before)` }])
     } finally {
       await store.dispose()
+    }
+  })
+
+  it('puts a series with an image missing on even slices: every image on its own plane, the gap interpolated and said so, one case', async () => {
+    const folder = sharedDataPath('dicom', 'udacity_hcrop_study1_13')
+    const gap = path.join(base, 'gap')
+    await mkdir(gap)
+    for (let n = 1; n <= 32; n++) if (n !== 16) await symlink(path.join(folder, `${n}.dcm`), path.join(gap, `${n}.dcm`))
+    const complete = await ProjectStore.create(path.join(base, 'complete'), { name: 'complete' })
+    const store = await ProjectStore.create(path.join(base, 'gapped'), { name: 'gapped' })
+    try {
+      const whole = await complete.loadImage((await importDataset(complete, folder)).imported[0]?.caseId ?? '')
+      const report = await importDataset(store, gap)
+      // Before: the 31 images stacked 1 mm apart (the 16 past the gap 1 mm off), and dcm2niix's _Eq copy as a second case.
+      expect(report.imported).toHaveLength(1)
+      expect(report.skipped).toEqual([])
+      const caseId = report.imported[0]?.caseId ?? ''
+      expect(caseId).toMatch(/^HippoCrop_[0-9a-f]{6}$/)
+      expect(report.notes).toEqual([
+        `${caseId} ← gap: series "HippoCrop", 31 DICOM file(s): the slice spacing varies (gaps of 1 mm to 2 mm between its 31 images), which one NIfTI volume cannot hold: ` +
+          'placed on 32 evenly spaced slices of 1 mm; 1 of them has no image of its own (an image missing from the series?) and was interpolated between the neighbouring images'
+      ])
+      expect(store.getCase(caseId)).toMatchObject({ dims: [35, 51, 32], spacing: [1, 1, 1] })
+      const image = await store.loadImage(caseId)
+      expect(image.header.rasFromIjk).toEqual(whole.header.rasFromIjk)
+      const plane = 35 * 51
+      const slice = (data: ArrayLike<number>, k: number): number[] => Array.from({ length: plane }, (_, n) => data[k * plane + n] as number)
+      for (let k = 0; k < 32; k++) if (k !== 15) expect(slice(image.data, k), `slice ${k}`).toEqual(slice(whole.data, k))
+      // The missing image (z = 16 mm) is the mean of its neighbours, rounded to the stored int16.
+      const below = slice(whole.data, 14)
+      const above = slice(whole.data, 16)
+      expect(slice(image.data, 15).every((value, n) => Math.abs(value - ((below[n] as number) + (above[n] as number)) / 2) <= 0.5)).toBe(true)
+    } finally {
+      await store.dispose()
+      await complete.dispose()
+    }
+  })
+
+  it('evens out the CT with two images missing, from positions read where a DICOM SEG could not reference the files (no StudyInstanceUID)', async () => {
+    const folder = sharedDataPath('dicom', 'totalseg_example_ct_j2k')
+    const complete = await ProjectStore.create(path.join(base, 'ct-complete'), { name: 'ct' })
+    const store = await ProjectStore.create(path.join(base, 'ct-gapped'), { name: 'ct' })
+    try {
+      await importDataset(complete, folder)
+      const whole = await complete.loadImage('CT_Body_3.0')
+      // Without the images at the 13th and 14th positions along z (file names say nothing of the order).
+      const scan = await readDicomFileHeaders((await findDicomFiles(folder)).dicom)
+      expect(scan.headers).toEqual([])
+      const byZ = scan.unreadable.map((entry) => ({ file: entry.file, z: entry.geometry?.slice.imagePositionPatient[2] ?? Number.NaN })).sort((a, b) => a.z - b.z)
+      expect(byZ).toHaveLength(20)
+      const gap = path.join(base, 'ct-gap')
+      await mkdir(gap)
+      for (const [k, { file }] of byZ.entries()) if (k !== 12 && k !== 13) await symlink(file, path.join(gap, path.basename(file)))
+      const report = await importDataset(store, gap)
+      expect(report.imported.map((c) => c.caseId)).toEqual(['CT_Body_3.0'])
+      expect(report.notes?.[0]).toMatch(/gaps of 2 mm to 6 mm between its 18 images\), .*placed on 20 evenly spaced slices of 2 mm; 2 of them have no image of their own/)
+      const image = await store.loadImage('CT_Body_3.0')
+      // (x + 0 turns −0 into 0: the two headers' zeros differ in sign only.)
+      const affine = (m: readonly (readonly number[])[]): number[][] => m.map((row) => row.map((x) => x + 0))
+      expect(affine(image.header.rasFromIjk)).toEqual(affine(whole.header.rasFromIjk))
+      expect(image.header.sclInter).toBe(-1024)
+      const plane = 512 * 512
+      const differs = (k: number): boolean => image.data.subarray(k * plane, (k + 1) * plane).some((value, n) => value !== whole.data[k * plane + n])
+      expect(Array.from({ length: 20 }, (_, k) => k).filter(differs)).toEqual([12, 13])
+    } finally {
+      await store.dispose()
+      await complete.dispose()
     }
   })
 

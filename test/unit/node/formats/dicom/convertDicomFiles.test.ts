@@ -187,6 +187,19 @@ describeUnless(sharedDataMissing, 'udacity HippoCrop series: explicit VR little 
     }
   })
 
+  it("marks a series with an image missing as unevenly spaced and leaves out dcm2niix's _Eq copy of it (no sidecar, its last image dropped)", async () => {
+    const folder = sharedDataPath('dicom', 'udacity_hcrop_study1_13')
+    const gap = path.join(out, 'gap')
+    await mkdir(gap)
+    for (let n = 1; n <= 32; n++) if (n !== 16) await symlink(path.join(folder, `${n}.dcm`), path.join(gap, `${n}.dcm`))
+    const conversion = await convertFolder(gap)
+    expect(conversion.series.map((series) => series.outputName)).toEqual(['-1381334831'])
+    expect(conversion.series[0]?.layout.header.dims).toEqual([35, 51, 31])
+    expect(conversion.series[0]?.unevenSlices).toMatch(/^dcm2niix: Warning: Interslice distance varies in this volume .* Warning: Missing images\? Expected 31 images/)
+    expect(conversion.skipped).toEqual([])
+    expect((await convertFolder(folder)).series[0]?.unevenSlices).toBeUndefined()
+  })
+
   for (const name of ['udacity_hcrop_study1_13', 'udacity_hcrop_study2_14', 'udacity_hcrop_study3_11']) {
     itUnless(debianMissing, `${name}: shape, affine and every voxel equal to Debian's dcm2niix`, async () => {
       const folder = sharedDataPath('dicom', name)

@@ -49,6 +49,29 @@ describe('parseDcm2niixLog', () => {
     expect(log.errors).toEqual(['Error: Image dimensions differ /in/2 /in/5'])
   })
 
+  it("gives each output the problems printed while it was converted, before its Convert line", () => {
+    expect(Object.fromEntries(log.problemsPerOutput)).toEqual({
+      '-1381334831': ['Warning: Patient Position (0018,5100) not specified (issue 642).'],
+      '7_e2': ['Error: Image dimensions differ /in/2 /in/5']
+    })
+    // dcm2niix v1.0.20241231 on the HippoCrop series with its 16th image removed.
+    const uneven = parseDcm2niixLog([
+      'DICOM file: /in/30',
+      ' acq 0 img 32 ser 0 dim 35x51x1x1 mm 1x1x1 offset 1182 loc 0 valid 1 ph 0 mag 0 nDTI 0 3d 0 bits 16 littleEndian 1 echo 0 coilCRC 0 TE 0 TR 0',
+      'Converting /in/0',
+      'Warning: Instance Number (0020,0013) order is not spatial.',
+      'Warning: Interslice distance varies in this volume (incompatible with NIfTI format).',
+      'Dimensions 35 51 31 1 nAcq 1 nConvert 31',
+      'Warning: Missing images? Expected 31 images, but instance number (0020,0013) ranges from 1 to 32',
+      'Convert 31 DICOM as /out/-1381334831 (35x51x31x1)'
+    ])
+    expect(uneven.problemsPerOutput.get('-1381334831')).toEqual([
+      'Warning: Instance Number (0020,0013) order is not spatial.',
+      'Warning: Interslice distance varies in this volume (incompatible with NIfTI format).',
+      'Warning: Missing images? Expected 31 images, but instance number (0020,0013) ranges from 1 to 32'
+    ])
+  })
+
   it('finds nothing in a log of another format, so that the caller falls back to counts', () => {
     const other = parseDcm2niixLog(['Found 2 DICOM file(s)', 'Convert 2 DICOM as out/x (2x2x2x1)'])
     expect(other.inputs.size).toBe(0)

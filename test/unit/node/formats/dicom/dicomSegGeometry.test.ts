@@ -77,7 +77,9 @@ describe('placeSourceSlices: what it refuses, naming the case', () => {
     const twice = [...series(), slice(5, { sopInstanceUid: '9.9' })]
     expect(() => placeSourceSlices(twice, FLIPPED_GRID, 'case D')).toThrow(expect.objectContaining({ message: expect.stringMatching(/^case D: two source images lie on the same plane/) }))
     expect(() => placeSourceSlices([...series().slice(1), slice(12.5)], FLIPPED_GRID, 'case O')).toThrow(expect.objectContaining({ message: expect.stringMatching(/^case O: .*outside the label's 4×3×5 grid/) }))
-    expect(() => placeSourceSlices(series().slice(1), FLIPPED_GRID, 'case C')).toThrow(expect.objectContaining({ message: expect.stringMatching(/^case C: the 4 source image\(s\) .* do not cover/) }))
+    expect(() => placeSourceSlices(series().slice(1), FLIPPED_GRID, 'case C')).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/^case C: 1 of the label's 5 slices has no source image \(slices interpolated on import .*; not exported as DICOM SEG$/) })
+    )
   })
 
   it('no source images at all', () => {
