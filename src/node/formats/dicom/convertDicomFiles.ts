@@ -116,8 +116,15 @@ export async function convertDicomFiles(folder: string, search: DicomFileSearch,
     const unevenSlices = spacingWarnings.length > 0 ? `dcm2niix: ${spacingWarnings.join(' ')}` : unevenByEq.has(outputName) ? 'dcm2niix wrote an equidistant copy (_Eq) of the volume' : undefined
     series.push({ outputName, nifti, layout, source: { ...described, ...(files === undefined ? {} : { files }) }, ...(unevenSlices === undefined ? {} : { unevenSlices }) })
   }
+  // Two files of one image: dcm2niix converts one and names the pair in its log.
+  for (const [first, second] of log.duplicates) {
+    const [kept, dropped] = [search.dicom[first], search.dicom[second]]
+    if (kept !== undefined && dropped !== undefined) {
+      skipped.push({ file: dropped, reason: `the same image as ${kept} (identical time, series, acquisition and instance number): only one of the two was converted` })
+    }
+  }
   // A file that is an image but went into no volume: dcm2niix says why only in its error lines.
-  const unconverted = log.inputs.size > 0 ? validInputs - filesUsed : 0
+  const unconverted = log.inputs.size > 0 ? validInputs - filesUsed - log.duplicates.length : 0
   if (unconverted > 0) {
     skipped.push({ file: folder, reason: withProblems(`${unconverted} DICOM image file(s) were not converted into any volume`, log.errors) })
   } else if (series.length === 0 && result.exitCode !== 0 && log.inputs.size === 0) {

@@ -4,6 +4,7 @@
  *   `DICOM file: /in/<n>`            one per file it took for DICOM, after the file's own warnings;
  *   ` acq … valid <0|1> …`           whether that file holds an image it can use;
  *   `Convert <k> DICOM as /out/<name> (<x>x<y>x<z>x<t>)`  one per volume written, from k files;
+ *   `\t/in/<a>\t=\t/in/<b>`          two files of the same image (time, series, acquisition, instance): one is dropped;
  *   `Error: …`, `Warning: …`, `Unsupported transfer syntax …`  the problems.
  * These lines are dcm2niix's (nii_dicom.cpp, nii_dicom_batch.cpp) in the pinned version; if a
  * later version words them differently the report falls back to counts (convertDicomFolder.ts), and
@@ -26,15 +27,18 @@ export interface Dcm2niixLog {
   errors: string[]
   /** Problems printed while converting each output, before its `Convert` line (e.g. uneven slice spacing). */
   problemsPerOutput: Map<string, string[]>
+  /** Pairs of inputs dcm2niix found to be the same image (`\t/in/<a>\t=\t/in/<b>`); it converts one of each pair. */
+  duplicates: [number, number][]
 }
 
 const FILE_LINE = /^DICOM file: \/in\/(\d+)$/
 const VALID_FIELD = /^ acq .* valid (\d+) /
 const CONVERT_LINE = /^Convert (\d+) DICOM as \/out\/(.+) \(\d+x\d+x\d+x\d+\)$/
+const DUPLICATE_LINE = /^\t\/in\/(\d+)\t=\t\/in\/(\d+)$/
 const PROBLEM_LINE = /^(Error|Warning|Unsupported)\b|^Unable to/i
 
 export function parseDcm2niixLog(lines: readonly string[]): Dcm2niixLog {
-  const log: Dcm2niixLog = { inputs: new Map(), filesPerOutput: new Map(), errors: [], problemsPerOutput: new Map() }
+  const log: Dcm2niixLog = { inputs: new Map(), filesPerOutput: new Map(), errors: [], problemsPerOutput: new Map(), duplicates: [] }
   let pending: string[] = []
   let current: InputVerdict | null = null
   // Problems since the last file or output line: an output's own, once its `Convert` line comes.
@@ -52,6 +56,11 @@ export function parseDcm2niixLog(lines: readonly string[]): Dcm2niixLog {
     if (valid && current) {
       current.valid = valid[1] !== '0'
       current = null
+      continue
+    }
+    const duplicate = DUPLICATE_LINE.exec(line)
+    if (duplicate) {
+      log.duplicates.push([Number(duplicate[1]), Number(duplicate[2])])
       continue
     }
     const convert = CONVERT_LINE.exec(line)

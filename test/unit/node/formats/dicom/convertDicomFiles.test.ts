@@ -187,6 +187,22 @@ describeUnless(sharedDataMissing, 'udacity HippoCrop series: explicit VR little 
     }
   })
 
+  it('names a second copy of an image as the same image as the first, rather than counting an image not converted', async () => {
+    const folder = sharedDataPath('dicom', 'udacity_hcrop_study1_13')
+    const twice = path.join(out, 'twice')
+    await mkdir(twice)
+    for (let n = 1; n <= 32; n++) await symlink(path.join(folder, `${n}.dcm`), path.join(twice, `${n}.dcm`))
+    await copyFile(path.join(folder, '5.dcm'), path.join(twice, '5 copy.dcm'))
+    const conversion = await convertFolder(twice)
+    expect(conversion.series[0]?.layout.header.dims).toEqual([35, 51, 32])
+    const pair = [path.join(twice, '5.dcm'), path.join(twice, '5 copy.dcm')]
+    expect(conversion.skipped).toHaveLength(1)
+    const [dropped] = conversion.skipped
+    const kept = pair.find((file) => file !== dropped?.file)
+    expect(pair).toContain(dropped?.file)
+    expect(dropped?.reason).toBe(`the same image as ${kept} (identical time, series, acquisition and instance number): only one of the two was converted`)
+  })
+
   it("marks a series with an image missing as unevenly spaced and leaves out dcm2niix's _Eq copy of it (no sidecar, its last image dropped)", async () => {
     const folder = sharedDataPath('dicom', 'udacity_hcrop_study1_13')
     const gap = path.join(out, 'gap')

@@ -72,6 +72,12 @@ describe('parseDcm2niixLog', () => {
     ])
   })
 
+  it('reads the pairs of files it found to be one image (it converts the first of each pair)', () => {
+    const duplicated = parseDcm2niixLog(['Found 33 DICOM file(s)', '\t/in/27\t=\t/in/28', '1 images have identical time, series, acquisition and instance values. Duplicates removed.'])
+    expect(duplicated.duplicates).toEqual([[27, 28]])
+    expect(log.duplicates).toEqual([])
+  })
+
   it('finds nothing in a log of another format, so that the caller falls back to counts', () => {
     const other = parseDcm2niixLog(['Found 2 DICOM file(s)', 'Convert 2 DICOM as out/x (2x2x2x1)'])
     expect(other.inputs.size).toBe(0)
