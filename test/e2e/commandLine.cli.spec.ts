@@ -104,7 +104,9 @@ test('a read-only project: writes are refused with one clear line (no stack trac
   const base = await mkdtemp(path.join(os.tmpdir(), 'voxloop-cli-ro-'))
   const project = path.join(base, 'project')
   const mounted = path.join(base, 'mounted')
-  await voxloop('import', path.join(SHARED_DATA_DIR, 'labeled', 'msd_task04_hippocampus'), project)
+  const imported = await voxloop('import', path.join(SHARED_DATA_DIR, 'labeled', 'msd_task04_hippocampus'), project)
+  // The label table the import brought, from dataset.json.
+  expect(imported.stdout).toContain('\nLabels added to the project: 1 Anterior, 2 Posterior\n')
   await mkdir(mounted)
   let mountFailure: string | null = null
   try {

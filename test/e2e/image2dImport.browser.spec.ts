@@ -49,6 +49,9 @@ test('importing X-rays without a stated pixel spacing shows the note under the r
   const notes = page.getByTestId('import-notes')
   await expect(notes).toBeVisible()
   await expect(notes).toContainText('pixel spacing unknown in 3 file(s): 1 mm assumed')
+  // The masks hold one value and nothing names it: the report lists the label and says so.
+  await expect(page.getByTestId('import-labels-added')).toHaveText('Labels added: 1 Label 1.')
+  await expect(notes).toContainText('label value 1 is in the imported label maps but no label table of the import')
   for (const id of CASES) await expect(page.getByTestId(`open-case-${id}`)).toBeVisible()
   await saveScreenshot(page, 'image2d-import-notes')
   expect(errors).toEqual([])

@@ -104,6 +104,7 @@ export async function importCommand(source: string, projectDir: string, options:
     if (report.format === 'dicom') for (const imported of report.imported) process.stdout.write(`  ${imported.caseId} ← ${imported.imageFile}\n`)
     if (report.modality) process.stdout.write(`${describeModalityChoice(report.modality)}\n`)
     if (report.modality?.warning) process.stdout.write(`  warning: ${report.modality.warning}\n`)
+    if (report.labelsAdded.length > 0) process.stdout.write(`Labels added to the project: ${report.labelsAdded.map((label) => `${label.id} ${label.name}`).join(', ')}\n`)
     for (const fix of report.repaired) process.stdout.write(`  imported with its header repaired ${fix.file}: ${fix.repairs.join('; ')}\n`)
     for (const note of report.notes ?? []) process.stdout.write(`  note: ${note}\n`)
     for (const group of groupSkipped(report.skipped)) process.stdout.write(skippedLine(group))

@@ -33,7 +33,7 @@ import { mayBeDicomFolder, type Image2dPlanInfo } from './image2dDiscovery'
 import { fourthDimensionOf, fourthDimensionSize, timePoint, timePointCaseId, timeSeriesRefusal } from './fourthDimension'
 import { importDicomFolder } from './importDicom'
 import { DEFAULT_PIXEL_SPACING_MM, labelDefsFromClasses, pictureModalityGuess, read2dCase } from './importImage2d'
-import { ImportLabelNames, readCaretLabels, readLabelTableFile, type LabelChanges, type LabelConflictRule } from './importLabels'
+import { ImportLabelNames, readCaretLabels, readLabelTableFile, unnamedLabelsNote, type LabelChanges, type LabelConflictRule } from './importLabels'
 import { ImportStaging } from './importStaging'
 import { countLabels, countsToRecord } from './labelOps'
 import { guessModalityFromIntensities, summarizeIntensities, type IntensitySummary } from './modalityGuess'
@@ -114,7 +114,9 @@ export async function importDataset(store: ProjectStore, sourceDir: string, opti
   const staging = await ImportStaging.create(store.paths)
   try {
     const staged = await run.stageAll(staging)
-    const labels = staged.length > 0 ? run.labelChanges() : { added: [], named: [] }
+    const labels = staged.length > 0 ? run.labelChanges() : { added: [], named: [], unnamed: [] }
+    const unnamedNote = unnamedLabelsNote(labels.unnamed)
+    const notes = [...run.notes(), ...(unnamedNote === null ? [] : [unnamedNote])]
     const report: ImportReport = {
       source,
       format: plan.format,
@@ -123,7 +125,7 @@ export async function importDataset(store: ProjectStore, sourceDir: string, opti
       repaired: run.repaired,
       labelsAdded: labels.added,
       modality: null,
-      ...(run.notes().length > 0 ? { notes: run.notes() } : {})
+      ...(notes.length > 0 ? { notes } : {})
     }
     if (staged.length === 0) return report
     const modality = run.chooseModality()

@@ -125,6 +125,8 @@ export interface LabelChanges {
   added: LabelDef[]
   /** Project labels that were only placeholders ("Label N"), with the name (and colour) a source gave them. */
   named: LabelDef[]
+  /** Of `added`, the voxel values no source names (called "Label N"): the import's notes say so. */
+  unnamed: LabelDef[]
 }
 
 function disagreement(subject: string, detail: string): VoxloopError {
@@ -213,23 +215,36 @@ export class ImportLabelNames {
     const table = new Map<number, LabelDef>(this.projectLabels.map((label) => [label.id, label]))
     for (const label of [...named, ...added.values()]) table.set(label.id, label)
     const names = new Set([...table.values()].map((label) => normalizedName(label.name)))
-    for (const id of this.seenValues) {
+    const unnamed: LabelDef[] = []
+    for (const id of [...this.seenValues].sort((a, b) => a - b)) {
       if (table.has(id)) continue
       const name = names.has(normalizedName(`Label ${id}`)) ? `Label ${id} (imported)` : `Label ${id}`
       names.add(normalizedName(name))
       const label = { id, name, color: defaultLabelColor(id) }
       added.set(id, label)
+      unnamed.push(label)
       table.set(id, label)
     }
-    if (table.size === 0) return { added: defaultLabelTable(), named: [] }
+    if (table.size === 0) return { added: defaultLabelTable(), named: [], unnamed: [] }
     const byName = new Map<string, LabelDef>()
     for (const label of table.values()) {
       const other = byName.get(normalizedName(label.name))
       if (other) throw disagreement(`"${label.name}"`, `the project's table would give that name to labels ${other.id} and ${label.id}`)
       byName.set(normalizedName(label.name), label)
     }
-    return { added: [...added.values()].sort((a, b) => a.id - b.id), named: named.sort((a, b) => a.id - b.id) }
+    return { added: [...added.values()].sort((a, b) => a.id - b.id), named: named.sort((a, b) => a.id - b.id), unnamed }
   }
+}
+
+/** The import's note for label values that no table names, or null when every value is named. */
+export function unnamedLabelsNote(unnamed: readonly LabelDef[]): string | null {
+  if (unnamed.length === 0) return null
+  const values = unnamed.map((label) => label.id).join(', ')
+  const names = unnamed.map((label) => `"${label.name}"`).join(', ')
+  return (
+    `label value${unnamed.length === 1 ? '' : 's'} ${values} ${unnamed.length === 1 ? 'is' : 'are'} in the imported label maps but no label table of the import ` +
+    `(dataset.json, an ITK-SNAP or Slicer table, the label files' own) names ${unnamed.length === 1 ? 'it' : 'them'}: added to the project's table as ${names}; rename ${unnamed.length === 1 ? 'it' : 'them'} there`
+  )
 }
 
 /** What a project without any label gets on import: one label to paint with. */

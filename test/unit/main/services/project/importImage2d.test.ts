@@ -91,7 +91,11 @@ describeUnless(sharedDataMissing, 'importing chest X-rays with lung masks (Montg
     const report = await importDataset(store, source)
     expect(report.skipped).toEqual([])
     expect(report.imported.map((c) => c.caseId)).toEqual(MONTGOMERY_CASES)
-    expect(report.notes).toEqual([`pixel spacing unknown in ${MONTGOMERY_CASES.length} file(s): 1 mm assumed`])
+    expect(report.notes).toEqual([
+      `pixel spacing unknown in ${MONTGOMERY_CASES.length} file(s): 1 mm assumed`,
+      'label value 1 is in the imported label maps but no label table of the import (dataset.json, an ITK-SNAP or Slicer table, the label files\' own) names it: ' +
+        'added to the project\'s table as "Label 1"; rename it there'
+    ])
     expect(report.modality).toMatchObject({ modality: 'other', applied: true })
     expect(store.getManifest()).toMatchObject({ modality: 'other', channelNames: ['image'], labels: [{ id: 1, name: 'Label 1' }] })
     for (const id of MONTGOMERY_CASES) {

@@ -29,14 +29,16 @@ describe('ImportLabelNames: where an import takes label names from', () => {
     labels.noteValue(1)
     expect(labels.changes()).toEqual({
       added: [liver, { id: 2, name: 'Label 2', color: defaultLabelColor(2) }, { id: 3, name: 'Vessel', color: '#0000ff' }],
-      named: []
+      named: [],
+      unnamed: [{ id: 2, name: 'Label 2', color: defaultLabelColor(2) }]
     })
   })
 
   it('gives a project without labels "Label 1" when the import brings none', () => {
-    expect(names().changes()).toEqual({ added: [{ id: 1, name: 'Label 1', color: defaultLabelColor(1) }], named: [] })
+    // Not a value found in a label map: no note says it is unnamed.
+    expect(names().changes()).toEqual({ added: [{ id: 1, name: 'Label 1', color: defaultLabelColor(1) }], named: [], unnamed: [] })
     // A project that has labels gets nothing it did not ask for.
-    expect(names([{ id: 4, name: 'Organ', color: '#123456' }]).changes()).toEqual({ added: [], named: [] })
+    expect(names([{ id: 4, name: 'Organ', color: '#123456' }]).changes()).toEqual({ added: [], named: [], unnamed: [] })
   })
 
   it('refuses one id with two names, naming both sources, the id and the names', () => {
@@ -91,10 +93,10 @@ describe('ImportLabelNames: where an import takes label names from', () => {
     expect(isPlaceholderName({ id: 2, name: 'Label 1', color: '#000000' })).toBe(false)
     const fromJson = names([placeholder])
     fromJson.addSource('dataset.json', [{ id: 1, name: 'Anterior', color: defaultLabelColor(1) }], false)
-    expect(fromJson.changes()).toEqual({ added: [], named: [{ id: 1, name: 'Anterior', color: '#e6194b' }] })
+    expect(fromJson.changes()).toEqual({ added: [], named: [{ id: 1, name: 'Anterior', color: '#e6194b' }], unnamed: [] })
     const fromTable = names([placeholder])
     fromTable.addSource('t.label', [liver], true)
-    expect(fromTable.changes()).toEqual({ added: [], named: [liver] })
+    expect(fromTable.changes()).toEqual({ added: [], named: [liver], unnamed: [] })
   })
 
   it('refuses a table whose names would repeat a placeholder name of another id', () => {
