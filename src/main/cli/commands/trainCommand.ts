@@ -5,6 +5,7 @@
  * checkpoint stays; `--resume` continues it); a second Ctrl+C quits at once.
  */
 import path from 'node:path'
+import type { z } from 'zod'
 import { AUGMENTATION_PRESETS, AugmentationPresetSchema, type AugmentationPreset } from '../../../shared/augmentation'
 import { VoxloopError } from '../../../shared/errors'
 import { CASE_SPLITS, CaseSplitSchema, type CaseSplit } from '../../../shared/project'
@@ -141,10 +142,51 @@ export function trainingOptionsFromFlags(args: ParsedArgs): TrainingOptions {
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key]
   const parsed = TrainingOptionsSchema.safeParse(options)
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${FLAG_OF[String(issue.path[0])] ?? String(issue.path[0])}: ${issue.message}`)
+    // A rule over a whole option (the loss's own checks) repeats what a field's range already said.
+    const fieldIssues = parsed.error.issues.filter((issue) => issue.code !== 'custom')
+    const issues = parsed.error.issues.filter((issue) => issue.code !== 'custom' || !fieldIssues.some((other) => other.path[0] === issue.path[0]))
+    const problems = issues.map((issue) => describeOptionIssue(issue, options, args))
     throw new VoxloopError('INVALID_ARGUMENT', `voxloop train: ${problems.join('; ')}`)
   }
   return parsed.data
+}
+
+/** The flag behind a nested option (`loss.diceWeight` → --dice-weight), where one flag sets it. */
+const NESTED_FLAG_OF: Record<string, string> = {
+  'loss.kind': '--loss',
+  'loss.diceWeight': '--dice-weight',
+  'loss.ceWeight': '--ce-weight',
+  'loss.beta': '--tversky-beta',
+  'loss.gamma': '--focal-gamma',
+  'model.architecture': '--architecture',
+  'model.depth': '--depth',
+  'model.baseFilters': '--base-filters'
+}
+
+/**
+ * One schema issue in the user's words: the flag they typed, what it takes and what they gave
+ * ("--minutes must be above 0, got -1"), not zod's ("--minutes: Too small: expected number to be >0").
+ */
+function describeOptionIssue(issue: z.core.$ZodIssue, options: Record<string, unknown>, args: ParsedArgs): string {
+  const path = issue.path.map(String)
+  const key = path.slice(0, 2).join('.')
+  // loss.alpha is --tversky-alpha or --focal-alpha: whichever was given.
+  const alphaFlag = args.flags.has('focal-alpha') ? '--focal-alpha' : '--tversky-alpha'
+  const flag = key === 'loss.alpha' ? alphaFlag : (NESTED_FLAG_OF[key] ?? FLAG_OF[path[0] ?? ''] ?? path.join('.'))
+  let value: unknown = options
+  for (const part of path) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined
+  const given = value === undefined || (typeof value === 'object' && value !== null) ? '' : `, got ${typeof value === 'string' ? `"${value}"` : String(value)}`
+  switch (issue.code) {
+    case 'too_small':
+      return `${flag} must be ${issue.inclusive === false ? 'above' : 'at least'} ${String(issue.minimum)}${given}`
+    case 'too_big':
+      return `${flag} must be ${issue.inclusive === false ? 'below' : 'at most'} ${String(issue.maximum)}${given}`
+    case 'invalid_value':
+      return `${flag} takes one of ${issue.values.map(String).join(', ')}${given}`
+    default:
+      // Its own words: a rule's message already says what it got.
+      return `${flag}: ${issue.message}`
+  }
 }
 
 /** --resume [version]: the named version, or the newest one that can be resumed. */
