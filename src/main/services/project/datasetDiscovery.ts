@@ -3,6 +3,7 @@ import { readFile, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { SkippedFile } from '../../../shared/project'
 import { IMAGE_2D_NAME } from '../../../node/formats/image2d'
+import { otherFormatByName } from '../../../node/formats/otherFormats'
 import { MIXED_2D_REASON, plan2dImport, type Image2dPlanInfo } from './image2dDiscovery'
 import { findLabelTableFiles, type LabelTableFile } from './importLabels'
 import { parseMsdDescriptor, type MsdDescriptor } from './msdDescriptor'
@@ -107,7 +108,10 @@ async function listFolder(dir: string, reportAs: (name: string) => string): Prom
     else if (name.startsWith('.')) listing.skipped.push({ file: reportAs(name), reason: 'hidden file' })
     else if (NIFTI_NAME.test(name)) listing.nifti.push(name)
     else if (PAIR_DATA_NAME.test(name) && names.has(name.replace(/\.img(\.gz)?$/i, '.hdr$1').toLowerCase())) continue
-    else listing.skipped.push({ file: reportAs(name), reason: NOT_NIFTI })
+    else {
+      const other = otherFormatByName(name)
+      listing.skipped.push({ file: reportAs(name), reason: other === null ? NOT_NIFTI : `not a NIfTI file: ${other}` })
+    }
   }
   return listing
 }

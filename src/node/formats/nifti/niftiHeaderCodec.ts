@@ -6,6 +6,7 @@
  * `exports` map that has no `require` condition, so it cannot load under tsx/CommonJS (the CLI and the
  * bench), and on corrupt extension sizes its extension walker can loop or throw plain Errors.
  */
+import { otherFormat } from '../otherFormats'
 import { niftiInvalid, niftiUnsupported } from './niftiErrors'
 
 export const NIFTI1_HEADER_BYTES = 348
@@ -80,7 +81,7 @@ export function decodeNiftiHeader(bytes: Uint8Array, path: string, sourceDescrip
       path,
       shown === null
         ? `not a NIfTI file: the ${sourceDescription} has only ${bytes.length} bytes`
-        : `not a NIfTI file: sizeof_hdr is ${shown}, expected 348 (NIfTI-1) or 540 (NIfTI-2) in either byte order`
+        : `not a NIfTI file: ${otherFormat(bytes) ?? `sizeof_hdr is ${shown}, expected 348 (NIfTI-1) or 540 (NIfTI-2) in either byte order`}`
     )
   }
   const headerBytes = layout.niftiVersion === 1 ? NIFTI1_HEADER_BYTES : NIFTI2_HEADER_BYTES

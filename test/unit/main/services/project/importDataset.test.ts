@@ -87,6 +87,7 @@ describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
       'orphan_mask.nii.gz': hippoLabel('hippocampus_007')
     })
     await writeFile(path.join(source, 'README.txt'), 'notes')
+    await writeFile(path.join(source, 'brain.seg.nrrd'), 'NRRD0004\n')
     const report = await importDataset(store, source)
     expect(report.format).toBe('folder')
     expect(report.imported.map((c) => [c.caseId, c.labelFile && path.basename(c.labelFile)])).toEqual([
@@ -97,6 +98,8 @@ describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
     expect(reasons.get('not-nifti.nii')).toMatch(/not-nifti\.nii/)
     expect(reasons.get('orphan_mask.nii.gz')).toMatch(/no image named orphan/)
     expect(reasons.get('README.txt')).toMatch(/not a NIfTI file/)
+    // Slicer's segmentation file: named as what it is, with what to do.
+    expect(reasons.get('brain.seg.nrrd')).toMatch(/^not a NIfTI file: it is an NRRD file \(3D Slicer's format\), which Voxloop does not read: save the volume as NIfTI/)
     expect(report.labelsAdded.map((label) => label.id)).toEqual([1, 2])
     expect(store.getCase('brain')).toMatchObject({ status: 'done', hasLabel: true })
     expect(store.getCase('other')).toMatchObject({ status: 'unlabeled', hasLabel: false })

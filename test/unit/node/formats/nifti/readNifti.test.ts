@@ -345,6 +345,15 @@ describe('readNifti refusals (synthetic files)', () => {
     await expectRefused(write('cut-header.nii', buildNifti({ dims, datatype: 2 }, data).subarray(0, 200)), 'NIFTI_INVALID', /header needs 348 bytes/)
   })
 
+  it('says what a file of another format is and what to do with it, whatever its name', async () => {
+    const nrrd = new TextEncoder().encode('NRRD0004\ntype: float\ndimension: 3\nsizes: 2 2 2\nencoding: raw\n\n' + 'x'.repeat(400))
+    await expectRefused(write('volume.nii', nrrd), 'NIFTI_INVALID', /not a NIfTI file: it is an NRRD file \(3D Slicer's format\), which Voxloop does not read: save the volume as NIfTI/)
+    const dicom = new Uint8Array(600)
+    dicom.set(new TextEncoder().encode('DICM'), 128)
+    await expectRefused(write('slice.nii.gz', gzipSync(dicom)), 'NIFTI_INVALID', /not a NIfTI file: it is a DICOM file\. Voxloop reads DICOM by importing the folder of its series/)
+    await expectRefused(write('mha.nii', new TextEncoder().encode('ObjectType = Image\nNDims = 3\n' + ' '.repeat(400))), 'NIFTI_INVALID', /it is a MetaImage/)
+  })
+
   it('refuses corrupt and truncated gzip streams', async () => {
     const gz = buildNiftiGz({ dims: [40, 40, 40], datatype: 2 }, Uint8Array.from({ length: 64000 }, (_, i) => (i * 31) % 251))
     const corrupt = Uint8Array.from(gz)
