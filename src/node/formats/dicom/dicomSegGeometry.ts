@@ -118,7 +118,7 @@ export function placeSourceSlices(instances: readonly DicomSliceReference[], gri
     if (!originExact.every((x) => nearInteger(x, GRID_TOLERANCE))) {
       refuse(
         `the first pixel of source image ${instance.sopInstanceUid} lands at voxel ${format(originExact)}, more than ${GRID_TOLERANCE} voxel from the label's grid points ` +
-          '(the case was resampled or shifted after import)'
+          '(the case was resampled or shifted after import, or its unevenly spaced images were put on even slices on import)'
       )
     }
     const origin = originExact.map(Math.round) as Vec3

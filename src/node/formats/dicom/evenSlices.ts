@@ -49,6 +49,11 @@ function mm(value: number): string {
   return `${Number(value.toFixed(2))} mm`
 }
 
+/** Four significant digits: two spacings a few hundredths apart must not print alike. */
+function precise(value: number): string {
+  return `${Number(value.toPrecision(4))} mm`
+}
+
 /**
  * Whether the source images of a converted volume lie on its slice planes (k · spacing from the
  * first), measured from their positions. `unknown` when the images cannot say (multi-frame objects,
@@ -89,6 +94,8 @@ export interface EvenSlices {
   layout: NiftiDataLayout
   planes: number
   spacing: number
+  /** The spacing dcm2niix gave the volume (its first two images' distance). */
+  convertedSpacing: number
   /** Planes with no image of their own, interpolated between their neighbours. */
   interpolated: number
   smallestGap: number
@@ -98,6 +105,12 @@ export interface EvenSlices {
 /** One note for the import report: what was uneven and what was done. */
 export function describeEvenSlices(images: number, even: EvenSlices): string {
   const gaps = `gaps of ${mm(even.smallestGap)} to ${mm(even.largestGap)} between its ${images} images`
+  if (even.planes === images && even.interpolated === 0) {
+    return (
+      `its images lie every ${precise(even.spacing)} (${gaps}), not every ${precise(even.convertedSpacing)} as the first two: ` +
+      `the slice spacing was set to ${precise(even.spacing)}, so that the last slices are not misplaced (no slice interpolated)`
+    )
+  }
   const one = even.interpolated === 1
   const missing =
     even.interpolated === 0
@@ -143,10 +156,16 @@ export function evenOutSlices(bytes: Uint8Array, layout: NiftiDataLayout, offset
   if (!(smallestGap > GRID_TOLERANCE * oldSpacing)) refuse(`two of its images lie on the same plane (${mm(smallestGap)} apart): several images per position (time points, echoes) make a 4D series, not uneven slices`)
   if (Math.abs(offsets[0] as number) > GRID_TOLERANCE * oldSpacing) refuse(`its first slice lies ${mm(offsets[0] as number)} from the volume's first plane`)
   const span = (offsets[nz - 1] as number) - (offsets[0] as number)
-  // The first and the last image keep their planes: the span is cut into steps of at most the
-  // smallest gap (exactly it when the gaps are multiples of it, as where images are missing).
+  // Images evenly spaced but not at the first gap that dcm2niix took for the spacing (gaps that
+  // differ by less than its 0.2 mm tolerance add up over a long series): one plane each, at their
+  // own spacing. Otherwise the first and the last image keep their planes and the span is cut into
+  // steps of at most the smallest gap (exactly it when the gaps are multiples of it, as where
+  // images are missing).
+  const first = offsets[0] as number
+  const fitted = span / (nz - 1)
+  const linear = offsets.every((offset, k) => Math.abs(offset - first - k * fitted) <= GRID_TOLERANCE * fitted)
   const steps = span / smallestGap
-  const planes = Math.min(MAX_PLANES_PER_IMAGE * nz, (Math.abs(steps - Math.round(steps)) <= GRID_TOLERANCE ? Math.round(steps) : Math.ceil(steps)) + 1)
+  const planes = linear ? nz : Math.min(MAX_PLANES_PER_IMAGE * nz, (Math.abs(steps - Math.round(steps)) <= GRID_TOLERANCE ? Math.round(steps) : Math.ceil(steps)) + 1)
   const spacing = span / (planes - 1)
   const sliceBytes = nx * ny * datatype.bytesPerVoxel
   const source = bytes.subarray(layout.voxOffset, layout.voxOffset + layout.dataBytes)
@@ -158,7 +177,7 @@ export function evenOutSlices(bytes: Uint8Array, layout: NiftiDataLayout, offset
   let interpolated = 0
   let below = 0
   for (let plane = 0; plane < planes; plane++) {
-    const at = (offsets[0] as number) + plane * spacing
+    const at = first + plane * spacing
     while (below < nz - 2 && (offsets[below + 1] as number) <= at) below++
     const low = offsets[below] as number
     const high = offsets[below + 1] as number
@@ -196,5 +215,5 @@ export function evenOutSlices(bytes: Uint8Array, layout: NiftiDataLayout, offset
   const nifti = new Uint8Array(encodedHeader.length + data.length)
   nifti.set(encodedHeader, 0)
   nifti.set(data, encodedHeader.length)
-  return { nifti, layout: niftiLayoutFromBytes(nifti, name), planes, spacing, interpolated, smallestGap, largestGap }
+  return { nifti, layout: niftiLayoutFromBytes(nifti, name), planes, spacing, convertedSpacing: oldSpacing, interpolated, smallestGap, largestGap }
 }

@@ -85,6 +85,23 @@ describe('evenOutSlices: the images on even slices', () => {
     expect([0, 1, 2, 3, 4].map((k) => volume.data[12 * k])).toEqual([0, 8.75, 17.5, 26.25, 35].map((x) => expect.closeTo(x, 4)))
   })
 
+  it('gives evenly spaced images their own spacing where dcm2niix took the first gap for it, copying every image (gaps within its 0.2 mm tolerance add up)', () => {
+    const bytes = niftiOf(5, 0.75)
+    // 0.7 mm apart but the first two 0.75 mm: dcm2niix's volume puts the last image 0.2 mm too far.
+    const offsets = [0, 0.75, 1.4, 2.1, 2.8]
+    expect(checkSliceSpacing(grid(5, 0.75), offsets.map((z) => slice(z)))).toEqual({ kind: 'uneven', offsets })
+    const even = evenOutSlices(bytes, niftiLayoutFromBytes(bytes, 's'), offsets, 's')
+    expect(even).toMatchObject({ planes: 5, interpolated: 0, convertedSpacing: 0.75 })
+    expect(even.spacing).toBeCloseTo(0.7, 6)
+    const volume = niftiFromBytes(even.nifti, 'even')
+    expect(Array.from(volume.data)).toEqual(Array.from(niftiFromBytes(bytes, 'a').data))
+    expect(volume.header.rasFromIjk[2]?.[2]).toBeCloseTo(0.7, 6)
+    expect(describeEvenSlices(5, even)).toBe(
+      'its images lie every 0.7 mm (gaps of 0.65 mm to 0.75 mm between its 5 images), not every 0.75 mm as the first two: ' +
+        'the slice spacing was set to 0.7 mm, so that the last slices are not misplaced (no slice interpolated)'
+    )
+  })
+
   it('never makes more than twice the planes of the images, and refuses two images on one plane or a first image off the first plane', () => {
     const bytes = niftiOf(3, 0.1)
     expect(evenOutSlices(bytes, niftiLayoutFromBytes(bytes, 's'), [0, 0.1, 10], 's')).toMatchObject({ planes: 6, spacing: 2 })
