@@ -165,6 +165,8 @@ export const DicomSourceSchema = z.object({
   protocolName: DicomText,
   /** ISO date and time of the acquisition. */
   acquisitionDateTime: DicomText,
+  /** (0008,0008) Image Type, e.g. ['ORIGINAL', 'PRIMARY', 'LOCALIZER']. */
+  imageType: z.array(z.string().max(64)).max(16).optional(),
   /** DICOM files that made the volume. */
   files: z.number().int().min(0).optional(),
   /** The converter and its version, e.g. 'dcm2niix v1.0.20241231 (WebAssembly)'. */

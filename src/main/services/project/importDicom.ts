@@ -191,6 +191,12 @@ export async function importDicomFolder(store: ProjectStore, source: string, sea
         skip(`not the series chosen (--series ${wanted})`)
         continue
       }
+      // A localizer (scout) is a plan for the acquisition, not an image to label: left out of an
+      // "import everything", imported when the user names its series.
+      if (wanted === undefined && series.source.imageType?.some((value) => value.toUpperCase() === 'LOCALIZER')) {
+        skip(`a localizer (scout) image, not a volume to label; import it with --series ${series.source.seriesNumber ?? series.outputName} (or choose it in the app) if it is wanted`)
+        continue
+      }
       const { header } = series.layout
       if (header.channels > 1) {
         skip(fourDimensionalReason(series))

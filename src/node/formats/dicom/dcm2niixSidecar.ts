@@ -26,7 +26,9 @@ const SidecarSchema = z.object({
   SeriesNumber: z.number().int().optional().catch(undefined),
   SeriesDescription: text,
   ProtocolName: text,
-  AcquisitionDateTime: text
+  AcquisitionDateTime: text,
+  // (0008,0008): the import leaves out localizers (scouts) unless a series is chosen by name.
+  ImageType: z.array(z.string().trim().min(1).max(64)).min(1).max(16).optional().catch(undefined)
 })
 
 /** The series description of a sidecar, or null when its text is not JSON (dcm2niix does not escape every byte). */
@@ -58,6 +60,7 @@ export function parseDcm2niixSidecar(json: string | null, converter: string): Di
     seriesDescription: s.SeriesDescription,
     protocolName: s.ProtocolName,
     acquisitionDateTime: s.AcquisitionDateTime,
+    imageType: s.ImageType,
     converter
   }
   // Absent, not undefined: cases.json keeps only what the series said.

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, symlink } from 'node:fs/promises'
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
+import { data } from 'dcmjs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
 import { caseIdForSeries, listDicomSeries, seriesMatches } from '../../../../../src/main/services/project/importDicom'
@@ -284,6 +285,35 @@ describeUnless(sharedDataMissing, 'importDataset on DICOM folders', () => {
     } finally {
       await store.dispose()
       await complete.dispose()
+    }
+  })
+
+  it('leaves out a localizer (scout) with the reason unless its series is named, and imports it when it is', async () => {
+    const folder = sharedDataPath('dicom', 'udacity_hcrop_study1_13')
+    const study = path.join(base, 'study')
+    await mkdir(study)
+    for (let n = 1; n <= 32; n++) await symlink(path.join(folder, `${n}.dcm`), path.join(study, `${n}.dcm`))
+    // A one-image scout of its own series: 1.dcm with ImageType …\LOCALIZER and new UIDs.
+    const scout = data.DicomMessage.readFile(new Uint8Array(await readFile(path.join(folder, '1.dcm'))).buffer)
+    scout.dict['00080008'] = { vr: 'CS', Value: ['ORIGINAL', 'PRIMARY', 'LOCALIZER'] }
+    scout.dict['0020000E'] = { vr: 'UI', Value: ['1.2.826.0.1.3680043.8.498.1'] }
+    scout.dict['00200011'] = { vr: 'IS', Value: [1] }
+    scout.dict['0008103E'] = { vr: 'LO', Value: ['Scout'] }
+    scout.dict['00080018'] = { vr: 'UI', Value: ['1.2.826.0.1.3680043.8.498.2'] }
+    scout.meta['00020003'] = { vr: 'UI', Value: ['1.2.826.0.1.3680043.8.498.2'] }
+    await writeFile(path.join(study, 'scout.dcm'), new Uint8Array(scout.write()))
+    const store = await ProjectStore.create(path.join(base, 'scouted'), { name: 'scouted' })
+    try {
+      const report = await importDataset(store, study)
+      expect(report.imported.map((c) => c.caseId)).toEqual([expect.stringMatching(/^HippoCrop_[0-9a-f]{6}$/)])
+      expect(report.skipped).toEqual([
+        { file: 'study: series 1 "Scout", 1 DICOM file(s)', reason: 'a localizer (scout) image, not a volume to label; import it with --series 1 (or choose it in the app) if it is wanted' }
+      ])
+      const chosen = await importDataset(store, study, { dicomSeries: '1' })
+      expect(chosen.imported.map((c) => c.caseId)).toEqual([expect.stringMatching(/^Scout_1_[0-9a-f]{6}$/)])
+      expect(store.getDicomSource(chosen.imported[0]?.caseId ?? '')).toMatchObject({ imageType: ['ORIGINAL', 'PRIMARY', 'LOCALIZER'] })
+    } finally {
+      await store.dispose()
     }
   })
 

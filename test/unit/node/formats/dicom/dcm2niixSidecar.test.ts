@@ -18,6 +18,9 @@ describe('parseDcm2niixSidecar', () => {
   it('keeps identifiers when present, drops fields of the wrong type, and leaves absent ones absent', () => {
     const source = parseDcm2niixSidecar(JSON.stringify({ Modality: 'CT', PatientID: 'P1', SeriesNumber: 'four', SeriesInstanceUID: '1.2.3', SeriesDescription: '' }), CONVERTER)
     expect(source).toEqual({ modality: 'CT', patientId: 'P1', seriesInstanceUid: '1.2.3', converter: CONVERTER })
+    const scout = parseDcm2niixSidecar(JSON.stringify({ ImageType: ['ORIGINAL', 'PRIMARY', 'LOCALIZER'], SeriesNumber: 1 }), CONVERTER)
+    expect(scout).toEqual({ imageType: ['ORIGINAL', 'PRIMARY', 'LOCALIZER'], seriesNumber: 1, converter: CONVERTER })
+    expect(parseDcm2niixSidecar(JSON.stringify({ ImageType: 'LOCALIZER' }), CONVERTER)).toEqual({ converter: CONVERTER })
   })
 
   it('gives null for a sidecar that is not JSON (dcm2niix does not escape every byte of a name) or missing', () => {
