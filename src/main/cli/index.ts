@@ -41,7 +41,9 @@ Commands:
                                             and voxels per value for label maps, of a NIfTI file
   import <source> <project> [--modality CT|MR|other] [--series N|UID] [--4d channels|time]
          [--label-conflicts refuse|keep-project] [--json]
-                                            import a folder of NIfTI files, an MSD or nnU-Net folder
+                                            import a folder of NIfTI files (or 3D Slicer's NRRD: .nrrd/.nhdr
+                                            volumes, <name>.seg.nrrd segmentations naming the labels), an
+                                            MSD or nnU-Net folder
                                             (dataset.json, imagesTr/, labelsTr/; nnU-Net's 2D form with
                                             "file_ending": ".png" gives one-slice cases, channel files
                                             <case>_0000.png, _0001… stacked) or a DICOM folder (searched recursively;

@@ -2,10 +2,11 @@
  * What a file Voxloop was asked to read as NIfTI is instead, when its first bytes or its name say
  * (the formats a radiologist's files come in), and what to do with it: so that "not a NIfTI file"
  * names the way forward rather than a header field. Only signatures and names: nothing is parsed.
+ * (A folder's import reads NRRD itself: datasetDiscovery lists .nrrd and .nhdr as volumes.)
  */
 
 const DICOM = 'it is a DICOM file. Voxloop reads DICOM by importing the folder of its series (voxloop import <folder> <project>, or Import in the app), which converts each series to a case'
-const NRRD = "it is an NRRD file (3D Slicer's format), which Voxloop does not read: save the volume as NIfTI (.nii.gz) in 3D Slicer, or import the DICOM series it came from"
+const NRRD = "it is an NRRD file (3D Slicer's format): import its folder into a project (voxloop import <folder> <project>, or Import in the app), which reads NRRD volumes and segmentations, or save it as NIfTI (.nii.gz) in 3D Slicer for this command"
 const META_IMAGE = 'it is a MetaImage (.mha/.mhd) file, which Voxloop does not read: convert it to NIfTI (.nii.gz), e.g. in 3D Slicer or ITK-SNAP'
 const ZIP = 'it is a ZIP archive: unpack it first'
 const picture = (kind: string): string => `it is ${kind} image: 2D pictures are imported as a folder (images/ with masks/ of the same names), e.g. voxloop import <folder> <project>`
@@ -32,7 +33,6 @@ export function otherFormat(bytes: Uint8Array): string | null {
 
 /** By the file's name, for a folder's listing (nothing is read); null for other names. */
 export function otherFormatByName(name: string): string | null {
-  if (/\.(nrrd|nhdr)$/i.test(name)) return NRRD
   if (/\.(mha|mhd)$/i.test(name)) return META_IMAGE
   if (/\.zip$/i.test(name)) return ZIP
   return null

@@ -41,8 +41,10 @@ export interface ImportPlan {
   images2d?: Image2dPlanInfo
 }
 
-const NOT_NIFTI = 'not a NIfTI file (.nii, .nii.gz, .hdr/.img)'
-const NIFTI_NAME = /\.(nii\.gz|nii|hdr\.gz|hdr)$/i
+const NOT_NIFTI = 'not a NIfTI or NRRD file (.nii, .nii.gz, .hdr/.img, .nrrd, .nhdr)'
+/** The volume files a folder's import reads: NIfTI (single or pair) and NRRD (3D Slicer's; .nhdr with its data file). */
+const NIFTI_NAME = /\.(nii\.gz|nii|hdr\.gz|hdr|nrrd|nhdr)$/i
+const NHDR_DATA_NAME = /\.(raw|raw\.gz)$/i
 const PAIR_DATA_NAME = /\.(img|img\.gz)$/i
 export const LABEL_SUFFIX = /[-_.](seg|segmentation|label|labels|labelmap|mask|gt)$/i
 const CHANNEL_SUFFIX = /_(\d{4})$/
@@ -108,6 +110,8 @@ async function listFolder(dir: string, reportAs: (name: string) => string): Prom
     else if (name.startsWith('.')) listing.skipped.push({ file: reportAs(name), reason: 'hidden file' })
     else if (NIFTI_NAME.test(name)) listing.nifti.push(name)
     else if (PAIR_DATA_NAME.test(name) && names.has(name.replace(/\.img(\.gz)?$/i, '.hdr$1').toLowerCase())) continue
+    // A .nhdr's data file (<stem>.raw or .raw.gz): read through its header.
+    else if (NHDR_DATA_NAME.test(name) && names.has(name.replace(NHDR_DATA_NAME, '.nhdr').toLowerCase())) continue
     else {
       const other = otherFormatByName(name)
       listing.skipped.push({ file: reportAs(name), reason: other === null ? NOT_NIFTI : `not a NIfTI file: ${other}` })
@@ -165,18 +169,36 @@ export function addCase(plan: ImportPlan, seen: Set<string>, stem: string, image
   plan.cases.push({ caseId, imageFiles, labelFile })
 }
 
+/**
+ * A folder's volume files by name stem. Two files of one stem (x.nii beside x.nii.gz or x.nrrd)
+ * would be one case: the first by name is kept and the other reported, never dropped in silence.
+ */
+function filesByStem(names: readonly string[], where: (name: string) => string, skipped: SkippedFile[]): Map<string, string> {
+  const byStem = new Map<string, string>()
+  for (const name of names) {
+    const stem = niftiStem(name) ?? name
+    const earlier = byStem.get(stem)
+    if (earlier === undefined) byStem.set(stem, name)
+    else skipped.push({ file: where(name), reason: `${earlier} has the same name before its extension, so both would be ${stem}: only ${earlier} is imported; rename or remove one` })
+  }
+  return byStem
+}
+
 async function planFlat(sourceDir: string): Promise<ImportPlan> {
   const listing = await listFolder(sourceDir, (name) => path.join(sourceDir, name))
   const plan: ImportPlan = { format: 'folder', cases: [], skipped: listing.skipped, descriptor: null, labelTables: [] }
   for (const dir of listing.dirs) plan.skipped.push({ file: path.join(sourceDir, dir), reason: 'sub-folder, not searched' })
-  const byStem = new Map(listing.nifti.map((name) => [niftiStem(name) ?? name, name]))
+  const byStem = filesByStem(listing.nifti, (name) => path.join(sourceDir, name), plan.skipped)
   const labelOf = new Map<string, string>()
   for (const [stem, name] of byStem) {
     const match = LABEL_SUFFIX.exec(stem)
     if (!match) continue
     const imageStem = stem.slice(0, -match[0].length)
-    if (byStem.has(imageStem) && !labelOf.has(imageStem)) labelOf.set(imageStem, name)
-    else plan.skipped.push({ file: path.join(sourceDir, name), reason: `looks like a label but there is no image named ${imageStem}` })
+    const first = labelOf.get(imageStem)
+    // A label's label (x_seg.seg.nrrd beside x_seg.nii.gz) has no image: x_seg is not one.
+    if (!byStem.has(imageStem) || LABEL_SUFFIX.test(imageStem)) plan.skipped.push({ file: path.join(sourceDir, name), reason: `looks like a label but there is no image named ${imageStem}` })
+    else if (first !== undefined) plan.skipped.push({ file: path.join(sourceDir, name), reason: `a second label for ${imageStem}, whose label is ${first}; only that one is imported` })
+    else labelOf.set(imageStem, name)
   }
   const seen = new Set<string>()
   for (const [stem, name] of byStem) {
@@ -193,7 +215,7 @@ async function planImagesLabels(sourceDir: string): Promise<ImportPlan> {
   const images = await listFolder(imagesDir, (name) => path.join(imagesDir, name))
   const labels = (await isDirectory(labelsDir)) ? await listFolder(labelsDir, (name) => path.join(labelsDir, name)) : null
   const plan: ImportPlan = { format: 'folder', cases: [], skipped: [...images.skipped, ...(labels?.skipped ?? [])], descriptor: null, labelTables: [] }
-  const labelByStem = new Map((labels?.nifti ?? []).map((name) => [niftiStem(name) ?? name, name]))
+  const labelByStem = filesByStem(labels?.nifti ?? [], (name) => path.join(labelsDir, name), plan.skipped)
   const seen = new Set<string>()
   for (const name of images.nifti) {
     const stem = niftiStem(name) ?? name
@@ -327,8 +349,12 @@ async function planScannedFolder(context: MsdContext, imagesName: string, labels
   const labelsDir = labelsName ? path.join(context.sourceDir, labelsName) : null
   const labels = labelsDir && (await isDirectory(labelsDir)) ? await listFolder(labelsDir, (name) => path.join(labelsDir, name)) : null
   if (labels) context.plan.skipped.push(...labels.skipped)
-  const labelByStem = new Map((labels?.nifti ?? []).map((name) => [niftiStem(name) ?? name, name]))
-  for (const [caseStem, files] of groupChannels(images.nifti, context.channels)) {
+  const labelByStem = filesByStem(labels?.nifti ?? [], (name) => path.join(labelsDir ?? '', name), context.plan.skipped)
+  const imageNames = [...filesByStem(images.nifti, (name) => path.join(imagesDir, name), context.plan.skipped).values()]
+  // The files of a stem that is taken were reported just now; reportUnused must not report them again.
+  for (const name of images.nifti) if (!imageNames.includes(name)) context.used.add(path.join(imagesDir, name))
+  if (labelsDir) for (const name of labels?.nifti ?? []) if (![...labelByStem.values()].includes(name)) context.used.add(path.join(labelsDir, name))
+  for (const [caseStem, files] of groupChannels(imageNames, context.channels)) {
     const imageFiles = files.map((name) => path.join(imagesDir, name))
     const label = labelByStem.get(caseStem)
     const labelFile = label && labelsDir ? path.join(labelsDir, label) : null

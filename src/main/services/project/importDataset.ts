@@ -12,19 +12,21 @@ import {
   type RepairedFile,
   type SkippedFile
 } from '../../../shared/project'
-import { voxelCount, type LabelArray, type Volume, type VolumeHeader } from '../../../shared/volume'
+import { voxelCount, type LabelArray, type LabelVolume, type Volume, type VolumeHeader } from '../../../shared/volume'
 import {
   assertSameGrid,
   checkNiftiExtensions,
   copyNiftiGz,
   encodeLabelNifti,
   labelArrayFromVoxels,
+  labelVolumeFromVolume,
   readLabelNifti,
   readNifti,
   readNiftiLayout,
   type ReadNiftiOptions
 } from '../../../node/formats/nifti'
 import { encodeImageNifti } from '../../../node/formats/nifti/writeImageNifti'
+import { labelMapFromSegmentation, readNrrd } from '../../../node/formats/nrrd/readNrrd'
 import { newCaseRecord } from './caseRecord'
 import { chooseModality } from './chooseModality'
 import { dcm2niixFiles, findDicomFiles, prewarmDcm2niix } from '../../../node/formats/dicom'
@@ -485,25 +487,42 @@ class ImportRun {
   private async readLabel(planned: PlannedCase, imageHeader: VolumeHeader): Promise<LabelArray | null> {
     if (!planned.labelFile) return null
     let label: LabelArray
+    // A Slicer segmentation (.seg.nrrd) names its segments: they join the label sources.
+    let segments: LabelDef[] = []
     try {
-      const volume = await readLabelNifti(planned.labelFile, this.readOptions)
+      let volume: LabelVolume
+      if (NRRD_NAME.test(planned.labelFile)) {
+        const segmentation = labelMapFromSegmentation(await readNrrd(planned.labelFile, this.readOptions), planned.labelFile)
+        volume = labelVolumeFromVolume(segmentation.volume, planned.labelFile)
+        segments = segmentation.labels
+      } else {
+        volume = await readLabelNifti(planned.labelFile, this.readOptions)
+      }
       assertSameGrid(imageHeader, volume.header, planned.labelFile)
       label = volume.data
     } catch (error) {
       this.skipped.push({ file: planned.labelFile, reason: `${reasonOf(error)}; image imported without label` })
       return null
     }
-    const caret = await readCaretLabels(planned.labelFile, this.readOptions)
+    if (segments.length > 0) this.labelNames.addSource(planned.labelFile, segments, true)
+    const caret = NRRD_NAME.test(planned.labelFile) ? null : await readCaretLabels(planned.labelFile, this.readOptions)
     if (caret) this.labelNames.addSource(planned.labelFile, caret, true)
     for (const labelId of countLabels(label).keys()) this.labelNames.noteValue(labelId)
     return label
   }
 }
 
+/** NRRD (3D Slicer's .nrrd, .nhdr) by name; everything else is read as NIfTI. */
+const NRRD_NAME = /\.(nrrd|nhdr)$/i
+
+async function readVolume(file: string, options: ReadNiftiOptions): Promise<Volume> {
+  return NRRD_NAME.test(file) ? (await readNrrd(file, options)).volume : readNifti(file, options)
+}
+
 async function readImage(files: string[], options: ReadNiftiOptions): Promise<Volume> {
-  if (files.length === 1 && files[0]) return readNifti(files[0], options)
+  if (files.length === 1 && files[0]) return readVolume(files[0], options)
   const channels: Volume[] = []
-  for (const file of files) channels.push(await readNifti(file, options))
+  for (const file of files) channels.push(await readVolume(file, options))
   return stackChannels(channels, files)
 }
 

@@ -26,10 +26,10 @@ describe('otherFormat: what a file that is not NIfTI is, from its first bytes', 
     expect(otherFormat(early)).toBeNull()
   })
 
-  it('by name, for a folder listing: NRRD (and Slicer .seg.nrrd), MetaImage and ZIP', () => {
-    expect(otherFormatByName('brain.seg.nrrd')).toMatch(/NRRD/)
-    expect(otherFormatByName('brain.NHDR')).toMatch(/NRRD/)
+  it('by name, for a folder listing: MetaImage and ZIP (NRRD is imported, not named here)', () => {
+    expect(otherFormatByName('brain.seg.nrrd')).toBeNull()
     expect(otherFormatByName('ct.mha')).toMatch(/MetaImage/)
+    expect(otherFormatByName('ct.MHD')).toMatch(/MetaImage/)
     expect(otherFormatByName('study.zip')).toMatch(/ZIP/)
     expect(otherFormatByName('notes.txt')).toBeNull()
   })

@@ -49,3 +49,37 @@ describeUnless(fifoUnavailable, 'planImport with files that are not regular file
     ])
   })
 })
+
+it('reports a second file of one name stem (x.nii beside x.nii.gz or x.nrrd) instead of dropping it, in a flat folder and an MSD one', async () => {
+  for (const name of ['a.nii', 'a.nii.gz', 'a.nrrd', 'a_seg.nii.gz', 'a_seg.seg.nrrd', 'b.nhdr', 'b.raw.gz']) await writeFile(path.join(base, name), 'not read during planning')
+  const plan = await planImport(base)
+  expect(plan.cases).toEqual([
+    { caseId: 'a', imageFiles: [path.join(base, 'a.nii')], labelFile: path.join(base, 'a_seg.nii.gz') },
+    // A .nhdr is a volume; its data file is read through it, not listed.
+    { caseId: 'b', imageFiles: [path.join(base, 'b.nhdr')], labelFile: null }
+  ])
+  const sameStem = (file: string, kept: string, stem: string): { file: string; reason: string } => ({
+    file: path.join(base, file),
+    reason: `${kept} has the same name before its extension, so both would be ${stem}: only ${kept} is imported; rename or remove one`
+  })
+  expect(plan.skipped).toEqual([
+    sameStem('a.nii.gz', 'a.nii', 'a'),
+    sameStem('a.nrrd', 'a.nii', 'a'),
+    // Stem a_seg.seg: a label of a_seg, itself a label, not an image (it was dropped without a word).
+    { file: path.join(base, 'a_seg.seg.nrrd'), reason: 'looks like a label but there is no image named a_seg' }
+  ])
+  // Two labels of one image: the second is named as such (it was said to have no image).
+  const twice = path.join(base, 'twice')
+  await mkdir(twice)
+  for (const name of ['d.nii.gz', 'd_label.nii.gz', 'd_seg.nii.gz']) await writeFile(path.join(twice, name), 'x')
+  const twicePlan = await planImport(twice)
+  expect(twicePlan.cases).toEqual([{ caseId: 'd', imageFiles: [path.join(twice, 'd.nii.gz')], labelFile: path.join(twice, 'd_label.nii.gz') }])
+  expect(twicePlan.skipped).toEqual([{ file: path.join(twice, 'd_seg.nii.gz'), reason: 'a second label for d, whose label is d_label.nii.gz; only that one is imported' }])
+  const msd = path.join(base, 'msd')
+  await mkdir(path.join(msd, 'imagesTr'), { recursive: true })
+  await mkdir(path.join(msd, 'labelsTr'))
+  for (const name of ['imagesTr/c.nii.gz', 'imagesTr/c.nrrd', 'labelsTr/c.nii.gz', 'labelsTr/c.nii']) await writeFile(path.join(msd, name), 'x')
+  const msdPlan = await planImport(msd)
+  expect(msdPlan.cases).toEqual([{ caseId: 'c', imageFiles: [path.join(msd, 'imagesTr', 'c.nii.gz')], labelFile: path.join(msd, 'labelsTr', 'c.nii') }])
+  expect(msdPlan.skipped.map((entry) => path.relative(msd, entry.file))).toEqual(['labelsTr/c.nii.gz', 'imagesTr/c.nrrd'])
+})

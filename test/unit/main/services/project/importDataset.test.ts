@@ -6,7 +6,9 @@ import { gunzipSync, gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
 import { type ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
-import { readLabelNifti } from '../../../../../src/node/formats/nifti'
+import { readLabelNifti, readNifti } from '../../../../../src/node/formats/nifti'
+import { lpsFromRas, nrrdVector, spaceDirectionsAndOrigin } from '../../../../../src/node/formats/nrrd/nrrdHeader'
+import { encodeSegNrrd } from '../../../../../src/node/formats/nrrd/segNrrd'
 import { writeImageNifti } from '../../../../../src/node/formats/nifti/writeImageNifti'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { buildNifti, headerBytes } from '../../../../helpers/niftiBuilder'
@@ -77,6 +79,44 @@ describeUnless(sharedDataMissing, 'importing the MSD Task04 hippocampus folder',
 })
 
 describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
+  it("imports 3D Slicer's NRRD: an image .nrrd and its .seg.nrrd become the case NIfTI gives, named by the segments", async () => {
+    const image = await readNifti(hippoImage('hippocampus_004'))
+    const label = await readLabelNifti(hippoLabel('hippocampus_004'))
+    const { directions, origin } = spaceDirectionsAndOrigin(lpsFromRas(image.header.rasFromIjk))
+    const geometry = `space: left-posterior-superior\nsizes: ${image.header.dims.join(' ')}\nspace directions: ${directions.map(nrrdVector).join(' ')}\nkinds: domain domain domain\nspace origin: ${nrrdVector(origin)}\n`
+    expect(image.data).toBeInstanceOf(Float32Array)
+    const source = path.join(scratch.base, 'slicer')
+    await mkdir(source, { recursive: true })
+    const floats = image.data as Float32Array
+    await writeFile(path.join(source, 'hippo.nrrd'), Buffer.concat([Buffer.from(`NRRD0004\ntype: float\ndimension: 3\n${geometry}endian: little\nencoding: gzip\n\n`), gzipSync(new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength))]))
+    await writeFile(
+      path.join(source, 'hippo.seg.nrrd'),
+      await encodeSegNrrd({
+        dims: label.header.dims,
+        labels: label.data,
+        rasFromIjk: label.header.rasFromIjk,
+        segments: [
+          { labelValue: 1, name: 'Head', color: '#ff0000', generated: false },
+          { labelValue: 2, name: 'Tail', color: '#0000ff', generated: false }
+        ]
+      })
+    )
+    const store = await scratch.newProject()
+    const report = await importDataset(store, source)
+    expect(report.skipped).toEqual([])
+    expect(report.imported).toEqual([{ caseId: 'hippo', imageFile: path.join(source, 'hippo.nrrd'), labelFile: path.join(source, 'hippo.seg.nrrd') }])
+    expect(report.labelsAdded).toEqual([
+      { id: 1, name: 'Head', color: '#ff0000' },
+      { id: 2, name: 'Tail', color: '#0000ff' }
+    ])
+    const stored = await store.loadImage('hippo')
+    expect(stored.header.dims).toEqual(image.header.dims)
+    for (const [row, values] of stored.header.rasFromIjk.entries()) for (const [column, value] of values.entries()) expect(value).toBeCloseTo(image.header.rasFromIjk[row]?.[column] ?? NaN, 5)
+    expect(Array.from(stored.data)).toEqual(Array.from(image.data))
+    expect((await readLabelNifti(path.join(store.root, 'labels', 'hippo.nii.gz'))).data).toEqual(label.data)
+    expect(store.getCase('hippo')).toMatchObject({ status: 'done', hasLabel: true })
+  })
+
   it('skips a file that is not NIfTI with the reason and imports the rest, pairs found by name', async () => {
     const store = await scratch.newProject()
     const source = await sourceFolder('mixed', {
@@ -87,7 +127,7 @@ describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
       'orphan_mask.nii.gz': hippoLabel('hippocampus_007')
     })
     await writeFile(path.join(source, 'README.txt'), 'notes')
-    await writeFile(path.join(source, 'brain.seg.nrrd'), 'NRRD0004\n')
+    await writeFile(path.join(source, 'scan.mha'), 'ObjectType = Image\n')
     const report = await importDataset(store, source)
     expect(report.format).toBe('folder')
     expect(report.imported.map((c) => [c.caseId, c.labelFile && path.basename(c.labelFile)])).toEqual([
@@ -97,9 +137,9 @@ describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
     const reasons = new Map(report.skipped.map((s) => [path.basename(s.file), s.reason]))
     expect(reasons.get('not-nifti.nii')).toMatch(/not-nifti\.nii/)
     expect(reasons.get('orphan_mask.nii.gz')).toMatch(/no image named orphan/)
-    expect(reasons.get('README.txt')).toMatch(/not a NIfTI file/)
-    // Slicer's segmentation file: named as what it is, with what to do.
-    expect(reasons.get('brain.seg.nrrd')).toMatch(/^not a NIfTI file: it is an NRRD file \(3D Slicer's format\), which Voxloop does not read: save the volume as NIfTI/)
+    expect(reasons.get('README.txt')).toMatch(/^not a NIfTI or NRRD file \(\.nii, \.nii\.gz, \.hdr\/\.img, \.nrrd, \.nhdr\)$/)
+    // A MetaImage: named as what it is, with what to do.
+    expect(reasons.get('scan.mha')).toMatch(/^not a NIfTI file: it is a MetaImage \(\.mha\/\.mhd\) file, which Voxloop does not read: convert it to NIfTI/)
     expect(report.labelsAdded.map((label) => label.id)).toEqual([1, 2])
     expect(store.getCase('brain')).toMatchObject({ status: 'done', hasLabel: true })
     expect(store.getCase('other')).toMatchObject({ status: 'unlabeled', hasLabel: false })

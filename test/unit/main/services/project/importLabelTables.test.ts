@@ -74,7 +74,7 @@ describe('label-table files in the imported folder', () => {
     expect(report.labelsAdded).toEqual(TABLE)
     expect(JSON.parse(await readFile(path.join(store.root, 'voxloop.json'), 'utf8'))).toMatchObject({ labels: TABLE })
     // Only the README is reported; labels.txt was read.
-    expect(report.skipped.map((s) => [path.basename(s.file), s.reason])).toEqual([['README.txt', expect.stringMatching(/not a NIfTI file/)]])
+    expect(report.skipped.map((s) => [path.basename(s.file), s.reason])).toEqual([['README.txt', expect.stringMatching(/not a NIfTI or NRRD file/)]])
   })
 
   it('takes a Slicer colour table (.ctbl) beside an MSD layout, with colours over dataset.json defaults', async () => {

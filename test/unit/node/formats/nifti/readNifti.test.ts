@@ -347,7 +347,7 @@ describe('readNifti refusals (synthetic files)', () => {
 
   it('says what a file of another format is and what to do with it, whatever its name', async () => {
     const nrrd = new TextEncoder().encode('NRRD0004\ntype: float\ndimension: 3\nsizes: 2 2 2\nencoding: raw\n\n' + 'x'.repeat(400))
-    await expectRefused(write('volume.nii', nrrd), 'NIFTI_INVALID', /not a NIfTI file: it is an NRRD file \(3D Slicer's format\), which Voxloop does not read: save the volume as NIfTI/)
+    await expectRefused(write('volume.nii', nrrd), 'NIFTI_INVALID', /not a NIfTI file: it is an NRRD file \(3D Slicer's format\): import its folder into a project .* or save it as NIfTI \(\.nii\.gz\) in 3D Slicer for this command/)
     const dicom = new Uint8Array(600)
     dicom.set(new TextEncoder().encode('DICM'), 128)
     await expectRefused(write('slice.nii.gz', gzipSync(dicom)), 'NIFTI_INVALID', /not a NIfTI file: it is a DICOM file\. Voxloop reads DICOM by importing the folder of its series/)
