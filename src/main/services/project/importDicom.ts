@@ -37,7 +37,8 @@ import type { ProjectStore, StagedCase } from './ProjectStore'
 /**
  * Imports the DICOM series of a folder (searched recursively) into the project, one case per
  * volume dcm2niix makes (convertDicomFiles), or only the series `options.dicomSeries` names. Each
- * case's image is dcm2niix's NIfTI, gzipped; its record keeps the series' identifiers
+ * case's image is dcm2niix's NIfTI, gzipped (its slices evened out where the images are unevenly
+ * spaced: evenSlices.ts; localizers left out unless chosen); its record keeps the series' identifiers
  * (CaseRecord.dicom) and the project's modality comes from (0008,0060) unless the user set one.
  * Like importDataset: everything is staged first and committed at the end, so a failure changes
  * nothing, and every file or series not imported is reported with the reason.

@@ -130,10 +130,12 @@ export async function readNrrd(file: string, options: { maxVoxelBytes?: number }
     throw invalid(file, `its dimension ${dimension} and sizes "${need('sizes')}" do not describe a 3D volume (with at most one axis of components)`)
   }
   const kinds = (fields.get('kinds') ?? '').split(/\s+/).filter(Boolean)
-  // The component (or layer) axis: a leading axis that is not spatial; every other axis is space.
-  const componentAxis = dimension === 4 || (kinds.length === dimension && dimension > 1 && !SPATIAL_KINDS.has((kinds[0] ?? '').toLowerCase())) ? 0 : -1
+  // The component (or layer) axis: a leading axis whose kind is not spatial; every other axis is space.
+  const componentAxis = dimension > 1 && kinds.length === dimension && !SPATIAL_KINDS.has((kinds[0] ?? '').toLowerCase()) ? 0 : -1
   const spatialSizes = sizes.filter((_, axis) => axis !== componentAxis)
-  if (spatialSizes.length > 3 || (componentAxis === -1 && dimension === 4)) throw invalid(file, `its ${dimension} axes are not a 3D volume with at most one axis of components`)
+  if (spatialSizes.length > 3) {
+    throw invalid(file, `its ${dimension} axes (kinds "${kinds.join(' ') || 'not given'}") are not a 3D volume with a leading axis of components: a time series or another 4D layout is not supported`)
+  }
   while (spatialSizes.length < 3) spatialSizes.push(1)
   const dims = spatialSizes as Vec3
   const channels = componentAxis === 0 ? (sizes[0] as number) : 1
@@ -171,6 +173,9 @@ export async function readNrrd(file: string, options: { maxVoxelBytes?: number }
   if (dataFile !== undefined) {
     if (/^LIST$|%/.test(dataFile) || /\s/.test(dataFile.trim())) throw invalid(file, `its data file "${dataFile}" is a list of files, which is not supported`)
     const target = path.resolve(path.dirname(file), dataFile)
+    // Confined to the header's folder: a header must not make the import read any file it names.
+    const relative = path.relative(path.dirname(file), target)
+    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) throw invalid(file, `its data file ${target} lies outside the header's folder; keep the two together`)
     data = new Uint8Array(await readFile(target).catch((error: unknown) => {
       throw invalid(file, `its data file ${target} cannot be read (${error instanceof Error ? error.message : String(error)})`)
     }))

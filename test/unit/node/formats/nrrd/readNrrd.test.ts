@@ -75,6 +75,10 @@ describe('readNrrd: NRRD volumes as Voxloop reads NIfTI ones', () => {
     await expect(readNrrd(write('list.nhdr', LPS_HEADER('encoding: raw\ndata file: LIST\n')))).rejects.toThrow(/a list of files/)
     await expect(readNrrd(write('gone.nhdr', LPS_HEADER('encoding: raw\ndata file: gone.raw\n')))).rejects.toThrow(/gone\.nhdr: its data file .*gone\.raw cannot be read/)
     await expect(readNrrd(write('5d.nrrd', 'NRRD0004\ntype: uchar\ndimension: 5\nsizes: 1 1 1 1 1\nencoding: raw\n\n', new Uint8Array(1)))).rejects.toThrow(/do not describe a 3D volume/)
+    const timeSeries = 'NRRD0004\ntype: uchar\ndimension: 4\nsizes: 2 1 1 3\nkinds: domain domain domain time\nencoding: raw\n\n'
+    await expect(readNrrd(write('time.nrrd', timeSeries, new Uint8Array(6)))).rejects.toThrow(/its 4 axes \(kinds "domain domain domain time"\) are not a 3D volume with a leading axis of components: a time series/)
+    // A header names its data file; the import reads nothing outside the header's folder.
+    await expect(readNrrd(write('escape.nhdr', LPS_HEADER('encoding: raw\ndata file: ../../etc/passwd\n')))).rejects.toThrow(/escape\.nhdr: its data file \/.*etc\/passwd lies outside the header's folder/)
   })
 })
 
