@@ -1,11 +1,8 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { gzipSync } from 'node:zlib'
 import { expect, test } from '@playwright/test'
-import { readLabelNifti, readNifti } from '../../src/node/formats/nifti'
-import { lpsFromRas, nrrdVector, spaceDirectionsAndOrigin } from '../../src/node/formats/nrrd/nrrdHeader'
-import { encodeSegNrrd } from '../../src/node/formats/nrrd/segNrrd'
+import { writeSlicerCase } from '../helpers/slicerFiles'
 import { saveScreenshot } from './fixtures/screenshots'
 import { startServedApp, type ServedApp } from './fixtures/serveApp'
 import { SHARED_DATA_DIR } from './fixtures/sharedData'
@@ -58,26 +55,10 @@ test("a 3D Slicer NRRD volume and its .seg.nrrd import as a labelled case whose 
   page.on('pageerror', (error) => errors.push(error.message))
   const slicer = path.join(base, 'slicer')
   await mkdir(slicer)
-  const image = await readNifti(path.join(HIPPO_MSD, 'imagesTr', 'hippocampus_004.nii.gz'))
-  const label = await readLabelNifti(path.join(HIPPO_MSD, 'labelsTr', 'hippocampus_004.nii.gz'))
-  const { directions, origin } = spaceDirectionsAndOrigin(lpsFromRas(image.header.rasFromIjk))
-  const floats = Float32Array.from(image.data)
-  const header =
-    `NRRD0004\ntype: float\ndimension: 3\nspace: left-posterior-superior\nsizes: ${image.header.dims.join(' ')}\n` +
-    `space directions: ${directions.map(nrrdVector).join(' ')}\nkinds: domain domain domain\nendian: little\nencoding: gzip\nspace origin: ${nrrdVector(origin)}\n\n`
-  await writeFile(path.join(slicer, 'hippocampus_004.nrrd'), Buffer.concat([Buffer.from(header), gzipSync(new Uint8Array(floats.buffer))]))
-  await writeFile(
-    path.join(slicer, 'hippocampus_004.seg.nrrd'),
-    await encodeSegNrrd({
-      dims: label.header.dims,
-      labels: label.data,
-      rasFromIjk: label.header.rasFromIjk,
-      segments: [
-        { labelValue: 1, name: 'Hippocampus head', color: '#d9482b', generated: false },
-        { labelValue: 2, name: 'Hippocampus tail', color: '#2b7bd9', generated: false }
-      ]
-    })
-  )
+  await writeSlicerCase(slicer, 'hippocampus_004', path.join(HIPPO_MSD, 'imagesTr', 'hippocampus_004.nii.gz'), path.join(HIPPO_MSD, 'labelsTr', 'hippocampus_004.nii.gz'), [
+    { labelValue: 1, name: 'Hippocampus head', color: '#d9482b' },
+    { labelValue: 2, name: 'Hippocampus tail', color: '#2b7bd9' }
+  ])
   const workspace = new WorkspacePage(page)
   await page.goto(served.url)
   await workspace.createProject(path.join(base, 'nrrd-project'), 'From Slicer')

@@ -6,12 +6,11 @@ import { gunzipSync, gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { importDataset } from '../../../../../src/main/services/project/importDataset'
 import { type ProjectStore } from '../../../../../src/main/services/project/ProjectStore'
-import { readLabelNifti, readNifti } from '../../../../../src/node/formats/nifti'
-import { lpsFromRas, nrrdVector, spaceDirectionsAndOrigin } from '../../../../../src/node/formats/nrrd/nrrdHeader'
-import { encodeSegNrrd } from '../../../../../src/node/formats/nrrd/segNrrd'
+import { readLabelNifti } from '../../../../../src/node/formats/nifti'
 import { writeImageNifti } from '../../../../../src/node/formats/nifti/writeImageNifti'
 import { sharedDataMissing, sharedDataPath } from '../../../../helpers/sharedData'
 import { buildNifti, headerBytes } from '../../../../helpers/niftiBuilder'
+import { writeSlicerCase } from '../../../../helpers/slicerFiles'
 import { describeUnless, itUnless } from '../../../../helpers/skipWithReason'
 import { createProjectWithCases, editOf, snapshotTree, syntheticImage } from './projectFixtures'
 import { scratchProjects } from './scratchProjects'
@@ -80,27 +79,14 @@ describeUnless(sharedDataMissing, 'importing the MSD Task04 hippocampus folder',
 
 describeUnless(sharedDataMissing, 'importing a folder of NIfTI files', () => {
   it("imports 3D Slicer's NRRD: an image .nrrd and its .seg.nrrd become the case NIfTI gives, named by the segments", async () => {
-    const image = await readNifti(hippoImage('hippocampus_004'))
-    const label = await readLabelNifti(hippoLabel('hippocampus_004'))
-    const { directions, origin } = spaceDirectionsAndOrigin(lpsFromRas(image.header.rasFromIjk))
-    const geometry = `space: left-posterior-superior\nsizes: ${image.header.dims.join(' ')}\nspace directions: ${directions.map(nrrdVector).join(' ')}\nkinds: domain domain domain\nspace origin: ${nrrdVector(origin)}\n`
-    expect(image.data).toBeInstanceOf(Float32Array)
     const source = path.join(scratch.base, 'slicer')
     await mkdir(source, { recursive: true })
-    const floats = image.data as Float32Array
-    await writeFile(path.join(source, 'hippo.nrrd'), Buffer.concat([Buffer.from(`NRRD0004\ntype: float\ndimension: 3\n${geometry}endian: little\nencoding: gzip\n\n`), gzipSync(new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength))]))
-    await writeFile(
-      path.join(source, 'hippo.seg.nrrd'),
-      await encodeSegNrrd({
-        dims: label.header.dims,
-        labels: label.data,
-        rasFromIjk: label.header.rasFromIjk,
-        segments: [
-          { labelValue: 1, name: 'Head', color: '#ff0000', generated: false },
-          { labelValue: 2, name: 'Tail', color: '#0000ff', generated: false }
-        ]
-      })
-    )
+    const { image, label } = await writeSlicerCase(source, 'hippo', hippoImage('hippocampus_004'), hippoLabel('hippocampus_004'), [
+      { labelValue: 1, name: 'Head', color: '#ff0000' },
+      { labelValue: 2, name: 'Tail', color: '#0000ff' }
+    ])
+    // Float32 as the NRRD stores it, so the stored voxels can be compared exactly.
+    expect(image.data).toBeInstanceOf(Float32Array)
     const store = await scratch.newProject()
     const report = await importDataset(store, source)
     expect(report.skipped).toEqual([])
