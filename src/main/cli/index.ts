@@ -47,7 +47,9 @@ Commands:
                                             (dataset.json, imagesTr/, labelsTr/; nnU-Net's 2D form with
                                             "file_ending": ".png" gives one-slice cases, channel files
                                             <case>_0000.png, _0001… stacked) or a DICOM folder (searched recursively;
-                                            each series becomes a case, or only the one --series names),
+                                            each series becomes a case, or only the one --series names;
+                                            a localizer only when named; unevenly spaced images are
+                                            put on even slices, as the report says),
                                             or a folder of 2D images (PNG, JPEG, TIFF: images/ + masks/
                                             of the same names, or <name>_mask.png beside <name>.png; a
                                             classes.json/.txt or labels.json/.txt names the labels and
