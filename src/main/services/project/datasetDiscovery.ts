@@ -352,8 +352,10 @@ async function planScannedFolder(context: MsdContext, imagesName: string, labels
   const labelByStem = filesByStem(labels?.nifti ?? [], (name) => path.join(labelsDir ?? '', name), context.plan.skipped)
   const imageNames = [...filesByStem(images.nifti, (name) => path.join(imagesDir, name), context.plan.skipped).values()]
   // The files of a stem that is taken were reported just now; reportUnused must not report them again.
-  for (const name of images.nifti) if (!imageNames.includes(name)) context.used.add(path.join(imagesDir, name))
-  if (labelsDir) for (const name of labels?.nifti ?? []) if (![...labelByStem.values()].includes(name)) context.used.add(path.join(labelsDir, name))
+  const keptImages = new Set(imageNames)
+  const keptLabels = new Set(labelByStem.values())
+  for (const name of images.nifti) if (!keptImages.has(name)) context.used.add(path.join(imagesDir, name))
+  if (labelsDir) for (const name of labels?.nifti ?? []) if (!keptLabels.has(name)) context.used.add(path.join(labelsDir, name))
   for (const [caseStem, files] of groupChannels(imageNames, context.channels)) {
     const imageFiles = files.map((name) => path.join(imagesDir, name))
     const label = labelByStem.get(caseStem)

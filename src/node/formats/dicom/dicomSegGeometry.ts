@@ -1,4 +1,5 @@
 import { VoxloopError } from '../../../shared/errors'
+import { cross, dot } from '../../../shared/geometry/vec3'
 import { ijkFromRasMatrix } from '../../../shared/geometry/ijkRas'
 import type { Mat4, Vec3 } from '../../../shared/volume'
 import type { DicomSliceReference } from './dicomReferences'
@@ -35,13 +36,7 @@ export interface LabelGrid {
   rasFromIjk: Mat4
 }
 
-function cross(a: Vec3, b: Vec3): Vec3 {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
-}
 
-function dot(a: Vec3, b: Vec3): number {
-  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
 
 /** ijkFromRas applied to an LPS point (w = 1) or an LPS direction (w = 0). */
 function ijkOfLps(ijkFromRas: Mat4, lps: Vec3, w: 0 | 1): Vec3 {

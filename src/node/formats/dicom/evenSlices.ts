@@ -1,4 +1,5 @@
 import { VoxloopError } from '../../../shared/errors'
+import { cross, dot } from '../../../shared/geometry/vec3'
 import type { Mat4, Vec3, VolumeHeader } from '../../../shared/volume'
 import { decodeNiftiHeader, encodeNiftiHeader, NIFTI1_MIN_VOX_OFFSET, NIFTI2_MIN_VOX_OFFSET } from '../nifti/niftiHeaderCodec'
 import type { NiftiDataLayout } from '../nifti/niftiHeaderValidation'
@@ -37,13 +38,7 @@ function column(m: Mat4, axis: number): Vec3 {
   return [m[0][axis] ?? 0, m[1][axis] ?? 0, m[2][axis] ?? 0]
 }
 
-function dot(a: Vec3, b: Vec3): number {
-  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
 
-function cross(a: Vec3, b: Vec3): Vec3 {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
-}
 
 function mm(value: number): string {
   return `${Number(value.toFixed(2))} mm`

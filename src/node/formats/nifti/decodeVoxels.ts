@@ -49,14 +49,21 @@ function planarFromPacked(packed: Uint8Array, channels: number): Uint8Array {
   return planar
 }
 
+/**
+ * Stored elements of one type in either byte order → a typed array over the same bytes (swapped in
+ * place when the order is not the host's). Also NRRD's reader (readNrrd.ts). `bytes` must sit at an
+ * offset aligned for the element type.
+ */
+export function storedElements(bytes: Uint8Array, element: VoxelDatatype, bytesPerElement: 1 | 2 | 4 | 8, littleEndian: boolean): VoxelArray {
+  if (bytesPerElement > 1 && littleEndian !== HOST_LITTLE_ENDIAN) swapInPlace(bytes, bytesPerElement)
+  return view(element, bytes, bytes.byteLength / bytesPerElement)
+}
+
 /** `bytes`: exactly layout.dataBytes bytes, at an offset aligned for the element type. */
 export function decodeVoxels(bytes: Uint8Array, layout: NiftiDataLayout): VoxelArray {
   const { datatype, scaling } = layout
-  if (datatype.bytesPerElement > 1 && layout.littleEndian !== HOST_LITTLE_ENDIAN) {
-    swapInPlace(bytes, datatype.bytesPerElement)
-  }
-  const elements = layout.dataBytes / datatype.bytesPerElement
-  const stored = view(datatype.element, bytes, elements)
+  const stored = storedElements(bytes.subarray(0, layout.dataBytes), datatype.element, datatype.bytesPerElement, layout.littleEndian)
+  const elements = stored.length
   if (datatype.packedChannels > 1) return planarFromPacked(stored as Uint8Array, datatype.packedChannels)
   if (!scaling) return stored
   const { slope, inter } = scaling

@@ -7,6 +7,8 @@ import { defaultLabelColor } from '../../../shared/labelColors'
 import type { LabelDef } from '../../../shared/project'
 import type { Mat4, Vec3, Volume, VoxelArray, VoxelDatatype } from '../../../shared/volume'
 import { imageHeaderForGrid } from '../nifti/writeImageNifti'
+import { storedElements } from '../nifti/decodeVoxels'
+import { niftiDatatypeByName } from '../nifti/niftiDatatypes'
 import { defaultMaxVoxelBytes, MAX_DIM } from '../nifti/niftiHeaderValidation'
 
 /**
@@ -44,16 +46,6 @@ const TYPES: Record<string, VoxelDatatype> = {
   float: 'float32', double: 'float64'
 }
 
-const ARRAYS: Record<VoxelDatatype, { bytes: number; make: (length: number) => VoxelArray; set: (view: DataView, offset: number, littleEndian: boolean) => number }> = {
-  int8: { bytes: 1, make: (n) => new Int8Array(n), set: (v, o) => v.getInt8(o) },
-  uint8: { bytes: 1, make: (n) => new Uint8Array(n), set: (v, o) => v.getUint8(o) },
-  int16: { bytes: 2, make: (n) => new Int16Array(n), set: (v, o, le) => v.getInt16(o, le) },
-  uint16: { bytes: 2, make: (n) => new Uint16Array(n), set: (v, o, le) => v.getUint16(o, le) },
-  int32: { bytes: 4, make: (n) => new Int32Array(n), set: (v, o, le) => v.getInt32(o, le) },
-  uint32: { bytes: 4, make: (n) => new Uint32Array(n), set: (v, o, le) => v.getUint32(o, le) },
-  float32: { bytes: 4, make: (n) => new Float32Array(n), set: (v, o, le) => v.getFloat32(o, le) },
-  float64: { bytes: 8, make: (n) => new Float64Array(n), set: (v, o, le) => v.getFloat64(o, le) }
-}
 
 /** Per space, the sign that turns each of its axes into RAS. */
 const SPACES: Record<string, Vec3> = {
@@ -140,9 +132,9 @@ export async function readNrrd(file: string, options: { maxVoxelBytes?: number }
   const dims = spatialSizes as Vec3
   const channels = componentAxis === 0 ? (sizes[0] as number) : 1
   const voxels = dims[0] * dims[1] * dims[2] * channels
-  const element = ARRAYS[datatype]
+  const element = niftiDatatypeByName(datatype)
   const maxBytes = Math.min(options.maxVoxelBytes ?? defaultMaxVoxelBytes(), defaultMaxVoxelBytes())
-  if (voxels * element.bytes > maxBytes) throw invalid(file, `its ${sizes.join('×')} voxels need more memory than a volume may take here (${Math.round(maxBytes / 2 ** 20)} MiB)`)
+  if (voxels * element.bytesPerElement > maxBytes) throw invalid(file, `its ${sizes.join('×')} voxels need more memory than a volume may take here (${Math.round(maxBytes / 2 ** 20)} MiB)`)
 
   // Geometry: space directions (one vector per spatial axis, 'none' for the component axis) and origin, in the file's space.
   const spaceName = (fields.get('space') ?? '').toLowerCase()
@@ -191,24 +183,25 @@ export async function readNrrd(file: string, options: { maxVoxelBytes?: number }
     throw invalid(file, `its encoding "${encoding}" is not supported (raw, gzip or ascii)`)
   }
   const byteSkip = Number(fields.get('byte skip') ?? fields.get('byteskip') ?? 0)
-  const values = element.make(voxels)
+  let values: VoxelArray
   if (encoding === 'raw' || encoding === 'gzip' || encoding === 'gz') {
-    const needed = voxels * element.bytes
+    const needed = voxels * element.bytesPerElement
     // byte skip -1: the data are the file's last bytes.
     const start = byteSkip === -1 ? data.length - needed : byteSkip
     if (start < 0 || data.length - start < needed) throw invalid(file, `is truncated: its ${sizes.join('×')} ${typeName} voxels need ${needed} bytes, the data hold ${Math.max(0, data.length - Math.max(0, start))}`)
     const littleEndian = (fields.get('endian') ?? 'little').toLowerCase() !== 'big'
-    const view = new DataView(data.buffer, data.byteOffset + start, needed)
-    for (let n = 0; n < voxels; n++) values[n] = element.set(view, n * element.bytes, littleEndian)
+    // A copy at offset 0 of its own buffer: typed arrays need their element alignment (the NIfTI reader's decoding).
+    values = storedElements(data.slice(start, start + needed), datatype, element.bytesPerElement, littleEndian)
   } else {
     const numbers = Buffer.from(data).toString('latin1').trim().split(/\s+/).map(Number)
     if (numbers.length < voxels || numbers.slice(0, voxels).some((value) => !Number.isFinite(value))) throw invalid(file, `its ASCII data hold ${numbers.length} numbers for ${voxels} voxels`)
+    values = storedElements(new Uint8Array(voxels * element.bytesPerElement), datatype, element.bytesPerElement, true)
     for (let n = 0; n < voxels; n++) values[n] = numbers[n] as number
   }
   // Components are each voxel's fastest axis in NRRD; Voxloop keeps them as whole volumes, one after the other.
   let ordered = values
   if (channels > 1) {
-    ordered = element.make(voxels)
+    ordered = storedElements(new Uint8Array(voxels * element.bytesPerElement), datatype, element.bytesPerElement, true)
     const perChannel = voxels / channels
     for (let voxel = 0; voxel < perChannel; voxel++) for (let channel = 0; channel < channels; channel++) ordered[channel * perChannel + voxel] = values[voxel * channels + channel] as number
   }
