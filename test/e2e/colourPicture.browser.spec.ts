@@ -140,7 +140,12 @@ test('an RGB PNG opens in its own colours under its label, switches to one chann
   await page.getByTestId('window-center').press('Enter')
   await page.getByTestId('window-width').fill('160')
   await page.getByTestId('window-width').press('Enter')
+  // Both fields hold what was typed (neither edit undid the other), then the next frame shows it:
+  // the canvas was read at once before, and a CI run under load read a frame with the width alone.
+  await expect(page.getByTestId('window-center')).toHaveValue('100')
+  await expect(page.getByTestId('window-width')).toHaveValue('160')
   // (230, 120, 30) with 20–180 → (255, 159, 16).
+  await expect.poll(async () => (await drawnColour(page, 40, 30)).every((value, c) => Math.abs(value - ([255, 159, 16][c] ?? 0)) <= 3), { timeout: 10_000 }).toBe(true)
   expectColour(await drawnColour(page, 40, 30), [255, 159, 16], 'orange in the window 20–180')
 
   // One channel in grey: red, windowed from its own values. The orange (red 230) is now brighter than the blue (red 30), both grey.
